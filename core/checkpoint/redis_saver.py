@@ -67,6 +67,7 @@ class RedisSaver(BaseCheckpointSaver[str]):
         key_prefix: Prefix of every key, so deployments can share a server.
         ttl_s: Retention: a thread's keys expire this long after its last write.
         serde: The serializer (LangGraph's `JsonPlusSerializer` by default; never pickle).
+        own_clients: Whether `close()`/`aclose()` disconnect the clients' pools.
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class RedisSaver(BaseCheckpointSaver[str]):
         key_prefix: str = "refinery",
         ttl_s: int | None = None,
         serde: SerializerProtocol | None = None,
+        own_clients: bool = False,
     ) -> None:
         super().__init__(serde=serde)
         if client is None and aclient is None:
@@ -87,7 +89,7 @@ class RedisSaver(BaseCheckpointSaver[str]):
             weakref.WeakKeyDictionary()
         )
         self._url = describe_pool(self._client.connection_pool)
-        self._owned = False
+        self._owned = own_clients
         self.key_prefix = key_prefix
         self.ttl_s = ttl_s
         self._layout = Layout(key_prefix, self.serde)
@@ -99,9 +101,8 @@ class RedisSaver(BaseCheckpointSaver[str]):
         cls, url: str, *, key_prefix: str = "refinery", ttl_s: int | None = None
     ) -> RedisSaver:
         """A saver that owns its pools; use it as `with` or `async with` to close them."""
-        saver = cls(sync_client(url), key_prefix=key_prefix, ttl_s=ttl_s)
+        saver = cls(sync_client(url), key_prefix=key_prefix, ttl_s=ttl_s, own_clients=True)
         saver._url = redact_url(url)
-        saver._owned = True
         return saver
 
     def __enter__(self) -> RedisSaver:

@@ -1,0 +1,35 @@
+"""Plain-text helpers shared by the agents: sentences, words and token estimates."""
+
+from __future__ import annotations
+
+import re
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_CITATION = re.compile(r"\s*\[[^\[\]]{1,80}\]")
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into sentences (good enough for prose; no model needed)."""
+    text = " ".join(text.split())
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens."""
+    return [w.lower().strip("'-") for w in _WORD.findall(text)]
+
+
+def strip_citations(text: str) -> str:
+    """Text without `[doc-id]` citation markers."""
+    return _CITATION.sub("", text)
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate (about 4 characters a token) for budgeting prompts offline."""
+    return max(1, (len(text) + 3) // 4)
+
+
+def normalise(sentence: str) -> str:
+    """A sentence reduced to its words, for spotting repeats."""
+    return " ".join(words(strip_citations(sentence)))

@@ -1,0 +1,25 @@
+"""Token accounting: turns the `usage_metadata` of model replies into the state's `Usage`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from langchain_core.messages import BaseMessage
+
+from core.state import ModelUsage, Usage, empty_usage, merge_usage
+
+
+def usage_of(node: str, model: str, messages: Iterable[BaseMessage]) -> Usage:
+    """The usage of `messages` (replies from `model`) booked to `node`."""
+    total = empty_usage()
+    for message in messages:
+        meta = getattr(message, "usage_metadata", None) or {}
+        one: ModelUsage = {
+            "input_tokens": int(meta.get("input_tokens", 0)),
+            "output_tokens": int(meta.get("output_tokens", 0)),
+            "calls": 1,
+        }
+        total = merge_usage(
+            total, {**one, "by_node": {node: one}, "by_model": {model: one}}
+        )
+    return total

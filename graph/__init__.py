@@ -1,0 +1,1 @@
+"""The refinement graph: its wiring (`builder`) and routers (`routing`)."""

@@ -1,0 +1,32 @@
+"""Routers: pure functions of the state that pick the next node."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.types import Send
+
+from core.run_config import load_config
+from core.state import RefineState
+from core.stopping import stop_reason
+
+
+def after_score(state: RefineState) -> Literal["refine", "confidence"]:
+    """Refine again unless the draft passed, the budget is spent or the score plateaued."""
+    return "confidence" if stop_reason(state, load_config(state["config"])) else "refine"
+
+
+def after_plan(state: RefineState) -> list[Send] | Literal["draft"]:
+    """Retrieval and one summariser per long document, in parallel; else straight to drafting."""
+    plan = state["plan"]
+    if not plan["retrieve"]:
+        return "draft"
+    config = load_config(state["config"])
+    documents = {d["id"]: d["text"] for d in state.get("documents") or []}
+    sends = [Send("retrieve", state)]
+    sends += [
+        Send("summarise", {"task": state["task"], "doc_id": doc_id, "text": documents[doc_id],
+                           "budget": config.budgets.document_tokens})
+        for doc_id in plan["summarise"]
+    ]  # fmt: skip
+    return sends

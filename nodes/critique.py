@@ -1,0 +1,55 @@
+"""The LLM critic: a 0-10 score and concrete feedback items as JSON, read leniently when the
+model's JSON is malformed. Skipped (None) when the plan gives the critic no weight."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from core.llm import chat_model, model_name
+from core.run_config import load_config
+from core.state import Critique, RefineState
+from core.usage import usage_of
+from nodes import prompts
+from nodes.context import context_block
+
+_SCORE = re.compile(r"score\W{0,4}(\d+(?:\.\d+)?)", re.IGNORECASE)
+_ITEM = re.compile(r"^\s*(?:[-*]|\d+[.)])\s+(.+)$", re.MULTILINE)
+
+
+class Verdict(BaseModel):
+    score: float = Field(ge=0, le=10)
+    feedback: list[str] = Field(default_factory=list, max_length=10)
+
+
+def read_verdict(raw: str) -> Critique:
+    """The critic's verdict from its reply: strict JSON first, then a lenient reading."""
+    match = re.search(r"\{.*\}", raw, re.DOTALL)
+    if match:
+        try:
+            verdict = Verdict.model_validate(json.loads(match.group(0)))
+            feedback = [str(f).strip() for f in verdict.feedback if str(f).strip()]
+            return {"score": verdict.score, "feedback": feedback[:5], "parsed": True}
+        except (json.JSONDecodeError, ValidationError):
+            pass
+    score = _SCORE.search(raw)
+    value = min(10.0, float(score.group(1))) if score else 5.0
+    items = [i.strip() for i in _ITEM.findall(raw)][:5]
+    return {"score": value, "feedback": items, "parsed": False}
+
+
+async def critique(state: RefineState) -> dict[str, Any]:
+    if not state["plan"]["critic"]:
+        return {"critique": None}
+    config = load_config(state["config"])
+    context = context_block(state, config)
+    prompt = prompts.CRITIQUE.format(
+        task=state["task"], context=f"Sources:\n{context}\n" if context else "", draft=state["draft"]
+    )
+    model = chat_model(config.roles.critique).bind(response_format={"type": "json_object"})
+    reply = await model.ainvoke([("system", prompts.SYSTEM), ("human", prompt)])
+    usage = usage_of("critique", model_name(chat_model(config.roles.critique)), [reply])
+    return {"critique": read_verdict(str(reply.content)), "usage": usage}

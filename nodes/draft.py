@@ -1,0 +1,49 @@
+"""Drafting: one strong prompt that writes the first answer (the single-pass baseline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.llm import complete
+from core.run_config import load_config
+from core.state import RefineState
+from nodes import prompts
+from nodes.context import context_block
+
+
+def constraint_notes(state: RefineState) -> str:
+    constraints = state.get("constraints") or {}
+    return " ".join(
+        note.format(value=constraints[key])  # type: ignore[literal-required]
+        for key, note in prompts.CONSTRAINT_NOTES.items()
+        if key in constraints
+    )
+
+
+def draft_prompt(state: RefineState) -> str:
+    config = load_config(state["config"])
+    words = (state.get("constraints") or {}).get("required_words") or []
+    if state.get("passages"):
+        prompt = prompts.DRAFT_GROUNDED.format(
+            context=context_block(state, config), task=state["task"]
+        )
+    elif words:
+        sentences = max(2, min(8, (len(words) + 3) // 4))
+        prompt = prompts.DRAFT_WORDS.format(
+            task=state["task"], sentences=sentences, words=", ".join(words)
+        )
+    else:
+        prompt = prompts.DRAFT_FREE.format(task=state["task"])
+    notes = constraint_notes(state)
+    return f"{prompt}\n{notes}" if notes else prompt
+
+
+async def draft(state: RefineState) -> dict[str, Any]:
+    config = load_config(state["config"])
+    [text], usage = await complete("draft", config.roles.draft, [draft_prompt(state)], prompts.SYSTEM)
+    return {
+        "draft": text,
+        "first_draft": text,
+        "iteration": 0,
+        "usage": usage,
+    }

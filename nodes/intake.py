@@ -1,0 +1,33 @@
+"""Intake: normalises the request and resolves its run configuration before any work starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.run_config import DEFAULT_CONFIG, load_config
+from core.state import Constraints, RefineState
+
+
+def _clean_words(words: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for word in words:
+        w = " ".join(str(word).split()).lower()
+        if w and w not in seen:
+            seen[w] = w
+    return list(seen)
+
+
+def intake(state: RefineState) -> dict[str, Any]:
+    """Trim the task, de-duplicate required words, check the configuration name exists."""
+    name = state.get("config") or DEFAULT_CONFIG
+    load_config(name)  # raises UnknownConfigError with the known names
+    constraints: Constraints = dict(state.get("constraints") or {})  # type: ignore[assignment]
+    if "required_words" in constraints:
+        constraints["required_words"] = _clean_words(constraints["required_words"])
+    return {
+        "task": state["task"].strip(),
+        "constraints": constraints,
+        "documents": list(state.get("documents") or []),
+        "config": name,
+        "priority": state.get("priority") or "normal",
+    }

@@ -1,0 +1,175 @@
+"""Refining: improves the best draft so far in small, checkable pieces of work.
+
+Small local models cannot rewrite a whole text to a list of fixes (measured: the draft comes
+back unchanged), but they can write one short sentence for three given words, or restate one
+sentence from its source. So the refiner fixes what it can deterministically (repeats, missing
+citations, excess length), then hands the model one small sub-task per problem, in parallel, and
+splices the checked results into the text. It sees the best draft and the current findings only,
+never the history, so its prompts stay the same size every round.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.lexicon import used_words
+from core.llm import complete
+from core.run_config import RunConfig, load_config
+from core.state import Finding, RefineState, Usage, empty_usage, merge_usage
+from core.text import sentences, strip_citations
+from nodes import prompts
+from nodes.context import context_passages
+from nodes.draft import constraint_notes
+from nodes.validate import SUPPORT_OVERLAP, repeated_sentences, support
+
+SUBTASK_SYSTEM = "You are a careful writer. Follow the instructions exactly."
+
+
+def _required(state: RefineState) -> list[str]:
+    return (state.get("constraints") or {}).get("required_words") or []
+
+
+def _first_sentence(reply: str) -> str:
+    parts = sentences(reply.strip().strip('"').strip())
+    return parts[0].strip('"') if parts else ""
+
+
+def drop_repeats(text: str, required: list[str]) -> str:
+    """Remove repeated sentences unless a removal would lose a required word."""
+    repeats = set(repeated_sentences(text))
+    kept = [s for s in sentences(text) if s not in repeats]
+    candidate = " ".join(kept)
+    if len(used_words(candidate, required)[0]) < len(used_words(text, required)[0]):
+        return text
+    return candidate
+
+
+def cite_uncited(text: str, passages: list[tuple[str, str]]) -> str:
+    """Append `[doc-id]` to each uncited sentence that one passage supports."""
+    if not passages:
+        return text
+    out = []
+    for sentence in sentences(text):
+        if "[" not in sentence:
+            doc_id, source = max(passages, key=lambda p: support(sentence, p[1]))
+            if support(sentence, source) >= SUPPORT_OVERLAP:
+                sentence = f"{sentence.rstrip('.')} [{doc_id}]."
+        out.append(sentence)
+    return " ".join(out)
+
+
+def trim_to_length(text: str, state: RefineState) -> str:
+    """Drop trailing sentences that carry no required word until length limits hold."""
+    constraints = state.get("constraints") or {}
+    max_words, max_sentences = constraints.get("max_words"), constraints.get("max_sentences")
+    parts = sentences(text)
+
+    def too_long(p: list[str]) -> bool:
+        n_words = len(" ".join(p).split())
+        return bool((max_words and n_words > max_words) or (max_sentences and len(p) > max_sentences))
+
+    required = _required(state)
+    while len(parts) > 1 and too_long(parts):
+        droppable = [i for i, s in enumerate(parts) if not used_words(s, required)[0]]
+        parts.pop(droppable[-1] if droppable else -1)
+    return " ".join(parts)
+
+
+def word_groups(missing: list[str], iteration: int, config: RunConfig) -> list[list[str]]:
+    """Missing words in small groups, regrouped every round so a hard pairing is not retried."""
+    shift = iteration % len(missing) if missing else 0
+    ordered = missing[shift:] + missing[:shift]
+    size = config.refine.group_size
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)][: config.refine.max_groups]
+
+
+async def cover_missing(
+    text: str, missing: list[str], state: RefineState, config: RunConfig
+) -> tuple[str, Usage]:
+    """One short continuing sentence per group of missing words; keep those that add words."""
+    groups = word_groups(missing, state.get("iteration", 0), config)
+    tail = strip_citations(sentences(text)[-1]) if sentences(text) else state["task"]
+    asks = [prompts.COVER_WORDS.format(tail=tail, words=", ".join(g)) for g in groups]
+    replies, usage = await complete("refine", config.roles.refine, asks, SUBTASK_SYSTEM)
+    required = _required(state)
+    for reply in replies:
+        sentence = _first_sentence(reply)
+        candidate = f"{text} {sentence}".strip()
+        gained = len(used_words(candidate, required)[0]) > len(used_words(text, required)[0])
+        if sentence and gained and not repeated_sentences(candidate):
+            text = candidate
+    return text, usage
+
+
+async def fix_unsupported(
+    text: str, unsupported: list[str], state: RefineState, config: RunConfig
+) -> tuple[str, Usage]:
+    """Restate each unsupported sentence from its best source; drop it if that fails too."""
+    passages = context_passages(state, config)
+    if not passages:
+        return text, empty_usage()
+    targets = unsupported[: config.refine.max_groups]
+    sources = [max(passages, key=lambda p, s=s: support(s, p[1])) for s in targets]
+    asks = [
+        prompts.FIX_SENTENCE.format(doc_id=doc, source=src, sentence=s, task=state["task"])
+        for s, (doc, src) in zip(targets, sources, strict=True)
+    ]
+    replies, usage = await complete("refine", config.roles.refine, asks, prompts.SYSTEM)
+    parts = sentences(text)
+    for target, (doc_id, source), reply in zip(targets, sources, replies, strict=True):
+        fixed = _first_sentence(reply)
+        if fixed and "[" not in fixed:
+            fixed = f"{fixed.rstrip('.')} [{doc_id}]."
+        ok = fixed and support(fixed, source) >= SUPPORT_OVERLAP
+        replacement = [fixed] if ok else ([] if len(parts) > 1 else [target])
+        parts = [r for p in parts for r in (replacement if p == target else [p])]
+    return " ".join(parts), usage
+
+
+async def rewrite(
+    text: str, feedback: list[str], state: RefineState, config: RunConfig
+) -> tuple[str, Usage]:
+    """A whole rewrite from the critic's feedback: only when nothing checkable is wrong."""
+    ask = prompts.REWRITE.format(
+        task=state["task"], constraints=constraint_notes(state), draft=text,
+        feedback="\n".join(f"- {item}" for item in feedback),
+    )  # fmt: skip
+    [reply], usage = await complete("refine", config.roles.rewrite, [ask], prompts.SYSTEM)
+    return (reply or text), usage
+
+
+def _data(findings: list[Finding], source: str) -> list[str]:
+    return [d for f in findings if f["source"] == source for d in f.get("data", [])]
+
+
+async def improve(text: str, findings: list[Finding], state: RefineState) -> tuple[str, Usage]:
+    """The next version of `text`: deterministic repairs, then one kind of model sub-task."""
+    config = load_config(state["config"])
+    required = _required(state)
+    text = drop_repeats(text, required)
+    text = cite_uncited(text, context_passages(state, config))
+    text = trim_to_length(text, state)
+    missing = used_words(strip_citations(text), required)[1]
+    if missing:
+        return await cover_missing(text, missing, state, config)
+    unsupported = [s for s in _data(findings, "grounding") if s in sentences(text)]
+    if unsupported:
+        return await fix_unsupported(text, unsupported, state, config)
+    if any(f["source"] == "length" and f.get("data", [""])[0] == "min_words" for f in findings):
+        ask = prompts.EXPAND.format(task=state["task"], draft=text)
+        [reply], usage = await complete("refine", config.roles.refine, [ask], prompts.SYSTEM)
+        return f"{text} {_first_sentence(reply)}".strip(), usage
+    errors = any(f["severity"] == "error" for f in findings if f["source"] != "critic")
+    feedback = [f["message"] for f in findings if f["source"] == "critic"]
+    if feedback and not errors:
+        return await rewrite(text, feedback, state, config)
+    return text, empty_usage()
+
+
+async def refine(state: RefineState) -> dict[str, Any]:
+    text, usage = await improve(state["best_draft"], state.get("best_findings") or [], state)
+    return {
+        "draft": text,
+        "iteration": state.get("iteration", 0) + 1,
+        "usage": merge_usage(empty_usage(), usage),
+    }

@@ -1,0 +1,63 @@
+"""Retrieval: ranks the request's documents by hybrid search (BM25 + MiniLM embeddings, fused
+by reciprocal rank) and keeps the best few as the passages the answer must rest on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from core.embeddings import cosine, embed
+from core.run_config import load_config
+from core.state import Document, Passage, RefineState
+
+RRF_K = 60
+"""Reciprocal-rank-fusion constant (the usual 60: ranks matter, raw scores do not)."""
+MIN_SIMILARITY = 0.15
+"""Documents below this cosine similarity to the query are dropped even if ranked."""
+
+
+def _bm25_scores(query: str, texts: list[str]) -> np.ndarray:
+    corpus = bm25s.tokenize(texts, stopwords="en", show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(corpus, show_progress=False)
+    tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
+    if not tokens.vocab:
+        return np.zeros(len(texts))
+    return np.asarray(retriever.get_scores(_query_ids(tokens)), dtype=np.float64)
+
+
+def _query_ids(tokens: bm25s.tokenization.Tokenized) -> list[str]:
+    inverse = {i: w for w, i in tokens.vocab.items()}
+    return [inverse[i] for i in tokens.ids[0]]
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    return ranks
+
+
+def hybrid_search(query: str, documents: list[Document], k: int) -> list[Passage]:
+    """The `k` documents best matching `query`, by fused BM25 and embedding ranks."""
+    if not documents:
+        return []
+    texts = [d["text"] for d in documents]
+    lexical = _bm25_scores(query, texts)
+    vectors = embed([query, *texts])
+    semantic = cosine(vectors[:1], vectors[1:])[0]
+    fused = 1.0 / (RRF_K + _ranks(lexical)) + 1.0 / (RRF_K + _ranks(semantic))
+    best = np.argsort(-fused, kind="stable")[:k]
+    return [
+        {"doc_id": documents[i]["id"], "text": documents[i]["text"], "score": float(fused[i])}
+        for i in best
+        if semantic[i] >= MIN_SIMILARITY or lexical[i] > 0
+    ]
+
+
+def retrieve(state: RefineState) -> dict[str, Any]:
+    config = load_config(state["config"])
+    passages = hybrid_search(state["task"], state.get("documents") or [], config.budgets.passages)
+    return {"passages": passages}

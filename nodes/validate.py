@@ -1,0 +1,152 @@
+"""Deterministic validation: checks a draft against what can be checked without a model
+(required words, length, repeated sentences, grounding in the retrieved passages, citations)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from core.lexicon import lemma, used_words
+from core.state import Finding, RefineState, Validation
+from core.text import normalise, sentences, strip_citations, words
+
+SUPPORT_OVERLAP = 0.6
+"""Share of a sentence's content words that must occur in one passage for it to be supported."""
+REPEAT_JACCARD = 0.8
+"""Word-set overlap above which two sentences count as the same sentence said twice."""
+_STOP = frozenset(STOPWORDS_EN_PLUS) | {"document", "documents", "according", "also"}
+_CITED = re.compile(r"\[([^\[\]]{1,80})\]")
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+Check = Callable[[str, RefineState], tuple[float, list[Finding]]]
+
+
+def check_required_words(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    required = (state.get("constraints") or {}).get("required_words") or []
+    used, missing = used_words(strip_citations(answer), required)
+    if not missing:
+        return 1.0, []
+    message = f"{len(missing)} of {len(required)} required words are missing: {', '.join(missing)}"
+    return len(used) / len(required), [
+        {"source": "required_words", "severity": "error", "message": message, "data": missing}
+    ]
+
+
+def check_length(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    constraints = state.get("constraints") or {}
+    n_words, n_sentences = len(words(strip_citations(answer))), len(sentences(answer))
+    findings: list[Finding] = []
+    limits = [
+        ("max_words", n_words, lambda n, v: n <= v, "words, at most {v} allowed"),
+        ("min_words", n_words, lambda n, v: n >= v, "words, at least {v} needed"),
+        ("max_sentences", n_sentences, lambda n, v: n <= v, "sentences, at most {v} allowed"),
+    ]
+    for key, actual, ok, text in limits:
+        value = constraints.get(key)
+        if value is not None and not ok(actual, value):
+            message = f"{actual} " + text.format(v=value)
+            findings.append({"source": "length", "severity": "error", "message": message,
+                             "data": [key, str(actual), str(value)]})  # fmt: skip
+    return (0.0 if findings else 1.0), findings
+
+
+def repeated_sentences(answer: str) -> list[str]:
+    """Sentences that repeat an earlier one (same words, or nearly)."""
+    seen: list[set[str]] = []
+    repeats = []
+    for sentence in sentences(answer):
+        bag = set(normalise(sentence).split())
+        if not bag:
+            continue
+        if any(len(bag & s) / len(bag | s) >= REPEAT_JACCARD for s in seen):
+            repeats.append(sentence)
+        else:
+            seen.append(bag)
+    return repeats
+
+
+def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    repeats = repeated_sentences(answer)
+    if not repeats:
+        return 1.0, []
+    total = max(1, len(sentences(answer)))
+    return 1.0 - len(repeats) / total, [
+        {"source": "repetition", "severity": "error",
+         "message": f"{len(repeats)} sentence(s) repeat an earlier one", "data": repeats}
+    ]  # fmt: skip
+
+
+def content_words(text: str) -> set[str]:
+    return {lemma(w) for w in words(strip_citations(text)) if w not in _STOP and len(w) > 2}
+
+
+def support(sentence: str, passage: str) -> float:
+    """Share of the sentence's content words (and all its numbers) found in the passage."""
+    numbers = set(_NUMBER.findall(strip_citations(sentence)))
+    if numbers - set(_NUMBER.findall(passage)):
+        return 0.0
+    claim = content_words(sentence)
+    if not claim:
+        return 1.0
+    return len(claim & content_words(passage)) / len(claim)
+
+
+def check_grounding(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    passages = [p["text"] for p in state.get("passages") or []]
+    parts = sentences(answer)
+    if not parts:
+        return 0.0, [{"source": "grounding", "severity": "error", "message": "the answer is empty"}]
+    unsupported = [
+        s for s in parts if max((support(s, p) for p in passages), default=0.0) < SUPPORT_OVERLAP
+    ]
+    if not unsupported:
+        return 1.0, []
+    message = f"{len(unsupported)} sentence(s) are not supported by the retrieved documents"
+    return 1.0 - len(unsupported) / len(parts), [
+        {"source": "grounding", "severity": "error", "message": message, "data": unsupported}
+    ]
+
+
+def check_citations(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    known = {d["id"] for d in state.get("documents") or []}
+    parts = sentences(answer)
+    cited = [set(_CITED.findall(s)) for s in parts]
+    unknown = sorted(set().union(*cited) - known) if cited else []
+    uncited = [s for s, ids in zip(parts, cited, strict=True) if not ids & known]
+    findings: list[Finding] = []
+    if unknown:
+        findings.append({"source": "citations", "severity": "error",
+                         "message": f"cites unknown documents: {', '.join(unknown)}",
+                         "data": unknown})  # fmt: skip
+    if uncited:
+        findings.append({"source": "citations", "severity": "warning",
+                         "message": f"{len(uncited)} sentence(s) cite no document",
+                         "data": uncited})  # fmt: skip
+    score = (len(parts) - len(uncited)) / len(parts) if parts else 0.0
+    return (score * (0.5 if unknown else 1.0)), findings
+
+
+CHECKS: dict[str, Check] = {
+    "required_words": check_required_words,
+    "length": check_length,
+    "repetition": check_repetition,
+    "grounding": check_grounding,
+    "citations": check_citations,
+}
+
+
+def run_checks(answer: str, state: RefineState) -> Validation:
+    """Every validator the plan chose, on `answer`."""
+    scores: dict[str, float] = {}
+    findings: list[Finding] = []
+    for name in state["plan"]["validators"]:
+        scores[name], found = CHECKS[name](answer, state)
+        findings += found
+    return {"scores": scores, "findings": findings}
+
+
+def validate(state: RefineState) -> dict[str, Any]:
+    return {"validation": run_checks(state["draft"], state)}
