@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     """Where the embedded Redis keeps its files and the local model is assembled."""
 
     presets_dir: Path | None = None
-    """An extra folder of run configuration presets (`NAME.json`), searched before the built-in ones."""
+    """An extra folder of run configuration presets (`NAME.json`), searched first."""
 
     # --- Redis (checkpoints, cache, rate limits, feedback) -------------------------------------
     redis_url: Annotated[

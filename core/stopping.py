@@ -1,4 +1,4 @@
-"""When the critique-and-refine loop stops: passed, iteration budget spent, plateau, token budget."""
+"""When the critique-and-refine loop stops: passed, iterations spent, plateau, token budget."""
 
 from __future__ import annotations
 

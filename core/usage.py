@@ -19,7 +19,5 @@ def usage_of(node: str, model: str, messages: Iterable[BaseMessage]) -> Usage:
             "output_tokens": int(meta.get("output_tokens", 0)),
             "calls": 1,
         }
-        total = merge_usage(
-            total, {**one, "by_node": {node: one}, "by_model": {model: one}}
-        )
+        total = merge_usage(total, {**one, "by_node": {node: one}, "by_model": {model: one}})
     return total

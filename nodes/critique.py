@@ -47,7 +47,9 @@ async def critique(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
     context = context_block(state, config)
     prompt = prompts.CRITIQUE.format(
-        task=state["task"], context=f"Sources:\n{context}\n" if context else "", draft=state["draft"]
+        task=state["task"],
+        context=f"Sources:\n{context}\n" if context else "",
+        draft=state["draft"],
     )
     model = chat_model(config.roles.critique).bind(response_format={"type": "json_object"})
     reply = await model.ainvoke([("system", prompts.SYSTEM), ("human", prompt)])

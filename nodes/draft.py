@@ -40,7 +40,9 @@ def draft_prompt(state: RefineState) -> str:
 
 async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
-    [text], usage = await complete("draft", config.roles.draft, [draft_prompt(state)], prompts.SYSTEM)
+    [text], usage = await complete(
+        "draft", config.roles.draft, [draft_prompt(state)], prompts.SYSTEM
+    )
     return {
         "draft": text,
         "first_draft": text,

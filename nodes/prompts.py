@@ -39,7 +39,7 @@ COVER_WORDS = (
 )
 
 FIX_SENTENCE = (
-    "Source document:\n<document id=\"{doc_id}\">\n{source}\n</document>\n\n"
+    'Source document:\n<document id="{doc_id}">\n{source}\n</document>\n\n'
     'This sentence is not supported by the source: "{sentence}"\n'
     "Rewrite it as one sentence that states only what the source says about this question: "
     "{task}\nEnd it with [{doc_id}]. Reply with the sentence only."

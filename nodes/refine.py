@@ -66,7 +66,9 @@ def trim_to_length(text: str, state: RefineState) -> str:
 
     def too_long(p: list[str]) -> bool:
         n_words = len(" ".join(p).split())
-        return bool((max_words and n_words > max_words) or (max_sentences and len(p) > max_sentences))
+        return bool(
+            (max_words and n_words > max_words) or (max_sentences and len(p) > max_sentences)
+        )
 
     required = _required(state)
     while len(parts) > 1 and too_long(parts):

@@ -36,9 +36,9 @@ def extractive_summary(task: str, text: str, budget: int) -> str:
         cost = estimate_tokens(parts[i])
         if used + cost > budget:
             continue
-        if kept and float(np.max(cosine(vectors[1 + i : 2 + i], vectors[[1 + j for j in kept]]))) >= (
-            DUPLICATE_SIMILARITY
-        ):
+        if kept and float(
+            np.max(cosine(vectors[1 + i : 2 + i], vectors[[1 + j for j in kept]]))
+        ) >= (DUPLICATE_SIMILARITY):
             continue
         kept.append(int(i))
         used += cost

@@ -114,10 +114,12 @@ class FakeOpenAI:
                  "total_tokens": prompt_tokens + _count_tokens(text)}  # fmt: skip
         model = body.get("model", "fake")
         if body.get("stream"):
-            return StreamingResponse(self._stream(text, model, usage), media_type="text/event-stream")
+            return StreamingResponse(
+                self._stream(text, model, usage), media_type="text/event-stream"
+            )
         return JSONResponse({
-            "id": f"chatcmpl-{self.calls}", "object": "chat.completion", "created": int(time.time()),
-            "model": model,
+            "id": f"chatcmpl-{self.calls}", "object": "chat.completion",
+            "created": int(time.time()), "model": model,
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": text}}],
             "usage": usage,
@@ -131,7 +133,8 @@ class FakeOpenAI:
             delta = {"content": piece} | ({"role": "assistant"} if i == 0 else {})
             chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
             yield f"data: {json.dumps(chunk)}\n\n"
-        yield f"data: {json.dumps(base | {'choices': [{'index': 0, 'delta': {}, 'finish_reason': 'stop'}]})}\n\n"
+        stop = {"index": 0, "delta": {}, "finish_reason": "stop"}
+        yield f"data: {json.dumps(base | {'choices': [stop]})}\n\n"
         yield f"data: {json.dumps(base | {'choices': [], 'usage': usage})}\n\n"
         yield "data: [DONE]\n\n"
 
