@@ -82,7 +82,8 @@ async def _run_file(source: Path, target: Path, config: str, concurrency: int) -
     from graph.builder import build_graph
     from graph.runner import run_many
 
-    requests = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
+    lines = (await asyncio.to_thread(source.read_text)).splitlines()
+    requests = [json.loads(line) for line in lines if line.strip()]
     graph = build_graph(await aget_checkpointer())
     target.parent.mkdir(parents=True, exist_ok=True)
     with (
@@ -158,7 +159,7 @@ def model_prepare() -> None:
 
 @model_app.command("serve")
 def model_serve() -> None:
-    """Serve the local model on loopback until interrupted (point REFINERY_OPENAI_BASE_URL at it)."""
+    """Serve the local model on loopback until interrupted (for REFINERY_OPENAI_BASE_URL)."""
     import time
 
     from core.local_model import local_server
