@@ -46,6 +46,8 @@ class TaskResult(BaseModel):
     wall_s: float = 0.0
     error: str | None = None
     history: list[dict[str, Any]] = Field(default_factory=list)
+    passages: list[str] = Field(default_factory=list)
+    """Ids of the documents retrieval handed to the drafter, best first (for retrieval metrics)."""
 
 
 OnProgress = Callable[[Progress], Awaitable[None] | None]
@@ -103,13 +105,17 @@ async def run_task(
     config = {"configurable": {"thread_id": thread_id}}
     started = time.perf_counter()
     final: dict[str, Any] = {}
+    passages: list[str] = []
     try:
         async for mode, chunk in graph.astream(
             graph_input(request, config_name), config, stream_mode=["updates", "values"]
         ):
             if mode == "values":
                 final = chunk
-            elif on_progress:
+                continue
+            if chunk.get("retrieve"):  # passages are internal state, not in the output schema
+                passages = [p["doc_id"] for p in chunk["retrieve"].get("passages") or []]
+            if on_progress:
                 for node, update in chunk.items():
                     maybe = on_progress(progress_of(node, update))
                     if maybe is not None:
@@ -121,7 +127,9 @@ async def run_task(
             wall_s=round(time.perf_counter() - started, 3),
             error=f"{type(exc).__name__}: {exc}",
         )
-    return result_of(final, thread_id, request.get("id"), time.perf_counter() - started)
+    result = result_of(final, thread_id, request.get("id"), time.perf_counter() - started)
+    result.passages = passages
+    return result
 
 
 async def run_many(
