@@ -1,12 +1,11 @@
 """How the Redis saver lays checkpoints out in keys, and how it encodes and decodes records.
 
 Per thread T (all keys share one TTL, refreshed on every write to the thread):
-  {prefix}:cp:T  hash  "ns\\0id" -> record (checkpoint without values, metadata, parent id)
+  {prefix}:cp:T  hash  "ns\\0id" -> the checkpoint's "channel\\0version" pairs (\\x1e-joined),
+                 \\x1d, then its record (checkpoint without values, metadata, parent id)
   {prefix}:ix:T  zset  "ns\\0id" (score 0, ordered by lex; ids are time-ordered uuid6)
   {prefix}:bl:T  hash  "ns\\0channel\\0version" -> blob, written once per channel version
-  {prefix}:bx:T  hash  "ns\\0id" -> the checkpoint's "channel\\0version" pairs, \\x1e-joined
-  {prefix}:wr:T  hash  "ns\\0id\\0task\\0idx" -> pending write
-  {prefix}:wx:T  zset  the same write fields, to range over one checkpoint's writes
+  {prefix}:wx:T  zset  "ns\\0id\\0task\\0idx\\0" + write (by lex: one range per checkpoint)
   {prefix}:tr:T  set   run ids that wrote to the thread
 Global: {prefix}:threads zset thread -> last write (ms); {prefix}:run:R set of packed
 (thread, ns, id) written by run R.
@@ -33,8 +32,21 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 SEP = "\x00"
 PAIR_SEP = "\x1e"
-CP, IX, BL, BX, WR, WX, TR = range(7)
+LIST_END = b"\x1d"
+CP, IX, BL, WX, TR = range(5)
 """Positions of a thread's keys in `Layout.thread_keys`."""
+
+
+def version_key(version: str | int | float) -> str:
+    """A channel version as text in keys; `#` marks numbers so they read back as numbers."""
+    return version if isinstance(version, str) else f"#{version!r}"
+
+
+def parse_version(text: str) -> str | int | float:
+    if not text.startswith("#"):
+        return text
+    number = float(text[1:])
+    return int(number) if number.is_integer() and "." not in text else number
 
 
 def member(ns: str, checkpoint_id: str) -> str:
@@ -57,6 +69,15 @@ def checkpoint_config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableCo
     }
 
 
+def frame(items: Iterable[bytes | str]) -> bytes:
+    """Items as one argument, each `<length>:<bytes>`; the scripts' `unframe` splits them."""
+    parts = []
+    for item in items:
+        data = item.encode() if isinstance(item, str) else item
+        parts.append(b"%d:%s" % (len(data), data))
+    return b"".join(parts)
+
+
 class Layout:
     """Key names under one prefix, and the record codec on one serializer."""
 
@@ -67,7 +88,7 @@ class Layout:
 
     def thread_keys(self, thread_id: str) -> list[str]:
         p = self.prefix
-        return [f"{p}:{kind}:{thread_id}" for kind in ("cp", "ix", "bl", "bx", "wr", "wx", "tr")]
+        return [f"{p}:{kind}:{thread_id}" for kind in ("cp", "ix", "bl", "wx", "tr")]
 
     def script_keys(self, thread_id: str) -> list[str]:
         return [*self.thread_keys(thread_id), self.threads_key]
@@ -89,6 +110,9 @@ class Layout:
         thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
         stored = dict(checkpoint)
         values: dict[str, Any] = stored.pop("channel_values", {})  # type: ignore[assignment]
+        # The versions live in the pair list the scripts read, and the id in the member.
+        versions: ChannelVersions = stored.pop("channel_versions", {})  # type: ignore[assignment]
+        stored.pop("id", None)
         md = get_serializable_checkpoint_metadata(config, metadata)
         record = ormsgpack.packb(
             [
@@ -97,17 +121,21 @@ class Layout:
                 conf.get("checkpoint_id"),
             ]
         )
-        pairs = PAIR_SEP.join(f"{ch}{SEP}{ver}" for ch, ver in stored["channel_versions"].items())
+        pairs = PAIR_SEP.join(f"{ch}{SEP}{version_key(ver)}" for ch, ver in versions.items())
         run_id = str(md.get("run_id") or "")
         keys = self.script_keys(thread_id)
-        args: list[Any] = [thread_id, member(ns, checkpoint["id"]), record, pairs, run_id, b""]
+        items: list[bytes | str] = [
+            member(ns, checkpoint["id"]),
+            pairs.encode() + LIST_END + record,
+        ]
+        items += [run_id, b""]
         if run_id:
             keys.append(self.run_key(run_id))
-            args[5] = ormsgpack.packb([thread_id, ns, checkpoint["id"]])
+            items[3] = ormsgpack.packb([thread_id, ns, checkpoint["id"]])
         for ch, ver in new_versions.items():
-            args.append(f"{ns}{SEP}{ch}{SEP}{ver}")
-            args.append(self.encode_blob(values[ch]) if ch in values else b"empty\x00")
-        return keys, args, checkpoint_config(thread_id, ns, checkpoint["id"])
+            items.append(f"{ns}{SEP}{ch}{SEP}{version_key(ver)}")
+            items.append(self.encode_blob(values[ch]) if ch in values else b"empty\x00")
+        return keys, [thread_id, frame(items)], checkpoint_config(thread_id, ns, checkpoint["id"])
 
     def put_writes_args(
         self,
@@ -120,14 +148,12 @@ class Layout:
         conf = config["configurable"]
         thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
         base = member(ns, conf["checkpoint_id"])
-        args: list[Any] = [thread_id]
+        items: list[bytes | str] = []
         for idx, (channel, value) in enumerate(writes):
             slot = WRITES_IDX_MAP.get(channel, idx)
-            packed = ormsgpack.packb(
-                [task_id, channel, *self.serde.dumps_typed(value), task_path, slot]
-            )
-            args += ["s" if slot < 0 else "n", f"{base}{SEP}{task_id}{SEP}{slot}", packed]
-        return self.script_keys(thread_id), args
+            packed = ormsgpack.packb([channel, *self.serde.dumps_typed(value), task_path])
+            items += ["s" if slot < 0 else "n", f"{base}{SEP}{task_id}{SEP}{slot}", packed]
+        return self.script_keys(thread_id), [thread_id, frame(items)]
 
     def encode_blob(self, value: Any) -> bytes:
         kind, data = self.serde.dumps_typed(value)
@@ -135,16 +161,22 @@ class Layout:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def metadata(self, record: bytes) -> CheckpointMetadata:
-        _, _, md_kind, md_data, _ = ormsgpack.unpackb(record)
+    def metadata(self, stored: bytes) -> CheckpointMetadata:
+        _, _, md_kind, md_data, _ = ormsgpack.unpackb(stored.partition(LIST_END)[2])
         return self.serde.loads_typed((md_kind, md_data))  # type: ignore[no-any-return]
 
     def to_tuple(self, thread_id: str, ns: str, reply: Sequence[Any]) -> CheckpointTuple:
         """The tuple from a GET script reply `[id, record, blob fields, blobs, writes]`."""
-        raw_id, record, fields, blobs, writes = reply
+        raw_id, stored, fields, blobs, writes = reply
         checkpoint_id = raw_id.decode()
+        pairs, _, record = stored.partition(LIST_END)
         ck_kind, ck_data, md_kind, md_data, parent_id = ormsgpack.unpackb(record)
         checkpoint: Checkpoint = self.serde.loads_typed((ck_kind, ck_data))
+        checkpoint["id"] = checkpoint_id
+        checkpoint["channel_versions"] = {
+            ch: parse_version(ver)
+            for ch, _, ver in (p.rpartition(SEP) for p in pairs.decode().split(PAIR_SEP) if p)
+        }
         checkpoint["channel_values"] = self._values(fields, blobs)
         return CheckpointTuple(
             config=checkpoint_config(thread_id, ns, checkpoint_id),
@@ -166,9 +198,13 @@ class Layout:
             values[channel] = self.serde.loads_typed((kind.decode(), data))
         return values
 
-    def _writes(self, raw: Iterable[bytes | None]) -> list[PendingWrite]:
-        rows = [ormsgpack.unpackb(item) for item in raw if item]
-        rows.sort(key=lambda r: writes_sort_key(r[4], r[0], r[5]))
+    def _writes(self, raw: Iterable[bytes]) -> list[PendingWrite]:
+        rows = []
+        for item in raw:
+            _, _, task_id, idx, packed = item.split(b"\x00", 4)
+            channel, kind, data, task_path = ormsgpack.unpackb(packed)
+            rows.append((task_path, task_id.decode(), int(idx), channel, kind, data))
+        rows.sort(key=lambda r: writes_sort_key(r[0], r[1], r[2]))
         return [
-            (task, ch, self.serde.loads_typed((kind, data))) for task, ch, kind, data, *_ in rows
+            (task, ch, self.serde.loads_typed((kind, data))) for _, task, _, ch, kind, data in rows
         ]

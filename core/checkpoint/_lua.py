@@ -6,15 +6,15 @@ import hashlib
 from dataclasses import dataclass, field
 
 # Thread keys, in the order every script receives them (see `_layout.Layout.thread_keys`):
-# 1 cp (hash: member -> record)   2 ix (zset by lex: members)   3 bl (hash: blob field -> blob)
-# 4 bx (hash: member -> blob list) 5 wr (hash: write field -> write) 6 wx (zset: write fields)
-# 7 tr (set: run ids of the thread); then 8 = the threads index (zset: thread -> last write ms).
+# 1 cp (hash: member -> blob list \x1d record)  2 ix (zset by lex: members)
+# 3 bl (hash: blob field -> blob)  4 wx (zset by lex: write field \0 write)  5 tr (set: run ids);
+# then 6 = the threads index (zset: thread -> last write ms) and, for PUT, 7 = the run's set.
 
 _EXPIRE = """
 local ttl = tonumber(ARGV[1])
 if ttl > 0 then
-  for i = 1, 7 do redis.call('EXPIRE', KEYS[i], ttl) end
-  if KEYS[9] then redis.call('EXPIRE', KEYS[9], ttl) end
+  for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ttl) end
+  if KEYS[7] then redis.call('EXPIRE', KEYS[7], ttl) end
 end
 """
 
@@ -30,17 +30,32 @@ class Script:
         object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
 
 
+_UNFRAME = """
+local function unframe(s)
+  local out, pos, n = {}, 1, #s
+  while pos <= n do
+    local colon = string.find(s, ':', pos, true)
+    local len = tonumber(string.sub(s, pos, colon - 1))
+    out[#out + 1] = string.sub(s, colon + 1, colon + len)
+    pos = colon + len + 1
+  end
+  return out
+end
+"""
+
 PUT = Script(
-    """
--- ARGV: ttl now_ms thread_id member record blob_list run_id run_member [blob_field blob]...
-redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
-redis.call('HSET', KEYS[4], ARGV[4], ARGV[6])
-redis.call('ZADD', KEYS[2], 0, ARGV[4])
-for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
-redis.call('ZADD', KEYS[8], ARGV[2], ARGV[3])
-if ARGV[7] ~= '' then
-  redis.call('SADD', KEYS[7], ARGV[7])
-  redis.call('SADD', KEYS[9], ARGV[8])
+    _UNFRAME
+    + """
+-- ARGV: ttl now_ms thread_id frame; frame = member stored run_id run_member
+-- [blob_field blob]..., each item as "<length>:<bytes>" (few arguments pack fast)
+local a = unframe(ARGV[4])
+redis.call('HSET', KEYS[1], a[1], a[2])
+redis.call('ZADD', KEYS[2], 0, a[1])
+for i = 5, #a, 2 do redis.call('HSET', KEYS[3], a[i], a[i + 1]) end
+redis.call('ZADD', KEYS[6], ARGV[2], ARGV[3])
+if a[3] ~= '' then
+  redis.call('SADD', KEYS[5], a[3])
+  redis.call('SADD', KEYS[7], a[4])
 end
 """
     + _EXPIRE
@@ -48,17 +63,20 @@ end
 )
 
 PUT_WRITES = Script(
-    """
--- ARGV: ttl now_ms thread_id [mode field write]...; mode 'n' keeps a stored write (HSETNX)
-for i = 4, #ARGV, 3 do
-  if ARGV[i] == 'n' then
-    redis.call('HSETNX', KEYS[5], ARGV[i + 1], ARGV[i + 2])
-  else
-    redis.call('HSET', KEYS[5], ARGV[i + 1], ARGV[i + 2])
+    _UNFRAME
+    + """
+-- ARGV: ttl now_ms thread_id frame; frame = [mode field write]..., framed as in PUT.
+-- Mode 'n' keeps a write already stored for that task and index; 's' replaces it.
+local a = unframe(ARGV[4])
+for i = 1, #a, 3 do
+  local lo, hi = '[' .. a[i + 1] .. '\0', '(' .. a[i + 1] .. '\1'
+  local stored = redis.call('ZRANGEBYLEX', KEYS[4], lo, hi, 'LIMIT', 0, 1)
+  if #stored == 0 or a[i] == 's' then
+    if #stored > 0 then redis.call('ZREMRANGEBYLEX', KEYS[4], lo, hi) end
+    redis.call('ZADD', KEYS[4], 0, a[i + 1] .. '\0' .. a[i + 2])
   end
-  redis.call('ZADD', KEYS[6], 0, ARGV[i + 1])
 end
-redis.call('ZADD', KEYS[8], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[6], ARGV[2], ARGV[3])
 """
     + _EXPIRE
     + "return 1\n"
@@ -66,7 +84,8 @@ redis.call('ZADD', KEYS[8], ARGV[2], ARGV[3])
 
 GET = Script(
     """
--- ARGV: ns checkpoint_id ('' = latest). Returns {id, record, blob fields, blobs, writes} or nil.
+-- ARGV: ns checkpoint_id ('' = latest).
+-- Returns {id, blob list \x1d record, blob fields, blobs, writes} or nil.
 local function hmget(key, fields)
   local out = {}
   for i = 1, #fields, 1000 do
@@ -83,19 +102,13 @@ if id == '' then
   id = string.sub(last[1], #ns + 2)
 end
 local member = ns .. '\\0' .. id
-local record = redis.call('HGET', KEYS[1], member)
-if not record then return false end
+local stored = redis.call('HGET', KEYS[1], member)
+if not stored then return false end
 local fields, blobs = {}, {}
-local list = redis.call('HGET', KEYS[4], member)
-if list then
-  for pair in string.gmatch(list, '[^\\30]+') do fields[#fields + 1] = ns .. '\\0' .. pair end
-  if #fields > 0 then blobs = hmget(KEYS[3], fields) end
-end
-local wfields = redis.call('ZRANGEBYLEX', KEYS[6], '[' .. member .. '\\0', '(' .. member .. '\\1')
-local writes = {}
-if #wfields > 0 then writes = hmget(KEYS[5], wfields) end
-return {id, record, fields, blobs, writes}
+local list = string.sub(stored, 1, string.find(stored, '\\29', 1, true) - 1)
+for pair in string.gmatch(list, '[^\\30]+') do fields[#fields + 1] = ns .. '\\0' .. pair end
+if #fields > 0 then blobs = hmget(KEYS[3], fields) end
+local writes = redis.call('ZRANGEBYLEX', KEYS[4], '[' .. member .. '\\0', '(' .. member .. '\\1')
+return {id, stored, fields, blobs, writes}
 """
 )
-
-ALL = (PUT, PUT_WRITES, GET)

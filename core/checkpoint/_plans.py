@@ -18,7 +18,7 @@ from langgraph.checkpoint.base import get_checkpoint_id
 from pydantic import BaseModel
 
 from core.checkpoint import _lua
-from core.checkpoint._layout import BL, BX, CP, IX, PAIR_SEP, SEP, TR, WR, WX, Layout, member
+from core.checkpoint._layout import BL, CP, IX, LIST_END, PAIR_SEP, SEP, TR, WX, Layout, member
 
 Command = tuple[Any, ...]
 _FETCH_CHUNK = 64
@@ -121,37 +121,35 @@ def drop_txn(layout: Layout, thread_id: str, select: Callable[[list[str]], set[s
     reads: list[Command] = [
         ("ZRANGE", keys[IX], 0, -1),
         ("ZRANGE", keys[WX], 0, -1),
-        ("HGETALL", keys[BX]),
+        ("HGETALL", keys[CP]),
         ("HKEYS", keys[BL]),
     ]
 
     def plan(replies: list[Any]) -> list[Command]:
-        raw_members, raw_writes, blob_lists, blob_fields = replies
+        raw_members, raw_writes, stored, blob_fields = replies
         members = [m.decode() for m in raw_members]
         doomed = select(members)
         if not doomed:
             return []
         if not set(members) - doomed:
             return [("DEL", *keys), ("ZREM", layout.threads_key, thread_id)]
-        writes = [w for w in raw_writes if SEP.join(w.decode().split(SEP, 2)[:2]) in doomed]
+        writes = [w for w in raw_writes if b"\x00".join(w.split(b"\x00", 2)[:2]).decode() in doomed]
         used: set[str] = set()
-        for raw_member, pairs in blob_lists.items():
-            ns, _, checkpoint_id = raw_member.decode().partition(SEP)
-            if member(ns, checkpoint_id) not in doomed:
-                used.update(f"{ns}{SEP}{pair}" for pair in pairs.decode().split(PAIR_SEP) if pair)
+        for raw_member, value in stored.items():
+            if raw_member.decode() in doomed:
+                continue
+            ns = raw_member.decode().partition(SEP)[0]
+            pairs = value.partition(LIST_END)[0].decode()
+            used.update(f"{ns}{SEP}{pair}" for pair in pairs.split(PAIR_SEP) if pair)
         unused = [f for f in blob_fields if f.decode() not in used]
-        cmds: list[Command] = [
-            ("HDEL", keys[CP], *doomed),
-            ("HDEL", keys[BX], *doomed),
-            ("ZREM", keys[IX], *doomed),
-        ]
+        cmds: list[Command] = [("HDEL", keys[CP], *doomed), ("ZREM", keys[IX], *doomed)]
         if writes:
-            cmds += [("HDEL", keys[WR], *writes), ("ZREM", keys[WX], *writes)]
+            cmds.append(("ZREM", keys[WX], *writes))
         if unused:
             cmds.append(("HDEL", keys[BL], *unused))
         return cmds
 
-    return Txn(watch=[keys[IX], keys[WX], keys[BX]], reads=reads, plan=plan)
+    return Txn(watch=[keys[IX], keys[WX], keys[CP]], reads=reads, plan=plan)
 
 
 def _all_but_latest(members: list[str]) -> set[str]:
@@ -199,24 +197,22 @@ def copy_plan(layout: Layout, source: str, target: str, ttl_s: int | None) -> Pl
             ("HGETALL", src[CP]),
             ("ZRANGE", src[IX], 0, -1),
             ("HGETALL", src[BL]),
-            ("HGETALL", src[BX]),
-            ("HGETALL", src[WR]),
             ("ZRANGE", src[WX], 0, -1),
             ("SMEMBERS", src[TR]),
         ],
         atomic=True,
     )
-    records, members, blobs, blob_lists, writes, write_fields, runs = snapshot
+    records, members, blobs, writes, runs = snapshot
     if not members:
         return
     run_ids = sorted(r.decode() for r in runs)
     run_sets = (yield Batch([("SMEMBERS", layout.run_key(r)) for r in run_ids])) if run_ids else []
     cmds: list[Command] = [("ZADD", dst[IX], *_scored(members))]
-    for key, mapping in ((dst[CP], records), (dst[BL], blobs), (dst[BX], blob_lists)):
+    for key, mapping in ((dst[CP], records), (dst[BL], blobs)):
         if mapping:
             cmds.append(("HSET", key, *_flat(mapping)))
     if writes:
-        cmds += [("HSET", dst[WR], *_flat(writes)), ("ZADD", dst[WX], *_scored(write_fields))]
+        cmds.append(("ZADD", dst[WX], *_scored(writes)))
     touched = list(dst)
     for run_id, entries in zip(run_ids, run_sets, strict=True):
         copied = [_retarget(raw, source, target) for raw in entries]

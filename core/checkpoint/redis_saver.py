@@ -272,14 +272,15 @@ class RedisSaver(BaseCheckpointSaver[str]):
         return [item async for item in self._adrive(threads_plan(self._layout, older_than))]
 
     def get_next_version(self, current: str | None, channel: None) -> str:
-        """Versions with a random tail, so forks of one parent never share a blob key."""
+        """`0000000042.9f3a1c`: ordered as strings; the random tail keeps two forks of one
+        parent from writing the same blob key. Short, since versions are in every record."""
         if current is None:
             current_v = 0
-        elif isinstance(current, int):
-            current_v = current
+        elif isinstance(current, int | float):
+            current_v = int(current)
         else:
             current_v = int(current.split(".")[0])
-        return f"{current_v + 1:032}.{random.random():016}"
+        return f"{current_v + 1:010}.{random.getrandbits(24):06x}"
 
     # --- plumbing ----------------------------------------------------------------------------
 
