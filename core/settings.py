@@ -10,8 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The repository root (the package is installed in editable mode from it)."""
@@ -79,6 +79,37 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_excerpt_chars: int = Field(80, ge=0, le=10_000)
     """How much request text (tasks, documents) may appear in logs."""
+
+    # --- HTTP API (`refinery serve`) -------------------------------------------------------------
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """SHA-256 hex digests of the accepted API keys, comma-separated, each optionally
+    `DIGEST:NAME`; never the keys themselves. None configured: no auth, loopback only."""
+    api_keys_file: Path | None = None
+    """A file of `DIGEST NAME [REQUESTS_PER_MINUTE]` lines, read at start, besides `api_keys`."""
+    api_max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000)
+    """Largest request body accepted; larger ones get 413."""
+    api_max_running: int = Field(8, ge=1, le=10_000)
+    """Refinement runs executing at once; more wait in the priority queue."""
+    api_max_queue: int = Field(32, ge=0, le=100_000)
+    """Runs waiting at most; beyond it requests get 503 with Retry-After."""
+    api_request_timeout_s: float = Field(600.0, gt=0)
+    """Deadline of one run, queueing included; the checkpoint stays resumable after it."""
+    api_rate_per_minute: int = Field(120, ge=1, le=1_000_000)
+    """Default per-key request rate (a key file line may set its own)."""
+    api_rate_burst: int = Field(20, ge=1, le=1_000_000)
+    """Requests a key may send at once before the rate applies."""
+    api_batch_max_tasks: int = Field(50, ge=1, le=10_000)
+    api_batch_concurrency: int = Field(4, ge=1, le=1_000)
+    """Tasks of one batch running at once at most."""
+    api_heartbeat_s: float = Field(10.0, gt=0, le=300)
+    """Seconds between heartbeat comments on an idle event stream."""
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
 
 @lru_cache(maxsize=1)
