@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from core.run_config import DEFAULT_CONFIG
+from evals.cli import eval_app
 
 for _name, _value in {
     "RAGAS_DO_NOT_TRACK": "true",
@@ -31,6 +32,7 @@ for _name, _value in {
 app = typer.Typer(help="refinery: drafts, critiques and refines answers on LangGraph.")
 model_app = typer.Typer(help="The embedded local model.")
 app.add_typer(model_app, name="model")
+app.add_typer(eval_app, name="eval")
 console = Console(stderr=True)
 
 

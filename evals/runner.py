@@ -1,0 +1,187 @@
+"""Runs a configuration over evaluation tasks and scores every answer: per-task rows and a
+summary stamped with the configuration's fingerprint, the model identity and the git commit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.run_config import load_config
+from core.settings import PROJECT_ROOT
+from evals.datasets import DatasetInfo, EvalTask, TaskKind
+from evals.metrics import describe, task_metrics, trajectory
+from evals.ragas_metrics import Judge
+from graph.runner import TaskResult, run_many
+
+ROWS_FILE, SUMMARY_FILE, RESULTS_FILE = "rows.jsonl", "summary.json", "results.jsonl"
+
+
+class TaskRow(BaseModel):
+    """One task's answer and its metrics."""
+
+    id: str
+    dataset: str
+    kind: TaskKind
+    answer: str = ""
+    error: str | None = None
+    stop_reason: str | None = None
+    passages: list[str] = Field(default_factory=list)
+    metrics: dict[str, float]
+    trajectory: list[dict[str, float]] = Field(default_factory=list)
+
+
+class RunStamp(BaseModel):
+    """What produced a run: enough to tell two runs apart and to reproduce one."""
+
+    config: str
+    fingerprint: str
+    model: str
+    """The model identity at the endpoint (every model the run's calls reported, joined)."""
+    endpoint: str
+    git_commit: str
+    git_dirty: bool
+    datasets: list[DatasetInfo]
+    limit: int | None = None
+    judge: str | None = None
+    """The model behind the LLM-judged metrics, when they ran."""
+    ragas_version: str = version("ragas")
+    started_at: str
+    finished_at: str = ""
+
+
+class RunSummary(BaseModel):
+    stamp: RunStamp
+    tasks: int
+    failed: int
+    means: dict[str, float]
+    """Mean of each metric over the tasks it applies to (NaN scores left out)."""
+    by_kind: dict[str, dict[str, float]]
+    metrics: dict[str, dict[str, Any]]
+    """Each metric's family, direction and (for judged metrics) judge."""
+
+
+class EvalRun(BaseModel):
+    summary: RunSummary
+    rows: list[TaskRow]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        lines = (row.model_dump_json() + "\n" for row in self.rows)
+        (directory / ROWS_FILE).write_text("".join(lines))
+        (directory / SUMMARY_FILE).write_text(self.summary.model_dump_json(indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> EvalRun:
+        """A saved run, from its directory or its `summary.json`."""
+        directory = path.parent if path.is_file() else path
+        summary = RunSummary.model_validate_json((directory / SUMMARY_FILE).read_text())
+        rows_text = (directory / ROWS_FILE).read_text().splitlines()
+        rows = [TaskRow.model_validate_json(line) for line in rows_text if line.strip()]
+        return cls(summary=summary, rows=rows)
+
+
+def git_state() -> tuple[str, bool]:
+    """The checked-out commit and whether the tree has uncommitted changes."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    return git("rev-parse", "HEAD") or "unknown", bool(git("status", "--porcelain"))
+
+
+def means(rows: list[TaskRow]) -> dict[str, float]:
+    totals: dict[str, list[float]] = {}
+    for row in rows:
+        for name, value in row.metrics.items():
+            if not math.isnan(value):
+                totals.setdefault(name, []).append(value)
+    return {name: round(sum(v) / len(v), 6) for name, v in sorted(totals.items())}
+
+
+def summarise(stamp: RunStamp, rows: list[TaskRow]) -> RunSummary:
+    kinds = sorted({row.kind for row in rows})
+    names = sorted({name for row in rows for name in row.metrics})
+    return RunSummary(
+        stamp=stamp,
+        tasks=len(rows),
+        failed=sum(1 for row in rows if row.error),
+        means=means(rows),
+        by_kind={kind: means([r for r in rows if r.kind == kind]) for kind in kinds},
+        metrics=describe(names, stamp.judge),
+    )
+
+
+async def score_results(
+    tasks: list[EvalTask], results: list[TaskResult], judge: Judge | None = None
+) -> list[TaskRow]:
+    rows = []
+    for task, result in zip(tasks, results, strict=True):
+        rows.append(TaskRow(
+            id=task.id, dataset=task.dataset, kind=task.kind, answer=result.answer or "",
+            error=result.error, stop_reason=result.stop_reason, passages=result.passages,
+            metrics=await task_metrics(task, result, judge), trajectory=trajectory(task, result),
+        ))  # fmt: skip
+    return rows
+
+
+def _model_identity(results: list[TaskResult]) -> str:
+    from core.llm import default_endpoint
+
+    seen = sorted({m for r in results for m in r.usage.by_model})
+    return ", ".join(seen) or default_endpoint().model
+
+
+async def run_eval(
+    tasks: list[EvalTask],
+    config: str,
+    datasets: list[DatasetInfo],
+    *,
+    graph: Any,
+    limit: int | None = None,
+    concurrency: int = 1,
+    judge: Judge | None = None,
+    raw_out: Path | None = None,
+    on_result: Callable[[int, TaskResult], None] | None = None,
+) -> EvalRun:
+    """Run `config` over `tasks` with `graph`, then score each answer. Raw results are appended
+    to `raw_out` as they arrive, so a long run that is stopped still leaves its answers."""
+    from core.llm import default_endpoint
+
+    run_config = load_config(config)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    raw = raw_out.open("w") if raw_out else None
+
+    def record(index: int, result: TaskResult) -> None:
+        if raw:
+            raw.write(json.dumps({"config": config, **result.model_dump()}) + "\n")
+            raw.flush()
+        if on_result:
+            on_result(index, result)
+
+    try:
+        requests = [t.request() for t in tasks]
+        results = await run_many(
+            graph, requests, concurrency=concurrency, config_name=config, on_result=record
+        )
+    finally:
+        if raw:
+            raw.close()
+    rows = await score_results(tasks, results, judge)
+    commit, dirty = await asyncio.to_thread(git_state)
+    stamp = RunStamp(
+        config=config, fingerprint=run_config.fingerprint(), model=_model_identity(results),
+        endpoint=default_endpoint().base_url, git_commit=commit, git_dirty=dirty,
+        datasets=datasets, limit=limit, judge=judge.name if judge else None, started_at=started,
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )  # fmt: skip
+    return EvalRun(summary=summarise(stamp, rows), rows=rows)
