@@ -201,7 +201,7 @@ def test_the_saver_recovers_when_the_server_comes_back(tmp_path: Path) -> None:
 
 def test_the_embedded_server_is_shared_and_keeps_data_across_restarts() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="rf-", dir="/tmp"))
-    owner, second = EmbeddedRedis(data_dir), EmbeddedRedis(data_dir)
+    owner, second, restarted = (EmbeddedRedis(data_dir) for _ in range(3))
     try:
         url = owner.url
         assert second.url == url  # the second one adopts the running server
@@ -212,11 +212,12 @@ def test_the_embedded_server_is_shared_and_keeps_data_across_restarts() -> None:
         owner.stop()  # the last user: SHUTDOWN, append-only file fsynced
         with pytest.raises(redis.ConnectionError):
             redis.Redis.from_url(url).ping()
-        with RedisSaver.from_conn_string(EmbeddedRedis(data_dir).url) as saver:
+        with RedisSaver.from_conn_string(restarted.url) as saver:
             tup = saver.get_tuple(_config("t"))
             assert tup is not None and tup.checkpoint["channel_values"] == {"a": 1}
     finally:
-        EmbeddedRedis(data_dir).stop()
+        for server in (restarted, second, owner):
+            server.stop()
 
 
 # --- size -----------------------------------------------------------------------------------------
