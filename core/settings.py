@@ -10,11 +10,27 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The repository root (the package is installed in editable mode from it)."""
+
+
+class EndpointSpec(BaseModel):
+    """One OpenAI-compatible endpoint in a pool: where it is, its share of traffic, its tier."""
+
+    base_url: str
+    weight: float = Field(1.0, gt=0)
+    """Share of its tier's traffic, relative to the other endpoints of that tier."""
+    tier: int = Field(0, ge=0, le=9)
+    """0 is the primary pool; higher tiers are fallbacks, tried in order."""
+    model: str | None = None
+    """The model it serves; None: `model_name`, or the role's model."""
+    api_key: SecretStr | None = None
+    context_window: int | None = Field(None, ge=256)
+    tokenizer: bool = False
+    """Whether it is a llama.cpp server with `/extras/tokenize` (exact offline counts)."""
 
 
 class Settings(BaseSettings):
@@ -57,11 +73,39 @@ class Settings(BaseSettings):
     model_name: str | None = None
     """The default model name at the endpoint; per-role names in the run configuration win."""
     llm_timeout_s: float = Field(120.0, gt=0)
-    """Per-call timeout of a model request."""
+    """Per-call timeout of a model request (the whole call, streamed or not)."""
     llm_max_retries: int = Field(3, ge=0, le=20)
-    """Retries of a failed model call (exponential backoff with jitter)."""
+    """Retries of a failed model call on one tier (exponential backoff with jitter); the
+    OpenAI client's own retries are off, so this is the only retry loop."""
     llm_retry_initial_s: float = Field(0.5, ge=0)
+    """Delay before the first retry; each further retry doubles it (`llm_retry_exp_base`)."""
     llm_retry_max_s: float = Field(8.0, ge=0)
+    """Cap of one retry delay, jitter included."""
+    llm_retry_exp_base: float = Field(2.0, ge=1.0)
+    llm_retry_jitter_s: float = Field(0.25, ge=0)
+    """Random extra delay in [0, this) added to each retry delay."""
+    llm_endpoints: list[EndpointSpec] = Field(default_factory=list)
+    """Endpoints as JSON, e.g. `[{"base_url": "...", "weight": 3, "tier": 0}]`: tier 0 is the
+    primary pool (weighted), tier 1 the secondary, and so on. Empty: `openai_base_url`."""
+    llm_local_fallback: bool = True
+    """Whether the embedded local model is the last fallback when endpoints are configured."""
+    llm_eject_after: int = Field(3, ge=1, le=100)
+    """Consecutive failures after which an endpoint is ejected from its pool for a cooldown."""
+    llm_cooldown_s: float = Field(30.0, ge=0)
+    """First cooldown of an ejected endpoint; it doubles on each ejection in a row."""
+    llm_cooldown_max_s: float = Field(300.0, ge=0)
+    llm_context_window: int = Field(8192, ge=256)
+    """Context window (tokens) of a remote endpoint whose spec does not give one."""
+
+    # --- Response cache --------------------------------------------------------------------------
+    llm_cache: bool = True
+    """Cache deterministic model calls (temperature 0, or a fixed seed) by exact prompt."""
+    llm_cache_entries: int = Field(2048, ge=0, le=10_000_000)
+    """Entries of the in-process LRU in front of Redis (0: no in-process layer)."""
+    llm_cache_redis: bool = True
+    """Whether the shared Redis layer is used (off: in-process only)."""
+    llm_cache_ttl_s: int = Field(7 * 24 * 3600, ge=1)
+    """Time to live of a cached reply in Redis."""
 
     # --- Embedded local model --------------------------------------------------------------------
     model_path: Path | None = None

@@ -14,10 +14,11 @@ def usage_of(node: str, model: str, messages: Iterable[BaseMessage]) -> Usage:
     total = empty_usage()
     for message in messages:
         meta = getattr(message, "usage_metadata", None) or {}
+        cached = bool((getattr(message, "response_metadata", None) or {}).get("cache_hit"))
         one: ModelUsage = {
             "input_tokens": int(meta.get("input_tokens", 0)),
             "output_tokens": int(meta.get("output_tokens", 0)),
-            "calls": 1,
+            "calls": 0 if cached else 1,  # a cache hit is no model call
         }
         total = merge_usage(total, {**one, "by_node": {node: one}, "by_model": {model: one}})
     return total
