@@ -88,6 +88,9 @@ class RedisSaver(BaseCheckpointSaver[str]):
         self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aredis.Redis] = (
             weakref.WeakKeyDictionary()
         )
+        self._gates: weakref.WeakKeyDictionary[aredis.Redis, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
         self._url = describe_pool(self._client.connection_pool)
         self._owned = own_clients
         self.key_prefix = key_prefix
@@ -322,6 +325,17 @@ class RedisSaver(BaseCheckpointSaver[str]):
 
     async def _aeval(self, script: _lua.Script, keys: list[str], args: list[Any]) -> Any:
         client = self._aclient()
+        # A FIFO gate as wide as the pool: the pool's own wait lets newcomers barge past
+        # waiters, which starves some callers for hundreds of ms under heavy concurrency.
+        gate = self._gates.get(client)
+        if gate is None:
+            gate = self._gates[client] = asyncio.Semaphore(client.connection_pool.max_connections)
+        async with gate:
+            return await self._aeval_now(client, script, keys, args)
+
+    async def _aeval_now(
+        self, client: aredis.Redis, script: _lua.Script, keys: list[str], args: list[Any]
+    ) -> Any:
         with self._translate():
             try:
                 return await client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
