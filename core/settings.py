@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -123,6 +123,75 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_excerpt_chars: int = Field(80, ge=0, le=10_000)
     """How much request text (tasks, documents) may appear in logs."""
+
+    # --- Monitoring (core/telemetry) -------------------------------------------------------------
+    log_format: Literal["json", "text"] = "json"
+    """`json`: one JSON object a line, with run and thread ids; `text` for a person at a terminal."""
+    prometheus_multiproc_dir: Annotated[
+        Path | None,
+        Field(
+            validation_alias=AliasChoices(
+                "REFINERY_PROMETHEUS_MULTIPROC_DIR", "PROMETHEUS_MULTIPROC_DIR"
+            )
+        ),
+    ] = None
+    """A folder the worker processes share their metric samples through (empty it before the
+    workers start, as prometheus-client asks)."""
+    langsmith_api_key: Annotated[
+        SecretStr | None,
+        Field(validation_alias=AliasChoices("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY")),
+    ] = None
+    langsmith_tracing: Annotated[
+        bool, Field(validation_alias=AliasChoices("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"))
+    ] = False
+    """LangSmith tracing runs only when this and `langsmith_api_key` are both set."""
+    langsmith_project: Annotated[
+        str | None, Field(validation_alias=AliasChoices("LANGSMITH_PROJECT", "LANGCHAIN_PROJECT"))
+    ] = None
+    alert_webhook_url: str | None = None
+    """Where alerts are POSTed as JSON (besides the log); unset: the log only."""
+    alert_webhook_timeout_s: float = Field(5.0, gt=0)
+    alert_cooldown_s: float = Field(900.0, ge=0)
+    """After an alert is delivered, the same condition is not delivered again for this long."""
+    alert_eval_interval_s: float = Field(15.0, gt=0)
+    """How often the monitor loop probes readiness and evaluates the alert rules."""
+    alert_error_rate: float = Field(0.10, ge=0, le=1)
+    """Error rate of runs above which the error-rate alert fires."""
+    alert_error_window_s: float = Field(300.0, gt=0)
+    alert_min_runs: int = Field(20, ge=1)
+    """Runs the error-rate window must hold before the rule judges it."""
+    alert_unready_s: float = Field(300.0, ge=0)
+    """How long the service may stay unready before an alert."""
+    timeline_bucket_s: int = Field(60, ge=1, le=3600)
+    """Width of the time buckets the dashboard and the error-rate rule read."""
+    timeline_retention_s: int = Field(2 * 24 * 3600, ge=60)
+    anomaly_z: dict[str, float] = Field(default_factory=lambda: {"default": 4.0})
+    """Robust z-score above which a run's latency or tokens is an anomaly, per request type
+    (`open`, `constrained`, `grounded`), `default` for the rest."""
+    anomaly_window: int = Field(200, ge=10, le=100_000)
+    anomaly_warmup: int = Field(30, ge=5)
+    """Observations a detector needs before it judges."""
+    drift_baseline_size: int = Field(500, ge=10)
+    """The first runs observed form the baseline window (until it is reset)."""
+    drift_recent_size: int = Field(200, ge=10)
+    drift_min_samples: int = Field(50, ge=5)
+    drift_psi_threshold: float = Field(0.2, gt=0)
+    drift_ks_alpha: float = Field(0.01, gt=0, lt=1)
+    drift_quality_drop: float = Field(0.05, gt=0, lt=1)
+    """A relative drop of the mean score this large raises "review or retrain"."""
+    feedback_ttl_s: int = Field(90 * 24 * 3600, ge=60)
+    """How long runs and their feedback are kept for export."""
+    experiments_dir: Path | None = None
+    """An extra folder of experiment definitions (`NAME.json`), searched first."""
+    admission_min: int = Field(1, ge=1)
+    admission_max: int = Field(64, ge=1)
+    admission_initial: int = Field(8, ge=1)
+    admission_target_latency_s: float | None = Field(None, gt=0)
+    """Latency above which the concurrency limit shrinks; unset: `admission_tolerance` times the
+    low percentile of recently observed latencies."""
+    admission_tolerance: float = Field(2.0, gt=1)
+    admission_backoff: float = Field(0.8, gt=0, lt=1)
+    """Multiplicative decrease of the limit when latency exceeds the target."""
 
     # --- HTTP API (`refinery serve`) -------------------------------------------------------------
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
