@@ -211,6 +211,8 @@ class RedisSaver(BaseCheckpointSaver[str]):
         self._run(copy_plan(self._layout, str(source_thread_id), str(target_thread_id), self.ttl_s))
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """`keep_latest` keeps the newest checkpoint per namespace (with its writes and blobs);
+        `delete` removes the threads. Not `DeltaChannel`-aware: see the base class caveat."""
         self._run(prune_plan(self._layout, [str(t) for t in thread_ids], strategy))
 
     def threads(self, older_than: datetime | None = None) -> list[ThreadInfo]:
