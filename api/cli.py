@@ -150,6 +150,22 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the HTTP API and the web page (loopback only unless API keys are configured)."""
+    from api.server import UnsafeBindError
+    from api.server import serve as serve_api
+
+    try:
+        serve_api(host, port)
+    except UnsafeBindError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
 @model_app.command("prepare")
 def model_prepare() -> None:
     """Assemble and verify the packaged local model (done once)."""

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.support.redis"]
+pytest_plugins = ["tests.support.redis", "tests.support.webhook"]

@@ -1,0 +1,61 @@
+"""Request dependencies: who is calling (API key, or the loopback `local` caller when no keys
+are configured) and whether their rate limit lets them in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.auth import LOCAL, ApiKey
+from api.errors import ApiError
+from api.services import Services, services
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate(request: Request, svc: Services) -> ApiKey:
+    """The caller's key; 401 when keys are configured and none (or an unknown one) was sent."""
+    if svc.keys.open:
+        return ApiKey(id=LOCAL, name=LOCAL, rate_per_minute=svc.settings.api_rate_per_minute)
+    presented = _presented_key(request)
+    key = svc.keys.lookup(presented) if presented else None
+    if key is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "missing or unknown API key" if presented is None else "unknown API key",
+            "send `Authorization: Bearer <your API key>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return key
+
+
+async def charge(svc: Services, key: ApiKey, cost: int = 1) -> None:
+    """Spend `cost` of the key's rate budget; 429 with Retry-After when it is spent."""
+    verdict = await svc.limiter.charge(key.id, key.rate_per_minute, cost)
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"this API key's rate limit ({key.rate_per_minute} requests a minute) is spent",
+            "wait Retry-After seconds before the next request, or send fewer",
+            retry_after_s=verdict.retry_after_s,
+        )
+
+
+async def caller(request: Request, svc: Annotated[Services, Depends(services)]) -> ApiKey:
+    """FastAPI dependency: the authenticated key, charged one request."""
+    key = authenticate(request, svc)
+    await charge(svc, key)
+    return key
+
+
+Caller = Annotated[ApiKey, Depends(caller)]
+Svc = Annotated[Services, Depends(services)]

@@ -1,0 +1,171 @@
+"""JSON error answers: every failure says what is wrong and how to fix it, in one shape
+(`{"error": {type, message, fix, details}}`), and no exception escapes as a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.schemas import ErrorBody, ErrorDetail, ErrorResponse
+
+log = logging.getLogger("refinery.api")
+
+
+class ApiError(Exception):
+    """An error with its HTTP status, a message, and the fix the caller can apply."""
+
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        fix: str,
+        *,
+        thread_id: str | None = None,
+        retry_after_s: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = ErrorBody(
+            type=type_, message=message, fix=fix, thread_id=thread_id, retry_after_s=retry_after_s
+        )
+        self.headers = dict(headers or {})
+        if retry_after_s is not None:
+            self.headers["Retry-After"] = str(retry_after_s)
+
+
+def not_found(thread_id: str) -> ApiError:
+    return ApiError(
+        404,
+        "thread_not_found",
+        f"no thread {thread_id!r} belongs to this API key",
+        "use a thread id returned to this key by POST /v1/refinements",
+    )
+
+
+def respond(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    payload = ErrorResponse(error=body).model_dump(mode="json", exclude_none=True)
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+_FIXES: dict[str, str] = {
+    "missing": "add this field",
+    "extra_forbidden": "remove this field; the schema at /docs lists the allowed ones",
+    "json_invalid": "send a valid JSON body with `Content-Type: application/json`",
+    "model_attributes_type": "send a JSON object here",
+    "dict_type": "send a JSON object here",
+    "list_type": "send a JSON array here",
+    "string_type": "send a string here",
+    "int_type": "send an integer here",
+    "int_parsing": "send an integer here",
+    "string_pattern_mismatch": "use only letters, digits and `_.:-`, 1-64 characters",
+}
+
+
+def _fix_for(error: dict[str, Any]) -> str:
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "string_too_long":
+        return f"shorten it to at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return f"give at least {ctx.get('min_length')} character(s)"
+    if kind == "too_long":
+        return f"send at most {ctx.get('max_length')} items"
+    if kind == "too_short":
+        return f"send at least {ctx.get('min_length')} item(s)"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = {k: v for k, v in ctx.items() if k in ("ge", "gt", "le", "lt")}
+        return f"use a number within the bound {bound}"
+    if kind in ("literal_error", "enum"):
+        return f"use one of: {ctx.get('expected')}"
+    if kind == "value_error":
+        return str(ctx.get("error") or error.get("msg", "")).removeprefix("Value error, ")
+    return _FIXES.get(kind, "see the request schema at /docs")
+
+
+def _detail(error: dict[str, Any]) -> ErrorDetail:
+    loc = ".".join(str(part) for part in error.get("loc", ()))
+    return ErrorDetail(field=loc or "body", problem=str(error.get("msg", "")), fix=_fix_for(error))
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    details = [_detail(e) for e in exc.errors()[:50]]
+    first = details[0] if details else ErrorDetail(field="body", problem="invalid", fix="")
+    body = ErrorBody(
+        type="invalid_request",
+        message=f"{len(details)} problem(s) with the request; first: {first.field}: "
+        f"{first.problem}",
+        fix=first.fix or "see the request schema at /docs",
+        details=details,
+    )
+    return respond(422, body)
+
+
+_HTTP_FIXES: dict[int, tuple[str, str]] = {
+    404: ("not_found", "check the path; GET /docs lists every endpoint"),
+    405: ("method_not_allowed", "check the method; GET /docs lists every endpoint"),
+    413: ("body_too_large", "send a smaller body (fewer or shorter documents)"),
+}
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    type_, fix = _HTTP_FIXES.get(exc.status_code, ("http_error", "see /docs"))
+    message = str(exc.detail)
+    if exc.status_code == 413:
+        limit = getattr(request.app.state, "max_body_bytes", None)
+        message = f"the request body is larger than the limit of {limit} bytes"
+    return respond(exc.status_code, ErrorBody(type=type_, message=message, fix=fix), exc.headers)
+
+
+async def _api(request: Request, exc: ApiError) -> JSONResponse:
+    return respond(exc.status, exc.body, exc.headers)
+
+
+async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
+    log.warning("redis error on %s: %s", request.url.path, exc)
+    body = ErrorBody(
+        type="storage_unavailable",
+        message="the server's Redis is unreachable or failing",
+        fix="retry shortly; if it persists, the operator should check GET /readyz",
+        retry_after_s=5,
+    )
+    return respond(503, body, {"Retry-After": "5"})
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s", request.url.path)
+    body = ErrorBody(
+        type="internal_error",
+        message=f"the server failed unexpectedly ({type(exc).__name__})",
+        fix="retry; if it persists, report it with the time of the request",
+    )
+    return respond(500, body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the JSON handlers on `app`."""
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiError, _api)  # type: ignore[arg-type]
+    app.add_exception_handler(redis.RedisError, _redis_down)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in {
+        401: "No or unknown API key.",
+        404: "No such thread for this API key.",
+        413: "The body is larger than the server's limit.",
+        422: "The body is not valid; `details` says where and how to fix it.",
+        429: "This key's rate limit is spent; see `Retry-After`.",
+        503: "The server is at capacity or Redis is down; see `Retry-After`.",
+    }.items()
+}
+"""The error answers every /v1 endpoint can give, for the OpenAPI document."""

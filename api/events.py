@@ -1,0 +1,95 @@
+"""The run's events, as the API documents them: LangGraph's stream chunks (`updates`,
+`messages`, `values`) turned into small, stable JSON payloads.
+
+Event names and payloads (the `data:` of each server-sent event is one JSON object):
+
+- `run`: `{run_id, thread_id, priority, queued_s}` once the run starts (after any queueing).
+- `queued`: `{position_hint, priority}` when the run has to wait for a slot first.
+- `node`: `{node, iteration, keys, draft?}` when a graph node finishes; `draft` is the full
+  text after `draft` or `refine`.
+- `token`: `{node, message_id, text}` for each token the drafter (`draft`) or the refiner
+  (`refine`, several sub-tasks may interleave: group by `message_id`) generates.
+- `score`: `{iteration, score, components, findings, draft}` for each scored draft.
+- `result`: the finished run (`RefinementResult`), last.
+- `error`: `{type, message, fix, thread_id, retry_after_s?}`, last; the thread stays resumable.
+- Heartbeats are SSE comments (`: heartbeat`) sent while nothing else is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from api.schemas import RefinementResult
+
+TOKEN_NODES = frozenset({"draft", "refine"})
+"""Nodes whose model tokens are streamed: the ones that write the answer."""
+WRITER_NODES = TOKEN_NODES
+
+Event = tuple[str, dict[str, Any]]
+
+
+def node_events(chunk: dict[str, Any]) -> Iterator[Event]:
+    """`node` (and for `score`, `score`) events from one `updates` chunk."""
+    for node, update in chunk.items():
+        if node.startswith("__"):
+            continue
+        update = update if isinstance(update, dict) else {}
+        payload: dict[str, Any] = {
+            "node": node,
+            "iteration": update.get("iteration"),
+            "keys": sorted(update),
+        }
+        if node in WRITER_NODES and "draft" in update:
+            payload["draft"] = update["draft"]
+        yield "node", payload
+        history = update.get("history") or []
+        if node == "score" and history:
+            record = history[-1]
+            yield (
+                "score",
+                {
+                    "iteration": record["iteration"],
+                    "score": record["score"],
+                    "components": record.get("components", {}),
+                    "findings": record.get("findings", []),
+                    "draft": record["draft"],
+                },
+            )
+
+
+def token_event(chunk: tuple[Any, dict[str, Any]]) -> Event | None:
+    """A `token` event from one `messages` chunk, if it is an answer-writing token."""
+    message, metadata = chunk
+    node = metadata.get("langgraph_node")
+    text = message.content if isinstance(message.content, str) else ""
+    if node not in TOKEN_NODES or not text:
+        return None
+    return "token", {"node": node, "message_id": message.id or "", "text": text}
+
+
+def result_of(
+    state: dict[str, Any], run_id: str, thread_id: str, queued_s: float, wall_s: float
+) -> RefinementResult:
+    """The `RefinementResult` of a finished run's final state."""
+    return RefinementResult.model_validate(
+        {
+            "run_id": run_id,
+            "thread_id": thread_id,
+            **{
+                k: state.get(k)
+                for k in (
+                    "answer",
+                    "first_draft",
+                    "score",
+                    "confidence",
+                    "iterations",
+                    "stop_reason",
+                )
+            },
+            "usage": state.get("usage") or {},
+            "history": state.get("history") or [],
+            "queued_s": round(queued_s, 4),
+            "wall_s": round(wall_s, 4),
+        }
+    )

@@ -1,0 +1,145 @@
+"""Threads: GET /v1/threads/{id} (latest state), GET /v1/threads/{id}/history (iterations and
+checkpoints), POST /v1/threads/{id}/resume (and /resume/stream) to continue an interrupted run.
+A thread is visible only to the key that created it; other keys get 404."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import Caller, Svc
+from api.errors import ERROR_RESPONSES, ApiError
+from api.runs import admit, execute
+from api.scheduler import Ticket
+from api.schemas import (
+    CheckpointOut,
+    IterationOut,
+    RefinementResult,
+    ResumeRequest,
+    ThreadHistory,
+    ThreadOut,
+)
+from api.streaming import EventStream, sse_response
+
+router = APIRouter(prefix="/v1/threads", tags=["threads"], responses=ERROR_RESPONSES)
+ThreadIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+
+
+def _config(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id}}
+
+
+def _status(svc: Svc, thread_id: str, snapshot: Any) -> str:
+    if thread_id in svc.running:
+        return "running"
+    if snapshot.next or not snapshot.values:
+        return "interrupted"
+    return "done"
+
+
+@router.get("/{thread_id}", response_model=ThreadOut)
+async def get_thread(thread_id: ThreadIdPath, key: Caller, svc: Svc) -> ThreadOut:
+    """The thread's latest checkpoint: status, the draft under review and its score, the
+    answer once finished, and the nodes a resume would run next."""
+    record = await svc.threads.owned(thread_id, key)
+    snapshot = await svc.graph.aget_state(_config(thread_id))
+    values = snapshot.values or {}
+    request = record["request"]
+    return ThreadOut(
+        thread_id=thread_id,
+        status=_status(svc, thread_id, snapshot),  # type: ignore[arg-type]
+        next=list(snapshot.next) if values else ["__start__"],
+        created_at=record.get("created_at"),
+        updated_at=snapshot.created_at,
+        task=values.get("task", request.get("task")),
+        config=values.get("config", request.get("config")),
+        **{
+            k: values.get(k)
+            for k in ("iteration", "draft", "score", "answer", "confidence", "stop_reason")
+        },
+    )
+
+
+@router.get("/{thread_id}/history", response_model=ThreadHistory)
+async def get_history(
+    thread_id: ThreadIdPath,
+    key: Caller,
+    svc: Svc,
+    limit: Annotated[int, Query(ge=1, le=200, description="Checkpoints at most.")] = 50,
+) -> ThreadHistory:
+    """Every scored iteration of the thread, and its checkpoints newest first (each with the
+    nodes whose writes made it)."""
+    await svc.threads.owned(thread_id, key)
+    snapshots = [s async for s in svc.graph.aget_state_history(_config(thread_id), limit=limit)]
+    checkpoints = []
+    for index, snap in enumerate(snapshots):
+        parent = snapshots[index + 1] if index + 1 < len(snapshots) else None
+        checkpoints.append(
+            CheckpointOut(
+                checkpoint_id=snap.config["configurable"]["checkpoint_id"],
+                step=(snap.metadata or {}).get("step", -1),
+                source=(snap.metadata or {}).get("source", ""),
+                nodes=list(parent.next) if parent else [],
+                created_at=snap.created_at,
+                next=list(snap.next),
+            )
+        )
+    values = snapshots[0].values if snapshots else {}
+    iterations = [IterationOut.model_validate(h) for h in values.get("history") or []]
+    return ThreadHistory(thread_id=thread_id, iterations=iterations, checkpoints=checkpoints)
+
+
+async def _resume(
+    svc: Svc, key: Caller, thread_id: str, body: ResumeRequest
+) -> tuple[dict[str, Any] | None, Ticket]:
+    """What to run (None: continue from the checkpoint; or the original request when the run
+    never reached its first checkpoint) and an admitted ticket; 409 when there is nothing to do."""
+    record = await svc.threads.owned(thread_id, key)
+    snapshot = await svc.graph.aget_state(_config(thread_id))
+    if thread_id in svc.running:
+        raise ApiError(
+            409,
+            "thread_busy",
+            "this thread is running now",
+            "wait for it to finish: GET /v1/threads/{id} shows its status",
+        )
+    if snapshot.values and not snapshot.next:
+        raise ApiError(
+            409,
+            "thread_finished",
+            "this thread has finished; nothing to resume",
+            "read it with GET /v1/threads/{id}, or start a new refinement",
+        )
+    graph_input = None if snapshot.values else record["request"]
+    return graph_input, admit(svc, body.priority)
+
+
+@router.post("/{thread_id}/resume", response_model=RefinementResult)
+async def resume_thread(
+    thread_id: ThreadIdPath, key: Caller, svc: Svc, body: ResumeRequest | None = None
+) -> RefinementResult:
+    """Continue an interrupted run (cancelled, timed out, failed) from its last checkpoint
+    and return the finished result."""
+    graph_input, ticket = await _resume(svc, key, thread_id, body or ResumeRequest())
+    return await execute(svc, ticket, thread_id, graph_input, key.id)
+
+
+@router.post(
+    "/{thread_id}/resume/stream",
+    response_class=EventStream,
+    responses={
+        200: {
+            "description": "The events of POST /v1/refinements/stream.",
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def resume_thread_stream(
+    thread_id: ThreadIdPath, key: Caller, svc: Svc, body: ResumeRequest | None = None
+) -> EventStream:
+    """Continue an interrupted run, streaming its events."""
+    graph_input, ticket = await _resume(svc, key, thread_id, body or ResumeRequest())
+    return sse_response(
+        svc, thread_id, lambda emit: execute(svc, ticket, thread_id, graph_input, key.id, emit=emit)
+    )

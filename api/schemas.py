@@ -1,0 +1,266 @@
+"""The HTTP API's request and response models: every field bounded, every limit stated, so a
+request is validated once at the door and nothing past it needs to check again."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from core.run_config import DEFAULT_CONFIG, preset_names
+
+MAX_TASK_CHARS = 4_000
+MAX_DOCUMENTS = 20
+MAX_DOCUMENT_CHARS = 20_000
+MAX_REQUIRED_WORDS = 50
+MAX_WORD_CHARS = 40
+MAX_COMMENT_CHARS = 2_000
+
+Priority = Literal["high", "normal", "low"]
+ThreadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+Word = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_WORD_CHARS)
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_DOCUMENT_CHARS)
+
+
+class DocumentIn(_Strict):
+    """A source document the answer must be grounded in (cited as `[id]`)."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = Field(
+        description="Letters, digits and `_.:-`, 1-64 characters; cited in the answer as `[id]`."
+    )
+    text: str = Field(min_length=1, max_length=MAX_DOCUMENT_CHARS)
+
+
+class ConstraintsIn(_Strict):
+    """Machine-checkable requirements; an inflected form of a required word counts."""
+
+    required_words: list[Word] = Field(default_factory=list, max_length=MAX_REQUIRED_WORDS)
+    max_words: int | None = Field(None, ge=1, le=5_000)
+    min_words: int | None = Field(None, ge=1, le=5_000)
+    max_sentences: int | None = Field(None, ge=1, le=500)
+
+
+def _known_config(name: str) -> str:
+    known = preset_names()
+    if name not in known:
+        raise ValueError(f"unknown configuration {name!r}; use one of: {', '.join(known)}")
+    return name
+
+
+class RefinementRequest(_Strict):
+    """One task to refine."""
+
+    task: str = Field(
+        min_length=1, max_length=MAX_TASK_CHARS, description="What to write or answer."
+    )
+    constraints: ConstraintsIn | None = None
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+    config: str = Field(
+        DEFAULT_CONFIG, max_length=64, description="A run configuration preset (GET /v1/configs)."
+    )
+    priority: Priority = "normal"
+
+    @field_validator("task")
+    @classmethod
+    def _task_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the task is blank; write what the answer should do")
+        return value
+
+    @field_validator("config")
+    @classmethod
+    def _config_known(cls, value: str) -> str:
+        return _known_config(value)
+
+    def graph_input(self) -> dict[str, Any]:
+        """The graph's `InputState`."""
+        payload: dict[str, Any] = {"task": self.task, "config": self.config}
+        payload["priority"] = self.priority
+        if self.constraints:
+            payload["constraints"] = self.constraints.model_dump(exclude_none=True)
+        if self.documents:
+            payload["documents"] = [d.model_dump() for d in self.documents]
+        return payload
+
+
+class BatchRequest(_Strict):
+    """Many tasks in one call, run with bounded concurrency; results come back in order."""
+
+    tasks: list[RefinementRequest] = Field(min_length=1, max_length=1_000)
+    concurrency: int = Field(4, ge=1, le=256, description="Capped by the server's setting.")
+    priority: Priority = Field("low", description="Every task of the batch runs at this.")
+
+
+class ResumeRequest(_Strict):
+    """Continue an interrupted thread from its last checkpoint."""
+
+    priority: Priority = "normal"
+
+
+class UsageOut(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    by_node: dict[str, dict[str, int]] = Field(default_factory=dict)
+    by_model: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
+class FindingOut(BaseModel):
+    source: str
+    severity: str
+    message: str
+    data: list[str] | None = None
+
+
+class IterationOut(BaseModel):
+    """One scored draft."""
+
+    iteration: int
+    draft: str
+    score: float
+    components: dict[str, float] = Field(default_factory=dict)
+    findings: list[FindingOut] = Field(default_factory=list)
+
+
+class RefinementResult(BaseModel):
+    """A finished run."""
+
+    run_id: str
+    thread_id: str
+    answer: str | None = None
+    first_draft: str | None = None
+    score: float | None = None
+    confidence: float | None = None
+    iterations: int | None = None
+    stop_reason: str | None = None
+    usage: UsageOut = Field(default_factory=UsageOut)
+    history: list[IterationOut] = Field(default_factory=list)
+    queued_s: float = 0.0
+    wall_s: float = 0.0
+
+
+class BatchItem(BaseModel):
+    """One task's outcome: a result, or an error saying why it has none."""
+
+    index: int
+    result: RefinementResult | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResult(BaseModel):
+    items: list[BatchItem]
+    succeeded: int
+    failed: int
+
+
+ThreadStatus = Literal["running", "interrupted", "done"]
+
+
+class ThreadOut(BaseModel):
+    """A thread's latest checkpoint, as a person would want to see it."""
+
+    thread_id: str
+    status: ThreadStatus
+    next: list[str] = Field(description="Nodes that would run on resume (empty when done).")
+    created_at: str | None = None
+    updated_at: str | None = None
+    task: str | None = None
+    config: str | None = None
+    iteration: int | None = None
+    draft: str | None = None
+    score: float | None = None
+    answer: str | None = None
+    confidence: float | None = None
+    stop_reason: str | None = None
+
+
+class CheckpointOut(BaseModel):
+    checkpoint_id: str
+    step: int
+    source: str
+    nodes: list[str] = Field(description="The nodes whose writes made this checkpoint.")
+    created_at: str | None = None
+    next: list[str]
+
+
+class ThreadHistory(BaseModel):
+    """A thread's scored iterations and its checkpoints, newest checkpoint first."""
+
+    thread_id: str
+    iterations: list[IterationOut]
+    checkpoints: list[CheckpointOut]
+
+
+FeedbackKind = Literal["rating", "copied", "regenerated", "abandoned"]
+
+
+class FeedbackIn(_Strict):
+    """An explicit rating of a run, or an implicit signal a client observed."""
+
+    thread_id: ThreadId
+    run_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
+    kind: FeedbackKind = "rating"
+    rating: Literal[-1, 1] | None = Field(None, description="+1 thumbs up, -1 thumbs down.")
+    comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS)
+
+    @model_validator(mode="after")
+    def _rating_given(self) -> FeedbackIn:
+        if self.kind == "rating" and self.rating is None:
+            raise ValueError("kind 'rating' needs `rating`: 1 (thumbs up) or -1 (thumbs down)")
+        return self
+
+
+class FeedbackOut(BaseModel):
+    id: str
+    thread_id: str
+    kind: FeedbackKind
+
+
+class ConfigOut(BaseModel):
+    name: str
+    description: str
+    max_iterations: int
+    score_threshold: float
+
+
+class ErrorDetail(BaseModel):
+    """One problem with a request: where, what, and how to fix it."""
+
+    field: str
+    problem: str
+    fix: str
+
+
+class ErrorBody(BaseModel):
+    type: str
+    message: str
+    fix: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+    thread_id: str | None = None
+    retry_after_s: int | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer has this shape."""
+
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = Field(default_factory=dict)
+
+
+BatchItem.model_rebuild()

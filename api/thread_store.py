@@ -1,0 +1,47 @@
+"""Who owns which thread, and what it was asked: a small Redis hash per thread next to the
+graph's checkpoints. A thread belongs to the key that created it; other keys never see it."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis.asyncio as aredis
+
+from api.auth import ApiKey
+from api.errors import not_found
+
+
+class ThreadStore:
+    """`{prefix}:api:thread:{id}` -> owner key id, creation time, the request as JSON."""
+
+    def __init__(self, client: aredis.Redis, prefix: str, ttl_s: int | None) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._ttl_s = ttl_s
+
+    def _key(self, thread_id: str) -> str:
+        return f"{self._prefix}:api:thread:{thread_id}"
+
+    async def claim(self, thread_id: str, key: ApiKey, request: dict[str, Any]) -> None:
+        """Record a new thread as `key`'s, with the request that starts it."""
+        fields = {
+            "owner": key.id,
+            "created_at": f"{time.time():.3f}",
+            "request": json.dumps(request),
+        }
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key(thread_id), mapping=fields)
+            if self._ttl_s:
+                pipe.expire(self._key(thread_id), self._ttl_s)
+            await pipe.execute()
+
+    async def owned(self, thread_id: str, key: ApiKey) -> dict[str, Any]:
+        """The thread's record if `key` owns it; 404 (`ApiError`) otherwise, existing or not."""
+        record = await self._client.hgetall(self._key(thread_id))
+        decoded = {k.decode(): v.decode() for k, v in record.items()}
+        if decoded.get("owner") != key.id:
+            raise not_found(thread_id)
+        decoded["request"] = json.loads(decoded.get("request") or "{}")
+        return decoded
