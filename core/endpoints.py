@@ -62,6 +62,8 @@ class HealthBoard:
         """Record a failure; the `eject_after`-th in a row ejects the endpoint for a cooldown."""
         with self._lock:
             health = self._health.setdefault(url, Health())
+            if health.cooldown_until > self.clock():
+                return  # a request sent before the ejection; it is cooling down already
             health.failures += 1
             if health.failures < self.eject_after:
                 return

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.support.redis", "tests.support.webhook"]
+pytest_plugins = ["tests.support.redis", "tests.support.webhook", "tests.support.llm"]
