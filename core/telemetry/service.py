@@ -140,12 +140,17 @@ class Telemetry:
         config: str | None = None,
         experiment: str | None = None,
         variant: str | None = None,
+        at: float | None = None,
     ) -> list[Alert]:
-        """One finished run (a `TaskResult`); returns the alerts this call delivered.
-        Give `task` to make the run ratable and exportable; Redis trouble is logged, not raised."""
+        """One finished run (a `TaskResult`) at time `at` (now); returns the alerts this call
+        delivered. Give `task` to make the run ratable and exportable; Redis trouble is logged,
+        not raised."""
         outcome = RunOutcome.of(result)
         self._count_run(outcome, request_type, variant)
         try:
+            await self.timeline.add(
+                self._run_fields(outcome, request_type) | self._take_pending(), at
+            )
             await self._store_run(outcome, request_type, task, config, experiment, variant)
             found = self.anomalies.observe(
                 request_type, latency_s=outcome.wall_s, tokens=outcome.tokens,
@@ -180,7 +185,6 @@ class Telemetry:
         self, o: RunOutcome, rtype: str, task: str | None, config: str | None,
         experiment: str | None, variant: str | None,
     ) -> None:  # fmt: skip
-        await self.timeline.add(self._run_fields(o, rtype) | self._take_pending())
         if o.error is None:
             await self.drift.record({
                 "score": o.score, "confidence": o.confidence, "iterations": o.iterations,
