@@ -22,6 +22,9 @@ DatasetOpt = Annotated[
     typer.Option("--dataset", help="A JSONL data set (repeatable); default: the shared dev sets."),
 ]
 LimitOpt = Annotated[int | None, typer.Option(min=1, help="First N tasks of each data set.")]
+CacheOpt = Annotated[
+    bool, typer.Option("--cache", help="Allow cached model replies (costs then read low).")
+]
 JudgeOpt = Annotated[
     bool, typer.Option("--judge", help="Also run the LLM-judged Ragas metrics (slow).")
 ]
@@ -36,7 +39,14 @@ def _judge() -> Any:
     return Judge(llm, model_name(llm))
 
 
-async def _run(datasets: list[Path], config: str, limit: int | None, out: Path, judge: bool) -> Any:
+async def _run(
+    datasets: list[Path],
+    config: str,
+    limit: int | None,
+    out: Path,
+    judge: bool = False,
+    cache: bool = False,
+) -> Any:
     from evals.datasets import dataset_info, load_dataset
     from evals.runner import RESULTS_FILE, run_eval
     from graph.builder import build_graph
@@ -47,15 +57,24 @@ async def _run(datasets: list[Path], config: str, limit: int | None, out: Path, 
         tasks += loaded
         infos.append(await asyncio.to_thread(dataset_info, path, len(loaded)))
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console,
-    ) as bar:  # fmt: skip
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
         job = bar.add_task(config, total=len(tasks))
         run = await run_eval(
-            tasks, config, infos, graph=build_graph(None), limit=limit,
-            judge=_judge() if judge else None, raw_out=out / RESULTS_FILE,
+            tasks,
+            config,
+            infos,
+            graph=build_graph(None),
+            limit=limit,
+            judge=_judge() if judge else None,
+            cache=cache,
+            raw_out=out / RESULTS_FILE,
             on_result=lambda *_: bar.advance(job),
-        )  # fmt: skip
+        )
     return run
 
 
@@ -66,13 +85,17 @@ def _print_summary(summary: Any) -> None:
     for kind in summary.by_kind:
         table.add_column(kind, justify="right")
     for name in summary.means:
-        cells = [f"{summary.by_kind[k][name]:.3f}" if name in summary.by_kind[k] else "-"
-                 for k in summary.by_kind]  # fmt: skip
+        cells = [
+            f"{summary.by_kind[k][name]:.3f}" if name in summary.by_kind[k] else "-"
+            for k in summary.by_kind
+        ]
         label = f"{name} [judge: {stamp.judge}]" if summary.metrics[name]["judge"] else name
         table.add_row(label, *cells)
     console.print(table)
-    console.print(f"{summary.tasks} tasks, {summary.failed} failed; commit {stamp.git_commit[:10]}"
-                  f"{' (dirty)' if stamp.git_dirty else ''}")  # fmt: skip
+    console.print(
+        f"{summary.tasks} tasks, {summary.failed} failed; commit {stamp.git_commit[:10]}"
+        f"{' (dirty)' if stamp.git_dirty else ''}"
+    )
 
 
 @eval_app.command("run")
@@ -82,6 +105,7 @@ def run(
     config: Annotated[str, typer.Option(help="Run configuration preset.")] = DEFAULT_CONFIG,
     limit: LimitOpt = None,
     judge: JudgeOpt = False,
+    cache: CacheOpt = False,
 ) -> None:
     """Run one configuration over the data sets and score every answer."""
     from core.run_config import load_config
@@ -89,7 +113,91 @@ def run(
 
     load_config(config)
     out.mkdir(parents=True, exist_ok=True)
-    result = asyncio.run(_run(dataset or DEFAULT_DATASETS, config, limit, out, judge))
+    result = asyncio.run(_run(dataset or DEFAULT_DATASETS, config, limit, out, judge, cache))
     result.save(out)
     _print_summary(result.summary)
     console.print(f"-> {out}")
+
+
+def _load_or_run(
+    source: Path | None, config: str | None, datasets: list[Path], limit: int | None, out: Path
+) -> Any:
+    from evals.runner import EvalRun
+
+    if source is not None:
+        return EvalRun.load(source)
+    assert config is not None
+    target = out / config
+    target.mkdir(parents=True, exist_ok=True)
+    run = asyncio.run(_run(datasets, config, limit, target))
+    run.save(target)
+    _print_summary(run.summary)
+    return run
+
+
+@eval_app.command("compare")
+def compare(
+    run_a: Annotated[Path | None, typer.Argument(help="Run A: a run directory.")] = None,
+    run_b: Annotated[Path | None, typer.Argument(help="Run B: a run directory.")] = None,
+    config: Annotated[
+        list[str] | None,
+        typer.Option("--config", help="Instead of runs: two presets to run now, A then B."),
+    ] = None,
+    dataset: DatasetOpt = None,
+    limit: LimitOpt = None,
+    out: Annotated[Path, typer.Option(help="Directory for the report.")] = Path("runs/compare"),
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5)] = 0.05,
+) -> None:
+    """Compare run B against run A: significance per metric, a verdict, a report with plots."""
+    from evals.compare import compare as compare_runs
+    from evals.datasets import DEFAULT_DATASETS
+    from evals.report import write_report
+
+    configs = config or []
+    if not (run_a and run_b) and len(configs) != 2:
+        raise typer.BadParameter("give RUN_A RUN_B, or --config A --config B")
+    sources: list[Path | None] = [run_a, run_b] if run_a and run_b else [None, None]
+    names: list[str | None] = [None, None] if run_a and run_b else list(configs)
+    runs = [
+        _load_or_run(s, c, dataset or DEFAULT_DATASETS, limit, out)
+        for s, c in zip(sources, names, strict=True)
+    ]
+    result = compare_runs(runs[0], runs[1], alpha=alpha)
+    path = write_report(runs[0], runs[1], result, out)
+    typer.echo(path.read_text())
+    console.print(f"[bold]verdict:[/] {result.verdict_text}\n-> {path}")
+
+
+@eval_app.command("gate")
+def gate(
+    baseline: Annotated[Path, typer.Option(help="A stored baseline run (directory or summary).")],
+    run: Annotated[Path | None, typer.Option(help="The run to check; default: run now.")] = None,
+    config: Annotated[
+        str | None, typer.Option(help="Preset to run now; default: the baseline's.")
+    ] = None,
+    max_drop: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.05,
+    metric: Annotated[list[str] | None, typer.Option(help="Only these metrics.")] = None,
+    out: Annotated[Path, typer.Option(help="Where a run made now is saved.")] = Path("runs/gate"),
+) -> None:
+    """Fail (exit 1) when a quality metric fell more than --max-drop against the baseline."""
+    from evals.gate import check
+    from evals.runner import EvalRun
+
+    base = EvalRun.load(baseline)
+    if run is None:
+        stamp = base.summary.stamp
+        name = config or stamp.config
+        datasets = [Path(d.path) for d in stamp.datasets]
+        candidate = _load_or_run(None, name, datasets, stamp.limit, out)
+    else:
+        candidate = EvalRun.load(run)
+    failures = check(base, candidate, max_drop, metric)
+    label = f"{candidate.summary.stamp.config} against baseline {base.summary.stamp.config}"
+    if failures:
+        for failure in failures:
+            console.print(f"[red]FAIL[/] {failure.message(max_drop)}")
+        console.print(
+            f"gate failed: {label}, {len(failures)} metric(s) fell more than {max_drop:.0%}"
+        )
+        raise typer.Exit(1)
+    console.print(f"[green]PASS[/] gate passed: {label}, no metric fell more than {max_drop:.0%}")

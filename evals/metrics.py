@@ -30,9 +30,11 @@ METRICS: dict[str, MetricInfo] = {
     **{name: MetricInfo(family="citation") for name in CITATION},
     **{name: MetricInfo(family="reference") for name in [*REFERENCE, "semantic_similarity"]},
     **{name: MetricInfo(family="judge") for name in JUDGED},
-    **{name: MetricInfo(family="cost", higher_is_better=False)
-       for name in ("tokens", "calls", "wall_s", "iterations")},
-}  # fmt: skip
+    **{
+        name: MetricInfo(family="cost", higher_is_better=False)
+        for name in ("tokens", "calls", "wall_s", "iterations")
+    },
+}
 """Every metric an evaluation can report, with its family and which direction is better."""
 
 

@@ -1,0 +1,206 @@
+"""The comparison report: Markdown and JSON, with PNG plots (score by iteration, quality
+against cost per configuration, and each metric's difference with its confidence interval)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a display
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from evals.compare import Comparison, MetricComparison
+from evals.runner import EvalRun, RunStamp, TaskRow
+
+PRIMARY = {"constrained": "concept_coverage", "grounded": "semantic_similarity"}
+"""The quality metric each kind of task is plotted on."""
+
+
+def curve(rows: list[TaskRow], key: str, last: int) -> list[float]:
+    """Mean of `key` by iteration 0..last, each task carrying its last value forward once its
+    run stopped (that is the answer it would return)."""
+    means = []
+    for iteration in range(last + 1):
+        values = []
+        for row in rows:
+            points = [p for p in row.trajectory if p["iteration"] <= iteration and key in p]
+            if points:
+                values.append(points[-1][key])
+        means.append(float(np.mean(values)) if values else float("nan"))
+    return means
+
+
+def _label(stamp: RunStamp) -> str:
+    return f"{stamp.config} ({stamp.fingerprint[:6]})"
+
+
+def plot_iterations(runs: list[EvalRun], path: Path) -> None:
+    kinds = sorted({row.kind for run in runs for row in run.rows})
+    panels = [("concept_coverage", "constrained")] if "constrained" in kinds else []
+    panels += [("engine_score", kind) for kind in kinds]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, (key, kind) in zip(axes[0], panels, strict=True):
+        for run in runs:
+            rows = [r for r in run.rows if r.kind == kind and r.trajectory]
+            last = max((int(p["iteration"]) for r in rows for p in r.trajectory), default=0)
+            ax.plot(
+                range(last + 1), curve(rows, key, last), marker="o", label=_label(run.summary.stamp)
+            )
+        ax.set(
+            title=f"{key.replace('_', ' ')} ({kind} tasks)",
+            xlabel="iteration",
+            ylabel=f"mean {key.replace('_', ' ')}",
+        )
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("Score by iteration (best answer so far)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _mean_ci(values: list[float]) -> tuple[float, float]:
+    data = np.asarray([v for v in values if not np.isnan(v)], dtype=float)
+    if len(data) < 2:
+        return (float(data.mean()) if len(data) else float("nan")), 0.0
+    return float(data.mean()), float(1.96 * data.std(ddof=1) / np.sqrt(len(data)))
+
+
+def plot_quality_cost(runs: list[EvalRun], path: Path) -> None:
+    kinds = [k for k in PRIMARY if any(r.kind == k for run in runs for r in run.rows)]
+    fig, axes = plt.subplots(
+        1, max(1, len(kinds)), figsize=(5 * max(1, len(kinds)), 4), squeeze=False
+    )
+    for ax, kind in zip(axes[0], kinds, strict=False):
+        metric = PRIMARY[kind]
+        for run in runs:
+            rows = [r for r in run.rows if r.kind == kind]
+            quality, q_err = _mean_ci([r.metrics.get(metric, np.nan) for r in rows])
+            tokens, t_err = _mean_ci([r.metrics["tokens"] for r in rows])
+            ax.errorbar(
+                tokens,
+                quality,
+                xerr=t_err,
+                yerr=q_err,
+                fmt="o",
+                capsize=4,
+                label=_label(run.summary.stamp),
+            )
+        ax.set(
+            title=f"{kind} tasks",
+            xlabel="tokens per task (mean, 95% CI)",
+            ylabel=f"{metric.replace('_', ' ')} (mean, 95% CI)",
+        )
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("Quality against cost per configuration")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_differences(comparison: Comparison, path: Path) -> None:
+    quality = [m for m in comparison.metrics if m.family != "cost"]
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(quality) + 1.5))
+    for y, m in enumerate(quality):
+        colour = {"b": "tab:green", "a": "tab:red", "none": "tab:gray"}[m.better]
+        error = [[m.mean_diff - m.ci_low], [m.ci_high - m.mean_diff]]
+        ax.errorbar(m.mean_diff, y, xerr=error, fmt="o", color=colour, capsize=3)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(quality)), [m.metric for m in quality])
+    ax.set_xlabel(f"mean difference, {comparison.b.config} - {comparison.a.config} (95% CI)")
+    ax.set_title("Paired differences (green/red: significant after Holm)")
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _row(m: MetricComparison) -> str:
+    name = f"{m.metric} [judge: {m.judge}]" if m.judge else m.metric
+    dz = f"{m.cohens_dz:+.2f}" if m.cohens_dz is not None else "-"
+    mark = {"b": "B better", "a": "A better", "none": ""}[m.better]
+    cells = [
+        name,
+        m.family,
+        str(m.n),
+        f"{m.mean_a:.3f}",
+        f"{m.mean_b:.3f}",
+        f"{m.mean_diff:+.3f}",
+        f"[{m.ci_low:+.3f}, {m.ci_high:+.3f}]",
+        f"{m.p_value:.4f}",
+        f"{m.p_holm:.4f}",
+        f"{m.rank_biserial:+.2f}",
+        dz,
+        f"{m.wins}/{m.losses}",
+        mark,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _stamp_lines(tag: str, s: RunStamp) -> list[str]:
+    data = ", ".join(
+        f"{Path(d.path).name} ({d.tasks} tasks, sha256 {d.sha256})" for d in s.datasets
+    )
+    dirty = " (uncommitted changes)" if s.git_dirty else ""
+    return [
+        f"- **{tag}**: `{s.config}` fingerprint `{s.fingerprint}`, model `{s.model}`, "
+        f"commit `{s.git_commit[:12]}`{dirty}; {data}"
+    ]
+
+
+def markdown(comparison: Comparison, plots: list[str]) -> str:
+    head = (
+        "| metric | family | n | A | B | B-A | 95% CI | Wilcoxon p | Holm p | rank-biserial "
+        "| Cohen dz | wins/losses | |\n|" + " --- |" * 13
+    )
+    quality = [_row(m) for m in comparison.metrics if m.family != "cost"]
+    cost = [_row(m) for m in comparison.metrics if m.family == "cost"]
+    lines = [
+        f"# {comparison.b.config} against {comparison.a.config}",
+        "",
+        *_stamp_lines("A", comparison.a),
+        *_stamp_lines("B", comparison.b),
+        "",
+        f"**Verdict:** {comparison.verdict_text}.",
+        "",
+        f"{comparison.paired_tasks} tasks paired by id. Differences are B minus A; p-values from "
+        "the two-sided Wilcoxon signed-rank test, Holm-corrected within the quality metrics that "
+        "differ on some task and within the cost metrics; the interval is a paired bootstrap "
+        "(5000 resamples) of the "
+        "mean difference; wins/losses count tasks where B is better/worse.",
+        "",
+        "## Quality",
+        "",
+        head,
+        *quality,
+        "",
+        "## Cost (lower is better)",
+        "",
+        head,
+        *cost,
+        "",
+        "## Plots",
+        "",
+        *[f"![{p}]({p})" for p in plots],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(a: EvalRun, b: EvalRun, comparison: Comparison, out: Path) -> Path:
+    """Write report.md, report.json and the plots into `out`; returns the Markdown path."""
+    out.mkdir(parents=True, exist_ok=True)
+    plots = ["score_by_iteration.png", "quality_vs_cost.png", "differences.png"]
+    plot_iterations([a, b], out / plots[0])
+    plot_quality_cost([a, b], out / plots[1])
+    plot_differences(comparison, out / plots[2])
+    (out / "report.json").write_text(json.dumps(comparison.model_dump(), indent=2) + "\n")
+    path = out / "report.md"
+    path.write_text(markdown(comparison, plots))
+    return path
