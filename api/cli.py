@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from api.feedback_cli import feedback_app
 from core.run_config import DEFAULT_CONFIG
 from evals.cli import eval_app
 
@@ -33,6 +34,7 @@ app = typer.Typer(help="refinery: drafts, critiques and refines answers on LangG
 model_app = typer.Typer(help="The embedded local model.")
 app.add_typer(model_app, name="model")
 app.add_typer(eval_app, name="eval")
+app.add_typer(feedback_app, name="feedback")
 console = Console(stderr=True)
 
 
