@@ -12,6 +12,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from core.node_cache import RETRIEVAL_CACHE, node_cache
 from core.state import InputState, OutputState, RefineState
 from graph.routing import after_plan, after_score
 from nodes.confidence import confidence
@@ -35,7 +36,7 @@ def build_graph(
 
     builder.add_node("intake", intake)
     builder.add_node("plan", plan)
-    builder.add_node("retrieve", retrieve)
+    builder.add_node("retrieve", retrieve, cache_policy=RETRIEVAL_CACHE)
     builder.add_node("summarise", summarise)
     builder.add_node("draft", draft)
     builder.add_node("validate", validate)
@@ -58,7 +59,7 @@ def build_graph(
     builder.add_edge("confidence", "finalize")
     builder.add_edge("finalize", END)
 
-    return builder.compile(checkpointer=checkpointer, name="refinery")
+    return builder.compile(checkpointer=checkpointer, cache=node_cache(), name="refinery")
 
 
 graph = build_graph()
