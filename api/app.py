@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 
 from api import routes_feedback, routes_health, routes_page, routes_refinements, routes_threads
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.services import Services, build_services
 from core.settings import Settings, get_settings
@@ -74,8 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.api_max_body_bytes,
     )
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     app.state.max_body_bytes = settings.api_max_body_bytes
     app.state.service_hooks = hooks
     install_error_handlers(app)

@@ -20,6 +20,8 @@ class ApiKey:
     id: str
     name: str
     rate_per_minute: int
+    burst: int | None = None
+    """Requests it may send at once; None: the server's `api_rate_burst`."""
 
 
 LOCAL = "local"
@@ -49,7 +51,8 @@ class KeyRing:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KeyRing:
-        """Keys from `api_keys` (`DIGEST[:NAME]`) and `api_keys_file` lines."""
+        """Keys from `api_keys` (`DIGEST[:NAME]`) and `api_keys_file` lines
+        (`DIGEST NAME [PER_MINUTE [BURST]]`)."""
         rate = settings.api_rate_per_minute
         entries = [tuple(item.split(":", 1)) for item in settings.api_keys]
         if settings.api_keys_file:
@@ -67,7 +70,8 @@ class KeyRing:
                 )
             name = entry[1] if len(entry) > 1 else f"key-{value[:8]}"
             per_minute = int(entry[2]) if len(entry) > 2 else rate
-            keys[value] = ApiKey(id=value[:16], name=name, rate_per_minute=per_minute)
+            burst = int(entry[3]) if len(entry) > 3 else None
+            keys[value] = ApiKey(value[:16], name, per_minute, burst)
         return cls(keys)
 
 

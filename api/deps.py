@@ -39,7 +39,7 @@ def authenticate(request: Request, svc: Services) -> ApiKey:
 
 async def charge(svc: Services, key: ApiKey, cost: int = 1) -> None:
     """Spend `cost` of the key's rate budget; 429 with Retry-After when it is spent."""
-    verdict = await svc.limiter.charge(key.id, key.rate_per_minute, cost)
+    verdict = await svc.limiter.charge(key.id, key.rate_per_minute, cost, key.burst)
     if not verdict.allowed:
         raise ApiError(
             429,

@@ -114,13 +114,18 @@ _HTTP_FIXES: dict[int, tuple[str, str]] = {
 }
 
 
+def body_too_large(limit: int) -> JSONResponse:
+    type_, fix = _HTTP_FIXES[413]
+    message = f"the request body is larger than the limit of {limit} bytes"
+    return respond(413, ErrorBody(type=type_, message=message, fix=fix), {"Connection": "close"})
+
+
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    type_, fix = _HTTP_FIXES.get(exc.status_code, ("http_error", "see /docs"))
-    message = str(exc.detail)
     if exc.status_code == 413:
-        limit = getattr(request.app.state, "max_body_bytes", None)
-        message = f"the request body is larger than the limit of {limit} bytes"
-    return respond(exc.status_code, ErrorBody(type=type_, message=message, fix=fix), exc.headers)
+        return body_too_large(request.app.state.max_body_bytes)
+    type_, fix = _HTTP_FIXES.get(exc.status_code, ("http_error", "see /docs"))
+    body = ErrorBody(type=type_, message=str(exc.detail), fix=fix)
+    return respond(exc.status_code, body, exc.headers)
 
 
 async def _api(request: Request, exc: ApiError) -> JSONResponse:

@@ -44,10 +44,12 @@ class RateLimiter:
         self._burst = burst
         self._script = client.register_script(_GCRA)
 
-    async def charge(self, key_id: str, rate_per_minute: int, cost: int = 1) -> Verdict:
+    async def charge(
+        self, key_id: str, rate_per_minute: int, cost: int = 1, burst: int | None = None
+    ) -> Verdict:
         """Spend `cost` requests of the key's budget, if it has them."""
         interval_ms = 60_000 / rate_per_minute
-        burst = max(self._burst, cost)
+        burst = max(burst or self._burst, cost)
         allowed, wait_ms = await self._script(
             keys=[f"{self._prefix}:api:rate:{key_id}"], args=[interval_ms, burst, cost]
         )

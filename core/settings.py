@@ -198,7 +198,7 @@ class Settings(BaseSettings):
     """SHA-256 hex digests of the accepted API keys, comma-separated, each optionally
     `DIGEST:NAME`; never the keys themselves. None configured: no auth, loopback only."""
     api_keys_file: Path | None = None
-    """A file of `DIGEST NAME [REQUESTS_PER_MINUTE]` lines, read at start, besides `api_keys`."""
+    """A file of `DIGEST NAME [PER_MINUTE [BURST]]` lines, read at start, besides `api_keys`."""
     api_max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000)
     """Largest request body accepted; larger ones get 413."""
     api_max_running: int = Field(8, ge=1, le=10_000)

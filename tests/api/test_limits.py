@@ -1,0 +1,96 @@
+"""Limits against a real server: body size (413), validation (422, saying how to fix it), and
+capacity (503 + Retry-After, more urgent requests shedding less urgent waiters)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.support.api_server import MAX_BODY_BYTES, ApiServer
+
+INVALID = {
+    "empty task": ({"task": ""}, "body.task", "at least 1"),
+    "blank task": ({"task": "   "}, "body.task", "write what"),
+    "task too long": ({"task": "x" * 4001}, "body.task", "at most 4000"),
+    "unknown config": ({"task": "t", "config": "nope"}, "body.config", "refine_default"),
+    "bad priority": ({"task": "t", "priority": "urgent"}, "body.priority", "'high'"),
+    "too many words": (
+        {"task": "t", "constraints": {"required_words": [f"w{i}" for i in range(51)]}},
+        "body.constraints.required_words", "at most 50",
+    ),
+    "extra field": ({"task": "t", "temperature": 2}, "body.temperature", "remove this field"),
+    "bad document id": (
+        {"task": "t", "documents": [{"id": "a b", "text": "x"}]},
+        "body.documents.0.id", "letters, digits",
+    ),
+    "too many documents": (
+        {"task": "t", "documents": [{"id": f"d{i}", "text": "x"} for i in range(21)]},
+        "body.documents", "at most 20",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", INVALID, ids=list(INVALID))
+def test_invalid_requests_get_422_saying_how_to_fix_them(api_server: ApiServer, case: str) -> None:
+    body, field, fix = INVALID[case]
+    with api_server.client() as client:
+        response = client.post("/v1/refinements", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request"
+    assert error["details"][0]["field"] == field
+    assert fix in error["details"][0]["fix"]
+
+
+def test_malformed_json_gets_422(api_server: ApiServer) -> None:
+    with api_server.client() as client:
+        response = client.post("/v1/refinements", content=b"{not json",
+                               headers={"Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 422
+    assert "valid JSON" in response.json()["error"]["fix"]
+
+
+def test_a_body_over_the_limit_gets_413(api_server: ApiServer) -> None:
+    body = {"task": "t", "documents": [{"id": "big", "text": "word " * (MAX_BODY_BYTES // 5)}]}
+    with api_server.client() as client:
+        response = client.post("/v1/refinements", json=body)
+        chunked = client.post("/v1/refinements", content=iter([b'{"task": "' + b"x" * 30_000]),
+                              headers={"Content-Type": "application/json"})  # fmt: skip
+    for answer in (response, chunked):
+        assert answer.status_code == 413
+        error = answer.json()["error"]
+        assert error["type"] == "body_too_large" and str(MAX_BODY_BYTES) in error["message"]
+
+
+async def test_overload_gets_503_and_urgent_requests_shed_waiters(api_server: ApiServer) -> None:
+    """Capacity is 2 running + 2 waiting: of 5 normal requests one is refused at once; a high
+    one then sheds the newest normal waiter and still runs; a low one is refused."""
+    api_server.fake.latency_s = 0.4
+    body = {"task": "Say hello."}
+    try:
+        async with httpx.AsyncClient(base_url=api_server.base_url, timeout=60,
+                                     headers=api_server.auth("alice")) as client:  # fmt: skip
+            normal = [asyncio.create_task(client.post("/v1/refinements", json=body))
+                      for _ in range(5)]  # fmt: skip
+            await asyncio.sleep(0.3)  # all five admitted or refused by now
+            high = asyncio.create_task(
+                client.post("/v1/refinements", json=body | {"priority": "high"})
+            )
+            await asyncio.sleep(0.2)
+            low = await client.post("/v1/refinements", json=body | {"priority": "low"})
+            answers = await asyncio.gather(*normal)
+            high_answer = await high
+    finally:
+        api_server.fake.latency_s = 0.0
+
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 200, 200, 503, 503], [a.text for a in answers]
+    refused = [a for a in answers if a.status_code == 503]
+    for answer in refused:
+        assert int(answer.headers["retry-after"]) >= 1
+        assert answer.json()["error"]["type"] == "overloaded"
+    assert any("shed" in a.json()["error"]["message"] for a in refused)
+    assert high_answer.status_code == 200
+    assert low.status_code == 503 and "queue full" in low.json()["error"]["message"]

@@ -1,0 +1,90 @@
+"""Streaming against a real server: event order and content, heartbeats, cancellation when the
+client disconnects, and resuming the cancelled thread."""
+
+from __future__ import annotations
+
+import time
+
+from tests.support.api_server import ApiServer, iter_sse
+
+WORDS = ["cat", "dog", "moon", "river"]
+REQUEST = {"task": "Write a story.", "constraints": {"required_words": WORDS}}
+
+
+def test_stream_events_in_order_with_tokens_scores_and_result(api_server: ApiServer) -> None:
+    with (
+        api_server.client() as client,
+        client.stream("POST", "/v1/refinements/stream", json=REQUEST) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        thread_id = response.headers["x-thread-id"]
+        events = [e for e in iter_sse(response) if e.name != ":"]
+
+    names = [e.name for e in events]
+    assert names[0] == "run" and names[-1] == "result"
+    assert events[0].data["thread_id"] == thread_id
+    assert [int(e.id) for e in events] == list(range(1, len(events) + 1))
+    nodes = [e.data["node"] for e in events if e.name == "node"]
+    assert nodes[:3] == ["intake", "plan", "draft"]
+    assert nodes[-2:] == ["confidence", "finalize"]
+
+    # The drafter's tokens come before its node update and add up to its draft.
+    draft_at = next(
+        i for i, e in enumerate(events) if e.name == "node" and e.data["node"] == "draft"
+    )
+    draft_tokens = [e for e in events[:draft_at] if e.name == "token"]
+    assert draft_tokens and all(t.data["node"] == "draft" for t in draft_tokens)
+    assert "".join(t.data["text"] for t in draft_tokens).strip() == events[draft_at].data["draft"]
+    assert len(draft_tokens) > 1, "tokens stream one by one, not as one block"
+
+    # Each score follows its scoring node, iterations count up, and refine tokens come between.
+    scores = [e.data for e in events if e.name == "score"]
+    assert [s["iteration"] for s in scores] == list(range(len(scores)))
+    assert scores[0]["findings"][0]["source"] == "required_words"
+    assert scores[-1]["score"] > scores[0]["score"]
+    refine_tokens = [e for e in events if e.name == "token" and e.data["node"] == "refine"]
+    assert refine_tokens and len(scores) >= 2
+
+    result = events[-1].data
+    assert result["thread_id"] == thread_id
+    assert result["answer"] == scores[-1]["draft"]
+    assert all(word in result["answer"] for word in WORDS)
+    assert result["stop_reason"] == "passed" and 0 < result["confidence"] <= 1
+    assert [h["score"] for h in result["history"]] == [s["score"] for s in scores]
+
+
+def test_disconnect_cancels_the_run_and_resume_finishes_it(api_server: ApiServer) -> None:
+    fake = api_server.fake
+    fake.latency_s = 0.8  # long enough for heartbeats (every 0.2 s) and a disconnect mid-call
+    try:
+        with (
+            api_server.client() as client,
+            client.stream("POST", "/v1/refinements/stream", json=REQUEST) as response,
+        ):
+            thread_id = response.headers["x-thread-id"]
+            seen = []
+            for event in iter_sse(response):
+                seen.append(event.name)
+                if ":" in seen and "node" in seen:  # a heartbeat while the drafter waits
+                    break
+            calls_at_disconnect = fake.calls
+        assert seen[0] == "run"
+        time.sleep(2.0)  # the drafter's call would have returned and the critics started
+        assert fake.calls == calls_at_disconnect, "the run went on after the client left"
+    finally:
+        fake.latency_s = 0.0
+
+    with api_server.client() as client:
+        thread = client.get(f"/v1/threads/{thread_id}").json()
+        assert thread["status"] == "interrupted"
+        assert thread["next"], "a cancelled thread has nodes left to run"
+        resumed = client.post(f"/v1/threads/{thread_id}/resume", json={})
+        assert resumed.status_code == 200, resumed.text
+        result = resumed.json()
+        assert result["thread_id"] == thread_id
+        assert all(word in result["answer"] for word in WORDS)
+        done = client.get(f"/v1/threads/{thread_id}").json()
+        assert done["status"] == "done" and done["answer"] == result["answer"]
+        again = client.post(f"/v1/threads/{thread_id}/resume", json={})
+        assert again.status_code == 409 and again.json()["error"]["type"] == "thread_finished"
