@@ -3,6 +3,8 @@ similarity) add nothing and are dropped. Shared by the summariser and the prompt
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from core.embeddings import cosine, embed
@@ -10,6 +12,11 @@ from core.text import sentences
 
 DUPLICATE_SIMILARITY = 0.92
 """Sentences at least this similar (cosine of MiniLM embeddings) count as near-duplicates."""
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
+def _numbers(sentence: str) -> frozenset[str]:
+    return frozenset(_NUMBER.findall(sentence))
 
 
 def is_near_duplicate(
@@ -30,13 +37,16 @@ def drop_near_duplicates(text: str, threshold: float = DUPLICATE_SIMILARITY) -> 
     if len(flat) < 2:
         return text
     vectors = embed(flat)
+    numbers = [_numbers(s) for s in flat]
     kept: list[int] = []
     out: list[str] = []
     index = 0
     for line, parts in zip(lines, split, strict=True):
         survivors = []
         for part in parts:
-            if not is_near_duplicate(vectors[index], vectors[kept], threshold):
+            # embeddings barely see numbers: "item 57 weighs 399" is not "item 59 weighs 413"
+            same = [k for k in kept if numbers[k] == numbers[index]]
+            if not is_near_duplicate(vectors[index], vectors[same], threshold):
                 kept.append(index)
                 survivors.append(part)
             index += 1

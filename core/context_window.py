@@ -5,6 +5,7 @@ not fit, near-duplicate sentences are dropped and `trim_messages` cuts the oldes
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 import httpx
@@ -83,4 +84,4 @@ async def fit_to_window(
 
 def _split_lines(text: str) -> list[str]:
     """Pieces `trim_messages` may drop one at a time (it drops from the front)."""
-    return [line + "\n" for line in text.split("\n")] if "\n" in text else text.split(". ")
+    return text.splitlines(keepends=True) if "\n" in text else re.split(r"(?<=\. )", text)

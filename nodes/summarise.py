@@ -7,11 +7,9 @@ from typing import Any, TypedDict
 
 import numpy as np
 
+from core.compress import DUPLICATE_SIMILARITY, is_near_duplicate
 from core.embeddings import cosine, embed
 from core.text import estimate_tokens, sentences
-
-DUPLICATE_SIMILARITY = 0.92
-"""Sentences this similar to one already kept add nothing and are dropped."""
 
 
 class SummariseInput(TypedDict):
@@ -36,9 +34,7 @@ def extractive_summary(task: str, text: str, budget: int) -> str:
         cost = estimate_tokens(parts[i])
         if used + cost > budget:
             continue
-        if kept and float(
-            np.max(cosine(vectors[1 + i : 2 + i], vectors[[1 + j for j in kept]]))
-        ) >= (DUPLICATE_SIMILARITY):
+        if is_near_duplicate(vectors[1 + i], vectors[[1 + j for j in kept]], DUPLICATE_SIMILARITY):
             continue
         kept.append(int(i))
         used += cost
