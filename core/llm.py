@@ -27,6 +27,7 @@ from core.endpoints import HealthBoard
 from core.llm_cache import TieredCache
 from core.llm_stats import llm_stats
 from core.pooled_model import PooledChatModel, Target
+from core.resilient_model import ResilientChatModel
 from core.retries import with_retries
 from core.run_config import RoleModel
 from core.settings import Settings, get_settings
@@ -36,6 +37,7 @@ from core.usage import usage_of
 __all__ = [
     "ChatChain",
     "Endpoint",
+    "ResilientChatModel",
     "chat_model",
     "complete",
     "default_endpoint",
@@ -47,7 +49,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ChatChain = Runnable[LanguageModelInput, BaseMessage]
-"""What `chat_model` returns: invoke, stream, batch and `bind` it like a chat model."""
+"""Anything `complete` can run: a role's model, or a binding of it."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,6 @@ def _cacheable(role: RoleModel) -> bool:
 def _tier_model(
     tier: Tier, role: RoleModel, settings: Settings, last_resort: bool
 ) -> PooledChatModel:
-    cache = response_cache() if settings.llm_cache and _cacheable(role) else False
     return PooledChatModel(
         model_name=role.model or tier.model or "default",
         tier=tier.name,
@@ -139,7 +140,7 @@ def _tier_model(
         static_targets=list(tier.targets),
         targets=None if tier.targets else _local_targets,
         board=health_board(),
-        cache=cache,
+        cache=False,  # the cache sits in front of the whole chain (`ResilientChatModel`)
     )
 
 
@@ -161,25 +162,35 @@ class CountedFallbacks(RunnableWithFallbacks):
 
 
 @lru_cache(maxsize=64)
-def chat_model(role: RoleModel) -> ChatChain:
-    """The chat model chain for a role's settings, shared by every run that uses them."""
+def chat_model(role: RoleModel) -> ResilientChatModel:
+    """The chat model for a role's settings (a `BaseChatModel`), shared by every run."""
     settings = get_settings()
     chain = tiers(settings)
     links = [
         with_retries(_tier_model(tier, role, settings, tier is chain[-1]), settings, tier.name)
         for tier in chain
     ]
-    if len(links) == 1:
-        return links[0]
-    return CountedFallbacks(
-        runnable=links[0], fallbacks=links[1:], exceptions_to_handle=(Exception,)
+    joined = (
+        links[0]
+        if len(links) == 1
+        else CountedFallbacks(
+            runnable=links[0], fallbacks=links[1:], exceptions_to_handle=(Exception,)
+        )
+    )
+    cache = response_cache() if settings.llm_cache and _cacheable(role) else False
+    primary = _pooled(links[0])
+    assert primary is not None
+    return ResilientChatModel(
+        chain=joined, primary=primary, temperature=role.temperature, cache=cache
     )
 
 
 def _pooled(model: Any) -> PooledChatModel | None:
     """The primary tier's pooled model inside a chain, binding or retry wrapper."""
     while model is not None and not isinstance(model, PooledChatModel):
-        if isinstance(model, RunnableWithFallbacks):
+        if isinstance(model, ResilientChatModel):
+            model = model.primary
+        elif isinstance(model, RunnableWithFallbacks):
             model = model.runnable
         elif isinstance(model, RunnableBindingBase):
             model = model.bound
