@@ -2,45 +2,44 @@
 alerts, user feedback, online A/B tests and adaptive admission.
 
 The request path talks to one `Telemetry` object (`service.py`); the other modules are its parts.
+Names are imported on first use, so a worker that only needs `metrics` stays light.
 """
 
-from core.telemetry.admission import AdaptiveLimit, AdmissionGate
-from core.telemetry.alerts import Alert, AlertManager
-from core.telemetry.callbacks import NodeTimer
-from core.telemetry.experiments import (
-    Experiment,
-    UnknownExperimentError,
-    Variant,
-    assign_variant,
-    enabled_experiments,
-    load_experiment,
-)
-from core.telemetry.feedback import FeedbackStore, RunRecord, UnknownRunError
-from core.telemetry.logs import configure_logging, log_context
-from core.telemetry.service import RunOutcome, Telemetry, get_telemetry, request_type
-from core.telemetry.tracing import configure_tracing, tracing_enabled
+from __future__ import annotations
 
-__all__ = [
-    "AdaptiveLimit",
-    "AdmissionGate",
-    "Alert",
-    "AlertManager",
-    "Experiment",
-    "FeedbackStore",
-    "NodeTimer",
-    "RunOutcome",
-    "RunRecord",
-    "Telemetry",
-    "UnknownExperimentError",
-    "UnknownRunError",
-    "Variant",
-    "assign_variant",
-    "configure_logging",
-    "configure_tracing",
-    "enabled_experiments",
-    "get_telemetry",
-    "load_experiment",
-    "log_context",
-    "request_type",
-    "tracing_enabled",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "admission": ("AdaptiveLimit", "AdmissionGate"),
+    "alerts": ("Alert", "AlertManager"),
+    "callbacks": ("NodeTimer",),
+    "experiments": (
+        "Experiment",
+        "UnknownExperimentError",
+        "Variant",
+        "assign_variant",
+        "enabled_experiments",
+        "load_experiment",
+    ),
+    "feedback": ("FeedbackStore", "RunRecord", "UnknownRunError"),
+    "logs": ("configure_logging", "log_context"),
+    "service": ("RunOutcome", "Telemetry", "get_telemetry", "request_type"),
+    "tracing": ("configure_tracing", "tracing_enabled"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
