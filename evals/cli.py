@@ -21,7 +21,10 @@ DatasetOpt = Annotated[
     list[Path] | None,
     typer.Option("--dataset", help="A JSONL data set (repeatable); default: the shared dev sets."),
 ]
-LimitOpt = Annotated[int | None, typer.Option(min=1, help="First N tasks of each data set.")]
+LimitOpt = Annotated[
+    list[int] | None,
+    typer.Option(min=1, help="First N tasks of each data set; repeat for one N per --dataset."),
+]
 CacheOpt = Annotated[
     bool, typer.Option("--cache", help="Allow cached model replies (costs then read low).")
 ]
@@ -39,10 +42,20 @@ def _judge() -> Any:
     return Judge(llm, model_name(llm))
 
 
+def _limits(limit: list[int] | None, datasets: list[Path]) -> list[int | None]:
+    if not limit:
+        return [None] * len(datasets)
+    if len(limit) == 1:
+        return [limit[0]] * len(datasets)
+    if len(limit) != len(datasets):
+        raise typer.BadParameter("give one --limit, or one per --dataset")
+    return list(limit)
+
+
 async def _run(
     datasets: list[Path],
     config: str,
-    limit: int | None,
+    limits: list[int | None],
     out: Path,
     judge: bool = False,
     cache: bool = False,
@@ -52,7 +65,7 @@ async def _run(
     from graph.builder import build_graph
 
     tasks, infos = [], []
-    for path in datasets:
+    for path, limit in zip(datasets, limits, strict=True):
         loaded = await asyncio.to_thread(load_dataset, path, limit)
         tasks += loaded
         infos.append(await asyncio.to_thread(dataset_info, path, len(loaded)))
@@ -69,7 +82,6 @@ async def _run(
             config,
             infos,
             graph=build_graph(None),
-            limit=limit,
             judge=_judge() if judge else None,
             cache=cache,
             raw_out=out / RESULTS_FILE,
@@ -113,26 +125,30 @@ def run(
 
     load_config(config)
     out.mkdir(parents=True, exist_ok=True)
-    result = asyncio.run(_run(dataset or DEFAULT_DATASETS, config, limit, out, judge, cache))
+    datasets = dataset or DEFAULT_DATASETS
+    result = asyncio.run(_run(datasets, config, _limits(limit, datasets), out, judge, cache))
     result.save(out)
     _print_summary(result.summary)
     console.print(f"-> {out}")
 
 
-def _load_or_run(
-    source: Path | None, config: str | None, datasets: list[Path], limit: int | None, out: Path
-) -> Any:
-    from evals.runner import EvalRun
+def _run_configs(
+    configs: list[str], datasets: list[Path], limits: list[int | None], out: Path
+) -> list[Any]:
+    """Run each preset into `out/NAME`, one after another in one event loop (the HTTP clients
+    are shared, and a pool must not outlive its loop)."""
+    targets = [out / name for name in configs]
+    for target in targets:
+        target.mkdir(parents=True, exist_ok=True)
 
-    if source is not None:
-        return EvalRun.load(source)
-    assert config is not None
-    target = out / config
-    target.mkdir(parents=True, exist_ok=True)
-    run = asyncio.run(_run(datasets, config, limit, target))
-    run.save(target)
-    _print_summary(run.summary)
-    return run
+    async def each() -> list[Any]:
+        return [await _run(datasets, c, limits, t) for c, t in zip(configs, targets, strict=True)]
+
+    runs = asyncio.run(each())
+    for run, target in zip(runs, targets, strict=True):
+        run.save(target)
+        _print_summary(run.summary)
+    return runs
 
 
 @eval_app.command("compare")
@@ -152,16 +168,16 @@ def compare(
     from evals.compare import compare as compare_runs
     from evals.datasets import DEFAULT_DATASETS
     from evals.report import write_report
+    from evals.runner import EvalRun
 
     configs = config or []
     if not (run_a and run_b) and len(configs) != 2:
         raise typer.BadParameter("give RUN_A RUN_B, or --config A --config B")
-    sources: list[Path | None] = [run_a, run_b] if run_a and run_b else [None, None]
-    names: list[str | None] = [None, None] if run_a and run_b else list(configs)
-    runs = [
-        _load_or_run(s, c, dataset or DEFAULT_DATASETS, limit, out)
-        for s, c in zip(sources, names, strict=True)
-    ]
+    if run_a and run_b:
+        runs = [EvalRun.load(run_a), EvalRun.load(run_b)]
+    else:
+        datasets = dataset or DEFAULT_DATASETS
+        runs = _run_configs(configs, datasets, _limits(limit, datasets), out)
     result = compare_runs(runs[0], runs[1], alpha=alpha)
     path = write_report(runs[0], runs[1], result, out)
     typer.echo(path.read_text())
@@ -188,7 +204,8 @@ def gate(
         stamp = base.summary.stamp
         name = config or stamp.config
         datasets = [Path(d.path) for d in stamp.datasets]
-        candidate = _load_or_run(None, name, datasets, stamp.limit, out)
+        limits: list[int | None] = [d.tasks for d in stamp.datasets]
+        [candidate] = _run_configs([name], datasets, limits, out)
     else:
         candidate = EvalRun.load(run)
     failures = check(base, candidate, max_drop, metric)

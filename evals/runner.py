@@ -50,7 +50,6 @@ class RunStamp(BaseModel):
     git_commit: str
     git_dirty: bool
     datasets: list[DatasetInfo]
-    limit: int | None = None
     judge: str | None = None
     """The model behind the LLM-judged metrics, when they ran."""
     response_cache: bool = False
@@ -177,7 +176,6 @@ async def run_eval(
     datasets: list[DatasetInfo],
     *,
     graph: Any,
-    limit: int | None = None,
     concurrency: int = 1,
     judge: Judge | None = None,
     cache: bool = False,
@@ -221,8 +219,8 @@ async def run_eval(
         git_commit=commit,
         git_dirty=dirty,
         datasets=datasets,
-        limit=limit,
         judge=judge.name if judge else None,
+        response_cache=cache,
         started_at=started,
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

@@ -1,0 +1,83 @@
+"""`refinery eval run` and `eval compare` end to end on the fake OpenAI server: rows, a stamped
+summary, the Ragas metrics of grounded tasks, and the report with its plots."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from core.run_config import load_config
+from evals.cli import eval_app
+from evals.datasets import DEFAULT_DATASETS
+from evals.runner import EvalRun
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.llm import Configure
+
+
+@pytest.fixture
+def fake_model(llm_settings: Configure) -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI().serve()
+    llm_settings(openai_base_url=fake.base_url, llm_max_retries=0)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def small_sets(tmp_path: Path) -> list[Path]:
+    """Two constrained and two grounded tasks of the shared dev sets."""
+    paths = []
+    for source in DEFAULT_DATASETS:
+        lines = source.read_text().splitlines()[:2]
+        target = tmp_path / source.name
+        target.write_text("\n".join(lines) + "\n")
+        paths.append(target)
+    return paths
+
+
+def _compare(*args: str) -> str:
+    result = CliRunner().invoke(eval_app, ["compare", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_path: Path) -> None:
+    sets = [arg for path in small_sets for arg in ("--dataset", str(path))]
+    out = tmp_path / "report"
+    assert "verdict" in _compare("--config", "single_pass", "--config", "refine_default",
+                                 *sets, "--out", str(out))  # fmt: skip
+    single, refined = EvalRun.load(out / "single_pass"), EvalRun.load(out / "refine_default")
+
+    stamp = refined.summary.stamp
+    assert stamp.fingerprint == load_config("refine_default").fingerprint()
+    assert len(stamp.git_commit) == 40 and stamp.model and not stamp.response_cache
+    assert [d.tasks for d in stamp.datasets] == [2, 2]
+    kinds = {row.id: row.kind for row in refined.rows}
+    assert kinds == {"cgh000": "constrained", "cgh001": "constrained",
+                     "qa00": "grounded", "qa01": "grounded"}  # fmt: skip
+    grounded = next(r for r in refined.rows if r.id == "qa00")
+    assert grounded.passages and grounded.passages[0] == "kestrel-handbook"
+    assert grounded.metrics["retrieval_recall"] == 1.0
+    assert 0.0 < grounded.metrics["semantic_similarity"] <= 1.0
+    constrained = next(r for r in refined.rows if r.id == "cgh000")
+    assert constrained.metrics["tokens"] > 0 and constrained.metrics["calls"] >= 1
+    assert constrained.trajectory[0]["iteration"] == 0.0
+    assert refined.summary.by_kind["constrained"]["concept_coverage"] == pytest.approx(
+        sum(r.metrics["concept_coverage"] for r in refined.rows if r.kind == "constrained") / 2
+    )
+    assert all(row.metrics["iterations"] == 0 for row in single.rows)
+
+    assert not any(row.error for row in single.rows + refined.rows)
+    # stored runs compare again without the model
+    again = tmp_path / "again"
+    _compare(str(out / "single_pass"), str(out / "refine_default"), "--out", str(again))
+    assert (again / "report.json").read_text() == (out / "report.json").read_text()
+    report = json.loads((out / "report.json").read_text())
+    assert report["paired_tasks"] == 4 and report["verdict"]
+    assert {m["metric"] for m in report["metrics"]} >= {"concept_coverage", "rouge_l", "tokens"}
+    for plot in ("score_by_iteration.png", "quality_vs_cost.png", "differences.png"):
+        assert (out / plot).read_bytes()[:4] == b"\x89PNG"
+    assert "| concept_coverage |" in (out / "report.md").read_text()
