@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+import redis.asyncio as aredis
 
 from core.llm import reset_models
 from core.settings import get_settings
@@ -101,3 +102,47 @@ async def test_error_rate_alert_reaches_webhook_once(
     again = await replicas[0].evaluate() + await replicas[1].evaluate()
     assert len(again) == 1
     assert len(webhook.wait_for(3, timeout_s=1.0)) == 2
+
+
+async def test_unready_service_alerts_after_the_grace_period(
+    webhook: WebhookReceiver, make_telemetry: MakeTelemetry
+) -> None:
+    """The monitor loop probes readiness; unready past `alert_unready_s` alerts once; ready
+    again closes the alert."""
+    telemetry = make_telemetry(
+        alert_webhook_url=webhook.url, alert_unready_s=0.5, alert_eval_interval_s=0.05
+    )
+    ready = False
+
+    async def probe() -> bool:
+        return ready
+
+    telemetry.start(probe)
+    await asyncio.sleep(0.3)
+    assert webhook.received == []  # unready, but not for long enough yet
+    [body] = await asyncio.to_thread(webhook.wait_for, 1, 3.0)
+    assert body["alert"]["rule"] == "service_unready"
+    await asyncio.sleep(0.3)
+    assert len(webhook.received) == 1  # the loop keeps evaluating: still one delivery
+    assert [a.rule for a in await telemetry.alerts.open_alerts()] == ["service_unready"]
+    ready = True
+    await asyncio.sleep(0.3)
+    assert await telemetry.alerts.open_alerts() == []
+
+
+async def test_without_redis_each_replica_still_alerts_once(
+    webhook: WebhookReceiver, make_telemetry: MakeTelemetry, redis_url: str
+) -> None:
+    """Redis down (often the very reason the service is unready): the cooldown falls back to
+    the replica's memory, so the alert is still delivered, once."""
+    from tests.support.redis import free_port
+
+    telemetry = make_telemetry(alert_webhook_url=webhook.url, alert_unready_s=0.0)
+    await telemetry.redis.aclose()
+    telemetry.alerts.redis = telemetry.redis = aredis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    telemetry.note_readiness(False)
+    await asyncio.sleep(0.01)
+    first = await telemetry.evaluate()
+    second = await telemetry.evaluate()
+    assert [a.rule for a in first] == ["service_unready"] and second == []
+    assert len(webhook.wait_for(2, timeout_s=0.5)) == 1
