@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from api import routes_feedback, routes_health, routes_page, routes_refinements, routes_threads
 from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
+from api.routes_monitoring import router as monitoring_router
 from api.services import Services, build_services
 from core.settings import Settings, get_settings
 
@@ -38,10 +39,8 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(routes_threads.router)
     app.include_router(routes_feedback.router)
     app.include_router(routes_page.router)
+    app.include_router(monitoring_router)  # /metrics, /v1/alerts, /v1/experiments, /dashboard
     app.mount("/static", routes_page.static_files(), name="static")
-    # Monitoring (issue 7) plugs in here once api/routes_monitoring.py exists:
-    #     from api.routes_monitoring import router as monitoring_router
-    #     app.include_router(monitoring_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

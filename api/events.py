@@ -58,14 +58,27 @@ def node_events(chunk: dict[str, Any]) -> Iterator[Event]:
             )
 
 
-def token_event(chunk: tuple[Any, dict[str, Any]]) -> Event | None:
-    """A `token` event from one `messages` chunk, if it is an answer-writing token."""
-    message, metadata = chunk
-    node = metadata.get("langgraph_node")
-    text = message.content if isinstance(message.content, str) else ""
-    if node not in TOKEN_NODES or not text:
-        return None
-    return "token", {"node": node, "message_id": message.id or "", "text": text}
+class TokenFilter:
+    """Turns `messages` chunks into `token` events, once each.
+
+    A chat model that wraps another (fallbacks, pools) streams every token twice under one
+    message id, once per layer; only the first layer seen for a message id is kept.
+    """
+
+    def __init__(self) -> None:
+        self._source: dict[str, str] = {}
+
+    def __call__(self, chunk: tuple[Any, dict[str, Any]]) -> Event | None:
+        message, metadata = chunk
+        node = metadata.get("langgraph_node")
+        text = message.content if isinstance(message.content, str) else ""
+        if node not in TOKEN_NODES or not text:
+            return None
+        message_id = message.id or ""
+        source = str(metadata.get("ls_provider", ""))
+        if self._source.setdefault(message_id, source) != source:
+            return None
+        return "token", {"node": node, "message_id": message_id, "text": text}
 
 
 def result_of(

@@ -17,7 +17,7 @@ import openai
 import redis
 
 from api.errors import ApiError
-from api.events import Event, node_events, result_of, token_event
+from api.events import Event, TokenFilter, node_events, result_of
 from api.scheduler import OverloadedError, Ticket
 from api.schemas import RefinementResult
 from api.services import Services
@@ -123,6 +123,7 @@ async def _graph_run(
 ) -> dict[str, Any]:
     config = {"configurable": {"thread_id": thread_id}}
     final: dict[str, Any] = {}
+    token_event = TokenFilter()
     async for mode, chunk in services.graph.astream(graph_input, config, stream_mode=modes):
         if mode == "values":
             final = chunk

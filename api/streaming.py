@@ -66,10 +66,20 @@ async def _drain(
             except TimeoutError:
                 yield HEARTBEAT
                 continue
+            # Whatever else is queued goes out in the same write: under load, one send per
+            # token would cost a syscall and a client wake-up each.
+            chunks = []
+            while item is not None:
+                name, data = item
+                chunks.append(format_sse_event(event=name, data_str=json.dumps(data),
+                                               id=str(next(ids))))  # fmt: skip
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            if chunks:
+                yield b"".join(chunks)
             if item is None:
                 return
-            name, data = item
-            yield format_sse_event(event=name, data_str=json.dumps(data), id=str(next(ids)))
     finally:
         # A client that disconnects cancels this generator: stop its run too.
         if not task.done():

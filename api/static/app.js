@@ -88,7 +88,7 @@ function diffNode(before, after) {
 
 // --- the score chart (inline SVG) ---------------------------------------------------------
 function drawChart() {
-  const svg = $("chart"), W = 420, H = 140, L = 34, R = 10, T = 10, B = 24;
+  const svg = $("chart"), W = 420, H = 140, L = 34, R = 24, T = 20, B = 24;
   svg.replaceChildren();
   const ns = "http://www.w3.org/2000/svg";
   const add = (tag, attrs, text) => {
@@ -105,7 +105,7 @@ function drawChart() {
   add("line", { class: "axis", x1: L, y1: y(0), x2: L, y2: y(1) });
   for (const s of [0, 0.5, 1]) add("text", { x: 4, y: y(s) + 3 }, s.toFixed(1));
   add("line", { class: "threshold", x1: L, y1: y(state.threshold), x2: W - R, y2: y(state.threshold) });
-  add("text", { x: W - R - 60, y: y(state.threshold) - 4 }, "threshold");
+  add("text", { x: L + 4, y: y(state.threshold) - 4 }, "threshold " + state.threshold);
   const points = state.scores.map((s, i) => `${x(i)},${y(s)}`).join(" ");
   if (state.scores.length > 1) add("polyline", { class: "line", points });
   state.scores.forEach((s, i) => {
@@ -161,6 +161,7 @@ function onResult(data) {
   state.runId = data.run_id;
   $("live").hidden = true;
   $("final").hidden = false;
+  $("final").dataset.thread = data.thread_id;
   $("answer").textContent = data.answer || "";
   const confidence = data.confidence || 0;
   $("confidence").textContent = (confidence * 100).toFixed(0) + "%";

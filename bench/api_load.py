@@ -1,0 +1,335 @@
+"""Load benchmark of the HTTP API against calling the graph in-process, in one run.
+
+Run: `.venv/bin/python -m bench.api_load` (starts its own redis-server, a fake model server
+speaking the OpenAI protocol at a fixed 50 ms a call, and `refinery serve` on loopback).
+
+1. Latency p50/p99 and throughput at 1, 10 and 100 concurrent streams: the API path
+   (POST /v1/refinements/stream read to its `result` event) against the same graph run in this
+   process with the same stream modes, rounds interleaved; the ratio API / in-process and the
+   p99 added latency.
+2. Twice the capacity: a server with `--capacity` runs at once (and a queue of a quarter of
+   that) under a closed loop of twice as many clients, a tenth of them high priority, against
+   the same server at its capacity: 503s, throughput, and latency by priority.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.checkpoints import loopback_redis
+
+CONCURRENCY = (1, 10, 100)
+REQUEST = {"task": "Write a story.", "constraints": {"required_words": ["cat", "dog", "moon"]}}
+SERVE = [sys.executable, "-c", "from api.cli import app; app()", "serve"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout_s} s")
+
+
+@contextlib.contextmanager
+def child(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_http(ready_url, process)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def bench_env(fake_url: str, redis_url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFINERY_")}
+    env.update({
+        "REFINERY_OPENAI_BASE_URL": fake_url,
+        "REDIS_URL": redis_url,
+        "REFINERY_REDIS_KEY_PREFIX": f"bench{uuid.uuid4().hex[:6]}",
+        "REFINERY_DATA_DIR": str(workdir / "data"),
+        "REFINERY_LLM_CACHE": "false",
+        "REFINERY_LLM_LOCAL_FALLBACK": "false",
+        "REFINERY_LOG_LEVEL": "WARNING",
+        "REFINERY_LOG_FORMAT": "text",
+        "REFINERY_API_RATE_PER_MINUTE": "1000000",
+        "REFINERY_API_RATE_BURST": "100000",
+        **extra,
+    })  # fmt: skip
+    return env
+
+
+# --- the two paths --------------------------------------------------------------------------
+
+
+async def api_stream(client: httpx.AsyncClient, body: dict[str, Any]) -> tuple[int, float]:
+    """One streamed run over HTTP: (status, seconds until the stream ends with `result`)."""
+    started = time.perf_counter()
+    async with client.stream("POST", "/v1/refinements/stream", json=body) as response:
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+    seconds = time.perf_counter() - started
+    if response.status_code != 200:
+        return response.status_code, seconds
+    last = raw.rstrip().rsplit(b"\n\n", 1)[-1]
+    if not last.startswith((b"event: result", b"event: error")):
+        return 598, seconds
+    payload = json.loads(last.split(b"\ndata: ", 1)[1].split(b"\nid: ", 1)[0])
+    if last.startswith(b"event: error"):  # shed from the queue after the stream began
+        return (503 if payload.get("type") == "overloaded" else 599), seconds
+    return (200 if payload.get("answer") else 599), seconds
+
+
+async def inprocess_stream(graph: Any, body: dict[str, Any]) -> float:
+    """The same run in this process, with the API's stream modes, every chunk consumed."""
+    started = time.perf_counter()
+    config = {"configurable": {"thread_id": uuid.uuid4().hex}}
+    final: dict[str, Any] = {}
+    modes = ["updates", "messages", "values"]
+    async for mode, chunk in graph.astream(dict(body), config, stream_mode=modes):
+        if mode == "values":
+            final = chunk
+    assert final.get("answer"), "the run finished without an answer"
+    return time.perf_counter() - started
+
+
+@dataclass
+class Round:
+    latencies: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+    errors: int = 0
+
+    def add(self, other: Round) -> None:
+        self.latencies += other.latencies
+        self.wall_s += other.wall_s
+        self.errors += other.errors
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def api_round(client: httpx.AsyncClient, concurrency: int) -> Round:
+    started = time.perf_counter()
+    outcomes = await asyncio.gather(*(api_stream(client, REQUEST) for _ in range(concurrency)))
+    result = Round(wall_s=time.perf_counter() - started)
+    for status, seconds in outcomes:
+        if status == 200:
+            result.latencies.append(seconds)
+        else:
+            result.errors += 1
+    return result
+
+
+async def inprocess_round(graph: Any, concurrency: int) -> Round:
+    started = time.perf_counter()
+    latencies = await asyncio.gather(
+        *(inprocess_stream(graph, REQUEST) for _ in range(concurrency))
+    )
+    return Round(latencies=list(latencies), wall_s=time.perf_counter() - started)
+
+
+async def compare(base_url: str, rounds: int) -> list[dict[str, Any]]:
+    """Part 1: both paths at each concurrency, rounds interleaved so drift hits both alike."""
+    from core.checkpointer import aget_checkpointer
+    from graph.builder import build_graph
+
+    graph = build_graph(await aget_checkpointer())
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
+    rows = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
+        await api_round(client, 5)
+        await inprocess_round(graph, 5)  # warm both
+        for concurrency in CONCURRENCY:
+            api, local = Round(), Round()
+            n = max(rounds, 30 // concurrency)
+            for _ in range(n):
+                local.add(await inprocess_round(graph, concurrency))
+                api.add(await api_round(client, concurrency))
+            rows.append(summarise(concurrency, api, local))
+            print_row(rows[-1])
+    return rows
+
+
+def summarise(concurrency: int, api: Round, local: Round) -> dict[str, Any]:
+    def stats(r: Round) -> dict[str, float]:
+        return {
+            "p50_ms": 1000 * pct(r.latencies, 50),
+            "p99_ms": 1000 * pct(r.latencies, 99),
+            "runs_per_s": len(r.latencies) / r.wall_s,
+            "mean_ms": 1000 * statistics.fmean(r.latencies),
+        }
+
+    a, b = stats(api), stats(local)
+    return {
+        "concurrency": concurrency, "runs": len(api.latencies), "api_errors": api.errors,
+        "api": a, "inprocess": b,
+        "ratio_p50": a["p50_ms"] / b["p50_ms"], "ratio_p99": a["p99_ms"] / b["p99_ms"],
+        "ratio_throughput": b["runs_per_s"] / a["runs_per_s"],
+        "added_p50_ms": a["p50_ms"] - b["p50_ms"], "added_p99_ms": a["p99_ms"] - b["p99_ms"],
+    }  # fmt: skip
+
+
+def print_row(row: dict[str, Any]) -> None:
+    a, b = row["api"], row["inprocess"]
+    print(
+        f"{row['concurrency']:>4} streams x{row['runs']:>4} | in-process p50 {b['p50_ms']:7.1f} "
+        f"p99 {b['p99_ms']:7.1f} ms {b['runs_per_s']:6.1f}/s | API p50 {a['p50_ms']:7.1f} "
+        f"p99 {a['p99_ms']:7.1f} ms {a['runs_per_s']:6.1f}/s | ratio p50 {row['ratio_p50']:.3f} "
+        f"p99 {row['ratio_p99']:.3f} thr {row['ratio_throughput']:.3f} | added p99 "
+        f"{row['added_p99_ms']:+.1f} ms | errors {row['api_errors']}",
+        flush=True,
+    )
+
+
+# --- twice the capacity -----------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    clients: int
+    ok: dict[str, list[float]] = field(default_factory=lambda: {"high": [], "normal": []})
+    refused: int = 0
+    failed: int = 0
+    wall_s: float = 0.0
+
+
+async def closed_loop(base_url: str, clients: int, duration_s: float) -> LoadResult:
+    """`clients` loops, each sending a run after the last one ends (50 ms after a 503, so the
+    offered load stays put); every tenth client sends high priority."""
+    result = LoadResult(clients)
+    stop_at = time.perf_counter() + duration_s
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+
+    async def loop(index: int, client: httpx.AsyncClient) -> None:
+        priority = "high" if index % 10 == 0 else "normal"
+        while time.perf_counter() < stop_at:
+            status, seconds = await api_stream(client, REQUEST | {"priority": priority})
+            if status == 200:
+                result.ok[priority].append(seconds)
+            elif status == 503:
+                result.refused += 1
+                await asyncio.sleep(0.05)
+            else:
+                result.failed += 1
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
+        await asyncio.gather(*(loop(i, client) for i in range(clients)))
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+def print_load(label: str, r: LoadResult) -> dict[str, Any]:
+    done = len(r.ok["high"]) + len(r.ok["normal"])
+    row = {
+        "label": label, "clients": r.clients, "completed": done, "refused_503": r.refused,
+        "failed": r.failed, "runs_per_s": done / r.wall_s,
+        **{f"{p}_p50_ms": 1000 * pct(r.ok[p], 50) for p in ("high", "normal")},
+        **{f"{p}_p99_ms": 1000 * pct(r.ok[p], 99) for p in ("high", "normal")},
+    }  # fmt: skip
+    print(
+        f"{label:<16} {r.clients:>4} clients | {done:>5} done {r.refused:>5} x 503 "
+        f"{r.failed} failed | {row['runs_per_s']:6.1f} runs/s | high p50 "
+        f"{row['high_p50_ms']:7.1f} p99 {row['high_p99_ms']:7.1f} ms | normal p50 "
+        f"{row['normal_p50_ms']:7.1f} p99 {row['normal_p99_ms']:7.1f} ms",
+        flush=True,
+    )
+    return row
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def run(coroutine: Any) -> Any:
+    """On uvloop, as uvicorn runs the server, so both paths get the same event loop."""
+    import uvloop
+
+    return uvloop.run(coroutine)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds per concurrency level.")
+    parser.add_argument("--capacity", type=int, default=20, help="Runs at once, part 2.")
+    parser.add_argument("--duration", type=float, default=15.0, help="Seconds per load phase.")
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--json", type=Path, default=None, help="Also write results here.")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    fake_port, api_port, small_port = free_port(), free_port(), free_port()
+    fake_url = f"http://127.0.0.1:{fake_port}/v1"
+    fake_args = [sys.executable, "-m", "tests.support.fake_openai", "--port", str(fake_port),
+                 "--latency-ms", str(args.latency_ms)]  # fmt: skip
+    with (
+        loopback_redis() as redis_url,
+        child(fake_args, dict(os.environ), f"{fake_url}/models", workdir / "fake.log"),
+    ):
+        env = bench_env(fake_url, redis_url, workdir,
+                        REFINERY_API_MAX_RUNNING="256", REFINERY_API_MAX_QUEUE="256")  # fmt: skip
+        os.environ.update(env)  # the in-process graph reads the same settings
+        print(f"fake model at {args.latency_ms:.0f} ms a call; {os.cpu_count()} CPUs", flush=True)
+        print("part 1: API stream vs in-process graph stream, same run", flush=True)
+        with child([*SERVE, "--port", str(api_port)], env, f"http://127.0.0.1:{api_port}/healthz",
+                   workdir / "api.log"):  # fmt: skip
+            rows = run(compare(f"http://127.0.0.1:{api_port}", args.rounds))
+
+        cap = args.capacity
+        small = bench_env(fake_url, redis_url, workdir, REFINERY_API_MAX_RUNNING=str(cap),
+                          REFINERY_API_MAX_QUEUE=str(max(1, cap // 4)))  # fmt: skip
+        print(f"part 2: capacity {cap} running + {max(1, cap // 4)} queued", flush=True)
+        url = f"http://127.0.0.1:{small_port}"
+        with child([*SERVE, "--port", str(small_port)], small, f"{url}/healthz",
+                   workdir / "small.log"):  # fmt: skip
+            run(closed_loop(url, cap // 2, 3.0))  # warm
+            at = print_load("at capacity", run(closed_loop(url, cap, args.duration)))
+            over = print_load("2x capacity", run(closed_loop(url, 2 * cap, args.duration)))
+        print(
+            f"2x vs 1x: throughput {over['runs_per_s'] / at['runs_per_s']:.2f}x, high-priority "
+            f"p99 {over['high_p99_ms'] / at['high_p99_ms']:.2f}x, normal p99 "
+            f"{over['normal_p99_ms'] / at['normal_p99_ms']:.2f}x",
+            flush=True,
+        )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"compare": rows, "load": [at, over]}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
