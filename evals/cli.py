@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
@@ -101,9 +102,14 @@ def _print_summary(summary: Any) -> None:
             f"{summary.by_kind[k][name]:.3f}" if name in summary.by_kind[k] else "-"
             for k in summary.by_kind
         ]
-        label = f"{name} [judge: {stamp.judge}]" if summary.metrics[name]["judge"] else name
+        judged = summary.metrics[name]["judge"]
+        label = escape(f"{name} [judge: {stamp.judge}]" if judged else name)
         table.add_row(label, *cells)
     console.print(table)
+    for name in summary.unscored:
+        judge = summary.metrics[name]["judge"]
+        label = escape(f"{name} [judge: {judge}]" if judge else name)
+        console.print(f"{label}: no valid score on any task")
     console.print(
         f"{summary.tasks} tasks, {summary.failed} failed; commit {stamp.git_commit[:10]}"
         f"{' (dirty)' if stamp.git_dirty else ''}"

@@ -13,7 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.run_config import load_config
 from core.settings import PROJECT_ROOT
@@ -26,7 +26,10 @@ ROWS_FILE, SUMMARY_FILE, RESULTS_FILE = "rows.jsonl", "summary.json", "results.j
 
 
 class TaskRow(BaseModel):
-    """One task's answer and its metrics."""
+    """One task's answer and its metrics (NaN: the metric could not score this task, e.g. a
+    judge whose reply did not parse)."""
+
+    model_config = ConfigDict(ser_json_inf_nan="constants")
 
     id: str
     dataset: str
@@ -68,6 +71,8 @@ class RunSummary(BaseModel):
     by_kind: dict[str, dict[str, float]]
     metrics: dict[str, dict[str, Any]]
     """Each metric's family, direction and (for judged metrics) judge."""
+    unscored: list[str] = Field(default_factory=list)
+    """Metrics that ran but scored no task (every value NaN), so they have no mean."""
 
 
 class EvalRun(BaseModel):
@@ -119,6 +124,7 @@ def summarise(stamp: RunStamp, rows: list[TaskRow]) -> RunSummary:
         means=means(rows),
         by_kind={kind: means([r for r in rows if r.kind == kind]) for kind in kinds},
         metrics=describe(names, stamp.judge),
+        unscored=[name for name in names if name not in means(rows)],
     )
 
 
