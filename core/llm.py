@@ -70,6 +70,7 @@ class Tier:
     model: str | None
     context_window: int
     tokenizer: bool = False
+    slots: int | None = None
 
 
 def _local_targets() -> tuple[list[Target], str]:
@@ -86,7 +87,12 @@ def _key(spec_key: Any) -> str:
 def tiers(settings: Settings) -> list[Tier]:
     """The fallback chain the settings describe, primary first."""
     local = Tier(
-        "local", (), None, settings.local_context // settings.local_parallel, tokenizer=True
+        "local",
+        (),
+        None,
+        settings.local_context // settings.local_parallel,
+        tokenizer=True,
+        slots=settings.local_parallel,
     )
     if settings.llm_endpoints:
         chain = []
@@ -136,6 +142,7 @@ def _tier_model(
         timeout_s=settings.llm_timeout_s,
         context_window=tier.context_window,
         tokenizer=tier.tokenizer,
+        slots=tier.slots,
         last_resort=last_resort,
         static_targets=list(tier.targets),
         targets=None if tier.targets else _local_targets,

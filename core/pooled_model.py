@@ -5,8 +5,10 @@ its failure or success feeds the endpoints' health."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -55,6 +57,9 @@ class PooledChatModel(BaseChatModel):
     timeout_s: float = 120.0
     context_window: int = 4096
     """Tokens the model's context holds (prompt and reply)."""
+    slots: int | None = None
+    """Requests in flight per endpoint at most (a llama.cpp server's parallel slots); callers
+    beyond it wait here, and the timeout starts once a slot is theirs. None: no limit."""
     last_resort: bool = False
     """Whether no tier follows this one (its pool then never refuses: panic mode)."""
     tokenizer: bool = False
@@ -67,6 +72,7 @@ class PooledChatModel(BaseChatModel):
     _pool: EndpointPool | None = PrivateAttr(default=None)
     _clients: dict[str, ChatOpenAI] = PrivateAttr(default_factory=dict)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _gates: Any = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
 
     @property
     def _llm_type(self) -> str:
@@ -132,6 +138,15 @@ class PooledChatModel(BaseChatModel):
             await asyncio.to_thread(self._resolve)  # may start the local server
         return self._choose()
 
+    def _gate(self, url: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        """This endpoint's slot (per event loop: asyncio primitives belong to one loop)."""
+        if self.slots is None:
+            return contextlib.nullcontext()
+        gates = self._gates.setdefault(asyncio.get_running_loop(), {})
+        if url not in gates:
+            gates[url] = asyncio.Semaphore(self.slots)
+        return gates[url]
+
     def _failed(self, url: str, exc: BaseException) -> None:
         cause = cause_of(exc)
         llm_stats().count("failures", cause)
@@ -166,7 +181,7 @@ class PooledChatModel(BaseChatModel):
     ) -> ChatResult:
         url, client = await self._achoose()
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with self._gate(url), asyncio.timeout(self.timeout_s):
                 result = await client._agenerate(
                     messages, stop=stop, run_manager=run_manager, **kwargs
                 )
@@ -208,11 +223,12 @@ class PooledChatModel(BaseChatModel):
         url, client = await self._achoose()
         chunks = 0
         try:
-            async for chunk in client._astream(
-                messages, stop=stop, run_manager=run_manager, **kwargs
-            ):
-                chunks += 1
-                yield chunk
+            async with self._gate(url):
+                async for chunk in client._astream(
+                    messages, stop=stop, run_manager=run_manager, **kwargs
+                ):
+                    chunks += 1
+                    yield chunk
             if not chunks:
                 raise EmptyResponseError(f"{url} streamed no chunk")
         except Exception as exc:
