@@ -124,6 +124,9 @@ def run(
     limit: LimitOpt = None,
     judge: JudgeOpt = False,
     cache: CacheOpt = False,
+    langsmith: Annotated[
+        bool, typer.Option("--langsmith", help="Push the results as a LangSmith experiment.")
+    ] = False,
 ) -> None:
     """Run one configuration over the data sets and score every answer."""
     from core.run_config import load_config
@@ -136,6 +139,21 @@ def run(
     result.save(out)
     _print_summary(result.summary)
     console.print(f"-> {out}")
+    if langsmith:
+        _push(result, datasets, _limits(limit, datasets))
+
+
+def _push(run: Any, datasets: list[Path], limits: list[int | None]) -> None:
+    from core.settings import get_settings
+    from evals.datasets import load_dataset
+    from evals.langsmith_push import can_push, push
+
+    settings = get_settings()
+    if not can_push(settings):
+        console.print("no LangSmith key configured (LANGSMITH_API_KEY): results stay local")
+        return
+    tasks = [t for p, n in zip(datasets, limits, strict=True) for t in load_dataset(p, n)]
+    console.print(f"pushed to LangSmith as experiment {push(run, tasks, settings)}")
 
 
 def _run_configs(
