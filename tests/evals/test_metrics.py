@@ -1,0 +1,55 @@
+"""Task metrics, the Ragas metrics of grounded answers, and the best-so-far trajectory."""
+
+from __future__ import annotations
+
+import pytest
+
+from evals.datasets import DEFAULT_DATASETS, EvalTask, load_dataset
+from evals.metrics import constrained_metrics, task_metrics, trajectory
+from evals.ragas_metrics import cited_ids
+from graph.runner import TaskResult
+
+
+@pytest.fixture(scope="module")
+def qa00() -> EvalTask:
+    return load_dataset(DEFAULT_DATASETS[1], 1)[0]
+
+
+def test_constrained_metrics_count_inflections_not_citations() -> None:
+    task = EvalTask(id="t", task="use them", constraints={"required_words": ["run", "dog", "cat"]})
+    assert constrained_metrics(task, "The dogs were running home [cat].") == pytest.approx(
+        {"concept_coverage": 2 / 3, "all_words": 0.0}
+    )
+    assert constrained_metrics(task, "A cat runs after dogs.")["all_words"] == 1.0
+
+
+def test_cited_ids() -> None:
+    assert cited_ids("A [x]. B [y, x]. C [x].") == ["x", "y"]
+
+
+async def test_grounded_metrics(qa00: EvalTask) -> None:
+    exact = TaskResult(
+        thread_id="1",
+        answer=f"{qa00.reference} [kestrel-handbook]",
+        passages=["kestrel-handbook", "kestrel-safety"],
+    )
+    scores = await task_metrics(qa00, exact)
+    assert scores["retrieval_precision"] == 0.5 and scores["retrieval_recall"] == 1.0
+    assert scores["citation_precision"] == 1.0 and scores["rouge_l"] == pytest.approx(1.0)
+    assert scores["semantic_similarity"] == pytest.approx(1.0, abs=1e-3)
+    wrong = TaskResult(thread_id="2", answer="The garden opens at 8:00 [mirela-visits].")
+    scores = await task_metrics(qa00, wrong)
+    assert scores["retrieval_recall"] == 0.0 and scores["citation_precision"] == 0.0
+    assert scores["semantic_similarity"] < 0.5 and scores["string_similarity"] < 0.5
+
+
+def test_trajectory_follows_the_best_draft() -> None:
+    task = EvalTask(id="t", task="x", constraints={"required_words": ["dog", "cat"]})
+    history = [
+        {"iteration": 0, "draft": "A dog.", "score": 0.5},
+        {"iteration": 1, "draft": "Nothing.", "score": 0.2},
+        {"iteration": 2, "draft": "A dog and a cat.", "score": 1.0},
+    ]
+    points = trajectory(task, TaskResult(thread_id="t", history=history))
+    assert [p["concept_coverage"] for p in points] == [0.5, 0.5, 1.0]
+    assert [p["engine_score"] for p in points] == [0.5, 0.5, 1.0]
