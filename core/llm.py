@@ -148,6 +148,7 @@ def _tier_model(
         targets=None if tier.targets else _local_targets,
         board=health_board(),
         cache=False,  # the cache sits in front of the whole chain (`ResilientChatModel`)
+        tags=["nostream"],  # LangGraph streams the outer model's tokens; these are the same
     )
 
 
