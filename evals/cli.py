@@ -29,6 +29,9 @@ LimitOpt = Annotated[
 CacheOpt = Annotated[
     bool, typer.Option("--cache", help="Allow cached model replies (costs then read low).")
 ]
+ResumeOpt = Annotated[
+    bool, typer.Option("--resume", help="Keep the answers a stopped run of the same preset left.")
+]
 JudgeOpt = Annotated[
     bool, typer.Option("--judge", help="Also run the LLM-judged Ragas metrics (slow).")
 ]
@@ -53,42 +56,57 @@ def _limits(limit: list[int] | None, datasets: list[Path]) -> list[int | None]:
     return list(limit)
 
 
-async def _run(
-    datasets: list[Path],
-    config: str,
-    limits: list[int | None],
-    out: Path,
-    judge: bool = False,
-    cache: bool = False,
-) -> Any:
+async def _load(datasets: list[Path], limits: list[int | None]) -> tuple[list[Any], list[Any]]:
     from evals.datasets import dataset_info, load_dataset
-    from evals.runner import RESULTS_FILE, run_eval
-    from graph.builder import build_graph
 
     tasks, infos = [], []
     for path, limit in zip(datasets, limits, strict=True):
         loaded = await asyncio.to_thread(load_dataset, path, limit)
         tasks += loaded
         infos.append(await asyncio.to_thread(dataset_info, path, len(loaded)))
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        job = bar.add_task(config, total=len(tasks))
-        run = await run_eval(
-            tasks,
-            config,
-            infos,
-            graph=build_graph(None),
-            judge=_judge() if judge else None,
-            cache=cache,
-            raw_out=out / RESULTS_FILE,
-            on_result=lambda *_: bar.advance(job),
-        )
-    return run
+    return tasks, infos
+
+
+async def _evaluate(
+    configs: list[str],
+    datasets: list[Path],
+    limits: list[int | None],
+    targets: list[Path],
+    *,
+    judge: bool = False,
+    cache: bool = False,
+    resume: bool = False,
+) -> list[Any]:
+    """Run every preset over the tasks, interleaved task by task (A, B, A, B...), so a run that
+    is stopped early still holds paired answers; then score each. One event loop for all: the
+    HTTP clients are shared, and a pool must not outlive its loop."""
+    from evals.runner import RESULTS_FILE, finish, generate, measure_real_calls, now, warm_up
+    from graph.builder import build_graph
+
+    tasks, infos = await _load(datasets, limits)
+    graph = build_graph(None)
+    if not cache:
+        measure_real_calls()
+    await warm_up()
+    raws = [target / RESULTS_FILE for target in targets]
+    if not resume:
+        for raw in raws:
+            await asyncio.to_thread(raw.write_text, "")
+    started = now()
+    results: list[list[Any]] = [[] for _ in configs]
+    columns = ["[progress.description]{task.description}", BarColumn(), MofNCompleteColumn()]
+    with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
+        job = bar.add_task(" vs ".join(configs), total=len(tasks) * len(configs))
+        for task in tasks:
+            for config, raw, found in zip(configs, raws, results, strict=True):
+                found += await generate(
+                    graph, [task], config, raw, resume=True, on_result=lambda *_: bar.advance(job)
+                )
+    scorer = _judge() if judge else None
+    return [
+        await finish(tasks, found, config, infos, started, scorer, cache)
+        for config, found in zip(configs, results, strict=True)
+    ]
 
 
 def _print_summary(summary: Any) -> None:
@@ -124,6 +142,7 @@ def run(
     limit: LimitOpt = None,
     judge: JudgeOpt = False,
     cache: CacheOpt = False,
+    resume: ResumeOpt = False,
     langsmith: Annotated[
         bool, typer.Option("--langsmith", help="Push the results as a LangSmith experiment.")
     ] = False,
@@ -135,7 +154,10 @@ def run(
     load_config(config)
     out.mkdir(parents=True, exist_ok=True)
     datasets = dataset or DEFAULT_DATASETS
-    result = asyncio.run(_run(datasets, config, _limits(limit, datasets), out, judge, cache))
+    limits = _limits(limit, datasets)
+    [result] = asyncio.run(
+        _evaluate([config], datasets, limits, [out], judge=judge, cache=cache, resume=resume)
+    )
     result.save(out)
     _print_summary(result.summary)
     console.print(f"-> {out}")
@@ -157,18 +179,13 @@ def _push(run: Any, datasets: list[Path], limits: list[int | None]) -> None:
 
 
 def _run_configs(
-    configs: list[str], datasets: list[Path], limits: list[int | None], out: Path
+    configs: list[str], datasets: list[Path], limits: list[int | None], out: Path, resume: bool
 ) -> list[Any]:
-    """Run each preset into `out/NAME`, one after another in one event loop (the HTTP clients
-    are shared, and a pool must not outlive its loop)."""
+    """Run the presets into `out/NAME` each, save and print them."""
     targets = [out / name for name in configs]
     for target in targets:
         target.mkdir(parents=True, exist_ok=True)
-
-    async def each() -> list[Any]:
-        return [await _run(datasets, c, limits, t) for c, t in zip(configs, targets, strict=True)]
-
-    runs = asyncio.run(each())
+    runs = asyncio.run(_evaluate(configs, datasets, limits, targets, resume=resume))
     for run, target in zip(runs, targets, strict=True):
         run.save(target)
         _print_summary(run.summary)
@@ -187,6 +204,7 @@ def compare(
     limit: LimitOpt = None,
     out: Annotated[Path, typer.Option(help="Directory for the report.")] = Path("runs/compare"),
     alpha: Annotated[float, typer.Option(min=0.0001, max=0.5)] = 0.05,
+    resume: ResumeOpt = False,
 ) -> None:
     """Compare run B against run A: significance per metric, a verdict, a report with plots."""
     from evals.compare import compare as compare_runs
@@ -201,7 +219,7 @@ def compare(
         runs = [EvalRun.load(run_a), EvalRun.load(run_b)]
     else:
         datasets = dataset or DEFAULT_DATASETS
-        runs = _run_configs(configs, datasets, _limits(limit, datasets), out)
+        runs = _run_configs(configs, datasets, _limits(limit, datasets), out, resume)
     result = compare_runs(runs[0], runs[1], alpha=alpha)
     path = write_report(runs[0], runs[1], result, out)
     typer.echo(path.read_text())
@@ -218,6 +236,7 @@ def gate(
     max_drop: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.05,
     metric: Annotated[list[str] | None, typer.Option(help="Only these metrics.")] = None,
     out: Annotated[Path, typer.Option(help="Where a run made now is saved.")] = Path("runs/gate"),
+    resume: ResumeOpt = False,
 ) -> None:
     """Fail (exit 1) when a quality metric fell more than --max-drop against the baseline."""
     from evals.gate import check
@@ -229,7 +248,7 @@ def gate(
         name = config or stamp.config
         datasets = [Path(d.path) for d in stamp.datasets]
         limits: list[int | None] = [d.tasks for d in stamp.datasets]
-        [candidate] = _run_configs([name], datasets, limits, out)
+        [candidate] = _run_configs([name], datasets, limits, out, resume)
     else:
         candidate = EvalRun.load(run)
     failures = check(base, candidate, max_drop, metric)

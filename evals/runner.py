@@ -176,50 +176,77 @@ def _model_identity(results: list[TaskResult]) -> str:
     return ", ".join(seen) or default_endpoint().model
 
 
-async def run_eval(
+def done_results(raw: Path, fingerprint: str) -> dict[str, TaskResult]:
+    """The results a stopped run of the same configuration (same fingerprint) left in `raw`;
+    failed tasks are not kept, so they run again."""
+    if not raw.is_file():
+        return {}
+    done = {}
+    for line in raw.read_text().splitlines():
+        row = json.loads(line) if line.strip() else {}
+        if row.get("fingerprint") == fingerprint and not row.get("error"):
+            done[row["id"]] = TaskResult.model_validate(row)
+    return done
+
+
+async def generate(
+    graph: Any,
     tasks: list[EvalTask],
     config: str,
-    datasets: list[DatasetInfo],
+    raw_out: Path,
     *,
-    graph: Any,
+    resume: bool = False,
     concurrency: int = 1,
-    judge: Judge | None = None,
-    cache: bool = False,
-    raw_out: Path | None = None,
     on_result: Callable[[int, TaskResult], None] | None = None,
-) -> EvalRun:
-    """Run `config` over `tasks` with `graph`, then score each answer. Raw results are appended
-    to `raw_out` as they arrive, so a long run that is stopped still leaves its answers.
-    The response cache is off unless `cache` (see `measure_real_calls`)."""
-    if not cache:
-        measure_real_calls()
-    from core.llm import default_endpoint
-
-    run_config = load_config(config)
-    await warm_up()
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    raw = raw_out.open("w") if raw_out else None
+) -> list[TaskResult]:
+    """Run `config` over `tasks`, appending each raw result to `raw_out` as it arrives (so a long
+    run that is stopped keeps its answers); with `resume`, tasks already there are not rerun."""
+    fingerprint = load_config(config).fingerprint()
+    done = done_results(raw_out, fingerprint) if resume else {}
+    todo = [t for t in tasks if t.id not in done]
+    raw = raw_out.open("a" if resume else "w")
 
     def record(index: int, result: TaskResult) -> None:
-        if raw:
-            raw.write(json.dumps({"config": config, **result.model_dump()}) + "\n")
-            raw.flush()
+        row = {"config": config, "fingerprint": fingerprint, **result.model_dump()}
+        raw.write(json.dumps(row) + "\n")
+        raw.flush()
         if on_result:
             on_result(index, result)
 
+    for index, task in enumerate(tasks):
+        if task.id in done and on_result:
+            on_result(index, done[task.id])
     try:
-        requests = [t.request() for t in tasks]
-        results = await run_many(
-            graph, requests, concurrency=concurrency, config_name=config, on_result=record
+        fresh = await run_many(
+            graph,
+            [t.request() for t in todo],
+            concurrency=concurrency,
+            config_name=config,
+            on_result=record,
         )
     finally:
-        if raw:
-            raw.close()
+        raw.close()
+    done |= {task.id: result for task, result in zip(todo, fresh, strict=True)}
+    return [done[t.id] for t in tasks]
+
+
+async def finish(
+    tasks: list[EvalTask],
+    results: list[TaskResult],
+    config: str,
+    datasets: list[DatasetInfo],
+    started: str,
+    judge: Judge | None = None,
+    cache: bool = False,
+) -> EvalRun:
+    """Score every answer and stamp the run."""
+    from core.llm import default_endpoint
+
     rows = await score_results(tasks, results, judge)
     commit, dirty = await asyncio.to_thread(git_state)
     stamp = RunStamp(
         config=config,
-        fingerprint=run_config.fingerprint(),
+        fingerprint=load_config(config).fingerprint(),
         model=_model_identity(results),
         endpoint=default_endpoint().base_url,
         git_commit=commit,
@@ -228,6 +255,35 @@ async def run_eval(
         judge=judge.name if judge else None,
         response_cache=cache,
         started_at=started,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        finished_at=now(),
     )
     return EvalRun(summary=summarise(stamp, rows), rows=rows)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+async def run_eval(
+    tasks: list[EvalTask],
+    config: str,
+    datasets: list[DatasetInfo],
+    *,
+    graph: Any,
+    raw_out: Path,
+    resume: bool = False,
+    concurrency: int = 1,
+    judge: Judge | None = None,
+    cache: bool = False,
+    on_result: Callable[[int, TaskResult], None] | None = None,
+) -> EvalRun:
+    """Run `config` over `tasks` with `graph` (see `generate`), then score each answer. The
+    response cache is off unless `cache` (see `measure_real_calls`)."""
+    if not cache:
+        measure_real_calls()
+    await warm_up()
+    started = now()
+    results = await generate(
+        graph, tasks, config, raw_out, resume=resume, concurrency=concurrency, on_result=on_result
+    )
+    return await finish(tasks, results, config, datasets, started, judge, cache)

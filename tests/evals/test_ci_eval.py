@@ -32,7 +32,8 @@ def local_model(llm_settings: Configure) -> Iterator[None]:
 def test_small_evaluation_on_the_local_model(local_model: None, tmp_path: Path) -> None:
     tasks = [t for path in DEFAULT_DATASETS for t in load_dataset(path, TASKS_EACH)]
     infos = [dataset_info(path, TASKS_EACH) for path in DEFAULT_DATASETS]
-    run = asyncio.run(run_eval(tasks, DEFAULT_CONFIG, infos, graph=build_graph(None)))
+    raw = tmp_path / "results.jsonl"
+    run = asyncio.run(run_eval(tasks, DEFAULT_CONFIG, infos, graph=build_graph(None), raw_out=raw))
     run.save(tmp_path)
     print((tmp_path / "summary.json").read_text())
 

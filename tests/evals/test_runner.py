@@ -47,17 +47,36 @@ def _compare(*args: str) -> str:
 def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_path: Path) -> None:
     sets = [arg for path in small_sets for arg in ("--dataset", str(path))]
     out = tmp_path / "report"
-    assert "verdict" in _compare("--config", "single_pass", "--config", "refine_default",
-                                 *sets, "--out", str(out))  # fmt: skip
+    assert "verdict" in _compare(
+        "--config", "single_pass", "--config", "refine_default", *sets, "--out", str(out)
+    )
     single, refined = EvalRun.load(out / "single_pass"), EvalRun.load(out / "refine_default")
+    # a resumed run reuses every stored answer: no model call, the same rows
+    calls = fake_model.calls
+    _compare(
+        "--config",
+        "single_pass",
+        "--config",
+        "refine_default",
+        *sets,
+        "--out",
+        str(out),
+        "--resume",
+    )
+    assert fake_model.calls == calls
+    assert EvalRun.load(out / "refine_default").rows == refined.rows
 
     stamp = refined.summary.stamp
     assert stamp.fingerprint == load_config("refine_default").fingerprint()
     assert len(stamp.git_commit) == 40 and stamp.model and not stamp.response_cache
     assert [d.tasks for d in stamp.datasets] == [2, 2]
     kinds = {row.id: row.kind for row in refined.rows}
-    assert kinds == {"cgh000": "constrained", "cgh001": "constrained",
-                     "qa00": "grounded", "qa01": "grounded"}  # fmt: skip
+    assert kinds == {
+        "cgh000": "constrained",
+        "cgh001": "constrained",
+        "qa00": "grounded",
+        "qa01": "grounded",
+    }
     grounded = next(r for r in refined.rows if r.id == "qa00")
     assert grounded.passages and grounded.passages[0] == "kestrel-handbook"
     assert grounded.metrics["retrieval_recall"] == 1.0
