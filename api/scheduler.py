@@ -2,8 +2,9 @@
 `max_queue` waiters in front, and an immediate refusal (503 + Retry-After) beyond that, so an
 overload sheds work instead of slowing everyone down together.
 
-A full queue gives way to a more urgent arrival: the newest waiter of the lowest class below it
-is shed. Monitoring reads `stats()` or registers a listener with `on_change`.
+A tenth of the slots are kept for `high` requests, so they start at once even while normal
+traffic fills the rest; a full queue gives way to a more urgent arrival (the newest waiter of
+the least urgent class is shed). Monitoring reads `stats()` or registers `on_change`.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ class Scheduler:
     def __init__(self, max_running: int, max_queue: int) -> None:
         self.max_running = max_running
         self.max_queue = max_queue
+        self.high_reserve = max_running // 10
+        """Slots only `high` requests may take."""
         self._running = 0
         self._heap: list[_Waiter] = []
         self._seq = itertools.count()
@@ -135,20 +138,25 @@ class Scheduler:
 
     def reserve(self, priority: Priority) -> Ticket:
         """A ticket that runs now or waits in line; raises `OverloadedError` when neither fits."""
-        if self._running < self.max_running and not self._heap:
+        rank = RANK[priority]
+        if self._can_start(rank) and not (self._heap and self._heap[0].rank <= rank):
             self._running += 1
             self._counts["admitted"] += 1
             self._notify()
             return Ticket(self, priority, None)
-        if len(self._heap) >= self.max_queue and not self._shed_below(RANK[priority]):
+        if len(self._heap) >= self.max_queue and not self._shed_below(rank):
             self._counts["rejected"] += 1
             self._notify()
             raise OverloadedError(self.retry_after_s())
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(RANK[priority], next(self._seq), loop.create_future(), priority)
+        waiter = _Waiter(rank, next(self._seq), loop.create_future(), priority)
         heapq.heappush(self._heap, waiter)
         self._notify()
         return Ticket(self, priority, waiter)
+
+    def _can_start(self, rank: int) -> bool:
+        limit = self.max_running - (0 if rank == RANK["high"] else self.high_reserve)
+        return self._running < limit
 
     def _shed_below(self, rank: int) -> bool:
         """Shed the newest waiter of the least urgent class less urgent than `rank`."""
@@ -176,7 +184,7 @@ class Scheduler:
         if run_s is not None:
             self._counts["completed"] += 1
             self._mean_run_s = 0.9 * self._mean_run_s + 0.1 * run_s
-        while self._heap and self._running < self.max_running:
+        while self._heap and self._can_start(self._heap[0].rank):
             waiter = heapq.heappop(self._heap)
             if waiter.future.done():
                 continue

@@ -60,12 +60,14 @@ def wait_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 180
 
 
 @contextlib.contextmanager
-def child(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+def child(
+    args: list[str], env: dict[str, str], ready_url: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as out:
         process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_http(ready_url, process)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -92,24 +94,31 @@ def bench_env(fake_url: str, redis_url: str, workdir: Path, **extra: str) -> dic
     return env
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # --- the two paths --------------------------------------------------------------------------
 
 
-async def api_stream(client: httpx.AsyncClient, body: dict[str, Any]) -> tuple[int, float]:
+async def api_stream(client: httpx.AsyncClient, body: dict[str, Any]) -> tuple[int, float, float]:
     """One streamed run over HTTP: (status, seconds until the stream ends with `result`)."""
     started = time.perf_counter()
     async with client.stream("POST", "/v1/refinements/stream", json=body) as response:
         raw = b"".join([chunk async for chunk in response.aiter_raw()])
     seconds = time.perf_counter() - started
     if response.status_code != 200:
-        return response.status_code, seconds
+        return response.status_code, seconds, float(response.headers.get("retry-after", 1))
     last = raw.rstrip().rsplit(b"\n\n", 1)[-1]
     if not last.startswith((b"event: result", b"event: error")):
-        return 598, seconds
+        return 598, seconds, 0.0
     payload = json.loads(last.split(b"\ndata: ", 1)[1].split(b"\nid: ", 1)[0])
     if last.startswith(b"event: error"):  # shed from the queue after the stream began
-        return (503 if payload.get("type") == "overloaded" else 599), seconds
-    return (200 if payload.get("answer") else 599), seconds
+        shed = payload.get("type") == "overloaded"
+        return (503 if shed else 599), seconds, float(payload.get("retry_after_s") or 1)
+    return (200 if payload.get("answer") else 599), seconds, 0.0
 
 
 async def inprocess_stream(graph: Any, body: dict[str, Any]) -> float:
@@ -130,11 +139,14 @@ class Round:
     latencies: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     errors: int = 0
+    cpu_s: float = 0.0
+    """CPU seconds spent on the round: this process, plus the server's for the API path."""
 
     def add(self, other: Round) -> None:
         self.latencies += other.latencies
         self.wall_s += other.wall_s
         self.errors += other.errors
+        self.cpu_s += other.cpu_s
 
 
 def pct(values: list[float], q: float) -> float:
@@ -144,11 +156,12 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def api_round(client: httpx.AsyncClient, concurrency: int) -> Round:
-    started = time.perf_counter()
+async def api_round(client: httpx.AsyncClient, concurrency: int, server_pid: int) -> Round:
+    started, cpu = time.perf_counter(), time.process_time() + cpu_s(server_pid)
     outcomes = await asyncio.gather(*(api_stream(client, REQUEST) for _ in range(concurrency)))
-    result = Round(wall_s=time.perf_counter() - started)
-    for status, seconds in outcomes:
+    used = time.process_time() + cpu_s(server_pid) - cpu
+    result = Round(wall_s=time.perf_counter() - started, cpu_s=used)
+    for status, seconds, _ in outcomes:
         if status == 200:
             result.latencies.append(seconds)
         else:
@@ -157,14 +170,13 @@ async def api_round(client: httpx.AsyncClient, concurrency: int) -> Round:
 
 
 async def inprocess_round(graph: Any, concurrency: int) -> Round:
-    started = time.perf_counter()
-    latencies = await asyncio.gather(
-        *(inprocess_stream(graph, REQUEST) for _ in range(concurrency))
-    )
-    return Round(latencies=list(latencies), wall_s=time.perf_counter() - started)
+    started, cpu = time.perf_counter(), time.process_time()
+    runs = [inprocess_stream(graph, REQUEST) for _ in range(concurrency)]
+    latencies = await asyncio.gather(*runs)
+    return Round(list(latencies), time.perf_counter() - started, 0, time.process_time() - cpu)
 
 
-async def compare(base_url: str, rounds: int) -> list[dict[str, Any]]:
+async def compare(base_url: str, rounds: int, server_pid: int) -> list[dict[str, Any]]:
     """Part 1: both paths at each concurrency, rounds interleaved so drift hits both alike."""
     from core.checkpointer import aget_checkpointer
     from graph.builder import build_graph
@@ -173,14 +185,14 @@ async def compare(base_url: str, rounds: int) -> list[dict[str, Any]]:
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
     rows = []
     async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
-        await api_round(client, 5)
+        await api_round(client, 5, server_pid)
         await inprocess_round(graph, 5)  # warm both
         for concurrency in CONCURRENCY:
             api, local = Round(), Round()
             n = max(rounds, 30 // concurrency)
             for _ in range(n):
                 local.add(await inprocess_round(graph, concurrency))
-                api.add(await api_round(client, concurrency))
+                api.add(await api_round(client, concurrency, server_pid))
             rows.append(summarise(concurrency, api, local))
             print_row(rows[-1])
     return rows
@@ -193,6 +205,7 @@ def summarise(concurrency: int, api: Round, local: Round) -> dict[str, Any]:
             "p99_ms": 1000 * pct(r.latencies, 99),
             "runs_per_s": len(r.latencies) / r.wall_s,
             "mean_ms": 1000 * statistics.fmean(r.latencies),
+            "cpu_ms_per_run": 1000 * r.cpu_s / max(1, len(r.latencies)),
         }
 
     a, b = stats(api), stats(local)
@@ -202,6 +215,7 @@ def summarise(concurrency: int, api: Round, local: Round) -> dict[str, Any]:
         "ratio_p50": a["p50_ms"] / b["p50_ms"], "ratio_p99": a["p99_ms"] / b["p99_ms"],
         "ratio_throughput": b["runs_per_s"] / a["runs_per_s"],
         "added_p50_ms": a["p50_ms"] - b["p50_ms"], "added_p99_ms": a["p99_ms"] - b["p99_ms"],
+        "ratio_cpu": a["cpu_ms_per_run"] / b["cpu_ms_per_run"],
     }  # fmt: skip
 
 
@@ -212,7 +226,9 @@ def print_row(row: dict[str, Any]) -> None:
         f"p99 {b['p99_ms']:7.1f} ms {b['runs_per_s']:6.1f}/s | API p50 {a['p50_ms']:7.1f} "
         f"p99 {a['p99_ms']:7.1f} ms {a['runs_per_s']:6.1f}/s | ratio p50 {row['ratio_p50']:.3f} "
         f"p99 {row['ratio_p99']:.3f} thr {row['ratio_throughput']:.3f} | added p99 "
-        f"{row['added_p99_ms']:+.1f} ms | errors {row['api_errors']}",
+        f"{row['added_p99_ms']:+.1f} ms | CPU/run in-process {b['cpu_ms_per_run']:.1f} ms, API "
+        f"{a['cpu_ms_per_run']:.1f} ms (server + client), ratio {row['ratio_cpu']:.3f} | "
+        f"errors {row['api_errors']}",
         flush=True,
     )
 
@@ -229,9 +245,11 @@ class LoadResult:
     wall_s: float = 0.0
 
 
-async def closed_loop(base_url: str, clients: int, duration_s: float) -> LoadResult:
-    """`clients` loops, each sending a run after the last one ends (50 ms after a 503, so the
-    offered load stays put); every tenth client sends high priority."""
+async def closed_loop(
+    base_url: str, clients: int, duration_s: float, backoff_s: float | None
+) -> LoadResult:
+    """`clients` loops, each sending a run after the last one ends, and after a 503 waiting
+    `backoff_s` (None: the Retry-After the server sent); every tenth client is high priority."""
     result = LoadResult(clients)
     stop_at = time.perf_counter() + duration_s
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
@@ -239,12 +257,14 @@ async def closed_loop(base_url: str, clients: int, duration_s: float) -> LoadRes
     async def loop(index: int, client: httpx.AsyncClient) -> None:
         priority = "high" if index % 10 == 0 else "normal"
         while time.perf_counter() < stop_at:
-            status, seconds = await api_stream(client, REQUEST | {"priority": priority})
+            status, seconds, retry_after = await api_stream(
+                client, REQUEST | {"priority": priority}
+            )
             if status == 200:
                 result.ok[priority].append(seconds)
             elif status == 503:
                 result.refused += 1
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(retry_after if backoff_s is None else backoff_s)
             else:
                 result.failed += 1
 
@@ -255,11 +275,13 @@ async def closed_loop(base_url: str, clients: int, duration_s: float) -> LoadRes
     return result
 
 
-def print_load(label: str, r: LoadResult) -> dict[str, Any]:
+def print_load(label: str, r: LoadResult, server_cpu_s: float) -> dict[str, Any]:
     done = len(r.ok["high"]) + len(r.ok["normal"])
     row = {
         "label": label, "clients": r.clients, "completed": done, "refused_503": r.refused,
         "failed": r.failed, "runs_per_s": done / r.wall_s,
+        "server_cpu_share": server_cpu_s / r.wall_s,
+        "server_cpu_ms_per_run": 1000 * server_cpu_s / max(1, done),
         **{f"{p}_p50_ms": 1000 * pct(r.ok[p], 50) for p in ("high", "normal")},
         **{f"{p}_p99_ms": 1000 * pct(r.ok[p], 99) for p in ("high", "normal")},
     }  # fmt: skip
@@ -267,7 +289,8 @@ def print_load(label: str, r: LoadResult) -> dict[str, Any]:
         f"{label:<16} {r.clients:>4} clients | {done:>5} done {r.refused:>5} x 503 "
         f"{r.failed} failed | {row['runs_per_s']:6.1f} runs/s | high p50 "
         f"{row['high_p50_ms']:7.1f} p99 {row['high_p99_ms']:7.1f} ms | normal p50 "
-        f"{row['normal_p50_ms']:7.1f} p99 {row['normal_p99_ms']:7.1f} ms",
+        f"{row['normal_p50_ms']:7.1f} p99 {row['normal_p99_ms']:7.1f} ms | server CPU "
+        f"{row['server_cpu_share']:.2f} cores, {row['server_cpu_ms_per_run']:.0f} ms a run",
         flush=True,
     )
     return row
@@ -289,6 +312,8 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=20, help="Runs at once, part 2.")
     parser.add_argument("--duration", type=float, default=15.0, help="Seconds per load phase.")
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--backoff-ms", type=float, default=None,
+                        help="Wait after a 503 (default: the server's Retry-After).")  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="Also write results here.")
     args = parser.parse_args()
 
@@ -307,8 +332,8 @@ def main() -> None:
         print(f"fake model at {args.latency_ms:.0f} ms a call; {os.cpu_count()} CPUs", flush=True)
         print("part 1: API stream vs in-process graph stream, same run", flush=True)
         with child([*SERVE, "--port", str(api_port)], env, f"http://127.0.0.1:{api_port}/healthz",
-                   workdir / "api.log"):  # fmt: skip
-            rows = run(compare(f"http://127.0.0.1:{api_port}", args.rounds))
+                   workdir / "api.log") as server:  # fmt: skip
+            rows = run(compare(f"http://127.0.0.1:{api_port}", args.rounds, server.pid))
 
         cap = args.capacity
         small = bench_env(fake_url, redis_url, workdir, REFINERY_API_MAX_RUNNING=str(cap),
@@ -316,10 +341,15 @@ def main() -> None:
         print(f"part 2: capacity {cap} running + {max(1, cap // 4)} queued", flush=True)
         url = f"http://127.0.0.1:{small_port}"
         with child([*SERVE, "--port", str(small_port)], small, f"{url}/healthz",
-                   workdir / "small.log"):  # fmt: skip
-            run(closed_loop(url, cap // 2, 3.0))  # warm
-            at = print_load("at capacity", run(closed_loop(url, cap, args.duration)))
-            over = print_load("2x capacity", run(closed_loop(url, 2 * cap, args.duration)))
+                   workdir / "small.log") as server:  # fmt: skip
+            backoff = None if args.backoff_ms is None else args.backoff_ms / 1000
+            run(closed_loop(url, cap // 2, 3.0, backoff))  # warm
+            rows_load = []
+            for label, clients in (("at capacity", cap), ("2x capacity", 2 * cap)):
+                before = cpu_s(server.pid)
+                result = run(closed_loop(url, clients, args.duration, backoff))
+                rows_load.append(print_load(label, result, cpu_s(server.pid) - before))
+            at, over = rows_load
         print(
             f"2x vs 1x: throughput {over['runs_per_s'] / at['runs_per_s']:.2f}x, high-priority "
             f"p99 {over['high_p99_ms'] / at['high_p99_ms']:.2f}x, normal p99 "
