@@ -74,7 +74,7 @@ class ScorerWeights(_Frozen):
 
 
 class RefineStrategy(_Frozen):
-    group_size: int = Field(3, ge=1, le=10)
+    group_size: int = Field(4, ge=1, le=10)
     """Missing words handed to the model per small sentence-writing sub-task."""
     max_groups: int = Field(6, ge=1, le=50)
     """Sub-tasks per refinement round at most."""

@@ -33,9 +33,8 @@ CONSTRAINT_NOTES = {
 }
 
 COVER_WORDS = (
-    'A short story ends with: "{tail}"\n'
-    "Write ONE short sentence that continues this story and uses all of these words: "
-    "{words}. Reply with that sentence only."
+    "Write ONE short sentence (at most 15 words) for a story about {gist}. "
+    "It must use all of these words: {words}. Reply with the sentence only."
 )
 
 FIX_SENTENCE = (

@@ -16,7 +16,7 @@ from core.lexicon import used_words
 from core.llm import complete
 from core.run_config import RunConfig, load_config
 from core.state import Finding, RefineState, Usage, empty_usage, merge_usage
-from core.text import sentences, strip_citations
+from core.text import normalise, sentences, strip_citations
 from nodes import prompts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes
@@ -85,20 +85,41 @@ def word_groups(missing: list[str], iteration: int, config: RunConfig) -> list[l
     return [ordered[i : i + size] for i in range(0, len(ordered), size)][: config.refine.max_groups]
 
 
+def story_gist(text: str, required: list[str], task: str) -> str:
+    """What the text is about, as a few of its own required words (from its opening first).
+
+    Sub-task prompts name the subject instead of quoting the text: quoted, a small model
+    copies the sentence back instead of writing a new one.
+    """
+    opening = sentences(text)[:1]
+    used = used_words(" ".join(opening), required)[0] or used_words(text, required)[0]
+    return ", ".join(used[:3]) if used else task
+
+
+def copies_text(sentence: str, text: str, span: int = 6) -> bool:
+    """Whether `sentence` repeats a run of `span` words of `text` (copied, not new)."""
+    have = normalise(text).split()
+    seen = {tuple(have[i : i + span]) for i in range(len(have) - span + 1)}
+    new = normalise(sentence).split()
+    return any(tuple(new[i : i + span]) in seen for i in range(len(new) - span + 1))
+
+
 async def cover_missing(
     text: str, missing: list[str], state: RefineState, config: RunConfig
 ) -> tuple[str, Usage]:
-    """One short continuing sentence per group of missing words; keep those that add words."""
-    groups = word_groups(missing, state.get("iteration", 0), config)
-    tail = strip_citations(sentences(text)[-1]) if sentences(text) else state["task"]
-    asks = [prompts.COVER_WORDS.format(tail=tail, words=", ".join(g)) for g in groups]
-    replies, usage = await complete("refine", config.roles.refine, asks, SUBTASK_SYSTEM)
+    """One short sentence per group of missing words, in parallel; keep those that add words
+    without copying or repeating what the text already says."""
     required = _required(state)
+    groups = word_groups(missing, state.get("iteration", 0), config)
+    gist = story_gist(text, required, state["task"])
+    asks = [prompts.COVER_WORDS.format(gist=gist, words=", ".join(g)) for g in groups]
+    replies, usage = await complete("refine", config.roles.refine, asks, SUBTASK_SYSTEM)
     for reply in replies:
         sentence = _first_sentence(reply)
         candidate = f"{text} {sentence}".strip()
         gained = len(used_words(candidate, required)[0]) > len(used_words(text, required)[0])
-        if sentence and gained and not repeated_sentences(candidate):
+        fresh = not copies_text(sentence, text) and not repeated_sentences(candidate)
+        if sentence and gained and fresh:
             text = candidate
     return text, usage
 

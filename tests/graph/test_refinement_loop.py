@@ -1,0 +1,101 @@
+"""The whole refinement loop on a fake model that speaks the OpenAI protocol on loopback:
+drafting, parallel validation and critique, refinement in small pieces, stop reasons, the best
+draft kept, usage and history recorded, summarisers sent in parallel for long documents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from core.lexicon import coverage
+from graph.builder import build_graph
+from graph.runner import run_task
+from tests.support.fake_openai import FakeOpenAI, cooperative_responder
+from tests.support.llm import Configure
+
+WORDS = ["dog", "snow", "piano", "wine", "rink", "mother", "counter", "tool", "circle"]
+CONSTRAINED = {"task": "Write a short text.", "constraints": {"required_words": WORDS}}
+
+
+def half_draft(messages: list[dict[str, Any]]) -> str:
+    """A weak drafter: uses four of the required words; sub-tasks work."""
+    prompt = str(messages[-1]["content"])
+    if "Use every one of these words" in prompt:
+        return "The dog ran in the snow. The mother played the piano."
+    return cooperative_responder(messages)
+
+
+@pytest.fixture
+def fake(llm_settings: Configure) -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI(responder=half_draft).serve()
+    llm_settings(openai_base_url=server.base_url, llm_cache=False)
+    yield server
+    server.stop()
+
+
+async def test_refinement_covers_every_word_and_passes(fake: FakeOpenAI) -> None:
+    graph = build_graph(InMemorySaver())
+    result = await run_task(graph, CONSTRAINED)
+    assert result.error is None
+    assert coverage(result.first_draft or "", WORDS) == pytest.approx(4 / 9)
+    assert coverage(result.answer or "", WORDS) == 1.0
+    assert result.stop_reason == "passed"
+    assert result.iterations == 1
+    assert [h["iteration"] for h in result.history] == [0, 1]
+    assert result.history[0]["findings"][0]["data"] == ["wine", "rink", "counter", "tool", "circle"]
+    assert result.usage.by_node.keys() == {"draft", "refine"}
+    assert result.usage.calls == 1 + 2  # one draft, two groups of missing words
+    assert 0.5 < (result.confidence or 0) <= 1
+
+
+async def test_single_pass_never_refines(fake: FakeOpenAI) -> None:
+    result = await run_task(build_graph(None), CONSTRAINED, config_name="single_pass")
+    assert result.stop_reason == "max_iterations"
+    assert result.iterations == 0
+    assert result.answer == result.first_draft
+    assert fake.served == 1
+
+
+async def test_a_worse_refinement_is_not_the_answer(llm_settings: Configure) -> None:
+    """Sub-tasks that only repeat the text never replace the better first draft."""
+
+    def stubborn(messages: list[dict[str, Any]]) -> str:
+        return "The dog ran in the snow. The mother played the piano."
+
+    server = FakeOpenAI(responder=stubborn).serve()
+    try:
+        llm_settings(openai_base_url=server.base_url, llm_cache=False)
+        result = await run_task(build_graph(None), CONSTRAINED)
+    finally:
+        server.stop()
+    assert result.stop_reason == "plateau"
+    assert result.answer == result.first_draft
+    assert len(result.history) == 1 + 2  # the plateau patience of refine_default
+
+
+async def test_grounded_request_retrieves_and_summarises_in_parallel(fake: FakeOpenAI) -> None:
+    long_text = " ".join(f"Filler sentence number {i} about other matters." for i in range(200))
+    request = {
+        "task": "How many locomotives are battery-electric?",
+        "documents": [
+            {"id": "fleet", "text": "The company runs 84 locomotives, of which 31 are battery-electric."},
+            {"id": "garden", "text": "The garden covers 42 hectares."},
+            {"id": "long", "text": long_text + " Locomotives are inspected every 21 days."},
+        ],
+    }  # fmt: skip
+    graph = build_graph(InMemorySaver())
+    config = {"configurable": {"thread_id": "grounded"}}
+    steps = [list(u) async for u in graph.astream(request, config, stream_mode="updates")]
+    flat = [node for step in steps for node in step]
+    assert flat.index("retrieve") < flat.index("draft")
+    assert flat.index("summarise") < flat.index("draft")
+    state = (await graph.aget_state(config)).values
+    assert state["passages"][0]["doc_id"] == "fleet"
+    assert set(state["summaries"]) == {"long"}
+    assert len(state["summaries"]["long"]) < len(long_text) / 4
+    assert re.search(r"\[fleet\]", state["answer"])
+    assert state["stop_reason"] == "passed"

@@ -1,0 +1,72 @@
+"""The deterministic validators on hand-made drafts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodes.validate import (
+    check_citations,
+    check_grounding,
+    check_length,
+    check_repetition,
+    check_required_words,
+    repeated_sentences,
+    run_checks,
+)
+
+DOCS = [
+    {
+        "id": "kestrel",
+        "text": "Kestrel Freight runs 84 locomotives, of which 31 are battery-electric.",
+    },
+    {"id": "garden", "text": "The Mirela garden covers 42 hectares on the south bank."},
+]
+
+
+def state(**extra: Any) -> dict[str, Any]:
+    passages = [{"doc_id": d["id"], "text": d["text"], "score": 1.0} for d in DOCS]
+    return {"task": "t", "documents": DOCS, "passages": passages, "constraints": {}, **extra}
+
+
+def test_required_words_score_and_finding() -> None:
+    s = state(constraints={"required_words": ["dog", "snow", "piano", "wine"]})
+    score, findings = check_required_words("The dog ran through the snow.", s)
+    assert score == 0.5
+    assert findings[0]["data"] == ["piano", "wine"]
+    assert findings[0]["severity"] == "error"
+
+
+def test_length_limits() -> None:
+    s = state(constraints={"max_words": 3, "max_sentences": 1})
+    score, findings = check_length("One two three four. Five.", s)
+    assert score == 0.0
+    assert {f["data"][0] for f in findings} == {"max_words", "max_sentences"}
+    assert check_length("One two.", s) == (1.0, [])
+
+
+def test_repeated_sentences_are_found() -> None:
+    text = "The dog ran. A cat sat. The dog ran! The cat sat on a mat."
+    assert repeated_sentences(text) == ["The dog ran!"]
+    score, _ = check_repetition(text, state())
+    assert score == 0.75
+
+
+def test_grounding_accepts_supported_and_rejects_invented_numbers() -> None:
+    ok = "Kestrel runs 84 locomotives, and 31 are battery-electric [kestrel]."
+    assert check_grounding(ok, state()) == (1.0, [])
+    score, findings = check_grounding("Kestrel has 40 battery-electric locomotives.", state())
+    assert score == 0.0
+    assert findings[0]["source"] == "grounding"
+
+
+def test_citations_unknown_and_missing() -> None:
+    score, findings = check_citations("It has 31 [kestrel]. It is big [nowhere].", state())
+    assert {f["severity"] for f in findings} == {"error", "warning"}
+    assert score < 0.5
+    assert check_citations("It has 31 [kestrel].", state()) == (1.0, [])
+
+
+def test_run_checks_only_runs_the_planned_validators() -> None:
+    s = state(plan={"validators": ["repetition"]}, constraints={"required_words": ["zebra"]})
+    result = run_checks("No zebras here.", s)
+    assert list(result["scores"]) == ["repetition"]
