@@ -82,7 +82,7 @@ async def test_grounded_request_retrieves_and_summarises_in_parallel(fake: FakeO
     request = {
         "task": "How many locomotives are battery-electric?",
         "documents": [
-            {"id": "fleet", "text": "The company runs 84 locomotives, of which 31 are battery-electric."},
+            {"id": "fleet", "text": "It runs 84 locomotives, of which 31 are battery-electric."},
             {"id": "garden", "text": "The garden covers 42 hectares."},
             {"id": "long", "text": long_text + " Locomotives are inspected every 21 days."},
         ],
