@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from api.feedback_cli import feedback_app
+from api.threads_cli import threads_app
 from core.run_config import DEFAULT_CONFIG
 from evals.cli import eval_app
 
@@ -35,6 +36,7 @@ model_app = typer.Typer(help="The embedded local model.")
 app.add_typer(model_app, name="model")
 app.add_typer(eval_app, name="eval")
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(threads_app, name="threads")
 console = Console(stderr=True)
 
 

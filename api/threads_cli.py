@@ -1,9 +1,12 @@
-"""`refinery threads …`: list, inspect, delete and prune checkpointed threads from the shell."""
+"""`refinery threads …`: list, inspect, resume, delete and prune checkpointed threads from the
+shell."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,7 +22,9 @@ from core.checkpoint import RedisSaver
 from core.checkpointer import get_checkpointer
 from core.redis_server import RedisUnavailableError
 
-threads_app = typer.Typer(help="Checkpointed threads: list, show, history, delete, prune.")
+threads_app = typer.Typer(
+    help="Checkpointed threads: list, show, history, resume, delete, prune."
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -147,6 +152,44 @@ def history(
             str(v.step), v.source or "", v.checkpoint_id, v.created_at, str(v.pending_writes)
         )
     out.print(table)
+
+
+async def _resume(thread_id: str) -> tuple[bool, Any]:
+    """(whether it was unfinished, the run's result) after finishing the thread's run."""
+    from core.checkpointer import aget_checkpointer
+    from graph.builder import build_graph
+    from graph.runner import result_of
+
+    graph = build_graph(await aget_checkpointer())
+    config = {"configurable": {"thread_id": thread_id}}
+    snapshot = await graph.aget_state(config)
+    if not snapshot.values:
+        return False, None
+    started = time.perf_counter()
+    # None as input: LangGraph continues from the last checkpoint; tasks of the interrupted
+    # step that already saved their writes are not run again.
+    final = await graph.ainvoke(None, config) if snapshot.next else snapshot.values
+    return bool(snapshot.next), result_of(final, thread_id, None, time.perf_counter() - started)
+
+
+@threads_app.command()
+def resume(thread_id: str, as_json: JsonFlag = False) -> None:
+    """Finish a thread's interrupted run (a crash, a kill) from its last checkpoint."""
+    try:
+        unfinished, result = asyncio.run(_resume(thread_id))
+    except RedisUnavailableError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if result is None:
+        err.print(f"[red]no thread {thread_id!r}[/red]")
+        raise typer.Exit(1)
+    if as_json:
+        _print_json({"resumed": unfinished, **result.model_dump(mode="json")})
+        return
+    status = "resumed and finished" if unfinished else "already finished; nothing to resume"
+    out.print(f"[bold]{thread_id}[/bold]: {status}")
+    out.print(f"score {result.score}  iterations {result.iterations}  ({result.stop_reason})")
+    out.print(result.answer or "")
 
 
 @threads_app.command()

@@ -79,3 +79,16 @@ def test_parse_duration() -> None:
     assert parse_duration("2w") == timedelta(weeks=2)
     with pytest.raises(Exception, match="duration"):
         parse_duration("soon")
+
+
+def test_resume_names_an_unknown_thread(saver: RedisSaver) -> None:
+    result = runner.invoke(threads_app, ["resume", "never-ran"])
+    assert result.exit_code == 1 and "never-ran" in result.output
+
+
+def test_the_refinery_command_mounts_threads() -> None:
+    from api.cli import app
+
+    result = runner.invoke(app, ["threads", "--help"])
+    assert result.exit_code == 0
+    assert all(name in result.output for name in ("list", "history", "resume", "prune"))

@@ -73,6 +73,8 @@ class FakeOpenAI:
     served: int = 0
     failed: dict[str, int] = field(default_factory=dict)
     call_times: list[float] = field(default_factory=list)
+    received: list[tuple[float, str]] = field(default_factory=list)
+    """(wall-clock arrival time, last message's text) of every call, in arrival order."""
     port: int = 0
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -96,6 +98,8 @@ class FakeOpenAI:
 
     async def chat(self, request: Request) -> Response:
         body = await request.json()
+        messages = body.get("messages") or [{}]
+        self.received.append((time.time(), str(messages[-1].get("content", ""))))
         _, fault = self._next_fault()
         if fault == "429":
             return JSONResponse({"error": {"message": "rate limited", "type": "rate_limit"}},
