@@ -44,18 +44,24 @@ def plot_iterations(runs: list[EvalRun], path: Path) -> None:
     panels += [("engine_score", kind) for kind in kinds]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
     for ax, (key, kind) in zip(axes[0], panels, strict=True):
-        for run in runs:
-            rows = [r for r in run.rows if r.kind == kind and r.trajectory]
-            last = max((int(p["iteration"]) for r in rows for p in r.trajectory), default=0)
+        chosen = [[r for r in run.rows if r.kind == kind and r.trajectory] for run in runs]
+        # every curve spans the longest run: a stopped run keeps returning its answer
+        last = max(
+            (int(p["iteration"]) for rows in chosen for r in rows for p in r.trajectory), default=0
+        )
+        for run, rows, marker in zip(runs, chosen, "os^D", strict=False):
             ax.plot(
-                range(last + 1), curve(rows, key, last), marker="o", label=_label(run.summary.stamp)
+                range(last + 1),
+                curve(rows, key, last),
+                marker=marker,
+                label=_label(run.summary.stamp),
             )
         ax.set(
             title=f"{key.replace('_', ' ')} ({kind} tasks)",
             xlabel="iteration",
             ylabel=f"mean {key.replace('_', ' ')}",
         )
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xticks(range(last + 1))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle("Score by iteration (best answer so far)")
