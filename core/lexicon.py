@@ -38,25 +38,25 @@ def inflections(word: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-def _matches(token: str, required: str) -> bool:
-    return token in inflections(required) or lemma(token) == lemma(required)
-
-
 def used_words(text: str, required: list[str]) -> tuple[list[str], list[str]]:
     """(used, missing) required words of `text`, each list in the order given."""
     tokens = set(words(text))
+    lemmas = {lemma(t) for t in tokens}
     # compounds such as "headphone" also count when written "head-phone" or as two words
     joined = "".join(words(text))
     used, missing = [], []
     for word in required:
         target = word.lower().strip()
-        parts = target.split()
         if " " in target:
-            hit = all(any(_matches(t, p) for t in tokens) for p in parts)
+            hit = all(_uses(tokens, lemmas, part) for part in target.split())
         else:
-            hit = any(_matches(t, target) for t in tokens) or (len(target) > 6 and target in joined)
+            hit = _uses(tokens, lemmas, target) or (len(target) > 6 and target in joined)
         (used if hit else missing).append(word)
     return used, missing
+
+
+def _uses(tokens: set[str], lemmas: set[str], target: str) -> bool:
+    return not tokens.isdisjoint(inflections(target)) or lemma(target) in lemmas
 
 
 def coverage(text: str, required: list[str]) -> float:

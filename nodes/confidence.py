@@ -37,7 +37,7 @@ def probability(evidence: dict[str, float], passed: bool, model: ConfidenceModel
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 
-def confidence(state: RefineState) -> dict[str, Any]:
+async def confidence(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
     reason = stop_reason(state, config) or "max_iterations"
     passed = state.get("best_score", 0.0) >= config.score_threshold and not any(

@@ -7,7 +7,7 @@ from typing import Any
 from core.state import RefineState
 
 
-def finalize(state: RefineState) -> dict[str, Any]:
+async def finalize(state: RefineState) -> dict[str, Any]:
     return {
         "answer": state["best_draft"],
         "score": state["best_score"],

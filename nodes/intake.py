@@ -17,7 +17,7 @@ def _clean_words(words: list[str]) -> list[str]:
     return list(seen)
 
 
-def intake(state: RefineState) -> dict[str, Any]:
+async def intake(state: RefineState) -> dict[str, Any]:
     """Trim the task, de-duplicate required words, check the configuration name exists."""
     name = state.get("config") or DEFAULT_CONFIG
     load_config(name)  # raises UnknownConfigError with the known names

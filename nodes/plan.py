@@ -37,5 +37,5 @@ def make_plan(state: RefineState, config: RunConfig) -> Plan:
     }
 
 
-def plan(state: RefineState) -> dict[str, Any]:
+async def plan(state: RefineState) -> dict[str, Any]:
     return {"plan": make_plan(state, load_config(state["config"]))}

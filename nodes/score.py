@@ -32,7 +32,7 @@ def critic_findings(critique: Critique | None) -> list[Finding]:
             for item in critique["feedback"]]  # fmt: skip
 
 
-def score(state: RefineState) -> dict[str, Any]:
+async def score(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
     critique = state.get("critique")
     combined, components = combine(

@@ -148,5 +148,5 @@ def run_checks(answer: str, state: RefineState) -> Validation:
     return {"scores": scores, "findings": findings}
 
 
-def validate(state: RefineState) -> dict[str, Any]:
+async def validate(state: RefineState) -> dict[str, Any]:
     return {"validation": run_checks(state["draft"], state)}

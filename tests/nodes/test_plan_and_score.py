@@ -36,16 +36,16 @@ def test_combine_weights_the_critic() -> None:
     assert combine(validation, critique, 1.0, CONFIG)[0] == 0.75
 
 
-def _scored(prev: dict[str, Any], value: float, draft: str) -> dict[str, Any]:
+async def _scored(prev: dict[str, Any], value: float, draft: str) -> dict[str, Any]:
     state = {"task": "t", "config": "refine_default", "constraints": {"required_words": ["x"]},
              "draft": draft, "validation": {"scores": {"required_words": value}, "findings": []},
              "critique": None, **prev}  # fmt: skip
-    return {**state, **score(state)}
+    return {**state, **(await score(state))}
 
 
-def test_score_keeps_the_best_draft_and_counts_stale_rounds() -> None:
-    s = _scored({}, 0.8, "good")
-    s = _scored({**s, "history": []}, 0.5, "worse")
+async def test_score_keeps_the_best_draft_and_counts_stale_rounds() -> None:
+    s = await _scored({}, 0.8, "good")
+    s = await _scored({**s, "history": []}, 0.5, "worse")
     assert s["best_draft"] == "good"
     assert s["stale"] == 1
 

@@ -1,0 +1,139 @@
+"""The engine's own cost per request: the refinement graph (nodes, validators, routing) with its
+checkpoints on a real Redis, with a zero-latency in-process model, against a bare LangGraph loop
+of the same node executions on InMemorySaver, measured in the same run.
+
+    .venv/bin/python -m bench.overhead [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+
+import core.llm
+from core.checkpoint import RedisSaver
+from core.redis_server import async_client
+from core.settings import get_settings
+from graph.builder import build_graph
+from tests.support.fake_openai import cooperative_responder
+from tests.support.redis import RedisProcess
+
+WORDS = ["dog", "snow", "piano", "wine", "rink", "mother", "counter", "tool", "circle", "vest"]
+REQUEST = {"task": "Write a short text.", "constraints": {"required_words": WORDS}}
+
+
+class InstantModel(BaseChatModel):
+    """A zero-latency chat model: the fake server's deterministic replies, in process."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "instant"
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        text = cooperative_responder([{"content": m.content} for m in messages])
+        usage = {"input_tokens": 50, "output_tokens": 10, "total_tokens": 60}
+        return ChatResult(
+            generations=[ChatGeneration(message=AIMessage(text, usage_metadata=usage))]
+        )
+
+
+class BareState(TypedDict):
+    step: int
+    text: str
+
+
+def bare_loop(node_count: int) -> Any:
+    """A chain of `node_count` async no-op nodes that each touch the state once."""
+    builder = StateGraph(BareState)
+
+    async def node(state: BareState) -> dict[str, Any]:
+        return {"step": state["step"] + 1}
+
+    names = [f"n{i}" for i in range(node_count)]
+    for name in names:
+        builder.add_node(name, node)
+    builder.add_edge(START, names[0])
+    for a, b in itertools.pairwise(names):
+        builder.add_edge(a, b)
+    builder.add_edge(names[-1], END)
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+async def timed(run: Callable[[int], Awaitable[Any]], n: int, offset: int = 0) -> list[float]:
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        await run(offset + i)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def ms(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=100)
+    return f"p50 {statistics.median(values) * 1e3:7.2f} ms  p99 {q[98] * 1e3:7.2f} ms"
+
+
+async def main(requests: int) -> None:
+    core.llm.chat_model = lambda role: InstantModel()  # type: ignore[assignment]
+    with tempfile.TemporaryDirectory() as tmp:
+        redis = RedisProcess(Path(tmp))
+        redis.start()
+        try:
+            client = async_client(redis.url, get_settings())
+            saver = RedisSaver(client, key_prefix="bench-overhead")
+            engine = build_graph(saver)
+            engine_mem = build_graph(InMemorySaver())
+            probe_config = {"configurable": {"thread_id": "probe"}}
+            stream = engine_mem.astream(REQUEST, probe_config, stream_mode="updates")
+            probe = [update async for update in stream]
+            executions = sum(len(u) for u in probe)
+            bare = bare_loop(executions)
+
+            async def run_engine(i: int) -> None:
+                await engine.ainvoke(REQUEST, {"configurable": {"thread_id": f"e{i}"}})
+
+            async def run_engine_mem(i: int) -> None:
+                await engine_mem.ainvoke(REQUEST, {"configurable": {"thread_id": f"m{i}"}})
+
+            async def run_bare(i: int) -> None:
+                await bare.ainvoke(
+                    {"step": 0, "text": ""}, {"configurable": {"thread_id": f"b{i}"}}
+                )
+
+            for run in (run_engine, run_engine_mem, run_bare):  # warm up
+                await timed(run, 10, 10**6)
+            results: dict[str, list[float]] = {"engine": [], "engine_mem": [], "bare": []}
+            runs = {"engine": run_engine, "engine_mem": run_engine_mem, "bare": run_bare}
+            for round_ in range(5):  # interleaved rounds, so drift hits all three alike
+                for key, run in runs.items():
+                    offset = 1000 * (round_ + 1)
+                    results[key] += await timed(run, requests // 5, offset)
+            await saver.aclose()
+        finally:
+            redis.stop()
+
+    base = statistics.median(results["bare"])
+    print(f"node executions per request: {executions}; requests per variant: {requests}")
+    print(f"bare loop, InMemorySaver       {ms(results['bare'])}  1.00x")
+    for key, label in (("engine_mem", "engine, InMemorySaver"), ("engine", "engine, RedisSaver")):
+        ratio = statistics.median(results[key]) / base
+        print(f"{label:30} {ms(results[key])}  {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200)
+    asyncio.run(main(parser.parse_args().requests))
