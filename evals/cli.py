@@ -80,18 +80,31 @@ async def _evaluate(
     """Run every preset over the tasks, interleaved task by task (A, B, A, B...), so a run that
     is stopped early still holds paired answers; then score each. One event loop for all: the
     HTTP clients are shared, and a pool must not outlive its loop."""
-    from evals.runner import RESULTS_FILE, finish, generate, measure_real_calls, now, warm_up
+    from core.run_config import load_config
+    from evals.runner import (
+        RESULTS_FILE,
+        done_results,
+        finish,
+        generate,
+        measure_real_calls,
+        now,
+        warm_up,
+    )
     from graph.builder import build_graph
 
     tasks, infos = await _load(datasets, limits)
     graph = build_graph(None)
     if not cache:
         measure_real_calls()
-    await warm_up()
     raws = [target / RESULTS_FILE for target in targets]
     if not resume:
         for raw in raws:
             await asyncio.to_thread(raw.write_text, "")
+    stored = [
+        done_results(r, load_config(c).fingerprint()) for r, c in zip(raws, configs, strict=True)
+    ]
+    if any(t.id not in found for t in tasks for found in stored):
+        await warm_up()  # only when something is left to generate
     started = now()
     results: list[list[Any]] = [[] for _ in configs]
     columns = ["[progress.description]{task.description}", BarColumn(), MofNCompleteColumn()]

@@ -170,10 +170,15 @@ async def warm_up() -> None:
 
 
 def _model_identity(results: list[TaskResult]) -> str:
-    from core.llm import default_endpoint
-
     seen = sorted({m for r in results for m in r.usage.by_model})
-    return ", ".join(seen) or default_endpoint().model
+    return ", ".join(seen) or "unknown (no model call succeeded)"
+
+
+def _endpoint() -> str:
+    """Where the calls went, without starting the local server just to ask."""
+    from core.settings import get_settings
+
+    return get_settings().openai_base_url or "embedded local model server"
 
 
 def done_results(raw: Path, fingerprint: str) -> dict[str, TaskResult]:
@@ -240,15 +245,13 @@ async def finish(
     cache: bool = False,
 ) -> EvalRun:
     """Score every answer and stamp the run."""
-    from core.llm import default_endpoint
-
     rows = await score_results(tasks, results, judge)
     commit, dirty = await asyncio.to_thread(git_state)
     stamp = RunStamp(
         config=config,
         fingerprint=load_config(config).fingerprint(),
         model=_model_identity(results),
-        endpoint=default_endpoint().base_url,
+        endpoint=_endpoint(),
         git_commit=commit,
         git_dirty=dirty,
         datasets=datasets,
