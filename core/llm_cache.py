@@ -127,11 +127,12 @@ class TieredCache(BaseCache):
             self._sync = sync_client(self._url or resolve_redis_url(self.settings), self.settings)
         return self._sync
 
-    def _async_client(self) -> aredis.Redis:
+    async def _async_client(self) -> aredis.Redis:
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None:
-            url = self._url or resolve_redis_url(self.settings)
+            # resolving may start the embedded server: keep that off the event loop
+            url = self._url or await asyncio.to_thread(resolve_redis_url, self.settings)
             client = self._async[loop] = async_client(url, self.settings)
         return client
 
@@ -158,7 +159,7 @@ class TieredCache(BaseCache):
             return _as_hit(_decode(value), "memory")
         if self._redis_on:
             try:
-                raw = await self._async_client().get(self._redis_key(key))
+                raw = await (await self._async_client()).get(self._redis_key(key))
             except (redis.RedisError, OSError) as exc:
                 return self._failed("lookup", exc)
             if raw is not None:
@@ -183,7 +184,7 @@ class TieredCache(BaseCache):
         self._remember(key, value)
         if self._redis_on:
             try:
-                await self._async_client().set(
+                await (await self._async_client()).set(
                     self._redis_key(key), value, ex=self.settings.llm_cache_ttl_s
                 )
             except (redis.RedisError, OSError) as exc:
