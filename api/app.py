@@ -1,11 +1,11 @@
 """The HTTP API's app factory: `create_app(settings)` wires the services (graph, Redis, keys,
-limiter, scheduler, stores) into a FastAPI app with JSON errors, a body size limit, the /v1
-routers and the web page. `uvicorn --factory api.app:app_from_env` serves it from the env.
+limiter, adaptive scheduler, thread store, monitoring) into a FastAPI app with JSON errors, a
+body size limit, request telemetry, the /v1 routers, the monitoring routes and the web pages.
+`uvicorn --factory api.app:app_from_env` serves it from the env.
 
-Hooks for other faces (monitoring): include a router in `include_routers`; read
-`app.state.services.scheduler.stats()` (queue depth, in-flight runs) or register
-`scheduler.on_change(fn)` and `services.run_listeners.append(fn)` (one `RunRecord` per run)
-from a function added to `app.state.service_hooks`, which runs once the services exist.
+Monitoring is part of the request path: the middleware reports every request, `api.runs`
+every run (and its experiment variant), the scheduler's listener the queue and in-flight
+gauges; the monitor loop started here probes readiness and evaluates the alert rules.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import routes_feedback, routes_health, routes_page, routes_refinements, routes_threads
 from api.body_limit import BodyLimit
+from api.deps import operator
 from api.errors import install_error_handlers
+from api.observability import RequestTelemetry, scheduler_gauges
+from api.routes_monitoring import page_router as dashboard_router
 from api.routes_monitoring import router as monitoring_router
 from api.services import Services, build_services
 from core.settings import Settings, get_settings
@@ -39,27 +42,40 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(routes_threads.router)
     app.include_router(routes_feedback.router)
     app.include_router(routes_page.router)
-    app.include_router(monitoring_router)  # /metrics, /v1/alerts, /v1/experiments, /dashboard
+    # /metrics, /v1/alerts, /v1/experiments/{name}, /v1/monitoring/summary: any known key.
+    app.include_router(monitoring_router, dependencies=[Depends(operator)])
+    app.include_router(dashboard_router)
     app.mount("/static", routes_page.static_files(), name="static")
+
+
+def _start_monitoring(services: Services) -> None:
+    scheduler = services.scheduler
+    scheduler.on_change(scheduler_gauges)
+    scheduler_gauges(scheduler.stats())
+
+    async def probe() -> bool:
+        return await routes_health.is_ready(services)
+
+    services.telemetry.start(probe=probe)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API app. The graph, its checkpointer and model factory read the process settings
-    (`get_settings()`); `settings` governs the API itself (keys, limits, capacity)."""
+    (`get_settings()`); `settings` governs the API itself (keys, limits, capacity, monitoring)."""
     settings = settings or get_settings()
-    hooks: list[Callable[[Services], None]] = []
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await build_services(settings)
         app.state.services = services
-        for hook in hooks:
-            hook(services)
+        app.state.telemetry = services.telemetry
+        _start_monitoring(services)
         log.info(
-            "API ready: %d key(s), %d running at most, queue %d",
+            "API ready: %d key(s), %d running at most (adaptive), queue %d, experiment %s",
             len(services.keys),
-            settings.api_max_running,
+            services.scheduler.max_running,
             settings.api_max_queue,
+            services.experiments[0].name if services.experiments else "none",
         )
         try:
             yield
@@ -67,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in list(services.background):
                 task.cancel()
             await asyncio.gather(*services.background, return_exceptions=True)
+            await services.telemetry.aclose()
             await services.redis.aclose()
 
     app = FastAPI(
@@ -76,13 +93,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(RequestTelemetry)  # outermost: it sees every answer, 413s included
     app.state.max_body_bytes = settings.api_max_body_bytes
-    app.state.service_hooks = hooks
     install_error_handlers(app)
     include_routers(app)
     return app
 
 
 def app_from_env() -> FastAPI:
-    """The app on the process settings (for `uvicorn --factory`)."""
-    return create_app(get_settings())
+    """The app on the process settings (for `uvicorn --factory`), logging as they say."""
+    from core.telemetry.logs import configure_logging
+    from core.telemetry.tracing import configure_tracing
+
+    settings = get_settings()
+    configure_logging(settings)
+    configure_tracing(settings)
+    return create_app(settings)

@@ -1,14 +1,16 @@
 """Request dependencies: who is calling (API key, or the loopback `local` caller when no keys
-are configured) and whether their rate limit lets them in."""
+are configured), whether their rate limit lets them in, and the user or session id a request
+names for experiment assignment."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from api.auth import LOCAL, ApiKey
 from api.errors import ApiError
+from api.schemas import UnitId
 from api.services import Services, services
 
 
@@ -59,3 +61,24 @@ async def caller(request: Request, svc: Annotated[Services, Depends(services)]) 
 
 Caller = Annotated[ApiKey, Depends(caller)]
 Svc = Annotated[Services, Depends(services)]
+
+
+async def operator(request: Request, svc: Annotated[Services, Depends(services)]) -> ApiKey:
+    """FastAPI dependency of the monitoring data (metrics, alerts, experiments): any known key,
+    not charged to its rate (a scraper polls)."""
+    return authenticate(request, svc)
+
+
+async def unit_id(
+    x_user_id: Annotated[
+        UnitId | None, Header(description="A user id, for sticky experiment assignment.")
+    ] = None,
+    x_session_id: Annotated[
+        UnitId | None, Header(description="A session id, when there is no user id.")
+    ] = None,
+) -> str | None:
+    """FastAPI dependency: the user (else session) id the request's headers name, if any."""
+    return x_user_id or x_session_id
+
+
+UnitIdHeader = Annotated[str | None, Depends(unit_id)]

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Svc
 from api.schemas import ConfigOut, Health
+from api.services import Services
 from core.run_config import load_config, preset_names
 
 router = APIRouter()
@@ -23,7 +24,7 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-async def _redis_check(svc: Svc) -> str:
+async def _redis_check(svc: Services) -> str:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
             await svc.redis.ping()
@@ -48,6 +49,17 @@ async def _model_check() -> str:
     return "ok" if response.status_code == 200 else f"answered {response.status_code}"
 
 
+async def readiness(svc: Services) -> dict[str, str]:
+    """Each dependency's state: `ok`, or what is wrong with it."""
+    redis_state, model_state = await asyncio.gather(_redis_check(svc), _model_check())
+    return {"redis": redis_state, "model": model_state}
+
+
+async def is_ready(svc: Services) -> bool:
+    """The readiness probe of the monitor loop (the unready-for-too-long alert)."""
+    return all(state == "ok" for state in (await readiness(svc)).values())
+
+
 @router.get(
     "/readyz",
     response_model=Health,
@@ -56,8 +68,7 @@ async def _model_check() -> str:
 )
 async def readyz(svc: Svc) -> JSONResponse:
     """Ready: Redis answers PING and the model endpoint lists its models."""
-    redis_state, model_state = await asyncio.gather(_redis_check(svc), _model_check())
-    checks = {"redis": redis_state, "model": model_state}
+    checks = await readiness(svc)
     ok = all(value == "ok" for value in checks.values())
     health = Health(status="ok" if ok else "unavailable", checks=checks)
     return JSONResponse(health.model_dump(), status_code=200 if ok else 503)

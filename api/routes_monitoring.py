@@ -1,5 +1,6 @@
-"""Monitoring endpoints: Prometheus metrics, open alerts, experiment results, the dashboard
-page and the summary it draws; the app factory includes `router`."""
+"""Monitoring endpoints: Prometheus metrics, open alerts, experiment results and the summary
+the dashboard draws (`router`, which the app puts behind its API keys), and the dashboard page
+itself (`page_router`, open: the page asks for a key and sends it with its requests)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from core.telemetry import Alert, Telemetry, UnknownExperimentError, get_telemet
 from core.telemetry.experiments import ExperimentResults
 from core.telemetry.metrics import exposition
 
-__all__ = ["router"]
+__all__ = ["page_router", "router"]
 
 DASHBOARD = Path(__file__).resolve().parent / "static" / "dashboard.html"
 
 router = APIRouter(tags=["monitoring"])
+page_router = APIRouter(tags=["monitoring"])
 
 
 def telemetry_of(request: Request) -> Telemetry:
@@ -67,6 +69,6 @@ async def summary(
     return await telemetry_of(request).summary(span_s)
 
 
-@router.get("/dashboard", include_in_schema=False)
+@page_router.get("/dashboard", include_in_schema=False)
 async def dashboard() -> FileResponse:
     return FileResponse(DASHBOARD, media_type="text/html")

@@ -1,17 +1,19 @@
 """POST /v1/refinements (run to the end), /v1/refinements/stream (server-sent events) and
-/v1/refinements/batch (many tasks, bounded concurrency)."""
+/v1/refinements/batch (many tasks, bounded concurrency). A request that names no `config`
+while an A/B experiment is enabled runs the variant assigned to its user or session id."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 from fastapi import APIRouter
 
 from api import events
-from api.deps import Caller, Svc, charge
+from api.deps import Caller, Svc, UnitIdHeader, charge
 from api.errors import ERROR_RESPONSES, ApiError
-from api.runs import admit, execute
+from api.runs import RunSpec, admit, execute
 from api.scheduler import Ticket
 from api.schemas import (
     BatchItem,
@@ -21,28 +23,47 @@ from api.schemas import (
     RefinementResult,
 )
 from api.streaming import EventStream, sse_response
+from core.telemetry.experiments import assign_variant
 
 router = APIRouter(prefix="/v1", tags=["refinements"], responses=ERROR_RESPONSES)
 
 
-async def _start(svc: Svc, key: Caller, body: RefinementRequest) -> tuple[str, Ticket]:
+def _assign(svc: Svc, body: RefinementRequest, unit: str | None, thread_id: str) -> RunSpec:
+    """The run of a new thread; a request that names no config while an experiment runs gets
+    the variant of its user or session id (sticky), or of its thread (random) without one."""
+    spec = RunSpec(thread_id=thread_id, key_id="", request=body.graph_input())
+    if "config" in body.model_fields_set or not svc.experiments:
+        return spec
+    experiment = svc.experiments[0]
+    variant = assign_variant(experiment, body.user_id or unit or thread_id)
+    request = spec.request | {"config": variant.config}
+    return replace(spec, request=request, experiment=experiment.name, variant=variant.name)
+
+
+async def _start(
+    svc: Svc, key: Caller, body: RefinementRequest, unit: str | None
+) -> tuple[RunSpec, Ticket]:
     """Admit the request (503 if no room) and record its new thread as the caller's."""
     ticket = admit(svc, body.priority)
-    thread_id = uuid.uuid4().hex
+    spec = replace(_assign(svc, body, unit, uuid.uuid4().hex), key_id=key.id)
     try:
-        await svc.threads.claim(thread_id, key, body.graph_input())
+        await svc.threads.claim(spec.thread_id, key, spec.request,
+                                experiment=spec.experiment, variant=spec.variant)  # fmt: skip
     except BaseException:
         ticket.release()
         raise
-    return thread_id, ticket
+    return spec, ticket
 
 
 @router.post("/refinements", response_model=RefinementResult)
-async def create_refinement(body: RefinementRequest, key: Caller, svc: Svc) -> RefinementResult:
+async def create_refinement(
+    body: RefinementRequest, key: Caller, svc: Svc, unit: UnitIdHeader
+) -> RefinementResult:
     """Refine one task to the end and return the final answer with its score, confidence,
-    iterations, stop reason, token usage and thread id."""
-    thread_id, ticket = await _start(svc, key, body)
-    return await execute(svc, ticket, thread_id, body.graph_input(), key.id)
+    iterations, stop reason, token usage, thread id, and the configuration (experiment
+    variant) it ran."""
+    spec, ticket = await _start(svc, key, body, unit)
+    return await execute(svc, ticket, spec)
 
 
 @router.post(
@@ -50,20 +71,19 @@ async def create_refinement(body: RefinementRequest, key: Caller, svc: Svc) -> R
     response_class=EventStream,
     responses={200: {"description": events.__doc__ or "", "content": {"text/event-stream": {}}}},
 )
-async def stream_refinement(body: RefinementRequest, key: Caller, svc: Svc) -> EventStream:
+async def stream_refinement(
+    body: RefinementRequest, key: Caller, svc: Svc, unit: UnitIdHeader
+) -> EventStream:
     """Refine one task, streaming its progress as server-sent events (see the event list).
     Disconnecting cancels the run; its thread stays resumable."""
-    thread_id, ticket = await _start(svc, key, body)
-    request = body.graph_input()
-    return sse_response(
-        svc,
-        thread_id,
-        lambda emit: execute(svc, ticket, thread_id, request, key.id, emit=emit),
-    )
+    spec, ticket = await _start(svc, key, body, unit)
+    return sse_response(svc, spec.thread_id, lambda emit: execute(svc, ticket, spec, emit=emit))
 
 
 @router.post("/refinements/batch", response_model=BatchResult)
-async def create_batch(body: BatchRequest, key: Caller, svc: Svc) -> BatchResult:
+async def create_batch(
+    body: BatchRequest, key: Caller, svc: Svc, unit: UnitIdHeader
+) -> BatchResult:
     """Refine many tasks, at most `concurrency` at once (capped by the server); every task is
     charged to the key's rate limit and goes through the scheduler at the batch's priority."""
     limit = svc.settings.api_batch_max_tasks
@@ -82,8 +102,8 @@ async def create_batch(body: BatchRequest, key: Caller, svc: Svc) -> BatchResult
         async with gate:
             task = task.model_copy(update={"priority": body.priority})
             try:
-                thread_id, ticket = await _start(svc, key, task)
-                result = await execute(svc, ticket, thread_id, task.graph_input(), key.id)
+                spec, ticket = await _start(svc, key, task, unit)
+                result = await execute(svc, ticket, spec)
             except ApiError as exc:
                 return BatchItem(index=index, error=exc.body)
             return BatchItem(index=index, result=result)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Caller, Svc
 from api.errors import ERROR_RESPONSES, ApiError
-from api.runs import admit, execute
+from api.runs import RunSpec, admit, execute
 from api.scheduler import Ticket
 from api.schemas import (
     CheckpointOut,
@@ -92,9 +92,9 @@ async def get_history(
 
 async def _resume(
     svc: Svc, key: Caller, thread_id: str, body: ResumeRequest
-) -> tuple[dict[str, Any] | None, Ticket]:
-    """What to run (None: continue from the checkpoint; or the original request when the run
-    never reached its first checkpoint) and an admitted ticket; 409 when there is nothing to do."""
+) -> tuple[RunSpec, Ticket]:
+    """What to run (from the checkpoint; or the original request when the run never reached
+    its first checkpoint) and an admitted ticket; 409 when there is nothing to do."""
     record = await svc.threads.owned(thread_id, key)
     snapshot = await svc.graph.aget_state(_config(thread_id))
     if thread_id in svc.running:
@@ -111,8 +111,12 @@ async def _resume(
             "this thread has finished; nothing to resume",
             "read it with GET /v1/threads/{id}, or start a new refinement",
         )
-    graph_input = None if snapshot.values else record["request"]
-    return graph_input, admit(svc, body.priority)
+    spec = RunSpec(
+        thread_id=thread_id, key_id=key.id, request=record["request"],
+        resume=bool(snapshot.values), experiment=record.get("experiment"),
+        variant=record.get("variant"),
+    )  # fmt: skip
+    return spec, admit(svc, body.priority)
 
 
 @router.post("/{thread_id}/resume", response_model=RefinementResult)
@@ -121,8 +125,8 @@ async def resume_thread(
 ) -> RefinementResult:
     """Continue an interrupted run (cancelled, timed out, failed) from its last checkpoint
     and return the finished result."""
-    graph_input, ticket = await _resume(svc, key, thread_id, body or ResumeRequest())
-    return await execute(svc, ticket, thread_id, graph_input, key.id)
+    spec, ticket = await _resume(svc, key, thread_id, body or ResumeRequest())
+    return await execute(svc, ticket, spec)
 
 
 @router.post(
@@ -139,7 +143,5 @@ async def resume_thread_stream(
     thread_id: ThreadIdPath, key: Caller, svc: Svc, body: ResumeRequest | None = None
 ) -> EventStream:
     """Continue an interrupted run, streaming its events."""
-    graph_input, ticket = await _resume(svc, key, thread_id, body or ResumeRequest())
-    return sse_response(
-        svc, thread_id, lambda emit: execute(svc, ticket, thread_id, graph_input, key.id, emit=emit)
-    )
+    spec, ticket = await _resume(svc, key, thread_id, body or ResumeRequest())
+    return sse_response(svc, thread_id, lambda emit: execute(svc, ticket, spec, emit=emit))

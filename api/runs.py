@@ -1,6 +1,8 @@
 """Executes one refinement run for a request: admission through the scheduler, the per-request
-deadline, the graph run itself (events emitted as they come), and the mapping of failures to
-API errors. A failed, cancelled or timed-out run leaves its thread resumable."""
+deadline, the graph run itself (events emitted as they come, nodes timed), the mapping of
+failures to API errors, and the report of every run to monitoring (metrics, feedback record,
+experiment variant, the adaptive limit, a log line with the run and thread ids). A failed,
+cancelled or timed-out run leaves its thread resumable."""
 
 from __future__ import annotations
 
@@ -18,10 +20,15 @@ import redis
 
 from api.errors import ApiError
 from api.events import Event, TokenFilter, node_events, result_of
+from api.observability import note_ids
 from api.scheduler import OverloadedError, Ticket
 from api.schemas import RefinementResult
 from api.services import Services
 from core.state import Priority
+from core.telemetry.callbacks import NodeTimer
+from core.telemetry.feedback import RunRecord
+from core.telemetry.logs import log_context
+from core.telemetry.service import RunOutcome, request_type
 
 log = logging.getLogger("refinery.api")
 
@@ -32,20 +39,26 @@ PLAIN_MODES = ["values"]
 
 
 @dataclass(frozen=True)
-class RunRecord:
-    """One run's outcome, handed to `Services.run_listeners` (monitoring) when it ends."""
+class RunSpec:
+    """What one execution runs, and how monitoring files it."""
 
-    run_id: str
     thread_id: str
     key_id: str
-    priority: str
-    status: str
-    """`ok`, or the error type: `timeout`, `overloaded`, `model_unavailable`, `cancelled`..."""
-    queued_s: float
-    wall_s: float
-    score: float | None = None
-    stop_reason: str | None = None
-    iterations: int | None = None
+    request: dict[str, Any]
+    """The thread's request as the graph takes it (`task`, `config`, `constraints`...)."""
+    resume: bool = False
+    """Continue from the thread's last checkpoint instead of starting from `request`."""
+    experiment: str | None = None
+    variant: str | None = None
+    """The A/B experiment and variant the thread was assigned to, if any."""
+
+    @property
+    def graph_input(self) -> dict[str, Any] | None:
+        return None if self.resume else self.request
+
+    @property
+    def config(self) -> str | None:
+        return self.request.get("config")
 
 
 def admit(services: Services, priority: Priority) -> Ticket:
@@ -115,16 +128,13 @@ async def _emit(emit: Emit | None, event: Event) -> None:
 
 
 async def _graph_run(
-    services: Services,
-    graph_input: dict[str, Any] | None,
-    thread_id: str,
-    modes: list[str],
-    emit: Emit | None,
+    services: Services, spec: RunSpec, modes: list[str], emit: Emit | None
 ) -> dict[str, Any]:
-    config = {"configurable": {"thread_id": thread_id}}
+    config = {"configurable": {"thread_id": spec.thread_id}, "callbacks": [NodeTimer()]}
     final: dict[str, Any] = {}
     token_event = TokenFilter()
-    async for mode, chunk in services.graph.astream(graph_input, config, stream_mode=modes):
+    stream = services.graph.astream(spec.graph_input, config, stream_mode=modes)
+    async for mode, chunk in stream:
         if mode == "values":
             final = chunk
         elif mode == "updates":
@@ -136,82 +146,125 @@ async def _graph_run(
 
 
 async def execute(
-    services: Services,
-    ticket: Ticket,
-    thread_id: str,
-    graph_input: dict[str, Any] | None,
-    key_id: str,
-    *,
-    emit: Emit | None = None,
+    services: Services, ticket: Ticket, spec: RunSpec, *, emit: Emit | None = None
 ) -> RefinementResult:
-    """Wait for a slot, run the graph (from `graph_input`, or resume when None) and return
-    the result; raises `ApiError` for every way a run can fail. Always releases the ticket."""
+    """Wait for a slot, run the graph (from the request, or from the checkpoint on resume) and
+    return the result; raises `ApiError` for every way a run can fail. Always releases the
+    ticket, and reports every run that started to monitoring."""
     run_id = uuid.uuid4().hex
+    thread_id = spec.thread_id
     services.running[thread_id] = run_id  # before any await: a second resume sees it
+    note_ids(thread_id=thread_id, run_id=run_id)
     deadline = time.monotonic() + services.settings.api_request_timeout_s
     started = time.perf_counter()
     status, result = "ok", None
-    try:
-        async with asyncio.timeout(deadline - time.monotonic()):
-            if ticket.admitted_at is None:
-                await _emit(
-                    emit,
-                    (
-                        "queued",
-                        {"priority": ticket.priority, "queued": services.scheduler.stats().queued},
-                    ),
-                )
-            await ticket.wait()
-            await _emit(
-                emit,
-                (
-                    "run",
-                    {
-                        "run_id": run_id,
-                        "thread_id": thread_id,
-                        "priority": ticket.priority,
-                        "queued_s": round(ticket.queued_s, 4),
-                    },
-                ),
+    with log_context(run_id=run_id, thread_id=thread_id, variant=spec.variant):
+        try:
+            await _remember(services, spec, run_id)
+            async with asyncio.timeout(deadline - time.monotonic()):
+                await _admitted(services, ticket, emit, run_id, thread_id)
+                final = await _graph_run(services, spec, _modes(emit), emit)
+            result = result_of(
+                final, run_id, thread_id, ticket.queued_s, time.perf_counter() - started
             )
-            final = await _graph_run(services, graph_input, thread_id, _modes(emit), emit)
-        result = result_of(final, run_id, thread_id, ticket.queued_s, time.perf_counter() - started)
-        return result
-    except asyncio.CancelledError:
-        status = "cancelled"
-        raise
-    except Exception as exc:
-        error = failure_of(exc, thread_id)
-        status = error.body.type
-        raise error from exc
-    finally:
-        ticket.release()
-        if services.running.get(thread_id) == run_id:
-            del services.running[thread_id]
-        _report(
-            services,
-            RunRecord(
-                run_id=run_id,
-                thread_id=thread_id,
-                key_id=key_id,
-                priority=ticket.priority,
-                status=status,
-                queued_s=ticket.queued_s,
-                wall_s=time.perf_counter() - started,
-                score=result.score if result else None,
-                stop_reason=result.stop_reason if result else None,
-                iterations=result.iterations if result else None,
-            ),
-        )
+            result.config, result.experiment, result.variant = (
+                spec.config, spec.experiment, spec.variant,
+            )  # fmt: skip
+            return result
+        except asyncio.CancelledError:
+            status = "cancelled"
+            raise
+        except Exception as exc:
+            error = failure_of(exc, thread_id)
+            status = error.body.type
+            raise error from exc
+        finally:
+            ran = ticket.admitted_at is not None and status not in NOT_RUNS
+            run_s = time.perf_counter() - (ticket.admitted_at or started)
+            if ran:
+                ticket.release(*_load_sample(run_s, status, result))
+            else:
+                ticket.release()
+            if services.running.get(thread_id) == run_id:
+                del services.running[thread_id]
+            _log_end(spec, ticket, status, result, run_s)
+            if ran:
+                await _observe(services, spec, status, result, run_s)
+
+
+async def _admitted(
+    services: Services, ticket: Ticket, emit: Emit | None, run_id: str, thread_id: str
+) -> None:
+    """Wait for the ticket's slot, telling a stream that it waits and then that it runs."""
+    if ticket.admitted_at is None:
+        queued = {"priority": ticket.priority, "queued": services.scheduler.stats().queued}
+        await _emit(emit, ("queued", queued))
+    await ticket.wait()
+    started = {"run_id": run_id, "thread_id": thread_id, "priority": ticket.priority,
+               "queued_s": round(ticket.queued_s, 4)}  # fmt: skip
+    await _emit(emit, ("run", started))
 
 
 def _modes(emit: Emit | None) -> list[str]:
     return STREAM_MODES if emit is not None else PLAIN_MODES
 
 
-def _report(services: Services, record: RunRecord) -> None:
-    for listener in services.run_listeners:
-        try:
-            listener(record)
-        except Exception:  # monitoring must never break a run
-            log.exception("run listener failed")
+NOT_RUNS = frozenset({"cancelled", "overloaded"})
+"""Endings that say nothing about the run or the model: the client left, or it never ran."""
+
+
+def _load_sample(run_s: float, status: str, result: RefinementResult | None) -> tuple[float, bool]:
+    """What the adaptive limit learns from a run: seconds per model call (a load signal that
+    does not grow with the number of iterations), and whether it succeeded."""
+    calls = result.usage.calls if result else 0
+    return run_s / max(calls, 1), status == "ok"
+
+
+async def _remember(services: Services, spec: RunSpec, run_id: str) -> None:
+    """Register the run with the feedback store before it starts, so that a client can signal
+    (e.g. `abandoned`) while it goes on; the finished run adds its answer."""
+    record = RunRecord(
+        run_id=spec.thread_id, task=spec.request.get("task", ""), execution_id=run_id,
+        request_type=request_type(spec.request), config=spec.config,
+        experiment=spec.experiment, variant=spec.variant,
+    )  # fmt: skip
+    try:
+        await services.telemetry.feedback.remember_run(record)
+    except redis.RedisError as exc:  # the run itself will say whether Redis is really gone
+        log.warning("run not registered for feedback", extra={"error": str(exc)})
+
+
+async def _observe(
+    services: Services, spec: RunSpec, status: str, result: RefinementResult | None,
+    run_s: float,
+) -> None:  # fmt: skip
+    """Report a run that ran (finished or failed) to monitoring; never raises."""
+    outcome = RunOutcome.of(result) if result else RunOutcome(thread_id=spec.thread_id)
+    outcome.wall_s = run_s  # the run's own time; queueing is the scheduler's story
+    if status != "ok":
+        outcome.error = status
+    try:
+        await services.telemetry.observe_run(
+            outcome, request_type=request_type(spec.request), task=spec.request.get("task"),
+            config=spec.config, experiment=spec.experiment, variant=spec.variant,
+        )  # fmt: skip
+    except Exception:  # monitoring must never break a run
+        log.exception("monitoring could not take the run")
+
+
+def _log_end(
+    spec: RunSpec, ticket: Ticket, status: str, result: RefinementResult | None, run_s: float
+) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    fields: dict[str, Any] = {
+        "status": status, "key_id": spec.key_id, "priority": ticket.priority,
+        "config": spec.config, "experiment": spec.experiment, "resume": spec.resume,
+        "queued_s": round(ticket.queued_s, 4), "run_s": round(run_s, 4),
+        "task": spec.request.get("task", ""),
+    }  # fmt: skip
+    if result is not None:
+        fields |= {"score": result.score, "iterations": result.iterations,
+                   "stop_reason": result.stop_reason, "tokens_in": result.usage.input_tokens,
+                   "tokens_out": result.usage.output_tokens}  # fmt: skip
+    log.info("run %s", status, extra=fields)

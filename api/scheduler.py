@@ -1,10 +1,13 @@
-"""Priority admission: at most `max_running` runs at once, a priority queue of at most
-`max_queue` waiters in front, and an immediate refusal (503 + Retry-After) beyond that, so an
-overload sheds work instead of slowing everyone down together.
+"""Priority admission: at most `limit` runs at once, a priority queue of at most `max_queue`
+waiters in front, and an immediate refusal (503 + Retry-After) beyond that, so an overload
+sheds work instead of slowing everyone down together.
 
-A tenth of the slots are kept for `high` requests, so they start at once even while normal
-traffic fills the rest; a full queue gives way to a more urgent arrival (the newest waiter of
-the least urgent class is shed). Monitoring reads `stats()` or registers `on_change`.
+The limit is adaptive (`core.telemetry.AdaptiveLimit`, AIMD): each finished run reports its
+latency, and the limit grows while latency stays low and shrinks when it rises or runs fail,
+within configured bounds. A tenth of the slots are kept for `high` requests, so they start at
+once even while normal traffic fills the rest; a full queue gives way to a more urgent arrival
+(the newest waiter of the least urgent class is shed). Monitoring reads `stats()` or registers
+`on_change`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core.settings import Settings
 from core.state import Priority
+from core.telemetry.admission import AdaptiveLimit
 
 RANK: dict[str, int] = {"high": 0, "normal": 1, "low": 2}
 
@@ -40,6 +45,7 @@ class SchedulerStats:
     queued: int
     queued_by_priority: dict[str, int]
     max_running: int
+    """The adaptive limit now."""
     max_queue: int
     admitted: int
     rejected: int
@@ -66,6 +72,8 @@ class Ticket:
         self._released = False
         self.created = time.perf_counter()
         self.admitted_at: float | None = None if waiter else self.created
+        self.started_monotonic = time.monotonic()
+        """When the run could start (`time.monotonic()`), for the adaptive limit."""
 
     @property
     def queued_s(self) -> float:
@@ -82,31 +90,56 @@ class Ticket:
             self._scheduler._abandon(self._waiter)
             raise
         self.admitted_at = time.perf_counter()
+        self.started_monotonic = time.monotonic()
 
-    def release(self) -> None:
+    def release(self, latency_s: float | None = None, ok: bool = True) -> None:
+        """Give the slot back; `latency_s` (with `ok`) feeds the adaptive limit: leave it None
+        for a run that says nothing about load (cancelled by its client, never started)."""
         if self._released:
             return
         self._released = True
         if self._waiter is not None and not self._waiter.future.done():
             self._scheduler._abandon(self._waiter)
         elif self.admitted_at is not None:
+            if latency_s is not None:
+                self._scheduler.limit.on_sample(latency_s, ok, self.started_monotonic)
             self._scheduler._finish(time.perf_counter() - self.admitted_at)
 
 
 class Scheduler:
-    """Bounded concurrency with a bounded priority queue in front."""
+    """Bounded, adaptive concurrency with a bounded priority queue in front."""
 
-    def __init__(self, max_running: int, max_queue: int) -> None:
-        self.max_running = max_running
+    def __init__(self, limit: AdaptiveLimit, max_queue: int) -> None:
+        self.limit = limit
         self.max_queue = max_queue
-        self.high_reserve = max_running // 10
-        """Slots only `high` requests may take."""
         self._running = 0
         self._heap: list[_Waiter] = []
         self._seq = itertools.count()
         self._listeners: list[Callable[[SchedulerStats], None]] = []
         self._counts = {"admitted": 0, "rejected": 0, "shed": 0, "completed": 0}
         self._mean_run_s = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Scheduler:
+        """The API's scheduler: the limit moves between `admission_min` and `api_max_running`
+        (or `admission_max` if lower), from `admission_initial`, by the latency runs report."""
+        ceiling = min(settings.api_max_running, settings.admission_max)
+        bounds = {
+            "admission_min": min(settings.admission_min, ceiling),
+            "admission_max": ceiling,
+            "admission_initial": min(settings.admission_initial, ceiling),
+        }
+        return cls(AdaptiveLimit(settings.model_copy(update=bounds)), settings.api_max_queue)
+
+    @property
+    def max_running(self) -> int:
+        """Runs allowed at once now (the adaptive limit)."""
+        return self.limit.limit
+
+    @property
+    def high_reserve(self) -> int:
+        """Slots only `high` requests may take."""
+        return self.max_running // 10
 
     # --- what monitoring reads ---------------------------------------------------------------
 

@@ -25,6 +25,8 @@ MAX_COMMENT_CHARS = 2_000
 
 Priority = Literal["high", "normal", "low"]
 ThreadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+UnitId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
+"""A user or session id, the unit of sticky experiment assignment."""
 Word = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_WORD_CHARS)
 ]
@@ -71,6 +73,12 @@ class RefinementRequest(_Strict):
         DEFAULT_CONFIG, max_length=64, description="A run configuration preset (GET /v1/configs)."
     )
     priority: Priority = "normal"
+    user_id: UnitId | None = Field(
+        None,
+        description="A user or session id (or send the `X-User-Id` / `X-Session-Id` header): "
+        "while an A/B experiment runs, requests that name no `config` get the variant of this "
+        "id, the same one every time; without an id each request is assigned at random.",
+    )
 
     @field_validator("task")
     @classmethod
@@ -149,6 +157,10 @@ class RefinementResult(BaseModel):
     history: list[IterationOut] = Field(default_factory=list)
     queued_s: float = 0.0
     wall_s: float = 0.0
+    config: str | None = None
+    """The run configuration it ran (an experiment variant's, when assigned one)."""
+    experiment: str | None = None
+    variant: str | None = None
 
 
 class BatchItem(BaseModel):
@@ -207,10 +219,13 @@ FeedbackKind = Literal["rating", "copied", "regenerated", "abandoned"]
 
 
 class FeedbackIn(_Strict):
-    """An explicit rating of a run, or an implicit signal a client observed."""
+    """An explicit rating of a thread's run, or an implicit signal a client observed (the
+    answer was copied, regenerated, or abandoned before or after it finished)."""
 
     thread_id: ThreadId
-    run_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
+    run_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = Field(
+        None, description="The `run_id` the client saw; 409 if the thread has run again since."
+    )
     kind: FeedbackKind = "rating"
     rating: Literal[-1, 1] | None = Field(None, description="+1 thumbs up, -1 thumbs down.")
     comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS)
@@ -223,9 +238,16 @@ class FeedbackIn(_Strict):
 
 
 class FeedbackOut(BaseModel):
-    id: str
+    """The feedback a thread's run holds now (a later rating replaces an earlier one)."""
+
     thread_id: str
-    kind: FeedbackKind
+    run_id: str | None = Field(None, description="The run it applies to.")
+    rating: Literal[-1, 1] | None = None
+    comment: str | None = None
+    signals: dict[str, int] = Field(default_factory=dict)
+    """How often each implicit signal was sent."""
+    experiment: str | None = None
+    variant: str | None = None
 
 
 class ConfigOut(BaseModel):

@@ -1,5 +1,5 @@
 """`refinery serve`: uvicorn on the app, refusing any address but loopback when no API key is
-configured (an open server must not be reachable from the network)."""
+configured (an open server must not be reachable from the network); logs are JSON lines."""
 
 from __future__ import annotations
 
@@ -44,13 +44,19 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
     import uvicorn
 
     from api.app import create_app
+    from core.telemetry.logs import configure_logging
+    from core.telemetry.tracing import configure_tracing
 
     settings = settings or get_settings()
     check_bind(host, settings)
+    configure_logging(settings)
+    configure_tracing(settings)
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's records go through the JSON formatter too
+        access_log=False,  # the request middleware logs each request, with its run ids
         timeout_graceful_shutdown=10,
     )

@@ -1,26 +1,25 @@
 """What the API's request handlers share, built once per app at start-up: the graph on the
-process's checkpointer, a Redis client, the key ring, the limiter, the scheduler and stores."""
+process's checkpointer, a Redis client, the key ring, the limiter, the adaptive scheduler, the
+thread store, the monitoring service (metrics, feedback, experiments) and the A/B experiment
+that assigns variants, if one is enabled."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis.asyncio as aredis
 from fastapi import Request
 from langgraph.graph.state import CompiledStateGraph
 
 from api.auth import KeyRing
-from api.feedback import FeedbackStore
 from api.ratelimit import RateLimiter
 from api.scheduler import Scheduler
 from api.thread_store import ThreadStore
 from core.settings import Settings
-
-if TYPE_CHECKING:
-    from api.runs import RunRecord
+from core.telemetry.experiments import Experiment, enabled_experiments
+from core.telemetry.service import Telemetry
 
 
 @dataclass
@@ -32,13 +31,27 @@ class Services:
     limiter: RateLimiter
     scheduler: Scheduler
     threads: ThreadStore
-    feedback: FeedbackStore
+    telemetry: Telemetry
+    """Monitoring: every request and run is reported to it; it holds the feedback store."""
+    experiments: list[Experiment] = field(default_factory=list)
+    """The enabled experiments, read at start-up; the first assigns variants."""
     running: dict[str, str] = field(default_factory=dict)
     """Thread id -> run id of the runs executing in this process now."""
-    run_listeners: list[Callable[[RunRecord], None]] = field(default_factory=list)
-    """Called with each run's `RunRecord` when it ends (the monitoring hook)."""
     background: set[Any] = field(default_factory=set)
     """Tasks that must outlive their request (a stream's run, until it stops); kept referenced."""
+
+
+def experiments_to_run() -> list[Experiment]:
+    """The enabled experiments; every variant must name a known run configuration."""
+    from core.run_config import preset_names
+
+    known = set(preset_names())
+    experiments = enabled_experiments()
+    for experiment in experiments:
+        unknown = [v.config for v in experiment.variants if v.config not in known]
+        if unknown:
+            raise ValueError(f"experiment {experiment.name!r} names unknown configs {unknown}")
+    return experiments
 
 
 async def build_services(settings: Settings) -> Services:
@@ -57,12 +70,13 @@ async def build_services(settings: Settings) -> Services:
         redis=client,
         keys=KeyRing.from_settings(settings),
         limiter=RateLimiter(client, prefix, settings.api_rate_burst),
-        scheduler=Scheduler(settings.api_max_running, settings.api_max_queue),
+        scheduler=Scheduler.from_settings(settings),
         threads=ThreadStore(client, prefix, settings.checkpoint_ttl_s),
-        feedback=FeedbackStore(client, prefix),
+        telemetry=Telemetry(client, settings),
+        experiments=experiments_to_run(),
     )
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     """FastAPI dependency: the app's services."""
     return request.app.state.services

@@ -14,7 +14,8 @@ from api.errors import not_found
 
 
 class ThreadStore:
-    """`{prefix}:api:thread:{id}` -> owner key id, creation time, the request as JSON."""
+    """`{prefix}:api:thread:{id}` -> owner key id, creation time, the request as JSON, and
+    the experiment and variant when it was assigned one."""
 
     def __init__(self, client: aredis.Redis, prefix: str, ttl_s: int | None) -> None:
         self._client = client
@@ -24,13 +25,23 @@ class ThreadStore:
     def _key(self, thread_id: str) -> str:
         return f"{self._prefix}:api:thread:{thread_id}"
 
-    async def claim(self, thread_id: str, key: ApiKey, request: dict[str, Any]) -> None:
-        """Record a new thread as `key`'s, with the request that starts it."""
+    async def claim(
+        self,
+        thread_id: str,
+        key: ApiKey,
+        request: dict[str, Any],
+        experiment: str | None = None,
+        variant: str | None = None,
+    ) -> None:
+        """Record a new thread as `key`'s, with the request that starts it and the experiment
+        variant it was assigned (a resume runs it again)."""
         fields = {
             "owner": key.id,
             "created_at": f"{time.time():.3f}",
             "request": json.dumps(request),
         }
+        if experiment and variant:
+            fields |= {"experiment": experiment, "variant": variant}
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.hset(self._key(thread_id), mapping=fields)
             if self._ttl_s:

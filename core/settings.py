@@ -202,7 +202,9 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000)
     """Largest request body accepted; larger ones get 413."""
     api_max_running: int = Field(8, ge=1, le=10_000)
-    """Refinement runs executing at once; more wait in the priority queue."""
+    """Refinement runs executing at once at most; more wait in the priority queue. The actual
+    limit adapts to latency (AIMD) between `admission_min` and this (or `admission_max` if
+    lower), starting at `admission_initial`."""
     api_max_queue: int = Field(32, ge=0, le=100_000)
     """Runs waiting at most; beyond it requests get 503 with Retry-After."""
     api_request_timeout_s: float = Field(600.0, gt=0)

@@ -1,5 +1,7 @@
-"""User feedback in Redis: explicit ratings and implicit signals against a run and its variant,
-and the export of well-rated (task, answer) pairs as JSONL for fine-tuning or distillation."""
+"""User feedback in Redis, the one store of it: explicit ratings (with a comment) and implicit
+signals against a run and its experiment variant, and the export of well-rated (task, answer)
+pairs as JSONL for fine-tuning or distillation. A run's id is its thread id; who may rate it is
+the caller's business (the API checks that the thread belongs to the key)."""
 
 from __future__ import annotations
 
@@ -30,8 +32,12 @@ class RunRecord(BaseModel):
     """What feedback is recorded against: a finished run, its request and its variant."""
 
     run_id: str
+    """The thread id (a resumed thread's later run replaces the earlier record)."""
     task: str
-    answer: str
+    answer: str | None = None
+    """None while the run goes on, or when it did not finish (it can still get signals)."""
+    execution_id: str | None = None
+    """The id of the execution that wrote the record (the API's `run_id`)."""
     score: float | None = None
     request_type: str = "open"
     config: str | None = None
@@ -58,8 +64,11 @@ class FeedbackStore:
         return f"{self.prefix}:variant:{experiment or NO_VARIANT}:{variant or NO_VARIANT}"
 
     async def remember_run(self, record: RunRecord) -> None:
-        """Keep a finished run so that feedback and the export can refer to it."""
-        body = record.model_dump(mode="json", exclude={"rating", "comment", "signals"})
+        """Keep a run (when it starts, again when it finishes) so that feedback and the export
+        can refer to it; fields left None keep what an earlier call wrote."""
+        body = record.model_dump(
+            mode="json", exclude={"rating", "comment", "signals"}, exclude_none=True
+        )
         fields = {k: json.dumps(v) for k, v in body.items()}
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._run_key(record.run_id), mapping=fields)
@@ -125,7 +134,7 @@ class FeedbackStore:
         rated down or regenerated."""
         written = 0
         async for record in self.with_feedback():
-            if not _well_rated(record, include_implicit):
+            if record.answer is None or not _well_rated(record, include_implicit):
                 continue
             if min_score is not None and (record.score is None or record.score < min_score):
                 continue

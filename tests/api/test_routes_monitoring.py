@@ -18,7 +18,7 @@ import redis.asyncio as aredis
 import uvicorn
 from fastapi import FastAPI
 
-from api.routes_monitoring import router
+from api.routes_monitoring import page_router, router
 from core.llm_stats import llm_stats
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.telemetry import Telemetry, assign_variant, load_experiment
@@ -94,6 +94,7 @@ def monitoring_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) 
 
     app = FastAPI(lifespan=lifespan)
     app.include_router(router)
+    app.include_router(page_router)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

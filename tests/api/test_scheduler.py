@@ -8,10 +8,19 @@ import asyncio
 import pytest
 
 from api.scheduler import OverloadedError, Scheduler
+from core.settings import Settings
+from core.telemetry import AdaptiveLimit
+
+
+def fixed(max_running: int, max_queue: int) -> Scheduler:
+    """A scheduler whose limit cannot move (its bounds are one value)."""
+    bounds = {"admission_min": max_running, "admission_max": max_running,
+              "admission_initial": max_running}  # fmt: skip
+    return Scheduler(AdaptiveLimit(Settings(**bounds)), max_queue)
 
 
 async def test_waiters_start_by_priority_then_arrival() -> None:
-    scheduler = Scheduler(max_running=1, max_queue=10)
+    scheduler = fixed(1, 10)
     running = scheduler.reserve("normal")
     waiting = [scheduler.reserve(p) for p in ("low", "normal", "high", "normal")]
     started: list[str] = []
@@ -33,7 +42,7 @@ async def test_waiters_start_by_priority_then_arrival() -> None:
 
 
 async def test_a_tenth_of_the_slots_is_kept_for_high_priority() -> None:
-    scheduler = Scheduler(max_running=10, max_queue=5)
+    scheduler = fixed(10, 5)
     normal = [scheduler.reserve("normal") for _ in range(9)]
     assert all(t.admitted_at is not None for t in normal)
     assert scheduler.reserve("normal").admitted_at is None, "the tenth slot is reserved"
@@ -43,7 +52,7 @@ async def test_a_tenth_of_the_slots_is_kept_for_high_priority() -> None:
 
 async def test_a_full_queue_sheds_the_newest_least_urgent_waiter() -> None:
     seen = []
-    scheduler = Scheduler(max_running=1, max_queue=2)
+    scheduler = fixed(1, 2)
     scheduler.on_change(seen.append)
     scheduler.reserve("normal")
     older, newer = scheduler.reserve("low"), scheduler.reserve("low")
@@ -63,7 +72,7 @@ async def test_a_full_queue_sheds_the_newest_least_urgent_waiter() -> None:
 
 
 async def test_a_cancelled_waiter_leaves_the_queue_and_frees_no_slot() -> None:
-    scheduler = Scheduler(max_running=1, max_queue=1)
+    scheduler = fixed(1, 1)
     first = scheduler.reserve("normal")
     ticket = scheduler.reserve("normal")
     task = asyncio.create_task(ticket.wait())
