@@ -15,7 +15,12 @@ from core.state import Document, Passage, RefineState
 RRF_K = 60
 """Reciprocal-rank-fusion constant (the usual 60: ranks matter, raw scores do not)."""
 MIN_SIMILARITY = 0.15
-"""Documents below this cosine similarity to the query are dropped even if ranked."""
+"""Documents below this cosine similarity to the query are never used."""
+LEXICAL_SHARE = 0.5
+SEMANTIC_MARGIN = 0.15
+"""A document joins the best one only when its evidence is comparable on both counts: BM25 at
+least `LEXICAL_SHARE` of the best document's, cosine within `SEMANTIC_MARGIN` of it. Passages
+that merely share a topic dilute the context and the citations."""
 
 
 def _bm25_scores(query: str, texts: list[str]) -> np.ndarray:
@@ -41,7 +46,7 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
 
 
 def hybrid_search(query: str, documents: list[Document], k: int) -> list[Passage]:
-    """The `k` documents best matching `query`, by fused BM25 and embedding ranks."""
+    """Up to `k` documents best matching `query`, by fused BM25 and embedding ranks."""
     if not documents:
         return []
     texts = [d["text"] for d in documents]
@@ -49,11 +54,19 @@ def hybrid_search(query: str, documents: list[Document], k: int) -> list[Passage
     vectors = embed([query, *texts])
     semantic = cosine(vectors[:1], vectors[1:])[0]
     fused = 1.0 / (RRF_K + _ranks(lexical)) + 1.0 / (RRF_K + _ranks(semantic))
-    best = np.argsort(-fused, kind="stable")[:k]
+    order = np.argsort(-fused, kind="stable")[:k]
+    top = order[0]
+
+    def comparable(i: int) -> bool:
+        return i == top or (
+            lexical[i] >= LEXICAL_SHARE * lexical[top]
+            and semantic[i] >= semantic[top] - SEMANTIC_MARGIN
+        )
+
     return [
         {"doc_id": documents[i]["id"], "text": documents[i]["text"], "score": float(fused[i])}
-        for i in best
-        if semantic[i] >= MIN_SIMILARITY or lexical[i] > 0
+        for i in order
+        if comparable(i) and (semantic[i] >= MIN_SIMILARITY or lexical[i] > 0)
     ]
 
 
