@@ -8,10 +8,12 @@ waits until it answers, is shared by every run of the process, and stops with it
 from __future__ import annotations
 
 import atexit
+import ctypes
 import hashlib
 import importlib
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -105,6 +107,16 @@ def model_file(settings: Settings | None = None) -> tuple[str, Path]:
     return DEFAULT_MODEL.name, assemble(DEFAULT_MODEL, settings.data_dir / "models")
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to stop it when the parent dies, even by SIGKILL,
+    so a crashed run never leaves a model server holding the CPU."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -140,7 +152,11 @@ class LocalModelServer:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log_file:
             self._process = subprocess.Popen(
-                self.command(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+                self.command(),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
