@@ -125,6 +125,9 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
     os.environ["REFINERY_LLM_CACHE"] = "false"  # count spent tokens only
+    # Tokens, not latency, are measured: a slow call on a busy machine must not time out
+    # (a timed-out request keeps the server busy and the retry queues behind it).
+    os.environ.setdefault("REFINERY_LLM_TIMEOUT_S", "900")
     for name, value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}.items():
         os.environ.setdefault(name, value)
     asyncio.run(run_all(load_tasks(args.input, args.limit), args.output))
