@@ -76,6 +76,14 @@ def child(
             process.kill()
 
 
+def fixed_limit(running: int) -> dict[str, str]:
+    """Settings that pin the scheduler's adaptive limit at `running`: the bench measures the
+    API path and its overload behaviour at a known capacity, not the AIMD ramp."""
+    value = str(running)
+    return {"REFINERY_API_MAX_RUNNING": value, "REFINERY_ADMISSION_MIN": value,
+            "REFINERY_ADMISSION_MAX": value, "REFINERY_ADMISSION_INITIAL": value}  # fmt: skip
+
+
 def bench_env(fake_url: str, redis_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFINERY_")}
     env.update({
@@ -326,8 +334,8 @@ def main() -> None:
         loopback_redis() as redis_url,
         child(fake_args, dict(os.environ), f"{fake_url}/models", workdir / "fake.log"),
     ):
-        env = bench_env(fake_url, redis_url, workdir,
-                        REFINERY_API_MAX_RUNNING="256", REFINERY_API_MAX_QUEUE="256")  # fmt: skip
+        env = bench_env(fake_url, redis_url, workdir, REFINERY_API_MAX_QUEUE="256",
+                        **fixed_limit(256))  # fmt: skip
         os.environ.update(env)  # the in-process graph reads the same settings
         print(f"fake model at {args.latency_ms:.0f} ms a call; {os.cpu_count()} CPUs", flush=True)
         print("part 1: API stream vs in-process graph stream, same run", flush=True)
@@ -336,7 +344,7 @@ def main() -> None:
             rows = run(compare(f"http://127.0.0.1:{api_port}", args.rounds, server.pid))
 
         cap = args.capacity
-        small = bench_env(fake_url, redis_url, workdir, REFINERY_API_MAX_RUNNING=str(cap),
+        small = bench_env(fake_url, redis_url, workdir, **fixed_limit(cap),
                           REFINERY_API_MAX_QUEUE=str(max(1, cap // 4)))  # fmt: skip
         print(f"part 2: capacity {cap} running + {max(1, cap // 4)} queued", flush=True)
         url = f"http://127.0.0.1:{small_port}"

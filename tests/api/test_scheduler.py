@@ -83,3 +83,24 @@ async def test_a_cancelled_waiter_leaves_the_queue_and_frees_no_slot() -> None:
     assert scheduler.stats().queued == 0 and scheduler.stats().running == 1
     first.release()
     assert scheduler.stats().running == 0
+
+
+async def test_the_limit_follows_latency_and_admits_waiters_when_it_grows() -> None:
+    limits = {"admission_min": 1, "admission_max": 4, "admission_initial": 2,
+              "admission_target_latency_s": 0.5, "api_max_running": 3}  # fmt: skip
+    scheduler = Scheduler.from_settings(Settings(**limits))
+    assert scheduler.max_running == 2, "starts at admission_initial, under api_max_running"
+    first, second = scheduler.reserve("normal"), scheduler.reserve("normal")
+    waiting = [scheduler.reserve("normal") for _ in range(3)]
+    assert scheduler.stats().queued == 3
+    first.release(latency_s=2.0)  # slow: x0.8 -> 1.6, so one at a time
+    assert scheduler.max_running == 1 and scheduler.stats().running == 1
+    for ticket in [second, *waiting]:
+        if ticket.admitted_at is None:
+            await ticket.wait()
+        ticket.release(latency_s=0.1)  # fast: +1/limit each
+    assert scheduler.stats().completed == 5 and scheduler.stats().queued == 0
+    assert scheduler.max_running == 3, "grew back, capped by api_max_running"
+    failed = scheduler.reserve("normal")
+    failed.release(latency_s=0.1, ok=False)  # a failure shrinks it like a slow run
+    assert scheduler.max_running == 2
