@@ -1,18 +1,24 @@
 """How the Redis saver lays checkpoints out in keys, and how it encodes and decodes records.
 
 Per thread T (all keys share one TTL, refreshed on every write to the thread):
-  {prefix}:cp:T  hash  "ns\\0id" -> the checkpoint's "channel\\0version" pairs (\\x1e-joined),
-                 \\x1d, then its record (checkpoint without values, metadata, parent id)
+  {prefix}:cp:T  hash  "ns\\0id" -> the checkpoint's channel pairs (\\x1e-joined), \\x1d, then
+                 its record (checkpoint without values, metadata, parent id). A pair is
+                 "channel\\0version", plus "\\0n" when the value is None or "\\0e" when the
+                 channel is empty: those have no blob.
   {prefix}:ix:T  zset  "ns\\0id" (score 0, ordered by lex; ids are time-ordered uuid6)
-  {prefix}:bl:T  hash  "ns\\0channel\\0version" -> blob, written once per channel version
-  {prefix}:wx:T  zset  "ns\\0id\\0task\\0idx\\0" + write (by lex: one range per checkpoint)
+  {prefix}:bl:T  hash  "ns\\0channel\\0version" -> value, written once per channel version;
+                 "\\0\\0" + digest -> a large value, stored once however many blobs and writes
+                 hold it (they hold "@\\0" + digest instead)
+  {prefix}:wx:T  zset  "ns\\0id\\0task\\0" + framed [task path, (idx, channel, value)...]: one
+                 entry per task of a checkpoint, by lex (one range per checkpoint)
   {prefix}:tr:T  set   run ids that wrote to the thread
 Global: {prefix}:threads zset thread -> last write (ms); {prefix}:run:R set of packed
-(thread, ns, id) written by run R.
+(thread, ns, id) written by run R. A value is "kind\\0data" in the serializer's terms.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -33,6 +39,14 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 SEP = "\x00"
 PAIR_SEP = "\x1e"
 LIST_END = b"\x1d"
+REF = b"@\x00"
+"""Start of a value stored by digest: REF + digest."""
+DIGEST_FIELD = b"\x00\x00"
+"""Start of the blob hash field that holds a value by digest: DIGEST_FIELD + digest."""
+REF_MIN_BYTES = 256
+"""Values at least this large are stored by digest: a draft written by a task and then held
+by the next checkpoint's channel is stored once, not twice."""
+NONE_FLAG, EMPTY_FLAG = "n", "e"
 CP, IX, BL, WX, TR = range(5)
 """Positions of a thread's keys in `Layout.thread_keys`."""
 
@@ -78,6 +92,30 @@ def frame(items: Iterable[bytes | str]) -> bytes:
     return b"".join(parts)
 
 
+def unframe(data: bytes) -> list[bytes]:
+    """The items of a `frame`."""
+    items, pos = [], 0
+    while pos < len(data):
+        colon = data.index(b":", pos)
+        end = colon + 1 + int(data[pos:colon])
+        items.append(data[colon + 1 : end])
+        pos = end
+    return items
+
+
+def blob_pairs(pairs: bytes | str) -> list[str]:
+    """The "channel\\0version" pairs of a record's pair list that have a blob."""
+    text = pairs.decode() if isinstance(pairs, bytes) else pairs
+    return [p for p in text.split(PAIR_SEP) if p and p.count(SEP) == 1]
+
+
+def write_refs(entry: bytes) -> list[bytes]:
+    """Digest fields the values of one write entry refer to."""
+    _, _, _, payload = entry.split(b"\x00", 3)
+    values = unframe(payload)[3::3]
+    return [DIGEST_FIELD + v[len(REF) :] for v in values if v.startswith(REF)]
+
+
 class Layout:
     """Key names under one prefix, and the record codec on one serializer."""
 
@@ -121,7 +159,9 @@ class Layout:
                 conf.get("checkpoint_id"),
             ]
         )
-        pairs = PAIR_SEP.join(f"{ch}{SEP}{version_key(ver)}" for ch, ver in versions.items())
+        pairs = PAIR_SEP.join(
+            f"{ch}{SEP}{version_key(ver)}{_flag(values, ch)}" for ch, ver in versions.items()
+        )
         run_id = str(md.get("run_id") or "")
         keys = self.script_keys(thread_id)
         items: list[bytes | str] = [
@@ -133,8 +173,11 @@ class Layout:
             keys.append(self.run_key(run_id))
             items[3] = ormsgpack.packb([thread_id, ns, checkpoint["id"]])
         for ch, ver in new_versions.items():
-            items.append(f"{ns}{SEP}{ch}{SEP}{version_key(ver)}")
-            items.append(self.encode_blob(values[ch]) if ch in values else b"empty\x00")
+            if _flag(values, ch):
+                continue  # None or empty: the pair says so, no blob
+            value, digests = self.encode_value(values[ch])
+            items += digests
+            items += [f"{ns}{SEP}{ch}{SEP}{version_key(ver)}", value]
         return keys, [thread_id, frame(items)], checkpoint_config(thread_id, ns, checkpoint["id"])
 
     def put_writes_args(
@@ -147,17 +190,25 @@ class Layout:
         """Keys and arguments of the PUT_WRITES script (after ttl and time)."""
         conf = config["configurable"]
         thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
-        base = member(ns, conf["checkpoint_id"])
-        items: list[bytes | str] = []
+        prefix = f"{member(ns, conf['checkpoint_id'])}{SEP}{task_id}{SEP}"
+        digests: list[bytes] = []
+        triples: list[bytes | str] = []
         for idx, (channel, value) in enumerate(writes):
-            slot = WRITES_IDX_MAP.get(channel, idx)
-            packed = ormsgpack.packb([channel, *self.serde.dumps_typed(value), task_path])
-            items += ["s" if slot < 0 else "n", f"{base}{SEP}{task_id}{SEP}{slot}", packed]
+            encoded, refs = self.encode_value(value)
+            digests += refs
+            triples += [str(WRITES_IDX_MAP.get(channel, idx)), channel, encoded]
+        items = [prefix, task_path, str(len(digests) // 2), *digests, *triples]
         return self.script_keys(thread_id), [thread_id, frame(items)]
 
-    def encode_blob(self, value: Any) -> bytes:
+    def encode_value(self, value: Any) -> tuple[bytes, list[bytes]]:
+        """The value as stored in a blob or write, and the [digest field, value] to store
+        with it when it is large enough to be kept by digest."""
         kind, data = self.serde.dumps_typed(value)
-        return kind.encode() + b"\x00" + data
+        encoded = kind.encode() + b"\x00" + data
+        if len(encoded) < REF_MIN_BYTES:
+            return encoded, []
+        digest = hashlib.blake2b(encoded, digest_size=16).digest()
+        return REF + digest, [DIGEST_FIELD + digest, encoded]
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -166,45 +217,66 @@ class Layout:
         return self.serde.loads_typed((md_kind, md_data))  # type: ignore[no-any-return]
 
     def to_tuple(self, thread_id: str, ns: str, reply: Sequence[Any]) -> CheckpointTuple:
-        """The tuple from a GET script reply `[id, record, blob fields, blobs, writes]`."""
-        raw_id, stored, fields, blobs, writes = reply
+        """The tuple from a GET script reply
+        `[id, record, blob fields, blobs, writes, digest fields, digested values]`."""
+        raw_id, stored, fields, blobs, writes, ref_fields, ref_values = reply
+        by_digest = dict(zip(ref_fields, ref_values, strict=True))
         checkpoint_id = raw_id.decode()
         pairs, _, record = stored.partition(LIST_END)
         ck_kind, ck_data, md_kind, md_data, parent_id = ormsgpack.unpackb(record)
         checkpoint: Checkpoint = self.serde.loads_typed((ck_kind, ck_data))
         checkpoint["id"] = checkpoint_id
-        checkpoint["channel_versions"] = {
-            ch: parse_version(ver)
-            for ch, _, ver in (p.rpartition(SEP) for p in pairs.decode().split(PAIR_SEP) if p)
-        }
-        checkpoint["channel_values"] = self._values(fields, blobs)
+        versions, values = {}, {}
+        for pair in pairs.decode().split(PAIR_SEP):
+            if not pair:
+                continue
+            ch, ver, *flag = pair.split(SEP)
+            versions[ch] = parse_version(ver)
+            if flag == [NONE_FLAG]:
+                values[ch] = None
+        checkpoint["channel_versions"] = versions
+        for field, blob in zip(fields, blobs, strict=True):
+            if blob:
+                channel = field.decode().split(SEP, 1)[1].rpartition(SEP)[0]
+                values[channel] = self._load(blob, by_digest)
+        checkpoint["channel_values"] = {ch: v for ch, v in values.items() if v is not _EMPTY}
         return CheckpointTuple(
             config=checkpoint_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
             metadata=self.serde.loads_typed((md_kind, md_data)),
             parent_config=checkpoint_config(thread_id, ns, parent_id) if parent_id else None,
-            pending_writes=self._writes(writes),
+            pending_writes=self._writes(writes, by_digest),
         )
 
-    def _values(self, fields: Iterable[bytes], blobs: Iterable[bytes | None]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for field, blob in zip(fields, blobs, strict=True):
-            if not blob:
-                continue
-            kind, _, data = blob.partition(b"\x00")
-            if kind == b"empty":
-                continue
-            channel = field.decode().split(SEP, 1)[1].rpartition(SEP)[0]
-            values[channel] = self.serde.loads_typed((kind.decode(), data))
-        return values
+    def _load(self, value: bytes, by_digest: dict[bytes, bytes | None]) -> Any:
+        if value.startswith(REF):
+            value = by_digest.get(DIGEST_FIELD + value[len(REF) :]) or b"empty\x00"
+        kind, _, data = value.partition(b"\x00")
+        if kind == b"empty":
+            return _EMPTY
+        return self.serde.loads_typed((kind.decode(), data))
 
-    def _writes(self, raw: Iterable[bytes]) -> list[PendingWrite]:
+    def _writes(
+        self, raw: Iterable[bytes], by_digest: dict[bytes, bytes | None]
+    ) -> list[PendingWrite]:
         rows = []
-        for item in raw:
-            _, _, task_id, idx, packed = item.split(b"\x00", 4)
-            channel, kind, data, task_path = ormsgpack.unpackb(packed)
-            rows.append((task_path, task_id.decode(), int(idx), channel, kind, data))
+        for entry in raw:
+            _, _, task_id, payload = entry.split(b"\x00", 3)
+            task_path, *triples = unframe(payload)
+            for idx, channel, value in zip(triples[::3], triples[1::3], triples[2::3], strict=True):
+                rows.append((task_path.decode(), task_id.decode(), int(idx), channel, value))
         rows.sort(key=lambda r: writes_sort_key(r[0], r[1], r[2]))
-        return [
-            (task, ch, self.serde.loads_typed((kind, data))) for _, task, _, ch, kind, data in rows
-        ]
+        return [(task, ch.decode(), self._load(v, by_digest)) for _, task, _, ch, v in rows]
+
+
+class _Empty:
+    """A channel with no value (stored as the "empty" kind): left out of `channel_values`."""
+
+
+_EMPTY = _Empty()
+
+
+def _flag(values: dict[str, Any], channel: str) -> str:
+    if channel not in values:
+        return f"{SEP}{EMPTY_FLAG}"
+    return f"{SEP}{NONE_FLAG}" if values[channel] is None else ""

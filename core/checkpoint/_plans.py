@@ -18,7 +18,21 @@ from langgraph.checkpoint.base import get_checkpoint_id
 from pydantic import BaseModel
 
 from core.checkpoint import _lua
-from core.checkpoint._layout import BL, CP, IX, LIST_END, PAIR_SEP, SEP, TR, WX, Layout, member
+from core.checkpoint._layout import (
+    BL,
+    CP,
+    DIGEST_FIELD,
+    IX,
+    LIST_END,
+    REF,
+    SEP,
+    TR,
+    WX,
+    Layout,
+    blob_pairs,
+    member,
+    write_refs,
+)
 
 Command = tuple[Any, ...]
 _FETCH_CHUNK = 64
@@ -116,32 +130,39 @@ def delete_thread_plan(layout: Layout, thread_ids: Sequence[str]) -> Plan:
 
 
 def drop_txn(layout: Layout, thread_id: str, select: Callable[[list[str]], set[str]]) -> Txn:
-    """Drop the checkpoints `select(members)` names, their writes and the blobs left unused."""
+    """Drop the checkpoints `select(members)` names, their writes and the values left unused."""
     keys = layout.thread_keys(thread_id)
     reads: list[Command] = [
         ("ZRANGE", keys[IX], 0, -1),
         ("ZRANGE", keys[WX], 0, -1),
         ("HGETALL", keys[CP]),
-        ("HKEYS", keys[BL]),
+        ("HGETALL", keys[BL]),
     ]
 
     def plan(replies: list[Any]) -> list[Command]:
-        raw_members, raw_writes, stored, blob_fields = replies
+        raw_members, raw_writes, stored, blobs = replies
         members = [m.decode() for m in raw_members]
         doomed = select(members)
         if not doomed:
             return []
         if not set(members) - doomed:
             return [("DEL", *keys), ("ZREM", layout.threads_key, thread_id)]
-        writes = [w for w in raw_writes if b"\x00".join(w.split(b"\x00", 2)[:2]).decode() in doomed]
-        used: set[str] = set()
+        writes, kept_writes = [], []
+        for w in raw_writes:
+            doomed_write = b"\x00".join(w.split(b"\x00", 2)[:2]).decode() in doomed
+            (writes if doomed_write else kept_writes).append(w)
+        used: set[bytes] = set()
         for raw_member, value in stored.items():
             if raw_member.decode() in doomed:
                 continue
             ns = raw_member.decode().partition(SEP)[0]
-            pairs = value.partition(LIST_END)[0].decode()
-            used.update(f"{ns}{SEP}{pair}" for pair in pairs.split(PAIR_SEP) if pair)
-        unused = [f for f in blob_fields if f.decode() not in used]
+            pairs = value.partition(LIST_END)[0]
+            used.update(f"{ns}{SEP}{pair}".encode() for pair in blob_pairs(pairs))
+        refs = [v for f, v in blobs.items() if f in used and v.startswith(REF)]
+        used.update(DIGEST_FIELD + v[len(REF) :] for v in refs)
+        for w in kept_writes:
+            used.update(write_refs(w))
+        unused = [f for f in blobs if f not in used]
         cmds: list[Command] = [("HDEL", keys[CP], *doomed), ("ZREM", keys[IX], *doomed)]
         if writes:
             cmds.append(("ZREM", keys[WX], *writes))
@@ -149,7 +170,7 @@ def drop_txn(layout: Layout, thread_id: str, select: Callable[[list[str]], set[s
             cmds.append(("HDEL", keys[BL], *unused))
         return cmds
 
-    return Txn(watch=[keys[IX], keys[WX], keys[CP]], reads=reads, plan=plan)
+    return Txn(watch=[keys[IX], keys[WX], keys[CP], keys[BL]], reads=reads, plan=plan)
 
 
 def _all_but_latest(members: list[str]) -> set[str]:

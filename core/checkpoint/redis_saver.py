@@ -52,6 +52,19 @@ from core.redis_server import RedisUnavailableError, redact_url, sync_client
 
 __all__ = ["RedisSaver", "ThreadInfo"]
 
+_COUNTER_WIDTH = 6
+"""Digits of a version's counter: 36**6, about two billion versions of one channel."""
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int, width: int) -> str:
+    digits = []
+    while number:
+        number, rest = divmod(number, 36)
+        digits.append(_DIGITS[rest])
+    return "".join(reversed(digits)).rjust(width, "0")
+
+
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
 
@@ -277,15 +290,17 @@ class RedisSaver(BaseCheckpointSaver[str]):
         return [item async for item in self._adrive(threads_plan(self._layout, older_than))]
 
     def get_next_version(self, current: str | None, channel: None) -> str:
-        """`0000000042.9f3a1c`: ordered as strings; the random tail keeps two forks of one
-        parent from writing the same blob key. Short, since versions are in every record."""
+        """`00001a.k3f9x`: a base-36 counter, ordered as strings; the random tail keeps two
+        forks of one parent from writing the same blob key. Short, since versions are in
+        every record (older ten-digit decimal counters still read, and sort below these)."""
         if current is None:
             current_v = 0
         elif isinstance(current, int | float):
             current_v = int(current)
         else:
-            current_v = int(current.split(".")[0])
-        return f"{current_v + 1:010}.{random.getrandbits(24):06x}"
+            head = current.split(".")[0]
+            current_v = int(head, 36) if len(head) == _COUNTER_WIDTH else int(head)
+        return f"{_base36(current_v + 1, _COUNTER_WIDTH)}.{_base36(random.getrandbits(25), 5)}"
 
     # --- plumbing ----------------------------------------------------------------------------
 

@@ -199,6 +199,26 @@ def test_the_saver_recovers_when_the_server_comes_back(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_setup_loads_the_scripts_and_every_path_survives_a_script_flush(
+    saver: RedisSaver, redis_url: str
+) -> None:
+    saver.setup()
+    asyncio.run(saver.asetup())
+    stored = saver.put(_config("t"), _checkpoint({"a": 1}, {"a": "1"}), {}, {"a": "1"})
+    client = redis.Redis.from_url(redis_url)
+    client.script_flush()
+    assert [t.config for t in saver.list(_config("t"))] == [stored]  # a pipeline of scripts
+    client.script_flush()
+    assert asyncio.run(_alist_configs(saver, "t")) == [stored]
+    client.script_flush()
+    saver.put_writes(stored, [("a", 2)], "task")  # one script
+    assert saver.get_tuple(_config("t")).pending_writes == [("task", "a", 2)]
+
+
+async def _alist_configs(saver: RedisSaver, thread_id: str) -> list[Any]:
+    return [t.config async for t in saver.alist(_config(thread_id))]
+
+
 def test_the_embedded_server_is_shared_and_keeps_data_across_restarts() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="rf-", dir="/tmp"))
     owner, second, restarted = (EmbeddedRedis(data_dir) for _ in range(3))
@@ -247,7 +267,7 @@ def _loop_graph() -> StateGraph:
     return builder
 
 
-def test_blobs_are_stored_once_per_version_and_size_grows_linearly(redis_url: str) -> None:
+def test_values_are_stored_once_and_size_grows_linearly(redis_url: str) -> None:
     prefix = f"size{uuid.uuid4().hex[:6]}"
     client = redis.Redis.from_url(redis_url)
     with RedisSaver.from_conn_string(redis_url, key_prefix=prefix) as saver:
@@ -259,10 +279,22 @@ def test_blobs_are_stored_once_per_version_and_size_grows_linearly(redis_url: st
             keys = saver._layout.thread_keys(f"n{n}")
             sizes[n] = sum(client.memory_usage(k, samples=0) or 0 for k in keys)
             history = list(saver.list(config))
-            versions = {
-                (ch, v) for t in history for ch, v in t.checkpoint["channel_versions"].items()
+            with_values = {
+                (ch, v)
+                for t in history
+                for ch, v in t.checkpoint["channel_versions"].items()
+                if t.checkpoint["channel_values"].get(ch) is not None
             }
-            assert client.hlen(keys[2]) == len(versions)  # one blob per channel version
+            fields = client.hkeys(keys[2])
+            by_digest = [f for f in fields if f.startswith(b"\x00\x00")]
+            # One blob per channel version that holds a value (None and empty are flags) ...
+            assert len(fields) - len(by_digest) == len(with_values)
+            # ... and each long text once, though a task's write and the next checkpoint's
+            # channel both hold it: the first draft and n refinements.
+            assert len(by_digest) == n + 1
+            assert history[0].pending_writes == [] and history[0].checkpoint["channel_values"][
+                "text"
+            ].startswith(f"refined {n - 1} ")
     early = (sizes[8] - sizes[2]) / 6
     late = (sizes[32] - sizes[8]) / 24
     assert late <= early * 1.25, sizes  # linear, not quadratic
