@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
@@ -22,6 +25,7 @@ from api.body_limit import BodyLimit
 from api.deps import operator
 from api.errors import install_error_handlers
 from api.observability import RequestTelemetry, scheduler_gauges
+from api.reaper import reap_forever
 from api.routes_monitoring import page_router as dashboard_router
 from api.routes_monitoring import router as monitoring_router
 from api.services import Services, build_services
@@ -59,6 +63,26 @@ def _start_monitoring(services: Services) -> None:
     services.telemetry.start(probe=probe)
 
 
+def _start_scale_out(services: Services) -> None:
+    """The reaper (resumes runs whose replica died), and a hand-over on SIGTERM/SIGINT: the
+    runs this replica stops while it shuts down stay listed, so another replica resumes them."""
+    if services.settings.api_reaper_interval_s > 0:
+        task = asyncio.create_task(reap_forever(services), name="reaper")
+        services.background.add(task)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)  # the server's own handler (uvicorn's)
+        if not callable(previous):
+            continue
+
+        def hand_over(number: int, frame: object, previous: Any = previous) -> None:
+            services.leases.draining = True
+            previous(number, frame)
+
+        signal.signal(sig, hand_over)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API app. The graph, its checkpointer and model factory read the process settings
     (`get_settings()`); `settings` governs the API itself (keys, limits, capacity, monitoring)."""
@@ -70,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         app.state.telemetry = services.telemetry
         _start_monitoring(services)
+        _start_scale_out(services)
         log.info(
             "API ready: %d key(s), %d running at most (adaptive), queue %d, experiment %s",
             len(services.keys),
@@ -80,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            services.leases.draining = True
             for task in list(services.background):
                 task.cancel()
             await asyncio.gather(*services.background, return_exceptions=True)

@@ -1,18 +1,21 @@
 """Threads: GET /v1/threads/{id} (latest state), GET /v1/threads/{id}/history (iterations and
-checkpoints), POST /v1/threads/{id}/resume (and /resume/stream) to continue an interrupted run.
-A thread is visible only to the key that created it; other keys get 404."""
+checkpoints), POST /v1/threads/{id}/resume (and /resume/stream) to continue an interrupted run,
+GET /v1/threads/{id}/events to replay and follow its run's events, POST /v1/threads/{id}/cancel
+to stop it. Every one works on any replica: run state lives in Redis (`api.leases`). A thread
+is visible only to the key that created it; other keys get 404."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 
 from api.deps import Caller, Svc
 from api.errors import ERROR_RESPONSES, ApiError
-from api.runs import RunSpec, admit, execute
+from api.runs import RunSpec, admit, busy, execute
 from api.scheduler import Ticket
 from api.schemas import (
+    CancelOut,
     CheckpointOut,
     IterationOut,
     RefinementResult,
@@ -30,8 +33,8 @@ def _config(thread_id: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": thread_id}}
 
 
-def _status(svc: Svc, thread_id: str, snapshot: Any) -> str:
-    if thread_id in svc.running:
+async def _status(svc: Svc, thread_id: str, snapshot: Any) -> str:
+    if await svc.leases.holder(thread_id):
         return "running"
     if snapshot.next or not snapshot.values:
         return "interrupted"
@@ -48,7 +51,7 @@ async def get_thread(thread_id: ThreadIdPath, key: Caller, svc: Svc) -> ThreadOu
     request = record["request"]
     return ThreadOut(
         thread_id=thread_id,
-        status=_status(svc, thread_id, snapshot),  # type: ignore[arg-type]
+        status=await _status(svc, thread_id, snapshot),  # type: ignore[arg-type]
         next=list(snapshot.next) if values else ["__start__"],
         created_at=record.get("created_at"),
         updated_at=snapshot.created_at,
@@ -97,13 +100,8 @@ async def _resume(
     its first checkpoint) and an admitted ticket; 409 when there is nothing to do."""
     record = await svc.threads.owned(thread_id, key)
     snapshot = await svc.graph.aget_state(_config(thread_id))
-    if thread_id in svc.running:
-        raise ApiError(
-            409,
-            "thread_busy",
-            "this thread is running now",
-            "wait for it to finish: GET /v1/threads/{id} shows its status",
-        )
+    if await svc.leases.holder(thread_id):  # a fair answer; `execute` takes the lease for real
+        raise busy(thread_id)
     if snapshot.values and not snapshot.next:
         raise ApiError(
             409,
@@ -145,3 +143,49 @@ async def resume_thread_stream(
     """Continue an interrupted run, streaming its events."""
     spec, ticket = await _resume(svc, key, thread_id, body or ResumeRequest())
     return sse_response(svc, thread_id, lambda emit: execute(svc, ticket, spec, emit=emit))
+
+
+@router.get(
+    "/{thread_id}/events",
+    response_class=EventStream,
+    responses={
+        200: {
+            "description": "The thread's run events (those of POST /v1/refinements/stream), "
+            "replayed from Redis, then followed while a run goes on (on any replica).",
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def thread_events(
+    thread_id: ThreadIdPath,
+    key: Caller,
+    svc: Svc,
+    last_event_id: Annotated[
+        str | None,
+        Header(pattern=r"^[0-9]+-[0-9]+$", description="Resume after this event id."),
+    ] = None,
+) -> EventStream:
+    """Replay the thread's run events after `Last-Event-ID` (all kept ones without it) and
+    follow them until its run ends; for a client whose stream broke (its replica died, the
+    network dropped): the run goes on, on whichever replica holds it. Leaving does not stop
+    the run."""
+    await svc.threads.owned(thread_id, key)
+    leases, reaping = svc.leases, svc.settings.api_reaper_interval_s > 0
+
+    async def running() -> bool:
+        if await leases.holder(thread_id):
+            return True
+        return reaping and thread_id in await leases.orphans()
+
+    body = svc.events.follow(thread_id, last_event_id or "0", svc.settings.api_heartbeat_s,
+                             running)  # fmt: skip
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Thread-Id": thread_id}
+    return EventStream(body, headers=headers)
+
+
+@router.post("/{thread_id}/cancel", response_model=CancelOut, status_code=202)
+async def cancel_thread(thread_id: ThreadIdPath, key: Caller, svc: Svc) -> CancelOut:
+    """Stop the thread's run, on whichever replica runs it (within a third of the lease TTL);
+    the thread stays resumable. A run whose replica died is dropped instead of resumed."""
+    await svc.threads.owned(thread_id, key)
+    return CancelOut(thread_id=thread_id, outcome=await svc.leases.cancel(thread_id))

@@ -1,8 +1,9 @@
 """Executes one refinement run for a request: admission through the scheduler, the per-request
 deadline, the graph run itself (events emitted as they come, nodes timed), the mapping of
 failures to API errors, and the report of every run to monitoring (metrics, feedback record,
-experiment variant, the adaptive limit, a log line with the run and thread ids). A failed,
-cancelled or timed-out run leaves its thread resumable."""
+experiment variant, the adaptive limit, a log line with the run and thread ids). A run holds
+its thread's lease in Redis (`api.leases`) from start to end, so no two replicas advance one
+thread at once. A failed, cancelled or timed-out run leaves its thread resumable."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import redis
 
 from api.errors import ApiError
 from api.events import Event, TokenFilter, node_events, result_of
+from api.leases import Lease
 from api.observability import note_ids
 from api.scheduler import OverloadedError, Ticket
 from api.schemas import RefinementResult
@@ -83,6 +85,8 @@ def overloaded(exc: OverloadedError, thread_id: str | None = None) -> ApiError:
 def failure_of(exc: BaseException, thread_id: str) -> ApiError:
     """The API error for a run that did not finish; every one says the thread is resumable."""
     resume = f"resume it with POST /v1/threads/{thread_id}/resume"
+    if isinstance(exc, ApiError):
+        return exc
     if isinstance(exc, OverloadedError):
         return overloaded(exc, thread_id)
     if isinstance(exc, TimeoutError):
@@ -146,27 +150,33 @@ async def _graph_run(
 
 
 async def execute(
-    services: Services, ticket: Ticket, spec: RunSpec, *, emit: Emit | None = None
+    services: Services,
+    ticket: Ticket,
+    spec: RunSpec,
+    *,
+    emit: Emit | None = None,
+    lease: Lease | None = None,
 ) -> RefinementResult:
-    """Wait for a slot, run the graph (from the request, or from the checkpoint on resume) and
-    return the result; raises `ApiError` for every way a run can fail. Always releases the
-    ticket, and reports every run that started to monitoring."""
-    run_id = uuid.uuid4().hex
+    """Take the thread's lease (409 when another run holds it; or use `lease`, taken by the
+    caller), wait for a slot, run the graph (from the request, or from the checkpoint on
+    resume) and return the result; raises `ApiError` for every way a run can fail. Always
+    releases the ticket and the lease, and reports every run that started to monitoring."""
+    run_id = lease.run_id if lease else uuid.uuid4().hex
     thread_id = spec.thread_id
-    services.running[thread_id] = run_id  # before any await: a second resume sees it
     note_ids(thread_id=thread_id, run_id=run_id)
     deadline = time.monotonic() + services.settings.api_request_timeout_s
     started = time.perf_counter()
     status, result = "ok", None
     with log_context(run_id=run_id, thread_id=thread_id, variant=spec.variant):
         try:
-            await _remember(services, spec, run_id)
-            async with asyncio.timeout(deadline - time.monotonic()):
-                await _admitted(services, ticket, emit, run_id, thread_id)
-                final = await _graph_run(services, spec, _modes(emit), emit)
-            result = result_of(
-                final, run_id, thread_id, ticket.queued_s, time.perf_counter() - started
-            )
+            async with lease or await _lease(services, spec, run_id):
+                await _remember(services, spec, run_id)
+                async with asyncio.timeout(deadline - time.monotonic()):
+                    await _admitted(services, ticket, emit, run_id, thread_id)
+                    final = await _graph_run(services, spec, _modes(emit), emit)
+                result = result_of(
+                    final, run_id, thread_id, ticket.queued_s, time.perf_counter() - started
+                )
             result.config, result.experiment, result.variant = (
                 spec.config, spec.experiment, spec.variant,
             )  # fmt: skip
@@ -185,11 +195,28 @@ async def execute(
                 ticket.release(*_load_sample(run_s, status, result))
             else:
                 ticket.release()
-            if services.running.get(thread_id) == run_id:
-                del services.running[thread_id]
             _log_end(spec, ticket, status, result, run_s)
             if ran:
                 await _observe(services, spec, status, result, run_s)
+
+
+async def _lease(services: Services, spec: RunSpec, run_id: str) -> Lease:
+    kind = "resumed" if spec.resume else "started"
+    lease = await services.leases.acquire(spec.thread_id, run_id, kind)
+    if lease is None:
+        raise busy(spec.thread_id)
+    return lease
+
+
+def busy(thread_id: str) -> ApiError:
+    return ApiError(
+        409,
+        "thread_busy",
+        "this thread is running now (on this or another replica)",
+        f"wait for it to finish: GET /v1/threads/{thread_id} shows its status, "
+        f"GET /v1/threads/{thread_id}/events follows it",
+        thread_id=thread_id,
+    )
 
 
 async def _admitted(
@@ -209,8 +236,9 @@ def _modes(emit: Emit | None) -> list[str]:
     return STREAM_MODES if emit is not None else PLAIN_MODES
 
 
-NOT_RUNS = frozenset({"cancelled", "overloaded"})
-"""Endings that say nothing about the run or the model: the client left, or it never ran."""
+NOT_RUNS = frozenset({"cancelled", "overloaded", "thread_busy", "run_cancelled", "lease_lost"})
+"""Endings that say nothing about the run or the model: the client left (or asked to stop),
+it never ran, or another replica took it over."""
 
 
 def _load_sample(run_s: float, status: str, result: RefinementResult | None) -> tuple[float, bool]:

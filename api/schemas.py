@@ -198,6 +198,17 @@ class ThreadOut(BaseModel):
     stop_reason: str | None = None
 
 
+class CancelOut(BaseModel):
+    """What a cancel request did."""
+
+    thread_id: str
+    outcome: Literal["cancelling", "cancelled", "not_running"] = Field(
+        description="`cancelling`: the replica running it stops at its next lease heartbeat; "
+        "`cancelled`: its replica had died and it will not be resumed; `not_running`: nothing "
+        "to stop."
+    )
+
+
 class CheckpointOut(BaseModel):
     checkpoint_id: str
     step: int

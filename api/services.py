@@ -1,7 +1,8 @@
 """What the API's request handlers share, built once per app at start-up: the graph on the
 process's checkpointer, a Redis client, the key ring, the limiter, the adaptive scheduler, the
-thread store, the monitoring service (metrics, feedback, experiments) and the A/B experiment
-that assigns variants, if one is enabled."""
+thread store, the run leases and event streams, the monitoring service (metrics, feedback,
+experiments) and the A/B experiment that assigns variants, if one is enabled. What replicas
+must agree on lives in Redis; only this replica's capacity (the scheduler) is its own."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from fastapi import Request
 from langgraph.graph.state import CompiledStateGraph
 
 from api.auth import KeyRing
+from api.leases import Leases
 from api.ratelimit import RateLimiter
+from api.run_events import RunEvents
 from api.scheduler import Scheduler
 from api.thread_store import ThreadStore
 from core.settings import Settings
@@ -31,12 +34,14 @@ class Services:
     limiter: RateLimiter
     scheduler: Scheduler
     threads: ThreadStore
+    leases: Leases
+    """Which replica runs which thread now (and the runs whose replica died)."""
+    events: RunEvents
+    """Every streamed run's events, for replay on any replica."""
     telemetry: Telemetry
     """Monitoring: every request and run is reported to it; it holds the feedback store."""
     experiments: list[Experiment] = field(default_factory=list)
     """The enabled experiments, read at start-up; the first assigns variants."""
-    running: dict[str, str] = field(default_factory=dict)
-    """Thread id -> run id of the runs executing in this process now."""
     background: set[Any] = field(default_factory=set)
     """Tasks that must outlive their request (a stream's run, until it stops); kept referenced."""
 
@@ -64,6 +69,7 @@ async def build_services(settings: Settings) -> Services:
     url = await asyncio.to_thread(resolve_redis_url, settings)
     client = async_client(url, settings)
     prefix = settings.redis_key_prefix
+    telemetry = Telemetry(client, settings)
     return Services(
         settings=settings,
         graph=build_graph(checkpointer=checkpointer),
@@ -72,7 +78,9 @@ async def build_services(settings: Settings) -> Services:
         limiter=RateLimiter(client, prefix, settings.api_rate_burst),
         scheduler=Scheduler.from_settings(settings),
         threads=ThreadStore(client, prefix, settings.checkpoint_ttl_s),
-        telemetry=Telemetry(client, settings),
+        leases=Leases(client, prefix, telemetry.replica, settings.api_lease_ttl_s),
+        events=RunEvents(client, prefix, settings.api_events_ttl_s, settings.api_events_maxlen),
+        telemetry=telemetry,
         experiments=experiments_to_run(),
     )
 

@@ -1,24 +1,21 @@
-"""Server-sent events for a run: the run executes in its own task and feeds a queue; the
-response drains it, sends a heartbeat comment whenever the run is quiet, and cancels the run
-when the client goes away (its checkpoint stays, so the thread can be resumed)."""
+"""Server-sent events for a run: the run executes in its own task and publishes its events to
+the thread's Redis stream (`api.run_events`), which hands each one, with its stream id, to the
+response; the response sends a heartbeat comment whenever the run is quiet, and cancels the run
+when the client goes away (its checkpoint stays, so the thread can be resumed). Any replica can
+replay and follow the same events (`GET /v1/threads/{id}/events`)."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi.responses import StreamingResponse
-from fastapi.sse import format_sse_event
 
 from api.errors import ApiError
-from api.events import Event
+from api.run_events import HEARTBEAT, Published, sse
 from api.runs import Emit, failure_of
 from api.schemas import RefinementResult
 from api.services import Services
-
-HEARTBEAT = b": heartbeat\n\n"
 
 
 class EventStream(StreamingResponse):
@@ -32,32 +29,66 @@ StartRun = Callable[[Emit], Awaitable[RefinementResult]]
 
 def sse_response(services: Services, thread_id: str, start: StartRun) -> EventStream:
     """A `text/event-stream` response carrying the events of the run that `start` executes."""
-    queue: asyncio.Queue[Event | None] = asyncio.Queue()
-
-    async def produce() -> None:
-        try:
-            result = await start(queue.put_nowait)
-            queue.put_nowait(("result", result.model_dump(mode="json")))
-        except ApiError as exc:
-            queue.put_nowait(("error", exc.body.model_dump(mode="json", exclude_none=True)))
-        except Exception as exc:  # the stream must end with an event, whatever happened
-            body = failure_of(exc, thread_id).body
-            queue.put_nowait(("error", body.model_dump(mode="json", exclude_none=True)))
-        finally:
-            queue.put_nowait(None)
-
-    task = asyncio.create_task(produce(), name=f"run-{thread_id}")
-    services.background.add(task)
-    task.add_done_callback(services.background.discard)
+    queue: asyncio.Queue[Published | None] = asyncio.Queue()
+    task = spawn_run(services, thread_id, start, local=queue.put_nowait)
+    task.add_done_callback(lambda _: queue.put_nowait(None))
     body = _drain(queue, task, services.settings.api_heartbeat_s)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Thread-Id": thread_id}
     return EventStream(body, headers=headers)
 
 
+def spawn_run(
+    services: Services,
+    thread_id: str,
+    start: StartRun,
+    local: Callable[[Published], None] | None = None,
+) -> asyncio.Task[None]:
+    """Run `start` in a task of its own (kept referenced until it ends), publishing its events."""
+    task = asyncio.create_task(publish_run(services, thread_id, start, local),
+                               name=f"run-{thread_id}")  # fmt: skip
+    services.background.add(task)
+    task.add_done_callback(services.background.discard)
+    return task
+
+
+async def publish_run(
+    services: Services,
+    thread_id: str,
+    start: StartRun,
+    local: Callable[[Published], None] | None = None,
+) -> None:
+    """Run `start`; its events, then its `result` or `error`, go to the thread's stream."""
+    publisher = services.events.publisher(thread_id, local)
+    try:
+        result = await start(publisher.emit)
+        publisher.emit(("result", result.model_dump(mode="json")))
+    except ApiError as exc:
+        publisher.emit(("error", exc.body.model_dump(mode="json", exclude_none=True)))
+    except asyncio.CancelledError:
+        if not services.leases.draining:  # a replica that stops hands its runs over
+            body = _cancelled(thread_id).body
+            publisher.emit(("error", body.model_dump(mode="json", exclude_none=True)))
+        raise
+    except Exception as exc:  # the stream must end with an event, whatever happened
+        body = failure_of(exc, thread_id).body
+        publisher.emit(("error", body.model_dump(mode="json", exclude_none=True)))
+    finally:
+        await publisher.close()
+
+
+def _cancelled(thread_id: str) -> ApiError:
+    return ApiError(
+        409,
+        "run_cancelled",
+        "the run was cancelled: the client that started it went away",
+        f"POST /v1/threads/{thread_id}/resume continues it from its checkpoint",
+        thread_id=thread_id,
+    )
+
+
 async def _drain(
-    queue: asyncio.Queue[Event | None], task: asyncio.Task[None], heartbeat_s: float
+    queue: asyncio.Queue[Published | None], task: asyncio.Task[None], heartbeat_s: float
 ) -> AsyncIterator[bytes]:
-    ids = itertools.count(1)
     try:
         while True:
             try:
@@ -70,9 +101,7 @@ async def _drain(
             # token would cost a syscall and a client wake-up each.
             chunks = []
             while item is not None:
-                name, data = item
-                chunks.append(format_sse_event(event=name, data_str=json.dumps(data),
-                                               id=str(next(ids))))  # fmt: skip
+                chunks.append(sse(*item))
                 if queue.empty():
                     break
                 item = queue.get_nowait()

@@ -50,9 +50,16 @@ class ThreadStore:
 
     async def owned(self, thread_id: str, key: ApiKey) -> dict[str, Any]:
         """The thread's record if `key` owns it; 404 (`ApiError`) otherwise, existing or not."""
-        record = await self._client.hgetall(self._key(thread_id))
-        decoded = {k.decode(): v.decode() for k, v in record.items()}
-        if decoded.get("owner") != key.id:
+        record = await self.record(thread_id)
+        if record is None or record.get("owner") != key.id:
             raise not_found(thread_id)
+        return record
+
+    async def record(self, thread_id: str) -> dict[str, Any] | None:
+        """The thread's record, whoever owns it (for a replica that takes over its run)."""
+        raw = await self._client.hgetall(self._key(thread_id))
+        if not raw:
+            return None
+        decoded = {k.decode(): v.decode() for k, v in raw.items()}
         decoded["request"] = json.loads(decoded.get("request") or "{}")
         return decoded

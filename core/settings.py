@@ -219,6 +219,18 @@ class Settings(BaseSettings):
     api_heartbeat_s: float = Field(10.0, gt=0, le=300)
     """Seconds between heartbeat comments on an idle event stream."""
 
+    # --- Scale-out: many replicas on one Redis (api/leases.py, api/reaper.py) ------------------
+    api_lease_ttl_s: float = Field(15.0, ge=0.3, le=3600)
+    """How long a run's lease on its thread lasts without renewal; the holder renews it every
+    third of this, so a replica that dies frees its runs after at most this long."""
+    api_reaper_interval_s: float = Field(5.0, ge=0, le=3600)
+    """How often each replica looks for runs whose holder died and resumes them (0: never;
+    then only `POST /v1/threads/{id}/resume` continues them)."""
+    api_events_ttl_s: int = Field(3600, ge=10)
+    """How long a thread's event stream stays in Redis after its last event, for replay."""
+    api_events_maxlen: int = Field(20_000, ge=100, le=10_000_000)
+    """Events kept per thread at most (approximately; the oldest go first)."""
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
