@@ -34,7 +34,7 @@ from redis.exceptions import NoScriptError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.checkpoint import _lua
-from core.checkpoint._clients import describe_pool, twin_async, twin_sync
+from core.checkpoint._clients import Lanes, describe_pool, twin_async, twin_sync
 from core.checkpoint._layout import Layout
 from core.checkpoint._plans import (
     Batch,
@@ -101,9 +101,7 @@ class RedisSaver(BaseCheckpointSaver[str]):
         self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aredis.Redis] = (
             weakref.WeakKeyDictionary()
         )
-        self._gates: weakref.WeakKeyDictionary[aredis.Redis, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._lanes: weakref.WeakKeyDictionary[aredis.Redis, Lanes] = weakref.WeakKeyDictionary()
         self._url = describe_pool(self._client.connection_pool)
         self._owned = own_clients
         self.key_prefix = key_prefix
@@ -149,10 +147,15 @@ class RedisSaver(BaseCheckpointSaver[str]):
             self._client.connection_pool.disconnect()
 
     async def aclose(self) -> None:
-        """Disconnect this loop's async pool and the sync pool (when this saver owns them)."""
+        """Disconnect this loop's async connections and the sync pool (when this saver owns
+        them)."""
+        loop = asyncio.get_running_loop()
+        aclient = self._aclients.get(loop)
+        lanes = self._lanes.pop(aclient, None) if aclient is not None else None
+        if lanes is not None:
+            await lanes.aclose()
         if self._owned:
-            loop = asyncio.get_running_loop()
-            aclient = self._aclients.pop(loop, None)
+            self._aclients.pop(loop, None)
             if aclient is not None:
                 await aclient.connection_pool.disconnect()
             self.close()
@@ -342,23 +345,15 @@ class RedisSaver(BaseCheckpointSaver[str]):
 
     async def _aeval(self, script: _lua.Script, keys: list[str], args: list[Any]) -> Any:
         client = self._aclient()
-        # A FIFO gate as wide as the pool: the pool's own wait lets newcomers barge past
-        # waiters, which starves some callers for hundreds of ms under heavy concurrency.
-        gate = self._gates.get(client)
-        if gate is None:
-            gate = self._gates[client] = asyncio.Semaphore(client.connection_pool.max_connections)
-        async with gate:
-            return await self._aeval_now(client, script, keys, args)
-
-    async def _aeval_now(
-        self, client: aredis.Redis, script: _lua.Script, keys: list[str], args: list[Any]
-    ) -> Any:
+        lanes = self._lanes.get(client)
+        if lanes is None:
+            lanes = self._lanes[client] = Lanes(client.connection_pool)
         with self._translate():
             try:
-                return await client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                return await lanes.call("EVALSHA", script.sha, len(keys), *keys, *args)
             except NoScriptError:
                 await client.script_load(script.source)
-                return await client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                return await lanes.call("EVALSHA", script.sha, len(keys), *keys, *args)
 
     def _run(self, plan: Plan) -> None:
         for _ in self._drive(plan):

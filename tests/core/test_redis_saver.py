@@ -199,6 +199,47 @@ def test_the_saver_recovers_when_the_server_comes_back(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_async_calls_recover_on_one_event_loop_when_the_server_comes_back(
+    tmp_path: Path,
+) -> None:
+    server = RedisProcess(tmp_path)
+    server.start()
+
+    async def scenario(saver: RedisSaver) -> None:
+        await saver.aput(_config("t"), _checkpoint({"a": 1}, {"a": "1"}), {}, {"a": "1"})
+        server.stop()
+        with pytest.raises(RedisUnavailableError, match=f"127.0.0.1:{server.port}"):
+            await saver.aget_tuple(_config("t"))
+        server.start()  # empty, and without the scripts: the idle connections are stale
+        await saver.aput(_config("t"), _checkpoint({"a": 3}, {"a": "3"}), {}, {"a": "3"})
+        tup = await saver.aget_tuple(_config("t"))
+        assert tup is not None and tup.checkpoint["channel_values"] == {"a": 3}
+
+    try:
+        with RedisSaver.from_conn_string(server.url) as saver:
+            asyncio.run(scenario(saver))
+    finally:
+        server.stop()
+
+
+async def test_cancelled_calls_never_hand_a_reply_to_another_caller(saver: RedisSaver) -> None:
+    threads = [uuid.uuid4().hex for _ in range(40)]
+    for n, thread in enumerate(threads):
+        values = {"n": n, "text": f"{thread} " * 40}
+        versions = {"n": "1", "text": "1"}
+        await saver.aput(_config(thread), _checkpoint(values, versions), {}, versions)
+
+    async def read(thread: str) -> None:
+        tup = await saver.aget_tuple(_config(thread))
+        assert tup is not None and tup.config["configurable"]["thread_id"] == thread
+        assert tup.checkpoint["channel_values"]["text"].startswith(thread)
+
+    for _ in range(5):  # some calls are cancelled between sending and reading
+        calls = [asyncio.wait_for(read(t), timeout=0.0005 * (i % 4)) for i, t in enumerate(threads)]
+        await asyncio.gather(*calls, return_exceptions=True)
+    await asyncio.gather(*(read(t) for t in threads))  # every reply went to its caller
+
+
 def test_setup_loads_the_scripts_and_every_path_survives_a_script_flush(
     saver: RedisSaver, redis_url: str
 ) -> None:
