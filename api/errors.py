@@ -108,6 +108,11 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 
 
 _HTTP_FIXES: dict[int, tuple[str, str]] = {
+    # FastAPI's answer to a body it cannot parse at all (not UTF-8, nested past the parser).
+    400: (
+        "invalid_body",
+        "send UTF-8 JSON of ordinary depth with `Content-Type: application/json`",
+    ),
     404: ("not_found", "check the path; GET /docs lists every endpoint"),
     405: ("method_not_allowed", "check the method; GET /docs lists every endpoint"),
     413: ("body_too_large", "send a smaller body (fewer or shorter documents)"),
@@ -162,9 +167,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
+_ERROR_REF = "#/components/schemas/ErrorResponse"
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse, "description": text}
+    # `content` names JSON explicitly: FastAPI would file the model under a streaming route's
+    # own media type (text/event-stream), yet errors are always answered as JSON.
+    code: {
+        "model": ErrorResponse,
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},
+    }
     for code, text in {
+        400: "The body cannot be parsed (not UTF-8, or JSON nested too deep).",
         401: "No or unknown API key.",
         404: "No such thread for this API key.",
         413: "The body is larger than the server's limit.",

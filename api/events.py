@@ -22,6 +22,23 @@ from typing import Any
 
 from api.schemas import RefinementResult
 
+SSE_CONTENT = {
+    "text/event-stream": {
+        "itemSchema": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+                "event": {"type": "string", "description": "The event name (listed above)."},
+                "data": {"type": "string", "contentMediaType": "application/json"},
+                "id": {"type": "string", "description": "Send as Last-Event-ID to replay."},
+                "retry": {"type": "integer", "minimum": 0},
+            },
+        }
+    }
+}
+"""The OpenAPI `content` of a response carrying these events: each one's shape (OpenAPI 3.2
+`itemSchema`, which schema-driven clients and fuzzers read per event)."""
+
 TOKEN_NODES = frozenset({"draft", "refine"})
 """Nodes whose model tokens are streamed: the ones that write the answer."""
 WRITER_NODES = TOKEN_NODES

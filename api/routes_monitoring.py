@@ -34,7 +34,12 @@ class AlertList(BaseModel):
     alerts: list[Alert]
 
 
-@router.get("/metrics", summary="Prometheus metrics (every worker process aggregated)")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (every worker process aggregated)",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics() -> Response:
     body, content_type = await run_in_threadpool(exposition)
     return Response(body, media_type=content_type)

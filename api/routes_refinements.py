@@ -69,7 +69,7 @@ async def create_refinement(
 @router.post(
     "/refinements/stream",
     response_class=EventStream,
-    responses={200: {"description": events.__doc__ or "", "content": {"text/event-stream": {}}}},
+    responses={200: {"description": events.__doc__ or "", "content": events.SSE_CONTENT}},
 )
 async def stream_refinement(
     body: RefinementRequest, key: Caller, svc: Svc, unit: UnitIdHeader

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Path, Query
 
 from api.deps import Caller, Svc
 from api.errors import ERROR_RESPONSES, ApiError
+from api.events import SSE_CONTENT
 from api.runs import RunSpec, admit, busy, execute
 from api.scheduler import Ticket
 from api.schemas import (
@@ -133,7 +134,7 @@ async def resume_thread(
     responses={
         200: {
             "description": "The events of POST /v1/refinements/stream.",
-            "content": {"text/event-stream": {}},
+            "content": SSE_CONTENT,
         }
     },
 )
@@ -152,7 +153,7 @@ async def resume_thread_stream(
         200: {
             "description": "The thread's run events (those of POST /v1/refinements/stream), "
             "replayed from Redis, then followed while a run goes on (on any replica).",
-            "content": {"text/event-stream": {}},
+            "content": SSE_CONTENT,
         }
     },
 )

@@ -70,7 +70,10 @@ class RefinementRequest(_Strict):
     constraints: ConstraintsIn | None = None
     documents: list[DocumentIn] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
     config: str = Field(
-        DEFAULT_CONFIG, max_length=64, description="A run configuration preset (GET /v1/configs)."
+        DEFAULT_CONFIG,
+        max_length=64,
+        description="A run configuration preset (GET /v1/configs).",
+        json_schema_extra=lambda schema: schema.update(enum=preset_names()),
     )
     priority: Priority = "normal"
     user_id: UnitId | None = Field(
@@ -232,6 +235,14 @@ FeedbackKind = Literal["rating", "copied", "regenerated", "abandoned"]
 class FeedbackIn(_Strict):
     """An explicit rating of a thread's run, or an implicit signal a client observed (the
     answer was copied, regenerated, or abandoned before or after it finished)."""
+
+    # The schema says what `_rating_given` checks: a rating (the default kind) needs `rating`.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "rating"}}},
+            "then": {"required": ["rating"], "properties": {"rating": {"enum": [-1, 1]}}},
+        }
+    )
 
     thread_id: ThreadId
     run_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = Field(

@@ -134,7 +134,9 @@ async def fix_unsupported(
     targets = unsupported[: config.refine.max_groups]
     sources = [max(passages, key=lambda p, s=s: support(s, p[1])) for s in targets]
     asks = [
-        prompts.FIX_SENTENCE.format(doc_id=doc, source=src, sentence=s, task=state["task"])
+        prompts.FIX_SENTENCE.format(
+            doc_id=doc, source=prompts.fence(src), sentence=s, task=state["task"]
+        )
         for s, (doc, src) in zip(targets, sources, strict=True)
     ]
     replies, usage = await complete("refine", config.roles.refine, asks, prompts.SYSTEM)

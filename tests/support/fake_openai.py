@@ -3,7 +3,9 @@
 It stands in for a model endpoint in integration tests and benchmarks: replies come from a
 `responder` function, optionally after a fixed latency, and a fault schedule can make given
 calls answer 429, 500, a malformed body, or hang. It counts what it served.
-Run it alone with `python -m tests.support.fake_openai --port 8100 --latency-ms 50`.
+Run it alone with `python -m tests.support.fake_openai --port 8100 --latency-ms 50`
+(`--faults 3:500,4:hang`, `--fault-cycle 500,-,-`, `--responder one-word`); a process run
+that way is steered and read through `POST /_fake/config` and `GET /_fake/stats`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,22 @@ def cooperative_responder(messages: list[dict[str, Any]]) -> str:
             first = re.split(r"(?<=\.)\s", doc.group(2))[0]
             return f"{first.rstrip('.')} [{doc.group(1)}]."
     return "This is an answer."
+
+
+def one_word_responder(messages: list[dict[str, Any]]) -> str:
+    """Like `cooperative_responder`, but a sentence sub-task uses only the first of its words,
+    so the refinement loop needs several rounds (a long run to interrupt)."""
+    prompt = str(messages[-1].get("content", ""))
+    words = _WORDS.search(prompt)
+    if "ONE short sentence" in prompt and words:
+        return f"Then the {words.group(1).split(',')[0].strip()} appeared."
+    return cooperative_responder(messages)
+
+
+RESPONDERS: dict[str, Responder] = {
+    "cooperative": cooperative_responder,
+    "one-word": one_word_responder,
+}
 
 
 def _count_tokens(text: str) -> int:
@@ -145,10 +163,37 @@ class FakeOpenAI:
     async def models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": "fake", "object": "model"}]})
 
+    async def stats(self, request: Request) -> Response:
+        """What it served: counters, and the last `received` prompts (`?last=N`, default 20)."""
+        last = int(request.query_params.get("last", "20"))
+        received = [text for _, text in self.received[-last:]] if last > 0 else []
+        counts = {"calls": self.calls, "served": self.served, "failed": self.failed}
+        return JSONResponse(counts | {"latency_ms": self.latency_s * 1000, "received": received})
+
+    async def configure(self, request: Request) -> Response:
+        """Change the behaviour of a running server: `latency_ms`, `faults` (call number ->
+        fault, numbered from now), `fault_cycle` (`null` entries: no fault), `responder` (a
+        name in `RESPONDERS`), `reset` counters."""
+        body = await request.json()
+        if "responder" in body:
+            self.responder = RESPONDERS[body["responder"]]
+        if body.get("reset"):
+            self.calls, self.served = 0, 0
+            self.failed, self.call_times, self.received = {}, [], []
+        if "latency_ms" in body:
+            self.latency_s = float(body["latency_ms"]) / 1000
+        if "faults" in body:
+            self.faults = {self.calls + int(n): f for n, f in (body["faults"] or {}).items()}
+        if "fault_cycle" in body:
+            self.fault_cycle = body["fault_cycle"] or None
+        return await self.stats(request)
+
     def app(self) -> Starlette:
         return Starlette(routes=[
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
             Route("/v1/models", self.models, methods=["GET"]),
+            Route("/_fake/stats", self.stats, methods=["GET"]),
+            Route("/_fake/config", self.configure, methods=["POST"]),
         ])  # fmt: skip
 
     def serve(self) -> FakeOpenAI:
@@ -172,12 +217,30 @@ class FakeOpenAI:
             self._thread.join(timeout=5)
 
 
+def parse_faults(text: str) -> dict[int, Fault]:
+    """`3:500,4:hang` -> {3: "500", 4: "hang"}."""
+    pairs = (item.split(":", 1) for item in text.split(",") if item.strip())
+    return {int(n): fault.strip() for n, fault in pairs}  # type: ignore[misc]
+
+
+def parse_cycle(text: str) -> list[Fault | None] | None:
+    """`500,-,-` -> ["500", None, None] (`-`: no fault)."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return [None if item == "-" else item for item in items] or None  # type: ignore[misc]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--faults", default="", help="call:fault,... e.g. 3:500,4:hang")
+    parser.add_argument("--fault-cycle", default="", help="a repeating schedule, e.g. 500,-,-")
+    parser.add_argument("--responder", choices=sorted(RESPONDERS), default="cooperative")
     args = parser.parse_args()
-    fake = FakeOpenAI(latency_s=args.latency_ms / 1000, port=args.port)
+    fake = FakeOpenAI(responder=RESPONDERS[args.responder],
+                      latency_s=args.latency_ms / 1000, port=args.port,
+                      faults=parse_faults(args.faults),
+                      fault_cycle=parse_cycle(args.fault_cycle))  # fmt: skip
     uvicorn.run(fake.app(), host="127.0.0.1", port=args.port, log_level="warning")
 
 

@@ -1,0 +1,90 @@
+"""Process crash: SIGKILL the API server while runs stream, start a new one on the same port and
+Redis, and resume every interrupted thread; nothing checkpointed before the kill may be missing
+from the thread afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bench.scenarios.client import STORY, Stream, request, stream
+from bench.scenarios.report import Scenario
+from bench.scenarios.stack import Stack
+from core.checkpoint import RedisSaver
+
+STREAMS = 6
+LATENCY_MS = 250
+
+
+def checkpoint_ids(saver: RedisSaver, thread_id: str) -> list[str]:
+    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+    return [t.config["configurable"]["checkpoint_id"] for t in saver.list(config)]
+
+
+async def _kill_mid_stream(stack: Stack, streams: list[Stream], runs: list[Any]) -> bool:
+    """SIGKILL once most streams are inside their loop (a scored draft seen) and none is done."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        scored = sum("score" in s.names() for s in streams)
+        if scored >= STREAMS // 2 or any(s.ended != "open" for s in streams):
+            break
+        await asyncio.sleep(0.02)
+    stack.api.kill()
+    await asyncio.gather(*runs)
+    return scored >= STREAMS // 2
+
+
+async def run(stack: Stack) -> Scenario:
+    report = Scenario(
+        "process crash",
+        f"{STREAMS} streamed refinements (one-word model: several "
+        "rounds each), SIGKILL of the server mid-stream, restart, resume",
+    )
+    stack.model.configure(latency_ms=LATENCY_MS, responder="one-word")
+    streams = [Stream() for _ in range(STREAMS)]
+    async with stack.client() as client:
+        runs = [
+            asyncio.create_task(stream(client, "/v1/refinements/stream", STORY, s)) for s in streams
+        ]
+        mid = await _kill_mid_stream(stack, streams, runs)
+    report.check("the kill landed while streams were mid-loop", mid)
+    report.sent = STREAMS
+    cut = [s for s in streams if s.ended == "cut" and s.thread_id]
+    report.completed = sum(s.ended == "result" for s in streams)
+    report.interrupted = len(cut)
+    with RedisSaver.from_conn_string(stack.redis.url, key_prefix=stack.prefix) as saver:
+        at_kill = {s.thread_id: checkpoint_ids(saver, s.thread_id) for s in cut}
+        started = time.monotonic()
+        stack.api.start()
+        report.figures["restart_s"] = round(time.monotonic() - started, 1)
+        async with stack.client() as client:
+            await _resume_all(client, cut, at_kill, report)
+        after = {t: checkpoint_ids(saver, t) for t in at_kill}
+    report.lost = sum(len(set(ids) - set(after[t])) for t, ids in at_kill.items())
+    report.figures["checkpoints_at_kill"] = sum(len(ids) for ids in at_kill.values())
+    report.figures["checkpoints_after_resume"] = sum(len(ids) for ids in after.values())
+    report.check("every interrupted thread resumed and finished", report.resumed == len(cut))
+    report.check(
+        "every stream either finished or was cut by the kill",
+        all(s.ended in ("result", "cut") for s in streams),
+    )
+    stack.model.configure(latency_ms=0, responder="cooperative")
+    return report
+
+
+async def _resume_all(client: Any, cut: list[Stream], at_kill: dict, report: Scenario) -> None:
+    for s in cut:
+        state = await request(client, "GET", f"/v1/threads/{s.thread_id}")
+        seen = [d for n, d in s.events if n == "score"]
+        resumed = await request(client, "POST", f"/v1/threads/{s.thread_id}/resume")
+        report.count(resumed.status, resumed.error_type, resumed.ok)
+        if not resumed.ok:
+            continue
+        report.resumed += 1
+        history = resumed.body.get("history") or []
+        drafts = {(h["iteration"], h["draft"]) for h in history}
+        # A scored draft the client was shown before the crash is part of the finished thread.
+        report.lost += sum((d["iteration"], d["draft"]) not in drafts for d in seen)
+        if state.body.get("status") != "interrupted":
+            report.failed[f"status after restart: {state.body.get('status')}"] += 1

@@ -1,0 +1,96 @@
+"""Process crash against real processes: `refinery serve` is SIGKILLed while two runs stream;
+a new process on the same port and Redis finds both threads interrupted, resumes each through
+POST /v1/threads/{id}/resume to the end, and every checkpoint saved before the kill is still
+in the thread's history."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.checkpoint import RedisSaver
+from tests.support.api_server import iter_sse
+from tests.support.fake_openai import FakeOpenAI, one_word_responder
+from tests.support.processes import ApiProcess, key_file, serve_env
+
+REQUEST = {"task": "Write a story about a journey.",
+           "constraints": {"required_words": ["lantern", "river", "fox", "bridge", "winter",
+                                              "bell", "garden", "clock"]}}  # fmt: skip
+
+
+@pytest.fixture
+def slow_fake() -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI(responder=one_word_responder, latency_s=0.3).serve()
+    yield fake
+    fake.stop()
+
+
+def _checkpoints(saver: RedisSaver, thread_id: str) -> set[str]:
+    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+    return {t.config["configurable"]["checkpoint_id"] for t in saver.list(config)}
+
+
+def _stream(base_url: str, key: str, scored: dict[str, int]) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        with httpx.stream("POST", f"{base_url}/v1/refinements/stream", json=REQUEST,
+                          headers=headers, timeout=60) as response:  # fmt: skip
+            thread_id = response.headers["x-thread-id"]
+            scored[thread_id] = 0
+            for event in iter_sse(response):
+                if event.name == "score":
+                    scored[thread_id] += 1
+    except httpx.HTTPError:
+        pass  # the kill cut it
+
+
+def test_killed_server_threads_resume_after_restart(slow_fake: FakeOpenAI, redis_url: str) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="refinery-crash-"))
+    keys = key_file(workdir / "keys", {"alice": (100_000, 1_000)})
+    prefix = f"crash{uuid.uuid4().hex[:6]}"
+    env = serve_env(slow_fake.base_url, redis_url, workdir, prefix,
+                    REFINERY_API_KEYS_FILE=str(workdir / "keys"), REFINERY_LOG_LEVEL="WARNING",
+                    REFINERY_API_REAPER_INTERVAL_S="0", REFINERY_API_LEASE_TTL_S="1")  # fmt: skip
+    server = ApiProcess(env, workdir / "server.log")
+    server.start()
+    scored: dict[str, int] = {}
+    try:
+        streams = [threading.Thread(target=_stream, args=(server.base_url, keys["alice"], scored))
+                   for _ in range(2)]  # fmt: skip
+        for thread in streams:
+            thread.start()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (len(scored) == 2 and all(scored.values())):
+            time.sleep(0.02)
+        server.kill()
+        for thread in streams:
+            thread.join(timeout=30)
+        assert len(scored) == 2 and all(scored.values()), "both runs were mid-loop"
+        with RedisSaver.from_conn_string(redis_url, key_prefix=prefix) as saver:
+            at_kill = {t: _checkpoints(saver, t) for t in scored}
+            server.start()
+            time.sleep(1.5)  # the dead process's run leases lapse
+            _resume_both(server.base_url, keys["alice"], scored)
+            for thread_id, before in at_kill.items():
+                after = _checkpoints(saver, thread_id)
+                assert before and before < after, "every checkpoint of the kill is kept"
+    finally:
+        server.stop()
+
+
+def _resume_both(base_url: str, key: str, scored: dict[str, int]) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base_url, timeout=60, headers=headers) as client:
+        for thread_id in scored:
+            assert client.get(f"/v1/threads/{thread_id}").json()["status"] == "interrupted"
+            resumed = client.post(f"/v1/threads/{thread_id}/resume")
+            assert resumed.status_code == 200, resumed.text
+            assert resumed.json()["answer"] and resumed.json()["stop_reason"]
+            assert len(resumed.json()["history"]) > scored[thread_id]
