@@ -2,8 +2,10 @@
 
 Run: `.venv/bin/python -m bench.checkpoints` (starts its own redis-server on loopback).
 Prints put/get latency (p50/p99) and throughput at 1, 10 and 100 concurrent threads; bytes
-stored after 1, 4 and 16 loop iterations; and a 3-node loop graph (4 iterations) with each
-saver against the same graph without a checkpointer.
+stored after 1, 4 and 16 loop iterations; a 3-node loop graph (4 iterations) with each saver
+against the same graph without a checkpointer; and the bytes this saver stores for the real
+refinement graph (on the fake model, which covers one required word per sub-task, so the loop
+runs every round it is allowed) after 1, 4 and 16 iterations.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
 import shutil
 import socket
 import statistics
@@ -87,7 +91,7 @@ async def memory_saver(url: str) -> AsyncIterator[BaseCheckpointSaver]:
 @contextlib.asynccontextmanager
 async def plain_saver(url: str) -> AsyncIterator[BaseCheckpointSaver]:
     # The same blocking pool of 32 as ours: its default pool fails at high concurrency.
-    pool = aredis.BlockingConnectionPool.from_url(url, max_connections=32, timeout=10)
+    pool = aredis.BlockingConnectionPool.from_url(url, max_connections=32, timeout=60)
     client = aredis.Redis(connection_pool=pool)
     yield PlainRedisSaver(client, prefix=f"p{uuid.uuid4().hex[:6]}")
     await pool.disconnect()
@@ -256,6 +260,70 @@ def _memory_bytes(saver: InMemorySaver) -> int:
     return total
 
 
+# --- the refinement graph -----------------------------------------------------------------------
+
+_WORD_LINES = (
+    "apple anchor arrow badge basket beacon blanket bottle branch bridge bucket butter button "
+    "cabin camera candle canoe carpet castle cellar chalk cherry chimney circle cliff clock cloud "
+    "compass copper cotton crayon crown cushion daisy desert dragon drum eagle engine feather "
+    "fence flag forest fountain garden garlic ginger glove harbor helmet honey island jacket "
+    "kettle ladder lantern lemon letter magnet marble meadow mirror needle novel ocean orchard "
+    "paddle parrot pebble pepper piano pillow pocket puzzle rabbit ribbon river saddle sailor",
+)
+WORDS = [word for line in _WORD_LINES for word in line.split()]
+"""More required words than 16 rounds can cover, so no run passes early."""
+
+
+def _one_word(messages: list[dict[str, Any]]) -> str:
+    """The cooperative fake model, but a sub-task's sentence uses only its first word."""
+    from tests.support.fake_openai import _WORDS, cooperative_responder
+
+    prompt = str(messages[-1].get("content", ""))
+    match = _WORDS.search(prompt)
+    if match and "ONE short sentence" in prompt:
+        return f"Then the {match.group(1).split(',')[0].strip()} appeared."
+    return cooperative_responder(messages)
+
+
+async def refinement_bytes(url: str) -> dict[int, tuple[int, int, int]]:
+    """Iterations -> (bytes, checkpoints, history bytes) of one refinement thread."""
+    from core.llm import reset_models
+    from core.settings import get_settings
+    from tests.support.fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI(responder=_one_word).serve()
+    presets = Path(tempfile.mkdtemp(prefix="bench-presets-"))
+    for n in ITERATIONS:
+        rounds = {"max_iterations": n, "plateau_patience": 50, "score_threshold": 1.0}
+        (presets / f"rounds_{n}.json").write_text(json.dumps({"description": "bench"} | rounds))
+    os.environ["REFINERY_OPENAI_BASE_URL"] = fake.base_url
+    os.environ["REFINERY_LLM_CACHE"] = "false"
+    os.environ["REFINERY_LLM_LOCAL_FALLBACK"] = "false"
+    os.environ["REFINERY_PRESETS_DIR"] = str(presets)
+    get_settings.cache_clear()
+    reset_models()
+    from graph.builder import build_graph
+
+    db_url = url.rsplit("/", 1)[0] + "/2"
+    admin = aredis.Redis.from_url(db_url)
+    sizes = {}
+    async with RedisSaver.from_conn_string(db_url, key_prefix="refine") as saver:
+        graph = build_graph(saver)
+        for n in ITERATIONS:
+            request = {"task": "Write a short story.", "constraints": {"required_words": WORDS}}
+            config = {"configurable": {"thread_id": f"rounds-{n}"}}
+            out = await graph.ainvoke(request | {"config": f"rounds_{n}"}, config)
+            assert out["iterations"] == n, out["stop_reason"]
+            keys = saver._layout.thread_keys(f"rounds-{n}")
+            total = sum([await admin.memory_usage(k, samples=0) or 0 for k in keys])
+            history = len(json.dumps(out["history"]))
+            sizes[n] = (total, await admin.zcard(keys[1]), history)
+    await admin.aclose()
+    fake.stop()
+    shutil.rmtree(presets, ignore_errors=True)
+    return sizes
+
+
 # --- report -------------------------------------------------------------------------------------
 
 
@@ -292,6 +360,13 @@ async def main(ops: int, runs: int) -> None:
                 await invoke_ms(saver, 5)
                 took = await invoke_ms(saver, runs)
             print(f"{name:22} {took:8.2f} ms  {took / baseline:5.2f}x")
+        print("\nthe refinement graph on this saver (fake model; `history` holds every round)")
+        sizes = await refinement_bytes(url)
+        for n, (total, count, history) in sizes.items():
+            print(f"{n:>2} it: {total:>7} B / {count:>2} cp, history {history:>6} B (as JSON)")
+        for a, b in ((1, 4), (4, 16)):
+            extra = (sizes[b][0] - sizes[a][0]) / (b - a)
+            print(f"per extra iteration, {a} -> {b} iterations: {extra / 1024:.1f} KB")
 
 
 if __name__ == "__main__":
