@@ -26,6 +26,7 @@ from api.observability import note_ids
 from api.scheduler import OverloadedError, Ticket
 from api.schemas import RefinementResult
 from api.services import Services
+from core.endpoints import NoHealthyEndpointError
 from core.state import Priority
 from core.telemetry.callbacks import NodeTimer
 from core.telemetry.feedback import RunRecord
@@ -106,7 +107,8 @@ def failure_of(exc: BaseException, thread_id: str) -> ApiError:
             thread_id=thread_id,
             retry_after_s=5,
         )
-    if isinstance(exc, openai.APIError | httpx.HTTPError):
+    # Every tier failing ends in the last tier's error, or in its pool being ejected whole.
+    if isinstance(exc, openai.APIError | httpx.HTTPError | NoHealthyEndpointError):
         return ApiError(
             502,
             "model_unavailable",

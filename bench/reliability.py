@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -52,9 +53,15 @@ async def run_all(args: argparse.Namespace, workdir: Path) -> list[Scenario]:
                 continue
             started = time.monotonic()
             print(f"-- {name} ...", file=sys.stderr, flush=True)
-            report = await scenario(stack)
+            try:
+                report = await scenario(stack)
+            except Exception as exc:  # a scenario that breaks is reported, the rest still run
+                report = Scenario(name, "(did not finish)")
+                report.check(f"ran to the end: {type(exc).__name__}: {exc}", False)
+                traceback.print_exc()
             report.seconds = time.monotonic() - started
             done.append(report)
+            print(render([report]), file=sys.stderr, flush=True)
     if args.model and (not args.only or "injection" in args.only):
         started = time.monotonic()
         print("-- injection on the real local model ...", file=sys.stderr, flush=True)

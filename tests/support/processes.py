@@ -161,7 +161,7 @@ class ApiProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 120) -> None:
+    def start(self, timeout_s: float = 300) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen([*SERVE, "--port", str(self.port)], env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
