@@ -311,10 +311,11 @@ async def refinement_bytes(url: str) -> dict[int, tuple[int, int, int]]:
         graph = build_graph(saver)
         for n in ITERATIONS:
             request = {"task": "Write a short story.", "constraints": {"required_words": WORDS}}
-            config = {"configurable": {"thread_id": f"rounds-{n}"}}
+            thread_id = f"rounds-{n}-{uuid.uuid4().hex[:8]}"
+            config = {"configurable": {"thread_id": thread_id}}
             out = await graph.ainvoke(request | {"config": f"rounds_{n}"}, config)
             assert out["iterations"] == n, out["stop_reason"]
-            keys = saver._layout.thread_keys(f"rounds-{n}")
+            keys = saver._layout.thread_keys(thread_id)
             total = sum([await admin.memory_usage(k, samples=0) or 0 for k in keys])
             history = len(json.dumps(out["history"]))
             sizes[n] = (total, await admin.zcard(keys[1]), history)

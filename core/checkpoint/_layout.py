@@ -8,7 +8,8 @@ Per thread T (all keys share one TTL, refreshed on every write to the thread):
   {prefix}:ix:T  zset  "ns\\0id" (score 0, ordered by lex; ids are time-ordered uuid6)
   {prefix}:bl:T  hash  "ns\\0channel\\0version" -> value, written once per channel version;
                  "\\0\\0" + digest -> a large value, stored once however many blobs and writes
-                 hold it (they hold "@\\0" + digest instead)
+                 hold it (they hold "@\\0" + digest instead; a list holds "@L\\0" and its
+                 framed elements, each a value or such a reference)
   {prefix}:wx:T  zset  "ns\\0id\\0task\\0" + framed [task path, (idx, channel, value)...]: one
                  entry per task of a checkpoint, by lex (one range per checkpoint)
   {prefix}:tr:T  set   run ids that wrote to the thread
@@ -43,6 +44,10 @@ REF = b"@\x00"
 """Start of a value stored by digest: REF + digest."""
 DIGEST_FIELD = b"\x00\x00"
 """Start of the blob hash field that holds a value by digest: DIGEST_FIELD + digest."""
+LIST_REF = b"@L\x00"
+"""Start of a list stored element by element: LIST_REF + framed elements (each a value or a
+REF), so a reducer's growing list (a run's history) holds each element once, not once per
+version of the list."""
 REF_MIN_BYTES = 256
 """Values at least this large are stored by digest: a draft written by a task and then held
 by the next checkpoint's channel is stored once, not twice."""
@@ -109,11 +114,17 @@ def blob_pairs(pairs: bytes | str) -> list[str]:
     return [p for p in text.split(PAIR_SEP) if p and p.count(SEP) == 1]
 
 
+def value_refs(value: bytes) -> list[bytes]:
+    """Digest fields a stored value refers to."""
+    if value.startswith(LIST_REF):
+        return [ref for item in unframe(value[len(LIST_REF) :]) for ref in value_refs(item)]
+    return [DIGEST_FIELD + value[len(REF) :]] if value.startswith(REF) else []
+
+
 def write_refs(entry: bytes) -> list[bytes]:
     """Digest fields the values of one write entry refer to."""
     _, _, _, payload = entry.split(b"\x00", 3)
-    values = unframe(payload)[3::3]
-    return [DIGEST_FIELD + v[len(REF) :] for v in values if v.startswith(REF)]
+    return [ref for value in unframe(payload)[3::3] for ref in value_refs(value)]
 
 
 class Layout:
@@ -201,8 +212,19 @@ class Layout:
         return self.script_keys(thread_id), [thread_id, frame(items)]
 
     def encode_value(self, value: Any) -> tuple[bytes, list[bytes]]:
-        """The value as stored in a blob or write, and the [digest field, value] to store
-        with it when it is large enough to be kept by digest."""
+        """The value as stored in a blob or write, and the [digest field, value] pairs to store
+        with it: large values are kept by digest, and so are the large elements of a list."""
+        if type(value) is list and value:
+            items, digests = [], []
+            for element in value:
+                encoded, refs = self._encode_one(element)
+                items.append(encoded)
+                digests += refs
+            if digests:
+                return LIST_REF + frame(items), digests
+        return self._encode_one(value)
+
+    def _encode_one(self, value: Any) -> tuple[bytes, list[bytes]]:
         kind, data = self.serde.dumps_typed(value)
         encoded = kind.encode() + b"\x00" + data
         if len(encoded) < REF_MIN_BYTES:
@@ -249,6 +271,8 @@ class Layout:
         )
 
     def _load(self, value: bytes, by_digest: dict[bytes, bytes | None]) -> Any:
+        if value.startswith(LIST_REF):
+            return [self._load(item, by_digest) for item in unframe(value[len(LIST_REF) :])]
         if value.startswith(REF):
             value = by_digest.get(DIGEST_FIELD + value[len(REF) :]) or b"empty\x00"
         kind, _, data = value.partition(b"\x00")

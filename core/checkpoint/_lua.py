@@ -143,7 +143,10 @@ if #fields > 0 then blobs = hmget(KEYS[3], fields) end
 local writes = redis.call('ZRANGEBYLEX', KEYS[4], '[' .. member .. '\\0', '(' .. member .. '\\1')
 local refs, seen = {}, {}
 local function want(value)
-  if value and string.sub(value, 1, 2) == '@\\0' then
+  if not value then return end
+  if string.sub(value, 1, 3) == '@L\\0' then
+    for _, item in ipairs(unframe(string.sub(value, 4))) do want(item) end
+  elseif string.sub(value, 1, 2) == '@\\0' then
     local field = '\\0\\0' .. string.sub(value, 3)
     if not seen[field] then
       seen[field] = true

@@ -21,16 +21,15 @@ from core.checkpoint import _lua
 from core.checkpoint._layout import (
     BL,
     CP,
-    DIGEST_FIELD,
     IX,
     LIST_END,
-    REF,
     SEP,
     TR,
     WX,
     Layout,
     blob_pairs,
     member,
+    value_refs,
     write_refs,
 )
 
@@ -158,8 +157,7 @@ def drop_txn(layout: Layout, thread_id: str, select: Callable[[list[str]], set[s
             ns = raw_member.decode().partition(SEP)[0]
             pairs = value.partition(LIST_END)[0]
             used.update(f"{ns}{SEP}{pair}".encode() for pair in blob_pairs(pairs))
-        refs = [v for f, v in blobs.items() if f in used and v.startswith(REF)]
-        used.update(DIGEST_FIELD + v[len(REF) :] for v in refs)
+        used.update([ref for f, v in blobs.items() if f in used for ref in value_refs(v)])
         for w in kept_writes:
             used.update(write_refs(w))
         unused = [f for f in blobs if f not in used]

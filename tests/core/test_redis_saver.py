@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import operator
 import tempfile
 import threading
 import time
@@ -10,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import pytest
 import redis
@@ -339,3 +340,34 @@ def test_values_are_stored_once_and_size_grows_linearly(redis_url: str) -> None:
     early = (sizes[8] - sizes[2]) / 6
     late = (sizes[32] - sizes[8]) / 24
     assert late <= early * 1.25, sizes  # linear, not quadratic
+
+
+class LogState(TypedDict):
+    log: Annotated[list[str], operator.add]
+    n: int
+
+
+def test_a_growing_list_holds_each_element_once(saver: RedisSaver, redis_url: str) -> None:
+    def step(state: LogState) -> dict[str, Any]:
+        return {"log": [f"entry {state['n']} " * 40], "n": state["n"] + 1}
+
+    builder = StateGraph(LogState)
+    builder.add_node("step", step)
+    builder.add_edge(START, "step")
+    builder.add_conditional_edges("step", lambda s: "step" if s["n"] < 12 else END, ["step", END])
+    config = {"configurable": {"thread_id": "log"}}
+    out = builder.compile(checkpointer=saver).invoke({"log": [], "n": 0}, config)
+    assert out["log"] == [f"entry {i} " * 40 for i in range(12)]
+    fields = redis.Redis.from_url(redis_url).hkeys(saver._layout.thread_keys("log")[2])
+    # Twelve versions of a list that grows to twelve entries, and each entry's task write:
+    # each entry stored once.
+    assert len([f for f in fields if f.startswith(b"\x00\x00")]) == 12
+    history = list(saver.list(config))
+    assert [t.checkpoint["channel_values"]["log"] for t in history[:2]] == [
+        out["log"],
+        out["log"][:11],
+    ]
+    assert ("log", ["entry 10 " * 40]) in [w[1:] for w in history[2].pending_writes or []]
+    saver.prune(["log"])  # keep the latest only: what it still needs survives
+    tup = saver.get_tuple(config)
+    assert tup is not None and tup.checkpoint["channel_values"]["log"] == out["log"]
