@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in list(services.background):
                 task.cancel()
             await asyncio.gather(*services.background, return_exceptions=True)
+            services.leases.keeper.close()
             await services.telemetry.aclose()
             await services.redis.aclose()
 

@@ -1,8 +1,9 @@
 """Run leases in Redis, so that one replica at a time advances a thread: `SET NX PX` with a
-random token, renewed by a heartbeat while the run goes on, released by compare-and-delete (a
-replica can only renew or free its own lease). A leased thread is listed in one `active` set
-until its run ends on purpose, so a run whose holder died (lease expired, still listed) is an
-orphan that `api.reaper` resumes. Every start and end of a run goes to the thread's run log."""
+random token, renewed by a heartbeat while the run goes on (`api.lease_keeper`), released by
+compare-and-delete (a replica can only renew or free its own lease). A leased thread is listed
+in one `active` set until its run ends on purpose, so a run whose holder died (lease expired,
+still listed) is an orphan that `api.reaper` resumes. Every start and end of a run goes to the
+thread's run log."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import redis.asyncio as aredis
 from redis.exceptions import RedisError
 
 from api.errors import ApiError
+from api.lease_keeper import LeaseKeeper
 
 log = logging.getLogger("refinery.api")
 
@@ -32,12 +34,6 @@ redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('RPUSH', KEYS[3], ARGV[4])
 redis.call('EXPIRE', KEYS[3], ARGV[5])
 return 1
-"""
-# KEYS: lease, cancel. ARGV: token, ttl ms. -1: not ours any more; 1: stop (cancel); 0: go on.
-_RENEW = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return redis.call('EXISTS', KEYS[2])
 """
 # KEYS: lease, active, runlog, cancel. ARGV: token, thread id, log entry, log ttl s, handover.
 # A handed-over run stays listed, so another replica's reaper resumes it at once.
@@ -74,14 +70,15 @@ class Leases:
     prefix: str
     replica: str
     ttl_s: float
+    keeper: LeaseKeeper
+    """Renews the leases this replica holds."""
     log_ttl_s: int = 7 * 24 * 3600
     draining: bool = False
     """Set when this replica shuts down: runs it stops are handed over, not cancelled."""
     _scripts: dict[str, object] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        for name, text in (("acquire", _ACQUIRE), ("renew", _RENEW), ("release", _RELEASE),
-                           ("cancel", _CANCEL)):  # fmt: skip
+        for name, text in (("acquire", _ACQUIRE), ("release", _RELEASE), ("cancel", _CANCEL)):
             self._scripts[name] = self.client.register_script(text)
 
     @property
@@ -118,6 +115,13 @@ class Leases:
         value = await self.client.get(self.lease_key(thread_id))
         return value.decode() if value else None
 
+    async def in_flight(self, thread_id: str, reaping: bool = True) -> bool:
+        """Whether a run goes on on the thread: a lease is held, or (`reaping`: some replica
+        resumes orphans) its holder died and a reaper is about to take it over."""
+        if await self.holder(thread_id):
+            return True
+        return reaping and bool(await self.client.sismember(self.active_key, thread_id))
+
     async def cancel(self, thread_id: str) -> CancelOutcome:
         """Ask the thread's run to stop, wherever it runs; an orphan is dropped instead."""
         keys = [self.lease_key(thread_id), self.active_key, self._cancel_key(thread_id)]
@@ -146,30 +150,31 @@ class Leases:
 
 
 class Lease:
-    """A held lease, as an async context around the run: renewed every third of its TTL; a lost
-    lease or a cancel request stops the run (raised as an `ApiError`); released on exit."""
+    """A held lease, as an async context around the run: renewed by the keeper while the run
+    goes on; a lost lease or a cancel request stops the run (raised as an `ApiError`); released
+    on exit."""
 
     def __init__(self, leases: Leases, thread_id: str, run_id: str, token: str) -> None:
         self.leases = leases
         self.thread_id = thread_id
         self.run_id = run_id
         self.token = token
+        self.keys = [leases.lease_key(thread_id), leases._cancel_key(thread_id)]
         self.stop_reason: Literal["lost", "cancelled"] | None = None
+        self.loop = asyncio.get_running_loop()
         self._task: asyncio.Task[object] | None = None
-        self._beat: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Lease:
         self._task = asyncio.current_task()
-        self._beat = asyncio.create_task(self._heartbeat(), name=f"lease-{self.thread_id}")
+        self.leases.keeper.hold(self)
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._beat is not None:
-            self._beat.cancel()
+        self.leases.keeper.drop(self)
         cancelled = isinstance(exc, asyncio.CancelledError)
-        # Our own stop (heartbeat) becomes an error; anyone else's cancel goes on up.
+        # Our own stop (the keeper's verdict) becomes an error; anyone else's cancel goes up.
         stopped = (cancelled and self.stop_reason is not None and self._task is not None
                    and self._task.uncancel() == 0)  # fmt: skip
         handover = cancelled and not stopped and self.leases.draining
@@ -183,24 +188,13 @@ class Lease:
         if stopped:
             raise self._stopped_error() from exc
 
-    async def _heartbeat(self) -> None:
-        leases, interval = self.leases, self.leases.ttl_s / 3
-        keys = [leases.lease_key(self.thread_id), leases._cancel_key(self.thread_id)]
-        args = [self.token, int(leases.ttl_s * 1000)]
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                verdict = int(await leases._scripts["renew"](keys=keys, args=args))  # type: ignore[operator]
-            except RedisError as exc:  # the run itself will find out whether Redis is gone
-                log.warning("lease not renewed", extra={"error": str(exc)})
-                continue
-            if verdict:
-                self.stop_reason = "lost" if verdict < 0 else "cancelled"
-                log.warning("run stopped: lease %s", self.stop_reason,
-                            extra={"thread_id": self.thread_id, "run_id": self.run_id})  # fmt: skip
-                if self._task is not None:
-                    self._task.cancel()
-                return
+    def stop(self, reason: str) -> None:
+        """Stop the run (on its loop): its lease is gone (`lost`) or a cancel was asked."""
+        if self.stop_reason is None and self._task is not None and not self._task.done():
+            self.stop_reason = "lost" if reason == "lost" else "cancelled"
+            log.warning("run stopped: lease %s", self.stop_reason,
+                        extra={"thread_id": self.thread_id, "run_id": self.run_id})  # fmt: skip
+            self._task.cancel()
 
     async def release(self, outcome: str, handover: bool = False) -> None:
         """Free the lease if it is still ours, logging how the run ended; `handover` keeps

@@ -6,6 +6,7 @@ is visible only to the key that created it; other keys get 404."""
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
@@ -171,13 +172,8 @@ async def thread_events(
     network dropped): the run goes on, on whichever replica holds it. Leaving does not stop
     the run."""
     await svc.threads.owned(thread_id, key)
-    leases, reaping = svc.leases, svc.settings.api_reaper_interval_s > 0
-
-    async def running() -> bool:
-        if await leases.holder(thread_id):
-            return True
-        return reaping and thread_id in await leases.orphans()
-
+    reaping = svc.settings.api_reaper_interval_s > 0
+    running = functools.partial(svc.leases.in_flight, thread_id, reaping)
     body = svc.events.follow(thread_id, last_event_id or "0", svc.settings.api_heartbeat_s,
                              running)  # fmt: skip
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Thread-Id": thread_id}

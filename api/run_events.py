@@ -10,12 +10,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aredis
 from fastapi.sse import format_sse_event
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.events import Event
 
@@ -62,12 +65,19 @@ class RunEvents:
         following new ones while `running()`; a heartbeat comment whenever it is quiet. Ends
         after a run's last event when nothing runs on the thread any more."""
         key, last, ended = self.key(thread_id), after, False
+        # Short blocking reads (below the client's socket timeout); a heartbeat when quiet.
+        block_ms, quiet_since = int(min(heartbeat_s, 1.0) * 1000), time.monotonic()
         while True:
-            reply = await self.client.xread({key: last}, count=500, block=int(heartbeat_s * 1000))
+            try:
+                reply = await self.client.xread({key: last}, count=500, block=block_ms)
+            except (RedisTimeoutError, RedisConnectionError):
+                reply = []  # a stall or a blip; `running()` says whether Redis is really gone
             if not reply:
                 if ended or not await running():
                     return
-                yield HEARTBEAT
+                if time.monotonic() - quiet_since >= heartbeat_s:
+                    quiet_since = time.monotonic()
+                    yield HEARTBEAT
                 continue
             chunks = []
             for entry_id, fields in reply[0][1]:
@@ -75,6 +85,7 @@ class RunEvents:
                 name = fields[b"event"].decode()
                 chunks.append(sse(name, fields[b"data"].decode(), last))
                 ended = name in TERMINAL
+            quiet_since = time.monotonic()
             yield b"".join(chunks)
             if ended and not await running():
                 return

@@ -15,6 +15,7 @@ from fastapi import Request
 from langgraph.graph.state import CompiledStateGraph
 
 from api.auth import KeyRing
+from api.lease_keeper import LeaseKeeper
 from api.leases import Leases
 from api.ratelimit import RateLimiter
 from api.run_events import RunEvents
@@ -62,7 +63,7 @@ def experiments_to_run() -> list[Experiment]:
 async def build_services(settings: Settings) -> Services:
     """Everything the handlers need; starts the embedded Redis if no URL is configured."""
     from core.checkpointer import aget_checkpointer
-    from core.redis_server import async_client, resolve_redis_url
+    from core.redis_server import async_client, resolve_redis_url, sync_client
     from graph.builder import build_graph
 
     checkpointer = await aget_checkpointer()
@@ -70,6 +71,8 @@ async def build_services(settings: Settings) -> Services:
     client = async_client(url, settings)
     prefix = settings.redis_key_prefix
     telemetry = Telemetry(client, settings)
+    ttl_s = settings.api_lease_ttl_s
+    keeper = LeaseKeeper(sync_client(url, settings), ttl_s, max_stall_s=max(30.0, 4 * ttl_s))
     return Services(
         settings=settings,
         graph=build_graph(checkpointer=checkpointer),
@@ -78,7 +81,7 @@ async def build_services(settings: Settings) -> Services:
         limiter=RateLimiter(client, prefix, settings.api_rate_burst),
         scheduler=Scheduler.from_settings(settings),
         threads=ThreadStore(client, prefix, settings.checkpoint_ttl_s),
-        leases=Leases(client, prefix, telemetry.replica, settings.api_lease_ttl_s),
+        leases=Leases(client, prefix, telemetry.replica, ttl_s, keeper),
         events=RunEvents(client, prefix, settings.api_events_ttl_s, settings.api_events_maxlen),
         telemetry=telemetry,
         experiments=experiments_to_run(),

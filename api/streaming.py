@@ -7,6 +7,7 @@ replay and follow the same events (`GET /v1/threads/{id}/events`)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi.responses import StreamingResponse
@@ -28,11 +29,13 @@ StartRun = Callable[[Emit], Awaitable[RefinementResult]]
 
 
 def sse_response(services: Services, thread_id: str, start: StartRun) -> EventStream:
-    """A `text/event-stream` response carrying the events of the run that `start` executes."""
+    """A `text/event-stream` response carrying the events of the run that `start` executes;
+    if this replica loses the run to another (it stalled past its lease), the response goes
+    on with the events the other replica publishes."""
     queue: asyncio.Queue[Published | None] = asyncio.Queue()
     task = spawn_run(services, thread_id, start, local=queue.put_nowait)
     task.add_done_callback(lambda _: queue.put_nowait(None))
-    body = _drain(queue, task, services.settings.api_heartbeat_s)
+    body = _respond(services, thread_id, queue, task)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Thread-Id": thread_id}
     return EventStream(body, headers=headers)
 
@@ -42,7 +45,7 @@ def spawn_run(
     thread_id: str,
     start: StartRun,
     local: Callable[[Published], None] | None = None,
-) -> asyncio.Task[None]:
+) -> asyncio.Task[bool]:
     """Run `start` in a task of its own (kept referenced until it ends), publishing its events."""
     task = asyncio.create_task(publish_run(services, thread_id, start, local),
                                name=f"run-{thread_id}")  # fmt: skip
@@ -56,13 +59,16 @@ async def publish_run(
     thread_id: str,
     start: StartRun,
     local: Callable[[Published], None] | None = None,
-) -> None:
-    """Run `start`; its events, then its `result` or `error`, go to the thread's stream."""
+) -> bool:
+    """Run `start`; its events, then its `result` or `error`, go to the thread's stream.
+    False when the run went on elsewhere (lease lost): the new holder publishes its end."""
     publisher = services.events.publisher(thread_id, local)
     try:
         result = await start(publisher.emit)
         publisher.emit(("result", result.model_dump(mode="json")))
     except ApiError as exc:
+        if exc.body.type == "lease_lost":
+            return False
         publisher.emit(("error", exc.body.model_dump(mode="json", exclude_none=True)))
     except asyncio.CancelledError:
         if not services.leases.draining:  # a replica that stops hands its runs over
@@ -74,6 +80,7 @@ async def publish_run(
         publisher.emit(("error", body.model_dump(mode="json", exclude_none=True)))
     finally:
         await publisher.close()
+    return True
 
 
 def _cancelled(thread_id: str) -> ApiError:
@@ -86,9 +93,29 @@ def _cancelled(thread_id: str) -> ApiError:
     )
 
 
-async def _drain(
-    queue: asyncio.Queue[Published | None], task: asyncio.Task[None], heartbeat_s: float
+async def _respond(
+    services: Services,
+    thread_id: str,
+    queue: asyncio.Queue[Published | None],
+    task: asyncio.Task[bool],
 ) -> AsyncIterator[bytes]:
+    heartbeat_s, sent = services.settings.api_heartbeat_s, ["0"]
+    async for chunk in _drain(queue, task, heartbeat_s, sent):
+        yield chunk
+    if task.done() and not task.cancelled() and task.result() is False:
+        reaping = services.settings.api_reaper_interval_s > 0
+        running = functools.partial(services.leases.in_flight, thread_id, reaping)
+        async for chunk in services.events.follow(thread_id, sent[0], heartbeat_s, running):
+            yield chunk
+
+
+async def _drain(
+    queue: asyncio.Queue[Published | None],
+    task: asyncio.Task[bool],
+    heartbeat_s: float,
+    sent: list[str],
+) -> AsyncIterator[bytes]:
+    """The local run's events as they come; `sent[0]` holds the id of the last one sent."""
     try:
         while True:
             try:
@@ -102,6 +129,7 @@ async def _drain(
             chunks = []
             while item is not None:
                 chunks.append(sse(*item))
+                sent[0] = item[2]
                 if queue.empty():
                     break
                 item = queue.get_nowait()

@@ -1,0 +1,185 @@
+"""Scale-out on loopback: three `refinery serve` replicas on one Redis behind Debian's nginx, two
+fake model servers (processes) weighted 3:1 through `REFINERY_LLM_ENDPOINTS`. Concurrent streams
+run through nginx; one replica is SIGKILLed mid-stream; its runs are taken over by the others
+(lease expiry, then the reaper), its clients reattach with `Last-Event-ID` through nginx, and
+every run completes exactly once (counted from the run logs and the checkpoints in Redis)."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from tests.support.api_server import iter_sse
+from tests.support.balancer import cluster, replica_env, start_fake_models, stop
+
+STREAMS = 9
+WORDS = ["lantern", "harbor", "violin", "meadow"]
+REQUEST = {"task": "Write a short story.", "constraints": {"required_words": WORDS}}
+LEASE_TTL_S = 3.0
+
+
+@dataclass
+class Stream:
+    """What one client saw of its run, across reconnections."""
+
+    thread_id: str = ""
+    upstream: str = ""
+    last_id: str | None = None
+    reconnects: int = 0
+    names: list[str] = field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+    def take(self, response: httpx.Response, started: threading.Semaphore | None) -> None:
+        for event in iter_sse(response):
+            if event.name == ":":
+                continue
+            self.names.append(event.name)
+            self.last_id = event.id or self.last_id
+            if event.name == "node" and started is not None and self.names.count("node") == 1:
+                started.release()
+            if event.name == "result":
+                self.result = event.data
+            elif event.name == "error":
+                self.error = event.data
+
+
+def run_stream(base_url: str, started: threading.Semaphore) -> Stream:
+    """Stream a refinement through the balancer; when the stream breaks, reattach to the
+    thread's events after the last id seen (any replica answers) until the result."""
+    seen = Stream()
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        try:
+            with client.stream("POST", "/v1/refinements/stream", json=REQUEST) as response:
+                assert response.status_code == 200, response.read()
+                seen.thread_id = response.headers["x-thread-id"]
+                seen.upstream = response.headers["x-upstream"]
+                seen.take(response, started)
+        except httpx.TransportError:  # its replica died: the stream ended without its chunk
+            pass
+        while seen.result is None and seen.error is None and seen.reconnects < 10:
+            seen.reconnects += 1
+            headers = {"Last-Event-ID": seen.last_id} if seen.last_id else {}
+            path = f"/v1/threads/{seen.thread_id}/events"
+            with client.stream("GET", path, headers=headers) as response:
+                assert response.status_code == 200, response.read()
+                seen.take(response, None)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="refinery-scale-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def run_log(client: redis.Redis, prefix: str, thread_id: str) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(e) for e in client.lrange(f"{prefix}:api:runlog:{thread_id}", 0, -1)]
+
+
+def checkpoint_counts(redis_url: str, prefix: str, thread_ids: list[str]) -> dict[str, Any]:
+    """Per thread: finished checkpoints, and forks (a checkpoint with two children: two runs
+    advanced the thread from the same point)."""
+    from core.checkpoint import RedisSaver
+    from graph.builder import build_graph
+
+    saver = RedisSaver(redis.Redis.from_url(redis_url), key_prefix=prefix, own_clients=True)
+    graph = build_graph(checkpointer=saver)
+    finished, forks = {}, {}
+    for thread_id in thread_ids:
+        history = list(graph.get_state_history({"configurable": {"thread_id": thread_id}}))
+        finished[thread_id] = sum(1 for s in history if s.values and not s.next)
+        parents = collections.Counter(
+            s.parent_config["configurable"]["checkpoint_id"] for s in history if s.parent_config
+        )
+        forks[thread_id] = sum(1 for n in parents.values() if n > 1)
+    saver.close()
+    return {"finished": finished, "forks": forks}
+
+
+def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(
+    redis_url: str, workdir: Path
+) -> None:
+    fakes = start_fake_models(workdir, [250, 250])
+    endpoints = [{"base_url": fakes[0][0], "weight": 3}, {"base_url": fakes[1][0], "weight": 1}]
+    env = replica_env(
+        redis_url, endpoints, workdir,
+        REFINERY_API_LEASE_TTL_S=str(LEASE_TTL_S),
+        REFINERY_API_REAPER_INTERVAL_S="0.5",
+        REFINERY_API_HEARTBEAT_S="0.5",
+        REFINERY_API_MAX_RUNNING="8",
+        REFINERY_API_REQUEST_TIMEOUT_S="120",
+    )  # fmt: skip
+    prefix = env["REFINERY_REDIS_KEY_PREFIX"]
+    try:
+        with cluster(env, 3, workdir) as (nginx, replicas):
+            started = threading.Semaphore(0)
+            with concurrent.futures.ThreadPoolExecutor(STREAMS) as pool:
+                futures = [pool.submit(run_stream, nginx.base_url, started)
+                           for _ in range(STREAMS)]  # fmt: skip
+                for _ in range(STREAMS):  # every run is under way, none finished
+                    assert started.acquire(timeout=60), "a stream did not start"
+                victim_port, victim = replicas[0]
+                killed_at = time.monotonic()
+                victim.kill()
+                streams = [f.result(timeout=90) for f in futures]
+            recovered_s = time.monotonic() - killed_at
+            victim_pid = victim.pid
+    finally:
+        for _, process in fakes:
+            stop(process)
+
+    victim_addr = f"127.0.0.1:{victim_port}"
+    on_victim = [s for s in streams if s.upstream == victim_addr]
+    assert on_victim, "nginx sent no stream to the killed replica"
+    assert all(s.reconnects >= 1 for s in on_victim)
+    assert all(s.reconnects == 0 for s in streams if s.upstream != victim_addr)
+    for seen in streams:
+        assert seen.error is None, seen.error
+        assert seen.result is not None and seen.result["thread_id"] == seen.thread_id
+        assert all(word in seen.result["answer"] for word in WORDS)
+
+    client = redis.Redis.from_url(redis_url)
+    logs = {s.thread_id: run_log(client, prefix, s.thread_id) for s in streams}
+    client.close()
+    figures = collections.Counter()
+    for entries in logs.values():
+        starts = [e for e in entries if e["event"] in ("started", "resumed", "recovered")]
+        ends = [e for e in entries if e["event"] == "ended"]
+        completed = [e for e in ends if e["outcome"] == "completed"]
+        figures["runs started"] += sum(e["event"] == "started" for e in starts)
+        figures["resumed on another replica"] += sum(
+            e["event"] == "recovered" and not e["replica"].endswith(f":{victim_pid}")
+            for e in starts
+        )
+        figures["completed"] += len(completed)
+        figures["duplicated"] += max(0, len(completed) - 1)
+        assert entries[0]["event"] == "started", entries
+        assert len(completed) == 1, entries
+    counts = checkpoint_counts(redis_url, prefix, list(logs))
+    print(
+        f"\nscale-out: {STREAMS} streams over 3 replicas, {len(on_victim)} on the killed one; "
+        + ", ".join(f"{k} {v}" for k, v in figures.items())
+        + f"; finished checkpoints {sum(counts['finished'].values())}, forks "
+        + f"{sum(counts['forks'].values())}; all done {recovered_s:.1f} s after the kill"
+    )
+    assert figures["runs started"] == STREAMS
+    assert figures["completed"] == STREAMS and figures["duplicated"] == 0
+    assert figures["resumed on another replica"] == len(on_victim)
+    assert all(n == 1 for n in counts["finished"].values()), counts
+    assert not any(counts["forks"].values()), counts
