@@ -2,13 +2,15 @@
 fake model servers (processes) weighted 3:1 through `REFINERY_LLM_ENDPOINTS`. Concurrent streams
 run through nginx; one replica is SIGKILLed mid-stream; its runs are taken over by the others
 (lease expiry, then the reaper), its clients reattach with `Last-Event-ID` through nginx, and
-every run completes exactly once (counted from the run logs and the checkpoints in Redis)."""
+every run completes exactly once (counted from the run logs and the checkpoints in Redis). And
+a run held by one replica is inspected, cancelled, resumed and replayed through the others."""
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -22,7 +24,7 @@ import pytest
 import redis
 
 from tests.support.api_server import iter_sse
-from tests.support.balancer import cluster, replica_env, start_fake_models, stop
+from tests.support.balancer import Nginx, cluster, replica_env, start_fake_models, stop
 
 STREAMS = 9
 WORDS = ["lantern", "harbor", "violin", "meadow"]
@@ -112,9 +114,21 @@ def checkpoint_counts(redis_url: str, prefix: str, thread_ids: list[str]) -> dic
     return {"finished": finished, "forks": forks}
 
 
-def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(
-    redis_url: str, workdir: Path
-) -> None:
+@dataclass
+class Scaled:
+    """The running deployment: nginx, the replicas (port, process), and its Redis."""
+
+    nginx: Nginx
+    replicas: list[tuple[int, subprocess.Popen[bytes]]]
+    redis_url: str
+    prefix: str
+
+    def replica(self, index: int) -> httpx.Client:
+        return httpx.Client(base_url=f"http://127.0.0.1:{self.replicas[index][0]}", timeout=60)
+
+
+@pytest.fixture(scope="module")
+def scaled(redis_url: str, workdir: Path) -> Iterator[Scaled]:
     fakes = start_fake_models(workdir, [250, 250])
     endpoints = [{"base_url": fakes[0][0], "weight": 3}, {"base_url": fakes[1][0], "weight": 1}]
     env = replica_env(
@@ -125,24 +139,28 @@ def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(
         REFINERY_API_MAX_RUNNING="8",
         REFINERY_API_REQUEST_TIMEOUT_S="120",
     )  # fmt: skip
-    prefix = env["REFINERY_REDIS_KEY_PREFIX"]
     try:
         with cluster(env, 3, workdir) as (nginx, replicas):
-            started = threading.Semaphore(0)
-            with concurrent.futures.ThreadPoolExecutor(STREAMS) as pool:
-                futures = [pool.submit(run_stream, nginx.base_url, started)
-                           for _ in range(STREAMS)]  # fmt: skip
-                for _ in range(STREAMS):  # every run is under way, none finished
-                    assert started.acquire(timeout=60), "a stream did not start"
-                victim_port, victim = replicas[0]
-                killed_at = time.monotonic()
-                victim.kill()
-                streams = [f.result(timeout=90) for f in futures]
-            recovered_s = time.monotonic() - killed_at
-            victim_pid = victim.pid
+            yield Scaled(nginx, replicas, redis_url, env["REFINERY_REDIS_KEY_PREFIX"])
     finally:
         for _, process in fakes:
             stop(process)
+
+
+def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(scaled: Scaled) -> None:
+    redis_url, prefix = scaled.redis_url, scaled.prefix
+    started = threading.Semaphore(0)
+    with concurrent.futures.ThreadPoolExecutor(STREAMS) as pool:
+        futures = [pool.submit(run_stream, scaled.nginx.base_url, started)
+                   for _ in range(STREAMS)]  # fmt: skip
+        for _ in range(STREAMS):  # every run is under way, none finished
+            assert started.acquire(timeout=60), "a stream did not start"
+        victim_port, victim = scaled.replicas[0]
+        killed_at = time.monotonic()
+        victim.kill()
+        streams = [f.result(timeout=90) for f in futures]
+    recovered_s = time.monotonic() - killed_at
+    victim_pid = victim.pid
 
     victim_addr = f"127.0.0.1:{victim_port}"
     on_victim = [s for s in streams if s.upstream == victim_addr]
@@ -183,3 +201,30 @@ def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(
     assert figures["resumed on another replica"] == len(on_victim)
     assert all(n == 1 for n in counts["finished"].values()), counts
     assert not any(counts["forks"].values()), counts
+
+
+def test_any_replica_inspects_cancels_and_resumes_a_run_another_one_holds(scaled: Scaled) -> None:
+    first, second = scaled.replica(1), scaled.replica(2)
+    with first, second:
+        with first.stream("POST", "/v1/refinements/stream", json=REQUEST) as response:
+            thread_id = response.headers["x-thread-id"]
+            names = []
+            for event in iter_sse(response):
+                names.append(event.name)
+                if event.name == "node" and names.count("node") == 1:  # under way on the first
+                    seen = second.get(f"/v1/threads/{thread_id}").json()
+                    assert seen["status"] == "running"
+                    cancel = second.post(f"/v1/threads/{thread_id}/cancel")
+                    assert cancel.status_code == 202 and cancel.json()["outcome"] == "cancelling"
+                if event.name == "error":
+                    assert event.data["type"] == "run_cancelled", event.data
+        assert names[-1] == "error"
+        assert second.get(f"/v1/threads/{thread_id}").json()["status"] == "interrupted"
+        with second.stream("POST", f"/v1/threads/{thread_id}/resume/stream", json={}) as resumed:
+            assert [e.name for e in iter_sse(resumed) if e.name != ":"][-1] == "result"
+        with first.stream("GET", f"/v1/threads/{thread_id}/events") as replay:
+            replayed = [e for e in iter_sse(replay) if e.name != ":"]
+        done = first.get(f"/v1/threads/{thread_id}").json()
+    assert [e.name for e in replayed].count("run") == 2, "both runs' events, from either replica"
+    assert replayed[-1].name == "result" and replayed[-1].data["answer"] == done["answer"]
+    assert done["status"] == "done" and all(word in done["answer"] for word in WORDS)
