@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -218,12 +219,16 @@ def build_graph() -> StateGraph:
 
 
 async def invoke_ms(savers: dict[str, BaseCheckpointSaver | None], runs: int) -> dict[str, float]:
-    """Median ms of one 4-iteration invoke per saver; the savers take turns run by run, so a
-    change in the machine's load falls on all of them alike."""
+    """Median ms of one 4-iteration invoke per saver; the savers take turns run by run, in a
+    shuffled order, so a change in the machine's load (or the wake of the previous turn)
+    falls on all of them alike."""
     graphs = {name: build_graph().compile(checkpointer=saver) for name, saver in savers.items()}
     timings: dict[str, list[float]] = {name: [] for name in graphs}
+    order = random.Random(0)
     for run in range(runs + 5):  # the first five warm up
-        for name, graph in graphs.items():
+        turns = list(graphs.items())
+        order.shuffle(turns)
+        for name, graph in turns:
             config = {"configurable": {"thread_id": f"graph-{uuid.uuid4().hex}"}}
             started = time.perf_counter()
             await graph.ainvoke({"task": TEXT * 6, "max_iterations": 4}, config)
