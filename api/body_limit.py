@@ -6,6 +6,9 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+DRAIN_FACTOR = 16
+"""A declared body up to this many times the limit is read and dropped before the 413."""
+
 
 class BodyTooLargeError(HTTPException):
     def __init__(self, limit: int) -> None:
@@ -43,4 +46,13 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         from api.errors import body_too_large
 
+        # Read (and drop) a body of moderate excess first: answering while the client still
+        # sends makes the closing socket reset the connection, and the client never sees the
+        # 413. A far larger body is not worth reading; its client may see the reset.
+        drained = 0
+        while drained <= DRAIN_FACTOR * self.limit:
+            message = await receive()
+            drained += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
         await body_too_large(self.limit)(scope, receive, send)

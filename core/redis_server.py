@@ -37,8 +37,9 @@ _MAX_UNIX_PATH = 100
 """sockaddr_un holds about 108 bytes; longer data dirs fall back to a loopback port."""
 
 
-class RedisUnavailableError(RuntimeError):
-    """Redis could not be reached; the message names the URL without its credentials."""
+class RedisUnavailableError(redis.ConnectionError, RuntimeError):
+    """Redis could not be reached; the message names the URL without its credentials. A
+    `redis.ConnectionError`, so whatever handles a Redis outage (the API's 503) handles it."""
 
     def __init__(self, url: str, cause: BaseException | None = None) -> None:
         self.url = redact_url(url)
