@@ -43,9 +43,10 @@ def hostile_bodies() -> dict[str, tuple[dict[str, Any], set[int]]]:
             {"json": {"task": "t", "constraints": {"required_words": words}}},
             {422},
         ),
+        # 200, or on a machine too busy to embed 400 kB before the deadline, a clear 504
         "20 documents of 20k chars (400 kB)": (
             {"json": {"task": "When did the harbor open?", "documents": docs}},
-            {200},
+            {200, 504},
         ),
         "one document over the limit": (
             {"json": {"task": "t", "documents": [{"id": "d", "text": "x" * 20_001}]}},
@@ -72,6 +73,9 @@ async def _crafted(stack: Stack, report: Scenario) -> None:
             o = await request(client, "POST", "/v1/refinements", headers=JSON, **kwargs)
             report.count(o.status, o.error_type, o.status in right and o.status == 200)
             clear = o.status == 200 or bool(o.body.get("error", {}).get("fix"))
+            if o.status == 504:
+                resumable = "resume" in o.body["error"]["fix"]
+                report.check(f"{name}: the 504 leaves the thread resumable", resumable)
             report.check(
                 f"{name}: {o.status} {o.error_type or 'ok'} in {o.seconds:.2f} s",
                 o.status in right and clear,
