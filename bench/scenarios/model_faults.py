@@ -11,7 +11,7 @@ from typing import Any
 
 from bench.scenarios.client import Outcome, request
 from bench.scenarios.report import Scenario
-from bench.scenarios.stack import LLM_TIMEOUT_S, Stack
+from bench.scenarios.stack import COOLDOWN_MAX_S, LLM_TIMEOUT_S, Stack
 
 PER_CASE = 4
 TASK = {"task": "Describe a harbor.", "constraints": {"required_words": ["harbor", "boat"]}}
@@ -41,6 +41,7 @@ async def run(stack: Stack) -> Scenario:
     async with stack.client() as client:
         for name, faults in CASES.items():
             stack.model.configure(**CLEAR, reset=True)
+            await asyncio.sleep(COOLDOWN_MAX_S + 0.5)  # the primary, ejected last case, is back
             stack.backup.configure(reset=True)
             stack.model.configure(**faults)
             outcomes = await _batch(client, PER_CASE)

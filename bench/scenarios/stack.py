@@ -26,6 +26,8 @@ from tests.support.processes import (
 CAPACITY = 4
 """Runs at once on each server (the adaptive limit pinned there), and as many queued."""
 LLM_TIMEOUT_S = 3.0
+COOLDOWN_MAX_S = 4.0
+"""Longest ejection of a failing model endpoint from its pool."""
 KEYS = {"alice": (1_000_000, 100_000), "bob": (1_000_000, 100_000), "limited": (30, 5)}
 """name -> (requests a minute, burst)."""
 
@@ -81,19 +83,38 @@ def _env(
         REFINERY_LLM_RETRY_MAX_S="0.2",
         REFINERY_LLM_EJECT_AFTER="3",
         REFINERY_LLM_COOLDOWN_S="2",
-        REFINERY_LLM_COOLDOWN_MAX_S="4",
+        REFINERY_LLM_COOLDOWN_MAX_S=str(COOLDOWN_MAX_S),
         REFINERY_API_MAX_RUNNING=capacity,
         REFINERY_ADMISSION_MIN=capacity,
         REFINERY_ADMISSION_MAX=capacity,
         REFINERY_ADMISSION_INITIAL=capacity,
         REFINERY_API_MAX_QUEUE=capacity,
         REFINERY_API_HEARTBEAT_S="0.5",
-        REFINERY_API_REQUEST_TIMEOUT_S="60",
+        REFINERY_API_REQUEST_TIMEOUT_S="180",
         # Interrupted runs are resumed by the client (POST /resume), not by a peer's reaper;
         # a dead process's run lease lapses after 3 s.
         REFINERY_API_REAPER_INTERVAL_S="0",
         REFINERY_API_LEASE_TTL_S="3",
     )
+
+
+def _warm_up(stack: Stack) -> None:
+    """One grounded request on each server, not counted: a server loads its retrieval models
+    on first use, which on a busy machine takes longer than a request should."""
+    body = {"task": "When?", "documents": [{"id": "d", "text": "It opened in 1902."}]}
+    headers = {"Authorization": f"Bearer {stack.keys['alice']}"}
+    threads = [
+        threading.Thread(
+            target=httpx.post,
+            args=(f"{server.base_url}/v1/refinements",),
+            kwargs={"json": body, "headers": headers, "timeout": 300},
+        )
+        for server in (stack.api, stack.peer)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 @contextlib.contextmanager
@@ -122,7 +143,7 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
         for server in (api, peer):
             if not server.alive:
                 raise RuntimeError(f"refinery serve did not start: {server.log_text()[-2000:]}")
-        yield Stack(
+        stack = Stack(
             workdir,
             redis,
             model,
@@ -133,6 +154,8 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
             prefix,
             secrets=[*keys.values(), password, model_key],
         )
+        _warm_up(stack)
+        yield stack
     finally:
         for process in reversed(started):
             with contextlib.suppress(Exception):
