@@ -22,9 +22,7 @@ from core.checkpoint import RedisSaver
 from core.checkpointer import get_checkpointer
 from core.redis_server import RedisUnavailableError
 
-threads_app = typer.Typer(
-    help="Checkpointed threads: list, show, history, resume, delete, prune."
-)
+threads_app = typer.Typer(help="Checkpointed threads: list, show, history, resume, delete, prune.")
 out = Console()
 err = Console(stderr=True)
 
