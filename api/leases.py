@@ -140,10 +140,6 @@ class Leases:
             held = await pipe.execute()
         return [t for t, h in zip(listed, held, strict=True) if not h]
 
-    async def unlist(self, thread_id: str) -> None:
-        """Forget an orphan that needs no resume (its run had finished)."""
-        await self.client.srem(self.active_key, thread_id)
-
     async def runlog(self, thread_id: str) -> list[dict[str, object]]:
         """Every start and end of a run on the thread, oldest first."""
         return [json.loads(e) for e in await self.client.lrange(self.runlog_key(thread_id), 0, -1)]

@@ -119,13 +119,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--runs", type=int, default=36)
-    parser.add_argument("--latency-ms", type=float, default=200)
+    parser.add_argument("--latency-ms", type=float, default=1000)
     parser.add_argument("--capacity", type=int, default=2, help="runs at once per replica")
     parser.add_argument("--profiles", default="model-bound,cpu-bound")
     parser.add_argument("--output", type=Path, default=Path("bench/out/scale_out.json"))
     args = parser.parse_args()
     settings = {"model-bound": (args.latency_ms, args.capacity), "cpu-bound": (0.0, 64)}
-    report: dict[str, Any] = {"clients": args.clients, "runs": args.runs}
+    report: dict[str, Any] = {"clients": args.clients, "runs": args.runs,
+                              "latency_ms": args.latency_ms, "capacity": args.capacity}  # fmt: skip
     with loopback_redis() as redis_url, tempfile.TemporaryDirectory() as tmp:
         for name in args.profiles.split(","):
             latency, capacity = settings[name]
