@@ -3,6 +3,7 @@ arrive), and what an answer says (status, error type, Retry-After)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -101,3 +102,14 @@ async def stream(client: httpx.AsyncClient, path: str, body: dict[str, Any], out
         pass
     if out.ended == "open":
         out.ended = "cut"
+
+
+async def resume(client: httpx.AsyncClient, thread_id: str, wait_s: float = 10.0) -> Outcome:
+    """POST /v1/threads/{id}/resume; while the thread is busy (the run lease of a run that
+    died with its Redis or its process has not lapsed yet) wait and ask again, as told."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        outcome = await request(client, "POST", f"/v1/threads/{thread_id}/resume")
+        if outcome.error_type != "thread_busy" or time.monotonic() > deadline:
+            return outcome
+        await asyncio.sleep(1.0)

@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any
 
-from bench.scenarios.client import STORY, Stream, request, stream
+from bench.scenarios.client import STORY, Stream, request, resume, stream
 from bench.scenarios.report import Scenario
 from bench.scenarios.stack import Stack
 
@@ -78,7 +78,7 @@ async def _resume_all(client: Any, cut: list[Stream], report: Scenario) -> None:
     for s in cut:
         state = await request(client, "GET", f"/v1/threads/{s.thread_id}")
         seen = [d for n, d in s.events if n == "score"]
-        resumed = await request(client, "POST", f"/v1/threads/{s.thread_id}/resume")
+        resumed = await resume(client, s.thread_id)
         report.count(resumed.status, resumed.error_type, resumed.ok)
         if not resumed.ok:
             continue

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bench.scenarios.client import Outcome, request
+from bench.scenarios.client import Outcome, request, resume
 from bench.scenarios.report import Scenario
 from bench.scenarios.stack import Stack
 
@@ -78,9 +78,11 @@ async def run(stack: Stack) -> Scenario:
         saved = await _snapshot(client, before)  # read after the outage: all must be intact
         cut = [o for t, o in log if o.error_type == "storage_unavailable" and o.thread_id]
         for outcome in cut:  # runs the outage broke mid-way resume now
-            resumed = await request(client, "POST", f"/v1/threads/{outcome.thread_id}/resume")
+            resumed = await resume(client, outcome.thread_id)
             report.interrupted += 1
             report.resumed += resumed.ok
+            if not resumed.ok:
+                report.failed[f"resume: {resumed.status} {resumed.error_type}"] += 1
     for _, outcome in log:
         report.count(outcome.status, outcome.error_type, outcome.ok)
     _judge(report, stack, log, probes, marks, saved, before)
