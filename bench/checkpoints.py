@@ -283,24 +283,13 @@ WORDS = [word for line in _WORD_LINES for word in line.split()]
 """More required words than 16 rounds can cover, so no run passes early."""
 
 
-def _one_word(messages: list[dict[str, Any]]) -> str:
-    """The cooperative fake model, but a sub-task's sentence uses only its first word."""
-    from tests.support.fake_openai import _WORDS, cooperative_responder
-
-    prompt = str(messages[-1].get("content", ""))
-    match = _WORDS.search(prompt)
-    if match and "ONE short sentence" in prompt:
-        return f"Then the {match.group(1).split(',')[0].strip()} appeared."
-    return cooperative_responder(messages)
-
-
 async def refinement_bytes(url: str) -> dict[int, tuple[int, int, int]]:
     """Iterations -> (bytes, checkpoints, history bytes) of one refinement thread."""
     from core.llm import reset_models
     from core.settings import get_settings
-    from tests.support.fake_openai import FakeOpenAI
+    from tests.support.fake_openai import FakeOpenAI, one_word_responder
 
-    fake = FakeOpenAI(responder=_one_word).serve()
+    fake = FakeOpenAI(responder=one_word_responder).serve()
     presets = Path(tempfile.mkdtemp(prefix="bench-presets-"))
     for n in ITERATIONS:
         rounds = {"max_iterations": n, "plateau_patience": 50, "score_threshold": 1.0}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -19,15 +18,13 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from langgraph.checkpoint.base import CheckpointTuple
 
 from core.checkpoint import RedisSaver
-from tests.support.fake_openai import FakeOpenAI, cooperative_responder
+from tests.support.fake_openai import FakeOpenAI, one_word_responder
 
-_WORDS = re.compile(r"uses? all of these words: ([^.\n]+)\.", re.IGNORECASE)
 REFINERY = str(Path(sys.executable).with_name("refinery"))
 WORDS = [
     "lantern",
@@ -47,16 +44,6 @@ TASK = "Write a short story about a journey."
 LATENCY_S = 0.4
 """Each model call takes this long: the loop runs for a few seconds, and a call the child
 was killed in the middle of is still in flight when the kill lands."""
-
-
-def one_word_responder(messages: list[dict[str, Any]]) -> str:
-    """Like `cooperative_responder`, but a sub-task uses only the first of its words, so the
-    loop needs every one of its rounds."""
-    prompt = str(messages[-1].get("content", ""))
-    words = _WORDS.search(prompt)
-    if "ONE short sentence" in prompt and words:
-        return f"Then the {words.group(1).split(',')[0].strip()} appeared."
-    return cooperative_responder(messages)
 
 
 @pytest.fixture
