@@ -126,7 +126,7 @@ class Settings(BaseSettings):
 
     # --- Monitoring (core/telemetry) -------------------------------------------------------------
     log_format: Literal["json", "text"] = "json"
-    """`json`: one JSON object a line, with run and thread ids; `text` for a person at a terminal."""
+    """`json`: one JSON object a line, with run and thread ids; `text` for a person reading."""
     prometheus_multiproc_dir: Annotated[
         Path | None,
         Field(
