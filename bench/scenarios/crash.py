@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Any
 
 from bench.scenarios.client import STORY, Stream, request, resume, stream
@@ -27,7 +28,7 @@ async def _kill_mid_stream(stack: Stack, streams: list[Stream], runs: list[Any])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         scored = sum("score" in s.names() for s in streams)
-        if scored >= STREAMS // 2 or any(s.ended != "open" for s in streams):
+        if scored >= STREAMS // 2 or all(s.ended != "open" for s in streams):
             break
         await asyncio.sleep(0.02)
     stack.api.kill()
@@ -49,6 +50,7 @@ async def run(stack: Stack) -> Scenario:
         ]
         mid = await _kill_mid_stream(stack, streams, runs)
     report.check("the kill landed while streams were mid-loop", mid)
+    report.figures["stream endings"] = dict(Counter(s.ended for s in streams))
     report.sent = STREAMS
     cut = [s for s in streams if s.ended == "cut" and s.thread_id]
     report.completed = sum(s.ended == "result" for s in streams)
