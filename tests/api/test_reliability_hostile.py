@@ -23,9 +23,9 @@ HOSTILE = {
     "20,000 required words": (
         b'{"task": "t", "constraints": {"required_words": ['
         + b",".join(b'"w%d"' % i for i in range(20_000)) + b"]}}", {413}),
-    "3,000 required words": (
+    "2,000 required words": (
         b'{"task": "t", "constraints": {"required_words": ['
-        + b",".join(b'"w%d"' % i for i in range(3_000)) + b"]}}", {422}),
+        + b",".join(b'"w%d"' % i for i in range(2_000)) + b"]}}", {422}),
 }  # fmt: skip
 MARKER = "PWNED-7731"
 PLANTED = (
