@@ -59,11 +59,13 @@ async def test_delays_grow_exponentially_and_stop_at_the_cap(
     stats = llm_stats().snapshot()
     for scheduled, base in zip(stats.retry_delays_s, expected, strict=True):
         assert base - 1e-6 <= scheduled <= min(base + JITTER, CAP) + 1e-6
+    delays = stats.retry_delays_s
+    assert delays[1] > 1.5 * delays[0] and delays[2] > 1.5 * delays[1]  # doubling...
+    assert max(delays) <= CAP + 1e-6  # ...until the cap
+    # the server saw each retry no sooner than its delay (an upper bound would time the machine)
     gaps = [b - a for a, b in zip(fake.call_times, fake.call_times[1:], strict=False)]
-    for gap, scheduled in zip(gaps, stats.retry_delays_s, strict=True):
-        assert scheduled - 0.01 <= gap <= scheduled + 0.25  # the wait, plus one request
-    assert gaps[1] > 1.5 * gaps[0] and gaps[2] > 1.5 * gaps[1]  # doubling...
-    assert max(gaps[2:]) <= CAP + 0.25  # ...until the cap
+    for gap, scheduled in zip(gaps, delays, strict=True):
+        assert gap >= scheduled - 0.01
     assert stats.failures == {"http_429": 2, "http_500": 2, "malformed": 1}
     assert stats.retries == stats.failures
     assert stats.calls == {fake.base_url: 6}
