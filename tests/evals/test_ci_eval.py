@@ -4,7 +4,6 @@ local model with the default configuration; prints the summary. Slow: marked `mo
 from __future__ import annotations
 
 import asyncio
-import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +21,9 @@ TASKS_EACH = 3
 
 @pytest.fixture
 def local_model(llm_settings: Configure) -> Iterator[None]:
-    """The embedded local model, one run at a time across processes (the shared model lock)."""
+    """The embedded local model, with a call timeout that a slow CI machine cannot hit."""
     llm_settings(llm_timeout_s=600)
-    with Path("/tmp/refinery-model.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+    yield
 
 
 def test_small_evaluation_on_the_local_model(local_model: None, tmp_path: Path) -> None:
