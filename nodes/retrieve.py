@@ -25,6 +25,8 @@ that merely share a topic dilute the context and the citations."""
 
 def _bm25_scores(query: str, texts: list[str]) -> np.ndarray:
     corpus = bm25s.tokenize(texts, stopwords="en", show_progress=False)
+    if not corpus.vocab:  # only stop words or punctuation: nothing to index (bm25s would fail)
+        return np.zeros(len(texts))
     retriever = bm25s.BM25()
     retriever.index(corpus, show_progress=False)
     tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)

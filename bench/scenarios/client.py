@@ -104,7 +104,7 @@ async def stream(client: httpx.AsyncClient, path: str, body: dict[str, Any], out
         out.ended = "cut"
 
 
-async def resume(client: httpx.AsyncClient, thread_id: str, wait_s: float = 10.0) -> Outcome:
+async def resume(client: httpx.AsyncClient, thread_id: str, wait_s: float = 20.0) -> Outcome:
     """POST /v1/threads/{id}/resume; while the thread is busy (the run lease of a run that
     died with its Redis or its process has not lapsed yet) wait and ask again, as told."""
     deadline = time.monotonic() + wait_s

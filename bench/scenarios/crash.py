@@ -61,7 +61,6 @@ async def run(stack: Stack) -> Scenario:
     async with stack.client() as client:
         # What the kill left in Redis, read by the new process before anything runs again.
         at_kill = {s.thread_id: await checkpoint_ids(client, s.thread_id) for s in cut}
-        await asyncio.sleep(3.5)  # the dead process's run leases (3 s) lapse
         await _resume_all(client, cut, report)
         after = {t: await checkpoint_ids(client, t) for t in at_kill}
     report.lost += sum(len(ids - after[t]) for t, ids in at_kill.items())

@@ -1,4 +1,4 @@
-"""Load: closed-loop asyncio clients at the server's capacity, then at four times it (a tenth of
+"""Load: closed-loop asyncio clients at the server's capacity, then at three times it (a tenth of
 them high priority, every client honouring Retry-After), then a soak with the server's memory
 sampled: no 5xx but 503 + Retry-After, high-priority latency held, RSS bounded and flat."""
 
@@ -66,12 +66,12 @@ async def _soak(stack: Stack, seconds: float) -> tuple[list[tuple[str, Outcome]]
 async def run(stack: Stack, soak_s: float = 60.0) -> Scenario:
     report = Scenario(
         "load",
-        f"closed-loop clients: {CAPACITY} (capacity), {CAPACITY * 4} (4x, a tenth high "
+        f"closed-loop clients: {CAPACITY} (capacity), {CAPACITY * 3} (3x, a tenth high "
         f"priority), then a {soak_s:.0f} s soak at 2x with the server's RSS sampled",
     )
     stack.model.configure(latency_ms=LATENCY_MS, fault_cycle=None, faults={})
     at = await _phase(stack, CAPACITY, 0, 8)
-    over = await _phase(stack, CAPACITY * 4 - 2, 2, 12)
+    over = await _phase(stack, CAPACITY * 3 - 3, 3, 12)
     soak, samples = await _soak(stack, soak_s)
     stack.model.configure(latency_ms=0)
     everything = at + over + soak
@@ -87,9 +87,9 @@ def _judge(report: Scenario, at: list, over: list, everything: list, samples: li
     normal_p50, normal_p95 = _latency(over, "normal")
     refused = [o for _, o in over if o.status == 503]
     report.figures["at capacity: normal p50/p95 s"] = f"{base_p50:.2f} / {base_p95:.2f}"
-    report.figures["4x capacity: high p50/p95 s"] = f"{high_p50:.2f} / {high_p95:.2f}"
-    report.figures["4x capacity: normal p50/p95 s"] = f"{normal_p50:.2f} / {normal_p95:.2f}"
-    report.figures["4x capacity: 503 answers"] = len(refused)
+    report.figures["3x capacity: high p50/p95 s"] = f"{high_p50:.2f} / {high_p95:.2f}"
+    report.figures["3x capacity: normal p50/p95 s"] = f"{normal_p50:.2f} / {normal_p95:.2f}"
+    report.figures["3x capacity: 503 answers"] = len(refused)
     report.figures["high p95 / capacity p95"] = round(high_p95 / base_p95, 2)
     bad = [o for _, o in everything if (o.status >= 500 and o.status != 503) or o.status == 0]
     report.check("no 5xx but 503", not bad, f"{len(bad)} others")

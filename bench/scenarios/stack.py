@@ -23,8 +23,9 @@ from tests.support.processes import (
     serve_env,
 )
 
-CAPACITY = 4
-"""Runs at once on each server (the adaptive limit pinned there), and as many queued."""
+CAPACITY = 10
+"""Runs at once on each server (the adaptive limit pinned there; a tenth kept for high
+priority), and as many queued."""
 LLM_TIMEOUT_S = 3.0
 COOLDOWN_MAX_S = 4.0
 """Longest ejection of a failing model endpoint from its pool."""
@@ -91,10 +92,8 @@ def _env(
         REFINERY_API_MAX_QUEUE=capacity,
         REFINERY_API_HEARTBEAT_S="0.5",
         REFINERY_API_REQUEST_TIMEOUT_S="180",
-        # Interrupted runs are resumed by the client (POST /resume), not by a peer's reaper;
-        # a dead process's run lease lapses after 3 s.
+        # Interrupted runs are resumed by the client (POST /resume), not by a peer's reaper.
         REFINERY_API_REAPER_INTERVAL_S="0",
-        REFINERY_API_LEASE_TTL_S="3",
     )
 
 

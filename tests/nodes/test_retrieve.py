@@ -29,3 +29,10 @@ def test_documents_that_share_both_signals_are_kept_together() -> None:
 
 def test_no_documents_no_passages() -> None:
     assert hybrid_search("anything", [], 3) == []
+
+
+def test_documents_of_stop_words_and_punctuation_do_not_break_retrieval() -> None:
+    """Found by schemathesis: a document with no indexable word made BM25 indexing raise."""
+    docs = [{"id": "a", "text": "!!! ..."}, {"id": "b", "text": "the and of"}]
+    passages = hybrid_search("When did the harbor open?", docs, 3)
+    assert {p["doc_id"] for p in passages} <= {"a", "b"}  # nothing relevant: none, no error
