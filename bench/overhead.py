@@ -117,10 +117,9 @@ async def main(requests: int) -> None:
                 await timed(run, 10, 10**6)
             results: dict[str, list[float]] = {"engine": [], "engine_mem": [], "bare": []}
             runs = {"engine": run_engine, "engine_mem": run_engine_mem, "bare": run_bare}
-            for round_ in range(5):  # interleaved rounds, so drift hits all three alike
+            for i in range(requests):  # request by request in turn, so load drift hits all alike
                 for key, run in runs.items():
-                    offset = 1000 * (round_ + 1)
-                    results[key] += await timed(run, requests // 5, offset)
+                    results[key] += await timed(run, 1, 1000 + i)
             await saver.aclose()
         finally:
             redis.stop()
