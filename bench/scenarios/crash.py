@@ -36,6 +36,16 @@ async def _kill_mid_stream(stack: Stack, streams: list[Stream], runs: list[Any])
     return scored >= STREAMS // 2
 
 
+async def _stream(client: Any, out: Stream) -> None:
+    """One streamed run; a refusal (503 + Retry-After) is retried as a client would."""
+    for _ in range(3):
+        out.status, out.ended = 0, "open"
+        await stream(client, "/v1/refinements/stream", STORY, out)
+        if out.status != 503:
+            return
+        await asyncio.sleep(2)
+
+
 async def run(stack: Stack) -> Scenario:
     report = Scenario(
         "process crash",
@@ -45,9 +55,7 @@ async def run(stack: Stack) -> Scenario:
     stack.model.configure(latency_ms=LATENCY_MS, responder="one-word")
     streams = [Stream() for _ in range(STREAMS)]
     async with stack.client() as client:
-        runs = [
-            asyncio.create_task(stream(client, "/v1/refinements/stream", STORY, s)) for s in streams
-        ]
+        runs = [asyncio.create_task(_stream(client, s)) for s in streams]
         mid = await _kill_mid_stream(stack, streams, runs)
     report.check("the kill landed while streams were mid-loop", mid)
     report.figures["stream endings"] = dict(Counter(s.ended for s in streams))
