@@ -335,8 +335,9 @@ class Telemetry:
     async def aclose(self) -> None:
         if self._loop_task is not None:
             self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+            # shutdown must not wait on a monitor stuck in I/O: give it a moment, then move on
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._loop_task, timeout=5)
             self._loop_task = None
         await self.alerts.aclose()
 
