@@ -41,8 +41,11 @@ async def _recover(services: Services, thread_id: str) -> bool:
         return False
     record = await services.threads.record(thread_id)
     snapshot = await services.graph.aget_state({"configurable": {"thread_id": thread_id}})
-    if record is None or (snapshot.values and not snapshot.next):
-        # Gone (expired), or it had finished and its replica died before saying so.
+    # Finished: no task left, not even one whose writes were saved before its replica died
+    # (`snapshot.next` leaves those out; a resume applies their writes and goes on).
+    if record is None or (snapshot.values and not snapshot.tasks):
+        log.warning("an orphan needs no resume: %s", "finished" if record else "expired",
+                    extra={"thread_id": thread_id})  # fmt: skip
         await lease.release("finished_before")
         ticket.release()
         return False

@@ -38,7 +38,7 @@ def _config(thread_id: str) -> dict[str, Any]:
 async def _status(svc: Svc, thread_id: str, snapshot: Any) -> str:
     if await svc.leases.holder(thread_id):
         return "running"
-    if snapshot.next or not snapshot.values:
+    if snapshot.tasks or not snapshot.values:  # `next` leaves out tasks that wrote already
         return "interrupted"
     return "done"
 
@@ -104,7 +104,7 @@ async def _resume(
     snapshot = await svc.graph.aget_state(_config(thread_id))
     if await svc.leases.holder(thread_id):  # a fair answer; `execute` takes the lease for real
         raise busy(thread_id)
-    if snapshot.values and not snapshot.next:
+    if snapshot.values and not snapshot.tasks:  # a task killed after its writes is not done
         raise ApiError(
             409,
             "thread_finished",

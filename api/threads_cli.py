@@ -166,8 +166,9 @@ async def _resume(thread_id: str) -> tuple[bool, Any]:
     started = time.perf_counter()
     # None as input: LangGraph continues from the last checkpoint; tasks of the interrupted
     # step that already saved their writes are not run again.
-    final = await graph.ainvoke(None, config) if snapshot.next else snapshot.values
-    return bool(snapshot.next), result_of(final, thread_id, None, time.perf_counter() - started)
+    # `snapshot.next` leaves those out: `tasks` says whether anything is left.
+    final = await graph.ainvoke(None, config) if snapshot.tasks else snapshot.values
+    return bool(snapshot.tasks), result_of(final, thread_id, None, time.perf_counter() - started)
 
 
 @threads_app.command()

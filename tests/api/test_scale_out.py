@@ -105,7 +105,7 @@ def checkpoint_counts(redis_url: str, prefix: str, thread_ids: list[str]) -> dic
     finished, forks = {}, {}
     for thread_id in thread_ids:
         history = list(graph.get_state_history({"configurable": {"thread_id": thread_id}}))
-        finished[thread_id] = sum(1 for s in history if s.values and not s.next)
+        finished[thread_id] = sum(1 for s in history if s.values and not s.tasks)
         parents = collections.Counter(
             s.parent_config["configurable"]["checkpoint_id"] for s in history if s.parent_config
         )
@@ -122,9 +122,18 @@ class Scaled:
     replicas: list[tuple[int, subprocess.Popen[bytes]]]
     redis_url: str
     prefix: str
+    models: list[str]
+    """The fake model servers' roots (`/v1` is the API, `/_fake/...` steers and counts)."""
 
     def replica(self, index: int) -> httpx.Client:
         return httpx.Client(base_url=f"http://127.0.0.1:{self.replicas[index][0]}", timeout=60)
+
+    def model_calls(self) -> list[int]:
+        return [httpx.get(f"{root}/_fake/stats").json()["served"] for root in self.models]
+
+    def model_latency(self, latency_ms: float) -> None:
+        for root in self.models:
+            httpx.post(f"{root}/_fake/config", json={"latency_ms": latency_ms}).raise_for_status()
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +150,8 @@ def scaled(redis_url: str, workdir: Path) -> Iterator[Scaled]:
     )  # fmt: skip
     try:
         with cluster(env, 3, workdir) as (nginx, replicas):
-            yield Scaled(nginx, replicas, redis_url, env["REFINERY_REDIS_KEY_PREFIX"])
+            roots = [url.removesuffix("/v1") for url, _ in fakes]
+            yield Scaled(nginx, replicas, redis_url, env["REFINERY_REDIS_KEY_PREFIX"], roots)
     finally:
         for _, process in fakes:
             stop(process)
@@ -149,6 +159,7 @@ def scaled(redis_url: str, workdir: Path) -> Iterator[Scaled]:
 
 def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(scaled: Scaled) -> None:
     redis_url, prefix = scaled.redis_url, scaled.prefix
+    calls_before = scaled.model_calls()
     started = threading.Semaphore(0)
     with concurrent.futures.ThreadPoolExecutor(STREAMS) as pool:
         futures = [pool.submit(run_stream, scaled.nginx.base_url, started)
@@ -161,20 +172,22 @@ def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(scaled: Scaled
         streams = [f.result(timeout=90) for f in futures]
     recovered_s = time.monotonic() - killed_at
     victim_pid = victim.pid
+    calls = [n - before for n, before in zip(scaled.model_calls(), calls_before, strict=True)]
 
     victim_addr = f"127.0.0.1:{victim_port}"
     on_victim = [s for s in streams if s.upstream == victim_addr]
     assert on_victim, "nginx sent no stream to the killed replica"
     assert all(s.reconnects >= 1 for s in on_victim)
     assert all(s.reconnects == 0 for s in streams if s.upstream != victim_addr)
-    for seen in streams:
-        assert seen.error is None, seen.error
-        assert seen.result is not None and seen.result["thread_id"] == seen.thread_id
-        assert all(word in seen.result["answer"] for word in WORDS)
-
     client = redis.Redis.from_url(redis_url)
     logs = {s.thread_id: run_log(client, prefix, s.thread_id) for s in streams}
     client.close()
+    for seen in streams:
+        assert seen.error is None, seen.error
+        assert seen.result is not None, (seen, logs[seen.thread_id])
+        assert seen.result["thread_id"] == seen.thread_id
+        assert all(word in seen.result["answer"] for word in WORDS)
+
     figures = collections.Counter()
     for entries in logs.values():
         starts = [e for e in entries if e["event"] in ("started", "resumed", "recovered")]
@@ -194,30 +207,25 @@ def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(scaled: Scaled
         f"\nscale-out: {STREAMS} streams over 3 replicas, {len(on_victim)} on the killed one; "
         + ", ".join(f"{k} {v}" for k, v in figures.items())
         + f"; finished checkpoints {sum(counts['finished'].values())}, forks "
-        + f"{sum(counts['forks'].values())}; all done {recovered_s:.1f} s after the kill"
+        + f"{sum(counts['forks'].values())}; all done {recovered_s:.1f} s after the kill; "
+        + f"model calls by endpoint (weights 3:1) {calls}"
     )
     assert figures["runs started"] == STREAMS
     assert figures["completed"] == STREAMS and figures["duplicated"] == 0
     assert figures["resumed on another replica"] == len(on_victim)
     assert all(n == 1 for n in counts["finished"].values()), counts
     assert not any(counts["forks"].values()), counts
+    assert calls[0] > calls[1] > 0, "both model servers served, the heavier one more"
 
 
 def test_any_replica_inspects_cancels_and_resumes_a_run_another_one_holds(scaled: Scaled) -> None:
-    first, second = scaled.replica(1), scaled.replica(2)
-    with first, second:
-        with first.stream("POST", "/v1/refinements/stream", json=REQUEST) as response:
-            thread_id = response.headers["x-thread-id"]
-            names = []
-            for event in iter_sse(response):
-                names.append(event.name)
-                if event.name == "node" and names.count("node") == 1:  # under way on the first
-                    seen = second.get(f"/v1/threads/{thread_id}").json()
-                    assert seen["status"] == "running"
-                    cancel = second.post(f"/v1/threads/{thread_id}/cancel")
-                    assert cancel.status_code == 202 and cancel.json()["outcome"] == "cancelling"
-                if event.name == "error":
-                    assert event.data["type"] == "run_cancelled", event.data
+    with scaled.replica(1) as first, scaled.replica(2) as second:
+        scaled.model_latency(1500)  # the run outlasts the cancel's way (a lease renewal at most)
+        try:
+            names = cancelled_midway(first, second)
+        finally:
+            scaled.model_latency(250)
+        thread_id = names.pop(0)
         assert names[-1] == "error"
         assert second.get(f"/v1/threads/{thread_id}").json()["status"] == "interrupted"
         with second.stream("POST", f"/v1/threads/{thread_id}/resume/stream", json={}) as resumed:
@@ -228,3 +236,20 @@ def test_any_replica_inspects_cancels_and_resumes_a_run_another_one_holds(scaled
     assert [e.name for e in replayed].count("run") == 2, "both runs' events, from either replica"
     assert replayed[-1].name == "result" and replayed[-1].data["answer"] == done["answer"]
     assert done["status"] == "done" and all(word in done["answer"] for word in WORDS)
+
+
+def cancelled_midway(first: httpx.Client, second: httpx.Client) -> list[str]:
+    """Stream a run on `first`; once under way, see and cancel it through `second`: the thread
+    id, then the names of the events the stream carried."""
+    with first.stream("POST", "/v1/refinements/stream", json=REQUEST) as response:
+        thread_id = response.headers["x-thread-id"]
+        names = []
+        for event in iter_sse(response):
+            names.append(event.name)
+            if event.name == "node" and names.count("node") == 1:
+                assert second.get(f"/v1/threads/{thread_id}").json()["status"] == "running"
+                cancel = second.post(f"/v1/threads/{thread_id}/cancel")
+                assert cancel.status_code == 202 and cancel.json()["outcome"] == "cancelling"
+            if event.name == "error":
+                assert event.data["type"] == "run_cancelled", event.data
+    return [thread_id, *names]
