@@ -159,6 +159,7 @@ class Lease:
         self.stop_reason: Literal["lost", "cancelled"] | None = None
         self.loop = asyncio.get_running_loop()
         self._task: asyncio.Task[object] | None = None
+        self._exited = False
 
     async def __aenter__(self) -> Lease:
         self._task = asyncio.current_task()
@@ -168,6 +169,7 @@ class Lease:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._exited = True  # a keeper verdict still in flight must not stop what follows
         self.leases.keeper.drop(self)
         cancelled = isinstance(exc, asyncio.CancelledError)
         # Our own stop (the keeper's verdict) becomes an error; anyone else's cancel goes up.
@@ -186,6 +188,8 @@ class Lease:
 
     def stop(self, reason: str) -> None:
         """Stop the run (on its loop): its lease is gone (`lost`) or a cancel was asked."""
+        if self._exited:  # the run is over; its task now answers or reports, uninterrupted
+            return
         if self.stop_reason is None and self._task is not None and not self._task.done():
             self.stop_reason = "lost" if reason == "lost" else "cancelled"
             log.warning("run stopped: lease %s", self.stop_reason,
