@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-DATA = Path("/work/shared/data/commongen_hard_dev.jsonl")
+from evals.datasets import DATA_DIR
+
+DATA = DATA_DIR / "commongen_hard_dev.jsonl"
 
 
 def load_tasks(path: Path, limit: int) -> list[dict[str, Any]]:

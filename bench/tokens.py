@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-DATA = Path("/work/shared/data/commongen_hard_dev.jsonl")
+from evals.datasets import DATA_DIR
+
+DATA = DATA_DIR / "commongen_hard_dev.jsonl"
 ITERATIONS = 4
 
 FEEDBACK = (
@@ -88,19 +90,44 @@ def summary(name: str, rows: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
+def stored_engine_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """The engine's answers from a `refinery run --input ... --output PATH` file of the same
+    tasks (cache off), so one real-model run serves both that report and this comparison."""
+    rows = {}
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        if row.get("error"):
+            continue
+        usage = row["usage"]
+        rows[row["id"]] = {
+            "tokens": usage["input_tokens"] + usage["output_tokens"],
+            "calls": usage.get("calls", 0),
+            "answer": row["answer"] or "",
+            "iterations": row["iterations"],
+            "wall_s": row["wall_s"],
+        }
+    return rows
+
+
+async def run_all(
+    tasks: list[dict[str, Any]], output: Path | None, engine_results: Path | None
+) -> None:
     from core.lexicon import coverage
     from graph.builder import build_graph
 
     graph = build_graph(None)
+    stored = stored_engine_rows(engine_results) if engine_results else {}
     results: dict[str, list[dict[str, Any]]] = {"engine": [], "naive": []}
     for i, task in enumerate(tasks):
         required = task["constraints"]["required_words"]
-        for name, run in (("engine", lambda t=task: engine(graph, t)),
-                          ("naive", lambda t=task: naive_self_refine(t))):  # fmt: skip
+
+        async def engine_row(t: dict[str, Any] = task) -> dict[str, Any]:
+            return dict(stored[t["id"]]) if t["id"] in stored else await engine(graph, t)
+
+        for name, run in (("engine", engine_row), ("naive", lambda t=task: naive_self_refine(t))):
             started = time.perf_counter()
             row = await run()
-            row |= {"id": task["id"], "wall_s": time.perf_counter() - started,
+            row |= {"id": task["id"], "wall_s": row.get("wall_s", time.perf_counter() - started),
                     "coverage": coverage(row["answer"], required)}  # fmt: skip
             results[name].append(row)
             print(f"[{i + 1}/{len(tasks)}] {task['id']} {name:6}: {row['tokens']:5d} tokens "
@@ -123,6 +150,12 @@ def main() -> None:
     parser.add_argument("--input", type=Path, default=DATA)
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--engine-results",
+        type=Path,
+        default=None,
+        help="reuse the engine's answers from a `refinery run --output` file of these tasks",
+    )
     args = parser.parse_args()
     os.environ["REFINERY_LLM_CACHE"] = "false"  # count spent tokens only
     # Tokens, not latency, are measured: a slow call on a busy machine must not time out
@@ -130,7 +163,7 @@ def main() -> None:
     os.environ.setdefault("REFINERY_LLM_TIMEOUT_S", "900")
     for name, value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}.items():
         os.environ.setdefault(name, value)
-    asyncio.run(run_all(load_tasks(args.input, args.limit), args.output))
+    asyncio.run(run_all(load_tasks(args.input, args.limit), args.output, args.engine_results))
 
 
 if __name__ == "__main__":

@@ -333,12 +333,12 @@ class Telemetry:
                 log.exception("monitor evaluation failed")
 
     async def aclose(self) -> None:
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            # shutdown must not wait on a monitor stuck in I/O: give it a moment, then move on
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._loop_task, timeout=5)
-            self._loop_task = None
+        task, self._loop_task = self._loop_task, None
+        if task is not None:
+            task.cancel()
+            # shutdown must not wait on a monitor stuck in I/O: give it a moment, then move on.
+            # `asyncio.wait` neither raises the monitor's CancelledError nor swallows ours.
+            await asyncio.wait({task}, timeout=5)
         await self.alerts.aclose()
 
     # --- the dashboard -------------------------------------------------------------------------
