@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from core.run_config import DEFAULT_CONFIG, preset_names
+from core.usage import TokenUsage
 
 MAX_TASK_CHARS = 4_000
 MAX_DOCUMENTS = 20
@@ -120,14 +121,6 @@ class ResumeRequest(_Strict):
     priority: Priority = "normal"
 
 
-class UsageOut(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    calls: int = 0
-    by_node: dict[str, dict[str, int]] = Field(default_factory=dict)
-    by_model: dict[str, dict[str, int]] = Field(default_factory=dict)
-
-
 class FindingOut(BaseModel):
     source: str
     severity: str
@@ -156,7 +149,7 @@ class RefinementResult(BaseModel):
     confidence: float | None = None
     iterations: int | None = None
     stop_reason: str | None = None
-    usage: UsageOut = Field(default_factory=UsageOut)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
     history: list[IterationOut] = Field(default_factory=list)
     queued_s: float = 0.0
     wall_s: float = 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from langchain_core.messages import BaseMessage
+from pydantic import BaseModel, Field
 
 from core.state import ModelUsage, Usage, empty_usage, merge_usage
 
@@ -22,3 +23,13 @@ def usage_of(node: str, model: str, messages: Iterable[BaseMessage]) -> Usage:
         }
         total = merge_usage(total, {**one, "by_node": {node: one}, "by_model": {model: one}})
     return total
+
+
+class TokenUsage(BaseModel):
+    """A run's `Usage` at the boundaries (CLI results, API responses, evaluation rows)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    by_node: dict[str, dict[str, int]] = Field(default_factory=dict)
+    by_model: dict[str, dict[str, int]] = Field(default_factory=dict)

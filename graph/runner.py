@@ -12,6 +12,7 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
 from core.state import IterationRecord
+from core.usage import TokenUsage
 
 
 class Progress(BaseModel):
@@ -21,14 +22,6 @@ class Progress(BaseModel):
     iteration: int | None = None
     score: float | None = None
     findings: int | None = None
-
-
-class TokenUsage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    calls: int = 0
-    by_node: dict[str, dict[str, int]] = Field(default_factory=dict)
-    by_model: dict[str, dict[str, int]] = Field(default_factory=dict)
 
 
 class TaskResult(BaseModel):
