@@ -35,13 +35,16 @@ def _first_sentence(reply: str) -> str:
 
 
 def drop_repeats(text: str, required: list[str]) -> str:
-    """Remove repeated sentences unless a removal would lose a required word."""
-    repeats = set(repeated_sentences(text))
-    kept = [s for s in sentences(text) if s not in repeats]
-    candidate = " ".join(kept)
-    if len(used_words(candidate, required)[0]) < len(used_words(text, required)[0]):
-        return text
-    return candidate
+    """Remove sentences that repeat an earlier one, each unless its removal would lose a
+    required word (a near-repeat may be the only place a word is used)."""
+    parts = sentences(text)
+    used = len(used_words(text, required)[0])
+    for repeat in reversed(repeated_sentences(text)):
+        at = len(parts) - 1 - parts[::-1].index(repeat)  # the later copy goes
+        trial = parts[:at] + parts[at + 1 :]
+        if len(used_words(" ".join(trial), required)[0]) == used:
+            parts = trial
+    return " ".join(parts)
 
 
 def cite_uncited(text: str, passages: list[tuple[str, str]]) -> str:
