@@ -71,6 +71,8 @@ class Tier:
     context_window: int
     tokenizer: bool = False
     slots: int | None = None
+    legacy_max_tokens: bool = False
+    """Whether its servers need the output cap as `max_tokens` (see the setting)."""
 
 
 def _local_targets() -> tuple[list[Target], str]:
@@ -93,6 +95,7 @@ def tiers(settings: Settings) -> list[Tier]:
         settings.local_context // settings.local_parallel,
         tokenizer=True,
         slots=settings.local_parallel,
+        legacy_max_tokens=True,  # llama-cpp-python's server ignores `max_completion_tokens`
     )
     if settings.llm_endpoints:
         chain = []
@@ -105,11 +108,13 @@ def tiers(settings: Settings) -> list[Tier]:
                 specs[0].model or settings.model_name,
                 min(s.context_window or settings.llm_context_window for s in specs),
                 tokenizer=all(s.tokenizer for s in specs),
+                legacy_max_tokens=settings.openai_legacy_max_tokens,
             ))  # fmt: skip
         return [*chain, local] if settings.llm_local_fallback else chain
     if settings.openai_base_url:
         target = Target(base_url=settings.openai_base_url, api_key=_key(settings.openai_api_key))
-        return [Tier("tier0", (target,), settings.model_name, settings.llm_context_window)]
+        return [Tier("tier0", (target,), settings.model_name, settings.llm_context_window,
+                     legacy_max_tokens=settings.openai_legacy_max_tokens)]  # fmt: skip
     return [local]
 
 
@@ -138,6 +143,7 @@ def _tier_model(
         tier=tier.name,
         temperature=role.temperature,
         max_tokens=role.max_tokens,
+        legacy_max_tokens=tier.legacy_max_tokens,
         seed=role.seed,
         timeout_s=settings.llm_timeout_s,
         context_window=tier.context_window,

@@ -53,6 +53,8 @@ class PooledChatModel(BaseChatModel):
     """The tier's name in logs and counters (`tier0` is the primary pool, `local` the last)."""
     temperature: float = 0.0
     max_tokens: int = 256
+    legacy_max_tokens: bool = False
+    """Also send the cap as `max_tokens` (servers that ignore `max_completion_tokens`)."""
     seed: int | None = None
     timeout_s: float = 120.0
     context_window: int = 4096
@@ -122,6 +124,8 @@ class PooledChatModel(BaseChatModel):
             api_key=target.api_key,
             temperature=self.temperature,
             max_completion_tokens=self.max_tokens,
+            # ChatOpenAI renames `max_tokens` in the payload, so the legacy field goes as extra
+            extra_body={"max_tokens": self.max_tokens} if self.legacy_max_tokens else None,
             seed=self.seed,
             timeout=self.timeout_s,
             max_retries=0,  # the retry loop is `core.retries`, once, around this model

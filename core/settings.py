@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     ] = None
     model_name: str | None = None
     """The default model name at the endpoint; per-role names in the run configuration win."""
+    openai_legacy_max_tokens: bool = False
+    """Send each role's output cap as `max_tokens` as well as `max_completion_tokens`: for
+    servers that ignore the newer field (llama-cpp-python's; the embedded model always gets it).
+    Leave off for OpenAI itself, whose newer models refuse a request that sets both."""
     llm_timeout_s: float = Field(120.0, gt=0)
     """Per-call timeout of a model request (the whole call, streamed or not)."""
     llm_max_retries: int = Field(3, ge=0, le=20)

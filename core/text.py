@@ -15,6 +15,15 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def whole_sentences(text: str) -> str:
+    """`text` without a trailing unfinished sentence (a reply cut off at its token cap);
+    unchanged when it ends a sentence or is a single fragment."""
+    parts = sentences(text)
+    if len(parts) < 2 or re.search(r"[.!?][\"')\]]*$", parts[-1]):
+        return text
+    return " ".join(parts[:-1])
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens."""
     return [w.lower().strip("'-") for w in _WORD.findall(text)]

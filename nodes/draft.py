@@ -7,6 +7,7 @@ from typing import Any
 from core.llm import complete
 from core.run_config import load_config
 from core.state import RefineState
+from core.text import whole_sentences
 from nodes import prompts
 from nodes.context import context_block
 
@@ -40,9 +41,10 @@ def draft_prompt(state: RefineState) -> str:
 
 async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
-    [text], usage = await complete(
+    [reply], usage = await complete(
         "draft", config.roles.draft, [draft_prompt(state)], prompts.SYSTEM
     )
+    text = whole_sentences(reply)  # a draft cut off at its cap ends on its last full sentence
     return {
         "draft": text,
         "first_draft": text,

@@ -93,6 +93,8 @@ class FakeOpenAI:
     call_times: list[float] = field(default_factory=list)
     received: list[tuple[float, str]] = field(default_factory=list)
     """(wall-clock arrival time, last message's text) of every call, in arrival order."""
+    caps: list[dict[str, int]] = field(default_factory=list)
+    """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
     port: int = 0
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -118,6 +120,7 @@ class FakeOpenAI:
         body = await request.json()
         messages = body.get("messages") or [{}]
         self.received.append((time.time(), str(messages[-1].get("content", ""))))
+        self.caps.append({k: body[k] for k in ("max_tokens", "max_completion_tokens") if k in body})
         _, fault = self._next_fault()
         if fault == "429":
             return JSONResponse({"error": {"message": "rate limited", "type": "rate_limit"}},
