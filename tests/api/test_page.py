@@ -45,8 +45,9 @@ async def test_page_runs_a_refinement_and_sends_feedback(api_server: ApiServer) 
             await page.fill("#apikey", api_server.keys["alice"])
             await page.click("#run")
 
-            # Tokens show in the live panel while the run goes on.
-            await page.wait_for_selector("#live-text:not(:empty)")
+            # Tokens show in the live panel while the run goes on (attached, not visible: on a
+            # busy machine the run may finish, and hide the panel, before the check sees it).
+            await page.wait_for_selector("#live-text:not(:empty)", state="attached")
             await page.wait_for_selector("#final:not([hidden])", timeout=60_000)
 
             iterations = await page.locator("#iterations > li").count()
