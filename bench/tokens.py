@@ -51,7 +51,8 @@ async def naive_self_refine(task: dict[str, Any]) -> dict[str, Any]:
 
     roles = load_config("refine_default").roles
     writer, critic = chat_model(roles.draft), chat_model(roles.critique)
-    history: list[Any] = [SystemMessage(prompts.SYSTEM), HumanMessage(task["task"])]
+    system = prompts.system_for(task["task"])  # the engine's choice for the same prompt
+    history: list[Any] = [SystemMessage(system), HumanMessage(task["task"])]
     reply = await writer.ainvoke(history)
     tokens, calls, answer = tokens_of(reply), 1, str(reply.content).strip()
     for _ in range(ITERATIONS):

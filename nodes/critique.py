@@ -52,6 +52,6 @@ async def critique(state: RefineState) -> dict[str, Any]:
         draft=state["draft"],
     )
     model = chat_model(config.roles.critique).bind(response_format={"type": "json_object"})
-    reply = await model.ainvoke([("system", prompts.SYSTEM), ("human", prompt)])
+    reply = await model.ainvoke([("system", prompts.system_for(prompt)), ("human", prompt)])
     usage = usage_of("critique", model_name(chat_model(config.roles.critique)), [reply])
     return {"critique": read_verdict(str(reply.content)), "usage": usage}

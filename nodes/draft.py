@@ -41,9 +41,8 @@ def draft_prompt(state: RefineState) -> str:
 
 async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
-    [reply], usage = await complete(
-        "draft", config.roles.draft, [draft_prompt(state)], prompts.SYSTEM
-    )
+    ask = draft_prompt(state)
+    [reply], usage = await complete("draft", config.roles.draft, [ask], prompts.system_for(ask))
     text = whole_sentences(reply)  # a draft cut off at its cap ends on its last full sentence
     return {
         "draft": text,

@@ -22,8 +22,6 @@ from nodes.context import context_passages
 from nodes.draft import constraint_notes
 from nodes.validate import SUPPORT_OVERLAP, repeated_sentences, support
 
-SUBTASK_SYSTEM = "You are a careful writer. Follow the instructions exactly."
-
 
 def _required(state: RefineState) -> list[str]:
     return (state.get("constraints") or {}).get("required_words") or []
@@ -116,7 +114,7 @@ async def cover_missing(
     groups = word_groups(missing, state.get("iteration", 0), config)
     gist = story_gist(text, required, state["task"])
     asks = [prompts.COVER_WORDS.format(gist=gist, words=", ".join(g)) for g in groups]
-    replies, usage = await complete("refine", config.roles.refine, asks, SUBTASK_SYSTEM)
+    replies, usage = await complete("refine", config.roles.refine, asks, prompts.system_for(*asks))
     for reply in replies:
         sentence = _first_sentence(reply)
         candidate = f"{text} {sentence}".strip()
@@ -142,7 +140,7 @@ async def fix_unsupported(
         )
         for s, (doc, src) in zip(targets, sources, strict=True)
     ]
-    replies, usage = await complete("refine", config.roles.refine, asks, prompts.SYSTEM)
+    replies, usage = await complete("refine", config.roles.refine, asks, prompts.system_for(*asks))
     parts = sentences(text)
     for target, (doc_id, source), reply in zip(targets, sources, replies, strict=True):
         fixed = _first_sentence(reply)
@@ -162,7 +160,7 @@ async def rewrite(
         task=state["task"], constraints=constraint_notes(state), draft=text,
         feedback="\n".join(f"- {item}" for item in feedback),
     )  # fmt: skip
-    [reply], usage = await complete("refine", config.roles.rewrite, [ask], prompts.SYSTEM)
+    [reply], usage = await complete("refine", config.roles.rewrite, [ask], prompts.system_for(ask))
     return (reply or text), usage
 
 
@@ -185,7 +183,9 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
         return await fix_unsupported(text, unsupported, state, config)
     if any(f["source"] == "length" and f.get("data", [""])[0] == "min_words" for f in findings):
         ask = prompts.EXPAND.format(task=state["task"], draft=text)
-        [reply], usage = await complete("refine", config.roles.refine, [ask], prompts.SYSTEM)
+        [reply], usage = await complete(
+            "refine", config.roles.refine, [ask], prompts.system_for(ask)
+        )
         return f"{text} {_first_sentence(reply)}".strip(), usage
     errors = any(f["severity"] == "error" for f in findings if f["source"] != "critic")
     feedback = [f["message"] for f in findings if f["source"] == "critic"]
