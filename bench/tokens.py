@@ -117,23 +117,34 @@ async def run_all(
     from graph.builder import build_graph
 
     graph = build_graph(None)
-    stored = stored_engine_rows(engine_results) if engine_results else {}
     results: dict[str, list[dict[str, Any]]] = {"engine": [], "naive": []}
-    for i, task in enumerate(tasks):
+
+    async def record(i: int, task: dict[str, Any], name: str, run: Any) -> None:
+        started = time.perf_counter()
+        row = await run()
         required = task["constraints"]["required_words"]
+        row |= {"id": task["id"], "wall_s": row.get("wall_s", time.perf_counter() - started),
+                "coverage": coverage(row["answer"], required)}  # fmt: skip
+        results[name].append(row)
+        print(f"[{i + 1}/{len(tasks)}] {task['id']} {name:6}: {row['tokens']:5d} tokens "
+              f"{row['calls']:2d} calls coverage {row['coverage']:.3f} "
+              f"({row['wall_s']:.0f} s)", flush=True)  # fmt: skip
 
-        async def engine_row(t: dict[str, Any] = task) -> dict[str, Any]:
-            return dict(stored[t["id"]]) if t["id"] in stored else await engine(graph, t)
+    if engine_results is None:  # both systems, task by task, so load drift hits both alike
+        for i, task in enumerate(tasks):
+            await record(i, task, "engine", lambda t=task: engine(graph, t))
+            await record(i, task, "naive", lambda t=task: naive_self_refine(t))
+    else:  # the naive loop first; the engine's stored rows are read after (a run may be
+        # filling that file meanwhile), and a task still missing there runs here
+        for i, task in enumerate(tasks):
+            await record(i, task, "naive", lambda t=task: naive_self_refine(t))
+        stored = stored_engine_rows(engine_results)
+        for i, task in enumerate(tasks):
 
-        for name, run in (("engine", engine_row), ("naive", lambda t=task: naive_self_refine(t))):
-            started = time.perf_counter()
-            row = await run()
-            row |= {"id": task["id"], "wall_s": row.get("wall_s", time.perf_counter() - started),
-                    "coverage": coverage(row["answer"], required)}  # fmt: skip
-            results[name].append(row)
-            print(f"[{i + 1}/{len(tasks)}] {task['id']} {name:6}: {row['tokens']:5d} tokens "
-                  f"{row['calls']:2d} calls coverage {row['coverage']:.3f} "
-                  f"({row['wall_s']:.0f} s)", flush=True)  # fmt: skip
+            async def engine_row(t: dict[str, Any] = task) -> dict[str, Any]:
+                return dict(stored[t["id"]]) if t["id"] in stored else await engine(graph, t)
+
+            await record(i, task, "engine", engine_row)
     if output:
         lines = [json.dumps({"system": k, **r}) + "\n" for k, rows in results.items() for r in rows]
         await asyncio.to_thread(output.write_text, "".join(lines))
