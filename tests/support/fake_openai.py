@@ -30,6 +30,11 @@ from starlette.routing import Route
 Fault = Literal["429", "500", "malformed", "hang", "slow"]
 Responder = Callable[[list[dict[str, Any]]], str]
 
+KEEP_ALIVE_S = 75
+"""Idle keep-alive of the fake's connections. Uvicorn's default (5 s) equals the OpenAI
+client's pool expiry, so a request sent on a connection idle for just under 5 s could meet the
+server's close: a real but random connection error that fault-counting tests must not see."""
+
 _WORDS = re.compile(r"uses? all of these words: ([^.\n]+)\.", re.IGNORECASE)
 
 
@@ -202,7 +207,7 @@ class FakeOpenAI:
     def serve(self) -> FakeOpenAI:
         """Start on a free loopback port in a background thread; returns self."""
         config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error",
-                                lifespan="off")  # fmt: skip
+                                lifespan="off", timeout_keep_alive=KEEP_ALIVE_S)  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
@@ -244,7 +249,8 @@ def main() -> None:
                       latency_s=args.latency_ms / 1000, port=args.port,
                       faults=parse_faults(args.faults),
                       fault_cycle=parse_cycle(args.fault_cycle))  # fmt: skip
-    uvicorn.run(fake.app(), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(fake.app(), host="127.0.0.1", port=args.port, log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_S)
 
 
 if __name__ == "__main__":
