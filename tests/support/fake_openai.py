@@ -249,8 +249,13 @@ def main() -> None:
                       latency_s=args.latency_ms / 1000, port=args.port,
                       faults=parse_faults(args.faults),
                       fault_cycle=parse_cycle(args.fault_cycle))  # fmt: skip
-    uvicorn.run(fake.app(), host="127.0.0.1", port=args.port, log_level="warning",
-                timeout_keep_alive=KEEP_ALIVE_S)
+    uvicorn.run(
+        fake.app(),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
 
 
 if __name__ == "__main__":
