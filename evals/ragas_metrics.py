@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -24,11 +23,11 @@ from ragas.metrics import (
 )
 from ragas.metrics.base import SingleTurnMetric
 
+from core.citations import cited_ids
 from core.text import strip_citations
 from evals.datasets import EvalTask
 
 log = logging.getLogger(__name__)
-_CITED = re.compile(r"\[([^\[\]]{1,80})\]")
 
 RETRIEVAL = {
     "retrieval_precision": IDBasedContextPrecision,
@@ -65,16 +64,6 @@ def _embeddings() -> Any:
     return HuggingFaceEmbeddings(model=model_path(), device="cpu")
 
 
-def cited_ids(answer: str) -> list[str]:
-    """Document ids cited as `[doc-id]` (or `[a, b]`) in an answer, in order, without repeats."""
-    found: list[str] = []
-    for group in _CITED.findall(answer):
-        for doc_id in (part.strip() for part in group.split(",")):
-            if doc_id and doc_id not in found:
-                found.append(doc_id)
-    return found
-
-
 def sample_of(task: EvalTask, answer: str, passages: list[str]) -> SingleTurnSample:
     """The ragas sample of one grounded answer (citations stripped from the response)."""
     return SingleTurnSample(
@@ -101,7 +90,8 @@ async def grounded_metrics(task: EvalTask, answer: str, passages: list[str]) -> 
     """Every no-LLM ragas metric of one grounded answer; an empty retrieval scores 0."""
     metrics = _plain_metrics()
     sample = sample_of(task, answer, passages)
-    cited = sample.model_copy(update={"retrieved_context_ids": cited_ids(answer)})
+    known = {doc.id for doc in task.documents or []}
+    cited = sample.model_copy(update={"retrieved_context_ids": cited_ids(answer, known)})
     out: dict[str, float] = {}
     for name in RETRIEVAL:
         out[name] = await _score(metrics[name], sample) if passages else 0.0

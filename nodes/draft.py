@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.citations import canonical_citations
 from core.llm import complete
 from core.run_config import load_config
 from core.state import RefineState
@@ -19,6 +20,11 @@ def constraint_notes(state: RefineState) -> str:
         for key, note in prompts.CONSTRAINT_NOTES.items()
         if key in constraints
     )
+
+
+def tidy(text: str, state: RefineState) -> str:
+    """A model's text as the graph keeps it: citations of the request's documents in one form."""
+    return canonical_citations(text, {d["id"] for d in state.get("documents") or []})
 
 
 def draft_prompt(state: RefineState) -> str:
@@ -43,7 +49,7 @@ async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
     ask = draft_prompt(state)
     [reply], usage = await complete("draft", config.roles.draft, [ask], prompts.system_for(ask))
-    text = whole_sentences(reply)  # a draft cut off at its cap ends on its last full sentence
+    text = tidy(whole_sentences(reply), state)  # cut at its cap: ends on its last full sentence
     return {
         "draft": text,
         "first_draft": text,

@@ -19,7 +19,7 @@ from core.state import Finding, RefineState, Usage, empty_usage, merge_usage
 from core.text import normalise, sentences, strip_citations
 from nodes import prompts
 from nodes.context import context_passages
-from nodes.draft import constraint_notes
+from nodes.draft import constraint_notes, tidy
 from nodes.validate import SUPPORT_OVERLAP, repeated_sentences, support
 
 
@@ -197,7 +197,7 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
 async def refine(state: RefineState) -> dict[str, Any]:
     text, usage = await improve(state["best_draft"], state.get("best_findings") or [], state)
     return {
-        "draft": text,
+        "draft": tidy(text, state),
         "iteration": state.get("iteration", 0) + 1,
         "usage": merge_usage(empty_usage(), usage),
     }

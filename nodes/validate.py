@@ -9,6 +9,7 @@ from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
+from core.citations import cited_ids
 from core.lexicon import lemma, used_words
 from core.state import Finding, RefineState, Validation
 from core.text import normalise, sentences, strip_citations, words
@@ -18,7 +19,6 @@ SUPPORT_OVERLAP = 0.6
 REPEAT_JACCARD = 0.8
 """Word-set overlap above which two sentences count as the same sentence said twice."""
 _STOP = frozenset(STOPWORDS_EN_PLUS) | {"document", "documents", "according", "also"}
-_CITED = re.compile(r"\[([^\[\]]{1,80})\]")
 _NUMBER = re.compile(r"\d[\d,.]*")
 
 Check = Callable[[str, RefineState], tuple[float, list[Finding]]]
@@ -113,7 +113,7 @@ def check_grounding(answer: str, state: RefineState) -> tuple[float, list[Findin
 def check_citations(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
     known = {d["id"] for d in state.get("documents") or []}
     parts = sentences(answer)
-    cited = [set(_CITED.findall(s)) for s in parts]
+    cited = [set(cited_ids(s, known)) for s in parts]
     unknown = sorted(set().union(*cited) - known) if cited else []
     uncited = [s for s, ids in zip(parts, cited, strict=True) if not ids & known]
     findings: list[Finding] = []

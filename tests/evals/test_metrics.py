@@ -6,7 +6,6 @@ import pytest
 
 from evals.datasets import DEFAULT_DATASETS, EvalTask, load_dataset
 from evals.metrics import constrained_metrics, task_metrics, trajectory
-from evals.ragas_metrics import cited_ids
 from graph.runner import TaskResult
 
 
@@ -23,10 +22,6 @@ def test_constrained_metrics_count_inflections_not_citations() -> None:
     assert constrained_metrics(task, "A cat runs after dogs.")["all_words"] == 1.0
 
 
-def test_cited_ids() -> None:
-    assert cited_ids("A [x]. B [y, x]. C [x].") == ["x", "y"]
-
-
 async def test_grounded_metrics(qa00: EvalTask) -> None:
     exact = TaskResult(
         thread_id="1",
@@ -37,6 +32,9 @@ async def test_grounded_metrics(qa00: EvalTask) -> None:
     assert scores["retrieval_precision"] == 0.5 and scores["retrieval_recall"] == 1.0
     assert scores["citation_precision"] == 1.0 and scores["rouge_l"] == pytest.approx(1.0)
     assert scores["semantic_similarity"] == pytest.approx(1.0, abs=1e-3)
+    labelled = f"{qa00.reference} [document id: kestrel-handbook]"
+    labelled = exact.model_copy(update={"answer": labelled})
+    assert (await task_metrics(qa00, labelled))["citation_precision"] == 1.0
     wrong = TaskResult(thread_id="2", answer="The garden opens at 8:00 [mirela-visits].")
     scores = await task_metrics(qa00, wrong)
     assert scores["retrieval_recall"] == 0.0 and scores["citation_precision"] == 0.0

@@ -64,6 +64,7 @@ def test_citations_unknown_and_missing() -> None:
     assert {f["severity"] for f in findings} == {"error", "warning"}
     assert score < 0.5
     assert check_citations("It has 31 [kestrel].", state()) == (1.0, [])
+    assert check_citations("It has 31 [document id: kestrel].", state()) == (1.0, [])
 
 
 def test_run_checks_only_runs_the_planned_validators() -> None:
