@@ -32,7 +32,9 @@ def draft_prompt(state: RefineState) -> str:
     words = (state.get("constraints") or {}).get("required_words") or []
     if state.get("passages"):
         prompt = prompts.DRAFT_GROUNDED.format(
-            context=context_block(state, config), task=state["task"]
+            context=context_block(state, config),
+            task=state["task"],
+            example_id=state["passages"][0]["doc_id"],  # a real id: a placeholder gets echoed
         )
     elif words:
         sentences = max(2, min(8, (len(words) + 3) // 4))

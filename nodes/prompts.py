@@ -35,8 +35,9 @@ DRAFT_WORDS = (
 
 DRAFT_GROUNDED = (
     "Answer the question using only the documents below. Keep it to one to three sentences. "
-    "After each sentence, cite the document it comes from as [document-id]. If the documents "
-    "do not hold the answer, say so.\n\n{context}\n\nQuestion: {task}"
+    "After each sentence, cite the document it comes from by its id in square brackets, "
+    "like [{example_id}]. If the documents do not hold the answer, say so.\n\n{context}\n\n"
+    "Question: {task}"
 )
 
 DRAFT_FREE = "{task}\n\nReply with the answer only."

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.citations import cited_ids
 from core.lexicon import used_words
 from core.llm import complete
 from core.run_config import RunConfig, load_config
@@ -45,16 +46,18 @@ def drop_repeats(text: str, required: list[str]) -> str:
     return " ".join(parts)
 
 
-def cite_uncited(text: str, passages: list[tuple[str, str]]) -> str:
-    """Append `[doc-id]` to each uncited sentence that one passage supports."""
+def cite_uncited(text: str, passages: list[tuple[str, str]], known: set[str]) -> str:
+    """Append `[doc-id]` to each sentence that cites no known document and that one passage
+    supports; markers in it that name no document (an echoed `[document-id]`) go first."""
     if not passages:
         return text
     out = []
     for sentence in sentences(text):
-        if "[" not in sentence:
-            doc_id, source = max(passages, key=lambda p: support(sentence, p[1]))
-            if support(sentence, source) >= SUPPORT_OVERLAP:
-                sentence = f"{sentence.rstrip('.')} [{doc_id}]."
+        if not set(cited_ids(sentence, known)) & known:
+            bare = strip_citations(sentence)
+            doc_id, source = max(passages, key=lambda p: support(bare, p[1]))
+            if support(bare, source) >= SUPPORT_OVERLAP:
+                sentence = f"{bare.rstrip().rstrip('.')} [{doc_id}]."
         out.append(sentence)
     return " ".join(out)
 
@@ -173,7 +176,8 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
     config = load_config(state["config"])
     required = _required(state)
     text = drop_repeats(text, required)
-    text = cite_uncited(text, context_passages(state, config))
+    known = {d["id"] for d in state.get("documents") or []}
+    text = cite_uncited(text, context_passages(state, config), known)
     text = trim_to_length(text, state)
     missing = used_words(strip_citations(text), required)[1]
     if missing:

@@ -1,6 +1,6 @@
 """The refiner's deterministic repairs (no model)."""
 
-from nodes.refine import drop_repeats
+from nodes.refine import cite_uncited, drop_repeats
 from nodes.validate import repeated_sentences
 
 
@@ -24,3 +24,18 @@ def test_drop_repeats_keeps_a_text_without_repeats() -> None:
 def test_drop_repeats_removes_a_near_repeat_whose_words_are_used_elsewhere() -> None:
     text = "The dog ran to the park. The dog ran to the park quickly. The cat slept."
     assert drop_repeats(text, ["dog", "park", "cat"]) == "The dog ran to the park. The cat slept."
+
+
+VISITS = "The Mirela garden opens at 8:00 and closes at 18:00 from April to September."
+
+
+def test_cite_uncited_cites_a_supported_sentence_and_replaces_an_echoed_placeholder() -> None:
+    passages = [("mirela-visits", VISITS), ("kestrel-pay", "Kestrel pays drivers monthly.")]
+    known = {"mirela-visits", "kestrel-pay", "mirela-garden"}
+    unsupported = "Kestrel pays a bonus in spring."  # "bonus", "spring": for the grounding check
+    text = f"The garden closes at 18:00 from April to September [document-id]. {unsupported}"
+    assert cite_uncited(text, passages, known) == (
+        f"The garden closes at 18:00 from April to September [mirela-visits]. {unsupported}"
+    )
+    cited = "The garden closes at 18:00 [mirela-garden]."
+    assert cite_uncited(cited, passages, known) == cited  # a known citation is the model's call
