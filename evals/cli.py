@@ -86,6 +86,7 @@ async def _evaluate(
         done_results,
         finish,
         generate,
+        generated_by,
         measure_real_calls,
         now,
         warm_up,
@@ -117,8 +118,17 @@ async def _evaluate(
                 )
     scorer = _judge() if judge else None
     return [
-        await finish(tasks, found, config, infos, started, scorer, cache)
-        for config, found in zip(configs, results, strict=True)
+        await finish(
+            tasks,
+            found,
+            config,
+            infos,
+            started,
+            scorer,
+            cache,
+            generated_by(raw, load_config(config).fingerprint()),
+        )
+        for config, found, raw in zip(configs, results, raws, strict=True)
     ]
 
 

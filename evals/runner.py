@@ -181,6 +181,23 @@ def _endpoint() -> str:
     return get_settings().openai_base_url or "embedded local model server"
 
 
+def generated_by(raw: Path, fingerprint: str) -> tuple[str, bool]:
+    """The commit (and whether its tree was dirty) that generated the kept answers in `raw`:
+    one commit, or several joined with `+` when a resumed run spans commits; `unknown` for
+    rows written before rows carried it."""
+    commits, dirty = [], False
+    if raw.is_file():
+        for line in raw.read_text().splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if row.get("fingerprint") != fingerprint or row.get("error"):
+                continue
+            commit = row.get("git_commit") or "unknown"
+            if commit not in commits:
+                commits.append(commit)
+            dirty = dirty or bool(row.get("git_dirty"))
+    return "+".join(commits) or "unknown", dirty
+
+
 def done_results(raw: Path, fingerprint: str) -> dict[str, TaskResult]:
     """The results a stopped run of the same configuration (same fingerprint) left in `raw`;
     failed tasks are not kept, so they run again."""
@@ -209,10 +226,12 @@ async def generate(
     fingerprint = load_config(config).fingerprint()
     done = done_results(raw_out, fingerprint) if resume else {}
     todo = [t for t in tasks if t.id not in done]
+    commit, dirty = await asyncio.to_thread(git_state) if todo else ("", False)
     raw = raw_out.open("a" if resume else "w")
 
     def record(index: int, result: TaskResult) -> None:
-        row = {"config": config, "fingerprint": fingerprint, **result.model_dump()}
+        row = {"config": config, "fingerprint": fingerprint, "git_commit": commit,
+               "git_dirty": dirty, **result.model_dump()}  # fmt: skip
         raw.write(json.dumps(row) + "\n")
         raw.flush()
         if on_result:
@@ -243,10 +262,12 @@ async def finish(
     started: str,
     judge: Judge | None = None,
     cache: bool = False,
+    code: tuple[str, bool] | None = None,
 ) -> EvalRun:
-    """Score every answer and stamp the run."""
+    """Score every answer and stamp the run; `code` is the commit that generated the answers
+    (see `generated_by`; default: the checked-out one)."""
     rows = await score_results(tasks, results, judge)
-    commit, dirty = await asyncio.to_thread(git_state)
+    commit, dirty = code or await asyncio.to_thread(git_state)
     stamp = RunStamp(
         config=config,
         fingerprint=load_config(config).fingerprint(),
@@ -289,4 +310,5 @@ async def run_eval(
     results = await generate(
         graph, tasks, config, raw_out, resume=resume, concurrency=concurrency, on_result=on_result
     )
-    return await finish(tasks, results, config, datasets, started, judge, cache)
+    code = generated_by(raw_out, load_config(config).fingerprint())
+    return await finish(tasks, results, config, datasets, started, judge, cache, code)

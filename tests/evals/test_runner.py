@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from core.run_config import load_config
 from evals.cli import eval_app
 from evals.datasets import DEFAULT_DATASETS
-from evals.runner import EvalRun
+from evals.runner import EvalRun, generated_by, git_state
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.llm import Configure
 
@@ -68,7 +68,7 @@ def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_pat
 
     stamp = refined.summary.stamp
     assert stamp.fingerprint == load_config("refine_default").fingerprint()
-    assert len(stamp.git_commit) == 40 and stamp.model and not stamp.response_cache
+    assert stamp.git_commit == git_state()[0] and stamp.model and not stamp.response_cache
     assert [d.tasks for d in stamp.datasets] == [2, 2]
     kinds = {row.id: row.kind for row in refined.rows}
     assert kinds == {
@@ -100,3 +100,18 @@ def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_pat
     for plot in ("score_by_iteration.png", "quality_vs_cost.png", "differences.png"):
         assert (out / plot).read_bytes()[:4] == b"\x89PNG"
     assert "| concept_coverage |" in (out / "report.md").read_text()
+
+
+def test_a_run_is_stamped_with_the_commits_that_generated_its_answers(tmp_path: Path) -> None:
+    raw = tmp_path / "results.jsonl"
+    rows = [
+        {"fingerprint": "f", "id": "a", "git_commit": "c1", "git_dirty": False},
+        {"fingerprint": "f", "id": "b", "git_commit": "c2", "git_dirty": True},
+        {"fingerprint": "f", "id": "c", "git_commit": "c1", "git_dirty": False},
+        {"fingerprint": "f", "id": "d", "git_commit": "c3", "error": "boom"},  # not kept
+        {"fingerprint": "other", "id": "e", "git_commit": "c4"},  # another configuration
+    ]
+    raw.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert generated_by(raw, "f") == ("c1+c2", True)
+    raw.write_text(json.dumps({"fingerprint": "f", "id": "a"}) + "\n")  # written before stamps
+    assert generated_by(raw, "f") == ("unknown", False)
