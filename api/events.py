@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from api.schemas import RefinementResult
+from core.outcome import RunOutcome
 
 SSE_CONTENT = {
     "text/event-stream": {
@@ -103,21 +104,10 @@ def result_of(
 ) -> RefinementResult:
     """The `RefinementResult` of a finished run's final state."""
     return RefinementResult.model_validate(
-        {
+        RunOutcome.fields_of(state)
+        | {
             "run_id": run_id,
             "thread_id": thread_id,
-            **{
-                k: state.get(k)
-                for k in (
-                    "answer",
-                    "first_draft",
-                    "score",
-                    "confidence",
-                    "iterations",
-                    "stop_reason",
-                )
-            },
-            "usage": state.get("usage") or {},
             "history": state.get("history") or [],
             "queued_s": round(queued_s, 4),
             "wall_s": round(wall_s, 4),

@@ -14,8 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from core.outcome import RunOutcome
 from core.run_config import DEFAULT_CONFIG, preset_names
-from core.usage import TokenUsage
 
 MAX_TASK_CHARS = 4_000
 MAX_DOCUMENTS = 20
@@ -138,18 +138,11 @@ class IterationOut(BaseModel):
     findings: list[FindingOut] = Field(default_factory=list)
 
 
-class RefinementResult(BaseModel):
+class RefinementResult(RunOutcome):
     """A finished run."""
 
     run_id: str
     thread_id: str
-    answer: str | None = None
-    first_draft: str | None = None
-    score: float | None = None
-    confidence: float | None = None
-    iterations: int | None = None
-    stop_reason: str | None = None
-    usage: TokenUsage = Field(default_factory=TokenUsage)
     history: list[IterationOut] = Field(default_factory=list)
     queued_s: float = 0.0
     wall_s: float = 0.0

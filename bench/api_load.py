@@ -33,30 +33,12 @@ from typing import Any
 import httpx
 
 from bench.checkpoints import loopback_redis
+from core.processes import free_port, stop_process
+from tests.support.balancer import wait_http
 
 CONCURRENCY = (1, 10, 100)
 REQUEST = {"task": "Write a story.", "constraints": {"required_words": ["cat", "dog", "moon"]}}
 SERVE = [sys.executable, "-c", "from api.cli import app; app()", "serve"]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer in {timeout_s} s")
 
 
 @contextlib.contextmanager
@@ -66,14 +48,10 @@ def child(
     with log.open("ab") as out:
         process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_http(ready_url, process)
+        wait_http(ready_url, process, 180, log)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def fixed_limit(running: int) -> dict[str, str]:

@@ -33,7 +33,8 @@ from typing import Any
 import httpx
 
 from bench.checkpoints import loopback_redis
-from tests.support.balancer import Nginx, replica_env, start_fake_models, start_replicas, stop
+from core.processes import stop_process
+from tests.support.balancer import Nginx, replica_env, start_fake_models, start_replicas
 
 REQUEST = {"task": "Write a story.", "constraints": {"required_words": ["cat", "dog", "moon"]}}
 ORDER = (1, 2, 3, 3, 2, 1)
@@ -108,9 +109,9 @@ def profile(
                   f"{failed:.0f} failed", flush=True)  # fmt: skip
     finally:
         for _, process in replicas:
-            stop(process)
+            stop_process(process)
         for _, process in fakes:
-            stop(process)
+            stop_process(process)
     return {n: {k: statistics.fmean(s[k] for s in runs) for k in runs[0]}
             for n, runs in samples.items()}  # fmt: skip
 

@@ -14,7 +14,6 @@ import importlib
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from core.processes import free_port, stop_process
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -117,12 +117,6 @@ def _die_with_parent() -> None:
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class LocalModelServer:
     """llama-cpp-python's OpenAI-compatible server as a child process on loopback."""
 
@@ -176,13 +170,7 @@ class LocalModelServer:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, grace_s=10)
 
 
 _server: LocalModelServer | None = None

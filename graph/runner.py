@@ -11,8 +11,8 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
+from core.outcome import RunOutcome
 from core.state import IterationRecord
-from core.usage import TokenUsage
 
 
 class Progress(BaseModel):
@@ -24,18 +24,11 @@ class Progress(BaseModel):
     findings: int | None = None
 
 
-class TaskResult(BaseModel):
+class TaskResult(RunOutcome):
     """The outcome of one request: what `refinery run` prints and writes per JSON line."""
 
     id: str | None = None
     thread_id: str
-    answer: str | None = None
-    first_draft: str | None = None
-    score: float | None = None
-    confidence: float | None = None
-    iterations: int | None = None
-    stop_reason: str | None = None
-    usage: TokenUsage = Field(default_factory=TokenUsage)
     wall_s: float = 0.0
     error: str | None = None
     history: list[dict[str, Any]] = Field(default_factory=list)
@@ -70,18 +63,14 @@ def progress_of(node: str, update: dict[str, Any] | None) -> Progress:
 def result_of(
     state: dict[str, Any], thread_id: str, task_id: str | None, wall_s: float
 ) -> TaskResult:
-    return TaskResult(
-        id=task_id,
-        thread_id=thread_id,
-        answer=state.get("answer"),
-        first_draft=state.get("first_draft"),
-        score=state.get("score"),
-        confidence=state.get("confidence"),
-        iterations=state.get("iterations"),
-        stop_reason=state.get("stop_reason"),
-        usage=TokenUsage(**(state.get("usage") or {})),
-        wall_s=round(wall_s, 3),
-        history=[dict(h) for h in state.get("history") or []],
+    return TaskResult.model_validate(
+        RunOutcome.fields_of(state)
+        | {
+            "id": task_id,
+            "thread_id": thread_id,
+            "wall_s": round(wall_s, 3),
+            "history": [dict(h) for h in state.get("history") or []],
+        }
     )
 
 

@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.auth import new_key
+from core.processes import stop_process
 from core.telemetry import Experiment, assign_variant
 from tests.support.api_server import ApiServer, iter_sse, server_env, start_server
 from tests.support.fake_openai import FakeOpenAI
@@ -66,11 +67,7 @@ def trial_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer
         fake=api_fake_llm, prefix=env["REFINERY_REDIS_KEY_PREFIX"], process=process,
         log_path=log_path, env=env,
     )  # fmt: skip
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)
     shutil.rmtree(workdir, ignore_errors=True)
 
 

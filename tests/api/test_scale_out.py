@@ -23,8 +23,9 @@ import httpx
 import pytest
 import redis
 
+from core.processes import stop_process
 from tests.support.api_server import iter_sse
-from tests.support.balancer import Nginx, cluster, replica_env, start_fake_models, stop
+from tests.support.balancer import Nginx, cluster, replica_env, start_fake_models
 
 STREAMS = 9
 WORDS = ["lantern", "harbor", "violin", "meadow"]
@@ -154,7 +155,7 @@ def scaled(redis_url: str, workdir: Path) -> Iterator[Scaled]:
             yield Scaled(nginx, replicas, redis_url, env["REFINERY_REDIS_KEY_PREFIX"], roots)
     finally:
         for _, process in fakes:
-            stop(process)
+            stop_process(process)
 
 
 def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(scaled: Scaled) -> None:

@@ -4,7 +4,6 @@ uses it) serves it on a free loopback port and runs a thread through it."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,11 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
+from core.processes import free_port, stop_process
 from tests.support.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGGRAPH = Path(sys.executable).with_name("langgraph")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -58,11 +52,7 @@ def langgraph_dev(tmp_path: Path) -> Iterator[str]:
             pytest.fail("langgraph dev did not start in 120 s")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         fake.stop()
 
 

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from api.auth import new_key
+from core.processes import stop_process
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.redis import free_port
 
@@ -122,11 +123,7 @@ def api_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer]:
         env=env,
     )
     yield server
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)
     shutil.rmtree(workdir, ignore_errors=True)
 
 

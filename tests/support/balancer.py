@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from core.processes import stop_process
 from tests.support.api_server import SERVE
 from tests.support.redis import free_port
 
@@ -77,17 +78,6 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:] if log.exists() else ""
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL after 15 s."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @dataclass
 class Nginx:
     """nginx in the foreground on a free loopback port, balancing `upstreams` (host:port)."""
@@ -122,7 +112,7 @@ class Nginx:
 
     def stop(self) -> None:
         if self.process is not None:
-            stop(self.process)
+            stop_process(self.process)
             self.process = None
 
 
@@ -144,7 +134,7 @@ def start_fake_models(
             wait_http(f"{url}/models", process, 60, log)
     except BaseException:
         for _, process, _ in started:
-            stop(process)
+            stop_process(process)
         raise
     return [(url, process) for url, process, _ in started]
 
@@ -190,7 +180,7 @@ def start_replicas(
             wait_http(f"http://127.0.0.1:{port}/healthz", process, 300, log)
     except BaseException:
         for _, process, _ in started:
-            stop(process)
+            stop_process(process)
         raise
     return [(port, process) for port, process, _ in started]
 
@@ -210,4 +200,4 @@ def cluster(
     finally:
         balancer.stop()
         for _, process in procs:
-            stop(process)
+            stop_process(process)

@@ -19,6 +19,7 @@ import httpx
 import redis
 
 from api.auth import new_key
+from core.processes import stop_process
 from tests.support.api_server import SERVE
 from tests.support.redis import REDIS_SERVER, free_port
 
@@ -111,13 +112,8 @@ class FakeModelProcess:
         return httpx.get(url, params={"last": last}, timeout=10).json()
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=10)
-            if self.process.poll() is None:
-                self.process.kill()
-            self.process = None
+        stop_process(self.process, grace_s=10)
+        self.process = None
 
 
 def key_file(path: Path, names: dict[str, tuple[int, int]]) -> dict[str, str]:
@@ -178,14 +174,8 @@ class ApiProcess:
             self.process = None
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-            self.process = None
+        stop_process(self.process)
+        self.process = None
 
     @property
     def alive(self) -> bool:

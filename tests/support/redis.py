@@ -12,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from core.processes import free_port
 from core.redis_server import EmbeddedRedis
 
 REDIS_SERVER = Path("/usr/bin/redis-server")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisProcess:

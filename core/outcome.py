@@ -1,0 +1,30 @@
+"""A finished run's outcome as every face reports it (CLI result lines, API responses): the
+fields both read from the graph's final state in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.usage import TokenUsage
+
+OUTCOME_KEYS = ("answer", "first_draft", "score", "confidence", "iterations", "stop_reason")
+"""Final-state keys copied as they are."""
+
+
+class RunOutcome(BaseModel):
+    """What a run produced: the best answer, the first draft, scores and cost."""
+
+    answer: str | None = None
+    first_draft: str | None = None
+    score: float | None = None
+    confidence: float | None = None
+    iterations: int | None = None
+    stop_reason: str | None = None
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+    @staticmethod
+    def fields_of(state: dict[str, Any]) -> dict[str, Any]:
+        """The outcome fields of a final graph state."""
+        return {key: state.get(key) for key in OUTCOME_KEYS} | {"usage": state.get("usage") or {}}
