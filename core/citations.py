@@ -1,17 +1,28 @@
-"""Citation markers in answers: reading `[doc-id]` (or `[a, b]`), and rewriting the variants a
+"""Citation markers in answers: reading `[doc-id]` (or `[a, b]`), rewriting the variants a
 small model writes (`[document id: x]`, `[document-id: x]`, `[document id="x"]`, `[Source: x]`)
-to that one form when `x` is a known document id."""
+to that one form when `x` is a known document id, and folding a sentence that only names its
+source ("This information is found in document [x].") into the sentence before it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
 
+from core.text import sentences, strip_citations, words
+
 MARKER = re.compile(r"\[([^\[\]]{1,120})\]")
 """A bracketed marker; what it holds may be one or more document ids."""
 _LABEL = re.compile(
     r"^(?:documents?|docs?|sources?|references?|refs?)(?:[\s_-]*ids?)?\s*[:=#]?\s*", re.IGNORECASE
 )
+_SOURCE_ONLY = frozenset({
+    "this", "that", "these", "it", "the", "a", "an", "all", "of", "above", "information",
+    "answer", "fact", "facts", "detail", "details", "data", "is", "are", "was", "were", "can",
+    "be", "found", "given", "stated", "mentioned", "provided", "taken", "shown", "comes",
+    "come", "from", "in", "on", "see", "source", "sources", "document", "documents", "doc",
+    "docs", "according", "to", "as", "per", "cited",
+})  # fmt: skip
+"""Words of a sentence that says where the answer is, and nothing else."""
 _SEPARATOR = re.compile(r"\s*[,;]\s*|\s+and\s+")
 _QUOTES = "\"'`“”‘’"
 
@@ -62,3 +73,24 @@ def canonical_citations(text: str, known: Collection[str]) -> str:
         return f"[{', '.join(ids)}]"
 
     return MARKER.sub(rewrite, text)
+
+
+def fold_source_sentences(text: str, known: Collection[str]) -> str:
+    """`text` with each sentence that only names its source (and cites known documents) folded
+    into the sentence before it, as that sentence's citation."""
+    parts = sentences(text)
+    out: list[str] = []
+    for sentence in parts:
+        ids = [i for i in cited_ids(sentence, known) if i in known]
+        said = words(strip_citations(sentence))
+        if out and ids and said and set(said) <= _SOURCE_ONLY:
+            previous = out[-1]
+            new = [i for i in ids if i not in cited_ids(previous, known)]
+            if new:
+                body = previous.rstrip()
+                end = body[-1] if body[-1] in ".!?" else "."
+                body = body.rstrip(".!?").rstrip()
+                out[-1] = f"{body} [{', '.join(new)}]{end}"
+            continue
+        out.append(sentence)
+    return " ".join(out) if len(out) != len(parts) else text

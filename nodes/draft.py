@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.citations import canonical_citations
+from core.citations import canonical_citations, fold_source_sentences
 from core.llm import complete
 from core.run_config import load_config
 from core.state import RefineState
@@ -23,8 +23,10 @@ def constraint_notes(state: RefineState) -> str:
 
 
 def tidy(text: str, state: RefineState) -> str:
-    """A model's text as the graph keeps it: citations of the request's documents in one form."""
-    return canonical_citations(text, {d["id"] for d in state.get("documents") or []})
+    """A model's text as the graph keeps it: citations of the request's documents in one form,
+    a sentence that only names the source folded into the one it sources."""
+    known = {d["id"] for d in state.get("documents") or []}
+    return fold_source_sentences(canonical_citations(text, known), known)
 
 
 def draft_prompt(state: RefineState) -> str:

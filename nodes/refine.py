@@ -46,17 +46,20 @@ def drop_repeats(text: str, required: list[str]) -> str:
     return " ".join(parts)
 
 
-def cite_uncited(text: str, passages: list[tuple[str, str]], known: set[str]) -> str:
+def cite_uncited(
+    text: str, passages: list[tuple[str, str]], known: set[str], given: str = ""
+) -> str:
     """Append `[doc-id]` to each sentence that cites no known document and that one passage
-    supports; markers in it that name no document (an echoed `[document-id]`) go first."""
+    supports (`given`: the question, see `support`); markers in it that name no document (an
+    echoed `[document-id]`) go first."""
     if not passages:
         return text
     out = []
     for sentence in sentences(text):
         if not set(cited_ids(sentence, known)) & known:
             bare = strip_citations(sentence)
-            doc_id, source = max(passages, key=lambda p: support(bare, p[1]))
-            if support(bare, source) >= SUPPORT_OVERLAP:
+            doc_id, source = max(passages, key=lambda p: support(bare, p[1], given))
+            if support(bare, source, given) >= SUPPORT_OVERLAP:
                 sentence = f"{bare.rstrip().rstrip('.')} [{doc_id}]."
         out.append(sentence)
     return " ".join(out)
@@ -136,7 +139,8 @@ async def fix_unsupported(
     if not passages:
         return text, empty_usage()
     targets = unsupported[: config.refine.max_groups]
-    sources = [max(passages, key=lambda p, s=s: support(s, p[1])) for s in targets]
+    task = state["task"]
+    sources = [max(passages, key=lambda p, s=s: support(s, p[1], task)) for s in targets]
     asks = [
         prompts.FIX_SENTENCE.format(
             doc_id=doc, source=prompts.fence(src), sentence=s, task=state["task"]
@@ -149,7 +153,7 @@ async def fix_unsupported(
         fixed = _first_sentence(reply)
         if fixed and "[" not in fixed:
             fixed = f"{fixed.rstrip('.')} [{doc_id}]."
-        ok = fixed and support(fixed, source) >= SUPPORT_OVERLAP
+        ok = fixed and support(fixed, source, task) >= SUPPORT_OVERLAP
         replacement = [fixed] if ok else ([] if len(parts) > 1 else [target])
         parts = [r for p in parts for r in (replacement if p == target else [p])]
     return " ".join(parts), usage
@@ -177,7 +181,7 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
     required = _required(state)
     text = drop_repeats(text, required)
     known = {d["id"] for d in state.get("documents") or []}
-    text = cite_uncited(text, context_passages(state, config), known)
+    text = cite_uncited(text, context_passages(state, config), known, state["task"])
     text = trim_to_length(text, state)
     missing = used_words(strip_citations(text), required)[1]
     if missing:

@@ -83,9 +83,11 @@ def content_words(text: str) -> set[str]:
     return {lemma(w) for w in words(strip_citations(text)) if w not in _STOP and len(w) > 2}
 
 
-def support(sentence: str, passage: str) -> float:
-    """Share of the sentence's content words (and all its numbers) found in the passage."""
-    numbers = set(_NUMBER.findall(strip_citations(sentence)))
+def support(sentence: str, passage: str, given: str = "") -> float:
+    """Share of the sentence's content words found in the passage; 0 when it states a number
+    that is neither in the passage nor `given` (the question's own numbers are its premise:
+    "a shift that starts at 23:00" restates the question, it claims nothing)."""
+    numbers = set(_NUMBER.findall(strip_citations(sentence))) - set(_NUMBER.findall(given))
     if numbers - set(_NUMBER.findall(passage)):
         return 0.0
     claim = content_words(sentence)
@@ -100,7 +102,9 @@ def check_grounding(answer: str, state: RefineState) -> tuple[float, list[Findin
     if not parts:
         return 0.0, [{"source": "grounding", "severity": "error", "message": "the answer is empty"}]
     unsupported = [
-        s for s in parts if max((support(s, p) for p in passages), default=0.0) < SUPPORT_OVERLAP
+        s
+        for s in parts
+        if max((support(s, p, state["task"]) for p in passages), default=0.0) < SUPPORT_OVERLAP
     ]
     if not unsupported:
         return 1.0, []

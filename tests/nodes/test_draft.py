@@ -12,3 +12,9 @@ def test_tidy_writes_citations_of_the_requests_documents_in_one_form() -> None:
     reply = 'A night shift carries 15 percent [document id="kestrel-pay"]. See [1].'
     assert tidy(reply, state) == "A night shift carries 15 percent [kestrel-pay]. See [1]."
     assert tidy(reply, {"documents": []}) == reply  # type: ignore[typeddict-item]
+
+
+def test_tidy_folds_a_sentence_that_only_names_the_source() -> None:
+    state: Any = {"documents": [{"id": "kestrel-pay", "text": "..."}]}
+    reply = "Drivers get 15 percent. This information is found in document [kestrel-pay]."
+    assert tidy(reply, state) == "Drivers get 15 percent [kestrel-pay]."

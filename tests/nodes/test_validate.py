@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.validate import (
+    SUPPORT_OVERLAP,
     check_citations,
     check_grounding,
     check_length,
@@ -12,6 +13,7 @@ from nodes.validate import (
     check_required_words,
     repeated_sentences,
     run_checks,
+    support,
 )
 
 DOCS = [
@@ -57,6 +59,15 @@ def test_grounding_accepts_supported_and_rejects_invented_numbers() -> None:
     score, findings = check_grounding("Kestrel has 40 battery-electric locomotives.", state())
     assert score == 0.0
     assert findings[0]["source"] == "grounding"
+
+
+def test_numbers_of_the_question_are_its_premise_not_a_claim() -> None:
+    answer = "A Kestrel driver on a shift that starts at 23:00 gets a 15 percent supplement."
+    source = "Night shifts, those starting after 22:00, carry a 15 percent supplement for drivers."
+    assert support(answer, source) == 0.0  # 23:00 is in no document...
+    question = "What supplement does a Kestrel driver get for a shift that starts at 23:00?"
+    assert support(answer, source, question) >= SUPPORT_OVERLAP  # ...but it is in the question
+    assert support("They get 20 percent.", source, question) == 0.0  # a number of its own is not
 
 
 def test_citations_unknown_and_missing() -> None:
