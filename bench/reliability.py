@@ -4,7 +4,7 @@ Run: `.venv/bin/python -m bench.reliability` (or `make reliability`). It starts 
 processes on loopback: an append-only redis-server with a password, two fake model servers
 speaking the OpenAI protocol (primary and fallback tier, steered over HTTP), and two
 `refinery serve` processes sharing that Redis. Then, in order: model faults, prompt injection
-(fake model), hostile input (crafted bodies and schemathesis), load (capacity, 4x, soak),
+(fake model), hostile input (crafted bodies and schemathesis), load (capacity, 3x, a soak at 2x),
 Redis outage, process crash (SIGKILL mid-stream, restart, resume), access; finally prompt
 injection on the real local model (under `flock /tmp/refinery-model.lock`; `--no-model` skips
 it). Prints a report per scenario (requests sent, completed, failed and why, threads interrupted
@@ -77,7 +77,7 @@ async def run_all(args: argparse.Namespace, workdir: Path) -> list[Scenario]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--soak-s", type=float, default=60.0, help="length of the soak")
+    parser.add_argument("--soak-s", type=float, default=240.0, help="length of the soak")
     parser.add_argument("--examples", type=int, default=25, help="schemathesis examples per op")
     parser.add_argument(
         "--no-model", dest="model", action="store_false", help="skip the real local model"
