@@ -39,8 +39,11 @@ def inflections(word: str) -> frozenset[str]:
 
 
 def used_words(text: str, required: list[str]) -> tuple[list[str], list[str]]:
-    """(used, missing) required words of `text`, each list in the order given."""
+    """(used, missing) required words of `text`, each list in the order given. A part of a
+    hyphenated word counts ("snow-covered" uses "snow"), as a tokenizer that splits on hyphens
+    would count it; a derived word does not ("snowy" is not "snow")."""
     tokens = set(words(text))
+    tokens |= {part for token in tokens if "-" in token for part in token.split("-") if part}
     lemmas = {lemma(t) for t in tokens}
     # compounds such as "headphone" also count when written "head-phone" or as two words
     joined = "".join(words(text))
@@ -57,6 +60,19 @@ def used_words(text: str, required: list[str]) -> tuple[list[str], list[str]]:
 
 def _uses(tokens: set[str], lemmas: set[str], target: str) -> bool:
     return not tokens.isdisjoint(inflections(target)) or lemma(target) in lemmas
+
+
+def derived_forms(text: str, word: str) -> list[str]:
+    """Words of `text` built on `word` that do not count as using it ("snowy" for "snow"): what
+    a small model writes instead of the word itself."""
+    base = word.lower().strip()
+    if " " in base or len(base) < 3:
+        return []
+    found = []
+    for token in dict.fromkeys(words(text)):
+        if token.startswith(base) and token != base and not used_words(token, [word])[0]:
+            found.append(token)
+    return found
 
 
 def coverage(text: str, required: list[str]) -> float:

@@ -50,8 +50,11 @@ CONSTRAINT_NOTES = {
 
 COVER_WORDS = (
     "Write ONE short sentence (at most 15 words) for a story about {gist}. "
-    "It must use all of these words: {words}. Reply with the sentence only."
+    "It must use all of these words: {words}.{exact} Reply with the sentence only."
 )
+
+EXACT_WORDS = " Write each word exactly as given: {hints}."
+"""The `exact` part of COVER_WORDS, where the draft holds a derived form of a missing word."""
 
 FIX_SENTENCE = (
     'Source document:\n<document id="{doc_id}">\n{source}\n</document>\n\n'

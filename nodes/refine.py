@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.citations import cited_ids
-from core.lexicon import used_words
+from core.lexicon import derived_forms, used_words
 from core.llm import complete
 from core.run_config import RunConfig, load_config
 from core.state import Finding, RefineState, Usage, empty_usage, merge_usage
@@ -111,6 +111,16 @@ def copies_text(sentence: str, text: str, span: int = 6) -> bool:
     return any(tuple(new[i : i + span]) in seen for i in range(len(new) - span + 1))
 
 
+def cover_ask(gist: str, group: list[str], text: str) -> str:
+    """The sentence sub-task for one group of missing words; where the text already holds a
+    derived form of one ("snowy" for "snow"), it asks for the word itself."""
+    hints = [
+        f"{word} (not {', '.join(forms)})" for word in group if (forms := derived_forms(text, word))
+    ]
+    exact = prompts.EXACT_WORDS.format(hints="; ".join(hints)) if hints else ""
+    return prompts.COVER_WORDS.format(gist=gist, words=", ".join(group), exact=exact)
+
+
 async def cover_missing(
     text: str, missing: list[str], state: RefineState, config: RunConfig
 ) -> tuple[str, Usage]:
@@ -119,7 +129,7 @@ async def cover_missing(
     required = _required(state)
     groups = word_groups(missing, state.get("iteration", 0), config)
     gist = story_gist(text, required, state["task"])
-    asks = [prompts.COVER_WORDS.format(gist=gist, words=", ".join(g)) for g in groups]
+    asks = [cover_ask(gist, group, text) for group in groups]
     replies, usage = await complete("refine", config.roles.refine, asks, prompts.system_for(*asks))
     for reply in replies:
         sentence = _first_sentence(reply)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.lexicon import coverage, used_words
+from core.lexicon import coverage, derived_forms, used_words
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,13 @@ def test_a_prefix_is_not_a_use() -> None:
 def test_coverage_is_a_share() -> None:
     assert coverage("A dog.", ["dog", "cat"]) == 0.5
     assert coverage("anything", []) == 1.0
+
+
+def test_a_part_of_a_hyphenated_word_counts_and_a_derived_word_does_not() -> None:
+    assert used_words("The snow-covered deck.", ["snow", "deck"]) == (["snow", "deck"], [])
+    assert used_words("A snowy deck.", ["snow"]) == ([], ["snow"])
+    assert derived_forms("A snowy morning and snowballs, in the snow.", "snow") == [
+        "snowy",
+        "snowballs",
+    ]
+    assert derived_forms("She runs to the runner.", "run") == ["runner"]

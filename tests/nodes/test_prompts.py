@@ -15,6 +15,6 @@ def test_a_call_with_a_document_gets_the_data_clause() -> None:
 
 
 def test_a_call_without_documents_gets_the_short_system_prompt() -> None:
-    ask = prompts.COVER_WORDS.format(gist="a dog", words="snow, piano")
+    ask = prompts.COVER_WORDS.format(gist="a dog", words="snow, piano", exact="")
     assert prompts.system_for(ask) == prompts.WRITER
     assert len(prompts.WRITER) < len(prompts.SYSTEM) / 2

@@ -1,6 +1,6 @@
 """The refiner's deterministic repairs (no model)."""
 
-from nodes.refine import cite_uncited, drop_repeats
+from nodes.refine import cite_uncited, cover_ask, drop_repeats
 from nodes.validate import repeated_sentences
 
 
@@ -39,3 +39,11 @@ def test_cite_uncited_cites_a_supported_sentence_and_replaces_an_echoed_placehol
     )
     cited = "The garden closes at 18:00 [mirela-garden]."
     assert cite_uncited(cited, passages, known) == cited  # a known citation is the model's call
+
+
+def test_the_sentence_task_asks_for_the_word_itself_where_the_draft_derived_it() -> None:
+    draft = "A snowy morning, a dog runs to the snow-covered window."
+    ask = cover_ask("dog, runs", ["snow", "scarf"], draft)
+    assert "use all of these words: snow, scarf." in ask
+    assert "Write each word exactly as given: snow (not snowy)." in ask
+    assert "exactly" not in cover_ask("dog, runs", ["scarf"], draft)  # nothing derived from it
