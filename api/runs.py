@@ -31,7 +31,7 @@ from core.state import Priority
 from core.telemetry.callbacks import NodeTimer
 from core.telemetry.feedback import RunRecord
 from core.telemetry.logs import log_context
-from core.telemetry.service import RunOutcome, request_type
+from core.telemetry.service import ObservedRun, request_type
 
 log = logging.getLogger("refinery.api")
 
@@ -269,7 +269,7 @@ async def _observe(
     run_s: float,
 ) -> None:  # fmt: skip
     """Report a run that ran (finished or failed) to monitoring; never raises."""
-    outcome = RunOutcome.of(result) if result else RunOutcome(thread_id=spec.thread_id)
+    outcome = ObservedRun.of(result) if result else ObservedRun(thread_id=spec.thread_id)
     outcome.wall_s = run_s  # the run's own time; queueing is the scheduler's story
     if status != "ok":
         outcome.error = status

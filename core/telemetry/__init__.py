@@ -24,7 +24,7 @@ _EXPORTS = {
     ),
     "feedback": ("FeedbackStore", "RunRecord", "UnknownRunError"),
     "logs": ("configure_logging", "log_context"),
-    "service": ("RunOutcome", "Telemetry", "get_telemetry", "request_type"),
+    "service": ("ObservedRun", "Telemetry", "get_telemetry", "request_type"),
     "tracing": ("configure_tracing", "tracing_enabled"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -16,10 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import redis.asyncio as aredis
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict
 from redis.exceptions import RedisError
 
 from core.llm_stats import llm_stats
+from core.outcome import RunOutcome
 from core.redis_server import async_client
 from core.settings import Settings, get_settings
 from core.telemetry import metrics as m
@@ -35,7 +36,7 @@ from core.telemetry.experiments import (
 from core.telemetry.feedback import FeedbackStore, RunRecord
 from core.telemetry.timeline import LATENCY_EDGES, Timeline, latency_field, quantile
 
-__all__ = ["RunOutcome", "Telemetry", "UnknownExperimentError", "get_telemetry", "request_type"]
+__all__ = ["ObservedRun", "Telemetry", "UnknownExperimentError", "get_telemetry", "request_type"]
 
 log = logging.getLogger("refinery.telemetry")
 
@@ -52,34 +53,19 @@ def request_type(request: Mapping[str, Any]) -> str:
     return "open"
 
 
-class UsageSummary(BaseModel):
-    model_config = ConfigDict(extra="ignore", from_attributes=True)
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    calls: int = 0
-    by_node: dict[str, dict[str, int]] = Field(default_factory=dict)
-    by_model: dict[str, dict[str, int]] = Field(default_factory=dict)
-
-
-class RunOutcome(BaseModel):
-    """What monitoring needs of a finished run (`graph.runner.TaskResult` converts as is)."""
+class ObservedRun(RunOutcome):
+    """What monitoring needs of a finished run: its outcome, plus the thread, wall time and
+    error (`graph.runner.TaskResult` converts as is)."""
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 
     thread_id: str | None = None
-    answer: str | None = None
-    score: float | None = None
-    confidence: float | None = None
-    iterations: int | None = None
-    stop_reason: str | None = None
-    usage: UsageSummary = Field(default_factory=UsageSummary)
     wall_s: float = 0.0
     error: str | None = None
 
     @classmethod
-    def of(cls, result: Any) -> RunOutcome:
-        if isinstance(result, RunOutcome):
+    def of(cls, result: Any) -> ObservedRun:
+        if isinstance(result, ObservedRun):
             return result
         if isinstance(result, Mapping):
             return cls.model_validate(dict(result))
@@ -145,7 +131,7 @@ class Telemetry:
         """One finished run (a `TaskResult`) at time `at` (now); returns the alerts this call
         delivered. Give `task` to make the run ratable and exportable; Redis trouble is logged,
         not raised."""
-        outcome = RunOutcome.of(result)
+        outcome = ObservedRun.of(result)
         self._count_run(outcome, request_type, variant)
         try:
             await self.timeline.add(
@@ -164,7 +150,7 @@ class Telemetry:
             return []
         return delivered
 
-    def _count_run(self, o: RunOutcome, rtype: str, variant: str | None) -> None:
+    def _count_run(self, o: ObservedRun, rtype: str, variant: str | None) -> None:
         label = variant or "-"
         m.RUNS.labels(rtype, label, "error" if o.error else "ok").inc()
         if o.error:
@@ -182,7 +168,7 @@ class Telemetry:
             m.TOKENS.labels(model, role, rtype, "out").inc(usage.get("output_tokens", 0))
 
     async def _store_run(
-        self, o: RunOutcome, rtype: str, task: str | None, config: str | None,
+        self, o: ObservedRun, rtype: str, task: str | None, config: str | None,
         experiment: str | None, variant: str | None,
     ) -> None:  # fmt: skip
         if o.error is None:
@@ -202,7 +188,7 @@ class Telemetry:
             ))  # fmt: skip
 
     @staticmethod
-    def _run_fields(o: RunOutcome, rtype: str) -> dict[str, float]:
+    def _run_fields(o: ObservedRun, rtype: str) -> dict[str, float]:
         fields: dict[str, float] = {"runs": 1}
         if o.error:
             return fields | {"errors": 1}
