@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.gather(*services.background, return_exceptions=True)
             services.leases.keeper.close()
             await services.telemetry.aclose()
+            await services.events.aclose()
             await services.redis.aclose()
 
     app = FastAPI(

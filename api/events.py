@@ -7,8 +7,9 @@ Event names and payloads (the `data:` of each server-sent event is one JSON obje
 - `queued`: `{position_hint, priority}` when the run has to wait for a slot first.
 - `node`: `{node, iteration, keys, draft?}` when a graph node finishes; `draft` is the full
   text after `draft` or `refine`.
-- `token`: `{node, message_id, text}` for each token the drafter (`draft`) or the refiner
-  (`refine`, several sub-tasks may interleave: group by `message_id`) generates.
+- `token`: `{node, message_id, text}` for the tokens the drafter (`draft`) or the refiner
+  (`refine`, several sub-tasks may interleave: group by `message_id`) generates, as they come:
+  one token, or the several generated while the previous event was being stored, joined.
 - `score`: `{iteration, score, components, findings, draft}` for each scored draft.
 - `result`: the finished run (`RefinementResult`), last.
 - `error`: `{type, message, fix, thread_id, retry_after_s?}`, last; the thread stays resumable.

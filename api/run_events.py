@@ -1,8 +1,9 @@
 """A thread's run events in a Redis stream (`{prefix}:api:events:{thread}`), so that any
 replica can replay and follow them: a run's publisher appends each event (batched: whatever
-queued up goes in one pipeline) and hands it, with its stream id, to the local SSE response;
-`follow` serves the same events to a client that attaches, or reattaches with `Last-Event-ID`
-after its replica died, on any replica. The stream id is the SSE `id` everywhere."""
+queued up goes in one write, a run of tokens of one message as one event) and hands it, with
+its stream id, to the local SSE response; `follow` serves the same events to a client that
+attaches, or reattaches with `Last-Event-ID` after its replica died, on any replica. The
+stream id is the SSE `id` everywhere."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio as aredis
 from fastapi.sse import format_sse_event
@@ -21,6 +23,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.events import Event
+from core.redis_lanes import Lanes
 
 log = logging.getLogger("refinery.api")
 
@@ -44,6 +47,18 @@ class RunEvents:
     prefix: str
     ttl_s: int
     maxlen: int
+    _lanes: Lanes | None = field(default=None, init=False, repr=False)
+
+    @property
+    def lanes(self) -> Lanes:
+        """The connections publishers write through (one packed write per batch)."""
+        if self._lanes is None:
+            self._lanes = Lanes(self.client.connection_pool)
+        return self._lanes
+
+    async def aclose(self) -> None:
+        if self._lanes is not None:
+            await self._lanes.aclose()
 
     def key(self, thread_id: str) -> str:
         return f"{self.prefix}:api:events:{thread_id}"
@@ -125,20 +140,35 @@ class Publisher:
                 await self._store(events)
 
     async def _store(self, events: list[Event]) -> None:
-        payloads = [(name, json.dumps(data)) for name, data in events]
+        payloads = [(name, json.dumps(data)) for name, data in join_tokens(events)]
+        maxlen, key = self._events.maxlen, self._key
+        commands: list[tuple[Any, ...]] = [
+            ("XADD", key, "MAXLEN", "~", maxlen, "*", "event", name, "data", data)
+            for name, data in payloads
+        ]
+        commands.append(("EXPIRE", key, self._events.ttl_s))
         try:
-            async with self._events.client.pipeline(transaction=False) as pipe:
-                for name, data in payloads:
-                    pipe.xadd(self._key, {"event": name, "data": data},
-                              maxlen=self._events.maxlen, approximate=True)  # fmt: skip
-                pipe.expire(self._key, self._events.ttl_s)
-                ids = (await pipe.execute())[:-1]
+            ids = (await self._events.lanes.call_many(commands))[:-1]
         except RedisError as exc:  # the local client still gets its events, without replay
             log.warning("run events not stored", extra={"error": str(exc)})
-            ids = [f"0-{i}" for i in range(len(events))]
+            ids = [f"0-{i}" for i in range(len(payloads))]
         if self._local is not None:
             for (name, data), entry_id in zip(payloads, ids, strict=True):
                 self._local((name, data, _text(entry_id)))
+
+
+def join_tokens(events: list[Event]) -> list[Event]:
+    """`events` with each run of `token` events of one message joined into one: what queued
+    while the last batch was being stored goes out as one event, not one per token."""
+    joined: list[Event] = []
+    for name, data in events:
+        if name == "token" and joined and joined[-1][0] == "token":
+            last = joined[-1][1]
+            if (last["node"], last["message_id"]) == (data["node"], data["message_id"]):
+                joined[-1] = ("token", {**last, "text": last["text"] + data["text"]})
+                continue
+        joined.append((name, data))
+    return joined
 
 
 def _text(value: bytes | str) -> str:

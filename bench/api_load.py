@@ -168,7 +168,7 @@ async def compare(base_url: str, rounds: int, server_pid: int) -> list[dict[str,
     from graph.builder import build_graph
 
     graph = build_graph(await aget_checkpointer())
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=500, keepalive_expiry=2.0)
     rows = []
     async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
         await api_round(client, 5, server_pid)
@@ -238,7 +238,7 @@ async def closed_loop(
     `backoff_s` (None: the Retry-After the server sent); every tenth client is high priority."""
     result = LoadResult(clients)
     stop_at = time.perf_counter() + duration_s
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=2.0)
 
     async def loop(index: int, client: httpx.AsyncClient) -> None:
         priority = "high" if index % 10 == 0 else "normal"

@@ -94,7 +94,8 @@ def ms(values: list[float]) -> str:
 
 
 async def main(requests: int) -> None:
-    core.llm.chat_model = lambda role: InstantModel()  # type: ignore[assignment]
+    model = InstantModel()  # one instance, as `core.llm.chat_model` shares one per role
+    core.llm.chat_model = lambda role: model  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         redis = RedisProcess(Path(tmp))
         redis.start()

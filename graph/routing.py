@@ -1,4 +1,7 @@
-"""Routers: pure functions of the state that pick the next node."""
+"""Routers: pure functions of the state that pick the next node.
+
+They are `async def` although they never await: LangGraph runs a plain function of an async
+graph in its thread pool, and a thread hop costs more than the routing itself."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from core.state import RefineState
 from core.stopping import stop_reason
 
 
-def after_score(state: RefineState) -> Literal["refine", "confidence"]:
+async def after_score(state: RefineState) -> Literal["refine", "confidence"]:
     """Refine again unless the draft passed, the budget is spent or the score plateaued."""
     return "confidence" if stop_reason(state, load_config(state["config"])) else "refine"
 
 
-def after_plan(state: RefineState) -> list[Send] | Literal["draft"]:
+async def after_plan(state: RefineState) -> list[Send] | Literal["draft"]:
     """Retrieval and one summariser per long document, in parallel; else straight to drafting."""
     plan = state["plan"]
     if not plan["retrieve"]:

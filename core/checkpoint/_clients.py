@@ -1,9 +1,7 @@
-"""Deriving a sync client from an async one and back, naming a pool's server safely, and the
-saver's own lanes of asyncio connections for its hot path."""
+"""Deriving a sync client from an async one and back, and naming a pool's server safely."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import redis
@@ -11,9 +9,6 @@ import redis.asyncio as aredis
 import redis.asyncio.connection as aconnection
 import redis.connection as sconnection
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 _PORTABLE = (
     "username",
@@ -80,50 +75,3 @@ def describe_pool(pool: Any) -> str:
     scheme = "rediss" if "SSL" in pool.connection_class.__name__ else "redis"
     host, port = kwargs.get("host", "localhost"), kwargs.get("port", 6379)
     return f"{scheme}://{host}:{port}/{kwargs.get('db', 0)}"
-
-
-class Lanes:
-    """The saver's own asyncio connections for its one-script calls (put, put_writes, get).
-
-    At most `size` calls run at once, admitted first in, first out (a pool's own wait lets
-    newcomers barge past waiters, which starves some callers for hundreds of ms under heavy
-    concurrency). A call takes an idle connection, sends, reads and gives it back, skipping
-    the pool's per-command checks (a zero-timeout read to test the socket, timers, metrics
-    hooks): a put costs about a third less client time. A connection that fails is dropped
-    and the call retried once on a fresh one (the scripts are idempotent); one whose call was
-    cancelled is dropped, since its reply may still be on the way.
-    """
-
-    def __init__(self, pool: aredis.ConnectionPool) -> None:
-        self._pool = pool
-        self._idle: list[aconnection.AbstractConnection] = []
-        self._gate = asyncio.Semaphore(pool.max_connections)
-
-    async def call(self, *args: Any) -> Any:
-        async with self._gate:
-            conn = self._idle.pop() if self._idle else self._pool.make_connection()
-            try:
-                reply = await self._send(conn, args)
-            except ResponseError:
-                self._idle.append(conn)  # an error reply leaves the connection in step
-                raise
-            except BaseException:
-                await conn.disconnect()
-                raise
-            self._idle.append(conn)
-            return reply
-
-    @staticmethod
-    async def _send(conn: aconnection.AbstractConnection, args: tuple[Any, ...]) -> Any:
-        try:
-            await conn.send_command(*args)
-            return await conn.read_response()
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            await conn.disconnect()  # e.g. the server restarted since this one was used
-        await conn.send_command(*args)
-        return await conn.read_response()
-
-    async def aclose(self) -> None:
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.disconnect()

@@ -34,7 +34,7 @@ from redis.exceptions import NoScriptError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.checkpoint import _lua
-from core.checkpoint._clients import Lanes, describe_pool, twin_async, twin_sync
+from core.checkpoint._clients import describe_pool, twin_async, twin_sync
 from core.checkpoint._layout import Layout
 from core.checkpoint._plans import (
     Batch,
@@ -48,6 +48,7 @@ from core.checkpoint._plans import (
     prune_plan,
     threads_plan,
 )
+from core.redis_lanes import Lanes
 from core.redis_server import RedisUnavailableError, redact_url, sync_client
 
 __all__ = ["RedisSaver", "ThreadInfo"]
