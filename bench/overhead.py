@@ -1,7 +1,9 @@
 """The engine's own cost per request: the refinement graph (nodes, validators, routing) with its
 checkpoints on a real Redis, with a zero-latency in-process model, against a bare LangGraph loop
 of the same node executions on InMemorySaver, measured in the same run. The bare loop on the
-same RedisSaver separates what checkpointing to Redis costs from what the engine's nodes cost.
+same RedisSaver separates what checkpointing to Redis costs from what the engine's nodes cost,
+and the engine's skeleton (its graph, state and routers, each node replaying the update it
+made in a probe run) separates what the graph's shape costs LangGraph from the nodes' work.
 
     .venv/bin/python -m bench.overhead [--requests 200]
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import dataclasses
 import itertools
 import statistics
 import tempfile
@@ -19,10 +23,11 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 import core.llm
 from core.checkpoint import RedisSaver
@@ -36,6 +41,10 @@ WORDS = ["dog", "snow", "piano", "wine", "rink", "mother", "counter", "tool", "c
 REQUEST = {"task": "Write a short text.", "constraints": {"required_words": WORDS}}
 
 
+MODEL_CALLS = itertools.count()
+"""Every reply the instant model makes (its next value is the number made so far)."""
+
+
 class InstantModel(BaseChatModel):
     """A zero-latency chat model: the fake server's deterministic replies, in process."""
 
@@ -44,6 +53,7 @@ class InstantModel(BaseChatModel):
         return "instant"
 
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        next(MODEL_CALLS)
         text = cooperative_responder([{"content": m.content} for m in messages])
         usage = {"input_tokens": 50, "output_tokens": 10, "total_tokens": 60}
         return ChatResult(
@@ -79,6 +89,32 @@ def bare_loop(node_count: int, checkpointer: Any) -> Any:
     return builder.compile(checkpointer=checkpointer)
 
 
+def skeleton(engine: CompiledStateGraph, probe: list[dict[str, Any]], checkpointer: Any) -> Any:
+    """`engine`'s graph (state schema, edges, routers) with each node replaced by one that
+    returns, in turn, the updates it returned in `probe` (one request's `updates` stream): what
+    LangGraph spends on this graph's shape and payloads, without the nodes' own work."""
+    updates: dict[str, list[Any]] = {}
+    for chunk in probe:
+        for node, update in chunk.items():
+            updates.setdefault(node, []).append(update)
+
+    def replay(name: str) -> Callable[[Any], Awaitable[Any]]:
+        turns = itertools.cycle(updates.get(name) or [{}])
+
+        async def node(state: Any) -> Any:
+            return next(turns)
+
+        return node
+
+    builder = copy.copy(engine.builder)
+    builder.nodes = {
+        name: dataclasses.replace(spec, runnable=replay(name), cache_policy=None)
+        for name, spec in engine.builder.nodes.items()
+    }
+    builder.compiled = False
+    return builder.compile(checkpointer=checkpointer)
+
+
 async def timed(run: Callable[[int], Awaitable[Any]], n: int, offset: int = 0) -> list[float]:
     times = []
     for i in range(n):
@@ -91,6 +127,20 @@ async def timed(run: Callable[[int], Awaitable[Any]], n: int, offset: int = 0) -
 def ms(values: list[float]) -> str:
     q = statistics.quantiles(values, n=100)
     return f"p50 {statistics.median(values) * 1e3:7.2f} ms  p99 {q[98] * 1e3:7.2f} ms"
+
+
+async def wrapper_ms(model: InstantModel, calls: int = 500) -> tuple[float, float]:
+    """(ms a call through LangChain's `ainvoke`, ms of the reply alone): what the chat-model
+    wrapper (callbacks, run managers, message conversion) costs each call."""
+    messages = [HumanMessage("Write ONE short sentence that uses the words: dog, snow.")]
+    started = time.perf_counter()
+    for _ in range(calls):
+        await model.ainvoke(messages)
+    wrapped = (time.perf_counter() - started) / calls
+    started = time.perf_counter()
+    for _ in range(calls):
+        model._generate(messages)
+    return 1000 * wrapped, 1000 * (time.perf_counter() - started) / calls
 
 
 async def main(requests: int) -> None:
@@ -106,10 +156,13 @@ async def main(requests: int) -> None:
             engine_mem = build_graph(InMemorySaver())
             probe_config = {"configurable": {"thread_id": "probe"}}
             stream = engine_mem.astream(REQUEST, probe_config, stream_mode="updates")
+            calls_before = next(MODEL_CALLS)
             probe = [update async for update in stream]
+            model_calls = next(MODEL_CALLS) - calls_before - 1
             executions = sum(len(u) for u in probe)
             bare = bare_loop(executions, InMemorySaver())
             bare_redis = bare_loop(executions, saver)
+            shape = skeleton(engine_mem, probe, InMemorySaver())
 
             async def run_engine(i: int) -> None:
                 await engine.ainvoke(REQUEST, {"configurable": {"thread_id": f"e{i}"}})
@@ -122,6 +175,9 @@ async def main(requests: int) -> None:
                     {"step": 0, "text": ""}, {"configurable": {"thread_id": f"b{i}"}}
                 )
 
+            async def run_skeleton(i: int) -> None:
+                await shape.ainvoke(REQUEST, {"configurable": {"thread_id": f"s{i}"}})
+
             async def run_bare_redis(i: int) -> None:
                 await bare_redis.ainvoke(
                     {"step": 0, "text": ""}, {"configurable": {"thread_id": f"r{i}"}}
@@ -132,6 +188,7 @@ async def main(requests: int) -> None:
                 "engine_mem": run_engine_mem,
                 "bare": run_bare,
                 "bare_redis": run_bare_redis,
+                "skeleton": run_skeleton,
             }
             for run in runs.values():  # warm up
                 await timed(run, 10, 10**6)
@@ -139,21 +196,28 @@ async def main(requests: int) -> None:
             for i in range(requests):  # request by request in turn, so load drift hits all alike
                 for key, run in runs.items():
                     results[key] += await timed(run, 1, 1000 + i)
+            wrapped_ms, reply_ms = await wrapper_ms(model)
             await saver.aclose()
         finally:
             redis.stop()
 
     base = statistics.median(results["bare"])
     print(f"node executions per request: {executions}; requests per variant: {requests}")
-    print(f"bare loop, InMemorySaver       {ms(results['bare'])}  1.00x")
+    print(f"{'bare loop, InMemorySaver':32} {ms(results['bare'])}  1.00x")
     variants = (
         ("bare_redis", "bare loop, RedisSaver"),
+        ("skeleton", "engine skeleton, InMemorySaver"),
         ("engine_mem", "engine, InMemorySaver"),
         ("engine", "engine, RedisSaver"),
     )
     for key, label in variants:
         ratio = statistics.median(results[key]) / base
-        print(f"{label:30} {ms(results[key])}  {ratio:.2f}x")
+        print(f"{label:32} {ms(results[key])}  {ratio:.2f}x")
+    print(
+        f"model calls per request: {model_calls}; LangChain's chat-model wrapper "
+        f"{wrapped_ms - reply_ms:.3f} ms a call ({model_calls * (wrapped_ms - reply_ms):.2f} ms "
+        f"a request) over the reply itself ({reply_ms:.3f} ms)"
+    )
 
 
 if __name__ == "__main__":

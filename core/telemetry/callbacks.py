@@ -18,6 +18,15 @@ class NodeTimer(BaseCallbackHandler):
     """Observes `refinery_node_seconds{node}` for every LangGraph node run."""
 
     run_inline = True  # cheap bookkeeping: no thread hop on the event loop
+    # Chain events only. A handler that takes chat-model events but does not implement
+    # `on_chat_model_start` gets `on_llm_start` instead, with every prompt rendered to a
+    # string first, and every streamed token is dispatched to it: work for nothing here.
+    ignore_llm = True
+    ignore_chat_model = True
+    ignore_retry = True
+    ignore_retriever = True
+    ignore_agent = True
+    ignore_custom_event = True
 
     def __init__(self) -> None:
         self._started: dict[UUID, tuple[str, float]] = {}
