@@ -82,7 +82,13 @@ async def build_services(settings: Settings) -> Services:
         scheduler=Scheduler.from_settings(settings),
         threads=ThreadStore(client, prefix, settings.checkpoint_ttl_s),
         leases=Leases(client, prefix, telemetry.replica, ttl_s, keeper),
-        events=RunEvents(client, prefix, settings.api_events_ttl_s, settings.api_events_maxlen),
+        events=RunEvents(
+            client,
+            prefix,
+            settings.api_events_ttl_s,
+            settings.api_events_maxlen,
+            settings.api_token_flush_ms / 1000,
+        ),
         telemetry=telemetry,
         experiments=experiments_to_run(),
     )

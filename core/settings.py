@@ -222,6 +222,9 @@ class Settings(BaseSettings):
     """Tasks of one batch running at once at most."""
     api_heartbeat_s: float = Field(10.0, gt=0, le=300)
     """Seconds between heartbeat comments on an idle event stream."""
+    api_token_flush_ms: float = Field(20.0, ge=0, le=1000)
+    """How long streamed tokens may wait to go out together as one `token` event (any other
+    event sends them at once); 0 sends each batch as soon as the last one is stored."""
 
     # --- Scale-out: many replicas on one Redis (api/leases.py, api/reaper.py) ------------------
     api_lease_ttl_s: float = Field(15.0, ge=0.3, le=3600)

@@ -5,21 +5,30 @@ from __future__ import annotations
 
 import time
 
-from tests.support.api_server import ApiServer, iter_sse
+from tests.support.api_server import ApiServer, Sse, iter_sse
 
 WORDS = ["cat", "dog", "moon", "river"]
 REQUEST = {"task": "Write a story.", "constraints": {"required_words": WORDS}}
 
 
-def test_stream_events_in_order_with_tokens_scores_and_result(api_server: ApiServer) -> None:
+def stream(api_server: ApiServer) -> tuple[str, list[Sse]]:
+    """One streamed run: its thread id and its events (heartbeats left out)."""
     with (
         api_server.client() as client,
         client.stream("POST", "/v1/refinements/stream", json=REQUEST) as response,
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        thread_id = response.headers["x-thread-id"]
-        events = [e for e in iter_sse(response) if e.name != ":"]
+        return response.headers["x-thread-id"], [e for e in iter_sse(response) if e.name != ":"]
+
+
+def test_stream_events_in_order_with_tokens_scores_and_result(api_server: ApiServer) -> None:
+    fake = api_server.fake
+    fake.token_interval_s = 0.05  # a model writing 20 tokens a second: each token goes alone
+    try:
+        thread_id, events = stream(api_server)
+    finally:
+        fake.token_interval_s = 0.0
 
     names = [e.name for e in events]
     assert names[0] == "run" and names[-1] == "result"
@@ -37,7 +46,8 @@ def test_stream_events_in_order_with_tokens_scores_and_result(api_server: ApiSer
     draft_tokens = [e for e in events[:draft_at] if e.name == "token"]
     assert draft_tokens and all(t.data["node"] == "draft" for t in draft_tokens)
     assert "".join(t.data["text"] for t in draft_tokens).strip() == events[draft_at].data["draft"]
-    assert len(draft_tokens) > 1, "tokens stream one by one, not as one block"
+    pieces = len(events[draft_at].data["draft"].split())
+    assert len(draft_tokens) == pieces, "tokens stream one by one, not as one block"
 
     # Each score follows its scoring node, iterations count up, and refine tokens come between.
     scores = [e.data for e in events if e.name == "score"]
@@ -53,6 +63,19 @@ def test_stream_events_in_order_with_tokens_scores_and_result(api_server: ApiSer
     assert all(word in result["answer"] for word in WORDS)
     assert result["stop_reason"] == "passed" and 0 < result["confidence"] <= 1
     assert [h["score"] for h in result["history"]] == [s["score"] for s in scores]
+
+
+def test_tokens_generated_at_once_go_out_together(api_server: ApiServer) -> None:
+    """The fake streams a reply's tokens with no pause: those that come within the flush
+    window share one event, and the text is the same."""
+    _, events = stream(api_server)
+    draft_at = next(
+        i for i, e in enumerate(events) if e.name == "node" and e.data["node"] == "draft"
+    )
+    draft = events[draft_at].data["draft"]
+    draft_tokens = [e for e in events[:draft_at] if e.name == "token"]
+    assert "".join(t.data["text"] for t in draft_tokens).strip() == draft
+    assert len(draft_tokens) < len(draft.split())
 
 
 def test_disconnect_cancels_the_run_and_resume_finishes_it(api_server: ApiServer) -> None:

@@ -88,6 +88,8 @@ class FakeOpenAI:
 
     responder: Responder = cooperative_responder
     latency_s: float = 0.0
+    token_interval_s: float = 0.0
+    """Pause between streamed pieces, as a model that generates at a pace (0: all at once)."""
     faults: dict[int, Fault] = field(default_factory=dict)
     """Call number (1-based) -> the fault that call gets."""
     fault_cycle: list[Fault | None] | None = None
@@ -160,6 +162,8 @@ class FakeOpenAI:
                 "created": int(time.time()), "model": model}  # fmt: skip
         pieces = re.findall(r"\S+\s*", text) or [""]
         for i, piece in enumerate(pieces):
+            if i and self.token_interval_s:
+                await asyncio.sleep(self.token_interval_s)
             delta = {"content": piece} | ({"role": "assistant"} if i == 0 else {})
             chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
             yield f"data: {json.dumps(chunk)}\n\n"
