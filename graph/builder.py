@@ -4,6 +4,9 @@
 intake -> plan -> (retrieve || summarise per long document) -> draft
        -> (validate || critique) -> score -> refine -> (validate || critique) -> score ...
        -> confidence -> finalize
+
+The critic runs only where the plan gives it weight: otherwise a writer goes to `validate`
+alone (no node run and no checkpoint write for a verdict that counts for nothing).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from core.node_cache import RETRIEVAL_CACHE, node_cache
 from core.state import InputState, OutputState, RefineState
-from graph.routing import after_plan, after_score
+from graph.routing import after_plan, after_score, to_checks
 from nodes.confidence import confidence
 from nodes.critique import critique
 from nodes.draft import draft
@@ -52,9 +55,11 @@ def build_graph(
     builder.add_edge("retrieve", "draft")
     builder.add_edge("summarise", "draft")
     for writer in ("draft", "refine"):
-        builder.add_edge(writer, "validate")
-        builder.add_edge(writer, "critique")
-    builder.add_edge(["validate", "critique"], "score")
+        builder.add_conditional_edges(writer, to_checks, ["validate", "critique"])
+    # validate and critique always run in the same superstep, so `score` runs once after both
+    # (or after validate alone) without a barrier
+    builder.add_edge("validate", "score")
+    builder.add_edge("critique", "score")
     builder.add_conditional_edges("score", after_score, ["refine", "confidence"])
     builder.add_edge("confidence", "finalize")
     builder.add_edge("finalize", END)

@@ -19,6 +19,11 @@ async def after_score(state: RefineState) -> Literal["refine", "confidence"]:
     return "confidence" if stop_reason(state, load_config(state["config"])) else "refine"
 
 
+async def to_checks(state: RefineState) -> list[str]:
+    """After a draft: the validators, and the critic in parallel when the plan gives it weight."""
+    return ["validate", "critique"] if state["plan"]["critic"] else ["validate"]
+
+
 async def after_plan(state: RefineState) -> list[Send] | Literal["draft"]:
     """Retrieval and one summariser per long document, in parallel; else straight to drafting."""
     plan = state["plan"]

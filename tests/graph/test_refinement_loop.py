@@ -99,3 +99,29 @@ async def test_grounded_request_retrieves_and_summarises_in_parallel(fake: FakeO
     assert len(state["summaries"]["long"]) < len(long_text) / 4
     assert re.search(r"\[fleet\]", state["answer"])
     assert state["stop_reason"] == "passed"
+
+
+async def test_the_critic_runs_beside_the_validators_only_where_it_has_weight(
+    fake: FakeOpenAI,
+) -> None:
+    """A checkable request (critic weight 0) runs no critique node; an open request runs the
+    critic in the same superstep as the validators, and each draft is scored once."""
+    graph = build_graph(InMemorySaver())
+
+    async def steps(request: dict[str, Any], thread: str) -> list[set[str]]:
+        """The nodes of each superstep, in order."""
+        config = {"configurable": {"thread_id": thread}}
+        by_step: dict[int, set[str]] = {}
+        async for event in graph.astream(request, config, stream_mode="debug"):
+            if event["type"] == "task":
+                by_step.setdefault(event["step"], set()).add(event["payload"]["name"])
+        return [by_step[step] for step in sorted(by_step)]
+
+    checked = await steps(CONSTRAINED, "checked")
+    assert not any("critique" in step for step in checked)
+    assert sum("score" in step for step in checked) == 2  # the draft and one refinement
+
+    open_ended = await steps({"task": "Write a haiku about the sea."}, "open")
+    assert {"validate", "critique"} in open_ended, "the critic runs beside the validators"
+    scored = [i for i, step in enumerate(open_ended) if "score" in step]
+    assert scored and all(open_ended[i - 1] == {"validate", "critique"} for i in scored)
