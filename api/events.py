@@ -9,7 +9,7 @@ Event names and payloads (the `data:` of each server-sent event is one JSON obje
   text after `draft` or `refine`.
 - `token`: `{node, message_id, text}` for the tokens the drafter (`draft`) or the refiner
   (`refine`, several sub-tasks may interleave: group by `message_id`) generates, as they come:
-  one token, or the several generated while the previous event was being stored, joined.
+  one token, or several generated within `api_token_flush_ms` of each other, joined.
 - `score`: `{iteration, score, components, findings, draft}` for each scored draft.
 - `result`: the finished run (`RefinementResult`), last.
 - `error`: `{type, message, fix, thread_id, retry_after_s?}`, last; the thread stays resumable.

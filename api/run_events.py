@@ -182,8 +182,8 @@ class Publisher:
 
 
 def join_tokens(events: list[Event]) -> list[Event]:
-    """`events` with each run of `token` events of one message joined into one: what queued
-    while the last batch was being stored goes out as one event, not one per token."""
+    """`events` with each run of `token` events of one message joined into one: the tokens
+    that gathered for one batch go out as one event, not one per token."""
     joined: list[Event] = []
     for name, data in events:
         if name == "token" and joined and joined[-1][0] == "token":

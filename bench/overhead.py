@@ -41,10 +41,6 @@ WORDS = ["dog", "snow", "piano", "wine", "rink", "mother", "counter", "tool", "c
 REQUEST = {"task": "Write a short text.", "constraints": {"required_words": WORDS}}
 
 
-MODEL_CALLS = itertools.count()
-"""Every reply the instant model makes (its next value is the number made so far)."""
-
-
 class InstantModel(BaseChatModel):
     """A zero-latency chat model: the fake server's deterministic replies, in process."""
 
@@ -53,7 +49,6 @@ class InstantModel(BaseChatModel):
         return "instant"
 
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        next(MODEL_CALLS)
         text = cooperative_responder([{"content": m.content} for m in messages])
         usage = {"input_tokens": 50, "output_tokens": 10, "total_tokens": 60}
         return ChatResult(
@@ -156,9 +151,8 @@ async def main(requests: int) -> None:
             engine_mem = build_graph(InMemorySaver())
             probe_config = {"configurable": {"thread_id": "probe"}}
             stream = engine_mem.astream(REQUEST, probe_config, stream_mode="updates")
-            calls_before = next(MODEL_CALLS)
             probe = [update async for update in stream]
-            model_calls = next(MODEL_CALLS) - calls_before - 1
+            model_calls = (await engine_mem.aget_state(probe_config)).values["usage"]["calls"]
             executions = sum(len(u) for u in probe)
             bare = bare_loop(executions, InMemorySaver())
             bare_redis = bare_loop(executions, saver)

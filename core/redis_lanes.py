@@ -38,9 +38,7 @@ class Lanes:
 
     async def call(self, *args: Any) -> Any:
         """One command's reply (a Redis error reply raises `ResponseError`)."""
-        [reply] = await self._call(hiredis.pack_command(args), 1)
-        if isinstance(reply, ResponseError):
-            raise reply
+        [reply] = await self.call_many([args])
         return reply
 
     async def call_many(self, commands: Sequence[Command]) -> list[Any]:
