@@ -3,7 +3,7 @@ limiter, adaptive scheduler, thread store, monitoring) into a FastAPI app with J
 body size limit, request telemetry, the /v1 routers, the monitoring routes and the web pages.
 `uvicorn --factory api.app:app_from_env` serves it from the env.
 
-Monitoring is part of the request path: the middleware reports every request, `api.runs`
+Monitoring is part of the request path: the middleware reports every request, `api.runs.execute`
 every run (and its experiment variant), the scheduler's listener the queue and in-flight
 gauges; the monitor loop started here probes readiness and evaluates the alert rules.
 """
@@ -20,14 +20,18 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from api import routes_feedback, routes_health, routes_page, routes_refinements, routes_threads
 from api.body_limit import BodyLimit
 from api.deps import operator
 from api.errors import install_error_handlers
 from api.observability import RequestTelemetry, scheduler_gauges
-from api.reaper import reap_forever
-from api.routes_monitoring import page_router as dashboard_router
-from api.routes_monitoring import router as monitoring_router
+from api.routes import feedback as routes_feedback
+from api.routes import health as routes_health
+from api.routes import page as routes_page
+from api.routes import refinements as routes_refinements
+from api.routes import threads as routes_threads
+from api.routes.monitoring import page_router as dashboard_router
+from api.routes.monitoring import router as monitoring_router
+from api.runs.reaper import reap_forever
 from api.services import Services, build_services
 from core.settings import Settings, get_settings
 

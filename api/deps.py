@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Request
 from api.auth import LOCAL, ApiKey
 from api.errors import ApiError
 from api.schemas import UnitId
-from api.services import Services, services
+from api.services import Services, get_services
 
 
 def _presented_key(request: Request) -> str | None:
@@ -22,12 +22,12 @@ def _presented_key(request: Request) -> str | None:
     return token.strip()
 
 
-def authenticate(request: Request, svc: Services) -> ApiKey:
+def authenticate(request: Request, services: Services) -> ApiKey:
     """The caller's key; 401 when keys are configured and none (or an unknown one) was sent."""
-    if svc.keys.open:
-        return ApiKey(id=LOCAL, name=LOCAL, rate_per_minute=svc.settings.api_rate_per_minute)
+    if services.keys.open:
+        return ApiKey(id=LOCAL, name=LOCAL, rate_per_minute=services.settings.api_rate_per_minute)
     presented = _presented_key(request)
-    key = svc.keys.lookup(presented) if presented else None
+    key = services.keys.lookup(presented) if presented else None
     if key is None:
         raise ApiError(
             401,
@@ -39,9 +39,9 @@ def authenticate(request: Request, svc: Services) -> ApiKey:
     return key
 
 
-async def charge(svc: Services, key: ApiKey, cost: int = 1) -> None:
+async def charge(services: Services, key: ApiKey, cost: int = 1) -> None:
     """Spend `cost` of the key's rate budget; 429 with Retry-After when it is spent."""
-    verdict = await svc.limiter.charge(key.id, key.rate_per_minute, cost, key.burst)
+    verdict = await services.limiter.charge(key.id, key.rate_per_minute, cost, key.burst)
     if not verdict.allowed:
         raise ApiError(
             429,
@@ -52,21 +52,23 @@ async def charge(svc: Services, key: ApiKey, cost: int = 1) -> None:
         )
 
 
-async def caller(request: Request, svc: Annotated[Services, Depends(services)]) -> ApiKey:
+async def caller(request: Request, services: Annotated[Services, Depends(get_services)]) -> ApiKey:
     """FastAPI dependency: the authenticated key, charged one request."""
-    key = authenticate(request, svc)
-    await charge(svc, key)
+    key = authenticate(request, services)
+    await charge(services, key)
     return key
 
 
 Caller = Annotated[ApiKey, Depends(caller)]
-Svc = Annotated[Services, Depends(services)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def operator(request: Request, svc: Annotated[Services, Depends(services)]) -> ApiKey:
+async def operator(
+    request: Request, services: Annotated[Services, Depends(get_services)]
+) -> ApiKey:
     """FastAPI dependency of the monitoring data (metrics, alerts, experiments): any known key,
     not charged to its rate (a scraper polls)."""
-    return authenticate(request, svc)
+    return authenticate(request, services)
 
 
 async def unit_id(

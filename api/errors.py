@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import redis
@@ -12,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.runs.failures import RunFailure, kind_of
+from api.runs.scheduler import OverloadedError
 from api.schemas import ErrorBody, ErrorDetail, ErrorResponse
 
 log = logging.getLogger("refinery.api")
@@ -41,13 +45,89 @@ class ApiError(Exception):
             self.headers["Retry-After"] = str(retry_after_s)
 
 
-def not_found(thread_id: str) -> ApiError:
-    return ApiError(
-        404,
-        "thread_not_found",
-        f"no thread {thread_id!r} belongs to this API key",
-        "use a thread id returned to this key by POST /v1/refinements",
+def error_of(exc: BaseException, thread_id: str | None = None) -> ApiError:
+    """The API error for a run (or a request for one) that failed with `exc`; every error of
+    a run that started says how to resume its thread."""
+    if isinstance(exc, ApiError):
+        return exc
+    thread_id = getattr(exc, "thread_id", None) or thread_id
+    kind = kind_of(exc)
+    resume = f"resume it with POST /v1/threads/{thread_id}/resume"
+    retry_after = getattr(exc, "retry_after_s", None)
+    status, message, fix = {
+        "overloaded": (
+            503,
+            f"the server is at capacity: {exc}",
+            "retry after the Retry-After seconds, or send it with a higher priority",
+        ),
+        "timeout": (
+            504,
+            "the run passed the server's per-request deadline",
+            f"{resume}; it continues from its last checkpoint",
+        ),
+        "storage_unavailable": (
+            503,
+            f"Redis failed during the run: {exc}",
+            f"retry shortly, then {resume}",
+        ),
+        "model_unavailable": (
+            502,
+            f"the model endpoint failed: {type(exc).__name__}: {exc}",
+            f"retry shortly, then {resume}",
+        ),
+        "thread_busy": (
+            409,
+            "this thread is running now (on this or another replica)",
+            f"wait for it to finish: GET /v1/threads/{thread_id} shows its status, "
+            f"GET /v1/threads/{thread_id}/events follows it",
+        ),
+        "thread_not_found": (
+            404,
+            f"no thread {thread_id!r} belongs to this API key",
+            "use a thread id returned to this key by POST /v1/refinements",
+        ),
+        "thread_finished": (
+            409,
+            "this thread has finished; nothing to resume",
+            "read it with GET /v1/threads/{id}, or start a new refinement",
+        ),
+        "run_cancelled": (
+            409,
+            "the run was cancelled: the client that started it went away"
+            if getattr(exc, "by_client", False)
+            else "the run was cancelled on request",
+            f"POST /v1/threads/{thread_id}/resume continues it from its checkpoint",
+        ),
+        "lease_lost": (
+            409,
+            "this replica lost the thread's lease (it stalled past the lease TTL); another "
+            "replica continues the run",
+            f"follow it with GET /v1/threads/{thread_id}/events",
+        ),
+    }.get(
+        kind,
+        (
+            500,
+            f"the run failed: {type(exc).__name__}: {exc}",
+            f"{resume}; report it if it fails again",
+        ),
     )
+    if kind == "storage_unavailable":
+        retry_after = 5
+    if kind == "thread_not_found":
+        thread_id = None  # a thread that is not the caller's is not named back
+    return ApiError(status, kind, message, fix, thread_id=thread_id, retry_after_s=retry_after)
+
+
+@contextlib.contextmanager
+def answering(thread_id: str) -> Iterator[None]:
+    """Whatever a run raises inside the block leaves it as the `ApiError` that answers it."""
+    try:
+        yield
+    except ApiError:
+        raise
+    except Exception as exc:
+        raise error_of(exc, thread_id) from exc
 
 
 def respond(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -137,6 +217,11 @@ async def _api(request: Request, exc: ApiError) -> JSONResponse:
     return respond(exc.status, exc.body, exc.headers)
 
 
+async def _run_failure(request: Request, exc: RunFailure | OverloadedError) -> JSONResponse:
+    error = error_of(exc)
+    return respond(error.status, error.body, error.headers)
+
+
 async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
     log.warning("redis error on %s: %s", request.url.path, exc)
     body = ErrorBody(
@@ -163,6 +248,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, _api)  # type: ignore[arg-type]
+    app.add_exception_handler(RunFailure, _run_failure)  # type: ignore[arg-type]
+    app.add_exception_handler(OverloadedError, _run_failure)  # type: ignore[arg-type]
     app.add_exception_handler(redis.RedisError, _redis_down)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 

@@ -6,27 +6,17 @@ from __future__ import annotations
 
 import logging
 import time
-from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.scheduler import SchedulerStats
+from api.runs.scheduler import SchedulerStats
+from core.telemetry.logs import request_scope
 from core.telemetry.metrics import IN_FLIGHT, QUEUE_DEPTH
 
 log = logging.getLogger("refinery.api.requests")
 
 UNROUTED = "unrouted"
 """The route label of a request no route took (404s, bodies refused before routing)."""
-
-_request_ids: ContextVar[dict[str, str] | None] = ContextVar("refinery_request_ids", default=None)
-
-
-def note_ids(**ids: str) -> None:
-    """Attach ids (`thread_id`, `run_id`) to the request being served, for its log line; the
-    run of a stream executes in its own task, which shares the request's dict."""
-    found = _request_ids.get()
-    if found is not None:
-        found.update(ids)
 
 
 def route_of(scope: Scope) -> str:
@@ -53,8 +43,6 @@ class RequestTelemetry:
             return
         started = time.perf_counter()
         status = 500  # what the client gets if the app fails before answering
-        ids: dict[str, str] = {}
-        token = _request_ids.set(ids)
 
         async def observed(message: Message) -> None:
             nonlocal status
@@ -62,21 +50,32 @@ class RequestTelemetry:
                 status = message["status"]
             await send(message)
 
-        try:
-            await self.app(scope, receive, observed)
-        finally:
-            _request_ids.reset(token)
-            latency_s = time.perf_counter() - started
-            route, method = route_of(scope), scope["method"]
-            telemetry = getattr(scope["app"].state, "telemetry", None)
-            if telemetry is not None:
-                telemetry.observe_request(route, method, status, latency_s)
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "%s %s %d", method, route, status,
-                    extra={"route": route, "method": method, "status": status,
-                           "latency_ms": round(latency_s * 1000, 2), **ids},
-                )  # fmt: skip
+        with request_scope():
+            try:
+                await self.app(scope, receive, observed)
+            finally:
+                self._report(scope, status, time.perf_counter() - started)
+
+    @staticmethod
+    def _report(scope: Scope, status: int, latency_s: float) -> None:
+        """Count the request and log its line (the scope's ids ride along)."""
+        route, method = route_of(scope), scope["method"]
+        telemetry = getattr(scope["app"].state, "telemetry", None)
+        if telemetry is not None:
+            telemetry.observe_request(route, method, status, latency_s)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "%s %s %d",
+                method,
+                route,
+                status,
+                extra={
+                    "route": route,
+                    "method": method,
+                    "status": status,
+                    "latency_ms": round(latency_s * 1000, 2),
+                },
+            )
 
 
 def scheduler_gauges(stats: SchedulerStats) -> None:

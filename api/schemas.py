@@ -16,6 +16,7 @@ from pydantic import (
 
 from core.outcome import RunOutcome
 from core.run_config import DEFAULT_CONFIG, preset_names
+from graph.runner import graph_input
 
 MAX_TASK_CHARS = 4_000
 MAX_DOCUMENTS = 20
@@ -98,13 +99,7 @@ class RefinementRequest(_Strict):
 
     def graph_input(self) -> dict[str, Any]:
         """The graph's `InputState`."""
-        payload: dict[str, Any] = {"task": self.task, "config": self.config}
-        payload["priority"] = self.priority
-        if self.constraints:
-            payload["constraints"] = self.constraints.model_dump(exclude_none=True)
-        if self.documents:
-            payload["documents"] = [d.model_dump() for d in self.documents]
-        return payload
+        return graph_input(self.model_dump(exclude_none=True))
 
 
 class BatchRequest(_Strict):

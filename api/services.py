@@ -15,14 +15,14 @@ from fastapi import Request
 from langgraph.graph.state import CompiledStateGraph
 
 from api.auth import KeyRing
-from api.lease_keeper import LeaseKeeper
-from api.leases import Leases
 from api.ratelimit import RateLimiter
-from api.run_events import RunEvents
-from api.scheduler import Scheduler
-from api.thread_store import ThreadStore
+from api.runs.event_log import RunEvents
+from api.runs.lease_keeper import LeaseKeeper
+from api.runs.leases import Leases
+from api.runs.scheduler import Scheduler
+from api.runs.thread_store import ThreadStore
+from core.feedback.experiments import Experiment, enabled_experiments
 from core.settings import Settings
-from core.telemetry.experiments import Experiment, enabled_experiments
 from core.telemetry.service import Telemetry
 
 
@@ -62,8 +62,8 @@ def experiments_to_run() -> list[Experiment]:
 
 async def build_services(settings: Settings) -> Services:
     """Everything the handlers need; starts the embedded Redis if no URL is configured."""
-    from core.checkpointer import aget_checkpointer
-    from core.redis_server import async_client, resolve_redis_url, sync_client
+    from core.checkpoint.factory import aget_checkpointer
+    from core.redis.server import async_client, resolve_redis_url, sync_client
     from graph.builder import build_graph
 
     checkpointer = await aget_checkpointer()
@@ -94,6 +94,6 @@ async def build_services(settings: Settings) -> Services:
     )
 
 
-async def services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """FastAPI dependency: the app's services."""
     return request.app.state.services

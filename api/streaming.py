@@ -1,5 +1,5 @@
 """Server-sent events for a run: the run executes in its own task and publishes its events to
-the thread's Redis stream (`api.run_events`), which hands each one, with its stream id, to the
+the thread's Redis stream (`api.runs.event_log`), which hands each one, with its stream id, to the
 response; the response sends a heartbeat comment whenever the run is quiet, and cancels the run
 when the client goes away (its checkpoint stays, so the thread can be resumed). Any replica can
 replay and follow the same events (`GET /v1/threads/{id}/events`)."""
@@ -11,12 +11,71 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
-from api.errors import ApiError
-from api.run_events import HEARTBEAT, Published, sse
-from api.runs import Emit, failure_of
-from api.schemas import RefinementResult
+from api.errors import error_of
+from api.runs.event_log import HEARTBEAT, Published, sse
+from api.runs.execute import Queued, RunStarted
+from api.runs.failures import LeaseLost, RunCancelled
+from api.schemas import ErrorBody, RefinementResult
 from api.services import Services
+from graph.events import NodeDone, Payload, Scored, TokenChunk
+from graph.runner import Emit
+
+EVENTS: dict[str, type[BaseModel]] = {
+    model.name if issubclass(model, Payload) else name: model
+    for name, model in {
+        "queued": Queued,
+        "run": RunStarted,
+        "node": NodeDone,
+        "token": TokenChunk,
+        "score": Scored,
+        "result": RefinementResult,
+        "error": ErrorBody,
+    }.items()
+}
+"""Every event a run's stream carries, by name: the one definition of each payload."""
+
+_LAST = {
+    "result": "the finished run (`RefinementResult`), last.",
+    "error": "why the run did not finish, last (`ErrorBody`); the thread stays resumable.",
+}
+
+
+def describe_events() -> str:
+    """The published event list (the stream endpoints' OpenAPI description), from `EVENTS`."""
+    lines = ["Server-sent events; the `data:` of each is one JSON object.", ""]
+    for name, model in EVENTS.items():
+        if name in _LAST:
+            lines.append(f"- `{name}`: {_LAST[name]}")
+            continue
+        fields = ", ".join(
+            f if info.is_required() else f"{f}?" for f, info in model.model_fields.items()
+        )
+        doc = " ".join((model.__doc__ or "").split())
+        lines.append(f"- `{name}`: `{{{fields}}}`: {doc}")
+    lines.append("- Heartbeats are SSE comments (`: heartbeat`) sent while nothing else is.")
+    return "\n".join(lines)
+
+
+SSE_CONTENT = {
+    "text/event-stream": {
+        "itemSchema": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+                "event": {"type": "string", "enum": list(EVENTS)},
+                "data": {"type": "string", "contentMediaType": "application/json"},
+                "id": {"type": "string", "description": "Send as Last-Event-ID to replay."},
+                "retry": {"type": "integer", "minimum": 0},
+            },
+        }
+    }
+}
+"""The OpenAPI `content` of a response carrying these events: each one's shape (OpenAPI 3.2
+`itemSchema`, which schema-driven clients and fuzzers read per event)."""
+
+SSE_RESPONSE = {200: {"description": describe_events(), "content": SSE_CONTENT}}
 
 
 class EventStream(StreamingResponse):
@@ -47,8 +106,9 @@ def spawn_run(
     local: Callable[[Published], None] | None = None,
 ) -> asyncio.Task[bool]:
     """Run `start` in a task of its own (kept referenced until it ends), publishing its events."""
-    task = asyncio.create_task(publish_run(services, thread_id, start, local),
-                               name=f"run-{thread_id}")  # fmt: skip
+    task = asyncio.create_task(
+        publish_run(services, thread_id, start, local), name=f"run-{thread_id}"
+    )
     services.background.add(task)
     task.add_done_callback(services.background.discard)
     return task
@@ -66,31 +126,19 @@ async def publish_run(
     try:
         result = await start(publisher.emit)
         publisher.emit(("result", result.model_dump(mode="json")))
-    except ApiError as exc:
-        if exc.body.type == "lease_lost":
-            return False
-        publisher.emit(("error", exc.body.model_dump(mode="json", exclude_none=True)))
+    except LeaseLost:
+        return False
     except asyncio.CancelledError:
         if not services.leases.draining:  # a replica that stops hands its runs over
-            body = _cancelled(thread_id).body
+            body = error_of(RunCancelled(thread_id, by_client=True)).body
             publisher.emit(("error", body.model_dump(mode="json", exclude_none=True)))
         raise
     except Exception as exc:  # the stream must end with an event, whatever happened
-        body = failure_of(exc, thread_id).body
+        body = error_of(exc, thread_id).body
         publisher.emit(("error", body.model_dump(mode="json", exclude_none=True)))
     finally:
         await publisher.close()
     return True
-
-
-def _cancelled(thread_id: str) -> ApiError:
-    return ApiError(
-        409,
-        "run_cancelled",
-        "the run was cancelled: the client that started it went away",
-        f"POST /v1/threads/{thread_id}/resume continues it from its checkpoint",
-        thread_id=thread_id,
-    )
 
 
 async def _respond(

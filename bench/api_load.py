@@ -34,11 +34,11 @@ import httpx
 
 from bench.checkpoints import loopback_redis
 from core.processes import free_port, stop_process
-from tests.support.balancer import wait_http
+from testkit.balancer import wait_http
 
 CONCURRENCY = (1, 10, 100)
 REQUEST = {"task": "Write a story.", "constraints": {"required_words": ["cat", "dog", "moon"]}}
-SERVE = [sys.executable, "-c", "from api.cli import app; app()", "serve"]
+SERVE = [sys.executable, "-c", "from api.cli.main import app; app()", "serve"]
 
 
 @contextlib.contextmanager
@@ -58,33 +58,40 @@ def fixed_limit(running: int) -> dict[str, str]:
     """Settings that pin the scheduler's adaptive limit at `running`: the bench measures the
     API path and its overload behaviour at a known capacity, not the AIMD ramp."""
     value = str(running)
-    return {"REFINERY_API_MAX_RUNNING": value, "REFINERY_ADMISSION_MIN": value,
-            "REFINERY_ADMISSION_MAX": value, "REFINERY_ADMISSION_INITIAL": value}  # fmt: skip
+    return {
+        "REFINERY_API_MAX_RUNNING": value,
+        "REFINERY_ADMISSION_MIN": value,
+        "REFINERY_ADMISSION_MAX": value,
+        "REFINERY_ADMISSION_INITIAL": value,
+    }
 
 
 def bench_env(fake_url: str, redis_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFINERY_")}
-    env.update({
-        "REFINERY_OPENAI_BASE_URL": fake_url,
-        "REDIS_URL": redis_url,
-        "REFINERY_REDIS_KEY_PREFIX": f"bench{uuid.uuid4().hex[:6]}",
-        "REFINERY_DATA_DIR": str(workdir / "data"),
-        "REFINERY_LLM_CACHE": "false",
-        "REFINERY_LLM_LOCAL_FALLBACK": "false",
-        "REFINERY_LOG_LEVEL": "WARNING",
-        "REFINERY_LOG_FORMAT": "text",
-        "REFINERY_API_RATE_PER_MINUTE": "1000000",
-        "REFINERY_API_RATE_BURST": "100000",
-        **extra,
-    })  # fmt: skip
+    env.update(
+        {
+            "REFINERY_OPENAI_BASE_URL": fake_url,
+            "REDIS_URL": redis_url,
+            "REFINERY_REDIS_KEY_PREFIX": f"bench{uuid.uuid4().hex[:6]}",
+            "REFINERY_DATA_DIR": str(workdir / "data"),
+            "REFINERY_LLM_CACHE": "false",
+            "REFINERY_LLM_LOCAL_FALLBACK": "false",
+            "REFINERY_LOG_LEVEL": "WARNING",
+            "REFINERY_LOG_FORMAT": "text",
+            "REFINERY_API_RATE_PER_MINUTE": "1000000",
+            "REFINERY_API_RATE_BURST": "100000",
+            **extra,
+        }
+    )
     return env
 
 
 def client_limits(connections: int) -> httpx.Limits:
     """The load generator's pool: idle connections expire at 2 s, before uvicorn's 5 s
     keep-alive closes them (a request sent on one the server is closing fails with ReadError)."""
-    return httpx.Limits(max_connections=connections, max_keepalive_connections=connections,
-                        keepalive_expiry=2.0)  # fmt: skip
+    return httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0
+    )
 
 
 def cpu_s(pid: int) -> float:
@@ -175,7 +182,7 @@ async def inprocess_round(graph: Any, concurrency: int) -> Round:
 
 async def compare(base_url: str, rounds: int, server_pid: int) -> list[dict[str, Any]]:
     """Part 1: both paths at each concurrency, rounds interleaved so drift hits both alike."""
-    from core.checkpointer import aget_checkpointer
+    from core.checkpoint.factory import aget_checkpointer
     from graph.builder import build_graph
 
     graph = build_graph(await aget_checkpointer())
@@ -208,13 +215,18 @@ def summarise(concurrency: int, api: Round, local: Round) -> dict[str, Any]:
 
     a, b = stats(api), stats(local)
     return {
-        "concurrency": concurrency, "runs": len(api.latencies), "api_errors": api.errors,
-        "api": a, "inprocess": b,
-        "ratio_p50": a["p50_ms"] / b["p50_ms"], "ratio_p99": a["p99_ms"] / b["p99_ms"],
+        "concurrency": concurrency,
+        "runs": len(api.latencies),
+        "api_errors": api.errors,
+        "api": a,
+        "inprocess": b,
+        "ratio_p50": a["p50_ms"] / b["p50_ms"],
+        "ratio_p99": a["p99_ms"] / b["p99_ms"],
         "ratio_throughput": b["runs_per_s"] / a["runs_per_s"],
-        "added_p50_ms": a["p50_ms"] - b["p50_ms"], "added_p99_ms": a["p99_ms"] - b["p99_ms"],
+        "added_p50_ms": a["p50_ms"] - b["p50_ms"],
+        "added_p99_ms": a["p99_ms"] - b["p99_ms"],
         "ratio_cpu": a["cpu_ms_per_run"] / b["cpu_ms_per_run"],
-    }  # fmt: skip
+    }
 
 
 def print_row(row: dict[str, Any]) -> None:
@@ -277,13 +289,17 @@ async def closed_loop(
 def print_load(label: str, r: LoadResult, server_cpu_s: float) -> dict[str, Any]:
     done = len(r.ok["high"]) + len(r.ok["normal"])
     row = {
-        "label": label, "clients": r.clients, "completed": done, "refused_503": r.refused,
-        "failed": r.failed, "runs_per_s": done / r.wall_s,
+        "label": label,
+        "clients": r.clients,
+        "completed": done,
+        "refused_503": r.refused,
+        "failed": r.failed,
+        "runs_per_s": done / r.wall_s,
         "server_cpu_share": server_cpu_s / r.wall_s,
         "server_cpu_ms_per_run": 1000 * server_cpu_s / max(1, done),
         **{f"{p}_p50_ms": 1000 * pct(r.ok[p], 50) for p in ("high", "normal")},
         **{f"{p}_p99_ms": 1000 * pct(r.ok[p], 99) for p in ("high", "normal")},
-    }  # fmt: skip
+    }
     print(
         f"{label:<16} {r.clients:>4} clients | {done:>5} done {r.refused:>5} x 503 "
         f"{r.failed} failed | {row['runs_per_s']:6.1f} runs/s | high p50 "
@@ -311,36 +327,58 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=20, help="Runs at once, part 2.")
     parser.add_argument("--duration", type=float, default=15.0, help="Seconds per load phase.")
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--backoff-ms", type=float, default=None,
-                        help="Wait after a 503 (default: the server's Retry-After).")  # fmt: skip
+    parser.add_argument(
+        "--backoff-ms",
+        type=float,
+        default=None,
+        help="Wait after a 503 (default: the server's Retry-After).",
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write results here.")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
     fake_port, api_port, small_port = free_port(), free_port(), free_port()
     fake_url = f"http://127.0.0.1:{fake_port}/v1"
-    fake_args = [sys.executable, "-m", "tests.support.fake_openai", "--port", str(fake_port),
-                 "--latency-ms", str(args.latency_ms)]  # fmt: skip
+    fake_args = [
+        sys.executable,
+        "-m",
+        "testkit.fake_openai",
+        "--port",
+        str(fake_port),
+        "--latency-ms",
+        str(args.latency_ms),
+    ]
     with (
         loopback_redis() as redis_url,
         child(fake_args, dict(os.environ), f"{fake_url}/models", workdir / "fake.log"),
     ):
-        env = bench_env(fake_url, redis_url, workdir, REFINERY_API_MAX_QUEUE="256",
-                        **fixed_limit(256))  # fmt: skip
+        env = bench_env(
+            fake_url, redis_url, workdir, REFINERY_API_MAX_QUEUE="256", **fixed_limit(256)
+        )
         os.environ.update(env)  # the in-process graph reads the same settings
         print(f"fake model at {args.latency_ms:.0f} ms a call; {os.cpu_count()} CPUs", flush=True)
         print("part 1: API stream vs in-process graph stream, same run", flush=True)
-        with child([*SERVE, "--port", str(api_port)], env, f"http://127.0.0.1:{api_port}/healthz",
-                   workdir / "api.log") as server:  # fmt: skip
+        with child(
+            [*SERVE, "--port", str(api_port)],
+            env,
+            f"http://127.0.0.1:{api_port}/healthz",
+            workdir / "api.log",
+        ) as server:
             rows = run(compare(f"http://127.0.0.1:{api_port}", args.rounds, server.pid))
 
         cap = args.capacity
-        small = bench_env(fake_url, redis_url, workdir, **fixed_limit(cap),
-                          REFINERY_API_MAX_QUEUE=str(max(1, cap // 4)))  # fmt: skip
+        small = bench_env(
+            fake_url,
+            redis_url,
+            workdir,
+            **fixed_limit(cap),
+            REFINERY_API_MAX_QUEUE=str(max(1, cap // 4)),
+        )
         print(f"part 2: capacity {cap} running + {max(1, cap // 4)} queued", flush=True)
         url = f"http://127.0.0.1:{small_port}"
-        with child([*SERVE, "--port", str(small_port)], small, f"{url}/healthz",
-                   workdir / "small.log") as server:  # fmt: skip
+        with child(
+            [*SERVE, "--port", str(small_port)], small, f"{url}/healthz", workdir / "small.log"
+        ) as server:
             backoff = None if args.backoff_ms is None else args.backoff_ms / 1000
             run(closed_loop(url, cap // 2, 3.0, backoff))  # warm
             rows_load = []

@@ -41,12 +41,12 @@ async def timed_pass(graph: Any, tasks: list[dict[str, Any]], concurrency: int) 
 
 
 async def main(args: argparse.Namespace) -> None:
-    from tests.support.fake_openai import FakeOpenAI
+    from testkit.fake_openai import FakeOpenAI
 
     fake = FakeOpenAI(latency_s=args.latency_ms / 1000).serve()
     os.environ["REFINERY_OPENAI_BASE_URL"] = fake.base_url  # before settings are first read
     os.environ["REFINERY_LLM_CACHE"] = "false"
-    from core.llm_stats import llm_stats
+    from core.llm.stats import llm_stats
     from graph.builder import build_graph
 
     tasks = load_tasks(args.input, args.limit)

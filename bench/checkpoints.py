@@ -285,9 +285,9 @@ WORDS = [word for line in _WORD_LINES for word in line.split()]
 
 async def refinement_bytes(url: str) -> dict[int, tuple[int, int, int]]:
     """Iterations -> (bytes, checkpoints, history bytes) of one refinement thread."""
-    from core.llm import reset_models
+    from core.llm.factory import reset_models
     from core.settings import get_settings
-    from tests.support.fake_openai import FakeOpenAI, one_word_responder
+    from testkit.fake_openai import FakeOpenAI, one_word_responder
 
     fake = FakeOpenAI(responder=one_word_responder).serve()
     presets = Path(tempfile.mkdtemp(prefix="bench-presets-"))

@@ -29,13 +29,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-import core.llm
+import core.llm.factory
 from core.checkpoint import RedisSaver
-from core.redis_server import async_client
+from core.redis.server import async_client
 from core.settings import get_settings
 from graph.builder import build_graph
-from tests.support.fake_openai import cooperative_responder
-from tests.support.redis import RedisProcess
+from testkit.fake_openai import cooperative_responder
+from testkit.redis import RedisProcess
 
 WORDS = ["dog", "snow", "piano", "wine", "rink", "mother", "counter", "tool", "circle", "vest"]
 REQUEST = {"task": "Write a short text.", "constraints": {"required_words": WORDS}}
@@ -139,8 +139,8 @@ async def wrapper_ms(model: InstantModel, calls: int = 500) -> tuple[float, floa
 
 
 async def main(requests: int) -> None:
-    model = InstantModel()  # one instance, as `core.llm.chat_model` shares one per role
-    core.llm.chat_model = lambda role: model  # type: ignore[assignment]
+    model = InstantModel()  # one instance, as `core.llm.factory.chat_model` shares one per role
+    core.llm.factory.chat_model = lambda role: model  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         redis = RedisProcess(Path(tmp))
         redis.start()

@@ -34,7 +34,7 @@ import httpx
 
 from bench.checkpoints import loopback_redis
 from core.processes import stop_process
-from tests.support.balancer import Nginx, replica_env, start_fake_models, start_replicas
+from testkit.balancer import Nginx, replica_env, start_fake_models, start_replicas
 
 REQUEST = {"task": "Write a story.", "constraints": {"required_words": ["cat", "dog", "moon"]}}
 ORDER = (1, 2, 3, 3, 2, 1)
@@ -86,13 +86,15 @@ def profile(
     fakes = start_fake_models(workdir, [latency_ms, latency_ms])
     endpoints = [{"base_url": url, "weight": 1} for url, _ in fakes]
     env = replica_env(
-        redis_url, endpoints, workdir / name,
+        redis_url,
+        endpoints,
+        workdir / name,
         REFINERY_API_MAX_RUNNING=str(capacity),
         REFINERY_ADMISSION_INITIAL=str(capacity),
         REFINERY_ADMISSION_MIN=str(capacity),  # a fixed capacity: the adaptive limit stays put
         REFINERY_API_MAX_QUEUE="1000",
         REFINERY_LLM_TIMEOUT_S="300",
-    )  # fmt: skip
+    )
     (workdir / name).mkdir(parents=True, exist_ok=True)
     replicas = start_replicas(env, 3, workdir / name)
     ports = [port for port, _ in replicas]
@@ -105,15 +107,19 @@ def profile(
                 result = asyncio.run(closed_loop(nginx.base_url, args.clients, args.runs))
             samples[count].append(result)
             rate, p50, failed = result["runs_per_s"], result["p50_s"], result["failures"]
-            print(f"  {name}: {count} replica(s): {rate:.2f} runs/s, p50 {p50:.2f} s, "
-                  f"{failed:.0f} failed", flush=True)  # fmt: skip
+            print(
+                f"  {name}: {count} replica(s): {rate:.2f} runs/s, p50 {p50:.2f} s, "
+                f"{failed:.0f} failed",
+                flush=True,
+            )
     finally:
         for _, process in replicas:
             stop_process(process)
         for _, process in fakes:
             stop_process(process)
-    return {n: {k: statistics.fmean(s[k] for s in runs) for k in runs[0]}
-            for n, runs in samples.items()}  # fmt: skip
+    return {
+        n: {k: statistics.fmean(s[k] for s in runs) for k in runs[0]} for n, runs in samples.items()
+    }
 
 
 def main() -> None:
@@ -126,23 +132,31 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("bench/out/scale_out.json"))
     args = parser.parse_args()
     settings = {"model-bound": (args.latency_ms, args.capacity), "cpu-bound": (0.0, 64)}
-    report: dict[str, Any] = {"clients": args.clients, "runs": args.runs,
-                              "latency_ms": args.latency_ms, "capacity": args.capacity}  # fmt: skip
+    report: dict[str, Any] = {
+        "clients": args.clients,
+        "runs": args.runs,
+        "latency_ms": args.latency_ms,
+        "capacity": args.capacity,
+    }
     with loopback_redis() as redis_url, tempfile.TemporaryDirectory() as tmp:
         for name in args.profiles.split(","):
             latency, capacity = settings[name]
             print(f"{name}: model latency {latency:.0f} ms, {capacity} runs at once per replica")
             report[name] = profile(redis_url, Path(tmp), name, latency, capacity, args)
-    print(f"\n{args.clients} clients, {args.runs} runs per measurement, mean of 2 (order "
-          f"{', '.join(map(str, ORDER))})")  # fmt: skip
+    print(
+        f"\n{args.clients} clients, {args.runs} runs per measurement, mean of 2 (order "
+        f"{', '.join(map(str, ORDER))})"
+    )
     print(f"{'profile':<12} {'replicas':>8} {'runs/s':>8} {'x 1':>6} {'p50 s':>7} {'p95 s':>7}")
     for name in args.profiles.split(","):
         base = report[name][1]["runs_per_s"]
         for count in (1, 2, 3):
             row = report[name][count]
             rate = row["runs_per_s"]
-            print(f"{name:<12} {count:>8} {rate:>8.2f} {rate / base:>6.2f} "
-                  f"{row['p50_s']:>7.2f} {row['p95_s']:>7.2f}")  # fmt: skip
+            print(
+                f"{name:<12} {count:>8} {rate:>8.2f} {rate / base:>6.2f} "
+                f"{row['p50_s']:>7.2f} {row['p95_s']:>7.2f}"
+            )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2))
     print(f"-> {args.output}")

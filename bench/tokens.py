@@ -45,7 +45,7 @@ async def naive_self_refine(task: dict[str, Any]) -> dict[str, Any]:
     carrying the whole conversation so far. Same model and role settings as the engine."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from core.llm import chat_model
+    from core.llm.factory import chat_model
     from core.run_config import load_config
     from nodes import prompts
 
@@ -113,7 +113,7 @@ def stored_engine_rows(path: Path) -> dict[str, dict[str, Any]]:
 async def run_all(
     tasks: list[dict[str, Any]], output: Path | None, engine_results: Path | None
 ) -> None:
-    from core.lexicon import coverage
+    from core.text.lexicon import coverage
     from graph.builder import build_graph
 
     graph = build_graph(None)
@@ -123,12 +123,18 @@ async def run_all(
         started = time.perf_counter()
         row = await run()
         required = task["constraints"]["required_words"]
-        row |= {"id": task["id"], "wall_s": row.get("wall_s", time.perf_counter() - started),
-                "coverage": coverage(row["answer"], required)}  # fmt: skip
+        row |= {
+            "id": task["id"],
+            "wall_s": row.get("wall_s", time.perf_counter() - started),
+            "coverage": coverage(row["answer"], required),
+        }
         results[name].append(row)
-        print(f"[{i + 1}/{len(tasks)}] {task['id']} {name:6}: {row['tokens']:5d} tokens "
-              f"{row['calls']:2d} calls coverage {row['coverage']:.3f} "
-              f"({row['wall_s']:.0f} s)", flush=True)  # fmt: skip
+        print(
+            f"[{i + 1}/{len(tasks)}] {task['id']} {name:6}: {row['tokens']:5d} tokens "
+            f"{row['calls']:2d} calls coverage {row['coverage']:.3f} "
+            f"({row['wall_s']:.0f} s)",
+            flush=True,
+        )
 
     if engine_results is None:  # both systems, task by task, so load drift hits both alike
         for i, task in enumerate(tasks):
@@ -151,8 +157,10 @@ async def run_all(
     ours, naive = summary("engine", results["engine"]), summary("naive", results["naive"])
     print(f"\n{len(tasks)} tasks of {DATA.name}, {ITERATIONS} iterations at most")
     for row in (ours, naive):
-        print(f"  {row['name']:6}: {row['tokens']:8.1f} tokens/task  {row['calls']:5.1f} calls/task"
-              f"  coverage {row['coverage']:.3f}  wall {row['wall_s']:.0f} s")  # fmt: skip
+        print(
+            f"  {row['name']:6}: {row['tokens']:8.1f} tokens/task  {row['calls']:5.1f} calls/task"
+            f"  coverage {row['coverage']:.3f}  wall {row['wall_s']:.0f} s"
+        )
     print(f"engine tokens / naive tokens: {ours['tokens'] / naive['tokens']:.3f}")
     print(f"coverage difference (engine - naive): {ours['coverage'] - naive['coverage']:+.3f}")
 

@@ -226,7 +226,7 @@ class Settings(BaseSettings):
     """How long streamed tokens may wait to go out together as one `token` event (any other
     event sends them at once); 0 sends each batch as soon as the last one is stored."""
 
-    # --- Scale-out: many replicas on one Redis (api/leases.py, api/reaper.py) ------------------
+    # --- Scale-out: many replicas on one Redis (api/runs/leases.py, api/runs/reaper.py) -------
     api_lease_ttl_s: float = Field(15.0, ge=0.3, le=3600)
     """How long a run's lease on its thread lasts without renewal; the holder renews it every
     third of this, so a replica that dies frees its runs after at most this long."""

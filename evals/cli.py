@@ -4,6 +4,8 @@ tests, and gate a run against a stored baseline."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +40,7 @@ JudgeOpt = Annotated[
 
 
 def _judge() -> Any:
-    from core.llm import chat_model, model_name
+    from core.llm.factory import chat_model, model_name
     from core.run_config import RoleModel
     from evals.ragas_metrics import Judge
 
@@ -77,59 +79,37 @@ async def _evaluate(
     cache: bool = False,
     resume: bool = False,
 ) -> list[Any]:
-    """Run every preset over the tasks, interleaved task by task (A, B, A, B...), so a run that
-    is stopped early still holds paired answers; then score each. One event loop for all: the
-    HTTP clients are shared, and a pool must not outlive its loop."""
-    from core.run_config import load_config
-    from evals.runner import (
-        RESULTS_FILE,
-        done_results,
-        finish,
-        generate,
-        generated_by,
-        measure_real_calls,
-        now,
-        warm_up,
-    )
+    """Load the data sets and run every preset over them into `targets`, with a progress bar.
+
+    See `evals.evaluate.run_evals`: answers interleaved task by task (A, B, A, B...), so a run
+    that is stopped early still holds paired answers; then each is scored. The bar shows the
+    generation alone: it starts after the warm-up and is gone before the scoring."""
+    from evals.evaluate import RESULTS_FILE, run_evals
     from graph.builder import build_graph
 
     tasks, infos = await _load(datasets, limits)
-    graph = build_graph(None)
-    if not cache:
-        measure_real_calls()
-    raws = [target / RESULTS_FILE for target in targets]
-    if not resume:
-        for raw in raws:
-            await asyncio.to_thread(raw.write_text, "")
-    stored = [
-        done_results(r, load_config(c).fingerprint()) for r, c in zip(raws, configs, strict=True)
-    ]
-    if any(t.id not in found for t in tasks for found in stored):
-        await warm_up()  # only when something is left to generate
-    started = now()
-    results: list[list[Any]] = [[] for _ in configs]
     columns = ["[progress.description]{task.description}", BarColumn(), MofNCompleteColumn()]
-    with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
-        job = bar.add_task(" vs ".join(configs), total=len(tasks) * len(configs))
-        for task in tasks:
-            for config, raw, found in zip(configs, raws, results, strict=True):
-                found += await generate(
-                    graph, [task], config, raw, resume=True, on_result=lambda *_: bar.advance(job)
-                )
-    scorer = _judge() if judge else None
-    return [
-        await finish(
-            tasks,
-            found,
-            config,
-            infos,
-            started,
-            scorer,
-            cache,
-            generated_by(raw, load_config(config).fingerprint()),
-        )
-        for config, found, raw in zip(configs, results, raws, strict=True)
-    ]
+    bar = Progress(*columns, TimeElapsedColumn(), console=console)
+    job = bar.add_task(" vs ".join(configs), total=len(tasks) * len(configs))
+
+    @contextmanager
+    def shown() -> Iterator[None]:
+        bar.reset(job)  # its clock starts after the warm-up, as the answers do
+        with bar:
+            yield
+
+    return await run_evals(
+        tasks,
+        configs,
+        infos,
+        graph=build_graph(None),
+        raw_outs=[target / RESULTS_FILE for target in targets],
+        resume=resume,
+        judge=_judge if judge else None,
+        cache=cache,
+        on_result=lambda *_: bar.advance(job),
+        generating=shown(),
+    )
 
 
 def _print_summary(summary: Any) -> None:
@@ -232,8 +212,8 @@ def compare(
     """Compare run B against run A: significance per metric, a verdict, a report with plots."""
     from evals.compare import compare as compare_runs
     from evals.datasets import DEFAULT_DATASETS
+    from evals.evaluate import EvalRun
     from evals.report import write_report
-    from evals.runner import EvalRun
 
     configs = config or []
     if not (run_a and run_b) and len(configs) != 2:
@@ -262,8 +242,8 @@ def gate(
     resume: ResumeOpt = False,
 ) -> None:
     """Fail (exit 1) when a quality metric fell more than --max-drop against the baseline."""
+    from evals.evaluate import EvalRun
     from evals.gate import check
-    from evals.runner import EvalRun
 
     base = EvalRun.load(baseline)
     if run is None:

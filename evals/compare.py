@@ -10,8 +10,8 @@ import numpy as np
 from pydantic import BaseModel
 from scipy import stats
 
+from evals.evaluate import EvalRun, RunStamp
 from evals.metrics import METRICS, MetricInfo
-from evals.runner import EvalRun, RunStamp
 
 ALPHA = 0.05
 BOOTSTRAP_RESAMPLES = 5000

@@ -8,8 +8,8 @@ import math
 from pydantic import BaseModel
 
 from evals.compare import paired_values
+from evals.evaluate import EvalRun
 from evals.metrics import is_quality
-from evals.runner import EvalRun
 
 MAX_DROP = 0.05
 """The default: a 5% relative fall of any quality metric asks for a review."""

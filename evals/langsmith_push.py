@@ -10,7 +10,7 @@ from typing import Any
 
 from core.settings import Settings
 from evals.datasets import EvalTask
-from evals.runner import EvalRun
+from evals.evaluate import EvalRun
 
 
 def can_push(settings: Settings) -> bool:

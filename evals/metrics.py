@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from core.lexicon import coverage
-from core.text import strip_citations
+from core.text.lexicon import coverage
+from core.text.plain import strip_citations
 from evals.datasets import EvalTask
 from evals.ragas_metrics import CITATION, JUDGED, REFERENCE, RETRIEVAL, Judge, grounded_metrics
 from graph.runner import TaskResult

@@ -23,8 +23,8 @@ from ragas.metrics import (
 )
 from ragas.metrics.base import SingleTurnMetric
 
-from core.citations import cited_ids
-from core.text import strip_citations
+from core.text.citations import cited_ids
+from core.text.plain import strip_citations
 from evals.datasets import EvalTask
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def _plain_metrics() -> dict[str, SingleTurnMetric]:
 def _embeddings() -> Any:
     from ragas.embeddings import HuggingFaceEmbeddings
 
-    from core.embeddings import model_path
+    from core.text.embeddings import model_path
 
     return HuggingFaceEmbeddings(model=model_path(), device="cpu")
 

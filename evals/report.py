@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from evals.compare import Comparison, MetricComparison
-from evals.runner import EvalRun, RunStamp, TaskRow
+from evals.evaluate import EvalRun, RunStamp, TaskRow
 
 PRIMARY = {"constrained": "concept_coverage", "grounded": "semantic_similarity"}
 """The quality metric each kind of task is plotted on."""

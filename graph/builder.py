@@ -15,8 +15,8 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from core.node_cache import RETRIEVAL_CACHE, node_cache
 from core.state import InputState, OutputState, RefineState
+from graph.node_cache import RETRIEVAL_CACHE, node_cache
 from graph.routing import after_plan, after_score, to_checks
 from nodes.confidence import confidence
 from nodes.critique import critique

@@ -33,8 +33,15 @@ async def after_plan(state: RefineState) -> list[Send] | Literal["draft"]:
     documents = {d["id"]: d["text"] for d in state.get("documents") or []}
     sends = [Send("retrieve", state)]
     sends += [
-        Send("summarise", {"task": state["task"], "doc_id": doc_id, "text": documents[doc_id],
-                           "budget": config.budgets.document_tokens})
+        Send(
+            "summarise",
+            {
+                "task": state["task"],
+                "doc_id": doc_id,
+                "text": documents[doc_id],
+                "budget": config.budgets.document_tokens,
+            },
+        )
         for doc_id in plan["summarise"]
-    ]  # fmt: skip
+    ]
     return sends

@@ -1,27 +1,86 @@
-"""Runs requests through the compiled graph: one with live progress, or many with bounded
-concurrency, each ending in a `TaskResult` (one failing task never stops the others)."""
+"""The one run path: a request becomes the graph's input, the graph streams to its end with its
+events handed to whoever watches, and the final state becomes a result. The CLI, the API (and
+its reaper), the evaluation and the benches all run requests through here."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from core.outcome import RunOutcome
-from core.state import IterationRecord
+from graph.events import Event, TokenFilter, node_events
+
+INPUT_KEYS = ("task", "constraints", "documents", "config", "priority")
+
+Emit = Callable[[Event], Awaitable[None] | None]
+"""Takes each event as it comes (a coroutine function or a plain one)."""
 
 
-class Progress(BaseModel):
-    """One node finishing, as shown to a person watching the run."""
+def graph_input(request: Mapping[str, Any], config_name: str | None = None) -> dict[str, Any]:
+    """The graph's input from a request (extra fields, such as a data set's `id`, ignored)."""
+    payload = {k: request[k] for k in INPUT_KEYS if request.get(k)}
+    if config_name:
+        payload["config"] = config_name
+    return payload
 
-    node: str
-    iteration: int | None = None
-    score: float | None = None
-    findings: int | None = None
+
+@dataclass
+class RunEnd:
+    """What a streamed run left: the final state and the passages retrieval chose."""
+
+    state: dict[str, Any] = field(default_factory=dict)
+    passages: list[str] = field(default_factory=list)
+    """Ids of the documents retrieval handed to the drafter, best first (internal state, not in
+    the graph's output)."""
+
+    def outcome(self) -> dict[str, Any]:
+        """The outcome fields every result shares, with the per-iteration history."""
+        history = [dict(h) for h in self.state.get("history") or []]
+        return RunOutcome.fields_of(self.state) | {"history": history}
+
+
+async def emit_to(emit: Emit | None, event: Event) -> None:
+    """Hand `event` to `emit`, awaiting it if it is a coroutine function."""
+    if emit is not None:
+        maybe = emit(event)
+        if maybe is not None:
+            await maybe
+
+
+async def stream_run(
+    graph: CompiledStateGraph,
+    payload: dict[str, Any] | None,
+    config: RunnableConfig,
+    *,
+    emit: Emit | None = None,
+    tokens: bool = False,
+) -> RunEnd:
+    """Run the graph on `payload` (None: continue the thread from its last checkpoint) to its
+    end; `node` and `score` events, and with `tokens` the writers' `token` events, go to
+    `emit` as they come."""
+    modes = ["updates", "messages", "values"] if tokens else ["updates", "values"]
+    end = RunEnd()
+    token_event = TokenFilter()
+    async for mode, chunk in graph.astream(payload, config, stream_mode=modes):
+        if mode == "values":
+            end.state = chunk
+        elif mode == "updates":
+            if chunk.get("retrieve"):
+                end.passages = [p["doc_id"] for p in chunk["retrieve"].get("passages") or []]
+            if emit is not None:
+                for event in node_events(chunk):
+                    await emit_to(emit, event)
+        elif mode == "messages" and (event := token_event(chunk)):
+            await emit_to(emit, event)
+    return end
 
 
 class TaskResult(RunOutcome):
@@ -36,100 +95,51 @@ class TaskResult(RunOutcome):
     """Ids of the documents retrieval handed to the drafter, best first (for retrieval metrics)."""
 
 
-OnProgress = Callable[[Progress], Awaitable[None] | None]
-
-INPUT_KEYS = ("task", "constraints", "documents", "config", "priority")
-
-
-def graph_input(request: dict[str, Any], config_name: str | None = None) -> dict[str, Any]:
-    """The graph's input from a request in the data sets' shape (extra fields ignored)."""
-    payload = {k: request[k] for k in INPUT_KEYS if request.get(k) is not None}
-    if config_name:
-        payload["config"] = config_name
-    return payload
-
-
-def progress_of(node: str, update: dict[str, Any] | None) -> Progress:
-    update = update or {}
-    history: list[IterationRecord] = update.get("history") or []
-    return Progress(
-        node=node,
-        iteration=history[-1]["iteration"] if history else update.get("iteration"),
-        score=update.get("score"),
-        findings=len(update["findings"]) if "findings" in update else None,
-    )
-
-
-def result_of(
-    state: dict[str, Any], thread_id: str, task_id: str | None, wall_s: float
-) -> TaskResult:
-    return TaskResult.model_validate(
-        RunOutcome.fields_of(state)
-        | {
-            "id": task_id,
-            "thread_id": thread_id,
-            "wall_s": round(wall_s, 3),
-            "history": [dict(h) for h in state.get("history") or []],
-        }
-    )
-
-
 async def run_task(
     graph: CompiledStateGraph,
-    request: dict[str, Any],
+    request: Mapping[str, Any] | None,
     *,
     thread_id: str | None = None,
     config_name: str | None = None,
-    on_progress: OnProgress | None = None,
+    emit: Emit | None = None,
 ) -> TaskResult:
-    """Run one request to the end; errors become `TaskResult.error`, never exceptions."""
+    """Run one request to the end (`request` None: resume `thread_id` from its checkpoint);
+    errors become `TaskResult.error`, never exceptions."""
     thread_id = thread_id or str(uuid.uuid4())
-    config = {"configurable": {"thread_id": thread_id}}
+    task_id = request.get("id") if request else None
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     started = time.perf_counter()
-    final: dict[str, Any] = {}
-    passages: list[str] = []
+    payload = graph_input(request, config_name) if request is not None else None
     try:
-        async for mode, chunk in graph.astream(
-            graph_input(request, config_name), config, stream_mode=["updates", "values"]
-        ):
-            if mode == "values":
-                final = chunk
-                continue
-            if chunk.get("retrieve"):  # passages are internal state, not in the output schema
-                passages = [p["doc_id"] for p in chunk["retrieve"].get("passages") or []]
-            if on_progress:
-                for node, update in chunk.items():
-                    maybe = on_progress(progress_of(node, update))
-                    if maybe is not None:
-                        await maybe
+        end = await stream_run(graph, payload, config, emit=emit)
     except Exception as exc:  # one failing task never stops a file of them
         return TaskResult(
-            id=request.get("id"),
+            id=task_id,
             thread_id=thread_id,
             wall_s=round(time.perf_counter() - started, 3),
             error=f"{type(exc).__name__}: {exc}",
         )
-    result = result_of(final, thread_id, request.get("id"), time.perf_counter() - started)
-    result.passages = passages
-    return result
+    wall_s = round(time.perf_counter() - started, 3)
+    return TaskResult.model_validate(
+        end.outcome()
+        | {"id": task_id, "thread_id": thread_id, "wall_s": wall_s, "passages": end.passages}
+    )
 
 
 async def run_many(
     graph: CompiledStateGraph,
-    requests: Iterable[dict[str, Any]],
+    requests: Iterable[Mapping[str, Any]],
     *,
     concurrency: int = 2,
     config_name: str | None = None,
     on_result: Callable[[int, TaskResult], None] | None = None,
 ) -> list[TaskResult]:
     """Run many requests with at most `concurrency` at once; results in input order."""
-    import asyncio
-
     items = list(requests)
     gate = asyncio.Semaphore(max(1, concurrency))
     results: list[TaskResult | None] = [None] * len(items)
 
-    async def one(index: int, request: dict[str, Any]) -> None:
+    async def one(index: int, request: Mapping[str, Any]) -> None:
         async with gate:
             result = await run_task(graph, request, config_name=config_name)
         results[index] = result

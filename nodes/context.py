@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.run_config import RunConfig
 from core.state import RefineState
-from core.text import estimate_tokens
+from core.text.plain import estimate_tokens
 from nodes.prompts import document_block
 
 

@@ -1,5 +1,5 @@
 """The LLM critic: a 0-10 score and concrete feedback items as JSON, read leniently when the
-model's JSON is malformed. Skipped (None) when the plan gives the critic no weight."""
+model's JSON is malformed. The graph runs it only where the plan gives the critic weight."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from core.llm import chat_model, model_name
+from core.llm.factory import complete
 from core.run_config import load_config
 from core.state import Critique, RefineState
-from core.usage import usage_of
 from nodes import prompts
 from nodes.context import context_block
 
@@ -42,8 +41,6 @@ def read_verdict(raw: str) -> Critique:
 
 
 async def critique(state: RefineState) -> dict[str, Any]:
-    if not state["plan"]["critic"]:
-        return {"critique": None}
     config = load_config(state["config"])
     context = context_block(state, config)
     prompt = prompts.CRITIQUE.format(
@@ -51,7 +48,11 @@ async def critique(state: RefineState) -> dict[str, Any]:
         context=f"Sources:\n{context}\n" if context else "",
         draft=state["draft"],
     )
-    model = chat_model(config.roles.critique).bind(response_format={"type": "json_object"})
-    reply = await model.ainvoke([("system", prompts.system_for(prompt)), ("human", prompt)])
-    usage = usage_of("critique", model_name(chat_model(config.roles.critique)), [reply])
-    return {"critique": read_verdict(str(reply.content)), "usage": usage}
+    [reply], usage = await complete(
+        "critique",
+        config.roles.critique,
+        [prompt],
+        prompts.system_for(prompt),
+        response_format={"type": "json_object"},
+    )
+    return {"critique": read_verdict(reply), "usage": usage}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.citations import canonical_citations, fold_source_sentences
-from core.llm import complete
+from core.llm.factory import complete
 from core.run_config import load_config
 from core.state import RefineState
-from core.text import whole_sentences
+from core.text.citations import canonical_citations, fold_source_sentences
+from core.text.plain import whole_sentences
 from nodes import prompts
 from nodes.context import context_block
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from core.run_config import RunConfig, load_config
 from core.state import Plan, RefineState
-from core.text import estimate_tokens
+from core.text.plain import estimate_tokens
 
 
 def critic_weight(state: RefineState, config: RunConfig) -> float:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.citations import cited_ids
-from core.lexicon import derived_forms, used_words
-from core.llm import complete
+from core.llm.factory import complete
 from core.run_config import RunConfig, load_config
 from core.state import Finding, RefineState, Usage, empty_usage, merge_usage
-from core.text import normalise, sentences, strip_citations
+from core.text.citations import cited_ids
+from core.text.lexicon import derived_forms, used_words
+from core.text.plain import normalise, sentences, strip_citations
 from nodes import prompts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes, tidy
@@ -174,9 +174,11 @@ async def rewrite(
 ) -> tuple[str, Usage]:
     """A whole rewrite from the critic's feedback: only when nothing checkable is wrong."""
     ask = prompts.REWRITE.format(
-        task=state["task"], constraints=constraint_notes(state), draft=text,
+        task=state["task"],
+        constraints=constraint_notes(state),
+        draft=text,
         feedback="\n".join(f"- {item}" for item in feedback),
-    )  # fmt: skip
+    )
     [reply], usage = await complete("refine", config.roles.rewrite, [ask], prompts.system_for(ask))
     return (reply or text), usage
 

@@ -8,9 +8,9 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from core.embeddings import cosine, embed
 from core.run_config import load_config
 from core.state import Document, Passage, RefineState
+from core.text.embeddings import cosine, embed
 
 RRF_K = 60
 """Reciprocal-rank-fusion constant (the usual 60: ranks matter, raw scores do not)."""

@@ -28,8 +28,10 @@ def combine(
 def critic_findings(critique: Critique | None) -> list[Finding]:
     if not critique:
         return []
-    return [{"source": "critic", "severity": "warning", "message": item}
-            for item in critique["feedback"]]  # fmt: skip
+    return [
+        {"source": "critic", "severity": "warning", "message": item}
+        for item in critique["feedback"]
+    ]
 
 
 async def score(state: RefineState) -> dict[str, Any]:

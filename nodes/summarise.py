@@ -7,9 +7,9 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from core.compress import DUPLICATE_SIMILARITY, is_near_duplicate
-from core.embeddings import cosine, embed
-from core.text import estimate_tokens, sentences
+from core.text.compress import DUPLICATE_SIMILARITY, is_near_duplicate
+from core.text.embeddings import cosine, embed
+from core.text.plain import estimate_tokens, sentences
 
 
 class SummariseInput(TypedDict):

@@ -9,10 +9,10 @@ from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from core.citations import cited_ids
-from core.lexicon import lemma, used_words
 from core.state import Finding, RefineState, Validation
-from core.text import normalise, sentences, strip_citations, words
+from core.text.citations import cited_ids
+from core.text.lexicon import lemma, used_words
+from core.text.plain import normalise, sentences, strip_citations, words
 
 SUPPORT_OVERLAP = 0.6
 """Share of a sentence's content words that must occur in one passage for it to be supported."""
@@ -48,8 +48,14 @@ def check_length(answer: str, state: RefineState) -> tuple[float, list[Finding]]
         value = constraints.get(key)
         if value is not None and not ok(actual, value):
             message = f"{actual} " + text.format(v=value)
-            findings.append({"source": "length", "severity": "error", "message": message,
-                             "data": [key, str(actual), str(value)]})  # fmt: skip
+            findings.append(
+                {
+                    "source": "length",
+                    "severity": "error",
+                    "message": message,
+                    "data": [key, str(actual), str(value)],
+                }
+            )
     return (0.0 if findings else 1.0), findings
 
 
@@ -74,9 +80,13 @@ def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Findi
         return 1.0, []
     total = max(1, len(sentences(answer)))
     return 1.0 - len(repeats) / total, [
-        {"source": "repetition", "severity": "error",
-         "message": f"{len(repeats)} sentence(s) repeat an earlier one", "data": repeats}
-    ]  # fmt: skip
+        {
+            "source": "repetition",
+            "severity": "error",
+            "message": f"{len(repeats)} sentence(s) repeat an earlier one",
+            "data": repeats,
+        }
+    ]
 
 
 def content_words(text: str) -> set[str]:
@@ -122,13 +132,23 @@ def check_citations(answer: str, state: RefineState) -> tuple[float, list[Findin
     uncited = [s for s, ids in zip(parts, cited, strict=True) if not ids & known]
     findings: list[Finding] = []
     if unknown:
-        findings.append({"source": "citations", "severity": "error",
-                         "message": f"cites unknown documents: {', '.join(unknown)}",
-                         "data": unknown})  # fmt: skip
+        findings.append(
+            {
+                "source": "citations",
+                "severity": "error",
+                "message": f"cites unknown documents: {', '.join(unknown)}",
+                "data": unknown,
+            }
+        )
     if uncited:
-        findings.append({"source": "citations", "severity": "warning",
-                         "message": f"{len(uncited)} sentence(s) cite no document",
-                         "data": uncited})  # fmt: skip
+        findings.append(
+            {
+                "source": "citations",
+                "severity": "warning",
+                "message": f"{len(uncited)} sentence(s) cite no document",
+                "data": uncited,
+            }
+        )
     score = (len(parts) - len(uncited)) / len(parts) if parts else 0.0
     return (score * (0.5 if unknown else 1.0)), findings
 

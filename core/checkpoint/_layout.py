@@ -72,12 +72,6 @@ def member(ns: str, checkpoint_id: str) -> str:
     return f"{ns}{SEP}{checkpoint_id}"
 
 
-def split_member(raw: bytes | str) -> tuple[str, str]:
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    ns, _, checkpoint_id = text.rpartition(SEP)
-    return ns, checkpoint_id
-
-
 def checkpoint_config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
     return {
         "configurable": {

@@ -48,8 +48,8 @@ from core.checkpoint._plans import (
     prune_plan,
     threads_plan,
 )
-from core.redis_lanes import Lanes
-from core.redis_server import RedisUnavailableError, redact_url, sync_client
+from core.redis.lanes import Lanes
+from core.redis.server import RedisUnavailableError, redact_url, sync_client
 
 __all__ = ["RedisSaver", "ThreadInfo"]
 

@@ -1,5 +1,5 @@
-"""Monitoring: Prometheus metrics, structured logs, tracing, anomaly and drift detection,
-alerts, user feedback, online A/B tests and adaptive admission.
+"""Monitoring: Prometheus metrics, structured logs, tracing, node timing, anomaly and drift
+detection, time buckets of counters, and alerts.
 
 The request path talks to one `Telemetry` object (`service.py`); the other modules are its parts.
 Names are imported on first use, so a worker that only needs `metrics` stays light.
@@ -11,18 +11,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "admission": ("AdaptiveLimit", "AdmissionGate"),
     "alerts": ("Alert", "AlertManager"),
     "callbacks": ("NodeTimer",),
-    "experiments": (
-        "Experiment",
-        "UnknownExperimentError",
-        "Variant",
-        "assign_variant",
-        "enabled_experiments",
-        "load_experiment",
-    ),
-    "feedback": ("FeedbackStore", "RunRecord", "UnknownRunError"),
     "logs": ("configure_logging", "log_context"),
     "service": ("ObservedRun", "Telemetry", "get_telemetry", "request_type"),
     "tracing": ("configure_tracing", "tracing_enabled"),

@@ -132,6 +132,10 @@ def _anomaly(
 ) -> Anomaly:
     z, expected = scored
     return Anomaly(
-        request_type=request_type, metric=metric, value=round(value, 4),
-        expected=round(expected, 4), score=round(z, 2), threshold=limit,
-    )  # fmt: skip
+        request_type=request_type,
+        metric=metric,
+        value=round(value, 4),
+        expected=round(expected, 4),
+        score=round(z, 2),
+        threshold=limit,
+    )

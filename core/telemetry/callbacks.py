@@ -32,9 +32,14 @@ class NodeTimer(BaseCallbackHandler):
         self._started: dict[UUID, tuple[str, float]] = {}
 
     def on_chain_start(
-        self, serialized: dict[str, Any] | None, inputs: Any, *, run_id: UUID,
-        metadata: dict[str, Any] | None = None, **kwargs: Any,
-    ) -> None:  # fmt: skip
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         node = (metadata or {}).get("langgraph_node")
         if node and kwargs.get("name") == node:
             self._started[run_id] = (node, time.perf_counter())

@@ -74,11 +74,16 @@ def compare(
     ks = stats.ks_2samp(baseline, recent)
     pvalue = float(ks.pvalue)
     return MetricDrift(
-        metric=metric, baseline_n=len(baseline), recent_n=len(recent),
-        baseline_mean=round(float(baseline.mean()), 4), recent_mean=round(float(recent.mean()), 4),
-        psi=round(index, 4), ks_statistic=round(float(ks.statistic), 4), ks_pvalue=pvalue,
+        metric=metric,
+        baseline_n=len(baseline),
+        recent_n=len(recent),
+        baseline_mean=round(float(baseline.mean()), 4),
+        recent_mean=round(float(recent.mean()), 4),
+        psi=round(index, 4),
+        ks_statistic=round(float(ks.statistic), 4),
+        ks_pvalue=pvalue,
         drifted=index > settings.drift_psi_threshold or pvalue < settings.drift_ks_alpha,
-    )  # fmt: skip
+    )
 
 
 class DriftMonitor:

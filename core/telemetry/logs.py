@@ -15,18 +15,44 @@ from typing import IO, Any
 
 from core.settings import Settings, get_settings
 
-__all__ = ["JsonFormatter", "configure_logging", "excerpt", "log_context", "redact"]
+__all__ = [
+    "JsonFormatter",
+    "configure_logging",
+    "excerpt",
+    "log_context",
+    "note_ids",
+    "redact",
+    "request_scope",
+]
 
-_context: ContextVar[dict[str, Any]] = ContextVar("refinery_log_context", default={})  # noqa: B039 - never mutated
+_NONE: dict[str, Any] = {}
+_context: ContextVar[dict[str, Any]] = ContextVar("refinery_log_context", default=_NONE)
+"""The one carrier of ids to the logs: `log_context` stacks fields for a block; a request's
+scope holds a dict that `note_ids` fills in place, so ids found deep in a run reach the
+request's own log line (a task spawned for the run shares the dict)."""
 
 _SECRET_NAME = re.compile(
     r"(^|_)(api_?key|key|keys|token|secret|password|passwd|authorization|auth|cookie|credentials?)$",
     re.IGNORECASE,
 )
 _TEXT_NAMES = frozenset(
-    {"task", "answer", "draft", "first_draft", "text", "prompt", "content", "comment",
-     "documents", "document", "passages", "summary", "reply", "completion"}
-)  # fmt: skip
+    {
+        "task",
+        "answer",
+        "draft",
+        "first_draft",
+        "text",
+        "prompt",
+        "content",
+        "comment",
+        "documents",
+        "document",
+        "passages",
+        "summary",
+        "reply",
+        "completion",
+    }
+)
 _SECRET_IN_TEXT = [
     re.compile(r"(?i)\bbearer\s+[^\s,;\"']+"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
@@ -72,8 +98,10 @@ def redact(name: str, value: Any, limit: int) -> Any:
             return excerpt(scrub(value), limit)
         return scrub(value)
     if isinstance(value, dict):
-        return {str(k): redact(str(k) if name not in _TEXT_NAMES else name, v, limit)
-                for k, v in value.items()}  # fmt: skip
+        return {
+            str(k): redact(str(k) if name not in _TEXT_NAMES else name, v, limit)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact(name, v, limit) for v in value]
     if value is None or isinstance(value, bool | int | float):
@@ -89,6 +117,25 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+@contextlib.contextmanager
+def request_scope() -> Iterator[dict[str, Any]]:
+    """A scope (one request) whose records carry the ids `note_ids` adds while it lasts; yields
+    the dict that holds them."""
+    ids: dict[str, Any] = dict(_context.get())
+    token = _context.set(ids)
+    try:
+        yield ids
+    finally:
+        _context.reset(token)
+
+
+def note_ids(**ids: str) -> None:
+    """Add ids (`thread_id`, `run_id`) to the current request's scope; outside one, nothing."""
+    found = _context.get()
+    if found is not _NONE:
+        found.update(ids)
 
 
 class JsonFormatter(logging.Formatter):

@@ -43,7 +43,7 @@ from prometheus_client import (  # noqa: E402 - after the multiprocess folder is
     multiprocess,
 )
 
-from core.llm_stats import LLMStatsSnapshot, llm_stats  # noqa: E402
+from core.llm.stats import LLMStatsSnapshot, llm_stats  # noqa: E402
 
 __all__ = [
     "CACHE_LOOKUPS",
@@ -80,17 +80,23 @@ NODE_LATENCY = Histogram(
 )
 RUNS = Counter("refinery_runs", "Finished refinement runs.", ["request_type", "variant", "outcome"])
 RUN_LATENCY = Histogram(
-    "refinery_run_seconds", "Wall time of a refinement run.", ["request_type"],
+    "refinery_run_seconds",
+    "Wall time of a refinement run.",
+    ["request_type"],
     buckets=LATENCY_BUCKETS,
-)  # fmt: skip
+)
 ITERATIONS = Histogram(
-    "refinery_run_iterations", "Refinement iterations of a run.", ["request_type", "variant"],
+    "refinery_run_iterations",
+    "Refinement iterations of a run.",
+    ["request_type", "variant"],
     buckets=(0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 50),
-)  # fmt: skip
+)
 SCORES = Histogram(
-    "refinery_run_score", "Final combined score of a run.", ["request_type", "variant"],
+    "refinery_run_score",
+    "Final combined score of a run.",
+    ["request_type", "variant"],
     buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0),
-)  # fmt: skip
+)
 TOKENS = Counter(
     "refinery_tokens", "Model tokens spent.", ["model", "role", "request_type", "direction"]
 )
@@ -105,9 +111,11 @@ FALLBACKS = Counter("refinery_llm_fallbacks", "Calls a fallback tier took over."
 LLM_FAILURES = Counter("refinery_llm_failures", "Failed model requests, by cause.", ["cause"])
 ERRORS = Counter("refinery_errors", "Errors, by type and where they happened.", ["type", "where"])
 QUEUE_DEPTH = Gauge(
-    "refinery_queue_depth", "Requests waiting for admission.", ["priority"],
+    "refinery_queue_depth",
+    "Requests waiting for admission.",
+    ["priority"],
     multiprocess_mode="livesum",
-)  # fmt: skip
+)
 IN_FLIGHT = Gauge("refinery_runs_in_flight", "Runs executing now.", multiprocess_mode="livesum")
 ADMISSION_LIMIT = Gauge(
     "refinery_admission_limit", "The adaptive concurrency limit.", multiprocess_mode="livesum"
@@ -117,7 +125,7 @@ FEEDBACK = Counter("refinery_feedback", "Feedback received.", ["kind", "value", 
 
 
 class _LLMStatsMirror:
-    """Copies the model layer's in-process counters (`core.llm_stats`) into Prometheus counters
+    """Copies the model layer's in-process counters (`core.llm.stats`) into Prometheus counters
     as deltas, so the multiprocess files (and thus `/metrics`) carry them too."""
 
     def __init__(self) -> None:

@@ -19,21 +19,21 @@ import redis.asyncio as aredis
 from pydantic import ConfigDict
 from redis.exceptions import RedisError
 
-from core.llm_stats import llm_stats
-from core.outcome import RunOutcome
-from core.redis_server import async_client
-from core.settings import Settings, get_settings
-from core.telemetry import metrics as m
-from core.telemetry.alerts import Alert, AlertManager
-from core.telemetry.anomaly import Anomaly, AnomalyDetectors
-from core.telemetry.drift import DriftMonitor
-from core.telemetry.experiments import (
+from core.feedback.experiments import (
     ExperimentStore,
     UnknownExperimentError,
     enabled_experiments,
     load_experiment,
 )
-from core.telemetry.feedback import FeedbackStore, RunRecord
+from core.feedback.store import FeedbackStore, RunRecord
+from core.llm.stats import llm_stats
+from core.outcome import RunOutcome
+from core.redis.server import async_client
+from core.settings import Settings, get_settings
+from core.telemetry import metrics as m
+from core.telemetry.alerts import Alert, AlertManager
+from core.telemetry.anomaly import Anomaly, AnomalyDetectors
+from core.telemetry.drift import DriftMonitor
 from core.telemetry.timeline import LATENCY_EDGES, Timeline, latency_field, quantile
 
 __all__ = ["ObservedRun", "Telemetry", "UnknownExperimentError", "get_telemetry", "request_type"]
@@ -139,9 +139,11 @@ class Telemetry:
             )
             await self._store_run(outcome, request_type, task, config, experiment, variant)
             found = self.anomalies.observe(
-                request_type, latency_s=outcome.wall_s, tokens=outcome.tokens,
+                request_type,
+                latency_s=outcome.wall_s,
+                tokens=outcome.tokens,
                 error=outcome.error is not None,
-            )  # fmt: skip
+            )
             delivered = [a for a in map(_anomaly_alert, found) if await self.alerts.fire(a)]
             if outcome.error is not None:
                 delivered += await self.check_error_rate()
@@ -168,24 +170,45 @@ class Telemetry:
             m.TOKENS.labels(model, role, rtype, "out").inc(usage.get("output_tokens", 0))
 
     async def _store_run(
-        self, o: ObservedRun, rtype: str, task: str | None, config: str | None,
-        experiment: str | None, variant: str | None,
-    ) -> None:  # fmt: skip
+        self,
+        o: ObservedRun,
+        rtype: str,
+        task: str | None,
+        config: str | None,
+        experiment: str | None,
+        variant: str | None,
+    ) -> None:
         if o.error is None:
-            await self.drift.record({
-                "score": o.score, "confidence": o.confidence, "iterations": o.iterations,
-                "answer_length": len(o.answer.split()) if o.answer else None,
-            })  # fmt: skip
+            await self.drift.record(
+                {
+                    "score": o.score,
+                    "confidence": o.confidence,
+                    "iterations": o.iterations,
+                    "answer_length": len(o.answer.split()) if o.answer else None,
+                }
+            )
         if experiment and variant:
             await self.experiments.record(
-                experiment, variant, score=o.score, latency_s=o.wall_s, tokens=o.tokens,
+                experiment,
+                variant,
+                score=o.score,
+                latency_s=o.wall_s,
+                tokens=o.tokens,
                 error=o.error is not None,
-            )  # fmt: skip
+            )
         if task is not None and o.answer and o.thread_id:
-            await self.feedback.remember_run(RunRecord(
-                run_id=o.thread_id, task=task, answer=o.answer, score=o.score,
-                request_type=rtype, config=config, experiment=experiment, variant=variant,
-            ))  # fmt: skip
+            await self.feedback.remember_run(
+                RunRecord(
+                    run_id=o.thread_id,
+                    task=task,
+                    answer=o.answer,
+                    score=o.score,
+                    request_type=rtype,
+                    config=config,
+                    experiment=experiment,
+                    variant=variant,
+                )
+            )
 
     @staticmethod
     def _run_fields(o: ObservedRun, rtype: str) -> dict[str, float]:
@@ -227,11 +250,13 @@ class Telemetry:
             await self.alerts.resolve("error_rate")
             return []
         alert = Alert(
-            condition="error_rate", rule="error_rate", severity="critical",
+            condition="error_rate",
+            rule="error_rate",
+            severity="critical",
             summary=f"error rate {rate:.0%} over the last {s.alert_error_window_s:.0f} s "
             f"({errors:.0f} of {runs:.0f} runs failed; threshold {s.alert_error_rate:.0%})",
             details={"error_rate": round(rate, 4), "errors": errors, "runs": runs},
-        )  # fmt: skip
+        )
         return [alert] if await self.alerts.fire(alert) else []
 
     def note_readiness(self, ready: bool) -> None:
@@ -251,10 +276,12 @@ class Telemetry:
         if down_s <= self.settings.alert_unready_s:
             return []
         alert = Alert(
-            condition="service_unready", rule="service_unready", severity="critical",
+            condition="service_unready",
+            rule="service_unready",
+            severity="critical",
             summary=f"service unready for {down_s:.0f} s (replica {self.replica})",
             details={"unready_s": round(down_s, 1), "replica": self.replica},
-        )  # fmt: skip
+        )
         return [alert] if await self.alerts.fire(alert) else []
 
     async def check_drift(self) -> list[Alert]:
@@ -267,22 +294,26 @@ class Telemetry:
                 await self.alerts.resolve(condition)
                 continue
             alert = Alert(
-                condition=condition, rule="drift", severity="warning",
+                condition=condition,
+                rule="drift",
+                severity="warning",
                 summary=f"{result.metric} drifted: PSI {result.psi:.2f}, "
                 f"KS p={result.ks_pvalue:.1e} "
                 f"(mean {result.baseline_mean:g} -> {result.recent_mean:g})",
                 details=result.model_dump(),
-            )  # fmt: skip
+            )
             delivered += [alert] if await self.alerts.fire(alert) else []
         if report.quality_drop is not None and not report.review_or_retrain:
             await self.alerts.resolve("review_or_retrain")
         if report.review_or_retrain:
             alert = Alert(
-                condition="review_or_retrain", rule="review_or_retrain", severity="critical",
+                condition="review_or_retrain",
+                rule="review_or_retrain",
+                severity="critical",
                 summary=f"mean quality score dropped {report.quality_drop:.1%} against the "
                 "baseline: review or retrain",
                 details={"quality_drop": report.quality_drop},
-            )  # fmt: skip
+            )
             delivered += [alert] if await self.alerts.fire(alert) else []
         return delivered
 
@@ -394,12 +425,13 @@ def _point(start: int, row: dict[str, float]) -> dict[str, Any]:
 
 def _anomaly_alert(anomaly: Anomaly) -> Alert:
     return Alert(
-        condition=f"anomaly:{anomaly.request_type}:{anomaly.metric}", rule="anomaly",
+        condition=f"anomaly:{anomaly.request_type}:{anomaly.metric}",
+        rule="anomaly",
         severity="warning",
         summary=f"{anomaly.metric} anomaly on {anomaly.request_type} requests: {anomaly.value:g} "
         f"against {anomaly.expected:g} expected (z={anomaly.score:g} > {anomaly.threshold:g})",
         details=anomaly.model_dump(),
-    )  # fmt: skip
+    )
 
 
 async def _safely(probe: ReadinessProbe) -> bool:

@@ -3,7 +3,7 @@ rate limit in Redis (429 + Retry-After)."""
 
 from __future__ import annotations
 
-from tests.support.api_server import ApiServer
+from testkit.api_server import ApiServer
 
 
 def test_requests_without_a_known_key_get_401(api_server: ApiServer) -> None:
@@ -21,8 +21,13 @@ def test_another_keys_thread_is_404_everywhere(api_server: ApiServer) -> None:
         result = alice.post("/v1/refinements", json={"task": "Say hello."}).json()
     thread_id = result["thread_id"]
     with api_server.client("bob") as bob:
-        for method, path in [("GET", ""), ("GET", "/history"), ("GET", "/feedback"),
-                             ("POST", "/resume"), ("POST", "/resume/stream")]:  # fmt: skip
+        for method, path in [
+            ("GET", ""),
+            ("GET", "/history"),
+            ("GET", "/feedback"),
+            ("POST", "/resume"),
+            ("POST", "/resume/stream"),
+        ]:
             response = bob.request(method, f"/v1/threads/{thread_id}{path}")
             assert response.status_code == 404, (method, path, response.text)
             assert response.json()["error"]["type"] == "thread_not_found"

@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.support.api_server import MAX_BODY_BYTES, ApiServer
+from testkit.api_server import MAX_BODY_BYTES, ApiServer
 
 INVALID = {
     "empty task": ({"task": ""}, "body.task", "at least 1"),
@@ -18,18 +18,21 @@ INVALID = {
     "bad priority": ({"task": "t", "priority": "urgent"}, "body.priority", "'high'"),
     "too many words": (
         {"task": "t", "constraints": {"required_words": [f"w{i}" for i in range(51)]}},
-        "body.constraints.required_words", "at most 50",
+        "body.constraints.required_words",
+        "at most 50",
     ),
     "extra field": ({"task": "t", "temperature": 2}, "body.temperature", "remove this field"),
     "bad document id": (
         {"task": "t", "documents": [{"id": "a b", "text": "x"}]},
-        "body.documents.0.id", "letters, digits",
+        "body.documents.0.id",
+        "letters, digits",
     ),
     "too many documents": (
         {"task": "t", "documents": [{"id": f"d{i}", "text": "x"} for i in range(21)]},
-        "body.documents", "at most 20",
+        "body.documents",
+        "at most 20",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", INVALID, ids=list(INVALID))
@@ -46,8 +49,9 @@ def test_invalid_requests_get_422_saying_how_to_fix_them(api_server: ApiServer, 
 
 def test_malformed_json_gets_422(api_server: ApiServer) -> None:
     with api_server.client() as client:
-        response = client.post("/v1/refinements", content=b"{not json",
-                               headers={"Content-Type": "application/json"})  # fmt: skip
+        response = client.post(
+            "/v1/refinements", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == 422
     assert "valid JSON" in response.json()["error"]["fix"]
 
@@ -56,8 +60,11 @@ def test_a_body_over_the_limit_gets_413(api_server: ApiServer) -> None:
     body = {"task": "t", "documents": [{"id": "big", "text": "word " * (MAX_BODY_BYTES // 5)}]}
     with api_server.client() as client:
         response = client.post("/v1/refinements", json=body)
-        chunked = client.post("/v1/refinements", content=iter([b'{"task": "' + b"x" * 30_000]),
-                              headers={"Content-Type": "application/json"})  # fmt: skip
+        chunked = client.post(
+            "/v1/refinements",
+            content=iter([b'{"task": "' + b"x" * 30_000]),
+            headers={"Content-Type": "application/json"},
+        )
     for answer in (response, chunked):
         assert answer.status_code == 413
         error = answer.json()["error"]
@@ -70,10 +77,12 @@ async def test_overload_gets_503_and_urgent_requests_shed_waiters(api_server: Ap
     api_server.fake.latency_s = 0.4
     body = {"task": "Say hello."}
     try:
-        async with httpx.AsyncClient(base_url=api_server.base_url, timeout=60,
-                                     headers=api_server.auth("alice")) as client:  # fmt: skip
-            normal = [asyncio.create_task(client.post("/v1/refinements", json=body))
-                      for _ in range(5)]  # fmt: skip
+        async with httpx.AsyncClient(
+            base_url=api_server.base_url, timeout=60, headers=api_server.auth("alice")
+        ) as client:
+            normal = [
+                asyncio.create_task(client.post("/v1/refinements", json=body)) for _ in range(5)
+            ]
             await asyncio.sleep(0.3)  # all five admitted or refused by now
             high = asyncio.create_task(
                 client.post("/v1/refinements", json=body | {"priority": "high"})

@@ -18,19 +18,21 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.auth import new_key
+from core.feedback.experiments import Experiment, assign_variant
 from core.processes import stop_process
-from core.telemetry import Experiment, assign_variant
-from tests.support.api_server import ApiServer, iter_sse, server_env, start_server
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.redis import free_port
+from testkit.api_server import ApiServer, iter_sse, server_env, start_server
+from testkit.fake_openai import FakeOpenAI
+from testkit.redis import free_port
 
 TRIAL = {
     "description": "one pass against the refinement loop",
     "enabled": True,
-    "variants": [{"name": "control", "config": "refine_default", "share": 1},
-                 {"name": "single", "config": "single_pass", "share": 1}],
+    "variants": [
+        {"name": "control", "config": "refine_default", "share": 1},
+        {"name": "single", "config": "single_pass", "share": 1},
+    ],
     "min_samples": 2,
-}  # fmt: skip
+}
 TAIL = "zanzibar-quokka-tail"
 """The end of a long task: past the log excerpt, so it must never reach the log."""
 TASK = "Write a short story. " + "It is set by the sea, " * 20 + TAIL
@@ -54,19 +56,25 @@ def trial_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer
     keys = {name: new_key() for name in ("alice", "bob")}
     (workdir / "keys").write_text("".join(f"{k[1]} {n} 100000 1000\n" for n, k in keys.items()))
     env = server_env(
-        api_fake_llm, redis_url, workdir,
+        api_fake_llm,
+        redis_url,
+        workdir,
         REFINERY_API_KEYS_FILE=str(workdir / "keys"),
         REFINERY_EXPERIMENTS_DIR=str(workdir / "experiments"),
         REFINERY_LOG_LEVEL="INFO",
         REFINERY_ALERT_EVAL_INTERVAL_S="1",
-    )  # fmt: skip
+    )
     port, log_path = free_port(), workdir / "server.log"
     process = start_server(env, port, log_path)
     yield ApiServer(
-        base_url=f"http://127.0.0.1:{port}", keys={n: k for n, (k, _) in keys.items()},
-        fake=api_fake_llm, prefix=env["REFINERY_REDIS_KEY_PREFIX"], process=process,
-        log_path=log_path, env=env,
-    )  # fmt: skip
+        base_url=f"http://127.0.0.1:{port}",
+        keys={n: k for n, (k, _) in keys.items()},
+        fake=api_fake_llm,
+        prefix=env["REFINERY_REDIS_KEY_PREFIX"],
+        process=process,
+        log_path=log_path,
+        env=env,
+    )
     stop_process(process)
     shutil.rmtree(workdir, ignore_errors=True)
 
@@ -97,9 +105,10 @@ def _runs(server: ApiServer) -> dict[str, dict]:
             "named": client.post("/v1/refinements", json=named).json(),
         }
         batch = client.post(
-            "/v1/refinements/batch", headers={"X-Session-Id": single},
+            "/v1/refinements/batch",
+            headers={"X-Session-Id": single},
             json={"tasks": [REQUEST, REQUEST], "concurrency": 2},
-        ).json()  # fmt: skip
+        ).json()
     runs |= {f"batch{i}": item["result"] for i, item in enumerate(batch["items"])}
     return runs
 
@@ -115,8 +124,15 @@ def test_variants_metrics_feedback_and_logs(trial_server: ApiServer) -> None:
 
     first = runs["first"]
     with trial_server.client() as alice:
-        rated = alice.post("/v1/feedback", json={"thread_id": first["thread_id"], "kind": "rating",
-                                                  "rating": 1, "comment": "lovely"})  # fmt: skip
+        rated = alice.post(
+            "/v1/feedback",
+            json={
+                "thread_id": first["thread_id"],
+                "kind": "rating",
+                "rating": 1,
+                "comment": "lovely",
+            },
+        )
         assert rated.status_code == 201 and rated.json()["variant"] == "control"
         signal = {"thread_id": runs["header"]["thread_id"], "kind": "copied"}
         assert alice.post("/v1/feedback", json=signal).status_code == 201
@@ -134,12 +150,18 @@ def test_variants_metrics_feedback_and_logs(trial_server: ApiServer) -> None:
     assert variants["control"]["ratings_up"] == 1 and variants["single"]["signals"] == {"copied": 1}
 
     # `refinery feedback export` on the server's Redis and prefix: the rated pair, and only it.
-    done = subprocess.run([sys.executable, "-m", "api.cli", "feedback", "export"],
-                          env=trial_server.env, capture_output=True, text=True, timeout=120,
-                          check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "feedback", "export"],
+        env=trial_server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     pairs = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(p["run_id"], p["task"], p["answer"], p["variant"]) for p in pairs] == [
-        (first["thread_id"], TASK, first["answer"], "control")]  # fmt: skip
+        (first["thread_id"], TASK, first["answer"], "control")
+    ]
 
     _check_metrics(metrics)
     _check_logs(trial_server, first)
@@ -153,14 +175,18 @@ def _check_metrics(metrics: dict[str, list[tuple[dict[str, str], float]]]) -> No
     assert total("refinery_http_request_seconds_count", route="/v1/refinements/stream") == 1
     for node in ("draft", "score", "finalize"):
         assert total("refinery_node_seconds_count", node=node) >= 6, node
-    assert total("refinery_run_iterations_count", request_type="constrained",
-                 variant="single") == 3  # fmt: skip
+    assert total("refinery_run_iterations_count", request_type="constrained", variant="single") == 3
     tokens = [labels for labels, v in metrics["refinery_tokens_total"] if v > 0]
     assert {(t["role"], t["request_type"], t["direction"]) for t in tokens} >= {
-        ("draft", "constrained", "in"), ("draft", "constrained", "out")}  # fmt: skip
+        ("draft", "constrained", "in"),
+        ("draft", "constrained", "out"),
+    }
     assert all(t["model"] not in ("", "mixed") for t in tokens)
     assert {labels["priority"] for labels, _ in metrics["refinery_queue_depth"]} == {
-        "high", "normal", "low"}  # fmt: skip
+        "high",
+        "normal",
+        "low",
+    }
     assert total("refinery_runs_in_flight") == 0
     limit = total("refinery_admission_limit")
     assert limit >= 1 and limit <= 8  # at least the floor, at most the default ceiling (8)
@@ -169,12 +195,16 @@ def _check_metrics(metrics: dict[str, list[tuple[dict[str, str], float]]]) -> No
 def _check_logs(server: ApiServer, first: dict) -> None:
     text = server.log_path.read_text()
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-    run_line = next(e for e in lines if e.get("run_id") == first["run_id"] and
-                    e["msg"].startswith("run "))  # fmt: skip
+    run_line = next(
+        e for e in lines if e.get("run_id") == first["run_id"] and e["msg"].startswith("run ")
+    )
     assert run_line["thread_id"] == first["thread_id"] and run_line["variant"] == "control"
     assert run_line["status"] == "ok" and run_line["task"].endswith("chars]")
-    request_line = next(e for e in lines if e.get("route") == "/v1/refinements"
-                        and e.get("run_id") == first["run_id"])  # fmt: skip
+    request_line = next(
+        e
+        for e in lines
+        if e.get("route") == "/v1/refinements" and e.get("run_id") == first["run_id"]
+    )
     assert request_line["status"] == 200 and request_line["thread_id"] == first["thread_id"]
     assert TAIL not in text, "request text beyond the excerpt reached the log"
     assert all(key not in text for key in server.keys.values())

@@ -12,18 +12,9 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.support.api_server import ApiServer
+from testkit.api_server import ApiServer
+from testkit.browser import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT_DIR = Path(os.environ.get("REFINERY_SCREENSHOT_DIR", "bench/out"))
 
 
@@ -34,7 +25,7 @@ async def test_page_runs_a_refinement_and_sends_feedback(api_server: ApiServer) 
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the browser
     try:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = await browser.new_page(viewport={"width": 1100, "height": 1400})
             page.on("request", lambda r: requests.append(r.url))
             await page.goto(api_server.base_url + "/")

@@ -16,20 +16,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.processes import ApiProcess, key_file, serve_env
+from testkit.api_server import THREAD_PROBES as PROBES
+from testkit.fake_openai import FakeOpenAI
+from testkit.processes import ApiProcess, key_file, serve_env
 
 KEYS = {"alice": (100_000, 1_000), "bob": (100_000, 1_000), "limited": (30, 4)}
-PROBES = [("GET", ""), ("GET", "/history"), ("GET", "/feedback"), ("GET", "/events"),
-          ("POST", "/resume"), ("POST", "/resume/stream"), ("POST", "/cancel")]  # fmt: skip
 
 
 @pytest.fixture
 def two_servers(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[tuple[list, dict]]:
     workdir = Path(tempfile.mkdtemp(prefix="refinery-access-"))
     keys = key_file(workdir / "keys", KEYS)
-    env = serve_env(api_fake_llm.base_url, redis_url, workdir, f"a{uuid.uuid4().hex[:6]}",
-                    REFINERY_API_KEYS_FILE=str(workdir / "keys"))  # fmt: skip
+    env = serve_env(
+        api_fake_llm.base_url,
+        redis_url,
+        workdir,
+        f"a{uuid.uuid4().hex[:6]}",
+        REFINERY_API_KEYS_FILE=str(workdir / "keys"),
+    )
     servers = [ApiProcess(env, workdir / f"server{i}.log") for i in range(2)]
     starts = [threading.Thread(target=s.start) for s in servers]
     for thread in starts:
@@ -42,8 +46,9 @@ def two_servers(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[tuple[list
 
 
 def _client(server: ApiProcess, key: str) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, timeout=60,
-                        headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    return httpx.Client(
+        base_url=server.base_url, timeout=60, headers={"Authorization": f"Bearer {key}"}
+    )
 
 
 def test_keys_stay_apart_and_limits_hold_across_processes(two_servers: tuple) -> None:

@@ -16,13 +16,16 @@ import httpx
 import pytest
 
 from core.checkpoint import RedisSaver
-from tests.support.api_server import iter_sse
-from tests.support.fake_openai import FakeOpenAI, one_word_responder
-from tests.support.processes import ApiProcess, key_file, serve_env
+from testkit.api_server import iter_sse
+from testkit.fake_openai import FakeOpenAI, one_word_responder
+from testkit.processes import ApiProcess, key_file, serve_env
 
-REQUEST = {"task": "Write a story about a journey.",
-           "constraints": {"required_words": ["lantern", "river", "fox", "bridge", "winter",
-                                              "bell", "garden", "clock"]}}  # fmt: skip
+REQUEST = {
+    "task": "Write a story about a journey.",
+    "constraints": {
+        "required_words": ["lantern", "river", "fox", "bridge", "winter", "bell", "garden", "clock"]
+    },
+}
 
 
 @pytest.fixture
@@ -40,8 +43,9 @@ def _checkpoints(saver: RedisSaver, thread_id: str) -> set[str]:
 def _stream(base_url: str, key: str, scored: dict[str, int]) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     try:
-        with httpx.stream("POST", f"{base_url}/v1/refinements/stream", json=REQUEST,
-                          headers=headers, timeout=60) as response:  # fmt: skip
+        with httpx.stream(
+            "POST", f"{base_url}/v1/refinements/stream", json=REQUEST, headers=headers, timeout=60
+        ) as response:
             thread_id = response.headers["x-thread-id"]
             scored[thread_id] = 0
             for event in iter_sse(response):
@@ -55,15 +59,24 @@ def test_killed_server_threads_resume_after_restart(slow_fake: FakeOpenAI, redis
     workdir = Path(tempfile.mkdtemp(prefix="refinery-crash-"))
     keys = key_file(workdir / "keys", {"alice": (100_000, 1_000)})
     prefix = f"crash{uuid.uuid4().hex[:6]}"
-    env = serve_env(slow_fake.base_url, redis_url, workdir, prefix,
-                    REFINERY_API_KEYS_FILE=str(workdir / "keys"), REFINERY_LOG_LEVEL="WARNING",
-                    REFINERY_API_REAPER_INTERVAL_S="0", REFINERY_API_LEASE_TTL_S="1")  # fmt: skip
+    env = serve_env(
+        slow_fake.base_url,
+        redis_url,
+        workdir,
+        prefix,
+        REFINERY_API_KEYS_FILE=str(workdir / "keys"),
+        REFINERY_LOG_LEVEL="WARNING",
+        REFINERY_API_REAPER_INTERVAL_S="0",
+        REFINERY_API_LEASE_TTL_S="1",
+    )
     server = ApiProcess(env, workdir / "server.log")
     server.start()
     scored: dict[str, int] = {}
     try:
-        streams = [threading.Thread(target=_stream, args=(server.base_url, keys["alice"], scored))
-                   for _ in range(2)]  # fmt: skip
+        streams = [
+            threading.Thread(target=_stream, args=(server.base_url, keys["alice"], scored))
+            for _ in range(2)
+        ]
         for thread in streams:
             thread.start()
         deadline = time.monotonic() + 90

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from tests.support.api_server import ApiServer
+from testkit.api_server import ApiServer
 
 
 def test_a_dead_model_fails_fast_and_the_thread_resumes(api_server: ApiServer) -> None:

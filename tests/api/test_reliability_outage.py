@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.processes import ApiProcess, DurableRedis, key_file, serve_env
+from testkit.fake_openai import FakeOpenAI
+from testkit.processes import ApiProcess, DurableRedis, key_file, serve_env
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ import pytest
 import redis
 
 from core.processes import stop_process
-from tests.support.api_server import iter_sse
-from tests.support.balancer import Nginx, cluster, replica_env, start_fake_models
+from testkit.api_server import iter_sse
+from testkit.balancer import Nginx, cluster, replica_env, start_fake_models
 
 STREAMS = 9
 WORDS = ["lantern", "harbor", "violin", "meadow"]
@@ -142,13 +142,15 @@ def scaled(redis_url: str, workdir: Path) -> Iterator[Scaled]:
     fakes = start_fake_models(workdir, [250, 250])
     endpoints = [{"base_url": fakes[0][0], "weight": 3}, {"base_url": fakes[1][0], "weight": 1}]
     env = replica_env(
-        redis_url, endpoints, workdir,
+        redis_url,
+        endpoints,
+        workdir,
         REFINERY_API_LEASE_TTL_S=str(LEASE_TTL_S),
         REFINERY_API_REAPER_INTERVAL_S="0.5",
         REFINERY_API_HEARTBEAT_S="0.5",
         REFINERY_API_MAX_RUNNING="8",
         REFINERY_API_REQUEST_TIMEOUT_S="120",
-    )  # fmt: skip
+    )
     try:
         with cluster(env, 3, workdir) as (nginx, replicas):
             roots = [url.removesuffix("/v1") for url, _ in fakes]
@@ -163,8 +165,7 @@ def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(scaled: Scaled
     calls_before = scaled.model_calls()
     started = threading.Semaphore(0)
     with concurrent.futures.ThreadPoolExecutor(STREAMS) as pool:
-        futures = [pool.submit(run_stream, scaled.nginx.base_url, started)
-                   for _ in range(STREAMS)]  # fmt: skip
+        futures = [pool.submit(run_stream, scaled.nginx.base_url, started) for _ in range(STREAMS)]
         for _ in range(STREAMS):  # every run is under way, none finished
             assert started.acquire(timeout=60), "a stream did not start"
         victim_port, victim = scaled.replicas[0]

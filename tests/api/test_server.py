@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.support.api_server import SERVE, ApiServer
+from testkit.api_server import SERVE, ApiServer
 
 
 def test_health_and_readiness(api_server: ApiServer) -> None:
@@ -46,7 +46,12 @@ def test_openapi_documents_every_endpoint_and_error(api_server: ApiServer) -> No
 
 def test_without_keys_the_server_refuses_a_public_address(api_server: ApiServer) -> None:
     env = {k: v for k, v in api_server.env.items() if k != "REFINERY_API_KEYS_FILE"}
-    done = subprocess.run([*SERVE, "--host", "0.0.0.0", "--port", "1"], env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [*SERVE, "--host", "0.0.0.0", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "refusing to listen on '0.0.0.0' without API keys" in " ".join(done.stderr.split())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.support.api_server import ApiServer, Sse, iter_sse
+from testkit.api_server import ApiServer, Sse, iter_sse
 
 WORDS = ["cat", "dog", "moon", "river"]
 REQUEST = {"task": "Write a story.", "constraints": {"required_words": WORDS}}
@@ -112,3 +112,30 @@ def test_disconnect_cancels_the_run_and_resume_finishes_it(api_server: ApiServer
         assert done["status"] == "done" and done["answer"] == result["answer"]
         again = client.post(f"/v1/threads/{thread_id}/resume", json={})
         assert again.status_code == 409 and again.json()["error"]["type"] == "thread_finished"
+
+
+def test_every_event_matches_its_published_definition(api_server: ApiServer) -> None:
+    """Each streamed payload validates, with no extra field, against the one model its event
+    name is defined by, and the published OpenAPI event list names exactly those events."""
+    from api.streaming import EVENTS
+
+    _, events = stream(api_server)
+    seen = {e.name for e in events}
+    assert {"run", "node", "token", "score", "result"} <= seen
+    for event in events:
+        assert event.name in EVENTS, f"unpublished event {event.name!r}"
+        EVENTS[event.name].model_validate(event.data)  # payloads forbid extra fields
+
+    with api_server.client() as client:
+        spec = client.get("/openapi.json").json()
+    for path in ("/v1/refinements/stream", "/v1/threads/{thread_id}/events"):
+        [operation] = spec["paths"][path].values()
+        content = operation["responses"]["200"]["content"]["text/event-stream"]
+        assert content["itemSchema"]["properties"]["event"]["enum"] == list(EVENTS)
+    description = spec["paths"]["/v1/refinements/stream"]["post"]["responses"]["200"]
+    published = [
+        line.split("`")[1]
+        for line in description["description"].splitlines()
+        if line.startswith("- `")
+    ]
+    assert published == list(EVENTS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evals.datasets import DatasetInfo
-from evals.runner import EvalRun, RunStamp, TaskRow, summarise
+from evals.evaluate import EvalRun, RunStamp, TaskRow, summarise
 
 
 def make_run(

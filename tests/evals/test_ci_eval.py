@@ -11,9 +11,9 @@ import pytest
 
 from core.run_config import DEFAULT_CONFIG
 from evals.datasets import DEFAULT_DATASETS, dataset_info, load_dataset
-from evals.runner import run_eval
+from evals.evaluate import run_eval
 from graph.builder import build_graph
-from tests.support.llm import Configure
+from testkit.llm import Configure
 
 pytestmark = pytest.mark.model
 TASKS_EACH = 2

@@ -23,7 +23,7 @@ import pytest
 from langgraph.checkpoint.base import CheckpointTuple
 
 from core.checkpoint import RedisSaver
-from tests.support.fake_openai import FakeOpenAI, one_word_responder
+from testkit.fake_openai import FakeOpenAI, one_word_responder
 
 REFINERY = str(Path(sys.executable).with_name("refinery"))
 WORDS = [
@@ -128,8 +128,11 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(
 
         resumed = subprocess.run(
             [REFINERY, "threads", "resume", thread_id, "--json"],
-            env=env, capture_output=True, timeout=180, check=False,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            timeout=180,
+            check=False,
+        )
         assert resumed.returncode == 0, resumed.stderr.decode()[-3000:]
         result = json.loads(resumed.stdout)
         after = [prompt for _, prompt in fake.received[len(before) :]]

@@ -15,7 +15,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from core.processes import free_port, stop_process
-from tests.support.fake_openai import FakeOpenAI
+from testkit.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGGRAPH = Path(sys.executable).with_name("langgraph")
@@ -36,8 +36,12 @@ def langgraph_dev(tmp_path: Path) -> Iterator[str]:
     log = (tmp_path / "langgraph-dev.log").open("wb")
     process = subprocess.Popen(
         [str(LANGGRAPH), "dev", "--port", str(port), "--no-browser", "--no-reload"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from core.lexicon import coverage
+from core.text.lexicon import coverage
 from graph.builder import build_graph
 from graph.runner import run_task
-from tests.support.fake_openai import FakeOpenAI, cooperative_responder
-from tests.support.llm import Configure
+from testkit.fake_openai import FakeOpenAI, cooperative_responder
+from testkit.llm import Configure
 
 WORDS = ["dog", "snow", "piano", "wine", "rink", "mother", "counter", "tool", "circle"]
 CONSTRAINED = {"task": "Write a short text.", "constraints": {"required_words": WORDS}}
@@ -86,7 +86,7 @@ async def test_grounded_request_retrieves_and_summarises_in_parallel(fake: FakeO
             {"id": "garden", "text": "The garden covers 42 hectares."},
             {"id": "long", "text": long_text + " Locomotives are inspected every 21 days."},
         ],
-    }  # fmt: skip
+    }
     graph = build_graph(InMemorySaver())
     config = {"configurable": {"thread_id": "grounded"}}
     steps = [list(u) async for u in graph.astream(request, config, stream_mode="updates")]

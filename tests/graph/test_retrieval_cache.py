@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from graph.builder import build_graph
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.llm import Configure
+from testkit.fake_openai import FakeOpenAI
+from testkit.llm import Configure
 
 REQUEST = {
     "task": "When was the bridge opened?",

@@ -14,8 +14,12 @@ CONFIG = load_config("refine_default")
 
 def test_plan_for_constrained_task_skips_critic_and_retrieval() -> None:
     plan = make_plan({"task": "t", "constraints": {"required_words": ["a"]}}, CONFIG)
-    assert plan == {"retrieve": False, "summarise": [], "critic": False,
-                    "validators": ["repetition", "required_words"]}  # fmt: skip
+    assert plan == {
+        "retrieve": False,
+        "summarise": [],
+        "critic": False,
+        "validators": ["repetition", "required_words"],
+    }
 
 
 def test_plan_for_grounded_task_retrieves_and_summarises_long_documents() -> None:
@@ -37,9 +41,15 @@ def test_combine_weights_the_critic() -> None:
 
 
 async def _scored(prev: dict[str, Any], value: float, draft: str) -> dict[str, Any]:
-    state = {"task": "t", "config": "refine_default", "constraints": {"required_words": ["x"]},
-             "draft": draft, "validation": {"scores": {"required_words": value}, "findings": []},
-             "critique": None, **prev}  # fmt: skip
+    state = {
+        "task": "t",
+        "config": "refine_default",
+        "constraints": {"required_words": ["x"]},
+        "draft": draft,
+        "validation": {"scores": {"required_words": value}, "findings": []},
+        "critique": None,
+        **prev,
+    }
     return {**state, **(await score(state))}
 
 

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 import pytest
 import redis.asyncio as aredis
 
-from core.llm import reset_models
+from core.llm.factory import reset_models
 from core.settings import get_settings
 from core.telemetry import request_type
 from graph.builder import build_graph
 from graph.runner import run_task
-from tests.core.telemetry.conftest import MakeTelemetry
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.webhook import WebhookReceiver
+from testkit.fake_openai import FakeOpenAI
+from testkit.webhook import WebhookReceiver
+from tests.core.conftest import MakeTelemetry
 
 REQUEST = {
     "task": "Write one sentence about a day out.",
@@ -139,7 +139,7 @@ async def test_without_redis_each_replica_still_alerts_once(
 ) -> None:
     """Redis down (often the very reason the service is unready): the cooldown falls back to
     the replica's memory, so the alert is still delivered, once."""
-    from tests.support.redis import free_port
+    from testkit.redis import free_port
 
     telemetry = make_telemetry(alert_webhook_url=webhook.url, alert_unready_s=0.0)
     await telemetry.redis.aclose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.telemetry.drift import psi
-from tests.core.telemetry.conftest import MakeTelemetry
+from tests.core.conftest import MakeTelemetry
 
 WINDOWS = {"drift_baseline_size": 300, "drift_recent_size": 200, "drift_min_samples": 50}
 

@@ -21,11 +21,16 @@ def test_json_lines_carry_ids_and_never_leak_secrets_or_text() -> None:
     try:
         with log_context(run_id="run-1", thread_id="thread-9"):
             log.info(
-                "calling the model with Authorization: Bearer %s", SECRET,
-                extra={"api_key": SECRET, "task": DOCUMENT,
-                       "documents": [{"id": "d1", "text": DOCUMENT}],
-                       "input_tokens": 812, "url": f"redis://user:{SECRET}@host:6379/0"},
-            )  # fmt: skip
+                "calling the model with Authorization: Bearer %s",
+                SECRET,
+                extra={
+                    "api_key": SECRET,
+                    "task": DOCUMENT,
+                    "documents": [{"id": "d1", "text": DOCUMENT}],
+                    "input_tokens": 812,
+                    "url": f"redis://user:{SECRET}@host:6379/0",
+                },
+            )
             try:
                 raise ValueError(f"bad key token={SECRET}")
             except ValueError:

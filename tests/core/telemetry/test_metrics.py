@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.llm_stats import llm_stats
+from core.llm.stats import llm_stats
 from core.telemetry import metrics
 
 WORKER = """
@@ -41,10 +41,15 @@ def test_exposition_sums_every_worker_process(tmp_path: Path) -> None:
     env = {**os.environ, "REFINERY_PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER.format(runs=runs)], env=env,
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER.format(runs=runs)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for runs in (3, 4)
-    ]  # fmt: skip
+    ]
     try:
         for worker in workers:
             assert worker.stdout is not None and worker.stdout.readline() == "ready\n"
@@ -70,7 +75,7 @@ def test_exposition_sums_every_worker_process(tmp_path: Path) -> None:
 
 
 def test_model_layer_counters_reach_the_metrics() -> None:
-    """Retries, fallbacks and cache hits counted by `core.llm_stats` appear in `/metrics`."""
+    """Retries, fallbacks and cache hits counted by `core.llm.stats` appear in `/metrics`."""
     before, _ = metrics.exposition()
     stats = llm_stats()
     stats.retry("InternalServerError", 0.5)

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from tests.support.fake_openai import FakeOpenAI
+from testkit.fake_openai import FakeOpenAI
 
 SCRIPT = """
 import json, sys
@@ -35,9 +35,13 @@ print(json.dumps(report))
 def _run(env: dict[str, str], *args: str) -> dict[str, object]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LANGSMITH_", "LANGCHAIN_"))}
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *args], env=base | env, capture_output=True, text=True,
-        timeout=120, check=True,
-    )  # fmt: skip
+        [sys.executable, "-c", SCRIPT, *args],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

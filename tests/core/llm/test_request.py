@@ -1,0 +1,45 @@
+"""What a model request carries on the wire: each role's output cap, in the field the server
+reads (llama-cpp-python's server ignores `max_completion_tokens`, so a cap sent only there let
+a looping draft run to the end of the context)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.llm.factory import complete, tiers
+from core.run_config import RoleModel
+from core.settings import Settings
+from testkit.fake_openai import FakeOpenAI
+from testkit.llm import Configure
+
+ROLE = RoleModel(temperature=0.0, max_tokens=32)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().serve()
+    yield server
+    server.stop()
+
+
+async def test_an_endpoint_gets_the_cap_as_max_completion_tokens(
+    llm_settings: Configure, fake: FakeOpenAI
+) -> None:
+    llm_settings(openai_base_url=fake.base_url, llm_cache=False)
+    await complete("test", ROLE, ["Say something."], "system")
+    assert fake.caps == [{"max_completion_tokens": 32}]
+
+
+async def test_a_legacy_endpoint_gets_the_cap_in_both_fields(
+    llm_settings: Configure, fake: FakeOpenAI
+) -> None:
+    llm_settings(openai_base_url=fake.base_url, llm_cache=False, openai_legacy_max_tokens=True)
+    await complete("test", ROLE, ["Say something."], "system")
+    assert fake.caps == [{"max_tokens": 32, "max_completion_tokens": 32}]
+
+
+def test_the_embedded_model_always_gets_the_legacy_field() -> None:
+    [local] = tiers(Settings(openai_base_url=None, llm_endpoints=[]))
+    assert local.name == "local" and local.legacy_max_tokens

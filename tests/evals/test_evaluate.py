@@ -1,0 +1,164 @@
+"""`refinery eval run` and `eval compare` end to end on the fake OpenAI server: rows, a stamped
+summary, the Ragas metrics of grounded tasks, and the report with its plots."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from core.run_config import load_config
+from evals.cli import eval_app
+from evals.datasets import DEFAULT_DATASETS, EvalTask
+from evals.evaluate import EvalRun, generate, generated_by, git_state, kept_results
+from graph.runner import TaskResult
+from testkit.fake_openai import FakeOpenAI
+from testkit.llm import Configure
+
+
+@pytest.fixture
+def fake_model(llm_settings: Configure) -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI().serve()
+    llm_settings(openai_base_url=fake.base_url, llm_max_retries=0)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def small_sets(tmp_path: Path) -> list[Path]:
+    """Two constrained and two grounded tasks of the shared dev sets."""
+    paths = []
+    for source in DEFAULT_DATASETS:
+        lines = source.read_text().splitlines()[:2]
+        target = tmp_path / source.name
+        target.write_text("\n".join(lines) + "\n")
+        paths.append(target)
+    return paths
+
+
+def _compare(*args: str) -> str:
+    result = CliRunner().invoke(eval_app, ["compare", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_path: Path) -> None:
+    sets = [arg for path in small_sets for arg in ("--dataset", str(path))]
+    out = tmp_path / "report"
+    assert "verdict" in _compare(
+        "--config", "single_pass", "--config", "refine_default", *sets, "--out", str(out)
+    )
+    single, refined = EvalRun.load(out / "single_pass"), EvalRun.load(out / "refine_default")
+    # a resumed run reuses every stored answer: no model call, the same rows
+    calls = fake_model.calls
+    _compare(
+        "--config",
+        "single_pass",
+        "--config",
+        "refine_default",
+        *sets,
+        "--out",
+        str(out),
+        "--resume",
+    )
+    assert fake_model.calls == calls
+    assert EvalRun.load(out / "refine_default").rows == refined.rows
+
+    stamp = refined.summary.stamp
+    assert stamp.fingerprint == load_config("refine_default").fingerprint()
+    assert stamp.git_commit == git_state()[0] and stamp.model and not stamp.response_cache
+    assert [d.tasks for d in stamp.datasets] == [2, 2]
+    kinds = {row.id: row.kind for row in refined.rows}
+    assert kinds == {
+        "cgh000": "constrained",
+        "cgh001": "constrained",
+        "qa00": "grounded",
+        "qa01": "grounded",
+    }
+    grounded = next(r for r in refined.rows if r.id == "qa00")
+    assert grounded.passages and grounded.passages[0] == "kestrel-handbook"
+    assert grounded.metrics["retrieval_recall"] == 1.0
+    assert 0.0 < grounded.metrics["semantic_similarity"] <= 1.0
+    constrained = next(r for r in refined.rows if r.id == "cgh000")
+    assert constrained.metrics["tokens"] > 0 and constrained.metrics["calls"] >= 1
+    assert constrained.trajectory[0]["iteration"] == 0.0
+    assert refined.summary.by_kind["constrained"]["concept_coverage"] == pytest.approx(
+        sum(r.metrics["concept_coverage"] for r in refined.rows if r.kind == "constrained") / 2
+    )
+    assert all(row.metrics["iterations"] == 0 for row in single.rows)
+
+    assert not any(row.error for row in single.rows + refined.rows)
+    # stored runs compare again without the model
+    again = tmp_path / "again"
+    _compare(str(out / "single_pass"), str(out / "refine_default"), "--out", str(again))
+    assert (again / "report.json").read_text() == (out / "report.json").read_text()
+    report = json.loads((out / "report.json").read_text())
+    assert report["paired_tasks"] == 4 and report["verdict"]
+    assert {m["metric"] for m in report["metrics"]} >= {"concept_coverage", "rouge_l", "tokens"}
+    for plot in ("score_by_iteration.png", "quality_vs_cost.png", "differences.png"):
+        assert (out / plot).read_bytes()[:4] == b"\x89PNG"
+    assert "| concept_coverage |" in (out / "report.md").read_text()
+
+
+def test_a_run_is_stamped_with_the_commits_that_generated_its_answers(tmp_path: Path) -> None:
+    raw = tmp_path / "results.jsonl"
+    rows = [
+        {"fingerprint": "f", "id": "a", "git_commit": "c1", "git_dirty": False},
+        {"fingerprint": "f", "id": "b", "git_commit": "c2", "git_dirty": True},
+        {"fingerprint": "f", "id": "c", "git_commit": "c1", "git_dirty": False},
+        {"fingerprint": "f", "id": "d", "git_commit": "c3", "error": "boom"},  # not kept
+        {"fingerprint": "other", "id": "e", "git_commit": "c4"},  # another configuration
+    ]
+    raw.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert generated_by(raw, "f") == ("c1+c2", True)
+    raw.write_text(json.dumps({"fingerprint": "f", "id": "a"}) + "\n")  # written before stamps
+    assert generated_by(raw, "f") == ("unknown", False)
+
+
+class _EchoGraph:
+    """A stand-in for the compiled graph: answers `config:task`, fails the tasks in `failing`."""
+
+    def __init__(self, failing: set[str]) -> None:
+        self.failing = failing
+        self.calls: list[str] = []
+
+    async def astream(self, payload: dict[str, Any], *_: Any, **__: Any) -> AsyncIterator[Any]:
+        answer = f"{payload['config']}:{payload['task']}"
+        self.calls.append(answer)
+        if payload["task"] in self.failing:
+            raise RuntimeError("boom")
+        yield "values", {"answer": answer}
+
+
+def test_generation_interleaves_configs_and_a_resumed_run_keeps_their_answers(
+    tmp_path: Path,
+) -> None:
+    configs = ["single_pass", "refine_default"]
+    tasks = [EvalTask(id=name, task=name) for name in ("t0", "t1", "t2")]
+    raws = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    seen: list[tuple[int, int]] = []
+
+    def told(config: int, task: int, _: TaskResult) -> None:
+        seen.append((config, task))
+
+    def run(graph: _EchoGraph, resume: bool) -> list[list[TaskResult]]:
+        kept = kept_results(configs, raws, resume)
+        return asyncio.run(generate(graph, tasks, configs, raws, kept, on_result=told))
+
+    first = _EchoGraph(failing={"t1"})
+    results = run(first, resume=False)
+    assert first.calls == [f"{c}:{t.id}" for t in tasks for c in configs]  # A, B, A, B...
+    assert [r.answer for r in results[1]] == ["refine_default:t0", None, "refine_default:t2"]
+    assert results[0][1].error and len(seen) == 6
+    again, seen[:] = _EchoGraph(failing=set()), []
+    results = run(again, resume=True)
+    assert again.calls == ["single_pass:t1", "refine_default:t1"]  # only the failed tasks
+    assert [r.answer for r in results[0]] == [f"single_pass:{t.id}" for t in tasks]
+    assert sorted(seen) == [(c, t) for c in range(2) for t in range(3)]
+    assert run(_EchoGraph(failing=set()), resume=False)  # a fresh run starts the files empty
+    assert len(raws[0].read_text().splitlines()) == 3
