@@ -241,7 +241,8 @@ def gate(
     out: Annotated[Path, typer.Option(help="Where a run made now is saved.")] = Path("runs/gate"),
     resume: ResumeOpt = False,
 ) -> None:
-    """Fail (exit 1) when a quality metric fell more than --max-drop against the baseline."""
+    """Fail (exit 1) when a quality metric fell more than --max-drop against the baseline, or
+    has no value (missing, NaN, errored) on a task the baseline scored."""
     from evals.evaluate import EvalRun
     from evals.gate import check
 
@@ -254,13 +255,17 @@ def gate(
         [candidate] = _run_configs([name], datasets, limits, out, resume)
     else:
         candidate = EvalRun.load(run)
-    failures = check(base, candidate, max_drop, metric)
+    try:
+        failures = check(base, candidate, max_drop, metric)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--metric") from exc
     label = f"{candidate.summary.stamp.config} against baseline {base.summary.stamp.config}"
     if failures:
         for failure in failures:
             console.print(f"[red]FAIL[/] {failure.message(max_drop)}")
         console.print(
-            f"gate failed: {label}, {len(failures)} metric(s) fell more than {max_drop:.0%}"
+            f"gate failed: {label}, {len(failures)} metric(s) fell more than {max_drop:.0%} "
+            "or lost values"
         )
         raise typer.Exit(1)
     console.print(f"[green]PASS[/] gate passed: {label}, no metric fell more than {max_drop:.0%}")

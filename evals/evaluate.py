@@ -40,6 +40,9 @@ class TaskRow(BaseModel):
     stop_reason: str | None = None
     passages: list[str] = Field(default_factory=list)
     metrics: dict[str, float]
+    metric_errors: dict[str, str] = Field(default_factory=dict)
+    """Metric -> why it failed on this task (its value in `metrics` is NaN); a NaN without an
+    entry here is a metric that did not apply."""
     trajectory: list[dict[str, float]] = Field(default_factory=list)
 
 
@@ -74,6 +77,8 @@ class RunSummary(BaseModel):
     """Each metric's family, direction and (for judged metrics) judge."""
     unscored: list[str] = Field(default_factory=list)
     """Metrics that ran but scored no task (every value NaN), so they have no mean."""
+    errored: dict[str, int] = Field(default_factory=dict)
+    """Metric -> on how many tasks it failed (see `TaskRow.metric_errors`)."""
 
 
 class EvalRun(BaseModel):
@@ -126,6 +131,9 @@ def summarise(stamp: RunStamp, rows: list[TaskRow]) -> RunSummary:
         by_kind={kind: means([r for r in rows if r.kind == kind]) for kind in kinds},
         metrics=describe(names, stamp.judge),
         unscored=[name for name in names if name not in means(rows)],
+        errored={
+            name: n for name in names if (n := sum(1 for row in rows if name in row.metric_errors))
+        },
     )
 
 
@@ -134,6 +142,7 @@ async def score_results(
 ) -> list[TaskRow]:
     rows = []
     for task, result in zip(tasks, results, strict=True):
+        scores = await task_metrics(task, result, judge)
         rows.append(
             TaskRow(
                 id=task.id,
@@ -143,7 +152,8 @@ async def score_results(
                 error=result.error,
                 stop_reason=result.stop_reason,
                 passages=result.passages,
-                metrics=await task_metrics(task, result, judge),
+                metrics=scores.values,
+                metric_errors=scores.errors,
                 trajectory=trajectory(task, result),
             )
         )

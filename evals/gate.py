@@ -1,14 +1,17 @@
 """The regression gate: a run fails when a quality metric falls by more than a set share
-against a stored baseline; the message names the metric, the drop and the tasks that got worse."""
+against a stored baseline, or when a metric the baseline scored is missing, NaN or errored in
+the candidate (a metric that broke must not pass as one that held); the message names the
+metric, the drop or the gap, and the tasks."""
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from evals.compare import paired_values
-from evals.evaluate import EvalRun
+from evals.evaluate import EvalRun, TaskRow
 from evals.metrics import is_quality
 
 MAX_DROP = 0.05
@@ -21,15 +24,33 @@ class WorseTask(BaseModel):
     candidate: float
 
 
+class MissingTask(BaseModel):
+    """A task the baseline scored on a metric and the candidate did not."""
+
+    id: str
+    why: str
+    """`missing` (no row or no value), `NaN` (no value, no error), or the recorded error."""
+
+
 class GateFailure(BaseModel):
     metric: str
+    kind: Literal["drop", "missing"] = "drop"
+    """`drop`: the mean fell too far; `missing`: tasks the baseline scored have no value."""
     baseline: float
     candidate: float
     drop: float
-    """Relative fall, (baseline - candidate) / baseline."""
-    worse: list[WorseTask]
+    """Relative fall, (baseline - candidate) / baseline (NaN where `kind` is `missing`)."""
+    worse: list[WorseTask] = Field(default_factory=list)
+    missing: list[MissingTask] = Field(default_factory=list)
 
     def message(self, max_drop: float, show: int = 10) -> str:
+        if self.kind == "missing":
+            gaps = ", ".join(f"{t.id} ({t.why})" for t in self.missing[:show])
+            more = f" and {len(self.missing) - show} more" if len(self.missing) > show else ""
+            return (
+                f"{self.metric} has no value on {len(self.missing)} task(s) the baseline "
+                f"scored ({self.baseline:.3f} there): {gaps}{more}"
+            )
         tasks = ", ".join(
             f"{t.id} ({t.baseline:.3f} -> {t.candidate:.3f})" for t in self.worse[:show]
         )
@@ -41,37 +62,85 @@ class GateFailure(BaseModel):
         )
 
 
+def _why_missing(row: TaskRow | None, metric: str) -> str | None:
+    """Why the candidate's `row` has no usable value of `metric`; None when it has one."""
+    if row is None or metric not in row.metrics:
+        return "missing"
+    if metric in row.metric_errors:
+        return f"error: {row.metric_errors[metric]}"
+    if math.isnan(row.metrics[metric]):
+        return "NaN"
+    return None
+
+
+def missing_values(baseline: EvalRun, candidate: EvalRun, metric: str) -> GateFailure | None:
+    """The tasks on which the baseline has a value of `metric` and the candidate has none."""
+    rows = {row.id: row for row in candidate.rows}
+    scored = {
+        row.id: row.metrics[metric]
+        for row in baseline.rows
+        if not math.isnan(row.metrics.get(metric, math.nan))
+    }
+    gaps = [
+        MissingTask(id=task_id, why=why)
+        for task_id in scored
+        if (why := _why_missing(rows.get(task_id), metric)) is not None
+    ]
+    if not gaps:
+        return None
+    return GateFailure(
+        metric=metric,
+        kind="missing",
+        baseline=sum(scored[g.id] for g in gaps) / len(gaps),
+        candidate=math.nan,
+        drop=math.nan,
+        missing=gaps,
+    )
+
+
+def _drop(baseline: EvalRun, candidate: EvalRun, name: str, max_drop: float) -> GateFailure | None:
+    ids, base, cand = paired_values(baseline, candidate, name)
+    if not ids or base.mean() <= 0:
+        return None
+    drop = float((base.mean() - cand.mean()) / base.mean())
+    if drop <= max_drop or math.isclose(drop, max_drop):
+        return None
+    worse = sorted(
+        (
+            WorseTask(id=i, baseline=float(b), candidate=float(c))
+            for i, b, c in zip(ids, base, cand, strict=True)
+            if c < b
+        ),
+        key=lambda t: t.candidate - t.baseline,
+    )
+    return GateFailure(
+        metric=name,
+        baseline=float(base.mean()),
+        candidate=float(cand.mean()),
+        drop=drop,
+        worse=worse,
+    )
+
+
 def check(
     baseline: EvalRun,
     candidate: EvalRun,
     max_drop: float = MAX_DROP,
     metrics: list[str] | None = None,
 ) -> list[GateFailure]:
-    """Every quality metric (or those named) whose mean over the tasks both runs scored fell by
-    more than `max_drop` of the baseline's mean; empty when the candidate passes."""
+    """Every quality metric (or those named) that the candidate lacks on a task the baseline
+    scored, or whose mean over the tasks both runs scored fell by more than `max_drop` of the
+    baseline's mean; empty when the candidate passes. A named metric the baseline never scored
+    is a usage error (ValueError): there is nothing to gate it against."""
     names = metrics or sorted(n for n in baseline.summary.means if is_quality(n))
+    unknown = [n for n in names if n not in baseline.summary.means]
+    if unknown:
+        raise ValueError(f"the baseline has no value of {', '.join(unknown)} to gate against")
     failures = []
     for name in names:
-        ids, base, cand = paired_values(baseline, candidate, name)
-        if not ids or base.mean() <= 0:
-            continue
-        drop = float((base.mean() - cand.mean()) / base.mean())
-        if drop > max_drop and not math.isclose(drop, max_drop):
-            worse = sorted(
-                (
-                    WorseTask(id=i, baseline=float(b), candidate=float(c))
-                    for i, b, c in zip(ids, base, cand, strict=True)
-                    if c < b
-                ),
-                key=lambda t: t.candidate - t.baseline,
-            )
-            failures.append(
-                GateFailure(
-                    metric=name,
-                    baseline=float(base.mean()),
-                    candidate=float(cand.mean()),
-                    drop=drop,
-                    worse=worse,
-                )
-            )
+        failure = missing_values(baseline, candidate, name) or _drop(
+            baseline, candidate, name, max_drop
+        )
+        if failure:
+            failures.append(failure)
     return failures

@@ -10,7 +10,15 @@ from pydantic import BaseModel
 from core.text.lexicon import coverage
 from core.text.plain import strip_citations
 from evals.datasets import EvalTask
-from evals.ragas_metrics import CITATION, JUDGED, REFERENCE, RETRIEVAL, Judge, grounded_metrics
+from evals.ragas_metrics import (
+    CITATION,
+    JUDGED,
+    REFERENCE,
+    RETRIEVAL,
+    Judge,
+    Scores,
+    grounded_metrics,
+)
 from graph.runner import TaskResult
 
 Family = Literal["task", "retrieval", "citation", "reference", "judge", "cost"]
@@ -73,13 +81,12 @@ def trajectory(task: EvalTask, result: TaskResult) -> list[dict[str, float]]:
     return points
 
 
-async def task_metrics(
-    task: EvalTask, result: TaskResult, judge: Judge | None = None
-) -> dict[str, float]:
+async def task_metrics(task: EvalTask, result: TaskResult, judge: Judge | None = None) -> Scores:
     """Every applicable quality metric and the cost of one task's result (a failed run's
-    answer is empty, so it scores as badly as an answer can)."""
+    answer is empty, so it scores as badly as an answer can), with the error of each metric
+    that failed on it (see `Scores`)."""
     answer = result.answer or ""
-    scores: dict[str, float] = {}
+    scores = Scores()
     if task.required_words:
         scores |= constrained_metrics(task, answer)
     if task.kind == "grounded":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -77,31 +78,55 @@ def sample_of(task: EvalTask, answer: str, passages: list[str]) -> SingleTurnSam
     )
 
 
-async def _score(metric: SingleTurnMetric, sample: SingleTurnSample) -> float:
+@dataclass
+class Scores:
+    """Metric values of one answer, and why each metric that could not score it failed: a
+    failed metric's value is NaN *and* it has an entry in `errors`, so a run whose metrics broke
+    is told apart from one they could not apply to (the gate fails on the first)."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def __or__(self, other: Scores | dict[str, float]) -> Scores:
+        if isinstance(other, dict):
+            return Scores({**self.values, **other}, dict(self.errors))
+        return Scores({**self.values, **other.values}, {**self.errors, **other.errors})
+
+
+async def _score(name: str, metric: SingleTurnMetric, sample: SingleTurnSample) -> Scores:
     try:
         value = float(await metric.single_turn_ascore(sample))
     except Exception as exc:  # one metric failing on one task never stops the evaluation
-        log.warning("ragas metric %s failed: %s", metric.name, exc)
-        return math.nan
-    return value
+        log.warning("ragas metric %s failed: %s", name, exc)
+        return Scores({name: math.nan}, {name: f"{type(exc).__name__}: {exc}"[:300]})
+    if math.isnan(value):
+        return Scores({name: value}, {name: "the metric returned NaN"})
+    return Scores({name: value})
 
 
-async def grounded_metrics(task: EvalTask, answer: str, passages: list[str]) -> dict[str, float]:
+def _joined(parts: list[Scores]) -> Scores:
+    out = Scores()
+    for part in parts:
+        out = out | part
+    return out
+
+
+async def grounded_metrics(task: EvalTask, answer: str, passages: list[str]) -> Scores:
     """Every no-LLM ragas metric of one grounded answer; an empty retrieval scores 0."""
     metrics = _plain_metrics()
     sample = sample_of(task, answer, passages)
     known = {doc.id for doc in task.documents or []}
     cited = sample.model_copy(update={"retrieved_context_ids": cited_ids(answer, known)})
-    out: dict[str, float] = {}
+    parts: list[Scores] = []
     for name in RETRIEVAL:
-        out[name] = await _score(metrics[name], sample) if passages else 0.0
+        parts.append(await _score(name, metrics[name], sample) if passages else Scores({name: 0.0}))
     for name in CITATION:
-        out[name] = await _score(metrics[name], cited) if cited.retrieved_context_ids else 0.0
+        empty = not cited.retrieved_context_ids
+        parts.append(Scores({name: 0.0}) if empty else await _score(name, metrics[name], cited))
     if task.reference:
         names = [*REFERENCE, "semantic_similarity"]
-        values = await asyncio.gather(*(_score(metrics[n], sample) for n in names))
-        out |= dict(zip(names, values, strict=True))
-    return out
+        parts += await asyncio.gather(*(_score(n, metrics[n], sample) for n in names))
+    return _joined(parts)
 
 
 class Judge:
@@ -119,6 +144,6 @@ class Judge:
             "factual_correctness": FactualCorrectness(llm=wrapped),
         }
 
-    async def score(self, task: EvalTask, answer: str, passages: list[str]) -> dict[str, float]:
+    async def score(self, task: EvalTask, answer: str, passages: list[str]) -> Scores:
         sample = sample_of(task, answer, passages)
-        return {name: await _score(m, sample) for name, m in self.metrics.items()}
+        return _joined([await _score(name, m, sample) for name, m in self.metrics.items()])

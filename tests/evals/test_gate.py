@@ -52,3 +52,70 @@ def test_gate_command_exit_codes(tmp_path: Path) -> None:
     assert "concept_coverage fell 7.5%" in failed.output and "cgh002" in failed.output
     passed = runner.invoke(eval_app, ["gate", "--baseline", baseline, "--run", baseline])
     assert passed.exit_code == 0 and "gate passed" in passed.output
+
+
+GROUNDED_IDS = [f"qa{i:02d}" for i in range(4)]
+GROUNDED = {
+    i: {"retrieval_recall": 1.0, "semantic_similarity": 0.9, "rouge_l": 0.5, "tokens": 80.0}
+    for i in GROUNDED_IDS
+}
+
+
+def _broken(values: dict[str, dict[str, float]], drop: set[str]) -> dict[str, dict[str, float]]:
+    return {i: {k: v for k, v in m.items() if k not in drop} for i, m in values.items()}
+
+
+def test_gate_fails_on_grounded_metrics_the_candidate_lacks() -> None:
+    baseline = make_run("refine_default", GROUNDED, kind="grounded")
+    lost = _broken(GROUNDED, {"retrieval_recall", "semantic_similarity"})
+    failures = check(baseline, make_run("refine_default", lost, kind="grounded"))
+    assert {f.metric: f.kind for f in failures} == {
+        "retrieval_recall": "missing",
+        "semantic_similarity": "missing",
+    }
+    message = failures[0].message(0.05)
+    assert message.startswith("retrieval_recall has no value on 4 task(s) the baseline scored")
+    assert "qa00 (missing)" in message and "qa03 (missing)" in message
+
+
+def test_gate_fails_on_nan_and_errored_values_and_on_tasks_the_candidate_did_not_run() -> None:
+    baseline = make_run("refine_default", GROUNDED, kind="grounded")
+    candidate = make_run("refine_default", GROUNDED, kind="grounded")
+    candidate.rows[0].metrics["rouge_l"] = float("nan")
+    candidate.rows[1].metrics["rouge_l"] = float("nan")
+    candidate.rows[1].metric_errors["rouge_l"] = "TimeoutError: judge timed out"
+    del candidate.rows[3]
+    [failure] = check(baseline, candidate, metrics=["rouge_l"])
+    assert failure.kind == "missing"
+    assert [(t.id, t.why) for t in failure.missing] == [
+        ("qa00", "NaN"),
+        ("qa01", "error: TimeoutError: judge timed out"),
+        ("qa03", "missing"),
+    ]
+    # qa03 is gone from every metric; the NaN and the error only from rouge_l
+    by_metric = {f.metric: [t.id for t in f.missing] for f in check(baseline, candidate)}
+    assert by_metric == {
+        "retrieval_recall": ["qa03"],
+        "rouge_l": ["qa00", "qa01", "qa03"],
+        "semantic_similarity": ["qa03"],
+    }
+
+
+def test_gate_ignores_values_the_baseline_never_had_but_refuses_an_unknown_metric() -> None:
+    baseline = make_run("a", _broken(GROUNDED, {"rouge_l"}), kind="grounded")
+    assert check(baseline, make_run("b", GROUNDED, kind="grounded")) == []
+    with pytest.raises(ValueError, match="no value of rouge_l"):
+        check(baseline, make_run("b", GROUNDED, kind="grounded"), metrics=["rouge_l"])
+
+
+def test_gate_command_names_the_lost_metric(tmp_path: Path) -> None:
+    make_run("refine_default", GROUNDED, kind="grounded").save(tmp_path / "baseline")
+    lost = _broken(GROUNDED, {"semantic_similarity"})
+    make_run("refine_default", lost, kind="grounded").save(tmp_path / "lost")
+    result = CliRunner().invoke(
+        eval_app,
+        ["gate", "--baseline", str(tmp_path / "baseline"), "--run", str(tmp_path / "lost")],
+    )
+    assert result.exit_code == 1
+    assert "semantic_similarity has no value on 4 task(s)" in result.output
+    assert "1 metric(s)" in result.output and "retrieval_recall" not in result.output

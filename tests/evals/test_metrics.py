@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from evals.datasets import DEFAULT_DATASETS, EvalTask, load_dataset
+from evals.evaluate import TaskRow, summarise
 from evals.metrics import constrained_metrics, task_metrics, trajectory
 from graph.runner import TaskResult
+from tests.evals.synthetic import make_run
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +32,17 @@ async def test_grounded_metrics(qa00: EvalTask) -> None:
         answer=f"{qa00.reference} [kestrel-handbook]",
         passages=["kestrel-handbook", "kestrel-safety"],
     )
-    scores = await task_metrics(qa00, exact)
+    scored = await task_metrics(qa00, exact)
+    assert scored.errors == {}
+    scores = scored.values
     assert scores["retrieval_precision"] == 0.5 and scores["retrieval_recall"] == 1.0
     assert scores["citation_precision"] == 1.0 and scores["rouge_l"] == pytest.approx(1.0)
     assert scores["semantic_similarity"] == pytest.approx(1.0, abs=1e-3)
     labelled = f"{qa00.reference} [document id: kestrel-handbook]"
     labelled = exact.model_copy(update={"answer": labelled})
-    assert (await task_metrics(qa00, labelled))["citation_precision"] == 1.0
+    assert (await task_metrics(qa00, labelled)).values["citation_precision"] == 1.0
     wrong = TaskResult(thread_id="2", answer="The garden opens at 8:00 [mirela-visits].")
-    scores = await task_metrics(qa00, wrong)
+    scores = (await task_metrics(qa00, wrong)).values
     assert scores["retrieval_recall"] == 0.0 and scores["citation_precision"] == 0.0
     assert scores["semantic_similarity"] < 0.5 and scores["string_similarity"] < 0.5
 
@@ -51,3 +57,41 @@ def test_trajectory_follows_the_best_draft() -> None:
     points = trajectory(task, TaskResult(thread_id="t", history=history))
     assert [p["concept_coverage"] for p in points] == [0.5, 0.5, 1.0]
     assert [p["engine_score"] for p in points] == [0.5, 0.5, 1.0]
+
+
+class _Broken:
+    """A ragas metric that fails the way a judge or a scorer does."""
+
+    name = "broken"
+
+    async def single_turn_ascore(self, sample: object) -> float:
+        raise TimeoutError("judge timed out")
+
+
+async def test_a_failing_ragas_metric_is_recorded_as_an_error_not_a_silent_nan(
+    qa00: EvalTask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evals.ragas_metrics as ragas_metrics
+
+    metrics = dict(ragas_metrics._plain_metrics())
+    monkeypatch.setattr(ragas_metrics, "_plain_metrics", lambda: metrics | {"rouge_l": _Broken()})
+    result = TaskResult(thread_id="1", answer=qa00.reference or "", passages=["kestrel-handbook"])
+    scored = await task_metrics(qa00, result)
+    assert math.isnan(scored.values["rouge_l"])
+    assert scored.errors == {"rouge_l": "TimeoutError: judge timed out"}
+    assert scored.values["retrieval_recall"] == 1.0  # the others still score
+
+
+def test_a_run_counts_each_metric_s_errors() -> None:
+    rows = [
+        TaskRow(
+            id="a",
+            dataset="d",
+            kind="grounded",
+            metrics={"rouge_l": math.nan},
+            metric_errors={"rouge_l": "ValueError: x"},
+        ),
+        TaskRow(id="b", dataset="d", kind="grounded", metrics={"rouge_l": 0.5}),
+    ]
+    summary = summarise(make_run("a", {}).summary.stamp, rows)
+    assert summary.errored == {"rouge_l": 1} and summary.means == {"rouge_l": 0.5}
