@@ -1,5 +1,13 @@
-"""The CI evaluation: two constrained and two grounded tasks of the dev sets on the real
-local model with the default configuration; prints the summary. Slow: marked `model`."""
+"""The CI evaluation: two constrained and two grounded tasks of the dev sets on the real local
+model with the default configuration, gated against the baseline committed in
+`evals/baselines/ci/` (a metric that fell more than `CI_MAX_DROP`, or lost its value on a task,
+fails the test). Slow: marked `model`.
+
+Make or refresh the baseline (same tasks, preset and model; the answers it stores are what later
+runs are held to), and commit `evals/baselines/ci/`:
+
+    .venv/bin/refinery eval run --limit 2 --out evals/baselines/ci
+"""
 
 from __future__ import annotations
 
@@ -9,14 +17,24 @@ from pathlib import Path
 
 import pytest
 
-from core.run_config import DEFAULT_CONFIG
+from core.run_config import DEFAULT_CONFIG, load_config
 from evals.datasets import DEFAULT_DATASETS, dataset_info, load_dataset
-from evals.evaluate import run_eval
+from evals.evaluate import EvalRun, run_eval
+from evals.gate import check
 from graph.builder import build_graph
 from testkit.llm import Configure
 
 pytestmark = pytest.mark.model
 TASKS_EACH = 2
+BASELINE = Path(__file__).resolve().parents[2] / "evals" / "baselines" / "ci"
+MAKE_BASELINE = "refinery eval run --limit 2 --out evals/baselines/ci"
+
+CI_MAX_DROP = 0.10
+"""TODO(measure): a placeholder. The local model runs at temperature 0, but llama.cpp's
+batched decoding is not bit-reproducible across runs, so two runs of the same commit can differ
+on a task; with 2 tasks a kind, one task flipping one required word moves concept_coverage by
+several percent. Set this just above the largest relative drop between repeated runs of one
+commit (`refinery eval gate --max-drop 0` between them prints every drop) and say so here."""
 
 
 @pytest.fixture
@@ -26,8 +44,28 @@ def local_model(llm_settings: Configure) -> Iterator[None]:
     yield
 
 
+def committed_baseline() -> EvalRun:
+    """The committed baseline, checked to be a run of what this test runs (else the gate would
+    compare unlike things and pass or fail for that reason)."""
+    if not (BASELINE / "summary.json").is_file():
+        pytest.fail(f"no CI baseline at {BASELINE}: make it with `{MAKE_BASELINE}` and commit it")
+    baseline = EvalRun.load(BASELINE)
+    stamp = baseline.summary.stamp
+    current = [dataset_info(path, TASKS_EACH) for path in DEFAULT_DATASETS]
+    assert [(d.sha256, d.tasks) for d in stamp.datasets] == [
+        (d.sha256, d.tasks) for d in current
+    ], f"the data sets changed since the CI baseline was made: remake it with `{MAKE_BASELINE}`"
+    assert stamp.config == DEFAULT_CONFIG and not stamp.response_cache
+    if stamp.fingerprint != load_config(DEFAULT_CONFIG).fingerprint():
+        print(f"note: {DEFAULT_CONFIG} changed since the baseline ({stamp.fingerprint}): gated")
+    return baseline
+
+
 @pytest.mark.timeout(1500)  # real model on 2 shared cores: 300 s alone, 590 s beside another run
-def test_small_evaluation_on_the_local_model(local_model: None, tmp_path: Path) -> None:
+def test_small_evaluation_on_the_local_model_holds_the_baseline(
+    local_model: None, tmp_path: Path
+) -> None:
+    baseline = committed_baseline()
     tasks = [t for path in DEFAULT_DATASETS for t in load_dataset(path, TASKS_EACH)]
     infos = [dataset_info(path, TASKS_EACH) for path in DEFAULT_DATASETS]
     raw = tmp_path / "results.jsonl"
@@ -36,10 +74,8 @@ def test_small_evaluation_on_the_local_model(local_model: None, tmp_path: Path) 
     print((tmp_path / "summary.json").read_text())
 
     summary = run.summary
-    assert summary.tasks == 2 * TASKS_EACH and summary.failed == 0
+    assert summary.tasks == 2 * TASKS_EACH and summary.failed == 0 and not summary.errored
     assert "qwen" in summary.stamp.model.lower() and not summary.stamp.response_cache
-    constrained = summary.by_kind["constrained"]
-    assert 0.0 < constrained["concept_coverage"] <= 1.0
-    grounded = summary.by_kind["grounded"]
-    assert grounded["retrieval_recall"] > 0 and 0 < grounded["semantic_similarity"] <= 1
     assert all(row.metrics["calls"] >= 1 and row.metrics["tokens"] > 0 for row in run.rows)
+    failures = check(baseline, run, max_drop=CI_MAX_DROP)
+    assert not failures, "\n".join(f.message(CI_MAX_DROP) for f in failures)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_openai.chat_models._client_utils import _cached_async_httpx_client
 from typer.testing import CliRunner
 
 from core.run_config import load_config
@@ -162,3 +163,40 @@ def test_generation_interleaves_configs_and_a_resumed_run_keeps_their_answers(
     assert sorted(seen) == [(c, t) for c in range(2) for t in range(3)]
     assert run(_EchoGraph(failing=set()), resume=False)  # a fresh run starts the files empty
     assert len(raws[0].read_text().splitlines()) == 3
+
+
+def test_eval_run_then_gate_runs_the_baseline_s_tasks_again(
+    fake_model: FakeOpenAI, small_sets: list[Path], tmp_path: Path
+) -> None:
+    """`eval run` stores a run; `eval gate` without `--run` runs the baseline's preset over its
+    data sets and limits now and passes (the fake answers the same); a stored run whose metric
+    lost its values fails it."""
+    sets = [arg for path in small_sets for arg in ("--dataset", str(path))]
+    runner = CliRunner()
+    base = tmp_path / "base"
+    made = runner.invoke(eval_app, ["run", *sets, "--limit", "1", "--out", str(base)])
+    assert made.exit_code == 0, made.output
+    baseline = EvalRun.load(base)
+    assert [r.id for r in baseline.rows] == ["cgh000", "qa00"] and not baseline.summary.errored
+    assert baseline.summary.stamp.config == "refine_default"
+    calls = fake_model.calls
+    # Two commands in one process: langchain_openai shares one httpx client per base URL
+    # process-wide, and its connections belong to the first command's (closed) event loop.
+    _cached_async_httpx_client.cache_clear()
+    now = tmp_path / "now"
+    gated = runner.invoke(eval_app, ["gate", "--baseline", str(base), "--out", str(now)])
+    assert gated.exit_code == 0, gated.output
+    assert "gate passed" in gated.output and fake_model.calls > calls
+    rerun = EvalRun.load(now / "refine_default")
+    assert [r.answer for r in rerun.rows] == [r.answer for r in baseline.rows]
+
+    broken = rerun
+    broken.rows[1].metrics["semantic_similarity"] = float("nan")
+    broken.rows[1].metric_errors["semantic_similarity"] = "OSError: no embedding model"
+    broken.save(tmp_path / "broken")
+    failed = runner.invoke(
+        eval_app, ["gate", "--baseline", str(base), "--run", str(tmp_path / "broken")]
+    )
+    assert failed.exit_code == 1
+    assert "semantic_similarity has no value on 1 task(s)" in failed.output
+    assert "qa00 (error: OSError: no embedding model)" in failed.output
