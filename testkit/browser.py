@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -15,3 +17,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def require_chromium() -> Path:
+    """Chromium's path; where it is missing the calling test fails, saying how to install it
+    (a page test that skipped would pass CI having tested nothing)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Debian's chromium is not at {CHROMIUM}, so the page cannot be tested: install it "
+            "with `scripts/setup.sh --test` (or `apt-get install chromium`)",
+            pytrace=False,
+        )
+    return CHROMIUM

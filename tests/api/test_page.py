@@ -13,19 +13,19 @@ import pytest
 from playwright.async_api import async_playwright
 
 from testkit.api_server import ApiServer
-from testkit.browser import CHROMIUM, CHROMIUM_ARGS
+from testkit.browser import CHROMIUM_ARGS, require_chromium
 
 SCREENSHOT_DIR = Path(os.environ.get("REFINERY_SCREENSHOT_DIR", "bench/out"))
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 async def test_page_runs_a_refinement_and_sends_feedback(api_server: ApiServer) -> None:
+    chromium = require_chromium()
     api_server.fake.latency_s = 0.05  # slow enough to watch tokens arrive one by one
     requests: list[str] = []
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the browser
     try:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = await p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
             page = await browser.new_page(viewport={"width": 1100, "height": 1400})
             page.on("request", lambda r: requests.append(r.url))
             await page.goto(api_server.base_url + "/")
@@ -69,3 +69,11 @@ async def test_page_runs_a_refinement_and_sends_feedback(api_server: ApiServer) 
     ) as client:
         feedback = (await client.get(f"/v1/threads/{thread_id}/feedback")).json()
     assert (feedback["rating"], feedback["comment"]) == (1, "all six words, nicely")
+
+
+def test_a_missing_chromium_fails_saying_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import testkit.browser
+
+    monkeypatch.setattr(testkit.browser, "CHROMIUM", Path("/nonexistent/chromium"))
+    with pytest.raises(pytest.fail.Exception, match=r"scripts/setup\.sh --test"):
+        require_chromium()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
+from api.streaming import EVENTS
 from testkit.api_server import SERVE, ApiServer
 
 
@@ -36,9 +37,12 @@ def test_openapi_documents_every_endpoint_and_error(api_server: ApiServer) -> No
         assert path in paths, path
     stream = paths["/v1/refinements/stream"]["post"]["responses"]
     assert "text/event-stream" in stream["200"]["content"]
-    assert (
-        "event: " not in stream["200"]["description"] or "`token`" in stream["200"]["description"]
-    )
+    # the published event list names every event a stream carries, and the schema lists them
+    description = stream["200"]["description"]
+    for name in EVENTS:
+        assert f"- `{name}`:" in description, name
+    item = stream["200"]["content"]["text/event-stream"]["itemSchema"]
+    assert item["properties"]["event"]["enum"] == list(EVENTS)
     for code in ("401", "413", "422", "429", "503"):
         assert code in paths["/v1/refinements"]["post"]["responses"]
     assert unknown.status_code == 404 and unknown.json()["error"]["type"] == "not_found"

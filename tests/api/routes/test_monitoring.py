@@ -23,7 +23,7 @@ from core.feedback.experiments import assign_variant, load_experiment
 from core.llm.stats import llm_stats
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.telemetry import Telemetry
-from testkit.browser import CHROMIUM, CHROMIUM_ARGS
+from testkit.browser import CHROMIUM_ARGS, require_chromium
 
 SCREENSHOT = PROJECT_ROOT / "runs" / "screenshots" / "dashboard.png"
 TYPES = {"open": (2.0, 700), "constrained": (4.0, 1400), "grounded": (7.0, 2600)}
@@ -165,7 +165,7 @@ def test_dashboard_in_headless_chromium(monitoring_server: str) -> None:
 
     requested: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(require_chromium()), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.on("request", lambda request: requested.append(request.url))
         # span=7200: the synthetic hour stays in view however long the tests before took
