@@ -117,9 +117,14 @@ class Settings(BaseSettings):
     local_threads: int | None = Field(None, ge=1)
     """Threads of the local model server; unset means every core."""
     local_context: int = Field(4096, ge=512)
-    """Context window (tokens) of the local model server, shared by its parallel slots."""
-    local_parallel: int = Field(1, ge=1, le=16)
-    """Concurrent request slots of the local model server."""
+    """Context window (tokens) of each parallel slot of the local model server."""
+    local_parallel: int | None = Field(None, ge=1, le=16)
+    """Parallel slots of the local model server (continuous batching); unset: two per core,
+    2 to 8."""
+    local_call_timeout_s: float = Field(600.0, gt=0)
+    """Longest a call to the local model may generate once it has a slot. A slow generation on
+    the embedded server is not a fault: it is never retried (calls beyond the slots wait for one,
+    and that wait is not part of this time)."""
     local_port: int | None = Field(None, ge=1, le=65535)
     """Fixed port of the local model server; unset picks a free loopback port."""
 

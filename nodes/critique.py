@@ -24,6 +24,14 @@ class Verdict(BaseModel):
     feedback: list[str] = Field(default_factory=list, max_length=10)
 
 
+VERDICT_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "verdict", "schema": Verdict.model_json_schema()},
+}
+"""The critic's reply as a JSON schema: a grammar on the embedded server, plain JSON mode on
+endpoints that only take that (`core.llm.pooled`)."""
+
+
 def read_verdict(raw: str) -> Critique:
     """The critic's verdict from its reply: strict JSON first, then a lenient reading."""
     match = re.search(r"\{.*\}", raw, re.DOTALL)
@@ -53,6 +61,6 @@ async def critique(state: RefineState) -> dict[str, Any]:
         config.roles.critique,
         [prompt],
         prompts.system_for(prompt),
-        response_format={"type": "json_object"},
+        response_format=VERDICT_FORMAT,
     )
     return {"critique": read_verdict(reply), "usage": usage}

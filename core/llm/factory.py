@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -25,6 +25,7 @@ from langchain_core.runnables.base import RunnableBindingBase
 from core.llm.cache import TieredCache
 from core.llm.context_window import fit_to_window
 from core.llm.endpoints import HealthBoard
+from core.llm.local_server import default_slots
 from core.llm.pooled import PooledChatModel, Target
 from core.llm.resilient import ResilientChatModel
 from core.llm.retries import with_retries
@@ -73,13 +74,28 @@ class Tier:
     slots: int | None = None
     legacy_max_tokens: bool = False
     """Whether its servers need the output cap as `max_tokens` (see the setting)."""
+    timeout_s: float | None = None
+    """Per-call timeout once a slot is the call's (None: `llm_timeout_s`)."""
+    structured_output: Literal["json_schema", "json_object", "none"] = "json_object"
+    """The strongest `response_format` its servers honour (see `PooledChatModel`)."""
+    retry_timeouts: bool = True
+    """Whether a call that timed out is retried (not on the embedded server: a slow
+    generation there is not a fault a retry fixes)."""
 
 
 def _local_targets() -> tuple[list[Target], str]:
-    from core.llm.local_model import local_server
+    from core.llm.local_server import local_server
 
     server = local_server()
     return [Target(base_url=server.base_url, api_key="local")], server.model_name
+
+
+async def _local_ready(timeout_s: float) -> bool:
+    """Wait until the embedded server answers (it may be restarting), up to `timeout_s`."""
+    from core.llm.local_server import running_server
+
+    server = running_server()
+    return True if server is None else await server.until_ready(timeout_s)
 
 
 def _key(spec_key: Any) -> str:
@@ -92,10 +108,13 @@ def tiers(settings: Settings) -> list[Tier]:
         "local",
         (),
         None,
-        settings.local_context // settings.local_parallel,
+        settings.local_context,
         tokenizer=True,
-        slots=settings.local_parallel,
-        legacy_max_tokens=True,  # llama-cpp-python's server ignores `max_completion_tokens`
+        slots=settings.local_parallel or default_slots(),
+        timeout_s=settings.local_call_timeout_s,
+        retry_timeouts=False,
+        structured_output="json_schema",
+        legacy_max_tokens=True,  # both cap fields: older llama.cpp servers read only one
     )
     if settings.llm_endpoints:
         chain = []
@@ -156,13 +175,15 @@ def _tier_model(
         max_tokens=role.max_tokens,
         legacy_max_tokens=tier.legacy_max_tokens,
         seed=role.seed,
-        timeout_s=settings.llm_timeout_s,
+        timeout_s=tier.timeout_s or settings.llm_timeout_s,
         context_window=tier.context_window,
         tokenizer=tier.tokenizer,
         slots=tier.slots,
+        structured_output=tier.structured_output,
         last_resort=last_resort,
         static_targets=list(tier.targets),
         targets=None if tier.targets else _local_targets,
+        ready=None if tier.targets else _local_ready,
         board=health_board(),
         cache=False,  # the cache sits in front of the whole chain (`ResilientChatModel`)
         tags=["nostream"],  # LangGraph streams the outer model's tokens; these are the same
@@ -192,7 +213,12 @@ def chat_model(role: RoleModel) -> ResilientChatModel:
     settings = get_settings()
     chain = tiers(settings)
     links = [
-        with_retries(_tier_model(tier, role, settings, tier is chain[-1]), settings, tier.name)
+        with_retries(
+            _tier_model(tier, role, settings, tier is chain[-1]),
+            settings,
+            tier.name,
+            retry_timeouts=tier.retry_timeouts,
+        )
         for tier in chain
     ]
     joined = (

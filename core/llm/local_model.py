@@ -1,29 +1,15 @@
-"""The embedded default model: a packaged GGUF served by llama-cpp-python on loopback.
-
-`model_file()` joins the packaged byte chunks into one GGUF (verified by sha256, done once);
-`LocalModelServer` starts llama-cpp-python's OpenAI-compatible server on a free loopback port,
-waits until it answers, is shared by every run of the process, and stops with it.
-"""
+"""The embedded default model's file: a packaged GGUF, joined from its byte chunks into one
+file and verified by sha256, once (`core.llm.local_server` serves it)."""
 
 from __future__ import annotations
 
-import atexit
-import ctypes
 import hashlib
 import importlib
 import logging
 import os
-import signal
-import subprocess
-import sys
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from core.processes import free_port, stop_process
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -97,95 +83,3 @@ def model_file(settings: Settings | None = None) -> tuple[str, Path]:
             raise ModelFileError(f"REFINERY_MODEL_PATH {settings.model_path} is not a file")
         return settings.model_path.stem, settings.model_path
     return DEFAULT_MODEL.name, assemble(DEFAULT_MODEL, settings.data_dir / "models")
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to stop it when the parent dies, even by SIGKILL,
-    so a crashed run never leaves a model server holding the CPU."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-class LocalModelServer:
-    """llama-cpp-python's OpenAI-compatible server as a child process on loopback."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
-        self.model_name, self.model_path = model_file(self.settings)
-        self.port = self.settings.local_port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        threads = self.settings.local_threads or os.cpu_count() or 2
-        return [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(self.model_path),
-            "--model_alias",
-            self.model_name,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--n_ctx",
-            str(self.settings.local_context),
-            "--n_threads",
-            str(threads),
-            "--n_threads_batch",
-            str(threads),
-            "--verbose",
-            "false",
-        ]
-
-    def start(self, timeout_s: float = 180.0) -> None:
-        log_path = self.settings.data_dir / "logs" / "local-model.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log_file:
-            self._process = subprocess.Popen(
-                self.command(),
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"the local model server exited with {self._process.returncode}; see {log_path}"
-                )
-            try:
-                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
-                    log.info("local model %s serving at %s", self.model_name, self.base_url)
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise TimeoutError(f"the local model server did not answer in {timeout_s:.0f}s")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        stop_process(process, grace_s=10)
-
-
-_server: LocalModelServer | None = None
-_lock = threading.Lock()
-
-
-def local_server() -> LocalModelServer:
-    """The process's shared local model server, started on first use and stopped at exit."""
-    global _server
-    with _lock:
-        if _server is None:
-            server = LocalModelServer()
-            server.start()
-            atexit.register(server.stop)
-            _server = server
-        return _server

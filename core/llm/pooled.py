@@ -9,8 +9,8 @@ import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -42,6 +42,13 @@ Targets = Callable[[], tuple[list[Target], str]]
 only when its tier is first needed)."""
 
 
+Ready = Callable[[float], Awaitable[bool]]
+
+
+class ServerNotReadyError(ConnectionError):
+    """The endpoints' server did not come back within the call's time."""
+
+
 class PooledChatModel(BaseChatModel):
     """One tier: the role's parameters, on whichever healthy endpoint of the pool is next."""
 
@@ -65,7 +72,15 @@ class PooledChatModel(BaseChatModel):
     last_resort: bool = False
     """Whether no tier follows this one (its pool then never refuses: panic mode)."""
     tokenizer: bool = False
-    """Whether the endpoints are llama.cpp servers with `/extras/tokenize` (exact counts)."""
+    """Whether the endpoints are llama.cpp servers with a tokenizer endpoint (exact counts)."""
+    structured_output: Literal["json_schema", "json_object", "none"] = "json_object"
+    """The strongest `response_format` the endpoints honour: a call asking for a JSON schema
+    gets it where they take schemas (the embedded llama-server compiles it to a grammar),
+    plain JSON mode where they take only that, and nothing where neither (the caller's lenient
+    reader copes)."""
+    ready: Ready | None = Field(default=None, exclude=True)
+    """Waits (up to its argument, in seconds) until the endpoints' server answers: the
+    supervised embedded server may be restarting. A call waits for it before taking a slot."""
     targets: Targets | None = Field(default=None, exclude=True)
     """Lazy endpoint resolution (used when `static_targets` is empty)."""
     static_targets: list[Target] = Field(default_factory=list)
@@ -140,6 +155,8 @@ class PooledChatModel(BaseChatModel):
     async def _achoose(self) -> tuple[str, ChatOpenAI]:
         if self._pool is None and not self.static_targets:
             await asyncio.to_thread(self._resolve)  # may start the local server
+        if self.ready is not None and not await self.ready(self.timeout_s):
+            raise ServerNotReadyError(f"the {self.tier} model server is not ready")
         return self._choose()
 
     def _gate(self, url: str) -> contextlib.AbstractAsyncContextManager[Any]:
@@ -150,6 +167,17 @@ class PooledChatModel(BaseChatModel):
         if url not in gates:
             gates[url] = asyncio.Semaphore(self.slots)
         return gates[url]
+
+    def _shaped(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The call's keyword arguments with its `response_format` as these endpoints take it."""
+        wanted = kwargs.get("response_format")
+        if not isinstance(wanted, dict) or wanted.get("type") != "json_schema":
+            return kwargs
+        if self.structured_output == "json_schema":
+            return kwargs
+        if self.structured_output == "json_object":
+            return {**kwargs, "response_format": {"type": "json_object"}}
+        return {k: v for k, v in kwargs.items() if k != "response_format"}
 
     def _failed(self, url: str, exc: BaseException) -> None:
         cause = cause_of(exc)
@@ -168,6 +196,7 @@ class PooledChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         url, client = self._choose()
+        kwargs = self._shaped(kwargs)
         try:
             result = client._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except Exception as exc:
@@ -184,6 +213,7 @@ class PooledChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         url, client = await self._achoose()
+        kwargs = self._shaped(kwargs)
         try:
             async with self._gate(url), asyncio.timeout(self.timeout_s):
                 result = await client._agenerate(
@@ -203,6 +233,7 @@ class PooledChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         url, client = self._choose()
+        kwargs = self._shaped(kwargs)
         chunks = 0
         try:
             for chunk in client._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
@@ -225,6 +256,7 @@ class PooledChatModel(BaseChatModel):
         # A hang is caught by the client's read timeout (`timeout_s` between bytes); a failure
         # before the first chunk lets the fallback chain move on to the next tier.
         url, client = await self._achoose()
+        kwargs = self._shaped(kwargs)
         chunks = 0
         try:
             async with self._gate(url):

@@ -115,14 +115,24 @@ class CountedRetry(RunnableRetry):
         )
 
 
-def with_retries(runnable: Runnable, settings: Settings, label: str) -> Runnable:
-    """`runnable` retried on transient failures per the settings (attempts = retries + 1)."""
+def is_fixable(exc: BaseException) -> bool:
+    """Transient, and not a timeout: what a retry fixes on a server whose slow generation is
+    still running (the embedded one), as opposed to a connection refused, a 5xx or a broken
+    stream."""
+    return is_transient(exc) and cause_of(exc) != "timeout"
+
+
+def with_retries(
+    runnable: Runnable, settings: Settings, label: str, *, retry_timeouts: bool = True
+) -> Runnable:
+    """`runnable` retried on transient failures per the settings (attempts = retries + 1);
+    without `retry_timeouts`, a call that timed out fails at once."""
     if settings.llm_max_retries == 0:
         return runnable
     return CountedRetry(
         bound=runnable,
         label=label,
-        retry_exception_types=is_transient,
+        retry_exception_types=is_transient if retry_timeouts else is_fixable,
         max_attempt_number=settings.llm_max_retries + 1,
         wait_exponential_jitter=True,
         exponential_jitter_params={

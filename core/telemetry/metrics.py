@@ -100,6 +100,14 @@ SCORES = Histogram(
 TOKENS = Counter(
     "refinery_tokens", "Model tokens spent.", ["model", "role", "request_type", "direction"]
 )
+LOCAL_MODEL_RESTARTS = Counter(
+    "refinery_local_model_restarts", "Restarts of the embedded model server by its supervisor."
+)
+LOCAL_MODEL_READY = Gauge(
+    "refinery_local_model_ready",
+    "Whether the embedded model server answers its health check (1) or not (0).",
+    multiprocess_mode="max",
+)
 CACHE_LOOKUPS = Counter(
     "refinery_llm_cache_lookups", "Response cache lookups.", ["layer", "result"]
 )
