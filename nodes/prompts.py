@@ -7,6 +7,7 @@ quoted material, never instructions to the model.
 from __future__ import annotations
 
 import re
+import string
 
 _TAG = re.compile(r"<(\s*/?\s*document)", re.IGNORECASE)
 
@@ -92,3 +93,44 @@ def fence(text: str) -> str:
 def document_block(doc_id: str, text: str) -> str:
     """One document fenced as data, with its id for citations."""
     return f'<document id="{doc_id}">\n{fence(text)}\n</document>'
+
+
+PROMPTS: dict[str, str] = {
+    "draft_words": DRAFT_WORDS,
+    "draft_grounded": DRAFT_GROUNDED,
+    "draft_free": DRAFT_FREE,
+    "cover_words": COVER_WORDS,
+    "fix_sentence": FIX_SENTENCE,
+    "expand": EXPAND,
+    "rewrite": REWRITE,
+    "critique": CRITIQUE,
+}
+"""Every prompt a node sends to a model, by name. The marker of each is its own fixed text (the
+template between its fields): `recognise` reads a sent prompt back to its name and fields from
+these templates, so a stand-in model (`testkit.fake_openai`) follows every wording change, and a
+prompt that is added here without the stand-in answering it fails `tests/nodes/test_prompts.py`.
+Ordered most specific first (a longer template before one whose text it could contain)."""
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts, seen = [], set()
+    for literal, field, _, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append(f"(?P={field})" if field in seen else f"(?P<{field}>.*?)")
+            seen.add(field)
+    # a draft carries the request's constraint notes (`CONSTRAINT_NOTES`) on a line after it
+    return re.compile("".join(parts) + r"(?:\n(?P<notes>[^\n]*))?", re.DOTALL)
+
+
+_PATTERNS = {name: _pattern(template) for name, template in PROMPTS.items()}
+
+
+def recognise(prompt: str) -> tuple[str, dict[str, str]] | None:
+    """The name (in `PROMPTS`) and the field values of a prompt a node sent (with `notes`, the
+    constraint notes a draft carries, or None); None when no template here made the text."""
+    for name, pattern in _PATTERNS.items():
+        found = pattern.fullmatch(prompt)
+        if found:
+            return name, found.groupdict()
+    return None

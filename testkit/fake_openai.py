@@ -1,8 +1,11 @@
 """A fake model server that speaks the real OpenAI chat-completions HTTP protocol on loopback.
 
 It stands in for a model endpoint in integration tests and benchmarks: replies come from a
-`responder` function, optionally after a fixed latency, and a fault schedule can make given
-calls answer 429, 500, a malformed body, or hang. It counts what it served.
+`responder` function (by default `cooperative_responder`, which recognises each prompt the
+nodes send by its template in `nodes.prompts.PROMPTS` and answers it as `ANSWERS` documents),
+optionally after a fixed latency, at most `parallel` at a time (as a real server's slots), and
+a fault schedule can make given calls answer 429, 500, a malformed body, or hang. It counts
+what it served and the prompts it did not recognise.
 Run it alone with `python -m testkit.fake_openai --port 8100 --latency-ms 50`
 (`--faults 3:500,4:hang`, `--fault-cycle 500,-,-`, `--responder one-word`); a process run
 that way is steered and read through `POST /_fake/config` and `GET /_fake/stats`.
@@ -12,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from nodes.prompts import recognise
+
 Fault = Literal["429", "500", "malformed", "hang", "slow"]
 Responder = Callable[[list[dict[str, Any]]], str]
 
@@ -35,40 +41,62 @@ KEEP_ALIVE_S = 75
 client's pool expiry, so a request sent on a connection idle for just under 5 s could meet the
 server's close: a real but random connection error that fault-counting tests must not see."""
 
-_WORDS = re.compile(r"uses? all of these words: ([^.\n]+)\.", re.IGNORECASE)
+
+def _words(fields: dict[str, str]) -> list[str]:
+    return [w.strip() for w in fields["words"].split(",") if w.strip()]
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text.strip())[0].rstrip(".")
+
+
+def _first_document(context: str) -> tuple[str, str] | None:
+    found = re.search(r'<document id="([^"]+)">\n([^\n]+)', context)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _draft_grounded(fields: dict[str, str]) -> str:
+    doc = _first_document(fields["context"])
+    return f"{_first_sentence(doc[1])} [{doc[0]}]." if doc else "The documents do not say."
+
+
+ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
+    "draft_words": lambda f: (
+        f"A story about the {', the '.join(_words(f)[: max(1, len(_words(f)) // 2)])}. "
+        "It ended well."
+    ),
+    "draft_grounded": _draft_grounded,
+    "draft_free": lambda f: "This is an answer.",
+    "cover_words": lambda f: f"Then the {' and the '.join(_words(f))} appeared together.",
+    "fix_sentence": lambda f: f"{_first_sentence(f['source'])} [{f['doc_id']}].",
+    "expand": lambda f: "It was a quiet morning in the town.",
+    "rewrite": lambda f: f["draft"],
+    "critique": lambda f: '{"score": 7, "feedback": ["Be more specific."]}',
+}
+"""How the cooperative stand-in answers each prompt in `nodes.prompts.PROMPTS`, by name: a
+weak model that does what it is asked, partly. A word draft uses the first half of its
+required words; a sentence sub-task uses every word it is given; a grounded draft and a
+sentence fix restate the first sentence of the (first) document with its citation; an
+expansion adds one fixed sentence; a rewrite returns the answer unchanged; the critic answers
+a 7 with one feedback item."""
+
+UNRECOGNISED = "No template made this prompt."
+"""The reply to a prompt no template made (counted by the server in `unrecognised`)."""
 
 
 def cooperative_responder(messages: list[dict[str, Any]]) -> str:
-    """A deterministic stand-in for a small model that does what it is asked, partly.
-
-    Drafts use only the first half of the required words (like a weak model); sentence
-    sub-tasks use every word they are given; critics answer JSON.
-    """
-    prompt = str(messages[-1].get("content", ""))
-    if '"score"' in prompt:
-        return '{"score": 7, "feedback": ["Be more specific."]}'
-    match = _WORDS.search(prompt)
-    if match:
-        words = [w.strip() for w in match.group(1).split(",") if w.strip()]
-        if "ONE short sentence" in prompt:
-            return f"Then the {' and the '.join(words)} appeared together."
-        half = words[: max(1, len(words) // 2)]
-        return f"A story about the {', the '.join(half)}. It ended well."
-    if "<document" in prompt:
-        doc = re.search(r'<document id="([^"]+)">\n([^\n]+)', prompt)
-        if doc:
-            first = re.split(r"(?<=\.)\s", doc.group(2))[0]
-            return f"{first.rstrip('.')} [{doc.group(1)}]."
-    return "This is an answer."
+    """A deterministic stand-in for a small model: `ANSWERS` for the prompt's kind, recognised
+    by `nodes.prompts.recognise` from the templates themselves (no wording copied here)."""
+    known = recognise(str(messages[-1].get("content", "")))
+    return ANSWERS[known[0]](known[1]) if known else UNRECOGNISED
 
 
 def one_word_responder(messages: list[dict[str, Any]]) -> str:
     """Like `cooperative_responder`, but a sentence sub-task uses only the first of its words,
     so the refinement loop needs several rounds (a long run to interrupt)."""
-    prompt = str(messages[-1].get("content", ""))
-    words = _WORDS.search(prompt)
-    if "ONE short sentence" in prompt and words:
-        return f"Then the {words.group(1).split(',')[0].strip()} appeared."
+    known = recognise(str(messages[-1].get("content", "")))
+    if known and known[0] == "cover_words":
+        return f"Then the {_words(known[1])[0]} appeared."
     return cooperative_responder(messages)
 
 
@@ -90,6 +118,12 @@ class FakeOpenAI:
     latency_s: float = 0.0
     token_interval_s: float = 0.0
     """Pause between streamed pieces, as a model that generates at a pace (0: all at once)."""
+    parallel: int | None = None
+    """Calls generated at once (None: unlimited); the rest queue, as on a real server:
+    llama-cpp-python serves `n_parallel` slots, vLLM its batch. Latency is per generation, so a
+    fake without a limit scales with concurrency in a way no model server does."""
+    max_active: int = 0
+    """The most calls that were generating at once."""
     faults: dict[int, Fault] = field(default_factory=dict)
     """Call number (1-based) -> the fault that call gets."""
     fault_cycle: list[Fault | None] | None = None
@@ -100,12 +134,17 @@ class FakeOpenAI:
     call_times: list[float] = field(default_factory=list)
     received: list[tuple[float, str]] = field(default_factory=list)
     """(wall-clock arrival time, last message's text) of every call, in arrival order."""
+    unrecognised: list[str] = field(default_factory=list)
+    """Prompts that no template in `nodes.prompts.PROMPTS` made (a prompt changed or added
+    without the stand-in following); tests that drive the real nodes assert it stays empty."""
     caps: list[dict[str, int]] = field(default_factory=list)
     """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
     port: int = 0
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _slots: asyncio.Semaphore | None = None
+    _active: int = 0
 
     @property
     def base_url(self) -> str:
@@ -126,7 +165,10 @@ class FakeOpenAI:
     async def chat(self, request: Request) -> Response:
         body = await request.json()
         messages = body.get("messages") or [{}]
-        self.received.append((time.time(), str(messages[-1].get("content", ""))))
+        prompt = str(messages[-1].get("content", ""))
+        self.received.append((time.time(), prompt))
+        if recognise(prompt) is None:
+            self.unrecognised.append(prompt)
         self.caps.append({k: body[k] for k in ("max_tokens", "max_completion_tokens") if k in body})
         _, fault = self._next_fault()
         if fault == "429":
@@ -141,7 +183,8 @@ class FakeOpenAI:
             await asyncio.sleep(3600)
         if fault == "malformed":
             return Response("{not json", media_type="application/json")
-        await asyncio.sleep(self.latency_s * (20 if fault == "slow" else 1))
+        async with self._slot():
+            await asyncio.sleep(self.latency_s * (20 if fault == "slow" else 1))
         text = self.responder(body.get("messages", []))
         self.served += 1
         prompt_tokens = sum(_count_tokens(str(m.get("content", ""))) for m in body["messages"])
@@ -172,6 +215,19 @@ class FakeOpenAI:
             }
         )
 
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One generation slot (of `parallel`), held while the call "generates"."""
+        if self.parallel and self._slots is None:
+            self._slots = asyncio.Semaphore(self.parallel)  # on the server's own loop
+        async with self._slots or contextlib.nullcontext():
+            self._active += 1
+            self.max_active = max(self.max_active, self._active)
+            try:
+                yield
+            finally:
+                self._active -= 1
+
     async def _stream(self, text: str, model: str, usage: dict[str, int]):  # type: ignore[no-untyped-def]
         base = {
             "id": f"chatcmpl-{self.calls}",
@@ -199,18 +255,24 @@ class FakeOpenAI:
         last = int(request.query_params.get("last", "20"))
         received = [text for _, text in self.received[-last:]] if last > 0 else []
         counts = {"calls": self.calls, "served": self.served, "failed": self.failed}
+        counts |= {"unrecognised": len(self.unrecognised), "max_active": self.max_active}
+        counts |= {"parallel": self.parallel}
         return JSONResponse(counts | {"latency_ms": self.latency_s * 1000, "received": received})
 
     async def configure(self, request: Request) -> Response:
         """Change the behaviour of a running server: `latency_ms`, `faults` (call number ->
         fault, numbered from now), `fault_cycle` (`null` entries: no fault), `responder` (a
-        name in `RESPONDERS`), `reset` counters."""
+        name in `RESPONDERS`), `parallel` (generation slots, null: unlimited), `reset`
+        counters."""
         body = await request.json()
         if "responder" in body:
             self.responder = RESPONDERS[body["responder"]]
         if body.get("reset"):
             self.calls, self.served = 0, 0
             self.failed, self.call_times, self.received = {}, [], []
+            self.unrecognised = []
+        if "parallel" in body:
+            self.parallel, self._slots = body["parallel"], None
         if "latency_ms" in body:
             self.latency_s = float(body["latency_ms"]) / 1000
         if "faults" in body:
@@ -272,6 +334,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--parallel", type=int, default=None, help="generation slots")
     parser.add_argument("--faults", default="", help="call:fault,... e.g. 3:500,4:hang")
     parser.add_argument("--fault-cycle", default="", help="a repeating schedule, e.g. 500,-,-")
     parser.add_argument("--responder", choices=sorted(RESPONDERS), default="cooperative")
@@ -279,6 +342,7 @@ def main() -> None:
     fake = FakeOpenAI(
         responder=RESPONDERS[args.responder],
         latency_s=args.latency_ms / 1000,
+        parallel=args.parallel,
         port=args.port,
         faults=parse_faults(args.faults),
         fault_cycle=parse_cycle(args.fault_cycle),

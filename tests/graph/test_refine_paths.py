@@ -1,0 +1,122 @@
+"""Every prompt the nodes send reaches a stand-in model that recognises it (by its template in
+`nodes.prompts.PROMPTS`; none falls through), and each of the refiner's paths does what it says:
+missing words get a sentence, an unsupported sentence is restated from its source, a text too
+long is trimmed, one too short is expanded, the critic's feedback is a rewrite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from core.text.lexicon import coverage
+from core.text.plain import sentences
+from graph.builder import build_graph
+from graph.runner import TaskResult, run_task
+from nodes.prompts import recognise
+from testkit.fake_openai import ANSWERS, FakeOpenAI, cooperative_responder
+from testkit.llm import Configure
+
+UNSUPPORTED = "The moon is made of cheese [fleet]."
+FLEET = "It runs 84 locomotives, of which 31 are battery-electric."
+
+
+def grounded_liar(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that a grounded draft claims something its document never says."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "draft_grounded":
+        return UNSUPPORTED
+    return cooperative_responder(messages)
+
+
+@pytest.fixture
+def fake(llm_settings: Configure) -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI(responder=grounded_liar).serve()
+    llm_settings(openai_base_url=server.base_url, llm_cache=False)
+    yield server
+    server.stop()
+
+
+def kinds(fake: FakeOpenAI, since: int) -> list[str]:
+    """The kind of each prompt the fake received after the first `since`."""
+    found = [recognise(text) for _, text in fake.received[since:]]
+    return [k[0] for k in found if k]
+
+
+async def run(fake: FakeOpenAI, request: dict[str, Any]) -> tuple[TaskResult, list[str]]:
+    since = len(fake.received)
+    result = await run_task(build_graph(None), request)
+    assert result.error is None, result.error
+    assert fake.unrecognised == [], "a prompt the stand-in model does not know"
+    return result, kinds(fake, since)
+
+
+async def test_missing_words_get_one_sentence_each_group(fake: FakeOpenAI) -> None:
+    words = ["dog", "snow", "piano", "lamp"]
+    result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": words}})
+    assert sent[0] == "draft_words" and "cover_words" in sent
+    assert coverage(result.first_draft or "", words) == 0.5  # the fake's half, as documented
+    assert coverage(result.answer or "", words) == 1.0
+    assert "Then the piano and the lamp appeared together." in (result.answer or "")
+
+
+async def test_an_unsupported_sentence_is_restated_from_its_source(fake: FakeOpenAI) -> None:
+    request = {
+        "task": "How many locomotives are battery-electric?",
+        "documents": [
+            {"id": "fleet", "text": FLEET},
+            {"id": "garden", "text": "The garden covers 42 hectares."},
+        ],
+    }
+    result, sent = await run(fake, request)
+    assert sent[:2] == ["draft_grounded", "fix_sentence"]
+    assert result.first_draft == UNSUPPORTED
+    assert result.answer == f"{FLEET.rstrip('.')} [fleet]."
+    assert result.history[0]["findings"][0]["source"] == "grounding"
+
+
+async def test_a_text_too_long_is_trimmed_of_sentences_without_required_words(
+    fake: FakeOpenAI,
+) -> None:
+    request = {"task": "Write.", "constraints": {"required_words": ["dog"], "max_sentences": 1}}
+    result, sent = await run(fake, request)
+    assert result.first_draft == "A story about the dog. It ended well."
+    assert result.answer == "A story about the dog."  # the sentence without the word went
+    assert sent == ["draft_words"]  # trimming needs no model
+    assert result.stop_reason == "passed"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="refine covers missing words from the best draft without trimming after: the new "
+    "sentence breaks max_sentences every round, and the run plateaus on the first draft",
+)
+async def test_a_sentence_added_for_missing_words_still_keeps_the_length_limit(
+    fake: FakeOpenAI,
+) -> None:
+    request = {
+        "task": "Write.",
+        "constraints": {"required_words": ["dog", "snow"], "max_sentences": 2},
+    }
+    result, _ = await run(fake, request)
+    answer = result.answer or ""
+    assert len(sentences(answer)) <= 2 and coverage(answer, ["dog", "snow"]) == 1.0
+
+
+async def test_a_text_too_short_is_expanded(fake: FakeOpenAI) -> None:
+    result, sent = await run(fake, {"task": "Describe a harbour.", "constraints": {"min_words": 8}})
+    assert sent[:2] == ["draft_free", "expand"]
+    assert result.first_draft == ANSWERS["draft_free"]({})
+    assert result.answer == f"{result.first_draft} {ANSWERS['expand']({})}"
+    assert result.stop_reason == "passed"
+
+
+async def test_the_critic_s_feedback_is_a_rewrite(fake: FakeOpenAI) -> None:
+    result, sent = await run(fake, {"task": "Write a haiku about the sea."})
+    assert sent[0] == "draft_free" and "critique" in sent and "rewrite" in sent
+    rewrite_prompt = next(
+        text for _, text in fake.received if (k := recognise(text)) and k[0] == "rewrite"
+    )
+    assert "- Be more specific." in rewrite_prompt  # the critic's item, handed on
+    assert result.answer == result.first_draft  # the fake's rewrite keeps the text
