@@ -10,8 +10,12 @@ done. Configurations run in the order 1, 2, 3, 3, 2, 1 (drift cancels out), the 
 each are averaged, and the ratio against one replica is printed.
 
 Two profiles:
-- `model-bound`: every model call takes `--latency-ms`, each replica runs `--capacity` runs at
-  once (as a replica sized for its model servers would). Replicas add capacity.
+- `model-bound`: every model call takes `--latency-ms` and the two model servers generate
+  `--model-slots` calls at once each (as llama-cpp-python's `n_parallel` or vLLM's batch do),
+  the same servers for every replica count; each replica may run `--capacity` runs at once
+  (default: every model slot, so one replica alone can fill the model servers). The model's
+  capacity is fixed, so what more replicas add here is what a deployment would see, not a
+  figure built in by fakes that serve any number of calls at once.
 - `cpu-bound`: model calls answer at once and capacity is ample: the graph's own CPU is the
   limit, and the machine's cores (shared by the replicas, Redis, nginx, the fake models and
   the clients) cap what more replicas can add.
@@ -83,7 +87,8 @@ def profile(
     redis_url: str, workdir: Path, name: str, latency_ms: float, capacity: int, args: Any
 ) -> dict[int, dict[str, float]]:
     """One profile: its model servers and replicas, every configuration in `ORDER`."""
-    fakes = start_fake_models(workdir, [latency_ms, latency_ms])
+    slots = args.model_slots if name == "model-bound" else None
+    fakes = start_fake_models(workdir, [latency_ms, latency_ms], parallel=slots)
     endpoints = [{"base_url": url, "weight": 1} for url, _ in fakes]
     env = replica_env(
         redis_url,
@@ -127,21 +132,30 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--runs", type=int, default=36)
     parser.add_argument("--latency-ms", type=float, default=1000)
-    parser.add_argument("--capacity", type=int, default=2, help="runs at once per replica")
+    parser.add_argument("--model-slots", type=int, default=4, help="per fake model server")
+    parser.add_argument(
+        "--capacity", type=int, default=0, help="runs at once per replica (0: all model slots)"
+    )
     parser.add_argument("--profiles", default="model-bound,cpu-bound")
     parser.add_argument("--output", type=Path, default=Path("bench/out/scale_out.json"))
     args = parser.parse_args()
+    args.capacity = args.capacity or 2 * args.model_slots
     settings = {"model-bound": (args.latency_ms, args.capacity), "cpu-bound": (0.0, 64)}
     report: dict[str, Any] = {
         "clients": args.clients,
         "runs": args.runs,
         "latency_ms": args.latency_ms,
         "capacity": args.capacity,
+        "model_slots": {"model-bound": 2 * args.model_slots, "cpu-bound": "unlimited"},
     }
     with loopback_redis() as redis_url, tempfile.TemporaryDirectory() as tmp:
         for name in args.profiles.split(","):
             latency, capacity = settings[name]
-            print(f"{name}: model latency {latency:.0f} ms, {capacity} runs at once per replica")
+            slots = f"{2 * args.model_slots}" if name == "model-bound" else "unlimited"
+            print(
+                f"conditions: {name}: model latency {latency:.0f} ms, {slots} model slots in "
+                f"all (2 servers), {capacity} runs at once per replica, {args.clients} clients"
+            )
             report[name] = profile(redis_url, Path(tmp), name, latency, capacity, args)
     print(
         f"\n{args.clients} clients, {args.runs} runs per measurement, mean of 2 (order "

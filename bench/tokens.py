@@ -1,10 +1,23 @@
-"""Benchmark of token efficiency: tokens per task after 4 iterations, this engine (preset
-`refine_default`) against a naive Self-Refine loop that appends the whole history to every
-prompt, on the same tasks and the same model, with coverage of the required words alongside.
+"""Benchmark of token efficiency on CommonGen-Hard: the engine (preset `refine_default`) against
+two baselines that get the same model, the same first prompt and the same judge:
+
+- **Self-Refine**, as published (generate, then feedback and refine in turns, each prompt
+  carrying the whole conversation), started from the engine's own draft prompt and system
+  prompt, stopped by the engine's rule (score at the threshold with no error, `max_iterations`
+  rounds, or `plateau_patience` rounds without gaining `min_improvement`), its answer the best
+  one it wrote, not the last; every answer scored by the engine's own validators.
+- **Best-of-N**: independent samples of the engine's draft prompt (the draft role's
+  temperature, a different seed each) until the next one would pass the engine's token count on
+  that task; the answer is the sample the engine's validators score highest. This is the
+  compute-matched baseline: what the same tokens buy without any refinement.
+
+The response cache is off on every side and checked (no cache hit counted, so every token is
+spent by the model), and the order alternates task by task (engine first on even tasks,
+Self-Refine first on odd ones; best-of-N needs the engine's tokens, so it follows it).
 
 Runs on the real local model, so serialize it:
 `flock /tmp/refinery-model.lock .venv/bin/python -m bench.tokens --limit 20`.
-The response cache is off: every token counted was spent by the model (reported usage).
+`--fake` runs it on the in-process stand-in model instead (a check that it runs, no figure).
 """
 
 from __future__ import annotations
@@ -15,13 +28,14 @@ import json
 import os
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from evals.datasets import DATA_DIR
 
 DATA = DATA_DIR / "commongen_hard_dev.jsonl"
-ITERATIONS = 4
+CONFIG = "refine_default"
 
 FEEDBACK = (
     "Give feedback on your last text: which of the required concepts are missing and what "
@@ -40,36 +54,97 @@ def tokens_of(message: Any) -> int:
     return int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
 
 
-async def naive_self_refine(task: dict[str, Any]) -> dict[str, Any]:
-    """Self-Refine as published: generate, then feedback and refine in turns, each prompt
-    carrying the whole conversation so far. Same model and role settings as the engine."""
+async def planned_state(task: dict[str, Any]) -> dict[str, Any]:
+    """The state the engine's draft node sees for `task` (intake and plan applied)."""
+    from nodes.intake import intake
+    from nodes.plan import plan
+
+    state: dict[str, Any] = {**task, "config": CONFIG}
+    state |= await intake(state)  # type: ignore[arg-type]
+    state |= await plan(state)  # type: ignore[arg-type]
+    return state
+
+
+def judged(answer: str, state: dict[str, Any]) -> tuple[float, bool]:
+    """The engine's score of `answer` (its validators, the critic's weight as the plan set it:
+    none on a checkable task) and whether the engine would stop on it as passed."""
+    from core.run_config import load_config
+    from nodes.score import combine
+    from nodes.validate import run_checks
+
+    config = load_config(CONFIG)
+    validation = run_checks(answer, state)  # type: ignore[arg-type]
+    score, _ = combine(validation, None, 0.0, config)
+    errors = any(f["severity"] == "error" for f in validation["findings"])
+    return score, score >= config.score_threshold and not errors
+
+
+async def self_refine(task: dict[str, Any]) -> dict[str, Any]:
+    """Self-Refine from the engine's draft prompt, under the engine's stopping rule, keeping
+    its best answer (see the module docstring)."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
     from core.llm.factory import chat_model
     from core.run_config import load_config
     from nodes import prompts
+    from nodes.draft import draft_prompt
 
-    roles = load_config("refine_default").roles
-    writer, critic = chat_model(roles.draft), chat_model(roles.critique)
-    system = prompts.system_for(task["task"])  # the engine's choice for the same prompt
-    history: list[Any] = [SystemMessage(system), HumanMessage(task["task"])]
+    config = load_config(CONFIG)
+    state = await planned_state(task)
+    ask = draft_prompt(state)  # type: ignore[arg-type]
+    writer, critic = chat_model(config.roles.draft), chat_model(config.roles.critique)
+    history: list[Any] = [SystemMessage(prompts.system_for(ask)), HumanMessage(ask)]
     reply = await writer.ainvoke(history)
-    tokens, calls, answer = tokens_of(reply), 1, str(reply.content).strip()
-    for _ in range(ITERATIONS):
+    tokens, calls = tokens_of(reply), 1
+    best_answer = str(reply.content).strip()
+    best, passed = judged(best_answer, state)
+    rounds = stale = 0
+    while not passed and rounds < config.max_iterations and stale < config.plateau_patience:
         history += [reply, HumanMessage(FEEDBACK)]
         feedback = await critic.ainvoke(history)
         history += [feedback, HumanMessage(REFINE)]
         reply = await writer.ainvoke(history)
         tokens += tokens_of(feedback) + tokens_of(reply)
-        calls += 2
-        answer = str(reply.content).strip() or answer
-    return {"tokens": tokens, "calls": calls, "answer": answer}
+        calls, rounds = calls + 2, rounds + 1
+        answer = str(reply.content).strip()
+        score, passed = judged(answer, state)
+        stale = 0 if score >= best + config.min_improvement else stale + 1
+        if score > best:
+            best, best_answer = score, answer
+    stop = (
+        "passed" if passed else "max_iterations" if stale < config.plateau_patience else "plateau"
+    )
+    return {"tokens": tokens, "calls": calls, "answer": best_answer, "iterations": rounds,
+            "stop": stop}  # fmt: skip
+
+
+async def best_of_n(task: dict[str, Any], budget: int) -> dict[str, Any]:
+    """Samples of the engine's draft prompt while the next one fits in `budget` tokens (at least
+    one); the answer is the sample the engine's validators score highest (first of equals)."""
+    from core.llm.factory import complete
+    from core.run_config import load_config
+    from nodes import prompts
+    from nodes.draft import draft_prompt
+
+    role = load_config(CONFIG).roles.draft
+    state = await planned_state(task)
+    ask = draft_prompt(state)  # type: ignore[arg-type]
+    tokens, samples, best, best_answer = 0, 0, -1.0, ""
+    while samples == 0 or tokens + tokens / samples <= budget:
+        seeded = role.model_copy(update={"seed": (role.seed or 0) + samples})
+        [reply], usage = await complete("draft", seeded, [ask], prompts.system_for(ask))
+        tokens += usage["input_tokens"] + usage["output_tokens"]
+        samples += 1
+        score, _ = judged(reply.strip(), state)
+        if score > best:
+            best, best_answer = score, reply.strip()
+    return {"tokens": tokens, "calls": samples, "answer": best_answer, "iterations": samples}
 
 
 async def engine(graph: Any, task: dict[str, Any]) -> dict[str, Any]:
     from graph.runner import run_task
 
-    result = await run_task(graph, task, config_name="refine_default")
+    result = await run_task(graph, task, config_name=CONFIG)
     if result.error:
         raise RuntimeError(result.error)
     usage = result.usage
@@ -78,91 +153,99 @@ async def engine(graph: Any, task: dict[str, Any]) -> dict[str, Any]:
         "calls": usage.calls,
         "answer": result.answer or "",
         "iterations": result.iterations,
+        "stop": result.stop_reason,
     }
 
 
-def summary(name: str, rows: list[dict[str, Any]]) -> dict[str, float]:
+def summary(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "name": name,
         "tokens": statistics.mean(r["tokens"] for r in rows),
         "calls": statistics.mean(r["calls"] for r in rows),
         "coverage": statistics.mean(r["coverage"] for r in rows),
+        "all_words": statistics.mean(float(r["coverage"] == 1.0) for r in rows),
         "wall_s": sum(r["wall_s"] for r in rows),
     }
 
 
-def stored_engine_rows(path: Path) -> dict[str, dict[str, Any]]:
-    """The engine's answers from a `refinery run --input ... --output PATH` file of the same
-    tasks (cache off), so one real-model run serves both that report and this comparison."""
-    rows = {}
-    for line in path.read_text().splitlines():
-        row = json.loads(line)
-        if row.get("error"):
-            continue
-        usage = row["usage"]
-        rows[row["id"]] = {
-            "tokens": usage["input_tokens"] + usage["output_tokens"],
-            "calls": usage.get("calls", 0),
-            "answer": row["answer"] or "",
-            "iterations": row["iterations"],
-            "wall_s": row["wall_s"],
-        }
-    return rows
+def check_cache_off() -> None:
+    """Fail unless the response cache is off and has served nothing (a hit costs 0 tokens)."""
+    from core.llm.stats import llm_stats
+    from core.settings import get_settings
+
+    hits = llm_stats().snapshot().cache_hits
+    if get_settings().llm_cache or any(hits.values()):
+        raise SystemExit(f"the response cache was on or hit ({hits}): the token counts are void")
 
 
-async def run_all(
-    tasks: list[dict[str, Any]], output: Path | None, engine_results: Path | None
-) -> None:
+def conditions(tasks: list[dict[str, Any]]) -> str:
+    from core.run_config import load_config
+    from core.settings import get_settings
+
+    config, settings = load_config(CONFIG), get_settings()
+    roles = config.roles
+    return (
+        f"conditions: {len(tasks)} tasks of {DATA.name}; model endpoint "
+        f"{settings.openai_base_url or 'embedded local model'}; "
+        f"preset {CONFIG} ({config.fingerprint()}): threshold {config.score_threshold}, "
+        f"{config.max_iterations} rounds at most, plateau {config.plateau_patience}; draft "
+        f"temperature {roles.draft.temperature}, critique {roles.critique.temperature}; "
+        f"response cache {'on' if settings.llm_cache else 'off'}; order alternates by task; "
+        "best-of-N spends at most the engine's tokens on each task"
+    )
+
+
+async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
     from core.text.lexicon import coverage
     from graph.builder import build_graph
 
     graph = build_graph(None)
-    results: dict[str, list[dict[str, Any]]] = {"engine": [], "naive": []}
+    results: dict[str, list[dict[str, Any]]] = {"engine": [], "self_refine": [], "best_of_n": []}
+    print(conditions(tasks), flush=True)
 
-    async def record(i: int, task: dict[str, Any], name: str, run: Any) -> None:
+    async def record(i: int, task: dict[str, Any], name: str, run: Callable[[], Awaitable]) -> None:
         started = time.perf_counter()
         row = await run()
-        required = task["constraints"]["required_words"]
         row |= {
             "id": task["id"],
-            "wall_s": row.get("wall_s", time.perf_counter() - started),
-            "coverage": coverage(row["answer"], required),
+            "wall_s": time.perf_counter() - started,
+            "coverage": coverage(row["answer"], task["constraints"]["required_words"]),
         }
         results[name].append(row)
         print(
-            f"[{i + 1}/{len(tasks)}] {task['id']} {name:6}: {row['tokens']:5d} tokens "
-            f"{row['calls']:2d} calls coverage {row['coverage']:.3f} "
-            f"({row['wall_s']:.0f} s)",
+            f"[{i + 1}/{len(tasks)}] {task['id']} {name:11}: {row['tokens']:5d} tokens "
+            f"{row['calls']:2d} calls coverage {row['coverage']:.3f} ({row['wall_s']:.0f} s)",
             flush=True,
         )
 
-    if engine_results is None:  # both systems, task by task, so load drift hits both alike
-        for i, task in enumerate(tasks):
-            await record(i, task, "engine", lambda t=task: engine(graph, t))
-            await record(i, task, "naive", lambda t=task: naive_self_refine(t))
-    else:  # the naive loop first; the engine's stored rows are read after (a run may be
-        # filling that file meanwhile), and a task still missing there runs here
-        for i, task in enumerate(tasks):
-            await record(i, task, "naive", lambda t=task: naive_self_refine(t))
-        stored = stored_engine_rows(engine_results)
-        for i, task in enumerate(tasks):
-
-            async def engine_row(t: dict[str, Any] = task) -> dict[str, Any]:
-                return dict(stored[t["id"]]) if t["id"] in stored else await engine(graph, t)
-
-            await record(i, task, "engine", engine_row)
+    for i, task in enumerate(tasks):
+        engine_run = lambda t=task: engine(graph, t)  # noqa: E731
+        naive_run = lambda t=task: self_refine(t)  # noqa: E731
+        first, second = [("engine", engine_run), ("self_refine", naive_run)][
+            :: 1 if i % 2 == 0 else -1
+        ]
+        await record(i, task, *first)
+        await record(i, task, *second)
+        budget = results["engine"][-1]["tokens"]
+        await record(i, task, "best_of_n", lambda t=task, b=budget: best_of_n(t, b))
+    check_cache_off()
     if output:
         lines = [json.dumps({"system": k, **r}) + "\n" for k, rows in results.items() for r in rows]
         await asyncio.to_thread(output.write_text, "".join(lines))
-    ours, naive = summary("engine", results["engine"]), summary("naive", results["naive"])
-    print(f"\n{len(tasks)} tasks of {DATA.name}, {ITERATIONS} iterations at most")
-    for row in (ours, naive):
+    rows = [summary(name, found) for name, found in results.items()]
+    print(f"\n{conditions(tasks)}; cache checked: no hit")
+    for row in rows:
         print(
-            f"  {row['name']:6}: {row['tokens']:8.1f} tokens/task  {row['calls']:5.1f} calls/task"
-            f"  coverage {row['coverage']:.3f}  wall {row['wall_s']:.0f} s"
+            f"  {row['name']:11}: {row['tokens']:8.1f} tokens/task  {row['calls']:5.1f} calls/task"
+            f"  coverage {row['coverage']:.3f}  all words {row['all_words']:.2f}"
+            f"  wall {row['wall_s']:.0f} s"
         )
-    print(f"engine tokens / naive tokens: {ours['tokens'] / naive['tokens']:.3f}")
-    print(f"coverage difference (engine - naive): {ours['coverage'] - naive['coverage']:+.3f}")
+    ours = rows[0]
+    for other in rows[1:]:
+        print(
+            f"engine against {other['name']}: tokens x{ours['tokens'] / other['tokens']:.3f}, "
+            f"coverage {ours['coverage'] - other['coverage']:+.3f}"
+        )
 
 
 def main() -> None:
@@ -170,20 +253,25 @@ def main() -> None:
     parser.add_argument("--input", type=Path, default=DATA)
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--output", type=Path, default=None)
-    parser.add_argument(
-        "--engine-results",
-        type=Path,
-        default=None,
-        help="reuse the engine's answers from a `refinery run --output` file of these tasks",
-    )
+    parser.add_argument("--fake", action="store_true", help="the stand-in model (a smoke run)")
     args = parser.parse_args()
-    os.environ["REFINERY_LLM_CACHE"] = "false"  # count spent tokens only
+    os.environ["REFINERY_LLM_CACHE"] = "false"  # count spent tokens only (checked at the end)
     # Tokens, not latency, are measured: a slow call on a busy machine must not time out
     # (a timed-out request keeps the server busy and the retry queues behind it).
     os.environ.setdefault("REFINERY_LLM_TIMEOUT_S", "900")
     for name, value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}.items():
         os.environ.setdefault(name, value)
-    asyncio.run(run_all(load_tasks(args.input, args.limit), args.output, args.engine_results))
+    fake = None
+    if args.fake:
+        from testkit.fake_openai import FakeOpenAI
+
+        fake = FakeOpenAI().serve()
+        os.environ["REFINERY_OPENAI_BASE_URL"] = fake.base_url
+    try:
+        asyncio.run(run_all(load_tasks(args.input, args.limit), args.output))
+    finally:
+        if fake:
+            fake.stop()
 
 
 if __name__ == "__main__":

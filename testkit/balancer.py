@@ -118,9 +118,10 @@ class Nginx:
 
 
 def start_fake_models(
-    workdir: Path, latencies_ms: list[float]
+    workdir: Path, latencies_ms: list[float], parallel: int | None = None
 ) -> list[tuple[str, subprocess.Popen[bytes]]]:
-    """One fake OpenAI-protocol model server process per latency: (base URL, process)."""
+    """One fake OpenAI-protocol model server process per latency: (base URL, process); each
+    generates at most `parallel` calls at once (None: unlimited)."""
     started = []
     for index, latency in enumerate(latencies_ms):
         port = free_port()
@@ -132,6 +133,7 @@ def start_fake_models(
             str(port),
             "--latency-ms",
             str(latency),
+            *(["--parallel", str(parallel)] if parallel else []),
         ]
         log = workdir / f"fake{index}.log"
         with log.open("ab") as out:
