@@ -194,9 +194,12 @@ async def compare(base_url: str, rounds: int, server_pid: int) -> list[dict[str,
         for concurrency in CONCURRENCY:
             api, local = Round(), Round()
             n = max(rounds, 30 // concurrency)
-            for _ in range(n):
-                local.add(await inprocess_round(graph, concurrency))
+            for i in range(n):  # alternate which side goes first, so neither is always warmer
+                if i % 2 == 0:
+                    local.add(await inprocess_round(graph, concurrency))
                 api.add(await api_round(client, concurrency, server_pid))
+                if i % 2 == 1:
+                    local.add(await inprocess_round(graph, concurrency))
             rows.append(summarise(concurrency, api, local))
             print_row(rows[-1])
     return rows
@@ -311,6 +314,11 @@ def print_load(label: str, r: LoadResult, server_cpu_s: float) -> dict[str, Any]
     return row
 
 
+def pooled(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two runs of one load level as one row: the mean of every figure."""
+    return {k: (a[k] + b[k]) / 2 if isinstance(a[k], int | float) else a[k] for k in a}
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -356,7 +364,11 @@ def main() -> None:
             fake_url, redis_url, workdir, REFINERY_API_MAX_QUEUE="256", **fixed_limit(256)
         )
         os.environ.update(env)  # the in-process graph reads the same settings
-        print(f"fake model at {args.latency_ms:.0f} ms a call; {os.cpu_count()} CPUs", flush=True)
+        print(
+            f"conditions: fake model at {args.latency_ms:.0f} ms a call; {os.cpu_count()} CPUs; "
+            "in-process and API rounds alternate which goes first; load levels run 1x, 2x, 2x, 1x",
+            flush=True,
+        )
         print("part 1: API stream vs in-process graph stream, same run", flush=True)
         with child(
             [*SERVE, "--port", str(api_port)],
@@ -382,11 +394,14 @@ def main() -> None:
             backoff = None if args.backoff_ms is None else args.backoff_ms / 1000
             run(closed_loop(url, cap // 2, 3.0, backoff))  # warm
             rows_load = []
-            for label, clients in (("at capacity", cap), ("2x capacity", 2 * cap)):
+            # at capacity, 2x, 2x, at capacity: each load level goes first once; the two runs of
+            # a level are averaged field by field
+            levels = (("at capacity", cap), ("2x capacity", 2 * cap))
+            for label, clients in (*levels, *levels[::-1]):
                 before = cpu_s(server.pid)
                 result = run(closed_loop(url, clients, args.duration, backoff))
                 rows_load.append(print_load(label, result, cpu_s(server.pid) - before))
-            at, over = rows_load
+            at, over = (pooled(rows_load[i], rows_load[3 - i]) for i in (0, 1))
         print(
             f"2x vs 1x: throughput {over['runs_per_s'] / at['runs_per_s']:.2f}x, high-priority "
             f"p99 {over['high_p99_ms'] / at['high_p99_ms']:.2f}x, normal p99 "

@@ -15,6 +15,7 @@ import asyncio
 import copy
 import dataclasses
 import itertools
+import os
 import statistics
 import tempfile
 import time
@@ -187,8 +188,10 @@ async def main(requests: int) -> None:
             for run in runs.values():  # warm up
                 await timed(run, 10, 10**6)
             results: dict[str, list[float]] = {key: [] for key in runs}
-            for i in range(requests):  # request by request in turn, so load drift hits all alike
-                for key, run in runs.items():
+            order = list(runs.items())
+            for i in range(requests):  # request by request in turn, so load drift hits all alike;
+                # the order reverses each request, so no variant always runs first (or last)
+                for key, run in order if i % 2 == 0 else order[::-1]:
                     results[key] += await timed(run, 1, 1000 + i)
             wrapped_ms, reply_ms = await wrapper_ms(model)
             await saver.aclose()
@@ -196,7 +199,11 @@ async def main(requests: int) -> None:
             redis.stop()
 
     base = statistics.median(results["bare"])
-    print(f"node executions per request: {executions}; requests per variant: {requests}")
+    print(
+        f"conditions: node executions per request: {executions}; requests per variant: "
+        f"{requests}, interleaved request by request, variant order reversed every request; "
+        f"zero-latency in-process model; {os.cpu_count()} cores"
+    )
     print(f"{'bare loop, InMemorySaver':32} {ms(results['bare'])}  1.00x")
     variants = (
         ("bare_redis", "bare loop, RedisSaver"),
