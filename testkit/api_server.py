@@ -130,21 +130,30 @@ def api_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer]:
         REFINERY_API_HEARTBEAT_S="0.2",
         REFINERY_API_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
     )
+    yield from serving(env, keys, api_fake_llm, workdir)
+
+
+def serving(
+    env: dict[str, str], keys: dict[str, tuple[str, str]], fake: FakeOpenAI, workdir: Path
+) -> Iterator[ApiServer]:
+    """`refinery serve` with `env` on a free loopback port, as an `ApiServer` of these keys,
+    for a fixture to yield from; stopped and its `workdir` removed afterwards."""
     port = free_port()
     log_path = workdir / "server.log"
     process = start_server(env, port, log_path)
-    server = ApiServer(
-        base_url=f"http://127.0.0.1:{port}",
-        keys={name: key for name, (key, _) in keys.items()},
-        fake=api_fake_llm,
-        prefix=env["REFINERY_REDIS_KEY_PREFIX"],
-        process=process,
-        log_path=log_path,
-        env=env,
-    )
-    yield server
-    stop_process(process)
-    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        yield ApiServer(
+            base_url=f"http://127.0.0.1:{port}",
+            keys={name: key for name, (key, _) in keys.items()},
+            fake=fake,
+            prefix=env["REFINERY_REDIS_KEY_PREFIX"],
+            process=process,
+            log_path=log_path,
+            env=env,
+        )
+    finally:
+        stop_process(process)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @dataclass

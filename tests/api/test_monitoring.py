@@ -6,7 +6,6 @@ experiment's results, and JSON logs carrying run and thread ids without keys or 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,10 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.auth import new_key
 from core.feedback.experiments import Experiment, assign_variant
-from core.processes import stop_process
-from testkit.api_server import ApiServer, iter_sse, server_env, start_server
+from testkit.api_server import ApiServer, iter_sse, server_env, serving
 from testkit.fake_openai import FakeOpenAI
-from testkit.redis import free_port
 
 TRIAL = {
     "description": "one pass against the refinement loop",
@@ -64,19 +61,7 @@ def trial_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer
         REFINERY_LOG_LEVEL="INFO",
         REFINERY_ALERT_EVAL_INTERVAL_S="1",
     )
-    port, log_path = free_port(), workdir / "server.log"
-    process = start_server(env, port, log_path)
-    yield ApiServer(
-        base_url=f"http://127.0.0.1:{port}",
-        keys={n: k for n, (k, _) in keys.items()},
-        fake=api_fake_llm,
-        prefix=env["REFINERY_REDIS_KEY_PREFIX"],
-        process=process,
-        log_path=log_path,
-        env=env,
-    )
-    stop_process(process)
-    shutil.rmtree(workdir, ignore_errors=True)
+    yield from serving(env, keys, api_fake_llm, workdir)
 
 
 def _samples(metrics: str) -> dict[str, list[tuple[dict[str, str], float]]]:
