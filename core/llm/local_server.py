@@ -277,6 +277,15 @@ def local_server() -> LocalModelServer:
         return _server
 
 
+def stop_local_server() -> None:
+    """Stop the shared server (the next call starts one with the settings of then)."""
+    global _server
+    with _lock:
+        server, _server = _server, None
+    if server is not None:
+        server.stop()
+
+
 def running_server() -> LocalModelServer | None:
     """The shared server if this process started one (never starts it)."""
     return _server
