@@ -1,0 +1,107 @@
+"""What every instruction check shares: the spec base class, count relations and findings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.state import Finding
+
+MAX_COUNT = 100_000
+"""The largest count any relation accepts (words in an essay fit; nonsense does not)."""
+
+Limit = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Phrase = Annotated[str, Field(min_length=1, max_length=500)]
+Word = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
+
+
+class Spec(BaseModel):
+    """One verifiable instruction. Subclasses set `kind` (the discriminator) and implement
+    `check` and `describe`; those that can fix a text without a model implement `_repair`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+
+    def check(self, text: str) -> Finding | None:
+        """None when `text` follows the instruction, else a finding saying what is wrong."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The instruction as one plain-English sentence, for a drafting prompt."""
+        raise NotImplementedError
+
+    def repair(self, text: str) -> str | None:
+        """`text` fixed without a model, or None when it cannot be. A repair is kept only if it
+        passes the check and leaves words in the text, so it never hollows the answer out."""
+        if self.check(text) is None:
+            return text
+        fixed = self._repair(text)
+        if fixed is None or not any(ch.isalnum() for ch in fixed):
+            return None
+        return fixed if self.check(fixed) is None else None
+
+    def _repair(self, text: str) -> str | None:
+        return None
+
+    def finding(self, message: str, *data: str) -> Finding:
+        return {
+            "source": f"instruction:{self.kind}",
+            "severity": "error",
+            "message": message,
+            "data": [self.kind, *data],
+        }
+
+
+class Counted(Spec):
+    """A spec with a count relation: `at_least`, `at_most` (both allowed, a range) or
+    `exactly` (alone). IFEval's "less than N" is `at_most: N - 1`."""
+
+    at_least: Limit | None = None
+    at_most: Limit | None = None
+    exactly: Limit | None = None
+
+    @model_validator(mode="after")
+    def _one_relation(self) -> Self:
+        if self.exactly is not None and (self.at_least is not None or self.at_most is not None):
+            raise ValueError("give `exactly` alone, or `at_least` and/or `at_most`")
+        if self.exactly is None and self.at_least is None and self.at_most is None:
+            raise ValueError("give one of `at_least`, `at_most` or `exactly`")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError("`at_least` is above `at_most`")
+        return self
+
+    def low(self) -> int:
+        return self.exactly if self.exactly is not None else (self.at_least or 0)
+
+    def high(self) -> int | None:
+        return self.exactly if self.exactly is not None else self.at_most
+
+    def holds(self, n: int) -> bool:
+        high = self.high()
+        return n >= self.low() and (high is None or n <= high)
+
+    def gap(self, n: int) -> str:
+        """How `n` misses the relation: "2 more needed" or "3 too many"."""
+        if n < self.low():
+            return f"{self.low() - n} more needed"
+        return f"{n - (self.high() or 0)} too many"
+
+    def relation(self) -> str:
+        """The relation in words: "exactly 3", "at least 2", "between 2 and 5"."""
+        if self.exactly is not None:
+            return f"exactly {self.exactly}"
+        if self.at_least is not None and self.at_most is not None:
+            return f"between {self.at_least} and {self.at_most}"
+        if self.at_least is not None:
+            return f"at least {self.at_least}"
+        return f"at most {self.at_most}"
+
+    def counted(self, n: int, noun: str, where: str = "") -> Finding | None:
+        """The finding for a count `n` of `noun`, or None when it holds."""
+        if self.holds(n):
+            return None
+        place = f" {where}" if where else ""
+        message = f"{n} {noun}{place}, {self.relation()} required: {self.gap(n)}"
+        return self.finding(message, str(n), self.relation())

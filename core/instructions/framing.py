@@ -1,0 +1,141 @@
+"""Checks on how the answer opens and closes: start and end phrases, the repeated prompt,
+quotation marks around it, and a postscript."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.instructions.base import Phrase, Spec
+from core.instructions.text import blank_line_paragraphs, sentence_spans
+from core.state import Finding
+
+
+class EndPhrase(Spec):
+    """The answer ends with the phrase, nothing after it (IFEval's `end_checker`: compared
+    without case, after stripping whitespace and then double quotes from the answer)."""
+
+    kind: Literal["end_phrase"] = "end_phrase"
+    phrase: Phrase
+
+    def check(self, text: str) -> Finding | None:
+        if text.strip().strip('"').lower().endswith(self.phrase.strip().lower()):
+            return None
+        tail = " ".join(text.split()[-8:])
+        return self.finding(f"does not end with {self.phrase!r}; it ends: ...{tail}", tail)
+
+    def describe(self) -> str:
+        return f"End the answer with the exact phrase {self.phrase!r}, with nothing after it."
+
+    def _repair(self, text: str) -> str | None:
+        return f"{text.rstrip()}\n\n{self.phrase.strip()}"
+
+
+class StartPhrase(Spec):
+    """The answer starts with the phrase, compared without case after stripping whitespace and
+    an opening double quote."""
+
+    kind: Literal["start_phrase"] = "start_phrase"
+    phrase: Phrase
+
+    def check(self, text: str) -> Finding | None:
+        if text.strip().lstrip('"').lower().startswith(self.phrase.strip().lower()):
+            return None
+        head = " ".join(text.split()[:8])
+        return self.finding(f"does not start with {self.phrase!r}; it starts: {head}...", head)
+
+    def describe(self) -> str:
+        return f"Start the answer with the exact phrase {self.phrase!r}."
+
+    def _repair(self, text: str) -> str | None:
+        return f"{self.phrase.strip()} {text.lstrip()}"
+
+
+class RepeatPrompt(Spec):
+    """The answer starts by repeating the given request word for word, compared without case
+    (IFEval's `repeat_prompt`)."""
+
+    kind: Literal["repeat_prompt"] = "repeat_prompt"
+    prompt: Annotated[str, Field(min_length=1, max_length=5000)]
+
+    def check(self, text: str) -> Finding | None:
+        if text.strip().lower().startswith(self.prompt.strip().lower()):
+            return None
+        return self.finding("does not start by repeating the request word for word")
+
+    def describe(self) -> str:
+        return f"First repeat the request word for word, without change: {self.prompt.strip()!r}"
+
+    def _repair(self, text: str) -> str | None:
+        return f"{self.prompt.strip()}\n\n{text.lstrip()}"
+
+
+class Quotation(Spec):
+    """The whole answer is wrapped in double quotation marks (IFEval's `quotation`: the
+    stripped answer's first and last characters are `"`)."""
+
+    kind: Literal["quotation"] = "quotation"
+
+    def check(self, text: str) -> Finding | None:
+        body = text.strip()
+        if len(body) > 1 and body[0] == '"' and body[-1] == '"':
+            return None
+        missing = [
+            side
+            for side, ok in (("opening", body[:1] == '"'), ("closing", body[-1:] == '"'))
+            if not ok
+        ]
+        return self.finding(f"the answer lacks the {' and '.join(missing)} double quotation mark")
+
+    def describe(self) -> str:
+        return 'Wrap the entire answer in double quotation marks, "like this".'
+
+    def _repair(self, text: str) -> str | None:
+        body = text.strip()
+        if len(body) > 1 and body[0] == '"' and body[-1] != '"':
+            return body + '"'
+        if len(body) > 1 and body[-1] == '"' and body[0] != '"':
+            return '"' + body
+        return f'"{body}"'
+
+
+_MARKER_VARIANT = re.compile(r"(?im)^\s*(?:p\.?\s?s\.?|post\s?script)\s*[:.-]?\s+")
+
+
+class Postscript(Spec):
+    """A postscript opened by the marker, `P.S.` by default. As IFEval's `postscript`, the
+    lower-cased answer is searched line by line for `p.s.` (`p\\.\\s?s\\.`), for `p.p.s`
+    (`p\\.\\s?p\\.\\s?s`) or for any other marker as given; the match need not start a line."""
+
+    kind: Literal["postscript"] = "postscript"
+    marker: Annotated[str, Field(min_length=1, max_length=20)] = "P.S."
+
+    def _pattern(self) -> str:
+        if self.marker == "P.P.S":
+            return r"\s*p\.\s?p\.\s?s.*$"
+        if self.marker == "P.S.":
+            return r"\s*p\.\s?s\..*$"
+        return r"\s*" + re.escape(self.marker.lower()) + r".*$"
+
+    def check(self, text: str) -> Finding | None:
+        if re.findall(self._pattern(), text.lower(), flags=re.MULTILINE):
+            return None
+        return self.finding(f"no postscript starting with {self.marker!r} at the end")
+
+    def describe(self) -> str:
+        return f"End with a postscript starting with {self.marker!r}."
+
+    def _repair(self, text: str) -> str | None:
+        label = self.marker if self.marker.endswith(".") else self.marker + "."
+        if _MARKER_VARIANT.search(text):
+            return _MARKER_VARIANT.sub(f"\n{label} ", text, count=1).lstrip("\n")
+        paragraphs = blank_line_paragraphs(text)
+        if len(paragraphs) > 1:
+            return "\n\n".join([*paragraphs[:-1], f"{label} {paragraphs[-1]}"])
+        spans = sentence_spans(text)
+        if len(spans) > 1:
+            cut = spans[-1][0]
+            return f"{text[:cut].rstrip()}\n\n{label} {text[cut:].strip()}"
+        return None

@@ -1,0 +1,278 @@
+"""Checks on the answer's markdown and structure: bullets, highlights, sections, titles,
+placeholders, JSON, a fixed answer, two responses."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.instructions.base import Counted, Phrase, Spec
+from core.instructions.length import regroup
+from core.instructions.text import blank_line_paragraphs, sentence_spans
+from core.state import Finding
+
+_STAR_BULLET = re.compile(r"^\s*\*[^\*].*$", re.MULTILINE)
+_DASH_BULLET = re.compile(r"^\s*-.*$", re.MULTILINE)
+_OTHER_MARKER = re.compile(r"^(\s*)(?:\d{1,3}[.)]|[•·+▪‣◦])\s+", re.MULTILINE)
+_RULE = re.compile(r"^\s*(?:-\s*){3,}$\n?", re.MULTILINE)
+
+
+def bullets(text: str) -> list[str]:
+    """Markdown bullet lines as IFEval counts them: lines starting with `* ` (any character but
+    a second `*`) or with `-` (so a `---` rule or a line "-5 degrees" counts too)."""
+    return _STAR_BULLET.findall(text) + _DASH_BULLET.findall(text)
+
+
+class BulletCount(Counted):
+    """The number of markdown bullet points (`* item` or `- item`; see `bullets`). Sub-bullets
+    count as bullets, as in IFEval's `number_bullet_lists`."""
+
+    kind: Literal["bullet_count"] = "bullet_count"
+
+    def check(self, text: str) -> Finding | None:
+        return self.counted(len(bullets(text)), "bullet points", "(lines starting with * or -)")
+
+    def describe(self) -> str:
+        return f"Use {self.relation()} markdown bullet points, each line starting with '* '."
+
+    def _repair(self, text: str) -> str | None:
+        fixed = _RULE.sub("", _OTHER_MARKER.sub(r"\1* ", text))
+        high = self.high()
+        if high is not None and len(bullets(fixed)) > high:
+            fixed = _merge_bullets(fixed, high)
+        return fixed
+
+
+def _merge_bullets(text: str, keep: int) -> str:
+    """`text` with the bullets after the `keep`-th folded into it, joined by "; "."""
+    out: list[str] = []
+    seen = 0
+    for line in text.split("\n"):
+        is_bullet = bool(_STAR_BULLET.match(line) or _DASH_BULLET.match(line))
+        if is_bullet:
+            seen += 1
+        if is_bullet and seen > keep and keep:
+            item = re.sub(r"^\s*[-*]\s*", "", line).strip()
+            if item:
+                last = max(i for i, kept in enumerate(out) if bullets(kept))
+                out[last] = out[last].rstrip(" .;") + "; " + item
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+class Placeholders(Counted):
+    """The number of square-bracket placeholders such as `[address]` (IFEval's `\\[.*?\\]`)."""
+
+    kind: Literal["placeholders"] = "placeholders"
+
+    def check(self, text: str) -> Finding | None:
+        return self.counted(len(re.findall(r"\[.*?\]", text)), "placeholders like [name]")
+
+    def describe(self) -> str:
+        return f"Include {self.relation()} placeholders in square brackets, such as [address]."
+
+
+def highlights(text: str) -> list[str]:
+    """Highlighted sections as IFEval counts them: `*text*` and `**text**` on one line with
+    something inside (a `**bold**` counts once, through its double stars)."""
+    single = re.findall(r"\*[^\n\*]*\*", text)
+    double = re.findall(r"\*\*[^\n\*]*\*\*", text)
+    return [h for h in single + double if h.strip("*").strip()]
+
+
+class HighlightedSections(Counted):
+    """The number of markdown-highlighted sections (`*highlighted*`; see `highlights`)."""
+
+    kind: Literal["highlighted_sections"] = "highlighted_sections"
+
+    def check(self, text: str) -> Finding | None:
+        return self.counted(len(highlights(text)), "highlighted sections", "(*like this*)")
+
+    def describe(self) -> str:
+        return f"Highlight {self.relation()} sections with markdown, *like this*."
+
+    def _repair(self, text: str) -> str | None:
+        need = self.low() - len(highlights(text))
+        if need <= 0:
+            return None
+        spans = [
+            (a, b)
+            for a, b in sentence_spans(text)
+            if "*" not in text[a:b] and "\n" not in text[a:b]
+        ]
+        line_starts = [s for s in spans if s[0] == 0 or text[s[0] - 1] == "\n"]
+        chosen = (line_starts + [s for s in spans if s not in line_starts])[:need]
+        if len(chosen) < need:
+            return None
+        for a, b in sorted(chosen, reverse=True):
+            text = f"{text[:a]}*{text[a:b]}*{text[b:]}"
+        return text
+
+
+class Sections(Counted):
+    """The number of sections, each opened by the splitter and its number (`SECTION 1`).
+    As IFEval's `multiple_sections`, the text is split at `\\s?SPLITTER\\s?\\d+\\s?`
+    (case-sensitive) and the sections are the parts after the first."""
+
+    kind: Literal["sections"] = "sections"
+    splitter: Annotated[str, Field(min_length=1, max_length=30, pattern=r"^\w[\w ]*$")] = "SECTION"
+
+    def _split(self, text: str) -> list[str]:
+        return re.split(r"\s?" + re.escape(self.splitter) + r"\s?\d+\s?", text)
+
+    def check(self, text: str) -> Finding | None:
+        n = len(self._split(text)) - 1
+        return self.counted(
+            n, "sections", f"(opened by '{self.splitter} 1', '{self.splitter} 2'...)"
+        )
+
+    def describe(self) -> str:
+        return (
+            f"Divide the answer into {self.relation()} sections, each starting with a line "
+            f"'{self.splitter} X' where X is its number."
+        )
+
+    def _repair(self, text: str) -> str | None:
+        header = re.compile(r"(?m)^\s*" + re.escape(self.splitter) + r"\s?\d+\s*[:.]?\s*$")
+        units = blank_line_paragraphs(header.sub("\n", text))
+        target = min(max(len(units), self.low()), self.high() or len(units))
+        groups = _chunk(units, target) if len(units) >= target else regroup(units, target)
+        if not groups:
+            return None
+        return "\n\n".join(f"{self.splitter} {i}\n{g}" for i, g in enumerate(groups, 1))
+
+
+def _chunk(units: list[str], k: int) -> list[str]:
+    """`units` in `k` contiguous groups as even as can be, each joined by blank lines."""
+    if k < 1:
+        return []
+    size, extra = divmod(len(units), k)
+    groups, start = [], 0
+    for i in range(k):
+        end = start + size + (1 if i < extra else 0)
+        groups.append("\n\n".join(units[start:end]))
+        start = end
+    return groups
+
+
+def _unfence(text: str) -> str:
+    text = text.strip()
+    for prefix in ("```json", "```Json", "```JSON", "```"):
+        text = text.removeprefix(prefix)
+    return text.removesuffix("```").strip()
+
+
+class JsonFormat(Spec):
+    """The whole answer is JSON, optionally fenced in ```json ... ``` (IFEval's
+    `json_format` strips the fence and calls `json.loads`)."""
+
+    kind: Literal["json_format"] = "json_format"
+
+    def check(self, text: str) -> Finding | None:
+        try:
+            json.loads(_unfence(text))
+        except ValueError as error:
+            return self.finding(f"the answer is not valid JSON: {error}")
+        return None
+
+    def describe(self) -> str:
+        return "Write the whole answer as valid JSON; you may wrap it in a ```json fence."
+
+    def _repair(self, text: str) -> str | None:
+        decoder = json.JSONDecoder()
+        for match in re.finditer(r"[{\[]", text):
+            try:
+                value, _ = decoder.raw_decode(text, match.start())
+            except ValueError:
+                continue
+            if isinstance(value, dict | list) and value:
+                return json.dumps(value, ensure_ascii=False, indent=2)
+        return json.dumps({"answer": text.strip()}, ensure_ascii=False)
+
+
+class Title(Spec):
+    """A title wrapped in double angular brackets, `<<like this>>`, on one line (IFEval's
+    `title`: `<<[^\\n]+>>` with something inside)."""
+
+    kind: Literal["title"] = "title"
+
+    def check(self, text: str) -> Finding | None:
+        for title in re.findall(r"<<[^\n]+>>", text):
+            if title.lstrip("<").rstrip(">").strip():
+                return None
+        return self.finding("no title wrapped in double angular brackets, like <<Title>>")
+
+    def describe(self) -> str:
+        return "Give the answer a title wrapped in double angular brackets, like <<Title>>."
+
+    def _repair(self, text: str) -> str | None:
+        body = text.lstrip()
+        first, _, rest = body.partition("\n")
+        heading = re.match(r"^(?:#+\s*|\*\*|title:\s*)(.+?)(?:\*\*)?\s*$", first, re.IGNORECASE)
+        if heading and heading.group(1).strip(" *#<>") and rest.strip():
+            return f"<<{heading.group(1).strip(' *#<>')}>>\n{rest}"
+        if rest.strip() and len(first.split()) <= 12 and not re.search(r"[.!?:]$", first.strip()):
+            return f"<<{first.strip(' <>')}>>\n{rest}"
+        head = re.findall(r"[\w'’-]+", body)[:6]
+        if not head:
+            return None
+        return f"<<{' '.join(head).title()}>>\n\n{body}"
+
+
+IFEVAL_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
+
+
+class ConstrainedResponse(Spec):
+    """The answer contains one of the given options verbatim (IFEval's
+    `constrained_response`: "My answer is yes.", "... no.", "... maybe.")."""
+
+    kind: Literal["constrained_response"] = "constrained_response"
+    options: Annotated[tuple[Phrase, ...], Field(min_length=1, max_length=10)] = IFEVAL_OPTIONS
+
+    def check(self, text: str) -> Finding | None:
+        if any(option in text.strip() for option in self.options):
+            return None
+        choices = " or ".join(repr(o) for o in self.options)
+        return self.finding(f"the answer contains none of the options {choices} verbatim")
+
+    def describe(self) -> str:
+        return "Answer with one of: " + ", ".join(repr(o) for o in self.options) + "."
+
+    def _repair(self, text: str) -> str | None:
+        for option in self.options:
+            loose = re.escape(option.rstrip(".!? ")) + r"[.!?]?"
+            match = re.search(loose, text, flags=re.IGNORECASE)
+            if match:
+                return text[: match.start()] + option + text[match.end() :]
+        return None
+
+
+class TwoResponses(Spec):
+    """Two different responses separated by six asterisks `******` (IFEval's `two_responses`:
+    an empty first or last part is ignored, an empty middle part fails, and the two must
+    differ once stripped)."""
+
+    kind: Literal["two_responses"] = "two_responses"
+
+    def check(self, text: str) -> Finding | None:
+        parts = text.split("******")
+        kept = []
+        for i, part in enumerate(parts):
+            if part.strip():
+                kept.append(part)
+            elif 0 < i < len(parts) - 1:
+                return self.finding(f"response {i + 1} is empty: two ****** dividers in a row")
+        if len(kept) != 2:
+            return self.finding(
+                f"{len(kept)} responses divided by ******, exactly 2 required", str(len(kept))
+            )
+        if kept[0].strip() == kept[1].strip():
+            return self.finding("the two responses are the same")
+        return None
+
+    def describe(self) -> str:
+        return "Give two different responses, separated by a line of six asterisks: ******."

@@ -1,0 +1,86 @@
+"""Every instruction kind in one discriminated union, read from plain dicts and run together."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
+
+from core.instructions.casing import AllCapitals, AllLowercase, NoCommas
+from core.instructions.framing import EndPhrase, Postscript, Quotation, RepeatPrompt, StartPhrase
+from core.instructions.layout import (
+    BulletCount,
+    ConstrainedResponse,
+    HighlightedSections,
+    JsonFormat,
+    Placeholders,
+    Sections,
+    Title,
+    TwoResponses,
+)
+from core.instructions.length import NthParagraphFirstWord, ParagraphCount, SentenceCount, WordCount
+from core.instructions.words import (
+    CapitalWordFrequency,
+    ForbiddenWords,
+    IncludedKeywords,
+    KeywordFrequency,
+    LetterFrequency,
+    UniqueWordCount,
+)
+from core.state import Finding
+
+Instruction = Annotated[
+    IncludedKeywords
+    | KeywordFrequency
+    | ForbiddenWords
+    | LetterFrequency
+    | CapitalWordFrequency
+    | UniqueWordCount
+    | WordCount
+    | SentenceCount
+    | ParagraphCount
+    | NthParagraphFirstWord
+    | BulletCount
+    | Placeholders
+    | HighlightedSections
+    | Sections
+    | JsonFormat
+    | Title
+    | ConstrainedResponse
+    | TwoResponses
+    | EndPhrase
+    | StartPhrase
+    | RepeatPrompt
+    | Quotation
+    | Postscript
+    | AllCapitals
+    | AllLowercase
+    | NoCommas,
+    Field(discriminator="kind"),
+]
+"""One verifiable instruction of any kind, told apart by its `kind` field."""
+
+_ADAPTER: TypeAdapter[Instruction] = TypeAdapter(Instruction)
+_LIST_ADAPTER: TypeAdapter[list[Instruction]] = TypeAdapter(list[Instruction])
+
+KINDS: tuple[str, ...] = tuple(
+    choice.model_fields["kind"].default
+    for choice in Instruction.__args__[0].__args__  # type: ignore[attr-defined]
+)
+"""Every kind name, in the union's order."""
+
+
+def parse_instruction(data: dict[str, Any]) -> Instruction:
+    """The instruction `data` describes; a pydantic `ValidationError` names an unknown kind
+    (listing the known ones) or each bad field."""
+    return _ADAPTER.validate_python(data)
+
+
+def parse_instructions(data: list[dict[str, Any]]) -> list[Instruction]:
+    """Every instruction of a list, or one `ValidationError` locating each bad item."""
+    return _LIST_ADAPTER.validate_python(data)
+
+
+def check_all(text: str, instructions: list[Instruction]) -> list[Finding]:
+    """The findings of every instruction `text` does not follow, in the instructions' order."""
+    return [f for f in (i.check(text) for i in instructions) if f is not None]

@@ -1,0 +1,90 @@
+"""The units instruction checks count: words, sentences, paragraphs, lines and markdown marks.
+
+Every splitter is a deterministic regular expression: nothing here downloads data (no nltk).
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+")
+"""IFEval's word tokenizer (`RegexpTokenizer(r"\\w+")`): runs of letters, digits and `_`."""
+_TOKEN = re.compile(r"\w+(?:[-'.’]\w+)*")
+"""Word tokens that keep hyphens, apostrophes and inner dots ("U.S", "don't", "well-known")."""
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]*_]*(?=\s|$)")
+_ABBREVIATIONS = frozenset(
+    {
+        *("mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "inc", "ltd", "co", "vs", "etc"),
+        *("e.g", "i.e", "fig", "approx", "capt", "lt", "gen", "sgt", "mt", "ft"),
+        *("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"),
+    }
+)
+"""Words whose trailing dot does not end a sentence ("no." does, so it is not here)."""
+_STARS = re.compile(r"\s?\*\*\*\s?")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+
+def words(text: str) -> list[str]:
+    """Word tokens as IFEval counts them: every run of `\\w` characters ("don't" is two)."""
+    return _WORD.findall(text)
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens that keep inner hyphens and apostrophes together ("don't" is one)."""
+    return _TOKEN.findall(text)
+
+
+def _ends_sentence(text: str, start: int, end: int) -> bool:
+    mark = text[start:end]
+    following = text[end:].lstrip()
+    if following[:1].islower():
+        return False  # "e.g. the", "approx. ten": the sentence goes on
+    if mark.startswith(".") and not mark.startswith(".."):
+        before = re.search(r"([\w.]+)$", text[:start])
+        word = before.group(1).lower() if before else ""
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word != "i"):
+            return False
+    return True
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each sentence: a sentence ends at `.`, `!`, `?` or `…` (with any
+    closing quotes or brackets) before whitespace or the end, unless the next word starts in
+    lower case or the dot closes a known abbreviation or an initial. Line breaks alone do not
+    end a sentence. Spans without a letter or digit (a lone `***`) are dropped."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if _ends_sentence(text, match.start(), match.end()):
+            spans.append((start, match.end()))
+            start = match.end()
+    spans.append((start, len(text)))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if re.search(r"\w", text[a:b]):
+            out.append((a, b))
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text` (see `sentence_spans`)."""
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def star_paragraphs(text: str) -> list[str]:
+    """Paragraphs divided by `***` lines, as IFEval splits them (`\\s?\\*\\*\\*\\s?`)."""
+    return _STARS.split(text)
+
+
+def blank_line_paragraphs(text: str) -> list[str]:
+    """Non-empty paragraphs divided by blank lines, stripped."""
+    return [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
+
+
+def lines(text: str) -> list[str]:
+    """Non-blank lines."""
+    return [line for line in text.splitlines() if line.strip()]
