@@ -98,6 +98,11 @@ class Counted(Spec):
             return f"at least {self.at_least}"
         return f"at most {self.at_most}"
 
+    def target(self, n: int) -> int:
+        """The count nearest to `n` that holds."""
+        high = self.high()
+        return max(n, self.low()) if high is None else min(max(n, self.low()), high)
+
     def counted(self, n: int, noun: str, where: str = "") -> Finding | None:
         """The finding for a count `n` of `noun`, or None when it holds."""
         if self.holds(n):

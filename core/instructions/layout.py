@@ -139,7 +139,7 @@ class Sections(Counted):
     def _repair(self, text: str) -> str | None:
         header = re.compile(r"(?m)^\s*" + re.escape(self.splitter) + r"\s?\d+\s*[:.]?\s*$")
         units = blank_line_paragraphs(header.sub("\n", text))
-        target = min(max(len(units), self.low()), self.high() or len(units))
+        target = self.target(len(units))
         groups = _chunk(units, target) if len(units) >= target else regroup(units, target)
         if not groups:
             return None

@@ -101,8 +101,7 @@ class ParagraphCount(Counted):
 
     def _repair(self, text: str) -> str | None:
         units = blank_line_paragraphs(re.sub(r"(?m)^\s*\*\*\*\s*$", "\n", text))
-        target = min(max(len(units), self.low()), self.high() or len(units) or 1)
-        units = regroup(units, target)
+        units = regroup(units, self.target(len(units)))
         if units is None:
             return None
         return ("\n\n***\n\n" if self.divider == "***" else "\n\n").join(units)

@@ -1,0 +1,70 @@
+"""The units the checks count: words, sentences and paragraphs, split without downloaded data."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.instructions.text import (
+    blank_line_paragraphs,
+    sentences,
+    star_paragraphs,
+    tokens,
+    words,
+)
+
+
+def test_words_are_runs_of_word_characters_as_ifeval_counts_them() -> None:
+    assert words("Don't stop: 3.5 well-known_cases!") == [
+        "Don",
+        "t",
+        "stop",
+        "3",
+        "5",
+        "well",
+        "known_cases",
+    ]
+
+
+def test_tokens_keep_inner_apostrophes_hyphens_and_dots() -> None:
+    assert tokens("Don't visit the U.S. well-known sites") == [
+        "Don't",
+        "visit",
+        "the",
+        "U.S",
+        "well-known",
+        "sites",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He ran. She slept! Why?", ["He ran.", "She slept!", "Why?"]),
+        ("Mr. Smith met Dr. Jones. They talked.", ["Mr. Smith met Dr. Jones.", "They talked."]),
+        ("It costs 3.50 dollars. Cheap.", ["It costs 3.50 dollars.", "Cheap."]),
+        ("Use tools, e.g. hammers. Done.", ["Use tools, e.g. hammers.", "Done."]),
+        ('"Stop!" she said. He did.', ['"Stop!" she said.', "He did."]),
+        ("Wait... then go. Now.", ["Wait... then go.", "Now."]),
+        ("J. R. R. Tolkien wrote it. Yes.", ["J. R. R. Tolkien wrote it.", "Yes."]),
+        ("The answer is no. It is not.", ["The answer is no.", "It is not."]),
+        ("no end punctuation", ["no end punctuation"]),
+        ("", []),
+        ("***", []),
+    ],
+)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+def test_a_line_without_end_punctuation_runs_into_the_next_sentence() -> None:
+    assert sentences("Title line\nThe body. More.") == ["Title line\nThe body.", "More."]
+
+
+def test_star_paragraphs_split_like_ifeval() -> None:
+    assert star_paragraphs("One.\n***\nTwo.") == ["One.", "Two."]
+    assert star_paragraphs("One.\n\n***\n\nTwo.") == ["One.\n", "\nTwo."]
+    assert star_paragraphs("One. *** Two.") == ["One.", "Two."]
+
+
+def test_blank_line_paragraphs_drop_empty_blocks() -> None:
+    assert blank_line_paragraphs("\n\nOne.\n \nTwo\nlines.\n\n\n") == ["One.", "Two\nlines."]

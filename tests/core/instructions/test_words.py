@@ -1,0 +1,99 @@
+"""Checks on which words appear and how often."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.instructions.words import (
+    CapitalWordFrequency,
+    ForbiddenWords,
+    IncludedKeywords,
+    KeywordFrequency,
+    LetterFrequency,
+    UniqueWordCount,
+)
+
+
+def test_included_keywords_match_any_case_and_name_the_missing() -> None:
+    spec = IncludedKeywords(keywords=["Snow", "coffee", "dog"])
+    assert spec.check("SNOW fell; the coffee was hot.") is not None
+    finding = spec.check("snow and coffee")
+    assert finding is not None
+    assert finding["message"] == "missing keywords: dog"
+    assert finding["data"] == ["included_keywords", "dog"]
+    assert finding["source"] == "instruction:included_keywords"
+    assert spec.check("Snow, coffee, a dog.") is None
+
+
+def test_keyword_frequency_counts_substrings_like_ifeval() -> None:
+    spec = KeywordFrequency(keyword="cat", at_least=2)
+    assert spec.check("The cat sat in a category.") is None
+    finding = spec.check("The cat sat.")
+    assert finding is not None
+    assert finding["message"] == "1 time for the keyword 'cat', at least 2 required: 1 more needed"
+
+
+def test_keyword_frequency_whole_words_and_regex_characters() -> None:
+    spec = KeywordFrequency(keyword="cat", at_least=2, whole_word=True)
+    assert spec.check("The cat sat in a category.") is not None
+    assert KeywordFrequency(keyword="c++", exactly=1).check("I like C++ a lot.") is None
+
+
+def test_keyword_frequency_at_most_says_how_many_too_many() -> None:
+    finding = KeywordFrequency(keyword="very", at_most=1).check("very very very good")
+    assert finding is not None
+    assert "3 times" in finding["message"]
+    assert "2 too many" in finding["message"]
+
+
+def test_forbidden_words_are_whole_words_in_any_case() -> None:
+    spec = ForbiddenWords(words=["bad", "awful"])
+    assert spec.check("A badge is not bad-ly made.") is not None  # \bbad\b matches "bad-ly"
+    assert spec.check("A badge and a badger.") is None
+    finding = spec.check("Awful, just AWFUL.")
+    assert finding is not None
+    assert finding["data"] == ["forbidden_words", "awful"]
+
+
+def test_letter_frequency_counts_in_any_case() -> None:
+    assert LetterFrequency(letter="q", at_least=2).check("Quick quiet.") is None
+    finding = LetterFrequency(letter="z", at_most=1).check("Zig zag zoo")
+    assert finding is not None
+    assert "3 times for the letter 'z'" in finding["message"]
+
+
+def test_letter_must_be_one_letter() -> None:
+    with pytest.raises(ValueError, match="letter"):
+        LetterFrequency(letter="ab", at_least=1)
+    with pytest.raises(ValueError, match="letter"):
+        LetterFrequency(letter="4", at_least=1)
+
+
+def test_capital_word_frequency_counts_all_capital_words() -> None:
+    spec = CapitalWordFrequency(at_least=2)
+    assert spec.check("The NASA and ESA teams.") is None
+    assert spec.check("The NASA team.") is not None
+    assert CapitalWordFrequency(at_most=1).check("The U.S. and NASA.") is not None
+
+
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        (CapitalWordFrequency(at_least=3), "The quick brown fox jumps over the dog."),
+        (CapitalWordFrequency(at_most=1), "The NASA and ESA and JAXA teams met."),
+        (CapitalWordFrequency(exactly=0), "WHY not? BECAUSE."),
+    ],
+)
+def test_capital_word_repair_passes_and_keeps_the_words(
+    spec: CapitalWordFrequency, text: str
+) -> None:
+    fixed = spec.repair(text)
+    assert fixed is not None
+    assert spec.check(fixed) is None
+    assert fixed.lower() == text.lower()
+
+
+def test_unique_word_count_ignores_case() -> None:
+    spec = UniqueWordCount(at_least=3)
+    assert spec.check("The the THE cat.") is not None
+    assert spec.check("The cat sat.") is None
