@@ -244,7 +244,7 @@ class ConstrainedResponse(Spec):
 
     def _repair(self, text: str) -> str | None:
         for option in self.options:
-            loose = re.escape(option.rstrip(".!? ")) + r"[.!?]?"
+            loose = re.escape(option.rstrip(".!? ")) + r"[.!?,;:]?"
             match = re.search(loose, text, flags=re.IGNORECASE)
             if match:
                 return text[: match.start()] + option + text[match.end() :]

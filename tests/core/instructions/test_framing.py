@@ -1,0 +1,88 @@
+"""Checks on how the answer opens and closes, with their repairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.instructions.framing import EndPhrase, Postscript, Quotation, RepeatPrompt, StartPhrase
+
+
+def test_end_phrase_ignores_case_whitespace_and_closing_quotes() -> None:
+    spec = EndPhrase(phrase="Any other questions?")
+    assert spec.check('"Snow fell. any other questions?"  \n') is None
+    finding = spec.check("Snow fell. Any other questions? Thanks.")
+    assert finding is not None
+    assert finding["message"].endswith("it ends: ...Snow fell. Any other questions? Thanks.")
+    fixed = spec.repair("Snow fell.")
+    assert fixed == "Snow fell.\n\nAny other questions?"
+
+
+def test_start_phrase_and_its_repair() -> None:
+    spec = StartPhrase(phrase="In my opinion")
+    assert spec.check('  "In my opinion, yes."') is None
+    assert spec.check("Yes, in my opinion.") is not None
+    assert spec.repair("yes, it is.") == "In my opinion yes, it is."
+
+
+def test_repeat_prompt_compares_without_case() -> None:
+    spec = RepeatPrompt(prompt="Write a poem about snow.")
+    assert spec.check("write a poem about snow.\n\nSnow falls.") is None
+    assert spec.check("Snow falls.") is not None
+    assert spec.repair("Snow falls.") == "Write a poem about snow.\n\nSnow falls."
+
+
+@pytest.mark.parametrize(
+    ("text", "passes"),
+    [
+        ('"Quoted."', True),
+        ('  "Quoted."\n', True),
+        ('"', False),
+        ("Plain.", False),
+        ('"Open.', False),
+    ],
+)
+def test_quotation(text: str, passes: bool) -> None:
+    assert (Quotation().check(text) is None) is passes
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [("Plain.", '"Plain."'), ('"Open.', '"Open."'), ('Closed."', '"Closed."'), ('"', '"""')],
+)
+def test_quotation_repair(text: str, fixed: str) -> None:
+    assert Quotation()._repair(text) == fixed
+
+
+@pytest.mark.parametrize(
+    ("marker", "text", "passes"),
+    [
+        ("P.S.", "Body.\n\nP.S. Bring a scarf.", True),
+        ("P.S.", "Body.\n\np.s. bring a scarf.", True),
+        ("P.S.", "Body.\n\nP. S. bring a scarf.", True),
+        ("P.S.", "Body.\n\nPS bring a scarf.", False),
+        ("P.P.S", "Body.\nP.S. one.\nP.P.S two.", True),
+        ("P.P.S", "Body.\nP.S. one.", False),
+        ("Note:", "Body.\nnote: later.", True),
+    ],
+)
+def test_postscript_matches_like_ifeval(marker: str, text: str, passes: bool) -> None:
+    assert (Postscript(marker=marker).check(text) is None) is passes
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Body text.\n\nPS: bring a scarf.", "Body text.\n\nP.S. bring a scarf."),
+        ("Body text.\n\nBring a scarf.", "Body text.\n\nP.S. Bring a scarf."),
+        ("Body text. Bring a scarf.", "Body text.\n\nP.S. Bring a scarf."),
+    ],
+)
+def test_postscript_repair_marks_what_is_there(text: str, expected: str) -> None:
+    spec = Postscript()
+    assert spec.repair(text) == expected
+
+
+def test_postscript_repair_needs_something_to_mark() -> None:
+    assert Postscript().repair("Only one sentence.") is None
+    fixed = Postscript(marker="P.P.S").repair("One.\n\nTwo.")
+    assert fixed == "One.\n\nP.P.S. Two."

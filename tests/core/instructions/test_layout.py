@@ -1,0 +1,176 @@
+"""Checks on markdown and structure, with IFEval's strict edge cases, and their repairs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.instructions.layout import (
+    BulletCount,
+    ConstrainedResponse,
+    HighlightedSections,
+    JsonFormat,
+    Placeholders,
+    Sections,
+    Title,
+    TwoResponses,
+    bullets,
+    highlights,
+)
+
+
+def test_bullets_are_star_or_dash_lines_as_ifeval_counts_them() -> None:
+    text = "Intro\n* one\n  * nested\n- two\n**bold line**\n---\n-5 degrees"
+    assert bullets(text) == ["* one", "  * nested", "- two", "---", "-5 degrees"]
+
+
+def test_bullet_count_says_how_many_more() -> None:
+    finding = BulletCount(exactly=3).check("* one\n* two")
+    assert finding is not None
+    assert finding["message"].startswith("2 bullet points (lines starting with * or -)")
+    assert "1 more needed" in finding["message"]
+    assert BulletCount(exactly=2).check("* one\n* two") is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        (BulletCount(exactly=3), "Steps:\n1. Mix the flour.\n2. Add water.\n3. Bake it."),
+        (BulletCount(exactly=2), "• Red apples\n• Green pears"),
+        (BulletCount(exactly=2), "* one\n---\n* two"),
+        (BulletCount(exactly=2), "* one\n* two\n* three\n* four"),
+        (BulletCount(at_most=1), "- alpha\n- beta"),
+    ],
+)
+def test_bullet_repair_normalises_markers_and_folds_extras(spec: BulletCount, text: str) -> None:
+    fixed = spec.repair(text)
+    assert fixed is not None
+    assert spec.check(fixed) is None
+    for word in ("Mix", "water", "apples", "pears", "one", "two", "three", "four", "beta"):
+        assert (word in text) <= (word in fixed)
+
+
+def test_bullet_repair_cannot_invent_items() -> None:
+    assert BulletCount(exactly=3).repair("A plain paragraph.") is None
+
+
+def test_placeholders_count_square_brackets() -> None:
+    assert Placeholders(at_least=2).check("Dear [name], at [address].") is None
+    finding = Placeholders(at_least=2).check("Dear [name].")
+    assert finding is not None
+    assert "1 more needed" in finding["message"]
+
+
+def test_highlights_count_single_and_double_stars_on_one_line() -> None:
+    assert highlights("*one* and **two** and *\nno") == ["*one*", "**two**"]
+    assert highlights("* * and ** **") == []
+
+
+def test_highlighted_sections_repair_wraps_sentences_without_losing_words() -> None:
+    spec = HighlightedSections(at_least=3)
+    text = "First point here. More text.\n\nSecond point. Even more.\n\n*Already* done."
+    finding = spec.check(text)
+    assert finding is not None
+    assert "2 more needed" in finding["message"]
+    fixed = spec.repair(text)
+    assert fixed is not None
+    assert spec.check(fixed) is None
+    assert fixed.replace("*", "").split() == text.replace("*", "").split()
+    assert "*First point here.*" in fixed
+
+
+def test_sections_split_like_ifeval() -> None:
+    spec = Sections(at_least=2)
+    assert spec.check("SECTION 1\nIntro.\n\nSECTION 2\nBody.") is None
+    assert spec.check("Section 1\nIntro.\n\nSection 2\nBody.") is not None  # case matters
+    assert Sections(at_least=2, splitter="Section").check("Section 1 a Section 2 b") is None
+    finding = spec.check("SECTION 1\nOnly one.")
+    assert finding is not None
+    assert "1 sections" in finding["message"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        (Sections(exactly=2), "Intro one.\n\nBody two.\n\nEnd three."),
+        (Sections(exactly=3), "SECTION 1\nOne. Two. Three.\n\nFour."),
+        (Sections(at_least=2, splitter="Part"), "Just one paragraph. With two sentences."),
+    ],
+)
+def test_sections_repair_adds_numbered_headers(spec: Sections, text: str) -> None:
+    fixed = spec.repair(text)
+    assert fixed is not None
+    assert spec.check(fixed) is None
+    body = [w for w in fixed.split() if w != spec.splitter and not w.isdigit()]
+    assert body == [w for w in text.split() if w != "SECTION" and not w.isdigit()]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1}', '```json\n{"a": [1, 2]}\n```', "```\n[1]\n```", '```JSON\n"text"\n```'],
+)
+def test_json_format_accepts_plain_and_fenced_json(text: str) -> None:
+    assert JsonFormat().check(text) is None
+
+
+def test_json_format_rejects_prose_and_repairs_it() -> None:
+    spec = JsonFormat()
+    text = 'Here is the data: {"name": "Ada", "born": 1815} as asked.'
+    assert spec.check(text) is not None
+    fixed = spec.repair(text)
+    assert fixed is not None
+    assert json.loads(fixed) == {"name": "Ada", "born": 1815}
+    prose = spec.repair("No JSON at all, sorry.")
+    assert prose is not None
+    assert json.loads(prose) == {"answer": "No JSON at all, sorry."}
+
+
+def test_title_needs_something_inside_double_angular_brackets() -> None:
+    spec = Title()
+    assert spec.check("<<Winter Morning>>\nSnow fell.") is None
+    assert spec.check("<<>> Snow fell.") is not None
+    assert spec.check("<< >>") is not None
+    assert spec.check("<<Broken\ntitle>>") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("# Winter Morning\nSnow fell.", "<<Winter Morning>>"),
+        ("**Winter Morning**\nSnow fell.", "<<Winter Morning>>"),
+        ("Title: Winter Morning\nSnow fell.", "<<Winter Morning>>"),
+        ("Winter Morning\nSnow fell.", "<<Winter Morning>>"),
+        ("Snow fell on the quiet town at dawn.", "<<Snow Fell On The Quiet Town>>"),
+    ],
+)
+def test_title_repair(text: str, title: str) -> None:
+    fixed = Title().repair(text)
+    assert fixed is not None
+    assert fixed.startswith(title)
+    assert "Snow fell" in fixed
+
+
+def test_constrained_response_and_its_repair() -> None:
+    spec = ConstrainedResponse()
+    assert spec.check("Thinking it over. My answer is yes.") is None
+    assert spec.check("my answer is yes") is not None
+    assert spec.repair("Well, my answer is no, I think.") == "Well, My answer is no. I think."
+    assert spec.repair("Perhaps.") is None
+    custom = ConstrainedResponse(options=("Option A", "Option B"))
+    assert custom.check("I pick Option B.") is None
+
+
+def test_two_responses() -> None:
+    spec = TwoResponses()
+    assert spec.check("First answer.\n******\nSecond answer.") is None
+    assert spec.check("******\nFirst.\n******\nSecond.\n******") is None
+    same = spec.check("Same.\n******\nSame.")
+    assert same is not None
+    assert "the same" in same["message"]
+    three = spec.check("A\n******\nB\n******\nC")
+    assert three is not None
+    assert "3 responses" in three["message"]
+    empty = spec.check("A\n******\n\n******\nB")
+    assert empty is not None
+    assert "response 2 is empty" in empty["message"]
