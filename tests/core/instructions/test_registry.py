@@ -1,0 +1,160 @@
+"""The registry: instructions read from plain dicts, clear errors, every check run together,
+and the contract every kind keeps (a description; a repair passes and never empties the text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from core.instructions import KINDS, Instruction, check_all, parse_instruction, parse_instructions
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "included_keywords": {"keywords": ["frost"]},
+    "keyword_frequency": {"keyword": "snow", "at_least": 2},
+    "forbidden_words": {"words": ["snow"]},
+    "letter_frequency": {"letter": "z", "at_least": 1},
+    "capital_word_frequency": {"at_least": 2},
+    "unique_word_count": {"at_least": 30},
+    "word_count": {"at_most": 8},
+    "sentence_count": {"at_most": 2},
+    "paragraph_count": {"exactly": 2},
+    "nth_paragraph_first_word": {"paragraphs": 2, "nth": 2, "first_word": "finally"},
+    "bullet_count": {"exactly": 2},
+    "placeholders": {"at_least": 1},
+    "highlighted_sections": {"at_least": 2},
+    "sections": {"exactly": 2},
+    "json_format": {},
+    "title": {},
+    "constrained_response": {},
+    "two_responses": {},
+    "end_phrase": {"phrase": "Any other questions?"},
+    "start_phrase": {"phrase": "In short"},
+    "repeat_prompt": {"prompt": "Describe a winter morning."},
+    "quotation": {},
+    "postscript": {},
+    "all_capitals": {},
+    "all_lowercase": {},
+    "no_commas": {},
+}
+DRAFT = (
+    "Snow fell over the quiet town, and the dog barked at the window. "
+    "Coffee steamed on the table.\n\n"
+    "A scarf hung by the door. Nobody spoke, and then the sun rose."
+)
+
+
+def test_every_kind_has_an_example() -> None:
+    assert set(EXAMPLES) == set(KINDS)
+    assert len(KINDS) == len(set(KINDS))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_describes_itself_and_fails_the_draft(kind: str) -> None:
+    spec = parse_instruction({"kind": kind, **EXAMPLES[kind]})
+    assert spec.kind == kind
+    description = spec.describe()
+    assert description[0].isupper()
+    assert description.rstrip().endswith((".", "'", '"'))
+    finding = spec.check(DRAFT)
+    assert finding is not None
+    assert finding["source"] == f"instruction:{kind}"
+    assert finding["severity"] == "error"
+    assert finding["data"][0] == kind
+    assert finding["message"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_repair_passes_and_keeps_content(kind: str) -> None:
+    spec = parse_instruction({"kind": kind, **EXAMPLES[kind]})
+    fixed = spec.repair(DRAFT)
+    if fixed is None:
+        return  # the model's job: a targeted sub-task
+    assert spec.check(fixed) is None
+    assert any(ch.isalnum() for ch in fixed)
+    kept = set(DRAFT.lower().split()) & set(fixed.lower().replace("*", "").split())
+    assert len(kept) >= 4, fixed
+    assert spec.repair(fixed) == fixed  # a text that passes is left alone
+
+
+REPAIRED = {
+    "capital_word_frequency",
+    "word_count",
+    "sentence_count",
+    "paragraph_count",
+    "highlighted_sections",
+    "sections",
+    "json_format",
+    "title",
+    "end_phrase",
+    "start_phrase",
+    "repeat_prompt",
+    "quotation",
+    "postscript",
+    "all_capitals",
+    "all_lowercase",
+    "no_commas",
+}
+
+
+def test_the_repairable_kinds_repair_the_draft() -> None:
+    repaired = {
+        kind
+        for kind in KINDS
+        if parse_instruction({"kind": kind, **EXAMPLES[kind]}).repair(DRAFT) is not None
+    }
+    assert repaired == REPAIRED
+
+
+def test_unknown_kind_is_a_clear_validation_error() -> None:
+    with pytest.raises(ValidationError) as error:
+        parse_instruction({"kind": "rhymes", "at_least": 2})
+    assert "rhymes" in str(error.value)
+    assert "word_count" in str(error.value)  # the known kinds are listed
+
+
+def test_missing_kind_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError, match="kind"):
+        parse_instruction({"at_least": 2})
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "word_count", "at_most": "many"}, "at_most"),
+        ({"kind": "word_count", "at_most": 5, "words": 3}, "words"),  # extra field
+        ({"kind": "keyword_frequency", "at_least": 2}, "keyword"),
+        ({"kind": "keyword_frequency", "keyword": "  ", "at_least": 2}, "keyword"),
+        ({"kind": "forbidden_words", "words": []}, "words"),
+        ({"kind": "end_phrase", "phrase": "x" * 501}, "phrase"),
+        ({"kind": "sections", "splitter": "SECTION\\d", "at_least": 2}, "splitter"),
+    ],
+)
+def test_bad_fields_are_named(data: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        parse_instruction(data)
+
+
+def test_parse_instructions_locates_the_bad_item() -> None:
+    with pytest.raises(ValidationError, match=r"^1 validation error.*\n1\.word_count"):
+        parse_instructions([{"kind": "no_commas"}, {"kind": "word_count"}])
+
+
+def test_specs_are_frozen() -> None:
+    spec = parse_instruction({"kind": "word_count", "at_most": 5})
+    with pytest.raises(ValidationError):
+        spec.at_most = 6  # type: ignore[misc]
+
+
+def test_check_all_reports_only_what_fails_in_order() -> None:
+    instructions: list[Instruction] = parse_instructions(
+        [
+            {"kind": "all_lowercase"},
+            {"kind": "word_count", "at_most": 100},
+            {"kind": "no_commas"},
+        ]
+    )
+    findings = check_all(DRAFT, instructions)
+    assert [f["data"][0] for f in findings] == ["all_lowercase", "no_commas"]
+    assert check_all("snow fell.", instructions) == []
