@@ -63,6 +63,30 @@ def llama_bench(threads: int) -> float | None:
     return float(json.loads(done.stdout)[0]["avg_ts"])
 
 
+def server_decode(threads: int, repeats: int = 3) -> float:
+    """`llama-server`'s single-stream decode rate (tokens/s, its own timings): the median of
+    `repeats` requests of 128 tokens, one at a time, on the server as the engine starts it."""
+    from core.llm.local_server import LocalModelServer
+    from core.settings import Settings
+
+    server = LocalModelServer(Settings(local_threads=threads))
+    server.start()
+    rates = []
+    try:
+        for _ in range(repeats):
+            body = {
+                "model": server.model_name,
+                "messages": [{"role": "user", "content": "Tell a long story about a harbour."}],
+                "max_tokens": 128,
+                "ignore_eos": True,
+            }
+            reply = httpx.post(f"{server.base_url}/chat/completions", json=body, timeout=600)
+            rates.append(float(reply.json()["timings"]["predicted_per_second"]))
+    finally:
+        server.stop()
+    return statistics.median(rates)
+
+
 class BusyPoller:
     """Polls a llama-server's `/slots` every 50 ms and adds up the time any slot was
     processing: the model's busy wall time (overlapping slots counted once). The server dies
@@ -204,11 +228,16 @@ def main() -> None:
     parser.add_argument("--servers", default="llama-cpp-python,llama-server")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--json", type=Path, default=OUT)
+    parser.add_argument("--decode-only", action="store_true", help="only the decode figures")
     args = parser.parse_args()
     servers = args.servers.split(",")
     if "llama-cpp-python" in servers and importlib.util.find_spec("llama_cpp") is None:
         servers.remove("llama-cpp-python")
         print("llama-cpp-python is not installed: only llama-server is measured", file=sys.stderr)
+    if args.decode_only:
+        limit, decode = llama_bench(args.threads), server_decode(args.threads)
+        print(f"llama-bench tg128 {limit} tok/s; llama-server single stream {decode:.2f} tok/s")
+        return
     rows = tasks(args.commongen, args.ifbench)
     levels = [int(c) for c in args.concurrency.split(",")]
     print(f"conditions: {len(rows)} tasks ({args.commongen} CommonGen-Hard, {args.ifbench} "
@@ -216,6 +245,10 @@ def main() -> None:
           f"llama-server slots {default_slots()}, {os.cpu_count()} cores; servers alternate "
           "within each concurrency", file=sys.stderr)  # fmt: skip
     limit = llama_bench(args.threads)
+    decode = server_decode(args.threads)
+    if limit:
+        print(f"single-stream decode: llama-server {decode:.2f} tok/s, llama-bench tg128 "
+              f"{limit:.2f} tok/s ({decode / limit:.3f}x)", file=sys.stderr)  # fmt: skip
     cells = []
     workdir = OUT.parent / "model_tier"  # each cell's tasks, answers and server logs stay here
     for i, level in enumerate(levels):
@@ -228,7 +261,9 @@ def main() -> None:
     if limit:
         print(f"\nllama-bench token generation (tg128, {args.threads} threads): {limit:.2f} tok/s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"cells": cells, "llama_bench_tg": limit}, indent=2))
+    print(f"llama-server single-stream decode (128 tokens, median of 3): {decode:.2f} tok/s")
+    summary = {"cells": cells, "llama_bench_tg": limit, "server_decode": decode}
+    args.json.write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

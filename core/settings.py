@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(3, ge=0, le=20)
     """Retries of a failed model call on one tier (exponential backoff with jitter); the
     OpenAI client's own retries are off, so this is the only retry loop."""
+    llm_run_retry_budget: int = Field(6, ge=0, le=1000)
+    """Retries one run may spend across all its model calls: past it a failing call fails at
+    once (its tier's fallback still applies), so a sick endpoint cannot multiply a run's time
+    by the number of calls."""
     llm_retry_initial_s: float = Field(0.5, ge=0)
     """Delay before the first retry; each further retry doubles it (`llm_retry_exp_base`)."""
     llm_retry_max_s: float = Field(8.0, ge=0)

@@ -15,7 +15,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import Field
 
+from core.llm.retries import run_retry_budget
 from core.outcome import RunOutcome
+from core.settings import get_settings
 from graph.events import Event, TokenFilter, node_events
 
 INPUT_KEYS = ("task", "constraints", "documents", "config", "priority")
@@ -65,21 +67,22 @@ async def stream_run(
 ) -> RunEnd:
     """Run the graph on `payload` (None: continue the thread from its last checkpoint) to its
     end; `node` and `score` events, and with `tokens` the writers' `token` events, go to
-    `emit` as they come."""
+    `emit` as they come. Its model calls share one retry budget (`llm_run_retry_budget`)."""
     modes = ["updates", "messages", "values"] if tokens else ["updates", "values"]
     end = RunEnd()
     token_event = TokenFilter()
-    async for mode, chunk in graph.astream(payload, config, stream_mode=modes):
-        if mode == "values":
-            end.state = chunk
-        elif mode == "updates":
-            if chunk.get("retrieve"):
-                end.passages = [p["doc_id"] for p in chunk["retrieve"].get("passages") or []]
-            if emit is not None:
-                for event in node_events(chunk):
-                    await emit_to(emit, event)
-        elif mode == "messages" and (event := token_event(chunk)):
-            await emit_to(emit, event)
+    with run_retry_budget(get_settings().llm_run_retry_budget):
+        async for mode, chunk in graph.astream(payload, config, stream_mode=modes):
+            if mode == "values":
+                end.state = chunk
+            elif mode == "updates":
+                if chunk.get("retrieve"):
+                    end.passages = [p["doc_id"] for p in chunk["retrieve"].get("passages") or []]
+                if emit is not None:
+                    for event in node_events(chunk):
+                        await emit_to(emit, event)
+            elif mode == "messages" and (event := token_event(chunk)):
+                await emit_to(emit, event)
     return end
 
 

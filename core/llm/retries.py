@@ -7,9 +7,11 @@ no `RetryPolicy`, so attempts never multiply.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -59,6 +61,48 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+class RetryBudget:
+    """Retries left to one run, shared by every model call it makes (its nodes and sub-tasks
+    run in tasks that copy the run's context, so they all hold this one object)."""
+
+    def __init__(self, retries: int) -> None:
+        self.left = retries
+
+    def spend(self) -> None:
+        """One retry is scheduled."""
+        self.left -= 1
+
+
+_budget: ContextVar[RetryBudget | None] = ContextVar("refinery_retry_budget", default=None)
+
+
+@contextlib.contextmanager
+def run_retry_budget(retries: int) -> Iterator[RetryBudget]:
+    """Every model call inside (one run) shares `retries` retries."""
+    budget = RetryBudget(retries)
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)
+
+
+def _within_budget(retryable: Callable[[BaseException], bool]) -> Callable[[BaseException], bool]:
+    """`retryable`, and the current run (if any) still has a retry to spend."""
+
+    def allowed(exc: BaseException) -> bool:
+        if not retryable(exc):
+            return False
+        budget = _budget.get()
+        if budget is None or budget.left > 0:
+            return True
+        log.warning("no retry: the run's retry budget is spent (%s)", cause_of(exc))
+        llm_stats().count("failures", "retry_budget_spent")
+        return False
+
+    return allowed
+
+
 class CountedRetry(RunnableRetry):
     """`RunnableRetry` that logs and counts each retry it schedules."""
 
@@ -104,6 +148,8 @@ class CountedRetry(RunnableRetry):
         exc = state.outcome.exception() if state.outcome else None
         delay = state.next_action.sleep if state.next_action else 0.0
         cause = cause_of(exc) if exc else "unknown"
+        if (budget := _budget.get()) is not None:
+            budget.spend()
         llm_stats().retry(cause, delay)
         log.warning(
             "%s: attempt %d failed (%s: %s); retrying in %.2f s",
@@ -132,7 +178,7 @@ def with_retries(
     return CountedRetry(
         bound=runnable,
         label=label,
-        retry_exception_types=is_transient if retry_timeouts else is_fixable,
+        retry_exception_types=_within_budget(is_transient if retry_timeouts else is_fixable),
         max_attempt_number=settings.llm_max_retries + 1,
         wait_exponential_jitter=True,
         exponential_jitter_params={

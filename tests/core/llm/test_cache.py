@@ -16,7 +16,7 @@ from core.llm.factory import complete
 from core.llm.stats import llm_stats
 from core.run_config import RoleModel
 from core.settings import PROJECT_ROOT
-from testkit.fake_openai import FakeOpenAI
+from testkit.fake_openai import UNRECOGNISED, FakeOpenAI
 from testkit.llm import Configure
 
 ASK = """
@@ -64,7 +64,7 @@ def test_a_repeated_request_is_served_from_redis_in_another_process(
     first = ask_in_a_new_process(env)
     second = ask_in_a_new_process(env)
 
-    assert first["texts"] == second["texts"] == ["This is an answer."]
+    assert first["texts"] == second["texts"] == [UNRECOGNISED]
     assert first["usage"]["input_tokens"] > 0 and first["usage"]["calls"] == 1
     assert second["usage"]["input_tokens"] == second["usage"]["output_tokens"] == 0
     assert second["usage"]["calls"] == 0
@@ -107,6 +107,6 @@ async def test_redis_down_means_a_miss_not_a_failure(
         openai_base_url=fake.base_url, redis_url="redis://127.0.0.1:9/0", redis_pool_timeout_s=0.2
     )
     [text], usage = await complete("critique", RoleModel(), ["Hello."], "s")
-    assert text == "This is an answer." and usage["calls"] == 1
+    assert text == UNRECOGNISED and usage["calls"] == 1
     stats = llm_stats().snapshot()
     assert stats.cache_errors == 2 and stats.cache_misses == 1  # lookup and store failed

@@ -11,7 +11,7 @@ import pytest
 from core.llm.factory import chat_model, complete
 from core.llm.stats import llm_stats
 from core.run_config import RoleModel
-from testkit.fake_openai import FakeOpenAI
+from testkit.fake_openai import UNRECOGNISED, FakeOpenAI
 from testkit.llm import Configure
 
 ROLE = RoleModel(temperature=0.0, max_tokens=32)
@@ -53,7 +53,7 @@ async def test_delays_grow_exponentially_and_stop_at_the_cap(
 
     [text], usage = await complete("test", ROLE, ["Say something."], "system")
 
-    assert text == "This is an answer." and usage["calls"] == 1
+    assert text == UNRECOGNISED and usage["calls"] == 1
     assert fake.calls == 6 and fake.served == 1
     expected = [min(INITIAL * 2**i, CAP) for i in range(5)]  # 0.08 0.16 0.3 0.3 0.3
     stats = llm_stats().snapshot()
@@ -79,7 +79,7 @@ async def test_a_hang_times_out_and_is_retried(
 
     [text], _ = await complete("test", ROLE, ["Say something."], "system")
 
-    assert text == "This is an answer."
+    assert text == UNRECOGNISED
     assert fake.call_times[1] - fake.call_times[0] >= 0.5
     assert llm_stats().snapshot().failures == {"timeout": 1}
 
@@ -96,7 +96,7 @@ async def test_every_request_completes_under_a_fault_schedule(
 
     texts, usage = await complete("test", ROLE, prompts, "system")
 
-    assert texts == ["This is an answer."] * 24 and usage["calls"] == 24
+    assert texts == [UNRECOGNISED] * 24 and usage["calls"] == 24
     stats = llm_stats().snapshot()
     assert fake.served == 24
     causes = {"429": "http_429", "500": "http_500", "malformed": "malformed", "hang": "timeout"}
@@ -128,7 +128,7 @@ async def test_a_failing_primary_falls_back_and_is_cooled_down(
 
     for i in range(6):
         [text], _ = await complete("test", ROLE, [f"Request {i}."], "system")
-        assert text == "This is an answer."
+        assert text == UNRECOGNISED
 
     stats = llm_stats().snapshot()
     # Request 0: three attempts on the primary eject it; then the secondary answers.
@@ -153,8 +153,8 @@ async def test_a_stream_failing_before_its_first_token_falls_back(
 
     chunks = [c.content async for c in chat_model(ROLE).astream("Stream, please.")]
 
-    assert "".join(str(c) for c in chunks) == "This is an answer."
-    assert len([c for c in chunks if c]) == 4  # streamed word by word, not in one piece
+    assert "".join(str(c) for c in chunks) == UNRECOGNISED
+    assert len([c for c in chunks if c]) == len(UNRECOGNISED.split())  # word by word, not whole
     assert primary.calls == 2 and secondary.served == 1
     stats = llm_stats().snapshot()
     assert stats.retries == {"http_429": 1} and stats.fallbacks == {"tier1": 1}
@@ -180,7 +180,7 @@ async def test_weighted_balancing_ejects_an_unhealthy_endpoint(
     heavy.fault_cycle = ["500"]
     for i in range(8):
         [text], _ = await complete("test", ROLE, [f"More {i}."], "system")
-        assert text == "This is an answer."
+        assert text == UNRECOGNISED
     assert heavy.calls == 6 + 2  # two failures eject it; the light one serves the rest
     assert light.served == 2 + 8
     assert llm_stats().snapshot().ejections == {heavy.base_url: 1}

@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 from langchain_core.messages import HumanMessage
 
 from core.llm.endpoints import HealthBoard
 from core.llm.local_server import LocalModelServer
 from core.llm.pooled import PooledChatModel, Target
-from core.llm.retries import with_retries
+from core.llm.retries import run_retry_budget, with_retries
 from core.llm.stats import llm_stats
 from core.processes import free_port
 from core.settings import Settings
@@ -31,12 +32,13 @@ from testkit.fake_openai import FakeOpenAI
 
 
 def tier(url: str, **fields: object) -> PooledChatModel:
-    """A pool of one endpoint, shaped like the embedded tier."""
+    """A pool of one endpoint, shaped like the embedded tier (never ejected: these tests count
+    attempts, not health)."""
     return PooledChatModel(
         model_name="m",
         tier="local",
         static_targets=[Target(base_url=url)],
-        board=HealthBoard(3, 1.0, 5.0),
+        board=HealthBoard(10_000, 0.1, 0.1),
         **fields,  # type: ignore[arg-type]
     )
 
@@ -80,6 +82,22 @@ async def test_a_slow_generation_on_the_embedded_tier_is_not_retried(fake: FakeO
     assert fake.calls == 1 + 3  # one call and its two retries
 
 
+async def test_a_run_spends_at_most_its_retry_budget() -> None:
+    """Three calls of one run against an endpoint that always answers 500, three retries a call
+    allowed: the run's budget of four retries is all they get together."""
+    failing = FakeOpenAI(fault_cycle=["500"]).serve()
+    try:
+        retries = Settings(llm_max_retries=3, llm_retry_initial_s=0.01, llm_retry_max_s=0.02)
+        model = with_retries(tier(failing.base_url), retries, "tier0")
+        with run_retry_budget(4) as budget:
+            for _ in range(3):
+                with pytest.raises(openai.InternalServerError):
+                    await model.ainvoke([HumanMessage("q")])
+        assert failing.calls == 3 + 4 and budget.left == 0
+    finally:
+        failing.stop()
+
+
 def test_run_input_exits_non_zero_when_a_task_failed(tmp_path: Path, redis_url: str) -> None:
     """`refinery run --input` with every model call refused: it says how many failed and exits
     1, so a script can tell."""
@@ -101,7 +119,7 @@ def test_run_input_exits_non_zero_when_a_task_failed(tmp_path: Path, redis_url: 
     assert done.returncode == 1, done.stderr[-2000:]
     assert "2 tasks, 2 failed" in done.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["id"] for r in rows] == ["t1", "t2"] and all(r["error"] for r in rows)
+    assert sorted(r["id"] for r in rows) == ["t1", "t2"] and all(r["error"] for r in rows)
 
 
 # --- on the real llama-server and model -----------------------------------------------------
