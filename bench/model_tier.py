@@ -115,9 +115,10 @@ class BusyPoller:
                 last = now
                 try:
                     slots = client.get(self.url).json()
-                    busy = any(slot.get("is_processing") for slot in slots)
                 except (httpx.HTTPError, ValueError):
-                    busy = False
+                    slots = None  # not up yet, or gone
+                # A list of slots once it serves; an error object while it loads.
+                busy = isinstance(slots, list) and any(s.get("is_processing") for s in slots)
 
 
 @contextlib.contextmanager
