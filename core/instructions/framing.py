@@ -139,3 +139,47 @@ class Postscript(Spec):
             cut = spans[-1][0]
             return f"{text[:cut].rstrip()}\n\n{label} {text[cut:].strip()}"
         return None
+
+
+class ExactText(Spec):
+    """The whole answer is the given text and nothing else, compared without case or
+    surrounding whitespace (IFBench's `repeat:repeat_simple` and `repeat:repeat_span`, once the
+    sentence or span to copy is known)."""
+
+    kind: Literal["exact_text"] = "exact_text"
+    text: Annotated[str, Field(min_length=1, max_length=5000)]
+
+    def check(self, text: str) -> Finding | None:
+        if text.strip().lower() == self.text.strip().lower():
+            return None
+        return self.finding(f"the answer must be exactly {self.text.strip()!r} and nothing else")
+
+    def describe(self) -> str:
+        return f"Output exactly this text and nothing else: {self.text.strip()!r}"
+
+    def _repair(self, text: str) -> str | None:
+        return self.text.strip()
+
+
+class RepeatChangedFirstWord(Spec):
+    """The answer repeats the request with its first word changed and nothing else: the words
+    after the first match and the answer is not the request itself (IFBench's
+    `repeat:repeat_change`)."""
+
+    kind: Literal["repeat_changed_first_word"] = "repeat_changed_first_word"
+    prompt: Annotated[str, Field(min_length=1, max_length=5000)]
+
+    def check(self, text: str) -> Finding | None:
+        if text == self.prompt:
+            return self.finding("the request is repeated unchanged: change its first word")
+        if text.split()[1:] == self.prompt.split()[1:]:
+            return None
+        return self.finding(
+            "the answer must be the request word for word, with only its first word changed"
+        )
+
+    def describe(self) -> str:
+        return (
+            "Repeat the request word for word with only its first word changed, and say nothing "
+            f"else: {self.prompt.strip()!r}"
+        )

@@ -7,7 +7,42 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 
 from core.instructions.casing import AllCapitals, AllLowercase, NoCommas
-from core.instructions.framing import EndPhrase, Postscript, Quotation, RepeatPrompt, StartPhrase
+from core.instructions.counts import (
+    AllPunctuation,
+    ConjunctionCount,
+    NameCount,
+    NumberCount,
+    PronounCount,
+    SentenceTypeBalance,
+    SentenceTypeRatio,
+    StopWordRatio,
+    WordRepeatLimit,
+)
+from core.instructions.formats import (
+    CustomBullets,
+    EmojiPerSentence,
+    IndentStairs,
+    ItalicThesis,
+    NestedBrackets,
+    NestedQuotes,
+    NoWhitespace,
+    OneWordPerLine,
+    OptionsOnly,
+    QuotesExplained,
+    SentencesThenBullets,
+    SubBullets,
+    TemplateLabels,
+    TitleCase,
+)
+from core.instructions.framing import (
+    EndPhrase,
+    ExactText,
+    Postscript,
+    Quotation,
+    RepeatChangedFirstWord,
+    RepeatPrompt,
+    StartPhrase,
+)
 from core.instructions.layout import (
     BulletCount,
     ConstrainedResponse,
@@ -19,6 +54,21 @@ from core.instructions.layout import (
     TwoResponses,
 )
 from core.instructions.length import NthParagraphFirstWord, ParagraphCount, SentenceCount, WordCount
+from core.instructions.shape import (
+    AlliterationGrowth,
+    AlphabetChain,
+    ConsonantClusters,
+    KeywordAtPosition,
+    KeywordInSentence,
+    LastWordFirstNext,
+    LinesStartEndSame,
+    NoSameFirstLetter,
+    PalindromeCount,
+    PrimeLengthWords,
+    SecondWordBothEnds,
+    SentenceGrowth,
+    VowelLimit,
+)
 from core.instructions.words import (
     CapitalWordFrequency,
     ForbiddenWords,
@@ -55,7 +105,45 @@ Instruction = Annotated[
     | Postscript
     | AllCapitals
     | AllLowercase
-    | NoCommas,
+    | NoCommas
+    | NumberCount
+    | ConjunctionCount
+    | PronounCount
+    | NameCount
+    | AllPunctuation
+    | StopWordRatio
+    | SentenceTypeRatio
+    | SentenceTypeBalance
+    | WordRepeatLimit
+    | KeywordInSentence
+    | KeywordAtPosition
+    | SecondWordBothEnds
+    | SentenceGrowth
+    | LastWordFirstNext
+    | LinesStartEndSame
+    | AlphabetChain
+    | ConsonantClusters
+    | VowelLimit
+    | NoSameFirstLetter
+    | PalindromeCount
+    | PrimeLengthWords
+    | AlliterationGrowth
+    | EmojiPerSentence
+    | IndentStairs
+    | OneWordPerLine
+    | OptionsOnly
+    | QuotesExplained
+    | NestedQuotes
+    | NestedBrackets
+    | SubBullets
+    | SentencesThenBullets
+    | CustomBullets
+    | ItalicThesis
+    | TitleCase
+    | TemplateLabels
+    | NoWhitespace
+    | ExactText
+    | RepeatChangedFirstWord,
     Field(discriminator="kind"),
 ]
 """One verifiable instruction of any kind, told apart by its `kind` field."""

@@ -6,6 +6,7 @@ Every splitter is a deterministic regular expression: nothing here downloads dat
 from __future__ import annotations
 
 import re
+import string
 
 _WORD = re.compile(r"\w+")
 """IFEval's word tokenizer (`RegexpTokenizer(r"\\w+")`): runs of letters, digits and `_`."""
@@ -88,3 +89,17 @@ def blank_line_paragraphs(text: str) -> list[str]:
 def lines(text: str) -> list[str]:
     """Non-blank lines."""
     return [line for line in text.splitlines() if line.strip()]
+
+
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def bare_words(text: str) -> list[str]:
+    """Lower-cased whitespace-separated words with ASCII punctuation removed, as IFBench's
+    word checks split ("don't" is "dont", "well-known" is "wellknown")."""
+    return text.lower().translate(_PUNCTUATION).split()
+
+
+def strip_punctuation(word: str) -> str:
+    """`word` without ASCII punctuation or spaces at either end."""
+    return word.strip(string.punctuation + " ")

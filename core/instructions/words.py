@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.instructions.base import Counted, Spec, Word
-from core.instructions.text import tokens, words
+from core.instructions.text import strip_punctuation, tokens
 from core.state import Finding
 
 
@@ -146,13 +146,14 @@ def _recase(text: str, n: int, *, upper: bool) -> str | None:
 
 
 class UniqueWordCount(Counted):
-    """The number of distinct words, compared lower-cased (IFBench's unique word count uses
-    nltk's tokenizer; this uses `\\w+` runs)."""
+    """The number of distinct words: whitespace-separated, lower-cased, with punctuation
+    stripped from their ends (IFBench's `count:unique_word_count`)."""
 
     kind: Literal["unique_word_count"] = "unique_word_count"
 
     def check(self, text: str) -> Finding | None:
-        return self.counted(len({w.lower() for w in words(text)}), "distinct words")
+        distinct = {strip_punctuation(w) for w in text.lower().split()}
+        return self.counted(len(distinct), "distinct words")
 
     def describe(self) -> str:
         return f"Use {self.relation()} distinct words."

@@ -1,0 +1,283 @@
+"""Checks that count kinds of words and sentences (IFBench's count and ratio families):
+numbers, conjunctions, pronouns, names, punctuation marks, stop words, sentence types."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Annotated, Literal
+
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+from pydantic import Field
+
+from core.instructions.base import Counted, Spec, Word
+from core.instructions.text import bare_words, sentences, strip_punctuation, words
+from core.state import Finding
+
+CONJUNCTIONS = ("and", "but", "for", "nor", "or", "so", "yet")
+PRONOUNS = frozenset(
+    [
+        "i",
+        "me",
+        "we",
+        "us",
+        "you",
+        "he",
+        "him",
+        "she",
+        "her",
+        "it",
+        "they",
+        "them",
+        "my",
+        "mine",
+        "our",
+        "ours",
+        "your",
+        "yours",
+        "his",
+        "hers",
+        "its",
+        "their",
+        "theirs",
+        "myself",
+        "ourselves",
+        "yourself",
+        "yourselves",
+        "himself",
+        "herself",
+        "itself",
+        "themselves",
+        "this",
+        "that",
+        "these",
+        "those",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "whoever",
+        "whomever",
+        "whatever",
+        "whichever",
+        "anybody",
+        "anyone",
+        "anything",
+        "everybody",
+        "everyone",
+        "everything",
+        "nobody",
+        "nothing",
+        "somebody",
+        "someone",
+        "something",
+        "each",
+        "either",
+        "neither",
+        "both",
+        "all",
+        "some",
+        "any",
+        "none",
+    ]
+)
+STOP_WORDS = frozenset(STOPWORDS_EN_PLUS)
+"""The 179 English stop words of nltk's list (as bm25s ships them: nothing is downloaded)."""
+
+
+class NumberCount(Counted):
+    """The number of numbers: runs of digits once ASCII punctuation is removed, so "3.5" and
+    "1,000" are one number each (IFBench's `count:numbers`)."""
+
+    kind: Literal["number_count"] = "number_count"
+
+    def found(self, text: str) -> list[str]:
+        return re.findall(r"\d+", re.sub(r"[!-/:-@\[-`{-~]", "", text))
+
+    def check(self, text: str) -> Finding | None:
+        found = self.found(text)
+        finding = self.counted(len(found), "numbers")
+        if finding is not None:
+            finding["data"] = [*finding.get("data", []), *found[:20]]
+        return finding
+
+    def describe(self) -> str:
+        return f"Include {self.relation()} numbers (written in digits)."
+
+
+class ConjunctionCount(Counted):
+    """The number of different coordinating conjunctions used (and, but, for, nor, or, so,
+    yet), compared without case (IFBench's `count:conjunctions`)."""
+
+    kind: Literal["conjunction_count"] = "conjunction_count"
+
+    def check(self, text: str) -> Finding | None:
+        used = {strip_punctuation(w).lower() for w in text.split()} & set(CONJUNCTIONS)
+        missing = [c for c in CONJUNCTIONS if c not in used]
+        finding = self.counted(len(used), "different coordinating conjunctions")
+        if finding is not None and missing:
+            finding["message"] += f"; unused: {', '.join(missing)}"
+        return finding
+
+    def describe(self) -> str:
+        return (
+            f"Use {self.relation()} different coordinating conjunctions "
+            "(and, but, for, nor, or, so, yet)."
+        )
+
+
+class PronounCount(Counted):
+    """The number of pronouns (personal, possessive, reflexive, demonstrative, interrogative
+    and indefinite; "/" separates words). IFBench tokenizes with nltk; this counts `\\w+`
+    runs, which splits contractions the same way for pronouns ("it's" holds "it")."""
+
+    kind: Literal["pronoun_count"] = "pronoun_count"
+
+    def check(self, text: str) -> Finding | None:
+        n = sum(1 for w in words(text.lower().replace("/", " ")) if w in PRONOUNS)
+        return self.counted(n, "pronouns")
+
+    def describe(self) -> str:
+        return f"Use {self.relation()} pronouns (I, you, it, they, this, someone...)."
+
+
+class NameCount(Counted):
+    """The number of different names from a given list that appear as whole words, with case
+    (IFBench's `count:person_names`, whose prompts carry their list)."""
+
+    kind: Literal["name_count"] = "name_count"
+    names: Annotated[list[Word], Field(min_length=1, max_length=200)]
+
+    def check(self, text: str) -> Finding | None:
+        used = [n for n in dict.fromkeys(self.names) if re.search(rf"\b{re.escape(n)}\b", text)]
+        return self.counted(len(used), "different names from the list")
+
+    def describe(self) -> str:
+        return f"Mention {self.relation()} different names from: {', '.join(self.names)}."
+
+
+class AllPunctuation(Spec):
+    """Every standard punctuation mark at least once: `. , ! ? ; :` and an interrobang
+    (`?!`, `!?` or `‽`); the interrobang's own marks do not count for `?` and `!`
+    (IFBench's `count:punctuation`)."""
+
+    kind: Literal["all_punctuation"] = "all_punctuation"
+
+    def check(self, text: str) -> Finding | None:
+        if not ("?!" in text or "!?" in text or "‽" in text):
+            return self.finding("no interrobang (?! or ‽)", "?!")
+        rest = text.replace("?!", "", 1)
+        if len(rest) == len(text):
+            rest = text.replace("!?", "", 1)
+        missing = [mark for mark in ".,!?;:" if mark not in rest]
+        if not missing:
+            return None
+        return self.finding(f"punctuation marks never used: {' '.join(missing)}", *missing)
+
+    def describe(self) -> str:
+        return "Use every punctuation mark at least once: . , ! ? ; : and an interrobang (?!)."
+
+
+class StopWordRatio(Spec):
+    """Stop words are at most `percent` % of the words (IFBench's `ratio:stop_words`): words
+    are `\\w+` runs, stop words nltk's English list. An empty answer fails."""
+
+    kind: Literal["stop_word_ratio"] = "stop_word_ratio"
+    percent: Annotated[float, Field(ge=0, le=100)]
+
+    def check(self, text: str) -> Finding | None:
+        found = words(text)
+        if not found:
+            return self.finding("the answer has no words")
+        stop = [w for w in found if w.lower() in STOP_WORDS]
+        share = 100 * len(stop) / len(found)
+        if share <= self.percent:
+            return None
+        excess = len(stop) - int(self.percent * len(found) / 100)
+        common = ", ".join(w for w, _ in Counter(w.lower() for w in stop).most_common(5))
+        message = (
+            f"stop words are {share:.0f}% of {len(found)} words, at most {self.percent:g}% "
+            f"allowed: about {excess} fewer needed (most used: {common})"
+        )
+        return self.finding(message, f"{share:.1f}")
+
+    def describe(self) -> str:
+        return f"Keep stop words (the, a, of, and...) to at most {self.percent:g}% of all words."
+
+
+def sentence_types(text: str) -> Counter[str]:
+    """How many sentences end with `.`, `?` and `!` (closing quotes and brackets ignored)."""
+    ends = (s.rstrip("\"'”’)]*_ ")[-1:] for s in sentences(text))
+    return Counter(e for e in ends if e in ".?!")
+
+
+class SentenceTypeRatio(Spec):
+    """Declarative (`.`) and interrogative (`?`) sentences in the ratio
+    `declarative:questions`, 2:1 by default (IFBench's `ratio:sentence_type`, where no
+    sentence of either type also passes)."""
+
+    kind: Literal["sentence_type_ratio"] = "sentence_type_ratio"
+    declarative: Annotated[int, Field(ge=1, le=100)] = 2
+    questions: Annotated[int, Field(ge=1, le=100)] = 1
+
+    def check(self, text: str) -> Finding | None:
+        types = sentence_types(text)
+        d, q = types["."], types["?"]
+        if d * self.questions == q * self.declarative:
+            return None
+        return self.finding(
+            f"{d} statements and {q} questions, the ratio must be "
+            f"{self.declarative}:{self.questions}",
+            str(d),
+            str(q),
+        )
+
+    def describe(self) -> str:
+        return (
+            f"Keep statements (ending in '.') and questions (ending in '?') in the ratio "
+            f"{self.declarative}:{self.questions}."
+        )
+
+
+class SentenceTypeBalance(Spec):
+    """As many statements (`.`) as questions (`?`) as exclamations (`!`) (IFBench's
+    `ratio:sentence_balance`)."""
+
+    kind: Literal["sentence_type_balance"] = "sentence_type_balance"
+
+    def check(self, text: str) -> Finding | None:
+        types = sentence_types(text)
+        d, q, e = types["."], types["?"], types["!"]
+        if d == q == e:
+            return None
+        return self.finding(
+            f"{d} statements, {q} questions and {e} exclamations: the three must be equal",
+            str(d),
+            str(q),
+            str(e),
+        )
+
+    def describe(self) -> str:
+        return "Write as many statements (ending in '.') as questions ('?') as exclamations ('!')."
+
+
+class WordRepeatLimit(Spec):
+    """No word is used more than `at_most` times, compared lower-cased without punctuation
+    (IFBench's `words:repeats`)."""
+
+    kind: Literal["word_repeat_limit"] = "word_repeat_limit"
+    at_most: Annotated[int, Field(ge=1, le=10_000)]
+
+    def check(self, text: str) -> Finding | None:
+        over = [(w, n) for w, n in Counter(bare_words(text)).most_common() if n > self.at_most]
+        if not over:
+            return None
+        listed = ", ".join(f"{w!r} {n} times" for w, n in over[:8])
+        return self.finding(
+            f"{len(over)} words are used more than {self.at_most} times: {listed}",
+            *(w for w, _ in over[:20]),
+        )
+
+    def describe(self) -> str:
+        return f"Do not use any word more than {self.at_most} times."

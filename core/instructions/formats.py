@@ -1,0 +1,381 @@
+"""Checks on line and character formats (IFBench's format family): emoji, indentation, one
+word a line, a fixed set of options, quotes and brackets, bullet styles, italics, title case,
+templates, whitespace."""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.instructions.base import Phrase, Spec
+from core.instructions.text import sentence_spans, sentences, words
+from core.state import Finding
+
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U00002b00-\U00002bff\U0001f1e6-\U0001f1ff"
+    "\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u25ff\u3030\u303d\u3297\u3299\u00a9\u00ae"
+    "\u203c\u2049\u2122\u2139]"
+)
+
+
+def is_emoji(char: str) -> bool:
+    """Whether `char` is an emoji, by Unicode block (IFBench asks the `emoji` package, whose
+    list is exact; this may accept a few symbols it does not, such as arrows)."""
+    return bool(_EMOJI.fullmatch(char))
+
+
+def _unpunctuated(text: str) -> str:
+    return text.translate(str.maketrans("", "", string.punctuation)).replace("\ufe0f", "").strip()
+
+
+class EmojiPerSentence(Spec):
+    """Every sentence ends with an emoji: the last (or second-to-last) character once
+    punctuation is removed, or the first of the next sentence, since an emoji after the full
+    stop opens the next split (IFBench's `format:emoji`)."""
+
+    kind: Literal["emoji_per_sentence"] = "emoji_per_sentence"
+
+    def check(self, text: str) -> Finding | None:
+        parts = sentences(text)
+        if not parts:
+            return self.finding("the answer has no sentences")
+        for i, sentence in enumerate(parts):
+            bare = _unpunctuated(sentence)
+            if bare and any(is_emoji(c) for c in bare[-2:]):
+                continue
+            following = _unpunctuated(parts[i + 1]) if i + 1 < len(parts) else ""
+            if bare and following and is_emoji(following[0]):
+                continue
+            return self.finding(
+                f"sentence {i + 1} does not end with an emoji: {sentence}", sentence
+            )
+        return None
+
+    def describe(self) -> str:
+        return "End every sentence with an emoji."
+
+
+class IndentStairs(Spec):
+    """Each non-blank line is indented by more spaces than the line before (IFBench's
+    `format:line_indent`)."""
+
+    kind: Literal["indent_stairs"] = "indent_stairs"
+
+    def check(self, text: str) -> Finding | None:
+        lines = [line for line in text.split("\n") if line.strip()]
+        depth = [len(line) - len(line.lstrip(" ")) for line in lines]
+        for i in range(1, len(lines)):
+            if depth[i] <= depth[i - 1]:
+                return self.finding(
+                    f"line {i + 1} is indented {depth[i]} spaces, more than {depth[i - 1]} needed",
+                    str(i + 1),
+                )
+        return None
+
+    def describe(self) -> str:
+        return "Indent each new line by more spaces than the line before, like stairs."
+
+    def _repair(self, text: str) -> str | None:
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        return "\n".join(" " * i + line for i, line in enumerate(lines))
+
+
+class OneWordPerLine(Spec):
+    """Every word on its own line: with punctuation removed, the non-empty lines are as many
+    as the words (IFBench's `format:newline`)."""
+
+    kind: Literal["one_word_per_line"] = "one_word_per_line"
+
+    def check(self, text: str) -> Finding | None:
+        bare = text.translate(str.maketrans("", "", string.punctuation)).strip()
+        lines = [line for line in bare.split("\n") if line != ""]
+        crowded = [line.strip() for line in lines if len(line.split()) > 1]
+        if len(lines) == len(bare.split()):
+            return None
+        sample = "; ".join(crowded[:3]) or "empty lines between words"
+        return self.finding(f"{len(crowded)} lines hold more than one word: {sample}")
+
+    def describe(self) -> str:
+        return "Write each word on its own line."
+
+    def _repair(self, text: str) -> str | None:
+        return "\n".join(w for w in text.split() if _unpunctuated(w)) or None
+
+
+class OptionsOnly(Spec):
+    """The whole answer is one of the options and nothing else. Letter options such as `a)`
+    must match exactly; others match without case or surrounding punctuation (IFBench's
+    `format:options`)."""
+
+    kind: Literal["options_only"] = "options_only"
+    options: Annotated[list[Phrase], Field(min_length=2, max_length=20)]
+
+    def _strict(self) -> bool:
+        return re.match(r"\W*[aA]\W*[bB]\W*[cC]\W*", " ".join(self.options)) is not None
+
+    def check(self, text: str) -> Finding | None:
+        if self._strict():
+            if text in self.options:
+                return None
+        else:
+            bare = text.strip(string.punctuation + " ").lower()
+            if any(o.strip(string.punctuation + " ").lower() == bare for o in self.options):
+                return None
+        return self.finding(
+            f"the answer must be exactly one of {', '.join(repr(o) for o in self.options)}, "
+            "with no explanation"
+        )
+
+    def describe(self) -> str:
+        return (
+            f"Answer with exactly one of: {', '.join(repr(o) for o in self.options)}. "
+            "Give no explanation."
+        )
+
+    def _repair(self, text: str) -> str | None:
+        found = [
+            o
+            for o in self.options
+            if re.search(rf"(?<!\w){re.escape(o.strip())}(?!\w)", text, flags=re.IGNORECASE)
+        ]
+        return found[0] if len(found) == 1 else None
+
+
+class QuotesExplained(Spec):
+    """Every quoted phrase is followed by unquoted text: no two quoted phrases touch and the
+    answer does not end with a quote (IFBench's `format:quote_unquote`)."""
+
+    kind: Literal["quotes_explained"] = "quotes_explained"
+
+    def check(self, text: str) -> Finding | None:
+        value = text.replace("“", '"').replace("”", '"').replace("'\"'", "")
+        value = "".join(value.split())
+        if '""' in value:
+            return self.finding("two quoted phrases follow each other with no explanation between")
+        tail = value.strip(string.digits + string.punctuation.replace('"', ""))
+        if tail.endswith('"'):
+            return self.finding("the answer ends with a quoted phrase: explain it after the quote")
+        return None
+
+    def describe(self) -> str:
+        return "Follow every quoted phrase with an explanation outside the quotes."
+
+
+class NestedQuotes(Spec):
+    """Quotes within quotes within quotes, `depth` levels, alternating `"` and `'` (IFBench's
+    `format:quotes`, which reads an apostrophe as a quote too)."""
+
+    kind: Literal["nested_quotes"] = "nested_quotes"
+    depth: Annotated[int, Field(ge=2, le=10)] = 3
+
+    def check(self, text: str) -> Finding | None:
+        open_marks: list[str] = []
+        reached = 0
+        for char in text:
+            if open_marks and char == open_marks[-1]:
+                open_marks.pop()
+                if reached - len(open_marks) >= self.depth:
+                    return None
+            elif char in "\"'":
+                open_marks.append(char)
+                reached = max(reached, len(open_marks))
+        return self.finding(
+            f'no quotation nested {self.depth} levels deep ("... \'... "..." ...\' ...")'
+        )
+
+    def describe(self) -> str:
+        return (
+            f"Nest quotations {self.depth} levels deep, alternating double and single quotes: "
+            '"she said \'he said "yes"\'".'
+        )
+
+
+class NestedBrackets(Spec):
+    """Brackets `(`, `[`, `{` nested `depth` levels deep and closed in order (IFBench's
+    `format:parentheses`: five levels)."""
+
+    kind: Literal["nested_brackets"] = "nested_brackets"
+    depth: Annotated[int, Field(ge=2, le=20)] = 5
+
+    def check(self, text: str) -> Finding | None:
+        pairs = {")": "(", "]": "[", "}": "{"}
+        stack: list[str] = []
+        deepest = 0
+        for char in text:
+            if char in "([{":
+                stack.append(char)
+                deepest = max(deepest, len(stack))
+            elif char in pairs:
+                if stack and stack[-1] == pairs[char]:
+                    stack.pop()
+                    if deepest >= self.depth:
+                        return None
+                else:
+                    stack, deepest = [], 0
+        return self.finding(f"no brackets nested {self.depth} levels deep and closed")
+
+    def describe(self) -> str:
+        return f"Nest brackets (and [brackets {{and braces}}]) at least {self.depth} levels deep."
+
+
+class SubBullets(Spec):
+    """Bullet points marked `*`, each followed by at least one `-` sub-bullet before the next
+    `*` (IFBench's `format:sub-bullets` splits the text at every `*` and wants a `-` in each
+    part; it also passes an answer with no `*`, which this fails)."""
+
+    kind: Literal["sub_bullets"] = "sub_bullets"
+
+    def check(self, text: str) -> Finding | None:
+        parts = text.split("*")
+        if len(parts) < 2:
+            return self.finding("no bullet points marked with *")
+        for i, part in enumerate(parts[1:], 1):
+            if "-" not in part:
+                item = part.strip().split("\n")[0]
+                return self.finding(f"bullet {i} has no '-' sub-bullet: {item}", item)
+        return None
+
+    def describe(self) -> str:
+        return "Use bullet points marked '* ', each with at least one sub-bullet marked '- '."
+
+
+class SentencesThenBullets(Spec):
+    """At least two sentences, then at least two `*` bullet points and nothing after them
+    (IFBench's `format:no_bullets_bullets`)."""
+
+    kind: Literal["sentences_then_bullets"] = "sentences_then_bullets"
+
+    def check(self, text: str) -> Finding | None:
+        n_sentences = n_bullets = 0
+        for i, line in enumerate(text.split("\n"), 1):
+            if line.strip().startswith("*"):
+                if n_sentences < 2:
+                    return self.finding(f"{n_sentences} sentences before the bullets, 2 needed")
+                n_bullets += 1
+            elif n_bullets == 0:
+                n_sentences += len(sentences(line.strip()))
+            else:
+                return self.finding(f"line {i} follows the bullets: nothing may come after them")
+        if n_bullets < 2:
+            return self.finding(f"{n_bullets} bullet points marked *, at least 2 needed")
+        return None
+
+    def describe(self) -> str:
+        return (
+            "Write at least two sentences ending in a period, then at least two bullet points "
+            "marked '* ', and nothing after them."
+        )
+
+
+class CustomBullets(Spec):
+    """A list whose items are marked with `marker` instead of bullets: the marker appears at
+    least twice (IFBench's `format:list`)."""
+
+    kind: Literal["custom_bullets"] = "custom_bullets"
+    marker: Annotated[str, Field(min_length=1, max_length=20)]
+
+    def check(self, text: str) -> Finding | None:
+        n = text.count(self.marker)
+        if n >= 2:
+            return None
+        return self.finding(f"{n} list items marked {self.marker!r}, at least 2 needed")
+
+    def describe(self) -> str:
+        return f"Answer with a list whose items start with {self.marker!r} instead of bullets."
+
+    def _repair(self, text: str) -> str | None:
+        return re.sub(r"(?m)^(\s*)(?:[-*•+]|\d{1,3}[.)])\s+", rf"\g<1>{self.marker} ", text)
+
+
+class ItalicThesis(Spec):
+    """A thesis statement in HTML italics (`<i>...</i>` or `<em>...</em>`) followed by plain
+    text (IFBench's `format:thesis`)."""
+
+    kind: Literal["italic_thesis"] = "italic_thesis"
+
+    def check(self, text: str) -> Finding | None:
+        match = re.search(r"<(i|em)>(.*?)</\1>(.*)", text, flags=re.DOTALL)
+        if match is None:
+            return self.finding("no thesis statement in HTML italics, <i>like this</i>")
+        if not match.group(2).strip():
+            return self.finding("the italic thesis statement is empty")
+        if not match.group(3).strip():
+            return self.finding("nothing follows the italic thesis statement")
+        return None
+
+    def describe(self) -> str:
+        return "Begin each section with a thesis statement in HTML italics: <i>thesis</i>."
+
+    def _repair(self, text: str) -> str | None:
+        spans = sentence_spans(text)
+        if len(spans) < 2:
+            return None
+        a, b = spans[0]
+        return f"{text[:a]}<i>{text[a:b]}</i>{text[b:]}"
+
+
+class TitleCase(Spec):
+    """Every word starts with a capital letter (IFBench's `format:title_case` lets through a
+    word whose rest mixes cases, such as "iPhone"). IFBench tokenizes with nltk, which
+    splits "don't" as "do" + "n't"; this uses `\\w+` runs ("don" + "t")."""
+
+    kind: Literal["title_case"] = "title_case"
+
+    def lower_words(self, text: str) -> list[str]:
+        bad = []
+        for word in words(text):
+            if not word[0].isalpha() or not word[0].islower():
+                continue
+            if len(word) == 1 or word[1:].islower() or word[1:].isupper():
+                bad.append(word)
+        return bad
+
+    def check(self, text: str) -> Finding | None:
+        bad = self.lower_words(text)
+        if not bad:
+            return None
+        return self.finding(
+            f"{len(bad)} words start in lower case: {', '.join(bad[:10])}", *bad[:20]
+        )
+
+    def describe(self) -> str:
+        return "Write the entire answer in Title Case: Every Word Starts With A Capital."
+
+    def _repair(self, text: str) -> str | None:
+        return re.sub(r"\w+", lambda m: m.group()[0].upper() + m.group()[1:], text)
+
+
+class TemplateLabels(Spec):
+    """Every label of a template appears, with case (IFBench's `format:output_template`:
+    "My Answer:", "My Conclusion:", "Future Outlook:")."""
+
+    kind: Literal["template_labels"] = "template_labels"
+    labels: Annotated[list[Phrase], Field(min_length=1, max_length=20)]
+
+    def check(self, text: str) -> Finding | None:
+        missing = [label for label in self.labels if label not in text]
+        if not missing:
+            return None
+        return self.finding(f"template labels missing: {', '.join(missing)}", *missing)
+
+    def describe(self) -> str:
+        return f"Use this template, with its labels verbatim: {' ... '.join(self.labels)} ..."
+
+
+class NoWhitespace(Spec):
+    """No whitespace character at all (IFBench's `format:no_whitespace`)."""
+
+    kind: Literal["no_whitespace"] = "no_whitespace"
+
+    def check(self, text: str) -> Finding | None:
+        n = sum(1 for c in text if c.isspace())
+        return self.finding(f"{n} whitespace characters, none allowed") if n else None
+
+    def describe(self) -> str:
+        return "Write the answer without any spaces or line breaks."
+
+    def _repair(self, text: str) -> str | None:
+        return "".join(text.split())

@@ -1,0 +1,325 @@
+"""Checks on the shape of words and sentences (IFBench's words and sentence families): where a
+keyword sits, how sentences grow, how words start and end, letters and palindromes.
+
+IFBench splits sentences with IFEval's rule-based splitter; these use `text.sentences`, which
+agrees on ordinary prose and may differ on abbreviations, ellipses and unpunctuated lines."""
+
+from __future__ import annotations
+
+import re
+import string
+from itertools import pairwise
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.instructions.base import Counted, Spec, Word
+from core.instructions.text import bare_words, sentences, strip_punctuation
+from core.state import Finding
+
+Position = Annotated[int, Field(ge=1, le=10_000)]
+
+
+def _word_tokens(text: str) -> list[str]:
+    """Word tokens with standalone punctuation dropped (IFBench uses nltk's tokenizer)."""
+    return [t for t in re.findall(r"\w+(?:['’-]\w+)*|[^\w\s]", text) if any(c.isalnum() for c in t)]
+
+
+class KeywordInSentence(Spec):
+    """The keyword appears as a whole word, in any case, in sentence `sentence`
+    (IFBench's `sentence:keyword`)."""
+
+    kind: Literal["keyword_in_sentence"] = "keyword_in_sentence"
+    keyword: Word
+    sentence: Position
+
+    def check(self, text: str) -> Finding | None:
+        parts = sentences(text)
+        if len(parts) < self.sentence:
+            return self.finding(
+                f"only {len(parts)} sentences: the keyword {self.keyword!r} must be in sentence "
+                f"{self.sentence}"
+            )
+        target = parts[self.sentence - 1]
+        if re.search(rf"\b{re.escape(self.keyword)}\b", target, flags=re.IGNORECASE):
+            return None
+        return self.finding(
+            f"sentence {self.sentence} lacks the keyword {self.keyword!r}: {target}", target
+        )
+
+    def describe(self) -> str:
+        return f"Use the word {self.keyword!r} in sentence number {self.sentence}."
+
+
+class KeywordAtPosition(Spec):
+    """The keyword is word `word` of sentence `sentence`, compared without case (IFBench's
+    `words:keywords_specific_position`; punctuation tokens do not count as words)."""
+
+    kind: Literal["keyword_at_position"] = "keyword_at_position"
+    keyword: Word
+    sentence: Position
+    word: Position
+
+    def check(self, text: str) -> Finding | None:
+        parts = sentences(text)
+        if len(parts) < self.sentence:
+            return self.finding(f"only {len(parts)} sentences, sentence {self.sentence} needed")
+        found = _word_tokens(parts[self.sentence - 1])
+        if len(found) < self.word:
+            return self.finding(
+                f"sentence {self.sentence} has {len(found)} words, {self.keyword!r} must be word "
+                f"{self.word}"
+            )
+        if found[self.word - 1].lower() == self.keyword.lower():
+            return None
+        return self.finding(
+            f"word {self.word} of sentence {self.sentence} is {found[self.word - 1]!r}, "
+            f"not {self.keyword!r}"
+        )
+
+    def describe(self) -> str:
+        return f"Make {self.keyword!r} word number {self.word} of sentence number {self.sentence}."
+
+
+class SecondWordBothEnds(Spec):
+    """The second word and the second-to-last word are both the keyword, compared without case
+    (IFBench's `words:words_position`)."""
+
+    kind: Literal["second_word_both_ends"] = "second_word_both_ends"
+    keyword: Word
+
+    def check(self, text: str) -> Finding | None:
+        found = _word_tokens(text)
+        if len(found) < 2:
+            return self.finding("the answer has fewer than two words")
+        second, second_last = found[1], found[-2]
+        wrong = [
+            f"the {where} word is {w!r}"
+            for where, w in (("second", second), ("second-to-last", second_last))
+            if w.lower() != self.keyword.lower()
+        ]
+        if not wrong:
+            return None
+        return self.finding(f"{' and '.join(wrong)}, not {self.keyword!r}")
+
+    def describe(self) -> str:
+        return f"Make both the second word and the second-to-last word {self.keyword!r}."
+
+
+class SentenceGrowth(Spec):
+    """Each sentence has exactly `step` more words than the one before (IFBench's
+    `sentence:increment`; words are whitespace-separated once punctuation is removed)."""
+
+    kind: Literal["sentence_growth"] = "sentence_growth"
+    step: Annotated[int, Field(ge=0, le=100)]
+
+    def check(self, text: str) -> Finding | None:
+        counts = [len(bare_words(s)) for s in sentences(text)]
+        for i in range(1, len(counts)):
+            if counts[i] != counts[i - 1] + self.step:
+                return self.finding(
+                    f"sentence {i + 1} has {counts[i]} words, it needs {counts[i - 1] + self.step} "
+                    f"({self.step} more than sentence {i}'s {counts[i - 1]})",
+                    str(i + 1),
+                )
+        return None
+
+    def describe(self) -> str:
+        return f"Give each sentence exactly {self.step} more words than the sentence before it."
+
+
+class LastWordFirstNext(Spec):
+    """The last word of each sentence is the first word of the next, compared without case
+    (IFBench's `words:last_first`)."""
+
+    kind: Literal["last_word_first_next"] = "last_word_first_next"
+
+    def check(self, text: str) -> Finding | None:
+        parts = sentences(text)
+        for i in range(len(parts) - 1):
+            last = strip_punctuation(parts[i]).split()
+            first = strip_punctuation(parts[i + 1]).split()
+            if not last or not first or last[-1].lower() != first[0].lower():
+                return self.finding(
+                    f"sentence {i + 2} must start with {last[-1] if last else ''!r}, the last "
+                    f"word of sentence {i + 1}; it starts with {first[0] if first else ''!r}",
+                    str(i + 2),
+                )
+        return None
+
+    def describe(self) -> str:
+        return "Start each sentence with the last word of the sentence before it."
+
+
+class LinesStartEndSame(Spec):
+    """Each line (paragraph) ends with the word it starts with, compared without case
+    (IFBench's `words:paragraph_last_first`, which splits paragraphs at every newline)."""
+
+    kind: Literal["lines_start_end_same"] = "lines_start_end_same"
+
+    def check(self, text: str) -> Finding | None:
+        for i, line in enumerate(text.split("\n"), 1):
+            found = strip_punctuation(line.strip().lower()).split()
+            if found and found[0] != found[-1]:
+                return self.finding(
+                    f"line {i} starts with {found[0]!r} but ends with {found[-1]!r}", str(i)
+                )
+        return None
+
+    def describe(self) -> str:
+        return "End every paragraph (line) with the same word it starts with."
+
+
+class AlphabetChain(Spec):
+    """Each word starts with the letter after the previous word's, Z looping to A (IFBench's
+    `words:alphabet`; punctuation removed, the first word must start with a letter)."""
+
+    kind: Literal["alphabet_chain"] = "alphabet_chain"
+
+    def check(self, text: str) -> Finding | None:
+        found = [w for w in bare_words(text)]
+        if not found or found[0][0] not in string.ascii_lowercase:
+            return self.finding("the answer must start with a word starting with a letter")
+        letter = found[0][0]
+        for i, word in enumerate(found[1:], 2):
+            letter = string.ascii_lowercase[(string.ascii_lowercase.index(letter) + 1) % 26]
+            if word[0] != letter:
+                return self.finding(f"word {i} {word!r} should start with {letter!r}", str(i))
+        return None
+
+    def describe(self) -> str:
+        return "Start each word with the next letter of the alphabet, looping from Z back to A."
+
+
+class ConsonantClusters(Spec):
+    """Every word has two consonants in a row (IFBench's `words:consonants`: words split on
+    whitespace, punctuation included)."""
+
+    kind: Literal["consonant_clusters"] = "consonant_clusters"
+
+    def check(self, text: str) -> Finding | None:
+        bad = [w for w in text.lower().split() if not re.search(r"[b-df-hj-np-tv-z]{2}", w)]
+        if not bad:
+            return None
+        return self.finding(
+            f"{len(bad)} words lack two consonants in a row: {', '.join(bad[:10])}", *bad[:20]
+        )
+
+    def describe(self) -> str:
+        return "Use only words that have two consonants in a row (like 'strong', 'fish')."
+
+
+class VowelLimit(Spec):
+    """One paragraph on a single line whose words use at most `at_most` different vowels
+    (IFBench's `words:vowel`: three)."""
+
+    kind: Literal["vowel_limit"] = "vowel_limit"
+    at_most: Annotated[int, Field(ge=1, le=5)] = 3
+
+    def check(self, text: str) -> Finding | None:
+        if "\n" in text.strip():
+            return self.finding("the answer must be one paragraph on a single line")
+        used = sorted(set(text.lower()) & set("aeiou"))
+        if len(used) <= self.at_most:
+            return None
+        return self.finding(
+            f"{len(used)} different vowels used ({', '.join(used)}), at most {self.at_most}",
+            *used,
+        )
+
+    def describe(self) -> str:
+        return (
+            f"Write one paragraph on a single line using words with at most {self.at_most} "
+            "different vowels in all."
+        )
+
+
+class NoSameFirstLetter(Spec):
+    """No two neighbouring words start with the same letter (IFBench's `words:no_consecutive`;
+    words lower-cased, punctuation removed)."""
+
+    kind: Literal["no_same_first_letter"] = "no_same_first_letter"
+
+    def check(self, text: str) -> Finding | None:
+        found = bare_words(text)
+        pairs = [(a, b) for a, b in pairwise(found) if a[0] == b[0]]
+        if not pairs:
+            return None
+        listed = "; ".join(f"{a} {b}" for a, b in pairs[:8])
+        return self.finding(f"{len(pairs)} neighbouring words share a first letter: {listed}")
+
+    def describe(self) -> str:
+        return "Never let two neighbouring words start with the same letter."
+
+
+class PalindromeCount(Counted):
+    """The number of palindrome words of at least `min_length` letters (IFBench's
+    `words:palindrome`: ten of five or more; punctuation removed, compared lower-cased)."""
+
+    kind: Literal["palindrome_count"] = "palindrome_count"
+    min_length: Annotated[int, Field(ge=2, le=50)] = 5
+
+    def check(self, text: str) -> Finding | None:
+        found = [w for w in bare_words(text) if len(w) >= self.min_length and w == w[::-1]]
+        return self.counted(len(found), f"palindromes of {self.min_length}+ letters")
+
+    def describe(self) -> str:
+        return (
+            f"Include {self.relation()} palindrome words of at least {self.min_length} letters "
+            "(like 'level', 'radar')."
+        )
+
+
+_PRIMES = frozenset({2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47})
+
+
+class PrimeLengthWords(Spec):
+    """Every word's length is a prime number (IFBench's `words:prime_lengths`: punctuation
+    removed, whitespace split; one-letter words fail)."""
+
+    kind: Literal["prime_length_words"] = "prime_length_words"
+
+    def check(self, text: str) -> Finding | None:
+        bad = [w for w in text.translate(str.maketrans("", "", string.punctuation)).split()]
+        bad = [w for w in bad if len(w) not in _PRIMES]
+        if not bad:
+            return None
+        return self.finding(
+            f"{len(bad)} words have a length that is not prime: {', '.join(bad[:10])}", *bad[:20]
+        )
+
+    def describe(self) -> str:
+        return "Use only words whose number of letters is prime (2, 3, 5, 7, 11...)."
+
+
+class AlliterationGrowth(Spec):
+    """Each sentence has a longer alliteration than the one before: counting, in each
+    sentence, the words that start with the same letter as a neighbour in a run (IFBench's
+    `sentence:alliteration_increment`)."""
+
+    kind: Literal["alliteration_growth"] = "alliteration_growth"
+
+    def check(self, text: str) -> Finding | None:
+        previous = -1
+        for i, sentence in enumerate(sentences(text), 1):
+            found = [w.lstrip(string.punctuation) for w in sentence.lower().split()]
+            found = [w for w in found if w]
+            score, run = 0, False
+            for a, b in pairwise(found):
+                same = a[0] == b[0]
+                score += (1 if run else 2) if same else 0
+                run = same
+            if score <= previous:
+                return self.finding(
+                    f"sentence {i} has {score} alliterating words, more than sentence "
+                    f"{i - 1}'s {previous} are needed",
+                    str(i),
+                )
+            previous = score
+        return None
+
+    def describe(self) -> str:
+        return (
+            "Make each sentence hold a longer run of alliterating words "
+            "(same first letter) than the sentence before."
+        )
