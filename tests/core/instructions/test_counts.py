@@ -1,0 +1,102 @@
+"""Checks that count kinds of words and sentences, on passing and failing answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.instructions.counts import (
+    AllPunctuation,
+    ConjunctionCount,
+    NameCount,
+    NumberCount,
+    PronounCount,
+    SentenceTypeBalance,
+    SentenceTypeRatio,
+    StopWordRatio,
+    WordRepeatLimit,
+)
+from core.instructions.words import UniqueWordCount
+
+
+def test_numbers_count_once_with_decimals_and_thousands() -> None:
+    spec = NumberCount(exactly=3)
+    assert spec.check("It cost 3.50 for 1,000 items in 2024.") is None
+    finding = NumberCount(exactly=1).check("7 cats and 8 dogs")
+    assert finding is not None
+    assert finding["message"] == "2 numbers, exactly 1 required: 1 too many"
+    assert finding["data"][-2:] == ["7", "8"]
+
+
+def test_conjunctions_are_distinct_and_name_the_unused() -> None:
+    spec = ConjunctionCount(at_least=3)
+    assert spec.check("Tea and cake, but no jam, so we left.") is None
+    finding = spec.check("Tea and cake and AND jam.")
+    assert finding is not None
+    assert finding["message"].startswith("1 different coordinating conjunctions")
+    assert "unused: but, for, nor, or, so, yet" in finding["message"]
+
+
+def test_pronouns_count_every_use_and_split_on_slashes() -> None:
+    assert PronounCount(at_least=4).check("She/her/hers said it.") is None
+    assert PronounCount(at_least=2).check("The cat sat.") is not None
+
+
+def test_names_are_whole_words_with_case() -> None:
+    spec = NameCount(names=["Emma", "Leo"], at_least=2)
+    assert spec.check("Emma met Leo.") is None
+    assert spec.check("Emma met Leonard and emma.") is not None
+
+
+def test_all_punctuation_needs_an_interrobang_and_every_mark() -> None:
+    spec = AllPunctuation()
+    assert spec.check("Wait, what?! Yes: go; now. Really? Yes!") is None
+    no_bang = spec.check("Wait, what? Yes: go; now.")
+    assert no_bang is not None
+    assert "interrobang" in no_bang["message"]
+    missing = spec.check("What?! Yes.")
+    assert missing is not None
+    assert missing["message"] == "punctuation marks never used: , ! ? ; :"
+
+
+def test_stop_word_ratio() -> None:
+    spec = StopWordRatio(percent=40)
+    assert spec.check("Cats chase mice quickly.") is None
+    finding = spec.check("The cat is in the box and it is on the mat.")
+    assert finding is not None
+    assert finding["message"].startswith("stop words are ")
+    assert "the" in finding["message"]
+    assert spec.check("") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "passes"),
+    [
+        ("It rains. It pours. Why?", True),
+        ("It rains. Why?", False),
+        ("", True),  # zero of each is 2:1 too, as in IFBench
+        ('He said "go." She went. "Why?"', True),
+    ],
+)
+def test_sentence_type_ratio(text: str, passes: bool) -> None:
+    assert (SentenceTypeRatio().check(text) is None) is passes
+
+
+def test_sentence_type_balance() -> None:
+    spec = SentenceTypeBalance()
+    assert spec.check("It rains. Why? Wow!") is None
+    finding = spec.check("It rains. It pours. Why? Wow!")
+    assert finding is not None
+    assert finding["message"].startswith("2 statements, 1 questions and 1 exclamations")
+
+
+def test_word_repeat_limit_names_the_repeated_words() -> None:
+    spec = WordRepeatLimit(at_most=2)
+    assert spec.check("The cat and the dog.") is None
+    finding = spec.check("The cat, the dog, THE bird.")
+    assert finding is not None
+    assert "'the' 3 times" in finding["message"]
+
+
+def test_unique_words_strip_punctuation_and_case() -> None:
+    assert UniqueWordCount(at_least=3).check("Cat, cat! CAT dog.") is not None
+    assert UniqueWordCount(at_least=2).check("Cat, cat! CAT dog.") is None
