@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from core.instructions.framing import EndPhrase, Postscript, Quotation, RepeatPrompt, StartPhrase
+from core.instructions.framing import (
+    EndPhrase,
+    ExactText,
+    Postscript,
+    Quotation,
+    RepeatChangedFirstWord,
+    RepeatPrompt,
+    StartPhrase,
+)
 
 
 def test_end_phrase_ignores_case_whitespace_and_closing_quotes() -> None:
@@ -86,3 +94,19 @@ def test_postscript_repair_needs_something_to_mark() -> None:
     assert Postscript().repair("Only one sentence.") is None
     fixed = Postscript(marker="P.P.S").repair("One.\n\nTwo.")
     assert fixed == "One.\n\nP.P.S. Two."
+
+
+def test_exact_text_ignores_case_and_surrounding_space() -> None:
+    spec = ExactText(text="Only output this sentence here.")
+    assert spec.check("  only output this sentence here.\n") is None
+    assert spec.check("Sure! Only output this sentence here.") is not None
+    assert spec.repair("Sure! Only output this sentence here.") == "Only output this sentence here."
+
+
+def test_repeat_changed_first_word() -> None:
+    spec = RepeatChangedFirstWord(prompt="Write a poem about snow.")
+    assert spec.check("Compose a poem about snow.") is None
+    unchanged = spec.check("Write a poem about snow.")
+    assert unchanged is not None
+    assert "unchanged" in unchanged["message"]
+    assert spec.check("Compose a poem about snow. Here it is.") is not None

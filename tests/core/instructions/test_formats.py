@@ -1,0 +1,169 @@
+"""Checks on line and character formats, on passing and failing answers, with their repairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.instructions.formats import (
+    CustomBullets,
+    EmojiPerSentence,
+    IndentStairs,
+    ItalicThesis,
+    NestedBrackets,
+    NestedQuotes,
+    NoWhitespace,
+    OneWordPerLine,
+    OptionsOnly,
+    QuotesExplained,
+    SentencesThenBullets,
+    SubBullets,
+    TemplateLabels,
+    TitleCase,
+    is_emoji,
+)
+
+
+def test_is_emoji() -> None:
+    assert is_emoji("😀")
+    assert is_emoji("☀")
+    assert not is_emoji("a")
+    assert not is_emoji("!")
+
+
+@pytest.mark.parametrize(
+    ("text", "passes"),
+    [
+        ("Snow fell ❄️. The dog ran 🐕!", True),
+        ("Snow fell. ❄️ The dog ran 🐕", True),  # the emoji opens the next split
+        ("Snow fell ❄️. The dog ran.", False),
+        ("", False),
+    ],
+)
+def test_emoji_per_sentence(text: str, passes: bool) -> None:
+    assert (EmojiPerSentence().check(text) is None) is passes
+
+
+def test_emoji_finding_names_the_sentence() -> None:
+    finding = EmojiPerSentence().check("Snow fell ❄️. The dog ran.")
+    assert finding is not None
+    assert finding["message"] == "sentence 2 does not end with an emoji: The dog ran."
+
+
+def test_indent_stairs_and_repair() -> None:
+    spec = IndentStairs()
+    assert spec.check("a\n b\n\n   c") is None
+    finding = spec.check("a\n b\n b2")
+    assert finding is not None
+    assert finding["message"] == "line 3 is indented 1 spaces, more than 1 needed"
+    assert spec.repair("one\ntwo\n\nthree") == "one\n two\n  three"
+
+
+def test_one_word_per_line_and_repair() -> None:
+    spec = OneWordPerLine()
+    assert spec.check("Snow\nfell,\nsoftly.") is None
+    assert spec.check("Snow fell\nsoftly") is not None
+    assert spec.repair("Snow fell, softly - now.") == "Snow\nfell,\nsoftly\nnow."
+
+
+def test_options_only() -> None:
+    spec = OptionsOnly(options=["yes", "no", "maybe"])
+    assert spec.check("Yes.") is None
+    assert spec.check("Yes, because it rains.") is not None
+    assert spec.repair("I would say maybe, given the rain.") == "maybe"
+    assert spec.repair("yes or no") is None  # two options: ambiguous
+
+
+def test_letter_options_must_match_exactly() -> None:
+    spec = OptionsOnly(options=["a)", "b)", "c)", "d)"])
+    assert spec.check("b)") is None
+    assert spec.check("B)") is not None
+    assert spec.check("b) because") is not None
+
+
+def test_quotes_explained() -> None:
+    spec = QuotesExplained()
+    assert spec.check('He said "go" and left. She said "stay" softly.') is None
+    touching = spec.check('He said "go" "now" to me.')
+    assert touching is not None
+    assert "follow each other" in touching["message"]
+    ending = spec.check('He said "go".')
+    assert ending is not None
+    assert "ends with a quoted phrase" in ending["message"]
+
+
+def test_nested_quotes() -> None:
+    spec = NestedQuotes()
+    assert spec.check('He said "she said \'they said "go" now\' then" ok') is None
+    assert spec.check("He said \"she said 'go' then\" ok") is not None
+
+
+def test_nested_brackets() -> None:
+    spec = NestedBrackets()
+    assert spec.check("a (b [c {d (e [f] e) d} c] b) a") is None
+    assert spec.check("a (b [c {d} c] b) a") is not None
+    assert spec.check("(([[{ mismatched ])) }") is not None
+
+
+def test_sub_bullets() -> None:
+    spec = SubBullets()
+    assert spec.check("* Fruit\n  - apple\n* Veg\n  - leek") is None
+    finding = spec.check("* Fruit\n  - apple\n* Veg")
+    assert finding is not None
+    assert finding["message"] == "bullet 2 has no '-' sub-bullet: Veg"
+    assert spec.check("No bullets at all - none.") is not None
+
+
+def test_sentences_then_bullets() -> None:
+    spec = SentencesThenBullets()
+    assert spec.check("It rains. We stay in.\n* tea\n* books") is None
+    few = spec.check("It rains.\n* tea\n* books")
+    assert few is not None
+    assert few["message"] == "1 sentences before the bullets, 2 needed"
+    after = spec.check("It rains. We stay.\n* tea\n* books\nThe end.")
+    assert after is not None
+    assert "line 4 follows the bullets" in after["message"]
+    assert spec.check("It rains. We stay.\n* tea") is not None
+
+
+def test_custom_bullets_and_repair() -> None:
+    spec = CustomBullets(marker="SEPARATOR")
+    assert spec.check("SEPARATOR tea\nSEPARATOR books") is None
+    assert spec.check("* tea") is not None
+    fixed = spec.repair("Items:\n* tea\n- books\n3. jam")
+    assert fixed == "Items:\nSEPARATOR tea\nSEPARATOR books\nSEPARATOR jam"
+
+
+def test_italic_thesis_and_repair() -> None:
+    spec = ItalicThesis()
+    assert spec.check("<i>Rain helps.</i> Crops grow.") is None
+    assert spec.check("<em>Rain helps.</em> Crops grow.") is None
+    assert spec.check("<i>Rain helps.</i>") is not None
+    assert spec.check("<i> </i> Crops grow.") is not None
+    assert spec.check("Rain helps. Crops grow.") is not None
+    assert spec.repair("Rain helps. Crops grow.") == "<i>Rain helps.</i> Crops grow."
+
+
+def test_title_case_and_repair() -> None:
+    spec = TitleCase()
+    assert spec.check("The Snow Fell On 3 iPhones.") is None
+    finding = spec.check("The snow Fell on a mat.")
+    assert finding is not None
+    assert finding["message"] == "4 words start in lower case: snow, on, a, mat"
+    assert spec.repair("the snow fell.") == "The Snow Fell."
+
+
+def test_template_labels_keep_case() -> None:
+    spec = TemplateLabels(labels=["My Answer:", "My Conclusion:", "Future Outlook:"])
+    assert spec.check("My Answer: yes My Conclusion: good Future Outlook: bright") is None
+    finding = spec.check("My Answer: yes my conclusion: good")
+    assert finding is not None
+    assert finding["message"] == "template labels missing: My Conclusion:, Future Outlook:"
+
+
+def test_no_whitespace_and_repair() -> None:
+    spec = NoWhitespace()
+    assert spec.check("Snow_fell.") is None
+    finding = spec.check("Snow fell\n.")
+    assert finding is not None
+    assert finding["message"] == "2 whitespace characters, none allowed"
+    assert spec.repair("Snow fell\n.") == "Snowfell."
