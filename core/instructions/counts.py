@@ -281,3 +281,75 @@ class WordRepeatLimit(Spec):
 
     def describe(self) -> str:
         return f"Do not use any word more than {self.at_most} times."
+
+
+def _ngram_tokens(text: str) -> list[str]:
+    return re.findall(r"\w+(?:['’]\w+)*|[^\w\s]", text)
+
+
+class TrigramOverlap(Spec):
+    """The share of the answer's distinct word trigrams also found in the reference text is
+    within `tolerance` points of `percent` (IFBench's `ratio:overlap`: ±2). IFBench tokenizes
+    with nltk's `word_tokenize`; this keeps words (with their apostrophes) and punctuation
+    marks as tokens, so a contraction may count differently."""
+
+    kind: Literal["trigram_overlap"] = "trigram_overlap"
+    reference: Annotated[str, Field(min_length=1, max_length=20_000)]
+    percent: Annotated[float, Field(ge=0, le=100)]
+    tolerance: Annotated[float, Field(ge=0, le=100)] = 2
+
+    def share(self, text: str) -> float | None:
+        def grams(t: str) -> set[tuple[str, ...]]:
+            found = _ngram_tokens(t)
+            return {tuple(found[i : i + 3]) for i in range(len(found) - 2)}
+
+        mine = grams(text)
+        return 100 * len(mine & grams(self.reference)) / len(mine) if mine else None
+
+    def check(self, text: str) -> Finding | None:
+        share = self.share(text)
+        if share is None:
+            return self.finding("the answer has fewer than three words")
+        if abs(share - self.percent) <= self.tolerance:
+            return None
+        way = "copy more of" if share < self.percent else "copy less of"
+        return self.finding(
+            f"{share:.0f}% of the answer's word trigrams come from the reference, "
+            f"{self.percent:g}% (±{self.tolerance:g}) required: {way} the reference wording",
+            f"{share:.1f}",
+        )
+
+    def describe(self) -> str:
+        return (
+            f"Reuse the reference text's wording so that about {self.percent:g}% "
+            f"(±{self.tolerance:g}) of your three-word sequences come from it: "
+            f"{self.reference.strip()!r}"
+        )
+
+
+class EqualSentences(Spec):
+    """Exactly `count` sentences of the same number of characters, with no word used twice
+    (IFBench's `ratio:sentence_words`: three sentences; words compared lower-cased without
+    punctuation)."""
+
+    kind: Literal["equal_sentences"] = "equal_sentences"
+    count: Annotated[int, Field(ge=1, le=100)] = 3
+
+    def check(self, text: str) -> Finding | None:
+        parts = sentences(text)
+        if len(parts) != self.count:
+            return self.finding(f"{len(parts)} sentences, exactly {self.count} required")
+        lengths = [len(p.strip()) for p in parts]
+        if len(set(lengths)) > 1:
+            listed = ", ".join(str(n) for n in lengths)
+            return self.finding(f"the sentences have {listed} characters: they must be equal")
+        repeated = [w for w, n in Counter(bare_words(" ".join(parts))).items() if n > 1]
+        if repeated:
+            return self.finding(f"words used more than once: {', '.join(repeated[:10])}")
+        return None
+
+    def describe(self) -> str:
+        return (
+            f"Write exactly {self.count} sentences, all with the same number of characters, "
+            "never using a word twice."
+        )

@@ -3,6 +3,7 @@ placeholders, JSON, a fixed answer, two responses."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from typing import Annotated, Literal
@@ -276,3 +277,61 @@ class TwoResponses(Spec):
 
     def describe(self) -> str:
         return "Give two different responses, separated by a line of six asterisks: ******."
+
+
+Delimiter = Literal[",", "\t", ";", "|"]
+
+
+class CsvTable(Spec):
+    """CSV data: a header with exactly these columns (quoted or not), exactly `rows` data rows
+    of as many fields, optionally every field in double quotes or at least one quoted field
+    holding a special character (IFBench's `custom:csv_city`, `csv_quotes` and
+    `csv_special_character`, which read the header line by regular expression and the rows
+    with Python's `csv`)."""
+
+    kind: Literal["csv_table"] = "csv_table"
+    columns: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=100)]],
+        Field(min_length=1, max_length=50),
+    ]
+    rows: Annotated[int, Field(ge=1, le=10_000)]
+    delimiter: Delimiter = ","
+    all_quoted: bool = False
+    quoted_special: bool = False
+
+    def check(self, text: str) -> Finding | None:
+        lines = [line for line in text.strip().split("\n") if line.strip()]
+        if not lines:
+            return self.finding("no CSV data")
+        header = [f.strip().strip('"') for f in lines[0].split(self.delimiter)]
+        if header != self.columns:
+            return self.finding(
+                f"the header is {header}, it must be {self.columns}", *header[: len(self.columns)]
+            )
+        data = lines[1:]
+        if len(data) != self.rows:
+            return self.finding(f"{len(data)} data rows, exactly {self.rows} required")
+        for i, line in enumerate(data, 2):
+            fields = next(csv.reader([line], delimiter=self.delimiter))
+            if len(fields) != len(self.columns):
+                return self.finding(
+                    f"line {i} has {len(fields)} fields, {len(self.columns)} required", str(i)
+                )
+        raw = [line.split(self.delimiter) for line in lines]
+        if self.all_quoted and not all(
+            len(f.strip()) > 1 and f.strip()[0] == f.strip()[-1] == '"' for row in raw for f in row
+        ):
+            return self.finding("every field must be enclosed in double quotes")
+        if self.quoted_special and not re.search(r'"[^"\n]*[^\w\s"][^"\n]*"', "\n".join(data)):
+            return self.finding("no field holds a special character inside double quotes")
+        return None
+
+    def describe(self) -> str:
+        name = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}[self.delimiter]
+        extra = " Enclose every field in double quotes." if self.all_quoted else ""
+        if self.quoted_special:
+            extra += " Make one field hold a special character, enclosed in double quotes."
+        return (
+            f"Answer with {name}-delimited CSV only: the header {', '.join(self.columns)}, "
+            f"then exactly {self.rows} rows.{extra}"
+        )

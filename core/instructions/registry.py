@@ -10,12 +10,14 @@ from core.instructions.casing import AllCapitals, AllLowercase, NoCommas
 from core.instructions.counts import (
     AllPunctuation,
     ConjunctionCount,
+    EqualSentences,
     NameCount,
     NumberCount,
     PronounCount,
     SentenceTypeBalance,
     SentenceTypeRatio,
     StopWordRatio,
+    TrigramOverlap,
     WordRepeatLimit,
 )
 from core.instructions.formats import (
@@ -46,6 +48,7 @@ from core.instructions.framing import (
 from core.instructions.layout import (
     BulletCount,
     ConstrainedResponse,
+    CsvTable,
     HighlightedSections,
     JsonFormat,
     Placeholders,
@@ -63,10 +66,13 @@ from core.instructions.shape import (
     LastWordFirstNext,
     LinesStartEndSame,
     NoSameFirstLetter,
+    NthWordJapanese,
     PalindromeCount,
     PrimeLengthWords,
     SecondWordBothEnds,
     SentenceGrowth,
+    SentenceInitialsAlphabet,
+    SyllableAlternation,
     VowelLimit,
 )
 from core.instructions.words import (
@@ -143,7 +149,13 @@ Instruction = Annotated[
     | TemplateLabels
     | NoWhitespace
     | ExactText
-    | RepeatChangedFirstWord,
+    | RepeatChangedFirstWord
+    | TrigramOverlap
+    | EqualSentences
+    | NthWordJapanese
+    | SentenceInitialsAlphabet
+    | SyllableAlternation
+    | CsvTable,
     Field(discriminator="kind"),
 ]
 """One verifiable instruction of any kind, told apart by its `kind` field."""

@@ -323,3 +323,82 @@ class AlliterationGrowth(Spec):
             "Make each sentence hold a longer run of alliterating words "
             "(same first letter) than the sentence before."
         )
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+class NthWordJapanese(Spec):
+    """Every `every`-th whitespace-separated word is Japanese (has a kana or kanji character);
+    bare numbers are let through (IFBench's `count:words_japanese`)."""
+
+    kind: Literal["nth_word_japanese"] = "nth_word_japanese"
+    every: Annotated[int, Field(ge=1, le=1000)]
+
+    def check(self, text: str) -> Finding | None:
+        for i, word in enumerate(text.split(), 1):
+            word = strip_punctuation(word)
+            if i % self.every == 0 and word and not word.isdigit() and not _JAPANESE.search(word):
+                return self.finding(f"word {i} {word!r} is not Japanese", str(i), word)
+        return None
+
+    def describe(self) -> str:
+        return f"Write every {self.every}th word in Japanese (counting words by spaces)."
+
+
+class SentenceInitialsAlphabet(Spec):
+    """Exactly `count` sentences whose first letters run through the alphabet from A (IFBench's
+    `custom:sentence_alphabet`: 26 sentences, A to Z)."""
+
+    kind: Literal["sentence_initials_alphabet"] = "sentence_initials_alphabet"
+    count: Annotated[int, Field(ge=1, le=26)] = 26
+
+    def check(self, text: str) -> Finding | None:
+        parts = sentences(text)
+        if len(parts) != self.count:
+            return self.finding(f"{len(parts)} sentences, exactly {self.count} required")
+        for i, sentence in enumerate(parts):
+            first = sentence.lstrip(string.punctuation + string.whitespace)[:1].lower()
+            if first != string.ascii_lowercase[i]:
+                return self.finding(
+                    f"sentence {i + 1} starts with {first!r}, not {string.ascii_lowercase[i]!r}",
+                    str(i + 1),
+                )
+        return None
+
+    def describe(self) -> str:
+        last = string.ascii_uppercase[self.count - 1]
+        return f"Write {self.count} sentences whose first words start with A, B, C... to {last}."
+
+
+def syllables(word: str) -> int:
+    """A word's syllables by vowel groups, a silent final "e" dropped (IFBench asks `syllapy`,
+    which looks words up in a dictionary first; rare words may count differently)."""
+    word = re.sub(r"[^a-z]", "", word.lower())
+    if not word:
+        return 0
+    groups = len(re.findall(r"[aeiouy]+", word))
+    if word.endswith("e") and not word.endswith(("le", "ee", "ye")) and groups > 1:
+        groups -= 1
+    return max(1, groups)
+
+
+class SyllableAlternation(Spec):
+    """Neighbouring words alternate between odd and even numbers of syllables (IFBench's
+    `words:odd_even_syllables`; syllables counted by `syllables`)."""
+
+    kind: Literal["syllable_alternation"] = "syllable_alternation"
+
+    def check(self, text: str) -> Finding | None:
+        found = [w for w in bare_words(text) if w.strip()]
+        for i, (a, b) in enumerate(pairwise(found), 2):
+            if syllables(a) % 2 == syllables(b) % 2:
+                return self.finding(
+                    f"words {i - 1} and {i} ({a!r}, {b!r}) both have "
+                    f"{'odd' if syllables(a) % 2 else 'even'} numbers of syllables",
+                    str(i),
+                )
+        return None
+
+    def describe(self) -> str:
+        return "Alternate words with odd and even numbers of syllables."

@@ -75,6 +75,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "no_whitespace": {},
     "exact_text": {"text": "Only this."},
     "repeat_changed_first_word": {"prompt": "Describe a winter morning."},
+    "trigram_overlap": {"reference": "Snow fell over the quiet town.", "percent": 90},
+    "equal_sentences": {},
+    "nth_word_japanese": {"every": 5},
+    "sentence_initials_alphabet": {"count": 3},
+    "syllable_alternation": {},
+    "csv_table": {"columns": ["ID", "City"], "rows": 2},
 }
 DRAFT = (
     "Snow fell over the quiet town, and the dog barked at the window. "
