@@ -7,12 +7,14 @@ import pytest
 from core.instructions.counts import (
     AllPunctuation,
     ConjunctionCount,
+    EqualSentences,
     NameCount,
     NumberCount,
     PronounCount,
     SentenceTypeBalance,
     SentenceTypeRatio,
     StopWordRatio,
+    TrigramOverlap,
     WordRepeatLimit,
 )
 from core.instructions.words import UniqueWordCount
@@ -100,3 +102,29 @@ def test_word_repeat_limit_names_the_repeated_words() -> None:
 def test_unique_words_strip_punctuation_and_case() -> None:
     assert UniqueWordCount(at_least=3).check("Cat, cat! CAT dog.") is not None
     assert UniqueWordCount(at_least=2).check("Cat, cat! CAT dog.") is None
+
+
+def test_trigram_overlap_within_tolerance() -> None:
+    reference = "The quick brown fox jumps over the lazy dog."
+    assert TrigramOverlap(reference=reference, percent=100).check(reference) is None
+    spec = TrigramOverlap(reference=reference, percent=50, tolerance=2)
+    finding = spec.check(reference)
+    assert finding is not None
+    assert finding["message"].startswith("100% of the answer's word trigrams come from the")
+    assert "copy less of" in finding["message"]
+    low = spec.check("A slow green turtle walks under the busy cat.")
+    assert low is not None
+    assert "copy more of" in low["message"]
+    assert spec.check("Hi there") is not None
+
+
+def test_equal_sentences() -> None:
+    spec = EqualSentences()
+    assert spec.check("Cats nap. Dogs run. Owls fly.") is None
+    uneven = spec.check("Cats nap. Dogs run far. Owls fly.")
+    assert uneven is not None
+    assert uneven["message"] == "the sentences have 9, 13, 9 characters: they must be equal"
+    repeated = spec.check("Cats nap. Cats run. Owls fly.")
+    assert repeated is not None
+    assert repeated["message"] == "words used more than once: cats"
+    assert spec.check("Cats nap. Dogs run.") is not None

@@ -9,6 +9,7 @@ import pytest
 from core.instructions.layout import (
     BulletCount,
     ConstrainedResponse,
+    CsvTable,
     HighlightedSections,
     JsonFormat,
     Placeholders,
@@ -174,3 +175,27 @@ def test_two_responses() -> None:
     empty = spec.check("A\n******\n\n******\nB")
     assert empty is not None
     assert "response 2 is empty" in empty["message"]
+
+
+def test_csv_table() -> None:
+    spec = CsvTable(columns=["ID", "City"], rows=2)
+    assert spec.check("ID,City\n1,Paris\n2,Rome") is None
+    assert spec.check('"ID", "City"\n1,Paris\n2,"Rome, Italy"') is None
+    header = spec.check("Id,City\n1,Paris\n2,Rome")
+    assert header is not None
+    assert header["message"] == "the header is ['Id', 'City'], it must be ['ID', 'City']"
+    rows = spec.check("ID,City\n1,Paris")
+    assert rows is not None
+    assert rows["message"] == "1 data rows, exactly 2 required"
+    fields = spec.check("ID,City\n1,Paris,France\n2,Rome")
+    assert fields is not None
+    assert fields["message"] == "line 2 has 3 fields, 2 required"
+
+
+def test_csv_table_quoting_rules() -> None:
+    quoted = CsvTable(columns=["A", "B"], rows=1, delimiter="\t", all_quoted=True)
+    assert quoted.check('"A"\t"B"\n"x"\t"y"') is None
+    assert quoted.check('"A"\t"B"\n"x"\ty') is not None
+    special = CsvTable(columns=["A", "B"], rows=2, quoted_special=True)
+    assert special.check('A,B\n1,"x&y"\n2,z') is None
+    assert special.check("A,B\n1,x\n2,z") is not None

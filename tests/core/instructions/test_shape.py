@@ -13,11 +13,15 @@ from core.instructions.shape import (
     LastWordFirstNext,
     LinesStartEndSame,
     NoSameFirstLetter,
+    NthWordJapanese,
     PalindromeCount,
     PrimeLengthWords,
     SecondWordBothEnds,
     SentenceGrowth,
+    SentenceInitialsAlphabet,
+    SyllableAlternation,
     VowelLimit,
+    syllables,
 )
 
 
@@ -124,3 +128,37 @@ def test_alliteration_growth() -> None:
     finding = spec.check("Silly snakes slide. Big bears run.")
     assert finding is not None
     assert finding["message"].startswith("sentence 2 has 2 alliterating words")
+
+
+def test_nth_word_japanese_lets_numbers_through() -> None:
+    spec = NthWordJapanese(every=3)
+    assert spec.check("I like 寿司 very much, 1 2 3 ありがとう") is None
+    finding = spec.check("I like sushi very much")
+    assert finding is not None
+    assert finding["message"] == "word 3 'sushi' is not Japanese"
+    assert spec.check("I like 42") is None
+
+
+def test_sentence_initials_alphabet() -> None:
+    spec = SentenceInitialsAlphabet(count=3)
+    assert spec.check('All cats nap. "Big dogs run." Cows moo.') is None
+    finding = spec.check("All cats nap. Dogs run. Cows moo.")
+    assert finding is not None
+    assert finding["message"] == "sentence 2 starts with 'd', not 'b'"
+    assert spec.check("All cats nap.") is not None
+
+
+@pytest.mark.parametrize(
+    ("word", "count"),
+    [("cat", 1), ("water", 2), ("make", 1), ("table", 2), ("banana", 3), ("free", 1), ("", 0)],
+)
+def test_syllables(word: str, count: int) -> None:
+    assert syllables(word) == count
+
+
+def test_syllable_alternation() -> None:
+    spec = SyllableAlternation()
+    assert spec.check("Cat water dog table") is None
+    finding = spec.check("Cat dog water")
+    assert finding is not None
+    assert finding["message"] == "words 1 and 2 ('cat', 'dog') both have odd numbers of syllables"
