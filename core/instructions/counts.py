@@ -11,77 +11,20 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from pydantic import Field
 
 from core.instructions.base import Counted, Spec, Word
-from core.instructions.text import bare_words, sentences, strip_punctuation, words
+from core.instructions.text import bare_words, rule_sentences, strip_punctuation, words
 from core.state import Finding
 
 CONJUNCTIONS = ("and", "but", "for", "nor", "or", "so", "yet")
 PRONOUNS = frozenset(
-    [
-        "i",
-        "me",
-        "we",
-        "us",
-        "you",
-        "he",
-        "him",
-        "she",
-        "her",
-        "it",
-        "they",
-        "them",
-        "my",
-        "mine",
-        "our",
-        "ours",
-        "your",
-        "yours",
-        "his",
-        "hers",
-        "its",
-        "their",
-        "theirs",
-        "myself",
-        "ourselves",
-        "yourself",
-        "yourselves",
-        "himself",
-        "herself",
-        "itself",
-        "themselves",
-        "this",
-        "that",
-        "these",
-        "those",
-        "who",
-        "whom",
-        "whose",
-        "which",
-        "what",
-        "whoever",
-        "whomever",
-        "whatever",
-        "whichever",
-        "anybody",
-        "anyone",
-        "anything",
-        "everybody",
-        "everyone",
-        "everything",
-        "nobody",
-        "nothing",
-        "somebody",
-        "someone",
-        "something",
-        "each",
-        "either",
-        "neither",
-        "both",
-        "all",
-        "some",
-        "any",
-        "none",
-    ]
+    {
+        *("i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"),
+        *("you", "your", "yours", "yourself", "yourselves", "he", "him", "his", "himself"),
+        *("she", "her", "hers", "herself", "it", "its", "itself"),
+        *("they", "them", "their", "theirs", "themselves"),
+    }
 )
+"""Personal, possessive and reflexive pronouns: the list of if-verifiable 0.1.2 (IFBench's
+later versions add demonstrative, interrogative and indefinite pronouns)."""
 STOP_WORDS = frozenset(STOPWORDS_EN_PLUS)
 """The 179 English stop words of nltk's list (as bm25s ships them: nothing is downloaded)."""
 
@@ -128,18 +71,18 @@ class ConjunctionCount(Counted):
 
 
 class PronounCount(Counted):
-    """The number of pronouns (personal, possessive, reflexive, demonstrative, interrogative
-    and indefinite; "/" separates words). IFBench tokenizes with nltk; this counts `\\w+`
-    runs, which splits contractions the same way for pronouns ("it's" holds "it")."""
+    """The number of personal, possessive and reflexive pronouns (`PRONOUNS`), in words split
+    at whitespace and "/" once punctuation is removed, as if-verifiable 0.1.2 counts them
+    (so "it's" is "its", a pronoun too)."""
 
     kind: Literal["pronoun_count"] = "pronoun_count"
 
     def check(self, text: str) -> Finding | None:
-        n = sum(1 for w in words(text.lower().replace("/", " ")) if w in PRONOUNS)
+        n = sum(1 for w in bare_words(text.replace("/", " ")) if w in PRONOUNS)
         return self.counted(n, "pronouns")
 
     def describe(self) -> str:
-        return f"Use {self.relation()} pronouns (I, you, it, they, this, someone...)."
+        return f"Use {self.relation()} pronouns (I, me, my, you, he, she, it, we, they...)."
 
 
 class NameCount(Counted):
@@ -207,9 +150,9 @@ class StopWordRatio(Spec):
 
 
 def sentence_types(text: str) -> Counter[str]:
-    """How many sentences end with `.`, `?` and `!` (closing quotes and brackets ignored)."""
-    ends = (s.rstrip("\"'”’)]*_ ")[-1:] for s in sentences(text))
-    return Counter(e for e in ends if e in ".?!")
+    """How many sentences end with `.`, `?` and `!`, split as IFBench splits them (a closing
+    quote moves before its mark there, so `"Why?"` is a question)."""
+    return Counter(s[-1] for s in rule_sentences(text) if s and s[-1] in ".?!")
 
 
 class SentenceTypeRatio(Spec):
@@ -283,15 +226,11 @@ class WordRepeatLimit(Spec):
         return f"Do not use any word more than {self.at_most} times."
 
 
-def _ngram_tokens(text: str) -> list[str]:
-    return re.findall(r"\w+(?:['’]\w+)*|[^\w\s]", text)
-
-
 class TrigramOverlap(Spec):
-    """The share of the answer's distinct word trigrams also found in the reference text is
-    within `tolerance` points of `percent` (IFBench's `ratio:overlap`: ±2). IFBench tokenizes
-    with nltk's `word_tokenize`; this keeps words (with their apostrophes) and punctuation
-    marks as tokens, so a contraction may count differently."""
+    """The share of the answer's distinct character trigrams also found in the reference text
+    is within `tolerance` points of `percent` (±2). This is what if-verifiable 0.1.2 measures
+    for IFBench's `ratio:overlap` (`nltk.ngrams` over the string); IFBench's later versions
+    count word trigrams instead."""
 
     kind: Literal["trigram_overlap"] = "trigram_overlap"
     reference: Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -299,9 +238,8 @@ class TrigramOverlap(Spec):
     tolerance: Annotated[float, Field(ge=0, le=100)] = 2
 
     def share(self, text: str) -> float | None:
-        def grams(t: str) -> set[tuple[str, ...]]:
-            found = _ngram_tokens(t)
-            return {tuple(found[i : i + 3]) for i in range(len(found) - 2)}
+        def grams(t: str) -> set[str]:
+            return {t[i : i + 3] for i in range(len(t) - 2)}
 
         mine = grams(text)
         return 100 * len(mine & grams(self.reference)) / len(mine) if mine else None
@@ -309,12 +247,12 @@ class TrigramOverlap(Spec):
     def check(self, text: str) -> Finding | None:
         share = self.share(text)
         if share is None:
-            return self.finding("the answer has fewer than three words")
+            return self.finding("the answer has fewer than three characters")
         if abs(share - self.percent) <= self.tolerance:
             return None
         way = "copy more of" if share < self.percent else "copy less of"
         return self.finding(
-            f"{share:.0f}% of the answer's word trigrams come from the reference, "
+            f"{share:.0f}% of the answer's character trigrams come from the reference, "
             f"{self.percent:g}% (±{self.tolerance:g}) required: {way} the reference wording",
             f"{share:.1f}",
         )
@@ -322,7 +260,7 @@ class TrigramOverlap(Spec):
     def describe(self) -> str:
         return (
             f"Reuse the reference text's wording so that about {self.percent:g}% "
-            f"(±{self.tolerance:g}) of your three-word sequences come from it: "
+            f"(±{self.tolerance:g}) of your three-letter sequences come from it: "
             f"{self.reference.strip()!r}"
         )
 
@@ -330,13 +268,13 @@ class TrigramOverlap(Spec):
 class EqualSentences(Spec):
     """Exactly `count` sentences of the same number of characters, with no word used twice
     (IFBench's `ratio:sentence_words`: three sentences; words compared lower-cased without
-    punctuation)."""
+    punctuation). if-verifiable 0.1.2 does not check the words; this does, as asked."""
 
     kind: Literal["equal_sentences"] = "equal_sentences"
     count: Annotated[int, Field(ge=1, le=100)] = 3
 
     def check(self, text: str) -> Finding | None:
-        parts = sentences(text)
+        parts = rule_sentences(text)
         if len(parts) != self.count:
             return self.finding(f"{len(parts)} sentences, exactly {self.count} required")
         lengths = [len(p.strip()) for p in parts]

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.instructions.base import Phrase, Spec
-from core.instructions.text import sentence_spans, sentences, words
+from core.instructions.text import rule_sentences, sentence_spans, words
 from core.state import Finding
 
 _EMOJI = re.compile(
@@ -39,7 +39,7 @@ class EmojiPerSentence(Spec):
     kind: Literal["emoji_per_sentence"] = "emoji_per_sentence"
 
     def check(self, text: str) -> Finding | None:
-        parts = sentences(text)
+        parts = rule_sentences(text)
         if not parts:
             return self.finding("the answer has no sentences")
         for i, sentence in enumerate(parts):
@@ -256,7 +256,7 @@ class SentencesThenBullets(Spec):
                     return self.finding(f"{n_sentences} sentences before the bullets, 2 needed")
                 n_bullets += 1
             elif n_bullets == 0:
-                n_sentences += len(sentences(line.strip()))
+                n_sentences += len(rule_sentences(line.strip()))
             else:
                 return self.finding(f"line {i} follows the bullets: nothing may come after them")
         if n_bullets < 2:
@@ -318,18 +318,17 @@ class ItalicThesis(Spec):
 
 
 class TitleCase(Spec):
-    """Every word starts with a capital letter (IFBench's `format:title_case` lets through a
-    word whose rest mixes cases, such as "iPhone"). IFBench tokenizes with nltk, which
-    splits "don't" as "do" + "n't"; this uses `\\w+` runs ("don" + "t")."""
+    """Every word starts with a capital letter: as in if-verifiable 0.1.2's
+    `format:title_case`, a word fails when it starts in lower case and the rest is all lower
+    or all upper case ("iPhone" and a one-letter "a" pass). Words here are `\\w+` runs
+    ("don't" is "don" + "t"); nltk's tokens there ("do" + "n't") make "Don't" fail."""
 
     kind: Literal["title_case"] = "title_case"
 
     def lower_words(self, text: str) -> list[str]:
         bad = []
         for word in words(text):
-            if not word[0].isalpha() or not word[0].islower():
-                continue
-            if len(word) == 1 or word[1:].islower() or word[1:].isupper():
+            if word[0].islower() and (word[1:].islower() or word[1:].isupper()):
                 bad.append(word)
         return bad
 

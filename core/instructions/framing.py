@@ -142,15 +142,16 @@ class Postscript(Spec):
 
 
 class ExactText(Spec):
-    """The whole answer is the given text and nothing else, compared without case or
-    surrounding whitespace (IFBench's `repeat:repeat_simple` and `repeat:repeat_span`, once the
-    sentence or span to copy is known)."""
+    """The whole answer is the given text and nothing else, compared word by word without case
+    (IFBench's `repeat:repeat_simple` and `repeat:repeat_span` once the sentence or span to
+    copy is known; if-verifiable 0.1.2 cuts a span `[n_start:n_end]` of the prompt's
+    whitespace-split words, the end excluded)."""
 
     kind: Literal["exact_text"] = "exact_text"
     text: Annotated[str, Field(min_length=1, max_length=5000)]
 
     def check(self, text: str) -> Finding | None:
-        if text.strip().lower() == self.text.strip().lower():
+        if text.lower().split() == self.text.lower().split():
             return None
         return self.finding(f"the answer must be exactly {self.text.strip()!r} and nothing else")
 

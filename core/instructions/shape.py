@@ -1,8 +1,9 @@
 """Checks on the shape of words and sentences (IFBench's words and sentence families): where a
 keyword sits, how sentences grow, how words start and end, letters and palindromes.
 
-IFBench splits sentences with IFEval's rule-based splitter; these use `text.sentences`, which
-agrees on ordinary prose and may differ on abbreviations, ellipses and unpunctuated lines."""
+Sentences are split as IFBench splits them (`text.rule_sentences`). Where IFBench tokenizes
+with nltk, these use a regular expression (`_word_tokens`) that agrees on ordinary words and
+punctuation and may differ on contractions ("don't" is "don" + "'t" here, "do" + "n't" there)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.instructions.base import Counted, Spec, Word
-from core.instructions.text import bare_words, sentences, strip_punctuation
+from core.instructions.text import bare_words, rule_sentences, strip_punctuation
 from core.state import Finding
 
 Position = Annotated[int, Field(ge=1, le=10_000)]
 
 
 def _word_tokens(text: str) -> list[str]:
-    """Word tokens with standalone punctuation dropped (IFBench uses nltk's tokenizer)."""
-    return [t for t in re.findall(r"\w+(?:['’-]\w+)*|[^\w\s]", text) if any(c.isalnum() for c in t)]
+    """Words and punctuation marks as tokens, as nltk's `word_tokenize` gives them to
+    if-verifiable 0.1.2 (a full stop is a token of its own)."""
+    return re.findall(r"\w+(?:-\w+)*|'\w+|[^\w\s]", text)
 
 
 class KeywordInSentence(Spec):
@@ -34,7 +36,7 @@ class KeywordInSentence(Spec):
     sentence: Position
 
     def check(self, text: str) -> Finding | None:
-        parts = sentences(text)
+        parts = rule_sentences(text)
         if len(parts) < self.sentence:
             return self.finding(
                 f"only {len(parts)} sentences: the keyword {self.keyword!r} must be in sentence "
@@ -52,8 +54,9 @@ class KeywordInSentence(Spec):
 
 
 class KeywordAtPosition(Spec):
-    """The keyword is word `word` of sentence `sentence`, compared without case (IFBench's
-    `words:keywords_specific_position`; punctuation tokens do not count as words)."""
+    """The keyword is token `word` of sentence `sentence`, with case. As in if-verifiable 0.1.2's
+    `words:keywords_specific_position`, punctuation marks count as tokens ("Then, the": "the"
+    is the third); IFBench's later versions skip them, which this does not."""
 
     kind: Literal["keyword_at_position"] = "keyword_at_position"
     keyword: Word
@@ -61,7 +64,7 @@ class KeywordAtPosition(Spec):
     word: Position
 
     def check(self, text: str) -> Finding | None:
-        parts = sentences(text)
+        parts = rule_sentences(text)
         if len(parts) < self.sentence:
             return self.finding(f"only {len(parts)} sentences, sentence {self.sentence} needed")
         found = _word_tokens(parts[self.sentence - 1])
@@ -70,7 +73,7 @@ class KeywordAtPosition(Spec):
                 f"sentence {self.sentence} has {len(found)} words, {self.keyword!r} must be word "
                 f"{self.word}"
             )
-        if found[self.word - 1].lower() == self.keyword.lower():
+        if found[self.word - 1] == self.keyword:
             return None
         return self.finding(
             f"word {self.word} of sentence {self.sentence} is {found[self.word - 1]!r}, "
@@ -82,8 +85,9 @@ class KeywordAtPosition(Spec):
 
 
 class SecondWordBothEnds(Spec):
-    """The second word and the second-to-last word are both the keyword, compared without case
-    (IFBench's `words:words_position`)."""
+    """The second token and the second-to-last token are both the keyword, with case. As in
+    if-verifiable 0.1.2's `words:words_position`, punctuation marks are tokens, so a final full
+    stop is the last token and the keyword must come just before the last word."""
 
     kind: Literal["second_word_both_ends"] = "second_word_both_ends"
     keyword: Word
@@ -96,14 +100,17 @@ class SecondWordBothEnds(Spec):
         wrong = [
             f"the {where} word is {w!r}"
             for where, w in (("second", second), ("second-to-last", second_last))
-            if w.lower() != self.keyword.lower()
+            if w != self.keyword
         ]
         if not wrong:
             return None
         return self.finding(f"{' and '.join(wrong)}, not {self.keyword!r}")
 
     def describe(self) -> str:
-        return f"Make both the second word and the second-to-last word {self.keyword!r}."
+        return (
+            f"Make both the second word and the second-to-last word {self.keyword!r} "
+            "(a final full stop counts as the last word)."
+        )
 
 
 class SentenceGrowth(Spec):
@@ -114,7 +121,7 @@ class SentenceGrowth(Spec):
     step: Annotated[int, Field(ge=0, le=100)]
 
     def check(self, text: str) -> Finding | None:
-        counts = [len(bare_words(s)) for s in sentences(text)]
+        counts = [len(bare_words(s)) for s in rule_sentences(text)]
         for i in range(1, len(counts)):
             if counts[i] != counts[i - 1] + self.step:
                 return self.finding(
@@ -135,7 +142,7 @@ class LastWordFirstNext(Spec):
     kind: Literal["last_word_first_next"] = "last_word_first_next"
 
     def check(self, text: str) -> Finding | None:
-        parts = sentences(text)
+        parts = rule_sentences(text)
         for i in range(len(parts) - 1):
             last = strip_punctuation(parts[i]).split()
             first = strip_punctuation(parts[i + 1]).split()
@@ -301,7 +308,7 @@ class AlliterationGrowth(Spec):
 
     def check(self, text: str) -> Finding | None:
         previous = -1
-        for i, sentence in enumerate(sentences(text), 1):
+        for i, sentence in enumerate(rule_sentences(text), 1):
             found = [w.lstrip(string.punctuation) for w in sentence.lower().split()]
             found = [w for w in found if w]
             score, run = 0, False
@@ -354,7 +361,7 @@ class SentenceInitialsAlphabet(Spec):
     count: Annotated[int, Field(ge=1, le=26)] = 26
 
     def check(self, text: str) -> Finding | None:
-        parts = sentences(text)
+        parts = rule_sentences(text)
         if len(parts) != self.count:
             return self.finding(f"{len(parts)} sentences, exactly {self.count} required")
         for i, sentence in enumerate(parts):

@@ -103,3 +103,50 @@ def bare_words(text: str) -> list[str]:
 def strip_punctuation(word: str) -> str:
     """`word` without ASCII punctuation or spaces at either end."""
     return word.strip(string.punctuation + " ")
+
+
+_KEEP = "\x00"
+"""Marks a dot that does not end a sentence while `rule_sentences` works."""
+_END = "\x01"
+"""Marks a sentence boundary while `rule_sentences` works."""
+_OPENERS = (
+    r"(Mr|Mrs|Ms|Dr|Prof|Capt|Cpt|Lt|He\s|She\s|It\s|They\s|Their\s|Our\s|We\s|But\s"
+    r"|However\s|That\s|This\s|Wherever)"
+)
+_RULES: tuple[tuple[str, str], ...] = (
+    (r"(Mr|St|Mrs|Ms|Dr)[.]", rf"\1{_KEEP}"),  # titles
+    (r"[.](com|net|org|io|gov|edu|me)", rf"{_KEEP}\1"),  # web addresses
+    (r"([0-9])[.]([0-9])", rf"\1{_KEEP}\2"),  # decimals
+)
+_LATE_RULES: tuple[tuple[str, str], ...] = (
+    (r"\s([A-Za-z])[.] ", rf" \1{_KEEP} "),  # an initial
+    (r"([A-Z][.][A-Z][.](?:[A-Z][.])?) " + _OPENERS, rf"\1{_END} \2"),  # U.S. He...
+    (r"([A-Za-z])[.]([A-Za-z])[.]([A-Za-z])[.]", rf"\1{_KEEP}\2{_KEEP}\3{_KEEP}"),
+    (r"([A-Za-z])[.]([A-Za-z])[.]", rf"\1{_KEEP}\2{_KEEP}"),
+    (r" (Inc|Ltd|Jr|Sr|Co)[.] " + _OPENERS, rf" \1{_END} \2"),
+    (r" (Inc|Ltd|Jr|Sr|Co)[.]", rf" \1{_KEEP}"),
+    (r" ([A-Za-z])[.]", rf" \1{_KEEP}"),
+)
+
+
+def rule_sentences(text: str) -> list[str]:
+    """Sentences split by the rules of IFEval's `split_into_sentences`, which IFBench's
+    sentence checks use: line breaks are spaces; every `.`, `!` and `?` ends a sentence except
+    the dots of titles (Mr.), web addresses, decimals, initials, acronyms and company
+    suffixes; a closing quote goes with its sentence; a run of dots ends one sentence. Unlike
+    `sentences`, a lower-case word after a full stop still starts a new sentence, and empty
+    pieces between marks ("!!") are kept, as there."""
+    work = f" {text}  ".replace("\n", " ")
+    for pattern, replacement in _RULES:
+        work = re.sub(pattern, replacement, work)
+    work = re.sub(r"\.{2,}", lambda m: _KEEP * len(m.group()) + _END, work)
+    work = work.replace("Ph.D.", f"Ph{_KEEP}D{_KEEP}")
+    for pattern, replacement in _LATE_RULES:
+        work = re.sub(pattern, replacement, work)
+    for closing in ("”", '"'):
+        work = work.replace("." + closing, closing + ".")
+    work = work.replace('!"', '"!').replace('?"', '"?')
+    for mark in ".?!":
+        work = work.replace(mark, mark + _END)
+    parts = [p.strip() for p in work.replace(_KEEP, ".").split(_END)]
+    return parts[:-1] if parts and not parts[-1] else parts

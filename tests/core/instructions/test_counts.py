@@ -41,6 +41,8 @@ def test_conjunctions_are_distinct_and_name_the_unused() -> None:
 def test_pronouns_count_every_use_and_split_on_slashes() -> None:
     assert PronounCount(at_least=4).check("She/her/hers said it.") is None
     assert PronounCount(at_least=2).check("The cat sat.") is not None
+    assert PronounCount(at_least=1).check("This is something.") is not None  # as in 0.1.2
+    assert PronounCount(at_least=1).check("It's here.") is None  # "its"
 
 
 def test_names_are_whole_words_with_case() -> None:
@@ -110,12 +112,12 @@ def test_trigram_overlap_within_tolerance() -> None:
     spec = TrigramOverlap(reference=reference, percent=50, tolerance=2)
     finding = spec.check(reference)
     assert finding is not None
-    assert finding["message"].startswith("100% of the answer's word trigrams come from the")
+    assert finding["message"].startswith("100% of the answer's character trigrams come from the")
     assert "copy less of" in finding["message"]
-    low = spec.check("A slow green turtle walks under the busy cat.")
+    low = spec.check("Zzz qqq vvv, xxx!")
     assert low is not None
     assert "copy more of" in low["message"]
-    assert spec.check("Hi there") is not None
+    assert spec.check("Hi") is not None
 
 
 def test_equal_sentences() -> None:

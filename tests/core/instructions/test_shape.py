@@ -37,20 +37,22 @@ def test_keyword_in_sentence_says_which_sentence() -> None:
     assert spec.check("It was cold. Snowy days.") is not None  # whole words only
 
 
-def test_keyword_at_position_skips_punctuation_tokens() -> None:
+def test_keyword_at_position_counts_punctuation_tokens_with_case() -> None:
     spec = KeywordAtPosition(keyword="snow", sentence=2, word=3)
-    assert spec.check("Hello. Then, the snow fell.") is None
-    finding = spec.check("Hello. The snow fell.")
+    assert spec.check("Hello. The white snow fell.") is None
+    finding = spec.check("Hello. Then, the snow fell.")  # ",": token 2
     assert finding is not None
-    assert finding["message"] == "word 3 of sentence 2 is 'fell', not 'snow'"
+    assert finding["message"] == "word 3 of sentence 2 is 'the', not 'snow'"
+    assert spec.check("Hello. The white Snow fell.") is not None
 
 
 def test_second_word_both_ends() -> None:
     spec = SecondWordBothEnds(keyword="blue")
-    assert spec.check("The blue sky is very blue today.") is None
-    finding = spec.check("The blue sky is grey today.")
-    assert finding is not None
-    assert finding["message"] == "the second-to-last word is 'grey', not 'blue'"
+    assert spec.check("The blue sky is very blue.") is None  # "." is the last token
+    assert spec.check("The blue sky is very blue today") is None  # no final "."
+    wrong = spec.check("The blue sky is grey today.")
+    assert wrong is not None
+    assert wrong["message"] == "the second-to-last word is 'today', not 'blue'"
 
 
 def test_sentence_growth() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from core.instructions.text import (
     blank_line_paragraphs,
+    rule_sentences,
     sentences,
     star_paragraphs,
     tokens,
@@ -68,3 +69,23 @@ def test_star_paragraphs_split_like_ifeval() -> None:
 
 def test_blank_line_paragraphs_drop_empty_blocks() -> None:
     assert blank_line_paragraphs("\n\nOne.\n \nTwo\nlines.\n\n\n") == ["One.", "Two\nlines."]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("snow fell. the dog ran! why?", ["snow fell.", "the dog ran!", "why?"]),
+        (
+            "Mr. Smith paid 3.5 dollars at shop.com today.",
+            ["Mr. Smith paid 3.5 dollars at shop.com today."],
+        ),
+        ('He said "go." Then left.', ['He said "go".', "Then left."]),
+        ("Wait... then go.", ["Wait...", "then go."]),
+        ("The U.S. He left.", ["The U.S.", "He left."]),
+        ("One\ntwo. Three", ["One two.", "Three"]),
+        ("Hi!! There", ["Hi!", "!", "There"]),
+        ("", []),
+    ],
+)
+def test_rule_sentences_split_as_ifbench_does(text: str, expected: list[str]) -> None:
+    assert rule_sentences(text) == expected
