@@ -137,15 +137,16 @@ class SentenceGrowth(Spec):
 
 class LastWordFirstNext(Spec):
     """The last word of each sentence is the first word of the next, compared without case
-    (IFBench's `words:last_first`)."""
+    (IFBench's `words:last_first`: punctuation is stripped from the end of a sentence and the
+    start of the next, so "Sea, birds" starts with "sea," and does not match "sea")."""
 
     kind: Literal["last_word_first_next"] = "last_word_first_next"
 
     def check(self, text: str) -> Finding | None:
         parts = rule_sentences(text)
         for i in range(len(parts) - 1):
-            last = strip_punctuation(parts[i]).split()
-            first = strip_punctuation(parts[i + 1]).split()
+            last = parts[i].rstrip(string.punctuation + " ").split()
+            first = parts[i + 1].lstrip(string.punctuation + " ").split()
             if not last or not first or last[-1].lower() != first[0].lower():
                 return self.finding(
                     f"sentence {i + 2} must start with {last[-1] if last else ''!r}, the last "

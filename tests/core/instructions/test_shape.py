@@ -164,3 +164,7 @@ def test_syllable_alternation() -> None:
     finding = spec.check("Cat dog water")
     assert finding is not None
     assert finding["message"] == "words 1 and 2 ('cat', 'dog') both have odd numbers of syllables"
+
+
+def test_last_word_first_next_keeps_punctuation_after_the_first_word() -> None:
+    assert LastWordFirstNext().check("I saw the sea. Sea, birds flew.") is not None
