@@ -156,6 +156,8 @@ class QuotesExplained(Spec):
         if '""' in value:
             return self.finding("two quoted phrases follow each other with no explanation between")
         tail = value.strip(string.digits + string.punctuation.replace('"', ""))
+        if not tail:
+            return self.finding("the answer has no text besides digits and punctuation")
         if tail.endswith('"'):
             return self.finding("the answer ends with a quoted phrase: explain it after the quote")
         return None

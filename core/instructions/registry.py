@@ -57,6 +57,13 @@ from core.instructions.layout import (
     TwoResponses,
 )
 from core.instructions.length import NthParagraphFirstWord, ParagraphCount, SentenceCount, WordCount
+from core.instructions.lists import (
+    DateList,
+    ItemList,
+    MultipleChoice,
+    NumberSequence,
+    SortedLines,
+)
 from core.instructions.shape import (
     AlliterationGrowth,
     AlphabetChain,
@@ -155,7 +162,12 @@ Instruction = Annotated[
     | NthWordJapanese
     | SentenceInitialsAlphabet
     | SyllableAlternation
-    | CsvTable,
+    | CsvTable
+    | NumberSequence
+    | DateList
+    | ItemList
+    | SortedLines
+    | MultipleChoice,
     Field(discriminator="kind"),
 ]
 """One verifiable instruction of any kind, told apart by its `kind` field."""

@@ -167,3 +167,7 @@ def test_no_whitespace_and_repair() -> None:
     assert finding is not None
     assert finding["message"] == "2 whitespace characters, none allowed"
     assert spec.repair("Snow fell\n.") == "Snowfell."
+
+
+def test_quotes_explained_fails_an_answer_of_punctuation_only() -> None:
+    assert QuotesExplained().check("```\n[1]\n```") is not None

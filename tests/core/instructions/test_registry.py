@@ -81,6 +81,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "sentence_initials_alphabet": {"count": 3},
     "syllable_alternation": {},
     "csv_table": {"columns": ["ID", "City"], "rows": 2},
+    "number_sequence": {"numbers": [14, 21]},
+    "date_list": {"from_year": 1769, "to_year": 1821},
+    "item_list": {"items": ["Oslo", "Riga"]},
+    "sorted_lines": {"at_least": 3},
+    "multiple_choice": {},
 }
 DRAFT = (
     "Snow fell over the quiet town, and the dog barked at the window. "
