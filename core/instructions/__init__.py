@@ -7,6 +7,7 @@ A finding's `source` is `instruction:<kind>` and its `data` starts with the kind
 """
 
 from core.instructions.base import Counted, Spec
+from core.instructions.conflicts import conflicts
 from core.instructions.registry import (
     KINDS,
     Instruction,
@@ -21,6 +22,7 @@ __all__ = [
     "Instruction",
     "Spec",
     "check_all",
+    "conflicts",
     "parse_instruction",
     "parse_instructions",
 ]

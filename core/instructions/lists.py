@@ -132,6 +132,15 @@ class SortedLines(Spec):
                 )
         return None
 
+    def _repair(self, text: str) -> str | None:
+        if self.start is not None:
+            return None
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        strip = string.punctuation + " "
+        return "\n".join(
+            sorted(lines, key=lambda line: ascii_fold(line.strip(strip)), reverse=self.descending)
+        )
+
     def describe(self) -> str:
         order = "reverse alphabetical" if self.descending else "alphabetical"
         return f"Put each item on its own line, at least {self.at_least} lines, in {order} order."
