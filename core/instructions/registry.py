@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
+from core.instructions.base import Spec
 from core.instructions.casing import AllCapitals, AllLowercase, NoCommas
 from core.instructions.counts import (
     AllPunctuation,
@@ -175,11 +177,29 @@ Instruction = Annotated[
 _ADAPTER: TypeAdapter[Instruction] = TypeAdapter(Instruction)
 _LIST_ADAPTER: TypeAdapter[list[Instruction]] = TypeAdapter(list[Instruction])
 
-KINDS: tuple[str, ...] = tuple(
-    choice.model_fields["kind"].default
+SPECS: dict[str, type[Spec]] = {
+    choice.model_fields["kind"].default: choice
     for choice in Instruction.__args__[0].__args__  # type: ignore[attr-defined]
-)
+}
+"""Every kind's spec class, by kind name, in the union's order."""
+KINDS: tuple[str, ...] = tuple(SPECS)
 """Every kind name, in the union's order."""
+
+
+def catalogue() -> str:
+    """One line a kind, `kind(field, optional_field?): what it checks`, short enough for an
+    extraction prompt (the full JSON schema is about 50 kB)."""
+    out = []
+    for kind, spec in SPECS.items():
+        fields = [
+            name + ("" if info.is_required() else "?")
+            for name, info in spec.model_fields.items()
+            if name != "kind"
+        ]
+        summary = re.split(r"\.\s+(?=[A-Z])", " ".join((spec.__doc__ or "").split()))[0]
+        summary = re.sub(r"\s*\([^()]*\)", "", summary)  # the notes on reference scorers
+        out.append(f"{kind}({', '.join(fields)}): {summary.rstrip('.')}")
+    return "\n".join(out)
 
 
 def parse_instruction(data: dict[str, Any]) -> Instruction:
@@ -194,5 +214,9 @@ def parse_instructions(data: list[dict[str, Any]]) -> list[Instruction]:
 
 
 def check_all(text: str, instructions: list[Instruction]) -> list[Finding]:
-    """The findings of every instruction `text` does not follow, in the instructions' order."""
+    """The findings of every instruction `text` does not follow, in the instructions' order.
+    A blank answer follows none of them, as the reference scorers count it (an empty reply
+    has no commas, but it does not answer)."""
+    if not text.strip():
+        return [i.finding("the answer is empty") for i in instructions]
     return [f for f in (i.check(text) for i in instructions) if f is not None]

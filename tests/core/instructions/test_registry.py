@@ -6,9 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from core.instructions import KINDS, Instruction, check_all, parse_instruction, parse_instructions
+from core.instructions import (
+    KINDS,
+    SPECS,
+    Instruction,
+    catalogue,
+    check_all,
+    parse_instruction,
+    parse_instructions,
+)
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "included_keywords": {"keywords": ["frost"]},
@@ -223,3 +231,27 @@ def test_check_all_reports_only_what_fails_in_order() -> None:
     findings = check_all(DRAFT, instructions)
     assert [f["data"][0] for f in findings] == ["all_lowercase", "no_commas"]
     assert check_all("snow fell.", instructions) == []
+
+
+def test_a_blank_answer_follows_no_instruction() -> None:
+    instructions = parse_instructions([{"kind": "no_commas"}, {"kind": "all_lowercase"}])
+    findings = check_all("  \n", instructions)
+    assert [f["message"] for f in findings] == ["the answer is empty", "the answer is empty"]
+    assert [f["data"][0] for f in findings] == ["no_commas", "all_lowercase"]
+
+
+def test_catalogue_lists_every_kind_with_its_fields_in_one_line() -> None:
+    lines = catalogue().splitlines()
+    assert [line.split("(")[0] for line in lines] == list(KINDS)
+    assert (
+        "word_count(at_least?, at_most?, exactly?): The number of words"
+        in lines[KINDS.index("word_count")]
+    )
+    assert not any("IFBench's" in line or "(IFEval" in line for line in lines)
+    assert set(SPECS) == set(KINDS)
+
+
+def test_the_schema_is_a_discriminated_union() -> None:
+    schema = TypeAdapter(list[Instruction]).json_schema()
+    mapping = schema["items"]["discriminator"]["mapping"]
+    assert set(mapping) == set(KINDS)
