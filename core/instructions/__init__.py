@@ -9,7 +9,8 @@ Modules by concern: `words` (keywords, letters, capitals), `length` (words, sent
 paragraphs), `layout` (markdown structure, JSON, CSV), `framing` (openings, endings, repeats),
 `casing` (case, commas), `counts` (kinds of words and sentence types), `shape` (word and
 sentence patterns), `formats` (line and character formats), `lists` (fixed lists), `text` (the
-splitters), `conflicts` (instructions that cannot all hold), `registry` (the union).
+splitters), `conflicts` (instructions that cannot all hold), `repair` (`repair_all`: every
+deterministic repair that helps, none undoing another), `registry` (the union).
 
 Each spec's docstring says which IFEval or IFBench verifier it follows and where it may
 differ; where IFBench's repository and `if-verifiable` 0.1.2 (the scorer) disagree, 0.1.2 wins.
@@ -26,6 +27,7 @@ from core.instructions.registry import (
     parse_instruction,
     parse_instructions,
 )
+from core.instructions.repair import repair_all
 
 __all__ = [
     "KINDS",
@@ -38,4 +40,5 @@ __all__ = [
     "conflicts",
     "parse_instruction",
     "parse_instructions",
+    "repair_all",
 ]
