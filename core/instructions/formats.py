@@ -57,6 +57,14 @@ class EmojiPerSentence(Spec):
     def describe(self) -> str:
         return "End every sentence with an emoji."
 
+    def _repair(self, text: str) -> str | None:
+        """Puts one emoji (✨, the same everywhere: a model may choose better) before each
+        sentence's closing mark, and after a last sentence that has none."""
+        fixed = re.sub(r"(?<![.!?])([.!?]+[\"'”’)\]]*)(?=\s|$)", r" ✨\1", text.rstrip())
+        if not re.search(r"[.!?][\"'”’)\]]*$", fixed):
+            fixed += " ✨"
+        return fixed
+
 
 class IndentStairs(Spec):
     """Each non-blank line is indented by more spaces than the line before (IFBench's

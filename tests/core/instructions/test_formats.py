@@ -49,6 +49,12 @@ def test_emoji_finding_names_the_sentence() -> None:
     assert finding["message"] == "sentence 2 does not end with an emoji: The dog ran."
 
 
+def test_emoji_repair_marks_every_sentence() -> None:
+    spec = EmojiPerSentence()
+    assert spec.repair("Snow fell. The dog ran! Why") == "Snow fell ✨. The dog ran ✨! Why ✨"
+    assert spec.repair('He said "go." Then left.') == 'He said "go ✨." Then left ✨.'
+
+
 def test_indent_stairs_and_repair() -> None:
     spec = IndentStairs()
     assert spec.check("a\n b\n\n   c") is None

@@ -161,6 +161,7 @@ REPAIRED = {
     "all_capitals",
     "all_lowercase",
     "no_commas",
+    "emoji_per_sentence",
     "indent_stairs",
     "one_word_per_line",
     "italic_thesis",
