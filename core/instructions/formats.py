@@ -66,14 +66,28 @@ class EmojiPerSentence(Spec):
         return fixed
 
 
+def _drop_blank_lines_as_ifbench(lines: list[str]) -> list[str]:
+    """`lines` less blank ones the way IFBench removes them, while iterating over the list
+    it shrinks: a blank line right after a removed one stays."""
+    kept, skip = [], False
+    for line in lines:
+        if not line.strip() and not skip:
+            skip = True
+            continue
+        skip = False
+        kept.append(line)
+    return kept
+
+
 class IndentStairs(Spec):
-    """Each non-blank line is indented by more spaces than the line before (IFBench's
-    `format:line_indent`)."""
+    """Each line is indented by more spaces than the line before (IFBench's
+    `format:line_indent`; blank lines are dropped as it drops them, which leaves one of two
+    blank lines in a row, so a double blank line breaks the stairs)."""
 
     kind: Literal["indent_stairs"] = "indent_stairs"
 
     def check(self, text: str) -> Finding | None:
-        lines = [line for line in text.split("\n") if line.strip()]
+        lines = _drop_blank_lines_as_ifbench(text.split("\n"))
         depth = [len(line) - len(line.lstrip(" ")) for line in lines]
         for i in range(1, len(lines)):
             if depth[i] <= depth[i - 1]:
@@ -254,21 +268,26 @@ class SubBullets(Spec):
 
 class SentencesThenBullets(Spec):
     """At least two sentences, then at least two `*` bullet points and nothing after them
-    (IFBench's `format:no_bullets_bullets`)."""
+    (IFBench's `format:no_bullets_bullets`, whose reading this follows: a blank line among the
+    sentences ends them, so only the bullets may follow a blank line)."""
 
     kind: Literal["sentences_then_bullets"] = "sentences_then_bullets"
 
     def check(self, text: str) -> Finding | None:
         n_sentences = n_bullets = 0
+        prose = True
         for i, line in enumerate(text.split("\n"), 1):
             if line.strip().startswith("*"):
                 if n_sentences < 2:
                     return self.finding(f"{n_sentences} sentences before the bullets, 2 needed")
-                n_bullets += 1
-            elif n_bullets == 0:
-                n_sentences += len(rule_sentences(line.strip()))
-            else:
+                n_bullets, prose = n_bullets + 1, False
+            elif prose:
+                found = rule_sentences(line.strip())
+                n_sentences, prose = n_sentences + len(found), bool(found)
+            elif n_bullets:
                 return self.finding(f"line {i} follows the bullets: nothing may come after them")
+            else:
+                return self.finding(f"line {i}: a blank line may only come just before the bullets")
         if n_bullets < 2:
             return self.finding(f"{n_bullets} bullet points marked *, at least 2 needed")
         return None

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from core.instructions.base import Counted, Spec, Word
 from core.instructions.text import (
+    WORD_PATTERN,
     blank_line_paragraphs,
     sentence_spans,
     sentences,
@@ -42,7 +43,7 @@ def trim_to_words(text: str, limit: int) -> str:
     ends = [b for _, b in sentence_spans(text) if len(words(text[:b])) <= limit]
     if ends:
         return text[: ends[-1]]
-    found = list(re.finditer(r"\w+", text))
+    found = list(WORD_PATTERN.finditer(text))
     return text[: found[limit - 1].end()] if limit and len(found) >= limit else text
 
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 import re
 import string
 
-_WORD = re.compile(r"\w+")
-"""IFEval's word tokenizer (`RegexpTokenizer(r"\\w+")`): runs of letters, digits and `_`."""
+WORD_PATTERN = re.compile(
+    r"[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u200c\u200d\u20d0-\u20ff\ufe00-\ufe0f]+"
+)
+"""IFEval's word tokenizer (nltk's `RegexpTokenizer(r"\\w+")`): runs of letters, digits and `_`.
+nltk's `\\w` also takes combining marks and joiners, so the variation selector of "❄️" is a
+word there; the common ranges of those are included here, not every script's marks."""
 _TOKEN = re.compile(r"\w+(?:[-'.’]\w+)*")
 """Word tokens that keep hyphens, apostrophes and inner dots ("U.S", "don't", "well-known")."""
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]*_]*(?=\s|$)")
@@ -27,7 +31,7 @@ _BLANK_LINE = re.compile(r"\n\s*\n")
 
 def words(text: str) -> list[str]:
     """Word tokens as IFEval counts them: every run of `\\w` characters ("don't" is two)."""
-    return _WORD.findall(text)
+    return WORD_PATTERN.findall(text)
 
 
 def tokens(text: str) -> list[str]:

@@ -177,3 +177,16 @@ def test_no_whitespace_and_repair() -> None:
 
 def test_quotes_explained_fails_an_answer_of_punctuation_only() -> None:
     assert QuotesExplained().check("```\n[1]\n```") is not None
+
+
+def test_indent_stairs_keeps_one_of_two_blank_lines_as_ifbench_does() -> None:
+    assert IndentStairs().check("a\n\n b") is None
+    assert IndentStairs().check("a\n\n\n b") is not None  # the second blank line stays, at 0
+
+
+def test_only_the_bullets_may_follow_a_blank_line() -> None:
+    spec = SentencesThenBullets()
+    assert spec.check("It rains. We stay in.\n\n* tea\n* books") is None
+    finding = spec.check("It rains.\n\nWe stay in.\n* tea\n* books")
+    assert finding is not None
+    assert finding["message"] == "line 3: a blank line may only come just before the bullets"

@@ -89,3 +89,8 @@ def test_blank_line_paragraphs_drop_empty_blocks() -> None:
 )
 def test_rule_sentences_split_as_ifbench_does(text: str, expected: list[str]) -> None:
     assert rule_sentences(text) == expected
+
+
+def test_words_count_an_emoji_variation_selector_as_nltk_does() -> None:
+    assert len(words("Snow ❄️ fell")) == 3
+    assert len(words("Snow ❄ fell")) == 2
