@@ -185,7 +185,7 @@ class AlphabetChain(Spec):
     kind: Literal["alphabet_chain"] = "alphabet_chain"
 
     def check(self, text: str) -> Finding | None:
-        found = [w for w in bare_words(text)]
+        found = bare_words(text)
         if not found or found[0][0] not in string.ascii_lowercase:
             return self.finding("the answer must start with a word starting with a letter")
         letter = found[0][0]
