@@ -122,14 +122,24 @@ class LocalModelServer:
     # --- life cycle ------------------------------------------------------------------------------
 
     def start(self, timeout_s: float = 180.0) -> None:
-        """Start the server and its supervisor; returns once it answers (or raises)."""
-        self._spawn()
-        if not self._wait_healthy(timeout_s):
-            reason = self.state.reason
-            self.stop()
-            raise TimeoutError(
-                f"the local model server is not ready ({reason}); see {self.log_path}"
-            )
+        """Start the server and its supervisor; returns once it answers. A server that dies
+        while it loads is started again (3 tries, as the supervisor would) before this
+        raises."""
+        deadline = time.monotonic() + timeout_s
+        for attempt in range(1, 4):
+            self._spawn()
+            if self._wait_healthy(deadline - time.monotonic()):
+                break
+            if self._stopping.is_set() or time.monotonic() >= deadline or attempt == 3:
+                reason = self.state.reason
+                self.stop()
+                raise TimeoutError(
+                    f"the local model server is not ready ({reason}); see {self.log_path}"
+                )
+            self._restart_count(f"{self.state.reason} while loading")
+            with self._lock:
+                process, self._process = self._process, None
+            stop_process(process, grace_s=2)
         self._supervisor = threading.Thread(
             target=self._supervise, name="local-model-supervisor", daemon=True
         )
@@ -210,13 +220,17 @@ class LocalModelServer:
             backoff = min(backoff * 2, 30.0)
             failures = 0
 
-    def _restart(self, reason: str, backoff: float) -> None:
+    def _restart_count(self, reason: str) -> None:
+        """Count and log one restart (an error line once it keeps dying)."""
         self.state.restarts += 1
         LOCAL_MODEL_RESTARTS.inc()
         self._set(False, f"restarting: {reason}")
         level = logging.ERROR if self.state.restarts >= 3 else logging.WARNING
         log.log(level, "local model server %s; restart %d", reason, self.state.restarts,
                 extra={"restarts": self.state.restarts, "log": str(self.log_path)})  # fmt: skip
+
+    def _restart(self, reason: str, backoff: float) -> None:
+        self._restart_count(reason)
         with self._lock:
             process, self._process = self._process, None
         stop_process(process, grace_s=2)
