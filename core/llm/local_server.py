@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,6 @@ class ServerState:
     ready: bool = False
     reason: str = "starting"
     restarts: int = 0
-    pid: int | None = None
-    since: float = field(default_factory=time.monotonic)
 
 
 class LocalModelServer:
@@ -162,12 +160,9 @@ class LocalModelServer:
                 start_new_session=True,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
-            self.state.pid = self._process.pid
         self._set(False, "starting")
 
     def _set(self, ready: bool, reason: str) -> None:
-        if ready != self.state.ready or reason != self.state.reason:
-            self.state.since = time.monotonic()
         self.state.ready, self.state.reason = ready, reason
         LOCAL_MODEL_READY.set(1 if ready else 0)
         (self._ready.set if ready else self._ready.clear)()
