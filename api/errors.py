@@ -146,6 +146,7 @@ _FIXES: dict[str, str] = {
     "int_type": "send an integer here",
     "int_parsing": "send an integer here",
     "string_pattern_mismatch": "use only letters, digits and `_.:-`, 1-64 characters",
+    "union_tag_not_found": "give each instruction a `kind`; GET /v1/instructions lists them",
 }
 
 
@@ -164,6 +165,8 @@ def _fix_for(error: dict[str, Any]) -> str:
         return f"use a number within the bound {bound}"
     if kind in ("literal_error", "enum"):
         return f"use one of: {ctx.get('expected')}"
+    if kind == "union_tag_invalid":
+        return f"use a known `kind` (GET /v1/instructions lists them): {ctx.get('expected_tags')}"
     if kind == "value_error":
         return str(ctx.get("error") or error.get("msg", "")).removeprefix("Value error, ")
     return _FIXES.get(kind, "see the request schema at /docs")

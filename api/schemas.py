@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.instructions import Instruction
 from core.outcome import RunOutcome
 from core.run_config import DEFAULT_CONFIG, preset_names
 from graph.runner import graph_input
@@ -24,6 +25,7 @@ MAX_DOCUMENT_CHARS = 20_000
 MAX_REQUIRED_WORDS = 50
 MAX_WORD_CHARS = 40
 MAX_COMMENT_CHARS = 2_000
+MAX_INSTRUCTIONS = 20
 
 Priority = Literal["high", "normal", "low"]
 ThreadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
@@ -54,6 +56,13 @@ class ConstraintsIn(_Strict):
     max_words: int | None = Field(None, ge=1, le=5_000)
     min_words: int | None = Field(None, ge=1, le=5_000)
     max_sentences: int | None = Field(None, ge=1, le=500)
+    instructions: list[Instruction] = Field(
+        default_factory=list,
+        max_length=MAX_INSTRUCTIONS,
+        description='Verifiable instructions, each `{"kind": ..., ...}` '
+        "(GET /v1/instructions lists the kinds and their fields); the engine also reads "
+        "instructions from the task's own words.",
+    )
 
 
 def _known_config(name: str) -> str:
@@ -258,6 +267,15 @@ class ConfigOut(BaseModel):
     description: str
     max_iterations: int
     score_threshold: float
+
+
+class InstructionKindOut(BaseModel):
+    """One kind of verifiable instruction a request's `constraints.instructions` may give."""
+
+    kind: str
+    checks: str = Field(description="What the check verifies, in one sentence.")
+    fields: dict[str, Any] = Field(description="The kind's JSON schema `properties`.")
+    required: list[str]
 
 
 class ErrorDetail(BaseModel):

@@ -19,7 +19,7 @@ from api.runs.execute import Queued, RunStarted
 from api.runs.failures import LeaseLost, RunCancelled
 from api.schemas import ErrorBody, RefinementResult
 from api.services import Services
-from graph.events import NodeDone, Payload, Scored, TokenChunk
+from graph.events import NodeDone, Payload, Planned, Scored, TokenChunk
 from graph.runner import Emit
 
 EVENTS: dict[str, type[BaseModel]] = {
@@ -28,6 +28,7 @@ EVENTS: dict[str, type[BaseModel]] = {
         "queued": Queued,
         "run": RunStarted,
         "node": NodeDone,
+        "plan": Planned,
         "token": TokenChunk,
         "score": Scored,
         "result": RefinementResult,

@@ -23,8 +23,19 @@ class RunOutcome(BaseModel):
     iterations: int | None = None
     stop_reason: str | None = None
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    instructions: list[dict[str, Any]] = Field(default_factory=list)
+    """The verifiable instructions the run checked (given, and read from the task's words)."""
+    failing: list[str] = Field(default_factory=list)
+    """The kinds of instruction the answer still does not follow."""
 
     @staticmethod
     def fields_of(state: dict[str, Any]) -> dict[str, Any]:
         """The outcome fields of a final graph state."""
-        return {key: state.get(key) for key in OUTCOME_KEYS} | {"usage": state.get("usage") or {}}
+        planned = (state.get("plan") or {}).get("instructions") or []
+        findings = state.get("best_findings") or []
+        failing = [f["data"][0] for f in findings if f["source"].startswith("instruction:")]
+        return {key: state.get(key) for key in OUTCOME_KEYS} | {
+            "usage": state.get("usage") or {},
+            "instructions": planned,
+            "failing": failing,
+        }

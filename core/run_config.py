@@ -67,6 +67,10 @@ class ScorerWeights(_Frozen):
     repetition: float = Field(0.5, ge=0)
     grounding: float = Field(1.0, ge=0)
     citations: float = Field(0.5, ge=0)
+    instructions: float = Field(2.0, ge=0)
+    """The share of the request's verifiable instructions the answer follows."""
+    content: float = Field(1.0, ge=0)
+    """The content guard: a repair must not hollow the answer out to satisfy a rule."""
     critic_checkable: float = Field(0.0, ge=0)
     """Critic weight when the request has checkable constraints (small models judge poorly)."""
     critic_free: float = Field(1.0, ge=0)

@@ -7,7 +7,7 @@ Every field says what it holds and which node writes it.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 Priority = Literal["high", "normal", "low"]
 StopReason = Literal["passed", "max_iterations", "plateau", "budget", "error"]
@@ -32,6 +32,9 @@ class Constraints(TypedDict, total=False):
     """Lower bound on the answer's length in words."""
     max_sentences: int
     """Upper bound on the answer's number of sentences."""
+    instructions: list[dict[str, Any]]
+    """Verifiable instructions given explicitly, each `{"kind": ..., ...}` as
+    `core.instructions` defines them (validated at the API)."""
 
 
 class Passage(TypedDict):
@@ -90,6 +93,12 @@ class Plan(TypedDict):
     validators: list[str]
     critic: bool
     """Whether the LLM critic runs (its weight in this run is above zero)."""
+    instructions: NotRequired[list[dict[str, Any]]]
+    """Every verifiable instruction the run checks: those given in `constraints.instructions`
+    and those read from the task's words, each a spec's fields plus `read_from` (the words it was
+    read from, or "given") so a person sees what the engine thinks was asked."""
+    conflicts: NotRequired[list[str]]
+    """Instructions that cannot all hold, reported instead of looped on."""
 
 
 class ModelUsage(TypedDict):

@@ -46,6 +46,19 @@ class TokenChunk(Payload):
     text: str
 
 
+class Planned(Payload):
+    """The plan: which validators run, whether the critic does, and every verifiable
+    instruction the engine read from the request (`read_from`: the words it read it from, or
+    "given") or was given, with the pairs that cannot all hold."""
+
+    name: ClassVar[str] = "plan"
+    validators: list[str]
+    critic: bool
+    retrieve: bool
+    instructions: list[dict[str, Any]] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+
+
 class Scored(Payload):
     """A draft was scored: its score, the score's components and the findings behind it."""
 
@@ -58,7 +71,8 @@ class Scored(Payload):
 
 
 def node_events(chunk: dict[str, Any]) -> Iterator[Event]:
-    """`node` events (and for `score`, a `score` event) from one `updates` chunk."""
+    """`node` events (and for `plan` a `plan` event, for `score` a `score` event) from one
+    `updates` chunk."""
     for node, update in chunk.items():
         if node.startswith("__"):
             continue
@@ -67,6 +81,15 @@ def node_events(chunk: dict[str, Any]) -> Iterator[Event]:
         yield NodeDone(
             node=node, iteration=update.get("iteration"), keys=sorted(update), draft=draft
         ).event()
+        plan = update.get("plan")
+        if node == "plan" and plan:
+            yield Planned(
+                validators=plan["validators"],
+                critic=plan["critic"],
+                retrieve=plan["retrieve"],
+                instructions=plan.get("instructions") or [],
+                conflicts=plan.get("conflicts") or [],
+            ).event()
         history = update.get("history") or []
         if node == "score" and history:
             record = history[-1]

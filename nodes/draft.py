@@ -5,21 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from core.llm.factory import complete
-from core.run_config import load_config
+from core.run_config import RoleModel, RunConfig, load_config
 from core.state import RefineState
 from core.text.citations import canonical_citations, fold_source_sentences
 from core.text.plain import whole_sentences
 from nodes import prompts
 from nodes.context import context_block
+from nodes.plan import instructions_of
+
+MAX_DRAFT_TOKENS = 1024
+"""The most tokens a draft's cap is raised to for a long word count."""
 
 
-def constraint_notes(state: RefineState) -> str:
+def constraint_notes(state: RefineState, instructions: bool = True) -> str:
+    """The request's limits as plain sentences on one line (and its instructions' own
+    descriptions where `instructions`)."""
     constraints = state.get("constraints") or {}
-    return " ".join(
+    notes = [
         note.format(value=constraints[key])  # type: ignore[literal-required]
         for key, note in prompts.CONSTRAINT_NOTES.items()
         if key in constraints
-    )
+    ]
+    if instructions:
+        notes += [spec.describe() for spec in instructions_of(state)]
+    return " ".join(notes)
 
 
 def tidy(text: str, state: RefineState) -> str:
@@ -43,17 +52,37 @@ def draft_prompt(state: RefineState) -> str:
         prompt = prompts.DRAFT_WORDS.format(
             task=state["task"], sentences=sentences, words=", ".join(words)
         )
+    elif specs := instructions_of(state):
+        rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
+        prompt = prompts.DRAFT_INSTRUCTED.format(task=state["task"], rules=rules)
+        notes = constraint_notes(state, instructions=False)
+        return f"{prompt}\n{notes}" if notes else prompt
     else:
         prompt = prompts.DRAFT_FREE.format(task=state["task"])
     notes = constraint_notes(state)
     return f"{prompt}\n{notes}" if notes else prompt
 
 
+def draft_role(state: RefineState, config: RunConfig) -> RoleModel:
+    """The drafter's model settings, its token cap raised where an instruction asks for more
+    words than the cap could hold (about 1.4 tokens a word, plus room)."""
+    role = config.roles.draft
+    wanted = max(
+        (spec.low() for spec in instructions_of(state) if spec.kind == "word_count"),  # type: ignore[attr-defined]
+        default=0,
+    )
+    cap = min(MAX_DRAFT_TOKENS, int(wanted * 1.4) + 60)
+    return role.model_copy(update={"max_tokens": cap}) if cap > role.max_tokens else role
+
+
 async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
     ask = draft_prompt(state)
-    [reply], usage = await complete("draft", config.roles.draft, [ask], prompts.system_for(ask))
-    text = tidy(whole_sentences(reply), state)  # cut at its cap: ends on its last full sentence
+    role = draft_role(state, config)
+    [reply], usage = await complete("draft", role, [ask], prompts.system_for(ask))
+    if usage["output_tokens"] >= role.max_tokens - 2:  # cut at its cap: end on a full sentence
+        reply = whole_sentences(reply)
+    text = tidy(reply, state)
     return {
         "draft": text,
         "first_draft": text,

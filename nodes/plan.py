@@ -1,24 +1,65 @@
-"""The orchestrator: decides which agents a request needs, before any model call."""
+"""The orchestrator: decides which agents a request needs, before any model call, and reads the
+request's verifiable instructions ("under 120 words, all lowercase") into checks."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from pydantic import ValidationError
+
+from core.instructions import Instruction, conflicts, parse_instruction
+from core.instructions.extract import extract
 from core.run_config import RunConfig, load_config
 from core.state import Plan, RefineState
 from core.text.plain import estimate_tokens
+
+log = logging.getLogger(__name__)
+
+GIVEN = "given"
+"""The `read_from` of an instruction the caller gave in `constraints.instructions`."""
+
+
+def read_instructions(state: RefineState) -> list[dict[str, Any]]:
+    """The run's instructions: those given explicitly, then those read from the task's words
+    that say something new (a request that both gives and words "no commas" gets one check).
+    Each is a spec's fields plus `read_from`."""
+    given = (state.get("constraints") or {}).get("instructions") or []
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in given:
+        try:
+            spec = parse_instruction(item)
+        except ValidationError as exc:  # the API validates; a direct caller may not
+            log.warning("dropped an invalid given instruction %r: %s", item, exc.errors()[0]["msg"])
+            continue
+        seen.add(spec.model_dump_json())
+        out.append(spec.model_dump() | {"read_from": GIVEN})
+    for found in extract(state["task"]):
+        if found.instruction.model_dump_json() not in seen:
+            seen.add(found.instruction.model_dump_json())
+            out.append(found.as_dict())
+    return out
+
+
+def instructions_of(state: RefineState) -> list[Instruction]:
+    """The specs of the plan's instructions (what the validators check and the refiner fixes)."""
+    planned = (state.get("plan") or {}).get("instructions") or []
+    return [parse_instruction({k: v for k, v in i.items() if k != "read_from"}) for i in planned]
 
 
 def critic_weight(state: RefineState, config: RunConfig) -> float:
     """The critic's weight for this request: low where validators can check the answer."""
     constraints = state.get("constraints") or {}
-    checkable = bool(constraints) or bool(state.get("documents"))
+    planned = (state.get("plan") or {}).get("instructions")
+    checkable = bool(constraints) or bool(state.get("documents")) or bool(planned)
     return config.weights.critic_checkable if checkable else config.weights.critic_free
 
 
 def make_plan(state: RefineState, config: RunConfig) -> Plan:
     constraints = state.get("constraints") or {}
     documents = state.get("documents") or []
+    instructions = read_instructions(state)
     validators = ["repetition"]
     if constraints.get("required_words"):
         validators.append("required_words")
@@ -26,15 +67,26 @@ def make_plan(state: RefineState, config: RunConfig) -> Plan:
         validators.append("length")
     if documents:
         validators += ["grounding", "citations"]
+    if instructions:
+        validators += ["instructions", "content"]
     long_docs = [
         d["id"] for d in documents if estimate_tokens(d["text"]) > config.budgets.document_tokens
     ]
-    return {
+    plan: Plan = {
         "retrieve": bool(documents),
         "summarise": long_docs,
         "validators": validators,
-        "critic": critic_weight(state, config) > 0,
+        "critic": False,
+        "instructions": instructions,
+        "conflicts": conflicts(
+            [
+                parse_instruction({k: v for k, v in i.items() if k != "read_from"})
+                for i in instructions
+            ]
+        ),
     }
+    plan["critic"] = critic_weight({**state, "plan": plan}, config) > 0
+    return plan
 
 
 async def plan(state: RefineState) -> dict[str, Any]:

@@ -43,6 +43,33 @@ DRAFT_GROUNDED = (
 
 DRAFT_FREE = "{task}\n\nReply with the answer only."
 
+DRAFT_INSTRUCTED = (
+    "{task}\n\n"
+    "Write the complete response this request asks for. It must follow each of these rules:\n"
+    "{rules}\n"
+    "Reply with the response only."
+)
+
+USE_WORD = (
+    "Here is one sentence from a response to this request: {gist}\n\n"
+    'Sentence: "{sentence}"\n\n'
+    'Rewrite this sentence so that it uses the word "{word}", keeping its meaning. '
+    "Reply with the rewritten sentence only."
+)
+
+CONTINUE = (
+    "{task}\n\nCurrent response:\n{draft}\n\n"
+    "Write one more paragraph of about {words} words that continues this response. "
+    "Reply with that paragraph only."
+)
+
+FIX_RULES = (
+    "{task}\n\nCurrent response:\n{draft}\n\n"
+    "The response breaks these rules:\n{problems}\n\n"
+    "Write the response again so that it follows every rule and keeps its content. "
+    "Reply with the new response only."
+)
+
 CONSTRAINT_NOTES = {
     "max_words": "Use at most {value} words.",
     "min_words": "Use at least {value} words.",
@@ -96,6 +123,10 @@ def document_block(doc_id: str, text: str) -> str:
 
 
 PROMPTS: dict[str, str] = {
+    "draft_instructed": DRAFT_INSTRUCTED,
+    "use_word": USE_WORD,
+    "continue": CONTINUE,
+    "fix_rules": FIX_RULES,
     "draft_words": DRAFT_WORDS,
     "draft_grounded": DRAFT_GROUNDED,
     "draft_free": DRAFT_FREE,

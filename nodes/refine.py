@@ -21,6 +21,7 @@ from core.text.plain import normalise, sentences, strip_citations
 from nodes import prompts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes, tidy
+from nodes.instruction_fixes import follow_instructions
 from nodes.validate import SUPPORT_OVERLAP, repeated_sentences, support
 
 
@@ -190,6 +191,9 @@ def _data(findings: list[Finding], source: str) -> list[str]:
 async def improve(text: str, findings: list[Finding], state: RefineState) -> tuple[str, Usage]:
     """The next version of `text`: deterministic repairs, then one kind of model sub-task."""
     config = load_config(state["config"])
+    followed = await follow_instructions(text, state, config)
+    if followed is not None:
+        return followed
     required = _required(state)
     text = drop_repeats(text, required)
     known = {d["id"] for d in state.get("documents") or []}

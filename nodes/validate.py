@@ -1,5 +1,7 @@
 """Deterministic validation: checks a draft against what can be checked without a model
-(required words, length, repeated sentences, grounding in the retrieved passages, citations)."""
+(required words, length, repeated sentences, grounding in the retrieved passages, citations,
+the request's verifiable instructions, and the content guard that keeps a repair from
+hollowing the answer out)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,13 @@ from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
+from core.instructions import check_all
 from core.state import Finding, RefineState, Validation
 from core.text.citations import cited_ids
 from core.text.lexicon import lemma, used_words
 from core.text.plain import normalise, sentences, strip_citations, words
+from nodes.content import content_guard
+from nodes.plan import instructions_of
 
 SUPPORT_OVERLAP = 0.6
 """Share of a sentence's content words that must occur in one passage for it to be supported."""
@@ -153,12 +158,24 @@ def check_citations(answer: str, state: RefineState) -> tuple[float, list[Findin
     return (score * (0.5 if unknown else 1.0)), findings
 
 
+def check_instructions(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    """The share of the request's verifiable instructions the answer follows, and a finding
+    (saying what is wrong and where) for each it does not."""
+    specs = instructions_of(state)
+    if not specs:
+        return 1.0, []
+    findings = check_all(answer, specs)
+    return 1.0 - len(findings) / len(specs), findings
+
+
 CHECKS: dict[str, Check] = {
     "required_words": check_required_words,
     "length": check_length,
     "repetition": check_repetition,
     "grounding": check_grounding,
     "citations": check_citations,
+    "instructions": check_instructions,
+    "content": content_guard,
 }
 
 

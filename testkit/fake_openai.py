@@ -67,6 +67,10 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     ),
     "draft_grounded": _draft_grounded,
     "draft_free": lambda f: "This is an answer.",
+    "draft_instructed": lambda f: "This is an answer, written plainly. It says what was asked.",
+    "use_word": lambda f: f"{f['sentence'].rstrip('.!?')} with the {f['word']}.",
+    "continue": lambda f: "It was a quiet morning in the town. The shops opened one by one.",
+    "fix_rules": lambda f: f["draft"],
     "cover_words": lambda f: f"Then the {' and the '.join(_words(f))} appeared together.",
     "fix_sentence": lambda f: f"{_first_sentence(f['source'])} [{f['doc_id']}].",
     "expand": lambda f: "It was a quiet morning in the town.",
@@ -77,8 +81,9 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
 weak model that does what it is asked, partly. A word draft uses the first half of its
 required words; a sentence sub-task uses every word it is given; a grounded draft and a
 sentence fix restate the first sentence of the (first) document with its citation; an
-expansion adds one fixed sentence; a rewrite returns the answer unchanged; the critic answers
-a 7 with one feedback item."""
+expansion adds one fixed sentence (a continuation two); a rewrite, whether from the critic's
+feedback or from broken rules, returns the answer unchanged; a sentence asked to use a word
+gets it tacked on; the critic answers a 7 with one feedback item."""
 
 UNRECOGNISED = "No template made this prompt."
 """The reply to a prompt no template made (counted by the server in `unrecognised`)."""

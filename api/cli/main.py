@@ -57,6 +57,7 @@ def _summary(result: Any) -> Table:
         ("confidence", f"{result.confidence:.3f}"),
         ("iterations", str(result.iterations)),
         ("stop reason", str(result.stop_reason)),
+        ("instructions", _followed(result)),
         ("tokens", f"{usage.input_tokens} in / {usage.output_tokens} out ({usage.calls} calls)"),
         ("wall time", f"{result.wall_s:.1f} s"),
         ("thread", result.thread_id),
@@ -64,6 +65,15 @@ def _summary(result: Any) -> Table:
     for key, value in rows:
         table.add_row(f"[bold]{key}[/]", value)
     return table
+
+
+def _followed(result: Any) -> str:
+    """ "3 of 3 followed", or which kinds still fail."""
+    total = len(result.instructions)
+    if not total:
+        return "none read from the request"
+    followed = f"{total - len(result.failing)} of {total} followed"
+    return followed + (f" (failing: {', '.join(result.failing)})" if result.failing else "")
 
 
 async def _run_one(request: dict[str, Any], config: str, thread: str | None) -> Any:
@@ -77,8 +87,21 @@ async def _run_one(request: dict[str, Any], config: str, thread: str | None) -> 
         name, data = event
         if name == "node" and data["node"] != "score":
             console.print(f"[cyan]{data['node']}[/]")
+        elif name == "plan":
+            for item in data.get("instructions") or []:
+                fields = {k: v for k, v in item.items() if k not in ("kind", "read_from")}
+                shown = ", ".join(f"{k}={v!r}" for k, v in fields.items() if v is not None)
+                source = f"[dim]<- {item['read_from']!r}[/]"
+                console.print(f"  [green]check[/] {item['kind']}({shown[:120]})  {source}")
+            for conflict in data.get("conflicts") or []:
+                console.print(f"  [yellow]conflict[/] {conflict}")
         elif name == "score":
             console.print(f"[cyan]score[/] iteration {data['iteration']}: {data['score']:.3f}")
+            for finding in data.get("findings") or []:
+                if finding["source"].startswith("instruction:") or finding["source"] == "content":
+                    console.print(
+                        f"  [red]fails[/] {finding['source']}: {finding['message'][:160]}"
+                    )
 
     return await run_task(graph, request, thread_id=thread, config_name=config, emit=show)
 

@@ -1,5 +1,6 @@
 """GET /healthz (the process answers), GET /readyz (Redis and the model endpoint answer) and
-GET /v1/configs (the run configuration presets a request may name)."""
+GET /v1/configs (the run configuration presets a request may name) and GET /v1/instructions
+(the kinds of verifiable instruction a request may give)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
-from api.schemas import ConfigOut, Health
+from api.schemas import ConfigOut, Health, InstructionKindOut
 from api.services import Services
+from core.instructions import SPECS
 from core.run_config import load_config, preset_names
 
 router = APIRouter()
@@ -92,4 +94,17 @@ async def configs() -> list[ConfigOut]:
                 score_threshold=config.score_threshold,
             )
         )
+    return out
+
+
+@router.get("/v1/instructions", response_model=list[InstructionKindOut], tags=["refinements"])
+async def instruction_kinds() -> list[InstructionKindOut]:
+    """Every kind `constraints.instructions` may give, with its fields."""
+    out = []
+    for kind, spec in SPECS.items():
+        schema = spec.model_json_schema()
+        fields = {k: v for k, v in schema.get("properties", {}).items() if k != "kind"}
+        summary = " ".join((spec.__doc__ or "").split()).split(". ")[0].rstrip(".") + "."
+        required = [f for f in schema.get("required", []) if f != "kind"]
+        out.append(InstructionKindOut(kind=kind, checks=summary, fields=fields, required=required))
     return out

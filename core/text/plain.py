@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_WHOLE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _CITATION = re.compile(r"\s*\[[^\[\]]{1,80}\]")
 
@@ -16,12 +17,13 @@ def sentences(text: str) -> list[str]:
 
 
 def whole_sentences(text: str) -> str:
-    """`text` without a trailing unfinished sentence (a reply cut off at its token cap);
-    unchanged when it ends a sentence or is a single fragment."""
-    parts = sentences(text)
-    if len(parts) < 2 or re.search(r"[.!?][\"')\]]*$", parts[-1]):
+    """`text` without a trailing unfinished sentence (a reply cut off at its token cap), its
+    layout (line breaks, paragraphs, quotes) kept as it was; unchanged when it ends a sentence
+    or is a single fragment."""
+    ends = list(_WHOLE_END.finditer(text))
+    if not ends or not re.search(r"\w", text[ends[-1].end() :]):
         return text
-    return " ".join(parts[:-1])
+    return text[: ends[-1].end()]
 
 
 def words(text: str) -> list[str]:

@@ -27,6 +27,39 @@ INVALID = {
         "body.documents.0.id",
         "letters, digits",
     ),
+    "unknown instruction kind": (
+        {"task": "t", "constraints": {"instructions": [{"kind": "rhyme"}]}},
+        "body.constraints.instructions.0",
+        "word_count",
+    ),
+    "instruction without a kind": (
+        {"task": "t", "constraints": {"instructions": [{"at_most": 3}]}},
+        "body.constraints.instructions.0",
+        "give each instruction a `kind`",
+    ),
+    "instruction missing a field": (
+        {"task": "t", "constraints": {"instructions": [{"kind": "end_phrase"}]}},
+        "body.constraints.instructions.0.end_phrase.phrase",
+        "add this field",
+    ),
+    "instruction count out of range": (
+        {"task": "t", "constraints": {"instructions": [{"kind": "word_count", "at_most": -1}]}},
+        "body.constraints.instructions.0.word_count.at_most",
+        "bound",
+    ),
+    "instruction with two relations": (
+        {
+            "task": "t",
+            "constraints": {"instructions": [{"kind": "word_count", "exactly": 3, "at_most": 9}]},
+        },
+        "body.constraints.instructions.0.word_count",
+        "give `exactly` alone",
+    ),
+    "too many instructions": (
+        {"task": "t", "constraints": {"instructions": [{"kind": "no_commas"}] * 21}},
+        "body.constraints.instructions",
+        "at most 20",
+    ),
     "too many documents": (
         {"task": "t", "documents": [{"id": f"d{i}", "text": "x"} for i in range(21)]},
         "body.documents",
@@ -45,6 +78,14 @@ def test_invalid_requests_get_422_saying_how_to_fix_them(api_server: ApiServer, 
     assert error["type"] == "invalid_request"
     assert error["details"][0]["field"] == field
     assert fix in error["details"][0]["fix"]
+
+
+def test_instruction_kinds_are_listed_with_their_fields(api_server: ApiServer) -> None:
+    with api_server.client() as client:
+        kinds = {k["kind"]: k for k in client.get("/v1/instructions").json()}
+    assert kinds["end_phrase"]["required"] == ["phrase"]
+    assert set(kinds["word_count"]["fields"]) == {"at_least", "at_most", "exactly"}
+    assert len(kinds) >= 75
 
 
 def test_malformed_json_gets_422(api_server: ApiServer) -> None:

@@ -120,3 +120,63 @@ async def test_the_critic_s_feedback_is_a_rewrite(fake: FakeOpenAI) -> None:
     )
     assert "- Be more specific." in rewrite_prompt  # the critic's item, handed on
     assert result.answer == result.first_draft  # the fake's rewrite keeps the text
+
+
+async def test_plain_language_instructions_are_read_checked_and_repaired(
+    fake: FakeOpenAI,
+) -> None:
+    task = (
+        "Describe a harbour at dawn. Write it all in lowercase, do not use any commas, and "
+        "end your response with the phrase 'Any questions?'"
+    )
+    result, sent = await run(fake, {"task": task})
+    assert [i["kind"] for i in result.instructions] == ["all_lowercase", "no_commas", "end_phrase"]
+    assert sent[0] == "draft_instructed"
+    drafted = next(text for _, text in fake.received if recognise(text)[0] == "draft_instructed")
+    assert "2. Do not use any commas." in drafted  # the rules, stated plainly to the drafter
+    first = result.history[0]
+    assert {f["source"] for f in first["findings"]} == {
+        "instruction:all_lowercase", "instruction:no_commas", "instruction:end_phrase",
+    }  # fmt: skip
+    # the fixes need no model: case, commas and the closing phrase are repaired in place
+    # (the phrase in lower case too: the reference check of an end phrase ignores case)
+    assert result.answer is not None
+    assert " ".join(result.answer.split()) == (
+        "this is an answer written plainly. it says what was asked. any questions?"
+    )
+    assert sent == ["draft_instructed"]
+    assert result.stop_reason == "passed" and result.failing == []
+
+
+async def test_a_missing_keyword_is_woven_into_a_sentence_not_bolted_on(
+    fake: FakeOpenAI,
+) -> None:
+    task = "Describe a harbour. Use the word 'lantern' at least 2 times."
+    result, sent = await run(fake, {"task": task})
+    assert sent == ["draft_instructed", "use_word", "use_word"]
+    first, answer = result.first_draft or "", result.answer or ""
+    assert len(sentences(answer)) == len(sentences(first))  # rewritten in place, none added
+    assert answer.lower().count("lantern") == 2 and result.failing == []
+
+
+async def test_a_response_short_of_its_word_count_is_continued(fake: FakeOpenAI) -> None:
+    result, sent = await run(fake, {"task": "Describe a harbour in at least 20 words."})
+    assert sent[:2] == ["draft_instructed", "continue"]
+    assert (result.answer or "").startswith(result.first_draft or "")
+    assert "\n\nIt was a quiet morning in the town." in (result.answer or "")
+    assert result.failing == []
+
+
+async def test_rules_no_repair_can_meet_go_to_one_rewrite_that_names_them(
+    fake: FakeOpenAI,
+) -> None:
+    result, sent = await run(fake, {"task": "Describe a harbour. Use only words with lengths "
+                                             "that are prime numbers."})  # fmt: skip
+    assert sent[:2] == ["draft_instructed", "fix_rules"]
+    prompt = next(text for _, text in fake.received if recognise(text)[0] == "fix_rules")
+    assert (
+        "The response breaks these rules:\n- Use only words whose number of letters is prime"
+        in prompt
+    )
+    assert result.failing == ["prime_length_words"]  # the fake's rewrite changes nothing
+    assert result.answer == result.first_draft

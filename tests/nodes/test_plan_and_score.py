@@ -19,7 +19,41 @@ def test_plan_for_constrained_task_skips_critic_and_retrieval() -> None:
         "summarise": [],
         "critic": False,
         "validators": ["repetition", "required_words"],
+        "instructions": [],
+        "conflicts": [],
     }
+
+
+def test_plan_reads_the_requests_instructions_and_drops_the_critic() -> None:
+    task = (
+        "Describe a harbour at dawn in at most 80 words, all in lowercase, "
+        "and end your response with the phrase 'Any questions?'"
+    )
+    plan = make_plan({"task": task}, CONFIG)
+    read = [(i["kind"], i["read_from"]) for i in plan["instructions"]]
+    assert read == [
+        ("word_count", "at most 80 words"),
+        ("all_lowercase", "all in lowercase"),
+        ("end_phrase", "end your response with the phrase 'Any questions?'"),
+    ]
+    assert plan["instructions"][0]["at_most"] == 80
+    assert plan["instructions"][2]["phrase"] == "Any questions?"
+    assert plan["validators"] == ["repetition", "instructions", "content"]
+    assert plan["critic"] is False
+
+
+def test_plan_merges_given_instructions_with_those_read_and_reports_conflicts() -> None:
+    given = [{"kind": "no_commas"}, {"kind": "all_capitals"}]
+    task = "Write a poem without commas, all in lowercase."
+    plan = make_plan({"task": task, "constraints": {"instructions": given}}, CONFIG)
+    assert [(i["kind"], i["read_from"]) for i in plan["instructions"]] == [
+        ("no_commas", "given"),
+        ("all_capitals", "given"),
+        ("all_lowercase", "all in lowercase"),
+    ]
+    assert plan["conflicts"] == [
+        "all_capitals and all_lowercase: all capitals cannot be all lower case or title case"
+    ]
 
 
 def test_plan_for_grounded_task_retrieves_and_summarises_long_documents() -> None:

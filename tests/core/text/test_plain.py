@@ -15,7 +15,8 @@ def test_sentences_split_on_end_punctuation() -> None:
     ("reply", "expected"),
     [
         ("The dog ran. The cat slept on the", "The dog ran."),
-        ("The dog ran.\n\nThe cat slept. And then the", "The dog ran. The cat slept."),
+        ("The dog ran.\n\nThe cat slept. And then the", "The dog ran.\n\nThe cat slept."),
+        ('"Stay focused!" He then beamed. And', '"Stay focused!" He then beamed.'),
         ("The dog ran. The cat slept.", "The dog ran. The cat slept."),
         ('He said "stop." She did (at once.)', 'He said "stop." She did (at once.)'),
         ("A single fragment with no end", "A single fragment with no end"),

@@ -1,0 +1,85 @@
+"""The content guard: a repair must not satisfy an instruction's letter by gutting the answer.
+
+An empty or off-topic reply has no commas, and a two-word answer is "under 120 words". So a
+refined answer is also compared with the first draft (the model's own attempt at the task):
+it must keep most of its length, unless an instruction caps the length, and stay about the same
+thing (MiniLM similarity to the first draft, and to the task no lower than the first draft's).
+Requests whose instructions replace the content by design (answer with one option, repeat the
+request, no whitespace at all) are not guarded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.state import Finding, RefineState
+from core.text.embeddings import embed
+from core.text.plain import words
+
+FORM_KINDS = frozenset({
+    "exact_text", "repeat_changed_first_word", "options_only", "constrained_response",
+    "no_whitespace", "number_sequence", "date_list", "item_list", "csv_table", "json_format",
+    "multiple_choice", "sorted_lines",
+})  # fmt: skip
+"""Kinds whose answer is a given text or a data format: nothing of a prose draft need remain."""
+CAPPING = frozenset({"word_count", "sentence_count", "paragraph_count", "unique_word_count"})
+"""Count kinds that may ask for a shorter answer than the first draft."""
+MIN_LENGTH_SHARE = 0.4
+"""A refined answer keeps at least this share of the first draft's words (unless capped)."""
+MIN_DRAFT_SIMILARITY = 0.5
+"""Below this similarity to the first draft, the answer must be no further from the task."""
+TASK_SLACK = 0.1
+"""How much closer to the task the first draft may be before a dissimilar answer fails."""
+
+
+def figures(answer: str, first_draft: str, task: str) -> dict[str, float]:
+    """Similarity of the answer to the task and to the first draft, the first draft's to the
+    task, and the answer's length as a share of the first draft's (what the guard reads, and
+    what an evaluation reports beside accuracy)."""
+    a, d, t = embed([answer, first_draft, task])
+    return {
+        "to_task": round(float(a @ t), 4),
+        "to_first_draft": round(float(a @ d), 4),
+        "first_draft_to_task": round(float(d @ t), 4),
+        "length_share": round(len(words(answer)) / max(1, len(words(first_draft))), 4),
+    }
+
+
+def _capped(state: RefineState) -> bool:
+    planned = (state.get("plan") or {}).get("instructions") or []
+    constraints = state.get("constraints") or {}
+    return (
+        "max_words" in constraints
+        or "max_sentences" in constraints
+        or any(
+            i["kind"] in CAPPING and (i.get("at_most") is not None or i.get("exactly") is not None)
+            for i in planned
+        )
+    )
+
+
+def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    """1.0 when the answer keeps the first draft's substance, else 0.0 with a finding."""
+    first = state.get("first_draft") or ""
+    planned: list[dict[str, Any]] = (state.get("plan") or {}).get("instructions") or []
+    if not first or answer == first or any(i["kind"] in FORM_KINDS for i in planned):
+        return 1.0, []
+    if not answer.strip():
+        return 0.0, [_finding("the answer is empty")]
+    seen = figures(answer, first, state["task"])
+    problems = []
+    if seen["length_share"] < MIN_LENGTH_SHARE and not _capped(state):
+        problems.append(f"the answer kept {seen['length_share']:.0%} of the first draft's words")
+    drifted = seen["to_task"] < seen["first_draft_to_task"] - TASK_SLACK
+    if seen["to_first_draft"] < MIN_DRAFT_SIMILARITY and drifted:
+        problems.append(
+            f"the answer drifted from the task (similarity {seen['to_task']:.2f}, first draft "
+            f"{seen['first_draft_to_task']:.2f})"
+        )
+    if not problems:
+        return 1.0, []
+    return 0.0, [_finding("; ".join(problems))]
+
+
+def _finding(message: str) -> Finding:
+    return {"source": "content", "severity": "error", "message": message}

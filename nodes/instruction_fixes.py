@@ -1,0 +1,185 @@
+"""Refining against the request's verifiable instructions: fix without a model what can be
+fixed, then give the model one small, checked piece of work.
+
+Order of work on a failing draft:
+1. `repair_all`: every deterministic repair that leaves fewer instructions failing (case,
+   commas, wrapping, quotation, title, postscript, markers, headers, trimming to a count).
+2. Missing keywords: one sentence at a time is rewritten to use the word (woven in, not a new
+   sentence bolted on), in parallel; each rewrite is kept only if the word is now there and
+   no instruction that held before fails after it.
+3. Too short for a word, sentence or paragraph count: one more paragraph of about the missing
+   length, continuing the text.
+4. Otherwise one rewrite of the whole response told exactly which rules it breaks (the
+   findings' own words), repaired again deterministically. The score node keeps the best
+   draft, so a rewrite that makes things worse is never the answer.
+Instructions that conflict are reported by the plan and not worked on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.instructions import Instruction, repair_all
+from core.instructions.text import rule_sentences, sentence_spans
+from core.llm.factory import complete
+from core.run_config import RoleModel, RunConfig
+from core.state import RefineState, Usage, empty_usage, merge_usage
+from core.text.plain import words
+from nodes import prompts
+from nodes.plan import instructions_of
+
+MAX_EDITS = 6
+"""Sentence rewrites per round at most."""
+MAX_TOKENS = 1024
+"""The most output tokens a continuation or a whole rewrite is given."""
+GROWABLE = {"word_count": "words", "sentence_count": "sentences", "paragraph_count": "paragraphs"}
+
+
+def sized(role: RoleModel, tokens: int) -> RoleModel:
+    """`role` with room for about `tokens` output tokens (never below its own cap)."""
+    tokens = min(MAX_TOKENS, tokens)
+    return role.model_copy(update={"max_tokens": tokens}) if tokens > role.max_tokens else role
+
+
+def failing(text: str, specs: list[Instruction]) -> list[Instruction]:
+    return [s for s in specs if s.check(text) is not None]
+
+
+def gist(task: str, limit: int = 30) -> str:
+    """The request in a few words, for a sub-task that must not carry the whole prompt."""
+    first = " ".join(task.split()[:limit])
+    return first if len(task.split()) <= limit else first + " ..."
+
+
+def _has(sentence: str, word: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", sentence, re.IGNORECASE) is not None
+
+
+def keyword_edits(text: str, specs: list[Instruction]) -> list[tuple[str, str]]:
+    """(sentence, word) pairs: sentences to rewrite so that they use a word the instructions
+    need more of, spread over sentences that lack it (sentence N first when a rule names it)."""
+    edits: list[tuple[str, str]] = []
+    parts = [text[a:b] for a, b in sentence_spans(text)]
+    taken: set[str] = set()
+    for spec in specs:
+        need: list[tuple[str, int]] = []
+        if spec.kind == "keyword_in_sentence":
+            ruled = rule_sentences(text)
+            if len(ruled) >= spec.sentence:
+                target = ruled[spec.sentence - 1].strip()
+                if target in text and target not in taken:
+                    edits.append((target, spec.keyword))
+                    taken.add(target)
+            continue
+        if spec.kind == "keyword_frequency":
+            need = [(spec.keyword, max(0, spec.low() - spec.count(text)))]
+        elif spec.kind == "included_keywords":
+            need = [(k, 1) for k in spec.keywords if not _has(text, k)]
+        for word, more in need:
+            lacking = [p for p in parts if not _has(p, word) and p not in taken]
+            step = max(1, len(lacking) // max(1, more))
+            for sentence in lacking[::step][:more]:
+                edits.append((sentence, word))
+                taken.add(sentence)
+    return edits[:MAX_EDITS]
+
+
+async def weave_keywords(
+    text: str, edits: list[tuple[str, str]], specs: list[Instruction], state: RefineState,
+    config: RunConfig,
+) -> tuple[str, Usage]:  # fmt: skip
+    """Each sentence rewritten to use its word, kept where the word is there and nothing that
+    held before now fails."""
+    about = gist(state["task"])
+    asks = [
+        prompts.USE_WORD.format(gist=about, sentence=sentence, word=word)
+        for sentence, word in edits
+    ]
+    replies, usage = await complete("refine", config.roles.refine, asks, prompts.system_for(*asks))
+    for (sentence, word), reply in zip(edits, replies, strict=True):
+        new = " ".join(reply.strip().strip('"').split())
+        if not new or not _has(new, word) or sentence not in text:
+            continue
+        if len(new.split()) > 3 * len(sentence.split()) + 10:
+            continue  # a paragraph, not a sentence
+        candidate = text.replace(sentence, new, 1)
+        if len(failing(candidate, specs)) <= len(failing(text, specs)):
+            text = candidate
+    return text, usage
+
+
+def shortfall(text: str, specs: list[Instruction]) -> tuple[str, int] | None:
+    """The count that is short ("words", 60 more), if a word, sentence or paragraph count is."""
+    for spec in specs:
+        noun = GROWABLE.get(spec.kind)
+        if noun and spec.check(text) is not None:
+            have = {
+                "words": len(words(text)),
+                "sentences": len(sentence_spans(text)),
+                "paragraphs": len([p for p in re.split(r"\n\s*\n", text) if p.strip()]),
+            }[noun]
+            missing = spec.low() - have  # type: ignore[attr-defined]
+            if missing > 0:
+                return noun, missing
+    return None
+
+
+async def grow(
+    text: str, noun: str, missing: int, state: RefineState, config: RunConfig
+) -> tuple[str, Usage]:
+    """One more paragraph continuing the text, about as long as the count is short."""
+    size = max(30, min(400, {"words": missing, "sentences": missing * 18, "paragraphs": 80}[noun]))
+    ask = prompts.CONTINUE.format(task=state["task"], draft=text, words=size)
+    role = sized(config.roles.rewrite, int(size * 1.4) + 40)
+    [reply], usage = await complete("refine", role, [ask], prompts.system_for(ask))
+    more = reply.strip()
+    return (f"{text.rstrip()}\n\n{more}" if more else text), usage
+
+
+async def rewrite_to_rules(
+    text: str, bad: list[Instruction], state: RefineState, config: RunConfig
+) -> tuple[str, Usage]:
+    """The whole response written again, told which rules it breaks and how."""
+    problems = "\n".join(
+        f"- {spec.describe()} Now: {finding['message']}."
+        for spec in bad
+        if (finding := spec.check(text)) is not None
+    )
+    ask = prompts.FIX_RULES.format(task=state["task"], draft=text, problems=problems)
+    role = sized(config.roles.rewrite, int(len(words(text)) * 1.5) + 60)
+    [reply], usage = await complete("refine", role, [ask], prompts.system_for(ask))
+    return (reply.strip() or text), usage
+
+
+async def follow_instructions(
+    text: str, state: RefineState, config: RunConfig
+) -> tuple[str, Usage] | None:
+    """The next version of `text` against the request's instructions, or None when it follows
+    them all (the refiner then works on its other findings)."""
+    specs = instructions_of(state)
+    if not specs or not failing(text, specs):
+        return None
+    conflicted = bool((state.get("plan") or {}).get("conflicts"))
+    text, _ = repair_all(text, specs)
+    bad = failing(text, specs)
+    if not bad:
+        return text, empty_usage()
+    usage = empty_usage()
+    edits = keyword_edits(text, bad)
+    if edits:
+        text, used = await weave_keywords(text, edits, specs, state, config)
+        return repair_all(text, specs)[0], merge_usage(usage, used)
+    short = shortfall(text, bad)
+    if short:
+        text, used = await grow(text, *short, state, config)
+        return repair_all(text, specs)[0], merge_usage(usage, used)
+    if conflicted and state.get("iteration", 0) > 0:
+        return text, usage  # the plan says they cannot all hold: no rewrite loop on them
+    text, used = await rewrite_to_rules(text, bad, state, config)
+    return repair_all(text, specs)[0], merge_usage(usage, used)
+
+
+def describe_rules(state: RefineState) -> str:
+    """The instructions as a numbered list of plain sentences, for the drafter."""
+    specs = instructions_of(state)
+    return "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))

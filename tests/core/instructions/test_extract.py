@@ -1,0 +1,114 @@
+"""Reading instructions out of plain-language requests: phrasings written for these tests (not
+the benchmark templates), what must not be read as an instruction, and invalid readings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.instructions.extract import extract
+
+
+def read(task: str) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in e.instruction.model_dump().items() if v is not None}
+        for e in extract(task)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("task", "expected"),
+    [
+        ("Tell me about tides in under 120 words.", {"kind": "word_count", "at_most": 119}),
+        ("Describe it in 150 words or fewer.", {"kind": "word_count", "at_most": 150}),
+        ("Please don't write more than 3 sentences.", {"kind": "sentence_count", "at_most": 3}),
+        ("Answer in no fewer than five sentences.", {"kind": "sentence_count", "at_least": 5}),
+        (
+            "Give a reply of between 40 and 60 words.",
+            {"kind": "word_count", "at_least": 40, "at_most": 60},
+        ),
+        (
+            "Write two paragraphs separated by the markdown divider ***.",
+            {"kind": "paragraph_count", "exactly": 2, "divider": "***"},
+        ),
+        ("List the causes with exactly 4 bullet points.", {"kind": "bullet_count", "exactly": 4}),
+        (
+            "The letter z should appear at least 4 times.",
+            {"kind": "letter_frequency", "letter": "z", "at_least": 4},
+        ),
+        (
+            "Mention the word 'tide' at least three times.",
+            {"kind": "keyword_frequency", "keyword": "tide", "at_least": 3, "whole_word": False},
+        ),
+        (
+            "Don't use the words 'very' or 'really'.",
+            {"kind": "forbidden_words", "words": ["very", "really"]},
+        ),
+        ("Begin your reply with 'Dear team'.", {"kind": "start_phrase", "phrase": "Dear team"}),
+        (
+            'Close your email with "Kind regards, Ana".',
+            {"kind": "end_phrase", "phrase": "Kind regards, Ana"},
+        ),
+        (
+            "Add a postscript starting with P.P.S at the end.",
+            {"kind": "postscript", "marker": "P.P.S"},
+        ),
+        ("Wrap your entire answer in double quotes.", {"kind": "quotation"}),
+        ("Please respond in JSON.", {"kind": "json_format"}),
+        ("Keep it comma-free.", {"kind": "no_commas"}),
+        ("Reply in lowercase letters only.", {"kind": "all_lowercase"}),
+        ("Shout it: all caps please.", {"kind": "all_capitals"}),
+        (
+            "Count from 10 to 50 but only print multiples of 7.",
+            {"kind": "number_sequence", "numbers": [14, 21, 28, 35, 42, 49]},
+        ),
+        (
+            "Each sentence should have exactly 3 more words than the one before.",
+            {"kind": "sentence_growth", "step": 3},
+        ),
+    ],
+)
+def test_a_phrasing_not_in_the_dev_set_is_read(task: str, expected: dict[str, Any]) -> None:
+    assert read(task) == [expected]
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "Summarise these 3 paragraphs about tides.",
+        "Why do we have 7 days in a week?",
+        "Explain how capital letters were invented.",
+        "What is the best way to use commas?",
+    ],
+)
+def test_a_request_that_only_talks_about_counts_or_forms_asks_for_none(task: str) -> None:
+    assert read(task) == []
+
+
+def test_several_instructions_come_back_in_the_order_the_request_gives_them() -> None:
+    task = (
+        "Write a cover letter for a baker, all in lowercase. It should be at most 90 words, "
+        "and finish your response with this exact phrase: See you soon."
+    )
+    assert [e.instruction.kind for e in extract(task)] == [
+        "all_lowercase", "word_count", "end_phrase",
+    ]  # fmt: skip
+    assert extract(task)[2].instruction.phrase == "See you soon."  # type: ignore[attr-defined]
+
+
+def test_a_reading_the_spec_refuses_is_dropped_not_trusted() -> None:
+    assert read("Write between 60 and 20 words.") == []  # at_least above at_most
+
+
+def test_a_request_to_repeat_is_read_with_the_request_itself_and_not_the_instruction() -> None:
+    task = (
+        "Write a limerick about a cat. First repeat the request word for word without change, "
+        "then give your answer."
+    )
+    [found] = read(task)
+    assert found == {"kind": "repeat_prompt", "prompt": "Write a limerick about a cat."}
+
+
+def test_the_same_instruction_said_twice_is_one_check() -> None:
+    assert read("No commas. Really: no commas.") == [{"kind": "no_commas"}]
