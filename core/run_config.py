@@ -82,6 +82,9 @@ class RefineStrategy(_Frozen):
     """Missing words handed to the model per small sentence-writing sub-task."""
     max_groups: int = Field(6, ge=1, le=50)
     """Sub-tasks per refinement round at most."""
+    read_with_model: bool = True
+    """Whether the plan asks the model for instructions in sentences its rules did not read
+    (one JSON-mode call, only when such a sentence exists)."""
 
 
 class ConfidenceModel(_Frozen):

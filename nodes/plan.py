@@ -3,6 +3,7 @@ request's verifiable instructions ("under 120 words, all lowercase") into checks
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -11,8 +12,9 @@ from pydantic import ValidationError
 from core.instructions import Instruction, conflicts, parse_instruction
 from core.instructions.extract import extract
 from core.run_config import RunConfig, load_config
-from core.state import Plan, RefineState
+from core.state import Plan, RefineState, empty_usage
 from core.text.plain import estimate_tokens
+from nodes.read_instructions import read_with_model
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,10 @@ def read_instructions(state: RefineState) -> list[dict[str, Any]]:
     return out
 
 
+def _key(item: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in item.items() if k != "read_from"}, sort_keys=True)
+
+
 def instructions_of(state: RefineState) -> list[Instruction]:
     """The specs of the plan's instructions (what the validators check and the refiner fixes)."""
     planned = (state.get("plan") or {}).get("instructions") or []
@@ -56,10 +62,13 @@ def critic_weight(state: RefineState, config: RunConfig) -> float:
     return config.weights.critic_checkable if checkable else config.weights.critic_free
 
 
-def make_plan(state: RefineState, config: RunConfig) -> Plan:
+def make_plan(
+    state: RefineState, config: RunConfig, read: list[dict[str, Any]] | None = None
+) -> Plan:
+    """The plan; `read` the instructions already read (by default by the rules alone)."""
     constraints = state.get("constraints") or {}
     documents = state.get("documents") or []
-    instructions = read_instructions(state)
+    instructions = read_instructions(state) if read is None else read
     validators = ["repetition"]
     if constraints.get("required_words"):
         validators.append("required_words")
@@ -90,4 +99,13 @@ def make_plan(state: RefineState, config: RunConfig) -> Plan:
 
 
 async def plan(state: RefineState) -> dict[str, Any]:
-    return {"plan": make_plan(state, load_config(state["config"]))}
+    """The plan, with instructions the model read in sentences the rules left (when the run
+    configuration allows that call and such a sentence exists)."""
+    config = load_config(state["config"])
+    read = read_instructions(state)
+    usage = empty_usage()
+    if config.refine.read_with_model:
+        found, usage = await read_with_model(state["task"], extract(state["task"]), config)
+        known = {_key(i) for i in read}
+        read += [item for item in found if _key(item) not in known]
+    return {"plan": make_plan(state, config, read), "usage": usage}

@@ -103,6 +103,14 @@ REWRITE = (
     "Reply with the new answer only."
 )
 
+READ_INSTRUCTIONS = (
+    "Which rules about the form of the answer do these sentences of a request set?\n\n"
+    "{sentences}\n\n"
+    "Rule types:\n{kinds}\n\n"
+    'Reply with JSON only: {{"instructions": [{{"kind": "<rule type>", ...its fields}}]}}, '
+    "with only rules the sentences clearly set; an empty list if they set none."
+)
+
 CRITIQUE = (
     "Review the answer to the request below. Reply with JSON only, in this form: "
     '{{"score": <0-10, 10 is perfect>, "feedback": ["<one concrete change>", ...]}}. '
@@ -135,6 +143,7 @@ PROMPTS: dict[str, str] = {
     "expand": EXPAND,
     "rewrite": REWRITE,
     "critique": CRITIQUE,
+    "read_instructions": READ_INSTRUCTIONS,
 }
 """Every prompt a node sends to a model, by name. The marker of each is its own fixed text (the
 template between its fields): `recognise` reads a sent prompt back to its name and fields from

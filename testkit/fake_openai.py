@@ -76,6 +76,7 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     "expand": lambda f: "It was a quiet morning in the town.",
     "rewrite": lambda f: f["draft"],
     "critique": lambda f: '{"score": 7, "feedback": ["Be more specific."]}',
+    "read_instructions": lambda f: '{"instructions": []}',
 }
 """How the cooperative stand-in answers each prompt in `nodes.prompts.PROMPTS`, by name: a
 weak model that does what it is asked, partly. A word draft uses the first half of its
@@ -83,7 +84,8 @@ required words; a sentence sub-task uses every word it is given; a grounded draf
 sentence fix restate the first sentence of the (first) document with its citation; an
 expansion adds one fixed sentence (a continuation two); a rewrite, whether from the critic's
 feedback or from broken rules, returns the answer unchanged; a sentence asked to use a word
-gets it tacked on; the critic answers a 7 with one feedback item."""
+gets it tacked on; the critic answers a 7 with one feedback item; the instruction reader
+finds none."""
 
 UNRECOGNISED = "No template made this prompt."
 """The reply to a prompt no template made (counted by the server in `unrecognised`)."""

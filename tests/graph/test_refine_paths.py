@@ -180,3 +180,38 @@ async def test_rules_no_repair_can_meet_go_to_one_rewrite_that_names_them(
     )
     assert result.failing == ["prime_length_words"]  # the fake's rewrite changes nothing
     assert result.answer == result.first_draft
+
+
+def reader_that_invents(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that the instruction reader answers one instruction the request
+    sets, one it does not (a word the request never says) and one of a kind not offered."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "read_instructions":
+        return (
+            '{"instructions": [{"kind": "bullet_count", "exactly": 3}, '
+            '{"kind": "forbidden_words", "words": ["ocean"]}, {"kind": "json_format"}]}'
+        )
+    return cooperative_responder(messages)
+
+
+async def test_the_model_reads_what_the_rules_missed_and_only_what_the_request_says(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = reader_that_invents
+    task = "Describe a harbour. Make sure the answer is laid out as three bulleted items."
+    result, sent = await run(fake, {"task": task})
+    assert sent[0] == "read_instructions"
+    prompt = next(t for _, t in fake.received if recognise(t)[0] == "read_instructions")
+    assert "Make sure the answer is laid out as three bulleted items." in prompt
+    assert "- bullet_count:" in prompt and "- json_format:" not in prompt
+    [read] = result.instructions  # the ungrounded word and the kind not offered are dropped
+    assert read["kind"] == "bullet_count" and read["exactly"] == 3
+    assert read["read_from"].startswith("model: Make sure the answer")
+
+
+async def test_the_single_pass_baseline_reads_by_rules_only(fake: FakeOpenAI) -> None:
+    fake.responder = reader_that_invents
+    task = "Describe a harbour. Make sure the answer is laid out as three bulleted items."
+    result, sent = await run(fake, {"task": task, "config": "single_pass"})
+    assert sent[0] == "draft_free" and "read_instructions" not in sent
+    assert result.instructions == []
