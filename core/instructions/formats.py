@@ -245,6 +245,20 @@ class NestedBrackets(Spec):
         return f"Nest brackets (and [brackets {{and braces}}]) at least {self.depth} levels deep."
 
 
+def _sentence_chunks(text: str, low: int, high: int) -> list[list[str]]:
+    """The text's sentences (list markers and asterisks removed, one line each) in runs of
+    `low` to `high`, a short last run joined to the one before."""
+    plain = re.sub(r"(?m)^\s*(?:[-*•+]|\d{1,3}[.)])\s+", "", text).replace("*", "")
+    sentences = [" ".join(plain[a:b].split()) for a, b in sentence_spans(plain)]
+    if len(sentences) < low:
+        return []
+    chunks = [sentences[i : i + high] for i in range(0, len(sentences), high)]
+    if len(chunks) > 1 and len(chunks[-1]) < low:
+        last = chunks.pop()
+        chunks[-1] += last
+    return chunks
+
+
 class SubBullets(Spec):
     """Bullet points marked `*`, each followed by at least one `-` sub-bullet before the next
     `*` (IFBench's `format:sub-bullets` splits the text at every `*` and wants a `-` in each
@@ -264,6 +278,16 @@ class SubBullets(Spec):
 
     def describe(self) -> str:
         return "Use bullet points marked '* ', each with at least one sub-bullet marked '- '."
+
+    def _repair(self, text: str) -> str | None:
+        """The text's sentences as bullets of two or three: the first the bullet, the rest its
+        sub-bullets (list markers and stray asterisks removed first)."""
+        chunks = _sentence_chunks(text, 2, 3)
+        if not chunks:
+            return None
+        return "\n".join(
+            "\n".join([f"* {chunk[0]}", *(f"  - {s}" for s in chunk[1:])]) for chunk in chunks
+        )
 
 
 class SentencesThenBullets(Spec):
@@ -297,6 +321,13 @@ class SentencesThenBullets(Spec):
             "Write at least two sentences ending in a period, then at least two bullet points "
             "marked '* ', and nothing after them."
         )
+
+    def _repair(self, text: str) -> str | None:
+        """The first two sentences as a paragraph, each later one a `*` bullet."""
+        sentences = [s for chunk in _sentence_chunks(text, 1, 1) for s in chunk]
+        if len(sentences) < 4:
+            return None
+        return " ".join(sentences[:2]) + "\n" + "\n".join(f"* {s}" for s in sentences[2:])
 
 
 class CustomBullets(Spec):
@@ -391,6 +422,24 @@ class TemplateLabels(Spec):
 
     def describe(self) -> str:
         return f"Use this template, with its labels verbatim: {' ... '.join(self.labels)} ..."
+
+    def _repair(self, text: str) -> str | None:
+        """A text with none of the labels, its paragraphs (else its sentences) shared out in
+        order under the labels, each label opening its part."""
+        if any(label in text for label in self.labels):
+            return None
+        parts = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+        if len(parts) < len(self.labels):
+            parts = [text[a:b] for a, b in sentence_spans(text)]
+        if len(parts) < len(self.labels):
+            return None
+        share, extra = divmod(len(parts), len(self.labels))
+        out, at = [], 0
+        for i, label in enumerate(self.labels):
+            size = share + (1 if i < extra else 0)
+            out.append(f"{label} {' '.join(parts[at : at + size])}")
+            at += size
+        return "\n\n".join(out)
 
 
 class NoWhitespace(Spec):

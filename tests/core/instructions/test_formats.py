@@ -190,3 +190,39 @@ def test_only_the_bullets_may_follow_a_blank_line() -> None:
     finding = spec.check("It rains.\n\nWe stay in.\n* tea\n* books")
     assert finding is not None
     assert finding["message"] == "line 3: a blank line may only come just before the bullets"
+
+
+ECLIPSE = (
+    "Solar eclipses block sunlight. Plants slow photosynthesis. **Stomata** close in the dark."
+    "\n\nTemperature drops a little. Animals get confused. The effect ends quickly."
+)
+
+
+def test_sub_bullets_repair_groups_sentences_under_bullets() -> None:
+    spec = SubBullets()
+    assert spec.repair(ECLIPSE) == (
+        "* Solar eclipses block sunlight.\n  - Plants slow photosynthesis.\n"
+        "  - Stomata close in the dark.\n* Temperature drops a little.\n"
+        "  - Animals get confused.\n  - The effect ends quickly."
+    )
+    assert spec.repair("One sentence only.") is None  # no sub-bullet to give it
+
+
+def test_sentences_then_bullets_repair_keeps_two_sentences_then_lists_the_rest() -> None:
+    repaired = SentencesThenBullets().repair(ECLIPSE)
+    assert repaired == (
+        "Solar eclipses block sunlight. Plants slow photosynthesis.\n"
+        "* Stomata close in the dark.\n* Temperature drops a little.\n"
+        "* Animals get confused.\n* The effect ends quickly."
+    )
+    assert SentencesThenBullets().repair("Too short. Only three. Sentences.") is None
+
+
+def test_template_labels_repair_shares_the_text_out_under_the_labels() -> None:
+    spec = TemplateLabels(labels=["My Answer:", "My Conclusion:"])
+    assert spec.repair(ECLIPSE) == (
+        "My Answer: Solar eclipses block sunlight. Plants slow photosynthesis. **Stomata** close "
+        "in the dark.\n\nMy Conclusion: Temperature drops a little. Animals get confused. The "
+        "effect ends quickly."
+    )
+    assert spec.repair("My Answer: yes. The rest.") is None  # a half-used template is the model's

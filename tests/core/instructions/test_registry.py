@@ -146,6 +146,9 @@ def test_every_repair_passes_and_keeps_content(kind: str) -> None:
 
 REPAIRED = {
     "capital_word_frequency",
+    "sub_bullets",
+    "sentences_then_bullets",
+    "template_labels",
     "word_count",
     "sentence_count",
     "paragraph_count",
