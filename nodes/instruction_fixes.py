@@ -32,7 +32,18 @@ MAX_EDITS = 6
 """Sentence rewrites per round at most."""
 MAX_TOKENS = 1024
 """The most output tokens a continuation or a whole rewrite is given."""
-GROWABLE = {"word_count": "words", "sentence_count": "sentences", "paragraph_count": "paragraphs"}
+GROWABLE = {
+    "word_count": ("words", 1.0),
+    "unique_word_count": ("words", 1.5),
+    "pronoun_count": ("words", 10.0),
+    "sentence_count": ("sentences", 1.0),
+    "paragraph_count": ("paragraphs", 1.0),
+}
+"""Counts more text raises: the unit the continuation is sized in, and how many of that unit
+one more of the count takes (about one word in ten is a pronoun)."""
+MAX_REWRITES = 2
+"""Whole rewrites per run at most: a rule a small model cannot meet (every word a prime
+length) is not worth a rewrite every round, at a whole response's tokens each."""
 
 
 def sized(role: RoleModel, tokens: int) -> RoleModel:
@@ -109,18 +120,16 @@ async def weave_keywords(
 
 
 def shortfall(text: str, specs: list[Instruction]) -> tuple[str, int] | None:
-    """The count that is short ("words", 60 more), if a word, sentence or paragraph count is."""
+    """The unit and size of the continuation a short count needs ("words", 60), if one is
+    short: a count's finding carries the count it found."""
     for spec in specs:
-        noun = GROWABLE.get(spec.kind)
-        if noun and spec.check(text) is not None:
-            have = {
-                "words": len(words(text)),
-                "sentences": len(sentence_spans(text)),
-                "paragraphs": len([p for p in re.split(r"\n\s*\n", text) if p.strip()]),
-            }[noun]
-            missing = spec.low() - have  # type: ignore[attr-defined]
-            if missing > 0:
-                return noun, missing
+        finding = spec.check(text) if spec.kind in GROWABLE else None
+        if finding is None:
+            continue
+        noun, per = GROWABLE[spec.kind]
+        missing = spec.low() - int(finding["data"][1])  # type: ignore[attr-defined]
+        if missing > 0:
+            return noun, int(missing * per)
     return None
 
 
@@ -147,7 +156,7 @@ async def rewrite_to_rules(
     )
     ask = prompts.FIX_RULES.format(task=state["task"], draft=text, problems=problems)
     role = sized(config.roles.rewrite, int(len(words(text)) * 1.5) + 60)
-    [reply], usage = await complete("refine", role, [ask], prompts.system_for(ask))
+    [reply], usage = await complete("rewrite", role, [ask], prompts.system_for(ask))
     return (reply.strip() or text), usage
 
 
@@ -173,8 +182,9 @@ async def follow_instructions(
     if short:
         text, used = await grow(text, *short, state, config)
         return repair_all(text, specs)[0], merge_usage(usage, used)
-    if conflicted and state.get("iteration", 0) > 0:
-        return text, usage  # the plan says they cannot all hold: no rewrite loop on them
+    rewrites = (state.get("usage") or {}).get("by_node", {}).get("rewrite", {}).get("calls", 0)
+    if rewrites >= MAX_REWRITES or (conflicted and rewrites):
+        return text, usage  # a rule it could not meet twice, or rules that cannot all hold
     text, used = await rewrite_to_rules(text, bad, state, config)
     return repair_all(text, specs)[0], merge_usage(usage, used)
 
