@@ -23,10 +23,11 @@ from nodes import prompts
 log = logging.getLogger(__name__)
 
 CUE = re.compile(
-    r"\b(?:your (?:response|answer|reply|output)|the (?:response|answer|output)|must|make sure|"
-    r"ensure|exactly|at least|at most|no more than|(?:each|every) (?:word|sentence|paragraph|line"
-    r"|letter)|bullet|lower ?case|upper ?case|capital letters|commas?|end (?:it )?with|"
-    r"(?:start|begin) (?:it )?with|JSON)\b",
+    r"\b(?:(?:your|the|whole|entire) (?:response|answer|reply|output)|"
+    r"(?:at least|at most|exactly|no more than|no fewer than|fewer than|more than|under)\s+"
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twenty)\b|"
+    r"(?:each|every) (?:word|sentence|paragraph|line|letter)|bullet|lower ?case|upper ?case|"
+    r"capital letters|commas?|JSON|(?:end|start|begin) (?:it |each \w+ )?with)\b",
     re.IGNORECASE,
 )
 """Words that make a sentence sound like an instruction about the answer's form."""
