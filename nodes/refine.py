@@ -17,7 +17,13 @@ from core.run_config import RunConfig, load_config
 from core.state import Finding, RefineState, Usage, empty_usage, merge_usage
 from core.text.citations import cited_ids
 from core.text.lexicon import derived_forms, used_words
-from core.text.plain import normalise, sentences, strip_citations
+from core.text.plain import (
+    normalise,
+    replace_spans,
+    sentence_spans,
+    sentences,
+    strip_citations,
+)
 from nodes import prompts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes, tidy
@@ -36,15 +42,18 @@ def _first_sentence(reply: str) -> str:
 
 def drop_repeats(text: str, required: list[str]) -> str:
     """Remove sentences that repeat an earlier one, each unless its removal would lose a
-    required word (a near-repeat may be the only place a word is used)."""
+    required word (a near-repeat may be the only place a word is used). The rest of the text
+    is kept byte for byte."""
+    spans = sentence_spans(text)
     parts = sentences(text)
     used = len(used_words(text, required)[0])
+    dropped: set[int] = set()
     for repeat in reversed(repeated_sentences(text)):
-        at = len(parts) - 1 - parts[::-1].index(repeat)  # the later copy goes
-        trial = parts[:at] + parts[at + 1 :]
-        if len(used_words(" ".join(trial), required)[0]) == used:
-            parts = trial
-    return " ".join(parts)
+        at = max(i for i, p in enumerate(parts) if p == repeat and i not in dropped)
+        trial = replace_spans(text, {spans[i]: "" for i in dropped | {at}})
+        if len(used_words(trial, required)[0]) == used:
+            dropped.add(at)
+    return replace_spans(text, {spans[i]: "" for i in dropped})
 
 
 def cite_uncited(
@@ -52,37 +61,39 @@ def cite_uncited(
 ) -> str:
     """Append `[doc-id]` to each sentence that cites no known document and that one passage
     supports (`given`: the question, see `support`); markers in it that name no document (an
-    echoed `[document-id]`) go first."""
+    echoed `[document-id]`) go first. Other sentences are kept byte for byte."""
     if not passages:
         return text
-    out = []
-    for sentence in sentences(text):
+    edits = {}
+    for span, sentence in zip(sentence_spans(text), sentences(text), strict=True):
         if not set(cited_ids(sentence, known)) & known:
             bare = strip_citations(sentence)
             doc_id, source = max(passages, key=lambda p: support(bare, p[1], given))
             if support(bare, source, given) >= SUPPORT_OVERLAP:
-                sentence = f"{bare.rstrip().rstrip('.')} [{doc_id}]."
-        out.append(sentence)
-    return " ".join(out)
+                edits[span] = f"{bare.rstrip().rstrip('.')} [{doc_id}]."
+    return replace_spans(text, edits)
 
 
 def trim_to_length(text: str, state: RefineState) -> str:
-    """Drop trailing sentences that carry no required word until length limits hold."""
+    """Drop trailing sentences that carry no required word until length limits hold; the
+    sentences kept are kept byte for byte."""
     constraints = state.get("constraints") or {}
     max_words, max_sentences = constraints.get("max_words"), constraints.get("max_sentences")
+    spans = sentence_spans(text)
     parts = sentences(text)
+    kept = list(range(len(parts)))
 
-    def too_long(p: list[str]) -> bool:
-        n_words = len(" ".join(p).split())
+    def too_long(keep: list[int]) -> bool:
+        n_words = len(" ".join(parts[i] for i in keep).split())
         return bool(
-            (max_words and n_words > max_words) or (max_sentences and len(p) > max_sentences)
+            (max_words and n_words > max_words) or (max_sentences and len(keep) > max_sentences)
         )
 
     required = _required(state)
-    while len(parts) > 1 and too_long(parts):
-        droppable = [i for i, s in enumerate(parts) if not used_words(s, required)[0]]
-        parts.pop(droppable[-1] if droppable else -1)
-    return " ".join(parts)
+    while len(kept) > 1 and too_long(kept):
+        droppable = [i for i in kept if not used_words(parts[i], required)[0]]
+        kept.remove(droppable[-1] if droppable else kept[-1])
+    return replace_spans(text, {spans[i]: "" for i in range(len(parts)) if i not in kept})
 
 
 def word_groups(missing: list[str], iteration: int, config: RunConfig) -> list[list[str]]:
@@ -159,15 +170,16 @@ async def fix_unsupported(
         for s, (doc, src) in zip(targets, sources, strict=True)
     ]
     replies, usage = await complete("refine", config.roles.refine, asks, prompts.system_for(*asks))
-    parts = sentences(text)
+    spans = dict(zip(sentences(text), sentence_spans(text), strict=False))
+    edits: dict[tuple[int, int], str] = {}
     for target, (doc_id, source), reply in zip(targets, sources, replies, strict=True):
         fixed = _first_sentence(reply)
         if fixed and "[" not in fixed:
             fixed = f"{fixed.rstrip('.')} [{doc_id}]."
         ok = fixed and support(fixed, source, task) >= SUPPORT_OVERLAP
-        replacement = [fixed] if ok else ([] if len(parts) > 1 else [target])
-        parts = [r for p in parts for r in (replacement if p == target else [p])]
-    return " ".join(parts), usage
+        if target in spans and (ok or len(spans) > 1):
+            edits[spans[target]] = fixed if ok else ""  # restated, else dropped
+    return replace_spans(text, edits), usage
 
 
 async def rewrite(

@@ -4,16 +4,56 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_BOUNDARY = re.compile(r"[.!?][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
+"""The space between two sentences: after an end mark and any closing quotes or brackets,
+before a capital or a digit (group 1 is the space itself)."""
 _WHOLE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _CITATION = re.compile(r"\s*\[[^\[\]]{1,80}\]")
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each sentence in `text`, closing quotes and brackets included,
+    the space between sentences in none: `text` can be edited one sentence at a time and
+    everything else kept byte for byte (see `replace_spans`)."""
+    spans, start = [], 0
+    for match in _BOUNDARY.finditer(text):
+        spans.append((start, match.start(1)))
+        start = match.end(1)
+    spans.append((start, len(text)))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            out.append((a, b))
+    return out
+
+
 def sentences(text: str) -> list[str]:
-    """Split text into sentences (good enough for prose; no model needed)."""
-    text = " ".join(text.split())
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    """Split text into sentences (good enough for prose; no model needed), each on one line:
+    runs of white space inside a sentence read as one space."""
+    return [" ".join(text[a:b].split()) for a, b in sentence_spans(text)]
+
+
+def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
+    """`text` with each span replaced by its new text; a span replaced by "" goes with the
+    space before it (or after it, for the first), so no gap is left. Nothing else changes."""
+    out, at = [], 0
+    for (a, b), new in sorted(edits.items()):
+        if new == "":
+            before = len(text[:a]) - len(text[:a].rstrip())
+            if a - before > at:
+                a -= before
+            else:
+                b += len(text[b:]) - len(text[b:].lstrip())
+        out.append(text[at:a])
+        out.append(new)
+        at = max(at, b)
+    out.append(text[at:])
+    return "".join(out)
 
 
 def whole_sentences(text: str) -> str:

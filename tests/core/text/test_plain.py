@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
 
-from core.text.plain import sentences, whole_sentences
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.text.plain import replace_spans, sentence_spans, sentences, whole_sentences
 
 
 def test_sentences_split_on_end_punctuation() -> None:
@@ -24,3 +28,44 @@ def test_sentences_split_on_end_punctuation() -> None:
 )
 def test_whole_sentences_drops_only_an_unfinished_tail(reply: str, expected: str) -> None:
     assert whole_sentences(reply) == expected
+
+
+PIECES = st.sampled_from([
+    "She said,", '"Stay focused!"', "He beamed.", "(At once.)", "Dr. Lee left.", "e.g. this",
+    "Why?", "[doc-1].", "* a list item", "- sub item", "**bold** text.", "3.5 km away.",
+    "“Curly!”", "'single.'", "Wait...", "end", "A", "U.S. troops.", "—", "…",
+])  # fmt: skip
+SPACES = st.sampled_from([" ", "  ", "\n", "\n\n", "\t", " \n "])
+
+
+@st.composite
+def texts(draw: st.DrawFn) -> str:
+    pieces = draw(st.lists(PIECES, min_size=1, max_size=12))
+    return "".join(p + draw(SPACES) for p in pieces).strip()
+
+
+@given(texts())
+def test_sentence_spans_cover_every_non_space_character_in_order(text: str) -> None:
+    spans = sentence_spans(text)
+    covered = "".join(text[a:b] for a, b in spans)
+    assert "".join(covered.split()) == "".join(text.split())
+    assert all(a < b <= c for (a, b), (c, _) in itertools.pairwise(spans))
+    assert sentences(text) == [" ".join(text[a:b].split()) for a, b in spans]
+
+
+@given(texts(), st.data())
+def test_editing_one_sentence_keeps_the_rest_byte_for_byte(text: str, data: st.DataObject) -> None:
+    spans = sentence_spans(text)
+    a, b = data.draw(st.sampled_from(spans))
+    assert replace_spans(text, {}) == text
+    assert replace_spans(text, {(a, b): "NEW."}) == text[:a] + "NEW." + text[b:]
+    dropped = replace_spans(text, {(a, b): ""})
+    assert text[:a].rstrip() in dropped and text[b:].lstrip() in dropped
+    assert len(sentence_spans(dropped)) == len(spans) - 1 or not text[b:].strip()
+
+
+def test_a_closing_quote_stays_with_its_sentence() -> None:
+    text = 'She said, "Stay focused!" He then beamed.\n\nThe End.'
+    assert sentences(text) == ['She said, "Stay focused!"', "He then beamed.", "The End."]
+    _, second, _ = sentence_spans(text)
+    assert replace_spans(text, {second: ""}) == 'She said, "Stay focused!"\n\nThe End.'
