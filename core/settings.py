@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(3, ge=0, le=20)
     """Retries of a failed model call on one tier (exponential backoff with jitter); the
     OpenAI client's own retries are off, so this is the only retry loop."""
+    run_deadline_s: float | None = Field(1800.0, gt=0)
+    """Longest one run may take end to end in `refinery run` and evaluations (the API has
+    `api_request_timeout_s`); past it the run stops with a `DeadlineExceeded` error and its
+    thread keeps its last checkpoint, to resume. None: no deadline."""
     llm_run_retry_budget: int = Field(6, ge=0, le=1000)
     """Retries one run may spend across all its model calls: past it a failing call fails at
     once (its tier's fallback still applies), so a sick endpoint cannot multiply a run's time

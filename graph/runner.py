@@ -113,8 +113,18 @@ async def run_task(
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     started = time.perf_counter()
     payload = graph_input(request, config_name) if request is not None else None
+    deadline = get_settings().run_deadline_s
     try:
-        end = await stream_run(graph, payload, config, emit=emit)
+        async with asyncio.timeout(deadline):
+            end = await stream_run(graph, payload, config, emit=emit)
+    except TimeoutError:
+        return TaskResult(
+            id=task_id,
+            thread_id=thread_id,
+            wall_s=round(time.perf_counter() - started, 3),
+            error=f"DeadlineExceeded: the run passed its deadline of {deadline:g} s "
+            "(REFINERY_RUN_DEADLINE_S); its thread resumes from the last checkpoint",
+        )
     except Exception as exc:  # one failing task never stops a file of them
         return TaskResult(
             id=task_id,

@@ -125,3 +125,20 @@ async def test_the_critic_runs_beside_the_validators_only_where_it_has_weight(
     assert {"validate", "critique"} in open_ended, "the critic runs beside the validators"
     scored = [i for i, step in enumerate(open_ended) if "score" in step]
     assert scored and all(open_ended[i - 1] == {"validate", "critique"} for i in scored)
+
+
+async def test_a_run_past_its_deadline_stops_with_an_error_and_keeps_its_checkpoint(
+    llm_settings: Configure,
+) -> None:
+    server = FakeOpenAI(faults={2: "hang"}).serve()  # the first refinement call never answers
+    try:
+        llm_settings(openai_base_url=server.base_url, llm_cache=False, run_deadline_s=2)
+        graph = build_graph(InMemorySaver())
+        request = {"task": "Write.", "constraints": {"required_words": ["dog", "snow", "lamp"]}}
+        result = await run_task(graph, request)
+        assert result.error is not None and result.error.startswith("DeadlineExceeded: ")
+        assert "deadline of 2 s" in result.error
+        state = await graph.aget_state({"configurable": {"thread_id": result.thread_id}})
+        assert state.values["first_draft"]  # the draft before the hung call was checkpointed
+    finally:
+        server.stop()
