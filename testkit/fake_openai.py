@@ -145,6 +145,8 @@ class FakeOpenAI:
     """Prompts that no template in `nodes.prompts.PROMPTS` made (a prompt changed or added
     without the stand-in following); tests that drive the real nodes assert it stays empty."""
     caps: list[dict[str, int]] = field(default_factory=list)
+    formats: list[dict[str, Any] | None] = field(default_factory=list)
+    """The `response_format` each call carried in its body (None: none)."""
     """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
     port: int = 0
     _server: uvicorn.Server | None = None
@@ -192,7 +194,12 @@ class FakeOpenAI:
             return Response("{not json", media_type="application/json")
         async with self._slot():
             await asyncio.sleep(self.latency_s * (20 if fault == "slow" else 1))
+        self.formats.append(body.get("response_format"))
         text = self.responder(body.get("messages", []))
+        finish = "stop"
+        cap = body.get("max_tokens") or body.get("max_completion_tokens")
+        if cap and _count_tokens(text) > cap:  # cut at the cap, as a real server does
+            text, finish = " ".join(text.split()[:cap]), "length"
         self.served += 1
         prompt_tokens = sum(_count_tokens(str(m.get("content", ""))) for m in body["messages"])
         usage = {
@@ -203,7 +210,7 @@ class FakeOpenAI:
         model = body.get("model", "fake")
         if body.get("stream"):
             return StreamingResponse(
-                self._stream(text, model, usage), media_type="text/event-stream"
+                self._stream(text, model, usage, finish), media_type="text/event-stream"
             )
         return JSONResponse(
             {
@@ -214,7 +221,7 @@ class FakeOpenAI:
                 "choices": [
                     {
                         "index": 0,
-                        "finish_reason": "stop",
+                        "finish_reason": finish,
                         "message": {"role": "assistant", "content": text},
                     }
                 ],
@@ -235,7 +242,7 @@ class FakeOpenAI:
             finally:
                 self._active -= 1
 
-    async def _stream(self, text: str, model: str, usage: dict[str, int]):  # type: ignore[no-untyped-def]
+    async def _stream(self, text: str, model: str, usage: dict[str, int], finish: str = "stop"):  # type: ignore[no-untyped-def]
         base = {
             "id": f"chatcmpl-{self.calls}",
             "object": "chat.completion.chunk",
@@ -249,7 +256,7 @@ class FakeOpenAI:
             delta = {"content": piece} | ({"role": "assistant"} if i == 0 else {})
             chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
             yield f"data: {json.dumps(chunk)}\n\n"
-        stop = {"index": 0, "delta": {}, "finish_reason": "stop"}
+        stop = {"index": 0, "delta": {}, "finish_reason": finish}
         yield f"data: {json.dumps(base | {'choices': [stop]})}\n\n"
         yield f"data: {json.dumps(base | {'choices': [], 'usage': usage})}\n\n"
         yield "data: [DONE]\n\n"

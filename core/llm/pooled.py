@@ -168,13 +168,20 @@ class PooledChatModel(BaseChatModel):
             gates[url] = asyncio.Semaphore(self.slots)
         return gates[url]
 
-    def _shaped(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The call's keyword arguments with its `response_format` as these endpoints take it."""
+    def _shaped(self, kwargs: dict[str, Any], client: ChatOpenAI) -> dict[str, Any]:
+        """The call's keyword arguments with its `response_format` as these endpoints take it.
+
+        A JSON schema travels in the request body (`extra_body`), not as the client's own
+        `response_format`: given that, langchain-openai calls the SDK's `parse`, which raises
+        `LengthFinishReasonError` on a reply cut at its token cap instead of returning the text
+        for the lenient reader (measured: one critic call in 32 tasks failed its run so)."""
         wanted = kwargs.get("response_format")
         if not isinstance(wanted, dict) or wanted.get("type") != "json_schema":
             return kwargs
         if self.structured_output == "json_schema":
-            return kwargs
+            rest = {k: v for k, v in kwargs.items() if k != "response_format"}
+            body = {**(client.extra_body or {}), **(kwargs.get("extra_body") or {})}
+            return {**rest, "extra_body": {**body, "response_format": wanted}}
         if self.structured_output == "json_object":
             return {**kwargs, "response_format": {"type": "json_object"}}
         return {k: v for k, v in kwargs.items() if k != "response_format"}
@@ -196,7 +203,7 @@ class PooledChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         url, client = self._choose()
-        kwargs = self._shaped(kwargs)
+        kwargs = self._shaped(kwargs, client)
         try:
             result = client._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         except Exception as exc:
@@ -213,7 +220,7 @@ class PooledChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         url, client = await self._achoose()
-        kwargs = self._shaped(kwargs)
+        kwargs = self._shaped(kwargs, client)
         try:
             async with self._gate(url), asyncio.timeout(self.timeout_s):
                 result = await client._agenerate(
@@ -233,7 +240,7 @@ class PooledChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         url, client = self._choose()
-        kwargs = self._shaped(kwargs)
+        kwargs = self._shaped(kwargs, client)
         chunks = 0
         try:
             for chunk in client._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
@@ -256,7 +263,7 @@ class PooledChatModel(BaseChatModel):
         # A hang is caught by the client's read timeout (`timeout_s` between bytes); a failure
         # before the first chunk lets the fallback chain move on to the next tier.
         url, client = await self._achoose()
-        kwargs = self._shaped(kwargs)
+        kwargs = self._shaped(kwargs, client)
         chunks = 0
         try:
             async with self._gate(url):

@@ -5,12 +5,16 @@ a looping draft run to the end of the context)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from core.llm.endpoints import HealthBoard
 from core.llm.factory import complete, tiers
+from core.llm.pooled import PooledChatModel, Target
 from core.run_config import RoleModel
 from core.settings import Settings
+from nodes.critique import VERDICT_FORMAT, read_verdict
 from testkit.fake_openai import FakeOpenAI
 from testkit.llm import Configure
 
@@ -43,3 +47,29 @@ async def test_a_legacy_endpoint_gets_the_cap_in_both_fields(
 def test_the_embedded_model_always_gets_the_legacy_field() -> None:
     [local] = tiers(Settings(openai_base_url=None, llm_endpoints=[]))
     assert local.name == "local" and local.legacy_max_tokens
+
+
+def rambling(messages: list[dict[str, Any]]) -> str:
+    return '{"score": 7, "feedback": [' + ", ".join(['"more detail"'] * 40) + "]}"
+
+
+async def test_a_json_schema_reply_cut_at_its_cap_comes_back_as_text_not_an_error() -> None:
+    """The schema goes in the body as `response_format`, where the server reads it; a reply cut
+    at the cap (finish reason `length`) is returned for the lenient reader, where the SDK's
+    `parse` path raised `LengthFinishReasonError` and failed the run."""
+    server = FakeOpenAI(responder=rambling).serve()
+    try:
+        model = PooledChatModel(
+            model_name="fake", max_tokens=10, structured_output="json_schema",
+            static_targets=[Target(base_url=server.base_url)], board=HealthBoard(),
+        )  # fmt: skip
+        reply = await model.ainvoke("Review this.", response_format=VERDICT_FORMAT)
+        assert reply.content == '{"score": 7, "feedback": ["more detail", "more detail", ' + (
+            '"more detail", "more'
+        )
+        assert server.formats == [VERDICT_FORMAT]
+        assert read_verdict(str(reply.content)) == {
+            "score": 7.0, "feedback": [], "parsed": False,
+        }  # fmt: skip
+    finally:
+        server.stop()
