@@ -59,6 +59,11 @@ REL = (
     r"up to|fewer than|less than|under|below|exactly|precisely|just|only)"
 )
 """A count relation in words."""
+WRITING = (
+    r"(?:your\s+|the\s+|this\s+)?(?:response|answer|reply|email|letter|story|essay|poem|"
+    r"message|note|post|text|speech)"
+)
+"""What a request calls the answer when it says where it starts or ends."""
 WORD = r"[\w-]+(?:'\w+)?"
 """A word, with an inner apostrophe ("don't") but not a closing quote ("'tide'")."""
 QUOTED = r"[\"“'‘`](?P<q>[^\"”“'’`\n]{1,300}?)[\"”'’`]"
@@ -555,16 +560,16 @@ def end_phrase(m: re.Match[str], task: str) -> dict[str, Any] | None:
 
 
 @rule(
-    rf"(?:finish|end|conclude|close)\s+(?:your\s+|the\s+)?(?:response|answer|reply|email|letter|"
-    rf"story|essay|poem|message)\s+(?:with|on)\s+(?:the\s+(?:phrase|words|sentence|question)\s+)?{QUOTED}"
+    rf"(?:finish|end|conclude|close|sign\s+off)\s+(?:it|{WRITING})?\s*(?:with|on)\s+"
+    rf"(?:the\s+(?:exact\s+)?(?:phrase|words|sentence|question|line)\s*:?\s*)?{QUOTED}"
 )
 def end_phrase_quoted(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "end_phrase", "phrase": m["q"].strip()}
 
 
 @rule(
-    rf"(?:start|begin|open)\s+(?:your\s+|the\s+)?(?:response|answer|reply|email|letter|story|"
-    rf"essay|poem|message)\s+with\s+(?:the\s+(?:phrase|words?|sentence)\s+)?{QUOTED}"
+    rf"(?:start|begin|open)\s+(?:it|{WRITING})\s+with\s+"
+    rf"(?:the\s+(?:exact\s+)?(?:phrase|words?|sentence|line)\s*:?\s*)?{QUOTED}"
 )
 def start_phrase(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "start_phrase", "phrase": m["q"].strip()}

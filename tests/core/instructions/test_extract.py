@@ -51,6 +51,12 @@ def read(task: str) -> list[dict[str, Any]]:
             {"kind": "end_phrase", "phrase": "Kind regards, Ana"},
         ),
         (
+            'End it with the phrase "See you there!"',
+            {"kind": "end_phrase", "phrase": "See you there!"},
+        ),
+        ('Sign off with "Cheers, Ana".', {"kind": "end_phrase", "phrase": "Cheers, Ana"}),
+        ('Start the note with "Hi all".', {"kind": "start_phrase", "phrase": "Hi all"}),
+        (
             "Add a postscript starting with P.P.S at the end.",
             {"kind": "postscript", "marker": "P.P.S"},
         ),
