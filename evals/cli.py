@@ -131,10 +131,40 @@ def _print_summary(summary: Any) -> None:
         judge = summary.metrics[name]["judge"]
         label = escape(f"{name} [judge: {judge}]" if judge else name)
         console.print(f"{label}: no valid score on any task")
+    _print_instructions(summary)
     console.print(
         f"{summary.tasks} tasks, {summary.failed} failed; commit {stamp.git_commit[:10]}"
         f"{' (dirty)' if stamp.git_dirty else ''}"
     )
+
+
+def _print_instructions(summary: Any) -> None:
+    """Per benchmark: prompt- and instruction-level accuracy (the micro average), strict and
+    loose, then each instruction family's instruction-level accuracy."""
+    for name, seen in summary.instructions.items():
+        table = Table(title=f"instruction following ({name})")
+        for column in ("figure", "over", "strict", "loose"):
+            table.add_column(column, justify="left" if column == "figure" else "right")
+        prompts, instructions = f"{seen.prompts} prompts", f"{seen.instructions} instructions"
+        table.add_row("prompt level", prompts, *_pair(seen.prompt_strict, seen.prompt_loose))
+        table.add_row(
+            "instruction level",
+            instructions,
+            *_pair(seen.instruction_strict, seen.instruction_loose),
+        )
+        for family, score in seen.by_family.items():
+            over = f"{score.instructions} instructions"
+            table.add_row(f"  {family}", over, *_pair(score.strict, score.loose))
+        console.print(table)
+    if summary.instructions:
+        console.print(
+            "instruction metrics: if-verifiable 0.1.2's verifiers, run offline; where they can "
+            "differ from the reference scorer: evals/nltk_data/README.md"
+        )
+
+
+def _pair(strict: float, loose: float) -> tuple[str, str]:
+    return f"{strict:.3f}", f"{loose:.3f}"
 
 
 @eval_app.command("run")

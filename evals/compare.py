@@ -4,14 +4,15 @@ bootstrap confidence intervals, effect sizes, Holm correction across metrics, an
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from scipy import stats
 
 from evals.evaluate import EvalRun, RunStamp
-from evals.metrics import METRICS, MetricInfo
+from evals.instruction_summary import InstructionSummary
+from evals.metrics import INFORMATIONAL, METRICS, MetricInfo
 
 ALPHA = 0.05
 BOOTSTRAP_RESAMPLES = 5000
@@ -28,15 +29,19 @@ class MetricComparison(BaseModel):
     judge: str | None = None
     n: int
     mean_a: float
+    """The run's mean over the paired tasks; weighted as in the run's summary (`weighted`)."""
     mean_b: float
     mean_diff: float
     ci_low: float
     ci_high: float
-    """Paired bootstrap 95% confidence interval of the mean difference."""
+    """Paired bootstrap 95% confidence interval of the mean difference (resampling tasks)."""
+    weighted: bool = False
+    """The means and interval are micro averages over the metric's units (e.g. instructions);
+    the test and effect sizes stay per task."""
     p_value: float
     """Two-sided Wilcoxon signed-rank test (Pratt's handling of zero differences)."""
     p_holm: float
-    """`p_value` after Holm's correction within its family (quality, or cost)."""
+    """`p_value` after Holm's correction within its group (quality, content, or cost)."""
     rank_biserial: float
     """Matched-pairs rank-biserial correlation in [-1, 1]: positive when B's values are larger."""
     cohens_dz: float | None
@@ -57,6 +62,9 @@ class Comparison(BaseModel):
     metrics: list[MetricComparison]
     verdict: Literal["b_better", "a_better", "mixed", "no_difference"]
     verdict_text: str
+    instructions_a: dict[str, InstructionSummary] = Field(default_factory=dict)
+    """Run A's instruction following per benchmark, as its summary has it (over all its tasks)."""
+    instructions_b: dict[str, InstructionSummary] = Field(default_factory=dict)
 
 
 def paired_values(a: EvalRun, b: EvalRun, metric: str) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -72,19 +80,44 @@ def paired_values(a: EvalRun, b: EvalRun, metric: str) -> tuple[list[str], np.nd
     return ids, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
+def paired_weights(b: EvalRun, ids: list[str], metric: str) -> np.ndarray | None:
+    """Each paired task's weight in `metric`'s mean (see `TaskRow.weight`); None when the
+    metric is a plain mean or a task lacks its count."""
+    info = METRICS.get(metric)
+    if info is None or info.weight is None:
+        return None
+    rows = {row.id: row for row in b.rows}
+    found = [rows[i].weight(metric) for i in ids]
+    if any(w is None for w in found):
+        return None
+    return np.asarray(found, dtype=float)
+
+
 def wilcoxon_p(diffs: np.ndarray) -> float:
     if not np.any(diffs != 0):
         return 1.0
     return float(stats.wilcoxon(diffs, zero_method="pratt").pvalue)
 
 
-def bootstrap_ci(diffs: np.ndarray) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean paired difference (resampling tasks)."""
+def bootstrap_ci(diffs: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean paired difference (resampling tasks); with
+    `weights`, of the weighted mean (a task carries its weight into each resample)."""
+    mean = float(np.average(diffs, weights=weights))
     if len(diffs) < 2 or np.all(diffs == diffs[0]):
-        return float(diffs.mean()), float(diffs.mean())
+        return mean, mean
+    if weights is None:
+        data: tuple[np.ndarray, ...] = (diffs,)
+        statistic: Any = np.mean
+    else:
+        data = (diffs, weights)
+
+        def statistic(d: np.ndarray, w: np.ndarray, axis: int = -1) -> np.ndarray:
+            return np.sum(d * w, axis=axis) / np.sum(w, axis=axis)
+
     result = stats.bootstrap(
-        (diffs,),
-        np.mean,
+        data,
+        statistic,
+        paired=weights is not None,
         n_resamples=BOOTSTRAP_RESAMPLES,
         method="percentile",
         rng=np.random.default_rng(SEED),
@@ -125,7 +158,8 @@ def compare_metric(a: EvalRun, b: EvalRun, name: str) -> MetricComparison | None
         return None
     info = METRICS.get(name, MetricInfo(family="task"))
     diffs = ys - xs
-    low, high = bootstrap_ci(diffs)
+    weights = paired_weights(b, ids, name)
+    low, high = bootstrap_ci(diffs, weights)
     sign = 1 if info.higher_is_better else -1
     return MetricComparison(
         metric=name,
@@ -133,11 +167,12 @@ def compare_metric(a: EvalRun, b: EvalRun, name: str) -> MetricComparison | None
         higher_is_better=info.higher_is_better,
         judge=b.summary.stamp.judge if info.family == "judge" else None,
         n=len(ids),
-        mean_a=float(xs.mean()),
-        mean_b=float(ys.mean()),
-        mean_diff=float(diffs.mean()),
+        mean_a=float(np.average(xs, weights=weights)),
+        mean_b=float(np.average(ys, weights=weights)),
+        mean_diff=float(np.average(diffs, weights=weights)),
         ci_low=low,
         ci_high=high,
+        weighted=weights is not None,
         p_value=wilcoxon_p(diffs),
         p_holm=1.0,
         rank_biserial=rank_biserial(diffs),
@@ -159,8 +194,13 @@ def _correct(family: list[MetricComparison], alpha: float) -> None:
             item.better = "b" if b_larger == item.higher_is_better else "a"
 
 
+def group(family: str) -> str:
+    """Which Holm family a metric is corrected in: quality (the verdict), content, or cost."""
+    return family if family in INFORMATIONAL else "quality"
+
+
 def verdict(metrics: list[MetricComparison], a: str, b: str, alpha: float) -> tuple[str, str]:
-    quality = [m for m in metrics if m.family != "cost"]
+    quality = [m for m in metrics if group(m.family) == "quality"]
     up = [m.metric for m in quality if m.better == "b"]
     down = [m.metric for m in quality if m.better == "a"]
     tested = sum(1 for m in quality if m.wins or m.losses)
@@ -195,8 +235,8 @@ def compare(a: EvalRun, b: EvalRun, alpha: float = ALPHA) -> Comparison:
     names = sorted(set(a.summary.means) & set(b.summary.means))
     found = [compare_metric(a, b, name) for name in names]
     metrics = [m for m in found if m is not None]
-    _correct([m for m in metrics if m.family != "cost"], alpha)
-    _correct([m for m in metrics if m.family == "cost"], alpha)
+    for name in ("quality", *sorted(INFORMATIONAL)):
+        _correct([m for m in metrics if group(m.family) == name], alpha)
     name_a, name_b = a.summary.stamp.config, b.summary.stamp.config
     if name_a == name_b:
         name_a, name_b = f"A ({name_a})", f"B ({name_b})"
@@ -210,4 +250,6 @@ def compare(a: EvalRun, b: EvalRun, alpha: float = ALPHA) -> Comparison:
         metrics=metrics,
         verdict=kind,
         verdict_text=text + cost_note(metrics, name_b),
+        instructions_a=a.summary.instructions,
+        instructions_b=b.summary.instructions,
     )

@@ -1,6 +1,7 @@
-"""Evaluation data sets: JSON Lines of tasks in the engine's request shape, plus references.
+"""Evaluation data sets: JSON Lines of tasks in the engine's request shape, plus references, or
+in IFEval/IFBench's shape (`key`, `prompt`, `instruction_id_list`, `kwargs`).
 
-The shape is documented in `../shared/data/README.md`; the dev sets there are the defaults.
+The shapes are documented in `../shared/data/README.md`; the dev sets there are the defaults.
 """
 
 from __future__ import annotations
@@ -8,17 +9,21 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.settings import PROJECT_ROOT
+from evals.verifiers import Benchmark, benchmark_of
 
 DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 """Where the shared development sets live (never copied into the repository)."""
 DEFAULT_DATASETS = [DATA_DIR / "commongen_hard_dev.jsonl", DATA_DIR / "grounded_qa_dev.jsonl"]
+IFBENCH_DEV = DATA_DIR / "ifbench_dev.jsonl"
+IFEVAL_KINDS_DEV = Path(__file__).resolve().parent / "data" / "ifeval_kinds_dev.jsonl"
+"""Prompts written for this project that cover every IFEval kind (see evals/data/README.md)."""
 
-TaskKind = Literal["constrained", "grounded", "open"]
+TaskKind = Literal["constrained", "grounded", "instructions", "open"]
 
 
 class SourceDocument(BaseModel):
@@ -39,13 +44,42 @@ class EvalTask(BaseModel):
     """A reference answer, for reference-based metrics."""
     reference_doc_ids: list[str] = Field(default_factory=list)
     """The documents that hold the answer, for retrieval metrics."""
+    instruction_id_list: list[str] = Field(default_factory=list)
+    """Verifiable instructions (IFEval or IFBench ids) the answer is scored on: never sent, the
+    engine reads them from the prompt's words as a user's request would state them."""
+    kwargs: list[dict[str, Any]] = Field(default_factory=list)
+    """Each instruction's arguments, as the benchmark gives them (None: not used)."""
+    benchmark: Benchmark | None = None
+    """Whose verifiers score the instructions; read from the ids' families when not given."""
     dataset: str = ""
     """The file the task came from (its stem), filled in by `load_dataset`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _benchmark_row(cls, data: Any) -> Any:
+        """A benchmark row (`key`, `prompt`, ...) as a task: id `<benchmark>-<key>`, the prompt
+        as the task, the ids' benchmark named, one (empty) kwargs per instruction at least."""
+        if not isinstance(data, dict) or "prompt" not in data or "task" in data:
+            return data
+        ids = list(data.get("instruction_id_list") or [])
+        benchmark = data.get("benchmark") or benchmark_of(ids)
+        kwargs = list(data.get("kwargs") or [{} for _ in ids])
+        if len(kwargs) != len(ids):
+            raise ValueError(f"{len(ids)} instruction ids but {len(kwargs)} kwargs")
+        rest = {k: v for k, v in data.items() if k not in ("key", "prompt")}
+        return rest | {
+            "id": f"{benchmark}-{data['key']}",
+            "task": data["prompt"],
+            "benchmark": benchmark,
+            "kwargs": kwargs,
+        }
 
     @property
     def kind(self) -> TaskKind:
         if self.documents:
             return "grounded"
+        if self.instruction_id_list:
+            return "instructions"
         return "constrained" if self.required_words else "open"
 
     @property

@@ -14,13 +14,15 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from core.run_config import load_config
 from core.settings import PROJECT_ROOT
 from evals.datasets import DatasetInfo, EvalTask, TaskKind
-from evals.metrics import describe, task_metrics, trajectory
+from evals.instruction_summary import InstructionSummary, summarise_instructions
+from evals.metrics import METRICS, describe, task_metrics, trajectory
 from evals.ragas_metrics import Judge
+from evals.verifiers import InstructionCheck
 from graph.runner import TaskResult, run_many
 
 ROWS_FILE, SUMMARY_FILE, RESULTS_FILE = "rows.jsonl", "summary.json", "results.jsonl"
@@ -44,6 +46,32 @@ class TaskRow(BaseModel):
     """Metric -> why it failed on this task (its value in `metrics` is NaN); a NaN without an
     entry here is a metric that did not apply."""
     trajectory: list[dict[str, float]] = Field(default_factory=list)
+    benchmark: str | None = None
+    """Whose verifiers checked the instructions (instruction tasks)."""
+    instructions: list[InstructionCheck] = Field(default_factory=list)
+    """Each instruction of the task and whether the answer followed it (instruction tasks)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def counts(self) -> dict[str, int]:
+        """Instructions checked and followed, strictly and loosely: what micro averages over a
+        run weigh each task by (see `MetricInfo.weight`); empty for other tasks."""
+        if not self.instructions:
+            return {}
+        return {
+            "instructions_total": len(self.instructions),
+            "instructions_followed_strict": sum(c.strict for c in self.instructions),
+            "instructions_followed_loose": sum(c.loose for c in self.instructions),
+        }
+
+    def weight(self, metric: str) -> float | None:
+        """What this task weighs in `metric`'s mean over a run: 1, or the count a micro-averaged
+        metric is weighted by (None when the row lacks it)."""
+        info = METRICS.get(metric)
+        if info is None or info.weight is None:
+            return 1.0
+        count = self.counts.get(info.weight)
+        return float(count) if count else None
 
 
 class RunStamp(BaseModel):
@@ -71,7 +99,9 @@ class RunSummary(BaseModel):
     tasks: int
     failed: int
     means: dict[str, float]
-    """Mean of each metric over the tasks it applies to (NaN scores left out)."""
+    """Mean of each metric over the tasks it applies to (NaN scores left out); a metric with a
+    weight (`MetricInfo.weight`) is averaged over its units, e.g. instruction_loose over all
+    instructions (the micro average IFEval and IFBench report)."""
     by_kind: dict[str, dict[str, float]]
     metrics: dict[str, dict[str, Any]]
     """Each metric's family, direction and (for judged metrics) judge."""
@@ -79,6 +109,8 @@ class RunSummary(BaseModel):
     """Metrics that ran but scored no task (every value NaN), so they have no mean."""
     errored: dict[str, int] = Field(default_factory=dict)
     """Metric -> on how many tasks it failed (see `TaskRow.metric_errors`)."""
+    instructions: dict[str, InstructionSummary] = Field(default_factory=dict)
+    """Benchmark -> prompt- and instruction-level accuracy, strict and loose, and per family."""
 
 
 class EvalRun(BaseModel):
@@ -111,13 +143,24 @@ def git_state() -> tuple[str, bool]:
     return git("rev-parse", "HEAD") or "unknown", bool(git("status", "--porcelain"))
 
 
+def weighted_mean(values: list[float], weights: list[float | None]) -> float:
+    """The mean of `values` weighted by `weights`; the plain mean when a weight is missing."""
+    if any(w is None for w in weights):
+        return sum(values) / len(values)
+    known = [w or 0.0 for w in weights]
+    return sum(v * w for v, w in zip(values, known, strict=True)) / sum(known)
+
+
 def means(rows: list[TaskRow]) -> dict[str, float]:
-    totals: dict[str, list[float]] = {}
+    """Each metric's mean over the rows that scored it; weighted by `TaskRow.weight`."""
+    totals: dict[str, tuple[list[float], list[float | None]]] = {}
     for row in rows:
         for name, value in row.metrics.items():
             if not math.isnan(value):
-                totals.setdefault(name, []).append(value)
-    return {name: round(sum(v) / len(v), 6) for name, v in sorted(totals.items())}
+                values, weights = totals.setdefault(name, ([], []))
+                values.append(value)
+                weights.append(row.weight(name))
+    return {name: round(weighted_mean(*pair), 6) for name, pair in sorted(totals.items())}
 
 
 def summarise(stamp: RunStamp, rows: list[TaskRow]) -> RunSummary:
@@ -134,6 +177,7 @@ def summarise(stamp: RunStamp, rows: list[TaskRow]) -> RunSummary:
         errored={
             name: n for name in names if (n := sum(1 for row in rows if name in row.metric_errors))
         },
+        instructions=summarise_instructions(rows),
     )
 
 
@@ -155,6 +199,8 @@ async def score_results(
                 metrics=scores.values,
                 metric_errors=scores.errors,
                 trajectory=trajectory(task, result),
+                benchmark=task.benchmark,
+                instructions=scores.checks,
             )
         )
     return rows

@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
-from evals.compare import paired_values
+from evals.compare import paired_values, paired_weights
 from evals.evaluate import EvalRun, TaskRow
 from evals.metrics import is_quality
 
@@ -100,9 +101,14 @@ def missing_values(baseline: EvalRun, candidate: EvalRun, metric: str) -> GateFa
 
 def _drop(baseline: EvalRun, candidate: EvalRun, name: str, max_drop: float) -> GateFailure | None:
     ids, base, cand = paired_values(baseline, candidate, name)
-    if not ids or base.mean() <= 0:
+    if not ids:
         return None
-    drop = float((base.mean() - cand.mean()) / base.mean())
+    weights = paired_weights(candidate, ids, name)  # a micro average stays one
+    base_mean = float(np.average(base, weights=weights))
+    cand_mean = float(np.average(cand, weights=weights))
+    if base_mean <= 0:
+        return None
+    drop = (base_mean - cand_mean) / base_mean
     if drop <= max_drop or math.isclose(drop, max_drop):
         return None
     worse = sorted(
@@ -115,8 +121,8 @@ def _drop(baseline: EvalRun, candidate: EvalRun, name: str, max_drop: float) -> 
     )
     return GateFailure(
         metric=name,
-        baseline=float(base.mean()),
-        candidate=float(cand.mean()),
+        baseline=base_mean,
+        candidate=cand_mean,
         drop=drop,
         worse=worse,
     )

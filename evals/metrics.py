@@ -1,8 +1,13 @@
 """Per-task metrics: concept coverage and the all-words rate for constrained tasks, the Ragas
-metrics for grounded ones, the cost of the run, and the quality trajectory over iterations."""
+metrics for grounded ones, instruction following (IFEval/IFBench verifiers) and the content
+guard's figures for instruction tasks, the cost of the run, and the quality trajectory over
+iterations."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -19,9 +24,16 @@ from evals.ragas_metrics import (
     Scores,
     grounded_metrics,
 )
+from evals.verifiers import DIFFERENCES, InstructionCheck, benchmark_of, check
 from graph.runner import TaskResult
 
-Family = Literal["task", "retrieval", "citation", "reference", "judge", "cost"]
+log = logging.getLogger(__name__)
+
+Family = Literal[
+    "task", "retrieval", "citation", "reference", "judge", "instructions", "content", "cost"
+]
+INFORMATIONAL: frozenset[str] = frozenset({"content", "cost"})
+"""Families reported beside quality: no verdict and no gate on them."""
 
 
 class MetricInfo(BaseModel):
@@ -29,6 +41,33 @@ class MetricInfo(BaseModel):
     higher_is_better: bool = True
     judge: str | None = None
     """The model that produced an LLM-judged metric."""
+    weight: str | None = None
+    """The row count (`TaskRow.counts`) that weights this metric's mean over a run: a micro
+    average, as a benchmark reports it (None: the plain mean over tasks)."""
+    notes: str | None = None
+    """Where the metric can differ from its reference implementation."""
+
+
+INSTRUCTION_COUNT = "instructions_total"
+INSTRUCTIONS = {
+    "prompt_strict": MetricInfo(family="instructions", notes=DIFFERENCES),
+    "prompt_loose": MetricInfo(family="instructions", notes=DIFFERENCES),
+    "instruction_strict": MetricInfo(
+        family="instructions", weight=INSTRUCTION_COUNT, notes=DIFFERENCES
+    ),
+    "instruction_loose": MetricInfo(
+        family="instructions", weight=INSTRUCTION_COUNT, notes=DIFFERENCES
+    ),
+}
+"""Prompt level: 1.0 when every instruction was followed; instruction level: the share followed
+(over a run, the share of all instructions). Loose: the IFEval variants (first or last line
+dropped, asterisks removed) may pass an instruction."""
+CONTENT = {
+    "content_to_task": "to_task",
+    "content_to_first_draft": "to_first_draft",
+    "content_length_share": "length_share",
+}
+"""Our name -> the content guard's figure (`nodes.content.figures`): informational."""
 
 
 METRICS: dict[str, MetricInfo] = {
@@ -38,6 +77,8 @@ METRICS: dict[str, MetricInfo] = {
     **{name: MetricInfo(family="citation") for name in CITATION},
     **{name: MetricInfo(family="reference") for name in [*REFERENCE, "semantic_similarity"]},
     **{name: MetricInfo(family="judge") for name in JUDGED},
+    **INSTRUCTIONS,
+    **{name: MetricInfo(family="content") for name in CONTENT},
     **{
         name: MetricInfo(family="cost", higher_is_better=False)
         for name in ("tokens", "calls", "wall_s", "iterations")
@@ -48,7 +89,52 @@ METRICS: dict[str, MetricInfo] = {
 
 def is_quality(name: str) -> bool:
     info = METRICS.get(name)
-    return info is not None and info.family != "cost"
+    return info is not None and info.family not in INFORMATIONAL
+
+
+def following(checks: list[InstructionCheck]) -> dict[str, float]:
+    """The four instruction metrics of one task's checks."""
+    strict = sum(c.strict for c in checks) / len(checks)
+    loose = sum(c.loose for c in checks) / len(checks)
+    return {
+        "prompt_strict": float(strict == 1.0),
+        "prompt_loose": float(loose == 1.0),
+        "instruction_strict": strict,
+        "instruction_loose": loose,
+    }
+
+
+def instruction_metrics(task: EvalTask, answer: str) -> Scores:
+    """Each of the task's instructions checked on `answer` by its benchmark's verifiers; a
+    verifier that raises leaves the four metrics NaN with the error."""
+    try:
+        benchmark = task.benchmark or benchmark_of(task.instruction_id_list)
+        checks = check(benchmark, task.task, task.instruction_id_list, task.kwargs, answer)
+    except Exception as exc:  # one broken verifier never stops the evaluation
+        log.warning("instruction verifiers failed on %s: %s", task.id, exc)
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        return Scores(dict.fromkeys(INSTRUCTIONS, math.nan), dict.fromkeys(INSTRUCTIONS, error))
+    return Scores(following(checks), checks=checks)
+
+
+async def content_metrics(task: EvalTask, result: TaskResult) -> Scores:
+    """The content guard's figures of the answer: similarity to the task and to the first draft
+    and its length as a share of the first draft's (an empty answer scores 0; without a first
+    draft those two do not apply: NaN)."""
+    answer, first = result.answer or "", result.first_draft or ""
+    if not answer.strip():
+        return Scores(dict.fromkeys(CONTENT, 0.0))
+    from nodes.content import figures
+
+    try:
+        seen = await asyncio.to_thread(figures, answer, first or answer, task.task)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        return Scores(dict.fromkeys(CONTENT, math.nan), dict.fromkeys(CONTENT, error))
+    values = {name: seen[key] for name, key in CONTENT.items()}
+    if not first.strip():
+        values |= {"content_to_first_draft": math.nan, "content_length_share": math.nan}
+    return Scores(values)
 
 
 def constrained_metrics(task: EvalTask, answer: str) -> dict[str, float]:
@@ -68,7 +154,8 @@ def cost_metrics(result: TaskResult) -> dict[str, float]:
 
 def trajectory(task: EvalTask, result: TaskResult) -> list[dict[str, float]]:
     """Per scored iteration: the engine's score and, for constrained tasks, the coverage of the
-    answer the engine would return had it stopped there (its best-scoring draft so far)."""
+    answer the engine would return had it stopped there (its best-scoring draft so far), for
+    instruction tasks whether that answer followed every instruction (`prompt_loose`)."""
     points: list[dict[str, float]] = []
     best_score, best_draft = -1.0, ""
     for record in sorted(result.history, key=lambda r: r["iteration"]):
@@ -77,6 +164,10 @@ def trajectory(task: EvalTask, result: TaskResult) -> list[dict[str, float]]:
         point = {"iteration": float(record["iteration"]), "engine_score": best_score}
         if task.kind == "constrained":
             point["concept_coverage"] = constrained_metrics(task, best_draft)["concept_coverage"]
+        if task.kind == "instructions":
+            followed = instruction_metrics(task, best_draft).values["prompt_loose"]
+            if not math.isnan(followed):
+                point["prompt_loose"] = followed
         points.append(point)
     return points
 
@@ -93,6 +184,9 @@ async def task_metrics(task: EvalTask, result: TaskResult, judge: Judge | None =
         scores |= await grounded_metrics(task, answer, result.passages)
         if judge is not None:
             scores |= await judge.score(task, answer, result.passages)
+    if task.kind == "instructions":
+        scores |= instruction_metrics(task, answer)
+        scores |= await content_metrics(task, result)
     return scores | cost_metrics(result)
 
 

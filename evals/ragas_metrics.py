@@ -27,6 +27,7 @@ from ragas.metrics.base import SingleTurnMetric
 from core.text.citations import cited_ids
 from core.text.plain import strip_citations
 from evals.datasets import EvalTask
+from evals.verifiers import InstructionCheck
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,17 @@ class Scores:
 
     values: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    checks: list[InstructionCheck] = field(default_factory=list)
+    """Each verifiable instruction's outcome, behind the instruction metrics."""
 
     def __or__(self, other: Scores | dict[str, float]) -> Scores:
         if isinstance(other, dict):
-            return Scores({**self.values, **other}, dict(self.errors))
-        return Scores({**self.values, **other.values}, {**self.errors, **other.errors})
+            return Scores({**self.values, **other}, dict(self.errors), list(self.checks))
+        return Scores(
+            {**self.values, **other.values},
+            {**self.errors, **other.errors},
+            [*self.checks, *other.checks],
+        )
 
 
 async def _score(name: str, metric: SingleTurnMetric, sample: SingleTurnSample) -> Scores:

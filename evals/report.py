@@ -13,10 +13,14 @@ matplotlib.use("Agg")  # files only, never a display
 import matplotlib.pyplot as plt
 import numpy as np
 
-from evals.compare import Comparison, MetricComparison
+from evals.compare import Comparison, MetricComparison, group
 from evals.evaluate import EvalRun, RunStamp, TaskRow
 
-PRIMARY = {"constrained": "concept_coverage", "grounded": "semantic_similarity"}
+PRIMARY = {
+    "constrained": "concept_coverage",
+    "grounded": "semantic_similarity",
+    "instructions": "prompt_loose",
+}
 """The quality metric each kind of task is plotted on."""
 
 
@@ -41,6 +45,7 @@ def _label(stamp: RunStamp) -> str:
 def plot_iterations(runs: list[EvalRun], path: Path) -> None:
     kinds = sorted({row.kind for run in runs for row in run.rows})
     panels = [("concept_coverage", "constrained")] if "constrained" in kinds else []
+    panels += [("prompt_loose", "instructions")] if "instructions" in kinds else []
     panels += [("engine_score", kind) for kind in kinds]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
     for ax, (key, kind) in zip(axes[0], panels, strict=True):
@@ -111,7 +116,7 @@ def plot_quality_cost(runs: list[EvalRun], path: Path) -> None:
 
 
 def plot_differences(comparison: Comparison, path: Path) -> None:
-    quality = [m for m in comparison.metrics if m.family != "cost"]
+    quality = [m for m in comparison.metrics if group(m.family) == "quality"]
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(quality) + 1.5))
     for y, m in enumerate(quality):
         colour = {"b": "tab:green", "a": "tab:red", "none": "tab:gray"}[m.better]
@@ -129,6 +134,7 @@ def plot_differences(comparison: Comparison, path: Path) -> None:
 
 def _row(m: MetricComparison) -> str:
     name = f"{m.metric} [judge: {m.judge}]" if m.judge else m.metric
+    name += " (micro)" if m.weighted else ""
     dz = f"{m.cohens_dz:+.2f}" if m.cohens_dz is not None else "-"
     mark = {"b": "B better", "a": "A better", "none": ""}[m.better]
     cells = [
@@ -160,13 +166,43 @@ def _stamp_lines(tag: str, s: RunStamp) -> list[str]:
     ]
 
 
+def instruction_lines(comparison: Comparison) -> list[str]:
+    """Per benchmark both runs scored: prompt- and instruction-level accuracy, strict and loose,
+    then each instruction family (instruction level), A against B."""
+    lines = []
+    a, b = comparison.instructions_a, comparison.instructions_b
+    for name in sorted(set(a) & set(b)):
+        x, y = a[name], b[name]
+        lines += [
+            f"### {name} ({x.prompts} and {y.prompts} prompts, {x.instructions} and "
+            f"{y.instructions} instructions)",
+            "",
+            "| figure | A strict | B strict | A loose | B loose |",
+            "| --- | --- | --- | --- | --- |",
+            f"| prompt level | {x.prompt_strict:.3f} | {y.prompt_strict:.3f} "
+            f"| {x.prompt_loose:.3f} | {y.prompt_loose:.3f} |",
+            f"| instruction level | {x.instruction_strict:.3f} | {y.instruction_strict:.3f} "
+            f"| {x.instruction_loose:.3f} | {y.instruction_loose:.3f} |",
+        ]
+        for family in sorted(set(x.by_family) & set(y.by_family)):
+            f, g = x.by_family[family], y.by_family[family]
+            lines.append(
+                f"| {family} ({f.instructions}) | {f.strict:.3f} | {g.strict:.3f} "
+                f"| {f.loose:.3f} | {g.loose:.3f} |"
+            )
+        lines.append("")
+    return ["## Instruction following", "", *lines] if lines else []
+
+
 def markdown(comparison: Comparison, plots: list[str]) -> str:
     head = (
         "| metric | family | n | A | B | B-A | 95% CI | Wilcoxon p | Holm p | rank-biserial "
         "| Cohen dz | wins/losses | |\n|" + " --- |" * 13
     )
-    quality = [_row(m) for m in comparison.metrics if m.family != "cost"]
-    cost = [_row(m) for m in comparison.metrics if m.family == "cost"]
+    rows = {
+        name: [_row(m) for m in comparison.metrics if group(m.family) == name]
+        for name in ("quality", "content", "cost")
+    }
     lines = [
         f"# {comparison.b.config} against {comparison.a.config}",
         "",
@@ -177,20 +213,34 @@ def markdown(comparison: Comparison, plots: list[str]) -> str:
         "",
         f"{comparison.paired_tasks} tasks paired by id. Differences are B minus A; p-values from "
         "the two-sided Wilcoxon signed-rank test, Holm-corrected within the quality metrics that "
-        "differ on some task and within the cost metrics; the interval is a paired bootstrap "
-        "(5000 resamples) of the "
-        "mean difference; wins/losses count tasks where B is better/worse.",
+        "differ on some task, within the content figures and within the cost metrics; the "
+        "interval is a paired bootstrap (5000 resamples) of the "
+        "mean difference; wins/losses count tasks where B is better/worse. A (micro) metric's "
+        "means and interval weigh each task by its number of instructions, as IFEval and "
+        "IFBench report instruction-level accuracy; its test stays per task.",
         "",
         "## Quality",
         "",
         head,
-        *quality,
+        *rows["quality"],
         "",
+        *(
+            [
+                "## Content (informational: the content guard's figures, no verdict)",
+                "",
+                head,
+                *rows["content"],
+                "",
+            ]
+            if rows["content"]
+            else []
+        ),
         "## Cost (lower is better)",
         "",
         head,
-        *cost,
+        *rows["cost"],
         "",
+        *instruction_lines(comparison),
         "## Plots",
         "",
         *[f"![{p}]({p})" for p in plots],

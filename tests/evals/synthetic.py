@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from evals.datasets import DatasetInfo
 from evals.evaluate import EvalRun, RunStamp, TaskRow, summarise
+from evals.metrics import following
+from evals.verifiers import InstructionCheck
 
 
 def make_run(
@@ -35,5 +37,28 @@ def make_run(
             ],
         )
         for task_id, values in metrics.items()
+    ]
+    return EvalRun(summary=summarise(stamp, rows), rows=rows)
+
+
+def make_instruction_run(
+    config: str,
+    checks: dict[str, list[InstructionCheck]],
+    benchmark: str = "ifbench",
+    extra: dict[str, dict[str, float]] | None = None,
+) -> EvalRun:
+    """A run of `config` over instruction tasks: task `id` had `checks[id]` (its metrics follow
+    from them), plus `extra[id]` (e.g. content figures, tokens)."""
+    stamp = make_run(config, {}).summary.stamp
+    rows = [
+        TaskRow(
+            id=task_id,
+            dataset="synthetic",
+            kind="instructions",
+            metrics=following(found) | (extra or {}).get(task_id, {}),
+            benchmark=benchmark,
+            instructions=found,
+        )
+        for task_id, found in checks.items()
     ]
     return EvalRun(summary=summarise(stamp, rows), rows=rows)
