@@ -7,12 +7,12 @@ Order of work on a failing draft:
 2. Missing keywords: one sentence at a time is rewritten to use the word (woven in, not a new
    sentence bolted on), in parallel; each rewrite is kept only if the word is now there and
    no instruction that held before fails after it.
-3. Too short for a word, sentence or paragraph count: one more paragraph of about the missing
-   length, continuing the text.
-4. Otherwise one rewrite of the whole response told exactly which rules it breaks (the
-   findings' own words), repaired again deterministically. The score node keeps the best
+3. Too short for a count that more text raises (words, unique words, pronouns, sentences,
+   paragraphs): one more paragraph of about the missing length, continuing the text.
+4. Otherwise a rewrite of the whole response told exactly which rules it breaks (the
+   findings' own words), repaired again deterministically: at most `MAX_REWRITES` a run, and
+   one only where the plan reports conflicting instructions. The score node keeps the best
    draft, so a rewrite that makes things worse is never the answer.
-Instructions that conflict are reported by the plan and not worked on.
 """
 
 from __future__ import annotations
