@@ -11,7 +11,7 @@ from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from core.instructions import check_all
+from core.instructions import Counted, Spec, check_all
 from core.state import Finding, RefineState, Validation
 from core.text.citations import cited_ids
 from core.text.lexicon import lemma, used_words
@@ -158,14 +158,33 @@ def check_citations(answer: str, state: RefineState) -> tuple[float, list[Findin
     return (score * (0.5 if unknown else 1.0)), findings
 
 
+def progress(spec: Spec, finding: Finding) -> float:
+    """Credit in [0, 0.5) for a count that misses but is closer than nothing (3 of 4 more
+    conjunctions is not 0 of 4): so a refinement that gets nearer is kept as the best draft and
+    the next round builds on it. A miss of any other kind, or an empty answer, earns none."""
+    data = finding.get("data") or []
+    if not isinstance(spec, Counted) or len(data) < 2 or not data[1].isdigit():
+        return 0.0
+    n, low, high = int(data[1]), spec.low(), spec.high()
+    if n < low:
+        return 0.5 * n / low
+    return 0.5 * high / n if high is not None and n > high else 0.0
+
+
 def check_instructions(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
-    """The share of the request's verifiable instructions the answer follows, and a finding
-    (saying what is wrong and where) for each it does not."""
+    """The share of the request's verifiable instructions the answer follows (a count that
+    misses earns `progress` credit), and a finding saying what is wrong and where for each
+    it does not follow."""
     specs = instructions_of(state)
     if not specs:
         return 1.0, []
-    findings = check_all(answer, specs)
-    return 1.0 - len(findings) / len(specs), findings
+    findings: list[Finding] = []
+    earned = 0.0
+    for spec in specs:
+        found = check_all(answer, [spec])  # an empty answer follows none, as scorers count
+        findings += found
+        earned += progress(spec, found[0]) if found else 1.0
+    return earned / len(specs), findings
 
 
 CHECKS: dict[str, Check] = {

@@ -170,16 +170,20 @@ async def test_a_response_short_of_its_word_count_is_continued(fake: FakeOpenAI)
 async def test_rules_no_repair_can_meet_go_to_one_rewrite_that_names_them(
     fake: FakeOpenAI,
 ) -> None:
-    result, sent = await run(fake, {"task": "Describe a harbour. Use only words with lengths "
-                                             "that are prime numbers."})  # fmt: skip
-    assert sent[:2] == ["draft_instructed", "fix_rules"]
+    task = "Describe a harbour. Include quotes within quotes within quotes, at least 3 levels deep."
+    result, sent = await run(fake, {"task": task})
+    assert sent == ["draft_instructed", "fix_rules"]  # one rewrite a run, not one a round
     prompt = next(text for _, text in fake.received if recognise(text)[0] == "fix_rules")
-    assert (
-        "The response breaks these rules:\n- Use only words whose number of letters is prime"
-        in prompt
-    )
-    assert result.failing == ["prime_length_words"]  # the fake's rewrite changes nothing
+    assert "The response breaks these rules:\n- Nest quotations 3 levels deep" in prompt
+    assert result.failing == ["nested_quotes"]  # the fake's rewrite changes nothing
     assert result.answer == result.first_draft
+
+
+async def test_word_shape_rules_alone_get_no_rewrite(fake: FakeOpenAI) -> None:
+    task = "Describe a harbour. Use only words with lengths that are prime numbers."
+    result, sent = await run(fake, {"task": task})
+    assert sent == ["draft_instructed"]  # a small model's rewrite does not meet such rules
+    assert result.failing == ["prime_length_words"] and result.stop_reason == "plateau"
 
 
 def reader_that_invents(messages: list[dict[str, Any]]) -> str:
@@ -215,3 +219,13 @@ async def test_the_single_pass_baseline_reads_by_rules_only(fake: FakeOpenAI) ->
     result, sent = await run(fake, {"task": task, "config": "single_pass"})
     assert sent[0] == "draft_free" and "read_instructions" not in sent
     assert result.instructions == []
+
+
+async def test_missing_conjunctions_are_woven_into_sentences(fake: FakeOpenAI) -> None:
+    task = "Describe a harbour. Use at least 3 different coordinating conjunctions."
+    result, sent = await run(fake, {"task": task})
+    assert sent[0] == "draft_instructed" and set(sent[1:]) == {"use_word"}
+    answer = result.answer or ""
+    woven = [c for c in ("but", "so", "or") if f"with the {c}" in answer]  # the fake's weaving
+    assert woven == ["but", "so", "or"] and result.failing == [], answer
+    assert len(sentences(answer)) == len(sentences(result.first_draft or ""))  # none added

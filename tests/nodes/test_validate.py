@@ -8,6 +8,7 @@ from nodes.validate import (
     SUPPORT_OVERLAP,
     check_citations,
     check_grounding,
+    check_instructions,
     check_length,
     check_repetition,
     check_required_words,
@@ -82,3 +83,18 @@ def test_run_checks_only_runs_the_planned_validators() -> None:
     s = state(plan={"validators": ["repetition"]}, constraints={"required_words": ["zebra"]})
     result = run_checks("No zebras here.", s)
     assert list(result["scores"]) == ["repetition"]
+
+
+def test_a_count_that_misses_earns_partial_credit_and_nothing_else_does() -> None:
+    plan = {"instructions": [
+        {"kind": "conjunction_count", "at_least": 4, "read_from": "at least 4 conjunctions"},
+        {"kind": "no_commas", "read_from": "no commas"},
+    ]}  # fmt: skip
+    state = {"task": "t", "plan": plan}
+    score, findings = check_instructions("Tea and cake, but no jam.", state)  # type: ignore[arg-type]
+    assert [f["source"] for f in findings] == [
+        "instruction:conjunction_count", "instruction:no_commas",
+    ]  # fmt: skip
+    assert score == (0.5 * 2 / 4 + 0.0) / 2  # two of four conjunctions; a comma is a comma
+    assert check_instructions("", state)[0] == 0.0  # type: ignore[arg-type]
+    assert check_instructions("Tea and cake but no jam or bread so yes.", state) == (1.0, [])  # type: ignore[arg-type]
