@@ -8,7 +8,9 @@ Order of work on a failing draft:
    sentence bolted on), in parallel; each rewrite is kept only if the word is now there and
    no instruction that held before fails after it.
 3. Too short for a count that more text raises (words, unique words, pronouns, sentences,
-   paragraphs): one more paragraph of about the missing length, continuing the text.
+   paragraphs): one more paragraph of about the missing length, continuing the text; any of
+   its sentences that repeats one already there is dropped (a small model continuing a text
+   tends to say it again: measured, one continuation doubled a whole paragraph).
 4. Otherwise a rewrite of the whole response told exactly which rules it breaks (the
    findings' own words), repaired again deterministically: at most `MAX_REWRITES` a run, none
    where the plan reports conflicting instructions or only word-shape rules fail
@@ -29,6 +31,7 @@ from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import words
 from nodes import prompts
 from nodes.plan import instructions_of
+from nodes.validate import drop_repeats
 
 MAX_EDITS = 6
 """Sentence rewrites per round at most."""
@@ -163,7 +166,8 @@ async def grow(
     role = sized(config.roles.rewrite, int(size * 1.4) + 40)
     [reply], usage = await complete("refine", role, [ask], prompts.system_for(ask))
     more = reply.strip()
-    return (f"{text.rstrip()}\n\n{more}" if more else text), usage
+    grown = drop_repeats(f"{text.rstrip()}\n\n{more}", []) if more else text
+    return grown, usage
 
 
 async def rewrite_to_rules(
@@ -178,7 +182,7 @@ async def rewrite_to_rules(
     ask = prompts.FIX_RULES.format(task=state["task"], draft=text, problems=problems)
     role = sized(config.roles.rewrite, int(len(words(text)) * 1.5) + 60)
     [reply], usage = await complete("rewrite", role, [ask], prompts.system_for(ask))
-    return (reply.strip() or text), usage
+    return (drop_repeats(reply.strip(), []) or text), usage
 
 
 async def follow_instructions(

@@ -28,7 +28,7 @@ from nodes import prompts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes, tidy
 from nodes.instruction_fixes import follow_instructions
-from nodes.validate import SUPPORT_OVERLAP, repeated_sentences, support
+from nodes.validate import SUPPORT_OVERLAP, drop_repeats, repeated_sentences, support
 
 
 def _required(state: RefineState) -> list[str]:
@@ -38,22 +38,6 @@ def _required(state: RefineState) -> list[str]:
 def _first_sentence(reply: str) -> str:
     parts = sentences(reply.strip().strip('"').strip())
     return parts[0].strip('"') if parts else ""
-
-
-def drop_repeats(text: str, required: list[str]) -> str:
-    """Remove sentences that repeat an earlier one, each unless its removal would lose a
-    required word (a near-repeat may be the only place a word is used). The rest of the text
-    is kept byte for byte."""
-    spans = sentence_spans(text)
-    parts = sentences(text)
-    used = len(used_words(text, required)[0])
-    dropped: set[int] = set()
-    for repeat in reversed(repeated_sentences(text)):
-        at = max(i for i, p in enumerate(parts) if p == repeat and i not in dropped)
-        trial = replace_spans(text, {spans[i]: "" for i in dropped | {at}})
-        if len(used_words(trial, required)[0]) == used:
-            dropped.add(at)
-    return replace_spans(text, {spans[i]: "" for i in dropped})
 
 
 def cite_uncited(

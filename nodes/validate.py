@@ -15,7 +15,14 @@ from core.instructions import Counted, Spec, check_all
 from core.state import Finding, RefineState, Validation
 from core.text.citations import cited_ids
 from core.text.lexicon import lemma, used_words
-from core.text.plain import normalise, sentences, strip_citations, words
+from core.text.plain import (
+    normalise,
+    replace_spans,
+    sentence_spans,
+    sentences,
+    strip_citations,
+    words,
+)
 from nodes.content import content_guard
 from nodes.plan import instructions_of
 
@@ -77,6 +84,22 @@ def repeated_sentences(answer: str) -> list[str]:
         else:
             seen.append(bag)
     return repeats
+
+
+def drop_repeats(text: str, required: list[str]) -> str:
+    """Remove sentences that repeat an earlier one, each unless its removal would lose a
+    required word (a near-repeat may be the only place a word is used). The rest of the text
+    is kept byte for byte."""
+    spans = sentence_spans(text)
+    parts = sentences(text)
+    used = len(used_words(text, required)[0])
+    dropped: set[int] = set()
+    for repeat in reversed(repeated_sentences(text)):
+        at = max(i for i, p in enumerate(parts) if p == repeat and i not in dropped)
+        trial = replace_spans(text, {spans[i]: "" for i in dropped | {at}})
+        if len(used_words(trial, required)[0]) == used:
+            dropped.add(at)
+    return replace_spans(text, {spans[i]: "" for i in dropped})
 
 
 def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Finding]]:

@@ -39,16 +39,21 @@ def sentences(text: str) -> list[str]:
 
 
 def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
-    """`text` with each span replaced by its new text; a span replaced by "" goes with the
-    space before it (or after it, for the first), so no gap is left. Nothing else changes."""
+    """`text` with each span replaced by its new text. A span replaced by "" goes with one of
+    the gaps beside it, the lesser (fewer line breaks; the one after on a tie), so the text
+    keeps its larger breaks: dropping B from "A.\n\nB. C." leaves "A.\n\nC.". Nothing else
+    changes."""
     out, at = [], 0
     for (a, b), new in sorted(edits.items()):
         if new == "":
             before = len(text[:a]) - len(text[:a].rstrip())
-            if a - before > at:
-                a -= before
+            after = len(text[b:]) - len(text[b:].lstrip())
+            follows = bool(text[b + after :])
+            if follows and text[b : b + after].count("\n") <= text[a - before : a].count("\n"):
+                b += after
             else:
-                b += len(text[b:]) - len(text[b:].lstrip())
+                a -= before
+        a = max(a, at)
         out.append(text[at:a])
         out.append(new)
         at = max(at, b)

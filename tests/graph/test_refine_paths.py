@@ -229,3 +229,23 @@ async def test_missing_conjunctions_are_woven_into_sentences(fake: FakeOpenAI) -
     woven = [c for c in ("but", "so", "or") if f"with the {c}" in answer]  # the fake's weaving
     assert woven == ["but", "so", "or"] and result.failing == [], answer
     assert len(sentences(answer)) == len(sentences(result.first_draft or ""))  # none added
+
+
+def continues_by_repeating(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that a continuation says the draft's sentences again, then one new."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "continue":
+        return f"{ANSWERS['draft_instructed']({})} The quay smelled of tar and rope."
+    return cooperative_responder(messages)
+
+
+async def test_a_continuation_that_says_the_text_again_keeps_only_what_is_new(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = continues_by_repeating
+    result, sent = await run(fake, {"task": "Describe a harbour in at least 15 words."})
+    assert sent[:2] == ["draft_instructed", "continue"]
+    assert result.answer == (
+        f"{result.first_draft}\n\nThe quay smelled of tar and rope."
+    )  # the repeated sentences are dropped, the new one kept
+    assert result.failing == []
