@@ -24,6 +24,10 @@ FORM_KINDS = frozenset({
 """Kinds whose answer is a given text or a data format: nothing of a prose draft need remain."""
 CAPPING = frozenset({"word_count", "sentence_count", "paragraph_count", "unique_word_count"})
 """Count kinds that may ask for a shorter answer than the first draft."""
+MIN_ANSWER_WORDS = 15
+"""Fewer words than this do not answer a request for writing, unless a rule caps it lower or
+asks for a form (one option, a given text): "see you there!" follows "all lowercase" and
+"end with 'See you there!'" and answers nothing (measured: a 1.5B draft did exactly that)."""
 MIN_LENGTH_SHARE = 0.4
 """A refined answer keeps at least this share of the first draft's words (unless capped)."""
 MIN_DRAFT_SIMILARITY = 0.5
@@ -58,10 +62,29 @@ def _capped(state: RefineState) -> bool:
     )
 
 
+def too_short(answer: str, state: RefineState) -> bool:
+    """Whether the answer is too short to answer the request at all: under `MIN_ANSWER_WORDS`
+    words, or under what a rule capping the length allows (a sentence counts as 5 words)."""
+    planned: list[dict[str, Any]] = (state.get("plan") or {}).get("instructions") or []
+    if any(i["kind"] in FORM_KINDS for i in planned):
+        return False
+    floor = MIN_ANSWER_WORDS
+    for i in planned:
+        cap = i.get("exactly") if i.get("exactly") is not None else i.get("at_most")
+        if i["kind"] in CAPPING and cap is not None:
+            floor = min(floor, cap if i["kind"] in ("word_count", "unique_word_count") else 5 * cap)
+    return len(words(answer)) < floor
+
+
 def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
-    """1.0 when the answer keeps the first draft's substance, else 0.0 with a finding."""
+    """1.0 when the answer answers the request and keeps the first draft's substance, else
+    0.0 with a finding (data `too_short` for an answer too short to answer anything)."""
     first = state.get("first_draft") or ""
     planned: list[dict[str, Any]] = (state.get("plan") or {}).get("instructions") or []
+    if too_short(answer, state):
+        n = len(words(answer))
+        return 0.0, [_finding(f"the answer is {n} words: too short to answer the request",
+                              "too_short")]  # fmt: skip
     if not first or answer == first or any(i["kind"] in FORM_KINDS for i in planned):
         return 1.0, []
     if not answer.strip():
@@ -81,5 +104,8 @@ def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]
     return 0.0, [_finding("; ".join(problems))]
 
 
-def _finding(message: str) -> Finding:
-    return {"source": "content", "severity": "error", "message": message}
+def _finding(message: str, *data: str) -> Finding:
+    finding: Finding = {"source": "content", "severity": "error", "message": message}
+    if data:
+        finding["data"] = list(data)
+    return finding

@@ -30,6 +30,7 @@ from core.run_config import RoleModel, RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import words
 from nodes import prompts
+from nodes.content import too_short
 from nodes.plan import instructions_of
 from nodes.validate import drop_repeats
 
@@ -171,14 +172,18 @@ async def grow(
 
 
 async def rewrite_to_rules(
-    text: str, bad: list[Instruction], state: RefineState, config: RunConfig
+    text: str, bad: list[Instruction], state: RefineState, config: RunConfig, hollow: bool = False
 ) -> tuple[str, Usage]:
-    """The whole response written again, told which rules it breaks and how."""
+    """The whole response written again, told which rules it breaks and how (`hollow`: also
+    that it does not answer the request, being a few words)."""
     problems = "\n".join(
         f"- {spec.describe()} Now: {finding['message']}."
         for spec in bad
         if (finding := spec.check(text)) is not None
     )
+    if hollow:
+        short = f"- Answer the whole request in full sentences. Now: only {len(words(text))} words."
+        problems = f"{short}\n{problems}".strip()
     ask = prompts.FIX_RULES.format(task=state["task"], draft=text, problems=problems)
     role = sized(config.roles.rewrite, int(len(words(text)) * 1.5) + 60)
     [reply], usage = await complete("rewrite", role, [ask], prompts.system_for(ask))
@@ -191,7 +196,12 @@ async def follow_instructions(
     """The next version of `text` against the request's instructions, or None when it follows
     them all (the refiner then works on its other findings)."""
     specs = instructions_of(state)
-    if not specs or not failing(text, specs):
+    if not specs:
+        return None
+    if too_short(text, state):  # it follows the rules by saying nothing: write it in full
+        text, used = await rewrite_to_rules(text, failing(text, specs), state, config, hollow=True)
+        return repair_all(text, specs)[0], used
+    if not failing(text, specs):
         return None
     conflicted = bool((state.get("plan") or {}).get("conflicts"))
     text, _ = repair_all(text, specs)

@@ -67,7 +67,9 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     ),
     "draft_grounded": _draft_grounded,
     "draft_free": lambda f: "This is an answer.",
-    "draft_instructed": lambda f: "This is an answer, written plainly. It says what was asked.",
+    "draft_instructed": lambda f: (
+        "This is an answer, written plainly for the reader. It says what was asked, in full."
+    ),
     "use_word": lambda f: f"{f['sentence'].rstrip('.!?')} with the {f['word']}.",
     "continue": lambda f: "It was a quiet morning in the town. The shops opened one by one.",
     "fix_rules": lambda f: f["draft"],

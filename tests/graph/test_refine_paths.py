@@ -142,7 +142,8 @@ async def test_plain_language_instructions_are_read_checked_and_repaired(
     # (the phrase in lower case too: the reference check of an end phrase ignores case)
     assert result.answer is not None
     assert " ".join(result.answer.split()) == (
-        "this is an answer written plainly. it says what was asked. any questions?"
+        "this is an answer written plainly for the reader. it says what was asked in full. "
+        "any questions?"
     )
     assert sent == ["draft_instructed"]
     assert result.stop_reason == "passed" and result.failing == []
@@ -160,7 +161,7 @@ async def test_a_missing_keyword_is_woven_into_a_sentence_not_bolted_on(
 
 
 async def test_a_response_short_of_its_word_count_is_continued(fake: FakeOpenAI) -> None:
-    result, sent = await run(fake, {"task": "Describe a harbour in at least 20 words."})
+    result, sent = await run(fake, {"task": "Describe a harbour in at least 25 words."})
     assert sent[:2] == ["draft_instructed", "continue"]
     assert (result.answer or "").startswith(result.first_draft or "")
     assert "\n\nIt was a quiet morning in the town." in (result.answer or "")
@@ -227,7 +228,7 @@ async def test_missing_conjunctions_are_woven_into_sentences(fake: FakeOpenAI) -
     assert sent[0] == "draft_instructed" and set(sent[1:]) == {"use_word"}
     answer = result.answer or ""
     woven = [c for c in ("but", "so", "or") if f"with the {c}" in answer]  # the fake's weaving
-    assert woven == ["but", "so", "or"] and result.failing == [], answer
+    assert woven == ["but", "so"] and result.failing == [], answer  # "for" was already there
     assert len(sentences(answer)) == len(sentences(result.first_draft or ""))  # none added
 
 
@@ -243,9 +244,36 @@ async def test_a_continuation_that_says_the_text_again_keeps_only_what_is_new(
     fake: FakeOpenAI,
 ) -> None:
     fake.responder = continues_by_repeating
-    result, sent = await run(fake, {"task": "Describe a harbour in at least 15 words."})
+    result, sent = await run(fake, {"task": "Describe a harbour in at least 22 words."})
     assert sent[:2] == ["draft_instructed", "continue"]
     assert result.answer == (
         f"{result.first_draft}\n\nThe quay smelled of tar and rope."
     )  # the repeated sentences are dropped, the new one kept
     assert result.failing == []
+
+
+def says_only_the_end_phrase(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that the draft is the closing phrase alone (a hollow win)."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "draft_instructed":
+        return "see you there!"
+    if known and known[0] == "fix_rules":
+        return (
+            "the office moves on friday. pack your desk by thursday evening and label every "
+            "box with your name. see you there!"
+        )
+    return cooperative_responder(messages)
+
+
+async def test_a_draft_that_follows_the_rules_by_saying_nothing_is_written_in_full(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = says_only_the_end_phrase
+    task = "Write a note about the office move, all in lowercase, and end it with 'see you there!'"
+    result, sent = await run(fake, {"task": task})
+    assert result.history[0]["findings"][0]["source"] == "content"  # 3 words: no answer
+    assert sent == ["draft_instructed", "fix_rules"]
+    prompt = next(text for _, text in fake.received if recognise(text)[0] == "fix_rules")
+    assert "- Answer the whole request in full sentences. Now: only 3 words." in prompt
+    assert (result.answer or "").startswith("the office moves on friday.")
+    assert result.failing == [] and result.stop_reason == "passed"
