@@ -171,19 +171,27 @@ async def grow(
     return grown, usage
 
 
-async def rewrite_to_rules(
-    text: str, bad: list[Instruction], state: RefineState, config: RunConfig, hollow: bool = False
+async def redraft(
+    specs: list[Instruction], state: RefineState, config: RunConfig
 ) -> tuple[str, Usage]:
-    """The whole response written again, told which rules it breaks and how (`hollow`: also
-    that it does not answer the request, being a few words)."""
+    """A new draft for one that said too little to answer anything, asked for in full, with a
+    seed of its round (the drafter's fixed seed would give the same few words again)."""
+    rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
+    ask = prompts.REDRAFT.format(task=state["task"], rules=rules)
+    role = config.roles.draft.model_copy(update={"seed": state.get("iteration", 0) + 1})
+    [reply], usage = await complete("refine", role, [ask], prompts.system_for(ask))
+    return drop_repeats(reply.strip(), []), usage
+
+
+async def rewrite_to_rules(
+    text: str, bad: list[Instruction], state: RefineState, config: RunConfig
+) -> tuple[str, Usage]:
+    """The whole response written again, told which rules it breaks and how."""
     problems = "\n".join(
         f"- {spec.describe()} Now: {finding['message']}."
         for spec in bad
         if (finding := spec.check(text)) is not None
     )
-    if hollow:
-        short = f"- Answer the whole request in full sentences. Now: only {len(words(text))} words."
-        problems = f"{short}\n{problems}".strip()
     ask = prompts.FIX_RULES.format(task=state["task"], draft=text, problems=problems)
     role = sized(config.roles.rewrite, int(len(words(text)) * 1.5) + 60)
     [reply], usage = await complete("rewrite", role, [ask], prompts.system_for(ask))
@@ -199,7 +207,7 @@ async def follow_instructions(
     if not specs:
         return None
     if too_short(text, state):  # it follows the rules by saying nothing: write it in full
-        text, used = await rewrite_to_rules(text, failing(text, specs), state, config, hollow=True)
+        text, used = await redraft(specs, state, config)
         return repair_all(text, specs)[0], used
     if not failing(text, specs):
         return None

@@ -50,6 +50,14 @@ DRAFT_INSTRUCTED = (
     "Reply with the response only."
 )
 
+REDRAFT = (
+    "{task}\n\n"
+    "First write the full response this request asks for: several complete sentences with "
+    "the substance it wants, not just a closing line. It must also follow each of these "
+    "rules:\n{rules}\n"
+    "Reply with the whole response only."
+)
+
 USE_WORD = (
     "Here is one sentence from a response to this request: {gist}\n\n"
     'Sentence: "{sentence}"\n\n'
@@ -131,6 +139,7 @@ def document_block(doc_id: str, text: str) -> str:
 
 
 PROMPTS: dict[str, str] = {
+    "redraft": REDRAFT,
     "draft_instructed": DRAFT_INSTRUCTED,
     "use_word": USE_WORD,
     "continue": CONTINUE,

@@ -70,6 +70,10 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     "draft_instructed": lambda f: (
         "This is an answer, written plainly for the reader. It says what was asked, in full."
     ),
+    "redraft": lambda f: (
+        "This is the whole answer, written again in full for the reader. It says what was "
+        "asked and more."
+    ),
     "use_word": lambda f: f"{f['sentence'].rstrip('.!?')} with the {f['word']}.",
     "continue": lambda f: "It was a quiet morning in the town. The shops opened one by one.",
     "fix_rules": lambda f: f["draft"],

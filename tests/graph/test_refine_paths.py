@@ -257,7 +257,7 @@ def says_only_the_end_phrase(messages: list[dict[str, Any]]) -> str:
     known = recognise(str(messages[-1]["content"]))
     if known and known[0] == "draft_instructed":
         return "see you there!"
-    if known and known[0] == "fix_rules":
+    if known and known[0] == "redraft":
         return (
             "the office moves on friday. pack your desk by thursday evening and label every "
             "box with your name. see you there!"
@@ -272,8 +272,8 @@ async def test_a_draft_that_follows_the_rules_by_saying_nothing_is_written_in_fu
     task = "Write a note about the office move, all in lowercase, and end it with 'see you there!'"
     result, sent = await run(fake, {"task": task})
     assert result.history[0]["findings"][0]["source"] == "content"  # 3 words: no answer
-    assert sent == ["draft_instructed", "fix_rules"]
-    prompt = next(text for _, text in fake.received if recognise(text)[0] == "fix_rules")
-    assert "- Answer the whole request in full sentences. Now: only 3 words." in prompt
+    assert sent == ["draft_instructed", "redraft"]
+    prompt = next(text for _, text in fake.received if recognise(text)[0] == "redraft")
+    assert "2. End the answer with the exact phrase" in prompt  # the rules, stated again
     assert (result.answer or "").startswith("the office moves on friday.")
     assert result.failing == [] and result.stop_reason == "passed"
