@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import string
 
+from core.text.plain import trim_spans
+
 WORD_PATTERN = re.compile(
     r"[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u200c\u200d\u20d0-\u20ff\ufe00-\ufe0f]+"
 )
@@ -64,15 +66,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             spans.append((start, match.end()))
             start = match.end()
     spans.append((start, len(text)))
-    out = []
-    for a, b in spans:
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if re.search(r"\w", text[a:b]):
-            out.append((a, b))
-    return out
+    return [(a, b) for a, b in trim_spans(text, spans) if re.search(r"\w", text[a:b])]
 
 
 def sentences(text: str) -> list[str]:

@@ -21,6 +21,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         spans.append((start, match.start(1)))
         start = match.end(1)
     spans.append((start, len(text)))
+    return trim_spans(text, spans)
+
+
+def trim_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each span without the white space at its ends; spans left empty are dropped."""
     out = []
     for a, b in spans:
         while a < b and text[a].isspace():
