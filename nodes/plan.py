@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.instructions import Instruction, conflicts, parse_instruction
-from core.instructions.extract import extract
+from core.instructions.extract import Extracted, extract
 from core.run_config import RunConfig, load_config
 from core.state import Plan, RefineState, empty_usage
 from core.text.plain import estimate_tokens
@@ -22,7 +22,9 @@ GIVEN = "given"
 """The `read_from` of an instruction the caller gave in `constraints.instructions`."""
 
 
-def read_instructions(state: RefineState) -> list[dict[str, Any]]:
+def read_instructions(
+    state: RefineState, extracted: list[Extracted] | None = None
+) -> list[dict[str, Any]]:
     """The run's instructions: those given explicitly, then those read from the task's words
     that say something new (a request that both gives and words "no commas" gets one check).
     Each is a spec's fields plus `read_from`."""
@@ -37,7 +39,7 @@ def read_instructions(state: RefineState) -> list[dict[str, Any]]:
             continue
         seen.add(spec.model_dump_json())
         out.append(spec.model_dump() | {"read_from": GIVEN})
-    for found in extract(state["task"]):
+    for found in extract(state["task"]) if extracted is None else extracted:
         if found.instruction.model_dump_json() not in seen:
             seen.add(found.instruction.model_dump_json())
             out.append(found.as_dict())
@@ -102,10 +104,11 @@ async def plan(state: RefineState) -> dict[str, Any]:
     """The plan, with instructions the model read in sentences the rules left (when the run
     configuration allows that call and such a sentence exists)."""
     config = load_config(state["config"])
-    read = read_instructions(state)
+    extracted = extract(state["task"])  # read once: the rules' list also tells the model call
+    read = read_instructions(state, extracted)
     usage = empty_usage()
     if config.refine.read_with_model:
-        found, usage = await read_with_model(state["task"], extract(state["task"]), config)
+        found, usage = await read_with_model(state["task"], extracted, config)
         known = {_key(i) for i in read}
         read += [item for item in found if _key(item) not in known]
     return {"plan": make_plan(state, config, read), "usage": usage}
