@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.llm.factory import complete
 from core.run_config import RoleModel, RunConfig, load_config
 from core.state import RefineState
 from core.text.citations import canonical_citations, fold_source_sentences
@@ -12,6 +11,7 @@ from core.text.plain import whole_sentences
 from nodes import prompts
 from nodes.context import context_block
 from nodes.plan import instructions_of
+from nodes.writing import write
 
 MAX_DRAFT_TOKENS = 1024
 """The most tokens a draft's cap is raised to for a long word count."""
@@ -79,7 +79,7 @@ async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
     ask = draft_prompt(state)
     role = draft_role(state, config)
-    [reply], usage = await complete("draft", role, [ask], prompts.system_for(ask))
+    [reply], usage = await write("draft", role, [ask])
     if usage["output_tokens"] >= role.max_tokens - 2:  # cut at its cap: end on a full sentence
         reply = whole_sentences(reply)
     text = tidy(reply, state)

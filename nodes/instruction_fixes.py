@@ -4,13 +4,15 @@ fixed, then give the model one small, checked piece of work.
 Order of work on a failing draft:
 1. `repair_all`: every deterministic repair that leaves fewer instructions failing (case,
    commas, wrapping, quotation, title, postscript, markers, headers, trimming to a count).
-2. Missing keywords: one sentence at a time is rewritten to use the word (woven in, not a new
-   sentence bolted on), in parallel; each rewrite is kept only if the word is now there and
-   no instruction that held before fails after it.
+2. Sentence rewordings (`nodes.sentence_changes`): missing keywords, names and conjunctions
+   woven into sentences (not new sentences bolted on), statements turned into questions until a
+   ratio holds, an over-used word taken out, a missing punctuation mark worked in; in parallel,
+   each kept only if it passes its own test and no instruction that held before fails after it.
 3. Too short for a count that more text raises (words, unique words, pronouns, sentences,
-   paragraphs): one more paragraph of about the missing length, continuing the text; any of
-   its sentences that repeats one already there is dropped (a small model continuing a text
-   tends to say it again: measured, one continuation doubled a whole paragraph).
+   paragraphs, a keyword's sentence N): one more paragraph of about the missing length,
+   continuing the text; any of its sentences that repeats one already there is dropped (a
+   small model continuing a text tends to say it again: measured, one continuation doubled a
+   whole paragraph).
 4. Otherwise a rewrite of the whole response told exactly which rules it breaks (the
    findings' own words), repaired again deterministically: at most `MAX_REWRITES` a run, none
    where the plan reports conflicting instructions or only word-shape rules fail
@@ -20,24 +22,18 @@ Order of work on a failing draft:
 
 from __future__ import annotations
 
-import re
-
 from core.instructions import Instruction, repair_all
-from core.instructions.counts import CONJUNCTIONS
-from core.instructions.text import rule_sentences, sentence_spans
-from core.llm.factory import complete
+from core.instructions.text import rule_sentences
 from core.run_config import RoleModel, RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import words
 from nodes import prompts
 from nodes.content import too_short
 from nodes.plan import instructions_of
+from nodes.sentence_changes import Change, sentence_changes
 from nodes.validate import drop_repeats
+from nodes.writing import write
 
-MAX_EDITS = 6
-"""Sentence rewrites per round at most."""
-WEAVABLE_CONJUNCTIONS = ("but", "so", "or", "yet", "and", "for", "nor")
-"""Coordinating conjunctions in the order a sentence most easily takes one."""
 MAX_TOKENS = 1024
 """The most output tokens a continuation or a whole rewrite is given."""
 GROWABLE = {
@@ -49,6 +45,8 @@ GROWABLE = {
 }
 """Counts more text raises: the unit the continuation is sized in, and how many of that unit
 one more of the count takes (about one word in ten is a pronoun)."""
+POSITIONED = frozenset({"keyword_in_sentence", "keyword_at_position"})
+"""Rules on sentence N: a text with fewer sentences grows first."""
 MAX_REWRITES = 1
 """Whole rewrites per run at most: each costs a whole response's tokens, and a rule the model
 missed once it mostly misses again (two allowed: the dev sample's rewrites all came back
@@ -80,65 +78,25 @@ def gist(task: str, limit: int = 30) -> str:
     return first if len(task.split()) <= limit else first + " ..."
 
 
-def _has(sentence: str, word: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", sentence, re.IGNORECASE) is not None
-
-
-def keyword_edits(text: str, specs: list[Instruction]) -> list[tuple[str, str]]:
-    """(sentence, word) pairs: sentences to rewrite so that they use a word the instructions
-    need more of, spread over sentences that lack it (sentence N first when a rule names it)."""
-    edits: list[tuple[str, str]] = []
-    parts = [text[a:b] for a, b in sentence_spans(text)]
-    taken: set[str] = set()
-    for spec in specs:
-        need: list[tuple[str, int]] = []
-        if spec.kind == "keyword_in_sentence":
-            ruled = rule_sentences(text)
-            if len(ruled) >= spec.sentence:
-                target = ruled[spec.sentence - 1].strip()
-                if target in text and target not in taken:
-                    edits.append((target, spec.keyword))
-                    taken.add(target)
-            continue
-        if spec.kind == "keyword_frequency":
-            need = [(spec.keyword, max(0, spec.low() - spec.count(text)))]
-        elif spec.kind == "included_keywords":
-            need = [(k, 1) for k in spec.keywords if not _has(text, k)]
-        elif spec.kind == "conjunction_count":
-            unused = [c for c in WEAVABLE_CONJUNCTIONS if not _has(text, c)]
-            short = spec.low() - sum(_has(text, c) for c in CONJUNCTIONS)
-            need = [(c, 1) for c in unused[: max(0, short)]]
-        elif spec.kind == "name_count":
-            used = [n for n in spec.names if re.search(rf"\b{re.escape(n)}\b", text)]
-            need = [(n, 1) for n in spec.names if n not in used][: max(0, spec.low() - len(used))]
-        for word, more in need:
-            lacking = [p for p in parts if not _has(p, word) and p not in taken]
-            step = max(1, len(lacking) // max(1, more))
-            for sentence in lacking[::step][:more]:
-                edits.append((sentence, word))
-                taken.add(sentence)
-    return edits[:MAX_EDITS]
-
-
-async def weave_keywords(
-    text: str, edits: list[tuple[str, str]], specs: list[Instruction], state: RefineState,
+async def reword(
+    text: str, changes: list[Change], specs: list[Instruction], state: RefineState,
     config: RunConfig,
 ) -> tuple[str, Usage]:  # fmt: skip
-    """Each sentence rewritten to use its word, kept where the word is there and nothing that
-    held before now fails."""
+    """Each sentence reworded as its change asks, in parallel; a reply is kept where it passes
+    its change's test, is still about one sentence long, and no instruction that held before
+    fails after it."""
     about = gist(state["task"])
     asks = [
-        prompts.USE_WORD.format(gist=about, sentence=sentence, word=word)
-        for sentence, word in edits
+        prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
     ]
-    replies, usage = await complete("refine", config.roles.refine, asks, prompts.system_for(*asks))
-    for (sentence, word), reply in zip(edits, replies, strict=True):
+    replies, usage = await write("refine", config.roles.refine, asks)
+    for change, reply in zip(changes, replies, strict=True):
         new = " ".join(reply.strip().strip('"').split())
-        if not new or not _has(new, word) or sentence not in text:
+        if not new or not change.done(new) or change.sentence not in text:
             continue
-        if len(new.split()) > 3 * len(sentence.split()) + 10:
+        if len(new.split()) > 3 * len(change.sentence.split()) + 10:
             continue  # a paragraph, not a sentence
-        candidate = text.replace(sentence, new, 1)
+        candidate = text.replace(change.sentence, new, 1)
         if len(failing(candidate, specs)) <= len(failing(text, specs)):
             text = candidate
     return text, usage
@@ -148,6 +106,10 @@ def shortfall(text: str, specs: list[Instruction]) -> tuple[str, int] | None:
     """The unit and size of the continuation a short count needs ("words", 60), if one is
     short: a count's finding carries the count it found."""
     for spec in specs:
+        if spec.kind in POSITIONED and spec.check(text) is not None:
+            missing = spec.sentence - len(rule_sentences(text))  # type: ignore[attr-defined]
+            if missing > 0:
+                return "sentences", missing
         finding = spec.check(text) if spec.kind in GROWABLE else None
         if finding is None:
             continue
@@ -165,7 +127,7 @@ async def grow(
     size = max(30, min(400, {"words": missing, "sentences": missing * 18, "paragraphs": 80}[noun]))
     ask = prompts.CONTINUE.format(task=state["task"], draft=text, words=size)
     role = sized(config.roles.rewrite, int(size * 1.4) + 40)
-    [reply], usage = await complete("refine", role, [ask], prompts.system_for(ask))
+    [reply], usage = await write("refine", role, [ask])
     more = reply.strip()
     grown = drop_repeats(f"{text.rstrip()}\n\n{more}", []) if more else text
     return grown, usage
@@ -179,7 +141,7 @@ async def redraft(
     rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
     ask = prompts.REDRAFT.format(task=state["task"], rules=rules)
     role = config.roles.draft.model_copy(update={"seed": state.get("iteration", 0) + 1})
-    [reply], usage = await complete("refine", role, [ask], prompts.system_for(ask))
+    [reply], usage = await write("refine", role, [ask])
     return drop_repeats(reply.strip(), []), usage
 
 
@@ -194,7 +156,7 @@ async def rewrite_to_rules(
     )
     ask = prompts.FIX_RULES.format(task=state["task"], draft=text, problems=problems)
     role = sized(config.roles.rewrite, int(len(words(text)) * 1.5) + 60)
-    [reply], usage = await complete("rewrite", role, [ask], prompts.system_for(ask))
+    [reply], usage = await write("rewrite", role, [ask])
     return (drop_repeats(reply.strip(), []) or text), usage
 
 
@@ -217,9 +179,9 @@ async def follow_instructions(
     if not bad:
         return text, empty_usage()
     usage = empty_usage()
-    edits = keyword_edits(text, bad)
-    if edits:
-        text, used = await weave_keywords(text, edits, specs, state, config)
+    changes = sentence_changes(text, bad, offset=state.get("iteration", 0))
+    if changes:
+        text, used = await reword(text, changes, specs, state, config)
         return repair_all(text, specs)[0], merge_usage(usage, used)
     short = shortfall(text, bad)
     if short:

@@ -58,10 +58,10 @@ REDRAFT = (
     "Reply with the whole response only."
 )
 
-USE_WORD = (
+REWORD = (
     "Here is one sentence from a response to this request: {gist}\n\n"
     'Sentence: "{sentence}"\n\n'
-    'Rewrite this sentence so that it uses the word "{word}", keeping its meaning. '
+    "Rewrite this sentence so that {change}, keeping its meaning. "
     "Reply with the rewritten sentence only."
 )
 
@@ -141,7 +141,7 @@ def document_block(doc_id: str, text: str) -> str:
 PROMPTS: dict[str, str] = {
     "redraft": REDRAFT,
     "draft_instructed": DRAFT_INSTRUCTED,
-    "use_word": USE_WORD,
+    "reword": REWORD,
     "continue": CONTINUE,
     "fix_rules": FIX_RULES,
     "draft_words": DRAFT_WORDS,
@@ -161,6 +161,34 @@ prompt that is added here without the stand-in answering it fails `tests/nodes/t
 Ordered most specific first (a longer template before one whose text it could contain)."""
 
 
+def _scaffolding() -> tuple[str, ...]:
+    pieces = {
+        literal.strip(string.whitespace + "\"'.,[]{}")
+        for template in PROMPTS.values()
+        for literal, _, _, _ in string.Formatter().parse(template)
+    }
+    return tuple(sorted((p for p in pieces if len(p) >= SCAFFOLD_CHARS), key=len, reverse=True))
+
+
+SCAFFOLD_CHARS = 16
+"""The shortest piece of a prompt's own wording (between its fields) that counts as an echo: a
+shorter one ("Sentence:") could be the answer's own words."""
+
+
+def unechoed(reply: str) -> str:
+    """`reply` up to where it starts repeating the wording of one of our prompts; where the echo
+    comes first, the reply without it (never empty for a reply that said anything else)."""
+    at = [(reply.find(piece), piece) for piece in _SCAFFOLDING if piece in reply]
+    if not at:
+        return reply
+    start, _ = min(at)
+    if reply[:start].strip():
+        return reply[:start].rstrip()
+    for _, piece in at:
+        reply = reply.replace(piece, "")
+    return reply.strip()
+
+
 def _pattern(template: str) -> re.Pattern[str]:
     parts, seen = [], set()
     for literal, field, _, _ in string.Formatter().parse(template):
@@ -173,6 +201,7 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 _PATTERNS = {name: _pattern(template) for name, template in PROMPTS.items()}
+_SCAFFOLDING = _scaffolding()
 
 
 def recognise(prompt: str) -> tuple[str, dict[str, str]] | None:

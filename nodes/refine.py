@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.llm.factory import complete
 from core.run_config import RunConfig, load_config
 from core.state import Finding, RefineState, Usage, empty_usage, merge_usage
 from core.text.citations import cited_ids
@@ -29,6 +28,7 @@ from nodes.context import context_passages
 from nodes.draft import constraint_notes, tidy
 from nodes.instruction_fixes import follow_instructions
 from nodes.validate import SUPPORT_OVERLAP, drop_repeats, repeated_sentences, support
+from nodes.writing import write
 
 
 def _required(state: RefineState) -> list[str]:
@@ -126,7 +126,7 @@ async def cover_missing(
     groups = word_groups(missing, state.get("iteration", 0), config)
     gist = story_gist(text, required, state["task"])
     asks = [cover_ask(gist, group, text) for group in groups]
-    replies, usage = await complete("refine", config.roles.refine, asks, prompts.system_for(*asks))
+    replies, usage = await write("refine", config.roles.refine, asks)
     for reply in replies:
         sentence = _first_sentence(reply)
         candidate = f"{text} {sentence}".strip()
@@ -153,7 +153,7 @@ async def fix_unsupported(
         )
         for s, (doc, src) in zip(targets, sources, strict=True)
     ]
-    replies, usage = await complete("refine", config.roles.refine, asks, prompts.system_for(*asks))
+    replies, usage = await write("refine", config.roles.refine, asks)
     spans = dict(zip(sentences(text), sentence_spans(text), strict=False))
     edits: dict[tuple[int, int], str] = {}
     for target, (doc_id, source), reply in zip(targets, sources, replies, strict=True):
@@ -176,7 +176,7 @@ async def rewrite(
         draft=text,
         feedback="\n".join(f"- {item}" for item in feedback),
     )
-    [reply], usage = await complete("refine", config.roles.rewrite, [ask], prompts.system_for(ask))
+    [reply], usage = await write("refine", config.roles.rewrite, [ask])
     return (reply or text), usage
 
 
@@ -203,9 +203,7 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
         return await fix_unsupported(text, unsupported, state, config)
     if any(f["source"] == "length" and f.get("data", [""])[0] == "min_words" for f in findings):
         ask = prompts.EXPAND.format(task=state["task"], draft=text)
-        [reply], usage = await complete(
-            "refine", config.roles.refine, [ask], prompts.system_for(ask)
-        )
+        [reply], usage = await write("refine", config.roles.refine, [ask])
         return f"{text} {_first_sentence(reply)}".strip(), usage
     errors = any(f["severity"] == "error" for f in findings if f["source"] != "critic")
     feedback = [f["message"] for f in findings if f["source"] == "critic"]

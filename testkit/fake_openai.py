@@ -60,6 +60,30 @@ def _draft_grounded(fields: dict[str, str]) -> str:
     return f"{_first_sentence(doc[1])} [{doc[0]}]." if doc else "The documents do not say."
 
 
+def _reword(sentence: str, change: str) -> str:
+    """A sentence reworded the crude way a weak model might: a word tacked on or cut out, the
+    end mark swapped, a mark worked in, small words left out."""
+    body = sentence.rstrip().rstrip(".!?")
+    word = re.search(r'the word "([^"]+)"', change)
+    if word and "does not use" in change:
+        return re.sub(rf"\s*\b{re.escape(word[1])}\b", "", sentence, flags=re.IGNORECASE).strip()
+    if word:
+        return f"{body} with the {word[1]}."
+    for cue, mark in (('"?!"', "?!"), ("question", "?"), ("exclamation", "!"), ("statement", ".")):
+        if cue in change:
+            return body + mark
+    for cue, mark in (("semicolon", ";"), ("colon", ":"), ("comma", ",")):
+        if cue in change:
+            head, _, tail = body.partition(" ")
+            return f"{head}{mark} {tail}."
+    if "fewer words" in change:
+        return (
+            " ".join(w for w in body.split() if w.lower() not in {"the", "a", "of", "that", "it"})
+            + "."
+        )
+    return sentence
+
+
 ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     "draft_words": lambda f: (
         f"A story about the {', the '.join(_words(f)[: max(1, len(_words(f)) // 2)])}. "
@@ -74,7 +98,7 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
         "This is the whole answer, written again in full for the reader. It says what was "
         "asked and more."
     ),
-    "use_word": lambda f: f"{f['sentence'].rstrip('.!?')} with the {f['word']}.",
+    "reword": lambda f: _reword(f["sentence"], f["change"]),
     "continue": lambda f: "It was a quiet morning in the town. The shops opened one by one.",
     "fix_rules": lambda f: f["draft"],
     "cover_words": lambda f: f"Then the {' and the '.join(_words(f))} appeared together.",
@@ -91,7 +115,8 @@ sentence fix restate the first sentence of the (first) document with its citatio
 expansion adds one fixed sentence (a continuation two); a rewrite, whether from the critic's
 feedback or from broken rules, returns the answer unchanged; a sentence asked to use a word
 gets it tacked on; the critic answers a 7 with one feedback item; the instruction reader
-finds none."""
+finds none. A sentence asked to change (`_reword`) changes the crude way: a word tacked on or
+cut out, the end mark swapped, a punctuation mark after its first word, small words dropped."""
 
 UNRECOGNISED = "No template made this prompt."
 """The reply to a prompt no template made (counted by the server in `unrecognised`)."""

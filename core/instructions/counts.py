@@ -108,15 +108,19 @@ class AllPunctuation(Spec):
     kind: Literal["all_punctuation"] = "all_punctuation"
 
     def check(self, text: str) -> Finding | None:
-        if not ("?!" in text or "!?" in text or "‽" in text):
-            return self.finding("no interrobang (?! or ‽)", "?!")
+        interrobang = "?!" in text or "!?" in text or "‽" in text
         rest = text.replace("?!", "", 1)
         if len(rest) == len(text):
             rest = text.replace("!?", "", 1)
-        missing = [mark for mark in ".,!?;:" if mark not in rest]
+        missing = [mark for mark in ".,!?;:" if mark not in rest] + ([] if interrobang else ["?!"])
         if not missing:
             return None
-        return self.finding(f"punctuation marks never used: {' '.join(missing)}", *missing)
+        named = [m for m in missing if m != "?!"]
+        message = "; ".join(
+            ([f"punctuation marks never used: {' '.join(named)}"] if named else [])
+            + ([] if interrobang else ["no interrobang (?! or ‽)"])
+        )
+        return self.finding(message, *missing)
 
     def describe(self) -> str:
         return "Use every punctuation mark at least once: . , ! ? ; : and an interrobang (?!)."

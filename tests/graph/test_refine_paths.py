@@ -154,7 +154,7 @@ async def test_a_missing_keyword_is_woven_into_a_sentence_not_bolted_on(
 ) -> None:
     task = "Describe a harbour. Use the word 'lantern' at least 2 times."
     result, sent = await run(fake, {"task": task})
-    assert sent == ["draft_instructed", "use_word", "use_word"]
+    assert sent == ["draft_instructed", "reword", "reword"]
     first, answer = result.first_draft or "", result.answer or ""
     assert len(sentences(answer)) == len(sentences(first))  # rewritten in place, none added
     assert answer.lower().count("lantern") == 2 and result.failing == []
@@ -225,7 +225,7 @@ async def test_the_single_pass_baseline_reads_by_rules_only(fake: FakeOpenAI) ->
 async def test_missing_conjunctions_are_woven_into_sentences(fake: FakeOpenAI) -> None:
     task = "Describe a harbour. Use at least 3 different coordinating conjunctions."
     result, sent = await run(fake, {"task": task})
-    assert sent[0] == "draft_instructed" and set(sent[1:]) == {"use_word"}
+    assert sent[0] == "draft_instructed" and set(sent[1:]) == {"reword"}
     answer = result.answer or ""
     woven = [c for c in ("but", "so", "or") if f"with the {c}" in answer]  # the fake's weaving
     assert woven == ["but", "so"] and result.failing == [], answer  # "for" was already there

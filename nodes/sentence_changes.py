@@ -1,0 +1,248 @@
+"""Which sentences of a draft to reword, and how, for the instructions it fails: small, checked
+pieces of work for the model ("rewrite this sentence so that it uses the word 'nebula'", "...
+so that it becomes a question"), each with the test its reply must pass to be kept.
+
+A rule on the whole text that one sentence at a time can meet becomes changes here: missing
+keywords, conjunctions, names and palindromes are woven into sentences that lack them; the
+sentence N a keyword is ruled into is reworded; statements become questions or exclamations
+until the ratio holds; an over-used word is taken out of enough sentences; missing punctuation
+marks are worked in; the wordiest sentences lose small words. Sentences are spread over the text
+and, from one round to the next, taken from a different place (`offset`), so a rewording the
+model could not do is not asked of the same sentence again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.instructions import Instruction
+from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
+from core.instructions.text import bare_words, rule_sentences, sentence_spans
+
+MAX_CHANGES = 8
+"""Sentence rewordings per round at most (each a short call of about a hundred tokens)."""
+WEAVABLE_CONJUNCTIONS = ("but", "so", "or", "yet", "and", "for", "nor")
+"""Coordinating conjunctions in the order a sentence most easily takes one."""
+PALINDROMES = (
+    "level", "radar", "civic", "kayak", "refer", "rotor", "madam", "stats", "tenet", "solos",
+    "sagas", "racecar", "redder", "deified", "reviver", "repaper", "rotator", "minim", "noon",
+    "deed", "peep", "noon", "eye", "pop", "mom", "dad", "wow",
+)  # fmt: skip
+"""Common English palindromes, longest-used first within each length, for a count of them."""
+ENDS = {".": "a plain statement ending with a full stop", "?": 'a question ending with "?"',
+        "!": 'an exclamation ending with "!"'}  # fmt: skip
+"""What a sentence becomes, by the mark it must end with."""
+MARKS = {
+    "?!": 'it ends with "?!" as an astonished question',
+    ";": "it joins two of its clauses with a semicolon (;)",
+    ":": "it introduces a detail after a colon (:)",
+    ",": "it uses a comma",
+    "!": 'it becomes an exclamation ending with "!"',
+    "?": 'it becomes a question ending with "?"',
+    ".": "it becomes a plain statement ending with a full stop",
+}
+"""How a sentence takes up a punctuation mark the text never uses."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """Reword `sentence` so that `change` (the end of "Rewrite this sentence so that ...");
+    keep the reply only if `done(reply)`."""
+
+    sentence: str
+    change: str
+    done: Callable[[str], bool]
+
+
+def has_word(text: str, word: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def _count(text: str, word: str) -> int:
+    return len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE))
+
+
+def uses(sentence: str, word: str) -> Change:
+    return Change(sentence, f'it uses the word "{word}"', lambda new: has_word(new, word))
+
+
+def ending(sentence: str, mark: str) -> Change:
+    def done(new: str) -> bool:
+        parts = rule_sentences(new)
+        return len(parts) == 1 and parts[0].endswith(mark) and not parts[0].endswith("?!")
+
+    return Change(sentence, f"it becomes {ENDS[mark]}", done)
+
+
+def _end(sentence: str) -> str:
+    bare = sentence.rstrip(" \"')]*_")
+    return bare[-1] if bare else ""
+
+
+def spread(candidates: list[str], n: int, offset: int) -> list[str]:
+    """`n` of `candidates` spread evenly over them, starting `offset` places in."""
+    if n <= 0 or not candidates:
+        return []
+    turned = candidates[offset % len(candidates) :] + candidates[: offset % len(candidates)]
+    step = max(1, len(turned) // n)
+    return turned[::step][:n]
+
+
+def word_needs(text: str, spec: Instruction) -> list[tuple[str, int]]:
+    """(word, how many more sentences should use it) for the rules that count words used."""
+    kind = spec.kind
+    if kind == "keyword_frequency":
+        return [(spec.keyword, max(0, spec.low() - spec.count(text)))]  # type: ignore[attr-defined]
+    if kind == "included_keywords":
+        return [(k, 1) for k in spec.keywords if not has_word(text, k)]  # type: ignore[attr-defined]
+    if kind == "conjunction_count":
+        unused = [c for c in WEAVABLE_CONJUNCTIONS if not has_word(text, c)]
+        short = spec.low() - sum(has_word(text, c) for c in CONJUNCTIONS)  # type: ignore[attr-defined]
+        return [(c, 1) for c in unused[: max(0, short)]]
+    if kind == "name_count":
+        names = spec.names  # type: ignore[attr-defined]
+        used = [n for n in names if re.search(rf"\b{re.escape(n)}\b", text)]
+        return [(n, 1) for n in names if n not in used][: max(0, spec.low() - len(used))]  # type: ignore[attr-defined]
+    if kind == "palindrome_count":
+        size = spec.min_length  # type: ignore[attr-defined]
+        found = {w for w in bare_words(text) if len(w) >= size and w == w[::-1]}
+        fresh = [w for w in dict.fromkeys(PALINDROMES) if len(w) >= size and w not in found]
+        return [(w, 1) for w in fresh[: max(0, spec.low() - len(found))]]  # type: ignore[attr-defined]
+    return []
+
+
+def conversions(counts: dict[str, int], spec: Instruction) -> dict[tuple[str, str], int] | None:
+    """The fewest sentence-type changes ((from, to) mark: how many) that make the ratio hold,
+    or None when none can (too few sentences, or a count no conversion reaches)."""
+    d, q, e = counts.get(".", 0), counts.get("?", 0), counts.get("!", 0)
+    if spec.kind == "sentence_type_balance":
+        if (d + q + e) % 3 or d + q + e == 0:
+            return None
+        t = (d + q + e) // 3
+        surplus = [m for m, n in ((".", d), ("?", q), ("!", e)) for _ in range(n - t)]
+        deficit = [m for m, n in ((".", d), ("?", q), ("!", e)) for _ in range(t - n)]
+        moves: dict[tuple[str, str], int] = {}
+        for pair in zip(surplus, deficit, strict=True):
+            moves[pair] = moves.get(pair, 0) + 1
+        return moves
+    ds, qs = spec.declarative, spec.questions  # type: ignore[attr-defined]
+    best: dict[tuple[str, str], int] | None = None
+    for a, b, c in itertools.product(range(d + 1), range(q + 1), range(d + 1)):
+        if a + c > d or (best is not None and a + b + c >= sum(best.values())):
+            continue
+        if (d - a - c + b) * qs == (q + a - b) * ds and (d - a - c + b) + (q + a - b) > 0:
+            best = {k: v for k, v in (((".", "?"), a), (("?", "."), b), ((".", "!"), c)) if v}
+    return best or None
+
+
+def type_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
+    parts = [text[a:b] for a, b in sentence_spans(text)]
+    moves = conversions(dict(sentence_types(text)), spec)
+    changes: list[Change] = []
+    for (source, target), n in (moves or {}).items():
+        pool = [p for p in parts if _end(p) == source and p not in {c.sentence for c in changes}]
+        changes += [ending(p, target) for p in spread(pool, n, offset)]
+    return changes
+
+
+def repeat_changes(text: str, spec: Instruction) -> list[Change]:
+    """Sentences to take an over-used word out of, those using it most first."""
+    limit = spec.at_most  # type: ignore[attr-defined]
+    parts = [text[a:b] for a, b in sentence_spans(text)]
+    changes: list[Change] = []
+    for word, n in _overused(text, limit):
+        holders = sorted((p for p in parts if has_word(p, word)), key=lambda p: -_count(p, word))
+        excess = n - limit
+        for p in holders:
+            if excess <= 0:
+                break
+            less = fewer(lambda s, w=word: _count(s, w), p)
+            changes.append(Change(p, f'it does not use the word "{word}"', less))
+            excess -= _count(p, word)
+    return changes
+
+
+def fewer(count: Callable[[str], int], sentence: str) -> Callable[[str], bool]:
+    """A reply's test: fewer of what `count` counts than `sentence` has, and still words."""
+    before = count(sentence)
+    return lambda new: count(new) < before and any(ch.isalpha() for ch in new)
+
+
+def _overused(text: str, limit: int) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for w in bare_words(text):
+        counts[w] = counts.get(w, 0) + 1
+    return [(w, n) for w, n in sorted(counts.items(), key=lambda x: -x[1]) if n > limit]
+
+
+def punctuation_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
+    finding = spec.check(text)
+    missing = list((finding or {}).get("data", [])[1:])
+    parts = [text[a:b] for a, b in sentence_spans(text)]
+    changes: list[Change] = []
+    for mark in sorted(missing, key=lambda m: m != "?!"):  # the interrobang takes a question
+        pool = [p for p in parts if p not in {c.sentence for c in changes}]
+        if mark == "?!":
+            pool = [p for p in pool if _end(p) == "?"] or pool
+        elif mark in "!?":
+            pool = [p for p in pool if _end(p) == "."] or pool
+        elif mark in ";:,":
+            pool = sorted(pool, key=lambda p: -len(p.split()))
+        for p in spread(pool, 1, offset):
+            changes.append(Change(p, MARKS[mark], lambda new, m=mark: m in new))
+    return changes
+
+
+def stop_word_changes(text: str, offset: int) -> list[Change]:
+    """The sentences with the most small words, told to say the same with fewer of them."""
+    parts = [text[a:b] for a, b in sentence_spans(text)]
+
+    def stops(s: str) -> int:
+        return sum(w in STOP_WORDS for w in bare_words(s))
+
+    wordy = sorted((p for p in parts if stops(p) >= 4), key=lambda p: -stops(p))
+    return [
+        Change(
+            p,
+            'it says the same in fewer words, leaving out small words like "the", "a", "of", '
+            '"that" and "it"',
+            fewer(stops, p),
+        )
+        for p in spread(wordy[: max(3, len(wordy) // 2)], 4, offset)
+    ]
+
+
+def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> list[Change]:
+    """The rewordings that would bring `text` closer to the failing `specs`: at most
+    `MAX_CHANGES`, never two for one sentence, spread over the text."""
+    parts = [text[a:b] for a, b in sentence_spans(text)]
+    changes: list[Change] = []
+    for spec in specs:
+        taken = {c.sentence for c in changes}
+        if spec.kind == "keyword_in_sentence":
+            ruled = rule_sentences(text)
+            if len(ruled) >= spec.sentence:  # type: ignore[attr-defined]
+                target = ruled[spec.sentence - 1].strip()  # type: ignore[attr-defined]
+                if target in text and target not in taken:
+                    changes.append(uses(target, spec.keyword))  # type: ignore[attr-defined]
+            continue
+        if spec.kind in ("sentence_type_ratio", "sentence_type_balance"):
+            found = type_changes(text, spec, offset)
+        elif spec.kind == "word_repeat_limit":
+            found = repeat_changes(text, spec)
+        elif spec.kind == "all_punctuation":
+            found = punctuation_changes(text, spec, offset)
+        elif spec.kind == "stop_word_ratio":
+            found = stop_word_changes(text, offset)
+        else:
+            found = []
+            for word, more in word_needs(text, spec):
+                lacking = [p for p in parts if not has_word(p, word) and p not in taken]
+                for sentence in spread(lacking, more, offset):
+                    found.append(uses(sentence, word))
+                    taken.add(sentence)
+        changes += [c for c in found if c.sentence not in {d.sentence for d in changes}]
+    return changes[:MAX_CHANGES]

@@ -1,0 +1,103 @@
+"""Which sentences get reworded, and how, for each rule a sentence at a time can meet."""
+
+from __future__ import annotations
+
+from core.instructions import Instruction, parse_instruction
+from core.instructions.counts import sentence_types
+from nodes.sentence_changes import MAX_CHANGES, conversions, sentence_changes, spread
+
+TEXT = (
+    "The harbour wakes at dawn. The boats go out to sea. The gulls follow the boats. "
+    "The market opens at noon. The fish are sold by the kilo. The town sleeps at night."
+)
+
+
+def rule(**data: object) -> Instruction:
+    return parse_instruction(data)
+
+
+def test_statements_become_questions_until_the_ratio_holds() -> None:
+    spec = rule(kind="sentence_type_ratio", declarative=2, questions=1)
+    changes = sentence_changes(TEXT, [spec])
+    assert len(changes) == 2 and all("question" in c.change for c in changes)
+    text = TEXT
+    for c in changes:  # reworded as asked, the ratio holds
+        text = text.replace(c.sentence, c.sentence[:-1] + "?")
+    assert spec.check(text) is None
+
+
+def test_the_fewest_conversions_are_found_and_none_where_none_can_hold() -> None:
+    ratio = rule(kind="sentence_type_ratio", declarative=2, questions=1)
+    assert conversions({".": 13}, ratio) == {(".", "?"): 4, (".", "!"): 1}  # 8 : 4, one aside
+    assert conversions({".": 2, "?": 4}, ratio) == {("?", "."): 2}
+    balance = rule(kind="sentence_type_balance")
+    assert conversions({".": 6}, balance) == {(".", "?"): 2, (".", "!"): 2}
+    assert conversions({".": 5}, balance) is None  # five sentences cannot split three ways
+
+
+def test_a_rewording_is_kept_only_if_it_passes_its_own_test() -> None:
+    [change] = sentence_changes(TEXT, [rule(kind="sentence_type_balance")])[:1]
+    assert change.done("Does the harbour wake at dawn?") or change.done("What a dawn!")
+    assert not change.done("The harbour wakes at dawn.")
+    assert not change.done("Does it wake? It does.")  # two sentences, not one
+
+
+def test_an_overused_word_is_taken_out_of_the_sentences_that_use_it_most() -> None:
+    spec = rule(kind="word_repeat_limit", at_most=4)
+    changes = sentence_changes(TEXT, [spec])
+    # "the" is used 8 times: the two sentences with two each lose it
+    assert [c.sentence for c in changes] == [
+        "The gulls follow the boats.",
+        "The fish are sold by the kilo.",
+    ]
+    assert all(c.change == 'it does not use the word "the"' for c in changes)
+    assert changes[0].done("Gulls follow boats.")
+    assert not changes[0].done("The gulls follow the boats home.")
+
+
+def test_missing_punctuation_marks_are_worked_into_different_sentences() -> None:
+    spec = rule(kind="all_punctuation")
+    changes = sentence_changes("Why now? " + TEXT, [spec])
+    by_change = {c.change: c for c in changes}
+    interrobang = next(c for c in changes if '"?!"' in c.change)
+    assert interrobang.sentence == "Why now?"  # the question becomes the astonished one
+    assert len({c.sentence for c in changes}) == len(changes)  # never two for one sentence
+    assert any("semicolon" in c for c in by_change)
+    assert interrobang.done("Why now?!") and not interrobang.done("Why now?")
+
+
+def test_palindromes_are_woven_in_as_words_the_text_lacks() -> None:
+    spec = rule(kind="palindrome_count", at_least=3)
+    changes = sentence_changes("We kayak at noon. " + TEXT, [spec])
+    words = [c.change.split('"')[1] for c in changes]
+    assert len(words) == 2 and "kayak" not in words  # one is there already
+    assert all(len(w) >= 5 and w == w[::-1] for w in words)
+
+
+def test_the_wordiest_sentences_lose_small_words() -> None:
+    spec = rule(kind="stop_word_ratio", percent=20)
+    changes = sentence_changes(TEXT, [spec])
+    assert changes and all("fewer words" in c.change for c in changes)
+    assert changes[0].done("Fish sold by kilo.")
+    assert not changes[0].done("")
+
+
+def test_a_keyword_goes_into_the_sentence_the_rule_names() -> None:
+    spec = rule(kind="keyword_in_sentence", keyword="lantern", sentence=3)
+    [change] = sentence_changes(TEXT, [spec])
+    assert change.sentence == "The gulls follow the boats." and "lantern" in change.change
+    assert sentence_changes(TEXT, [rule(kind="keyword_in_sentence", keyword="x", sentence=9)]) == []
+
+
+def test_the_next_round_asks_other_sentences_and_the_total_is_capped() -> None:
+    spec = rule(kind="keyword_frequency", keyword="tide", at_least=2)
+    first = [c.sentence for c in sentence_changes(TEXT, [spec], offset=0)]
+    second = [c.sentence for c in sentence_changes(TEXT, [spec], offset=1)]
+    assert len(first) == len(second) == 2 and first != second
+    many = rule(kind="keyword_frequency", keyword="tide", at_least=30)
+    assert len(sentence_changes(TEXT, [many])) <= MAX_CHANGES
+    assert spread(list("abcdef"), 2, 0) == ["a", "d"] and spread(list("abc"), 5, 1) == list("bca")
+
+
+def test_types_are_counted_as_the_ratio_rules_count_them() -> None:
+    assert sentence_types("One. Two? Three!") == {".": 1, "?": 1, "!": 1}
