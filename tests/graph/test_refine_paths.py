@@ -168,6 +168,15 @@ async def test_a_response_short_of_its_word_count_is_continued(fake: FakeOpenAI)
     assert result.failing == []
 
 
+async def test_a_count_still_short_after_two_continuations_is_not_continued_again(
+    fake: FakeOpenAI,
+) -> None:
+    task = "Describe a harbour in at least 300 words."
+    result, sent = await run(fake, {"task": task})
+    assert sent.count("continue") == 2  # each adds about 13 words: 300 is out of reach
+    assert result.failing == ["word_count"]
+
+
 async def test_rules_no_repair_can_meet_go_to_one_rewrite_that_names_them(
     fake: FakeOpenAI,
 ) -> None:

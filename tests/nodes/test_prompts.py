@@ -84,3 +84,13 @@ def test_the_fake_s_answers_are_what_its_documentation_says() -> None:
     assert say(words) == "A story about the dog, the snow. It ended well."  # the first half
     assert say(cover) == "Then the piano and the lamp appeared together."  # every word
     assert json.loads(say(prompts.CRITIQUE.format(task="t", context="", draft="d")))["score"] == 7
+
+
+def test_a_reply_that_echoes_our_prompt_is_cut_where_the_echo_starts() -> None:
+    answer = "Lanterns swing over the quay. The boats come in."
+    echoed = prompts.FIX_RULES.format(task="t", draft="d", problems="- Use 'x'.")
+    after = answer + "\n\n" + echoed.split("\n\n", 2)[2]  # the rules and the ask, after it
+    assert prompts.unechoed(after) == answer
+    assert prompts.unechoed("Current response:\n" + answer) == answer  # echo first: dropped
+    assert prompts.unechoed(answer) == answer
+    assert prompts.unechoed("Sentence: the quay was calm.") == "Sentence: the quay was calm."
