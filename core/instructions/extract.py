@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.instructions.language import LANGUAGES
 from core.instructions.registry import Instruction, parse_instruction
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,13 @@ def request_without(task: str, m: re.Match[str]) -> str:
     if start and task[start : m.start()].strip():  # the instruction starts mid-sentence
         start = m.start()
     return " ".join((task[:start] + " " + task[end:]).split())
+
+
+def about_words(task: str, m: re.Match[str]) -> bool:
+    """Whether the clause before a whole-text rule is about some words of the text, not all
+    of it ("every 29th word of your response", "one word written in capitals")."""
+    clause = re.split(r"[.;:!?\n]", task[max(0, m.start() - 40) : m.start()])[-1]
+    return re.search(r"\bwords?\b", clause + m[0].split(" in ")[0], re.IGNORECASE) is not None
 
 
 def _words(listing: str) -> list[str]:
@@ -313,11 +321,16 @@ def keywords(m: re.Match[str], task: str) -> dict[str, Any] | None:
 NOUNS: list[tuple[str, str]] = [
     (r"(?:unique|distinct|different)\s+words", "unique_word_count"),
     (
-        r"(?:(?:fully\s+)?capitali[sz]ed\s+words|all[- ]caps\s+words|words\s+in\s+all\s+caps)",
+        r"(?:(?:fully\s+)?capitali[sz]ed\s+words|all[- ]caps\s+words|words?\s+in\s+all\s+caps|"
+        r"words?\s+(?:written\s+)?(?:entirely\s+|fully\s+|completely\s+|all\s+)?in\s+(?:all\s+)?"
+        r"(?:capital\s+letters|capitals|caps|upper\s?case))",
         "capital_word_frequency",
     ),
     (r"(?:(?:different\s+)?coordinating\s+conjunctions)", "conjunction_count"),
-    (r"(?:single[- ]word\s+)?palindromes?(?:\s+words)?", "palindrome_count"),
+    (
+        r"(?:single[- ]word\s+)?(?:palindromes?(?:\s+words)?|palindromic\s+words)",
+        "palindrome_count",
+    ),
     (r"(?:words?)", "word_count"),
     (r"sentences?", "sentence_count"),
     (r"paragraphs?", "paragraph_count"),
@@ -429,11 +442,14 @@ def conjunctions(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    r"stop\s?words\s+(?:should\s+|must\s+)?(?:constitute|make up|be|form|account for)\s+"
-    r"(?:no more than|at most|less than|under|fewer than|a maximum of)\s+(?P<p>\d+(?:\.\d+)?)\s*%"
+    r"stop\s?words\s+(?:should\s+|must\s+|may\s+|can\s+)?(?:constitute|make\s+up|be|are|form|"
+    r"account\s+for|stay|remain|come\s+to)\s+(?:no more than|at most|less than|under|below|"
+    r"fewer than|a maximum of)\s+(?P<p>\d+(?:\.\d+)?)\s*%"
+    r"|(?:keep|hold)\s+(?:the\s+)?stop\s?words?\s+(?:ratio\s+|share\s+)?(?:to\s+|at\s+)?"
+    r"(?:no more than|at most|less than|under|below|a maximum of)\s+(?P<p2>\d+(?:\.\d+)?)\s*%"
 )
 def stop_words(m: re.Match[str], task: str) -> dict[str, Any]:
-    return {"kind": "stop_word_ratio", "percent": float(m["p"])}
+    return {"kind": "stop_word_ratio", "percent": float(m["p"] or m["p2"])}
 
 
 @rule(
@@ -462,11 +478,18 @@ def keyword_at_position(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    rf"(?:include|use|contain|have)\s+(?:the\s+)?key\s?word\s+[\"“']?(?P<w>{WORD})[\"”']?\s+in\s+"
-    rf"the\s+(?P<s>{ORDINAL})\s+sentence"
+    rf"(?:include|use|contain|have|put|place)\s+(?:the\s+)?(?:key\s?)?word\s+[\"“']?(?P<w>{WORD})"
+    rf"[\"”']?\s+in\s+(?:the\s+(?P<s>{ORDINAL})\s+sentence|sentence\s+(?:number\s+)?(?P<n>\d+))"
+    rf"|the\s+(?P<s2>{ORDINAL})\s+sentence\s+(?:must|should|has\s+to|needs\s+to)\s+"
+    rf"(?:contain|include|use|have)\s+the\s+(?:key\s?)?word\s+[\"“']?(?P<w2>{WORD})"
 )
 def keyword_in_sentence(m: re.Match[str], task: str) -> dict[str, Any]:
-    return {"kind": "keyword_in_sentence", "keyword": m["w"], "sentence": ordinal(m["s"])}
+    at = m["s"] or m["s2"]
+    return {
+        "kind": "keyword_in_sentence",
+        "keyword": m["w"] or m["w2"],
+        "sentence": ordinal(at) if at else int(m["n"]),
+    }
 
 
 @rule(
@@ -480,6 +503,24 @@ def second_word(m: re.Match[str], task: str) -> dict[str, Any]:
 # --- whole-text form ----------------------------------------------------------------------
 
 
+_LANGUAGE = "|".join(LANGUAGES.values())
+_CODES = {name.lower(): code for code, name in LANGUAGES.items()}
+
+
+@rule(
+    rf"\b(?:respond|reply|answer|write|written|response|output|speak)\b[^.,;\n]{{0,40}}?\bin\s+"
+    rf"(?P<l>{_LANGUAGE})\b(?!\s+(?:words?|terms?|names?|translations?|and\b|or\b))"
+    rf"|\bin\s+(?P<l2>{_LANGUAGE})\s+language\b|\bonly\s+in\s+(?P<l3>{_LANGUAGE})\b"
+    rf"|\bin\s+(?P<l4>{_LANGUAGE})\s+only\b"
+)
+def language(m: re.Match[str], task: str) -> dict[str, Any] | None:
+    """ "Your ENTIRE response should be in French language", "Reply only in Spanish" """
+    if about_words(task, m):  # "every 29th word of your response must be in Japanese"
+        return None
+    name = m["l"] or m["l2"] or m["l3"] or m["l4"]
+    return {"kind": "response_language", "language": _CODES[name.lower()]}
+
+
 @rule(
     r"\b(?:all\s+(?:in\s+)?lower\s?case|lower\s?case\s+(?:letters\s+)?only|only\s+lower\s?case|"
     r"no\s+capital\s+letters|in\s+lower\s?case(?:\s+letters)?\b)"
@@ -490,9 +531,12 @@ def lowercase(m: re.Match[str], task: str) -> dict[str, Any]:
 
 @rule(
     r"\b(?:all\s+(?:in\s+)?(?:capital\s+letters|caps|upper\s?case)|(?:in\s+)?capital\s+letters"
-    r"\s+only|only\s+capital\s+letters|in\s+(?:all\s+)?upper\s?case(?:\s+letters)?|all-caps)\b"
+    r"\s+only|only\s+capital\s+letters|in\s+(?:all\s+)?upper\s?case(?:\s+letters)?|all-caps"
+    r"|(?:write|written|respond|reply|answer|type)\b[^.\n]{0,30}?\bin\s+(?:all\s+)?capital\s+letters)\b"
 )
-def capitals(m: re.Match[str], task: str) -> dict[str, Any]:
+def capitals(m: re.Match[str], task: str) -> dict[str, Any] | None:
+    if about_words(task, m):  # "one word written in capital letters" counts such words
+        return None
     return {"kind": "all_capitals"}
 
 
@@ -640,9 +684,22 @@ def trigram(m: re.Match[str], task: str) -> dict[str, Any] | None:
 # --- sentence and word patterns -----------------------------------------------------------
 
 
-@rule(r"(?P<d>\d+)\s*:\s*(?P<q>\d+)\s+ratio\s+of\s+declarative\s+to\s+interrogative")
+_STATEMENTS = r"(?:declarative(?:\s+sentences)?|statements)"
+_QUESTIONS = r"(?:interrogative(?:\s+sentences)?|questions)"
+
+
+@rule(
+    rf"(?P<d>\d+)\s*:\s*(?P<q>\d+)\s+ratio\s+(?:of|between)\s+{_STATEMENTS}\s+(?:to|and)\s+"
+    rf"{_QUESTIONS}|ratio\s+(?:of|between)\s+{_STATEMENTS}\s+(?:to|and)\s+{_QUESTIONS}\s+"
+    rf"(?:at|of|to|should\s+be|must\s+be|is|of\s+exactly)?\s*(?P<d2>\d+)\s*:\s*(?P<q2>\d+)"
+    rf"|(?P<twice>twice|three\s+times)\s+as\s+many\s+{_STATEMENTS}\s+as\s+{_QUESTIONS}"
+)
 def sentence_ratio(m: re.Match[str], task: str) -> dict[str, Any]:
-    return {"kind": "sentence_type_ratio", "declarative": int(m["d"]), "questions": int(m["q"])}
+    if m["twice"]:
+        d, q = (2 if m["twice"].lower() == "twice" else 3), 1
+    else:
+        d, q = int(m["d"] or m["d2"]), int(m["q"] or m["q2"])
+    return {"kind": "sentence_type_ratio", "declarative": d, "questions": q}
 
 
 @rule(
@@ -726,7 +783,10 @@ def prime_lengths(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "prime_length_words"}
 
 
-@rule(r"every\s+standard\s+punctuation\s+mark")
+@rule(
+    r"(?:every|each)\s+(?:single\s+)?(?:standard\s+|common\s+|basic\s+)?punctuation\s+mark"
+    r"|all\s+(?:the\s+|of\s+the\s+)?(?:standard\s+|common\s+|basic\s+)?punctuation\s+marks"
+)
 def punctuation(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "all_punctuation"}
 
@@ -739,8 +799,8 @@ def equal_sentences(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    r"every\s+(?P<n>\d+)(?:st|nd|rd|th)?\s+(?:word\s+)?(?:of\s+your\s+response\s+)?(?:must|should)\s+be\s+"
-    r"(?:in\s+)?japanese"
+    r"every\s+(?P<n>\d+)(?:st|nd|rd|th)?\s+(?:word\s+)?(?:(?:of|in)\s+(?:your|the)\s+"
+    r"(?:response|reply|answer|text)\s+)?(?:must|should|has\s+to)\s+be\s+(?:in\s+)?japanese"
 )
 def japanese(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "nth_word_japanese", "every": int(m["n"])}
@@ -750,8 +810,19 @@ def japanese(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
+    rf"highlight\s+(?P<rel>{REL}\s+)?(?P<n>{NUM})\s+(?:\w+\s+){{0,2}}?(?:sections?|parts?|passages?|"
+    rf"phrases?)"
+)
+def highlights(m: re.Match[str], task: str) -> dict[str, Any]:
+    """ "Highlight at least 2 sections with markdown" (not the `sections` a response has)."""
+    counts = relation(m["rel"] and m["rel"].strip(), number(m["n"]))
+    return {"kind": "highlighted_sections", **counts}
+
+
+@rule(
     r"emoji\s+at\s+the\s+end\s+of\s+(?:every|each)\s+sentence|end\s+(?:every|each)\s+sentence\s+with"
-    r"\s+an\s+emoji"
+    r"\s+an\s+emoji|(?:every|each)\s+sentence\s+(?:should|must|has\s+to|needs\s+to)\s+end\s+"
+    r"(?:with|in)\s+an\s+emoji"
 )
 def emoji(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "emoji_per_sentence"}

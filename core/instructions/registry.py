@@ -47,6 +47,7 @@ from core.instructions.framing import (
     RepeatPrompt,
     StartPhrase,
 )
+from core.instructions.language import ResponseLanguage
 from core.instructions.layout import (
     BulletCount,
     ConstrainedResponse,
@@ -118,6 +119,7 @@ Instruction = Annotated[
     | RepeatPrompt
     | Quotation
     | Postscript
+    | ResponseLanguage
     | AllCapitals
     | AllLowercase
     | NoCommas

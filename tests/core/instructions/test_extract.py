@@ -73,6 +73,53 @@ def read(task: str) -> list[dict[str, Any]]:
             "Each sentence should have exactly 3 more words than the one before.",
             {"kind": "sentence_growth", "step": 3},
         ),
+        ("Answer in Spanish only, please.", {"kind": "response_language", "language": "es"}),
+        (
+            "Your whole reply has to be in German language.",
+            {"kind": "response_language", "language": "de"},
+        ),
+        (
+            "Highlight at least 2 sections with markdown, i.e. *highlighted section*.",
+            {"kind": "highlighted_sections", "at_least": 2},
+        ),
+        ("Write the whole thing in capital letters.", {"kind": "all_capitals"}),
+        (
+            "Make sure to use all the standard punctuation marks, interrobang included.",
+            {"kind": "all_punctuation"},
+        ),
+        (
+            "Keep the ratio of statements to questions at 3:1.",
+            {"kind": "sentence_type_ratio", "declarative": 3, "questions": 1},
+        ),
+        (
+            "Write twice as many statements as questions.",
+            {"kind": "sentence_type_ratio", "declarative": 2, "questions": 1},
+        ),
+        (
+            "Make sure stop words are less than 40% of the words.",
+            {"kind": "stop_word_ratio", "percent": 40.0},
+        ),
+        (
+            "Include no fewer than three palindromic words.",
+            {"kind": "palindrome_count", "at_least": 3, "min_length": 5},
+        ),
+        (
+            "The 4th sentence must contain the word 'harbor'.",
+            {"kind": "keyword_in_sentence", "keyword": "harbor", "sentence": 4},
+        ),
+        (
+            "Put the word 'lantern' in sentence 3.",
+            {"kind": "keyword_in_sentence", "keyword": "lantern", "sentence": 3},
+        ),
+        ("Every sentence should end with an emoji.", {"kind": "emoji_per_sentence"}),
+        (
+            "Use no more than two words written entirely in capital letters.",
+            {"kind": "capital_word_frequency", "at_most": 2},
+        ),
+        (
+            "Every 12th word of your reply must be in Japanese.",
+            {"kind": "nth_word_japanese", "every": 12},
+        ),
     ],
 )
 def test_a_phrasing_not_in_the_dev_set_is_read(task: str, expected: dict[str, Any]) -> None:
@@ -86,6 +133,9 @@ def test_a_phrasing_not_in_the_dev_set_is_read(task: str, expected: dict[str, An
         "Why do we have 7 days in a week?",
         "Explain how capital letters were invented.",
         "What is the best way to use commas?",
+        "What is 'thank you' in Japanese?",
+        "How do I learn Spanish in six months?",
+        "Which punctuation marks did the Greeks use?",
     ],
 )
 def test_a_request_that_only_talks_about_counts_or_forms_asks_for_none(task: str) -> None:

@@ -42,6 +42,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "repeat_prompt": {"prompt": "Describe a winter morning."},
     "quotation": {},
     "postscript": {},
+    "response_language": {"language": "fr"},
     "all_capitals": {},
     "all_lowercase": {},
     "no_commas": {},
