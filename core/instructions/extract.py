@@ -162,6 +162,11 @@ def request_without(task: str, m: re.Match[str]) -> str:
     return " ".join((task[:start] + " " + task[end:]).split())
 
 
+_ITEM = r"(?:[\"“'‘][^\"”’\n]+[\"”'’]|[\w'-]+)"
+WORD_LIST = rf"\[?(?P<list>{_ITEM}(?:\s*,\s*(?:and\s+|or\s+)?{_ITEM}|\s+(?:and|or)\s+{_ITEM})*)\]?"
+"""A list of words or quoted phrases: "A, B and C", "'A' or 'B'", "['A', 'B']"."""
+
+
 def about_words(task: str, m: re.Match[str]) -> bool:
     """Whether the clause before a whole-text rule is about some words of the text, not all
     of it ("every 29th word of your response", "one word written in capitals")."""
@@ -283,9 +288,7 @@ def capital_words(m: re.Match[str], task: str) -> dict[str, Any]:
 
 @rule(
     r"(?:do not|don't|never|must not|should not|shouldn't)\s+(?:include|use|mention|say)\s+"
-    r"(?:the\s+|any\s+of\s+the\s+(?:following\s+)?)?(?:key)?words?\s*:?\s+"
-    r"(?P<list>(?:[\"“'‘][^\"”’\n]+[\"”'’]|[\w'-]+)(?:\s*,\s*(?:and\s+|or\s+)?(?:[\"“'‘][^\"”’\n]+"
-    r"[\"”'’]|[\w'-]+)|\s+(?:and|or)\s+(?:[\"“'‘][^\"”’\n]+[\"”'’]|[\w'-]+))*)",
+    r"(?:the\s+|any\s+of\s+the\s+(?:following\s+)?)?(?:key)?words?\s*:?\s+" + WORD_LIST,
     general=True,
 )
 def forbidden(m: re.Match[str], task: str) -> dict[str, Any] | None:
@@ -295,9 +298,7 @@ def forbidden(m: re.Match[str], task: str) -> dict[str, Any] | None:
 
 @rule(
     r"(?:without\s+(?:using\s+)?|avoid(?:ing)?\s+(?:using\s+)?|refrain\s+from\s+using\s+)"
-    r"(?:the\s+|any\s+of\s+the\s+)?(?:key)?words?\s*:?\s+"
-    r"(?P<list>(?:[\"“'‘][^\"”’\n]+[\"”'’]|[\w'-]+)(?:\s*,\s*(?:and\s+|or\s+)?(?:[\"“'‘][^\"”’\n]+"
-    r"[\"”'’]|[\w'-]+)|\s+(?:and|or)\s+(?:[\"“'‘][^\"”’\n]+[\"”'’]|[\w'-]+))*)",
+    r"(?:the\s+|any\s+of\s+the\s+)?(?:key)?words?\s*:?\s+" + WORD_LIST,
     general=True,
 )
 def forbidden_avoid(m: re.Match[str], task: str) -> dict[str, Any] | None:
@@ -305,9 +306,7 @@ def forbidden_avoid(m: re.Match[str], task: str) -> dict[str, Any] | None:
 
 
 @rule(
-    r"include\s+(?:the\s+)?key\s?words?\s*:?\s+"
-    r"(?P<list>(?:[\"“'‘][^\"”’\n]+[\"”'’]|[\w'-]+)(?:\s*,\s*(?:and\s+)?(?:[\"“'‘][^\"”’\n]+"
-    r"[\"”'’]|[\w'-]+)|\s+and\s+(?:[\"“'‘][^\"”’\n]+[\"”'’]|[\w'-]+))*)",
+    r"include\s+(?:the\s+)?key\s?words?\s*:?\s+" + WORD_LIST,
     general=True,
 )
 def keywords(m: re.Match[str], task: str) -> dict[str, Any] | None:
@@ -379,7 +378,8 @@ def count_or_more(m: re.Match[str], task: str) -> dict[str, Any] | None:
 
 @rule(
     rf"(?:\b(?:in|with|of|write|give|use|contain|containing|has|have|include|including|into|"
-    rf"provide|list|respond with|answer with|consisting of|made of|split into)\s+)"
+    rf"provide|list|respond with|answer with|consisting of|made of|split into|"
+    rf"there\s+(?:should|must|shall)\s+be)\s+)"
     rf"(?:a\s+|an\s+)?(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
     rf"twenty)[- ]+(?:(?:short|long|brief|concise|separate|distinct|numbered|markdown)\s+)?"
     rf"(?:{_NOUN})\b(?!\s+(?:or\s+(?:more|fewer|less)|long|each|per|of\s+(?:the|this|these)))",
@@ -512,12 +512,13 @@ _CODES = {name.lower(): code for code, name in LANGUAGES.items()}
     rf"(?P<l>{_LANGUAGE})\b(?!\s+(?:words?|terms?|names?|translations?|and\b|or\b))"
     rf"|\bin\s+(?P<l2>{_LANGUAGE})\s+language\b|\bonly\s+in\s+(?P<l3>{_LANGUAGE})\b"
     rf"|\bin\s+(?P<l4>{_LANGUAGE})\s+only\b"
+    rf"|\b(?:entirely|wholly|completely|only|all)\s+in\s+(?P<l5>{_LANGUAGE})\b"
 )
 def language(m: re.Match[str], task: str) -> dict[str, Any] | None:
     """ "Your ENTIRE response should be in French language", "Reply only in Spanish" """
     if about_words(task, m):  # "every 29th word of your response must be in Japanese"
         return None
-    name = m["l"] or m["l2"] or m["l3"] or m["l4"]
+    name = m["l"] or m["l2"] or m["l3"] or m["l4"] or m["l5"]
     return {"kind": "response_language", "language": _CODES[name.lower()]}
 
 
@@ -532,7 +533,8 @@ def lowercase(m: re.Match[str], task: str) -> dict[str, Any]:
 @rule(
     r"\b(?:all\s+(?:in\s+)?(?:capital\s+letters|caps|upper\s?case)|(?:in\s+)?capital\s+letters"
     r"\s+only|only\s+capital\s+letters|in\s+(?:all\s+)?upper\s?case(?:\s+letters)?|all-caps"
-    r"|(?:write|written|respond|reply|answer|type)\b[^.\n]{0,30}?\bin\s+(?:all\s+)?capital\s+letters)\b"
+    r"|(?:write|written|respond|reply|answer|type)\b[^.\n]{0,30}?\bin\s+(?:all\s+)?capital\s+letters"
+    r"|every\s+letter\s+(?:as|in)\s+(?:an?\s+)?(?:english\s+)?capital(?:\s+letters?|s)?)\b"
 )
 def capitals(m: re.Match[str], task: str) -> dict[str, Any] | None:
     if about_words(task, m):  # "one word written in capital letters" counts such words
@@ -557,7 +559,8 @@ def title_case(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    r"(?:wrap|enclose|put)\s+(?:your\s+)?(?:entire\s+|whole\s+)?(?:response|answer|reply|output)"
+    r"(?:wrap|enclose|put)\s+(?:your\s+|the\s+)?(?:entire\s+|whole\s+)?(?:response|answer|reply|output|"
+    r"thing|text)"
     r"\s+(?:with|in|inside|within|between)\s+(?:a\s+pair\s+of\s+)?double\s+(?:quotation\s+marks|quotes)"
 )
 def quotation(m: re.Match[str], task: str) -> dict[str, Any]:
@@ -578,8 +581,13 @@ def title(m: re.Match[str], task: str) -> dict[str, Any] | None:
     return {"kind": "title"} if re.search(r"\btitle", task, re.I) else None
 
 
-@rule(r"(?:two\s+different\s+(?:responses|answers)|separated\s+by\s+(?:6|six)\s+asterisk)")
+@rule(
+    r"(?:two\s+different\s+(?:responses|answers)|separated\s+by\s+(?:6|six)\s+asterisk)"
+    r"|two\s+(?:different|distinct|alternative)\s+[^.;]{0,80}?(?:\*{6}|(?:6|six)\s+asterisks)"
+)
 def two_responses(m: re.Match[str], task: str) -> dict[str, Any]:
+    """ "Give two different responses ... separated by 6 asterisk symbols: ******", "two
+    different slogans, separated by a line of six asterisks (******)" """
     return {"kind": "two_responses"}
 
 
@@ -590,15 +598,43 @@ def no_whitespace(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "no_whitespace"}
 
 
+@rule(
+    rf"(?:paragraph\s+(?P<n>\d+)|the\s+(?P<o>{ORDINAL})\s+paragraph)\s+(?:must|should|has\s+to|"
+    rf"needs\s+to)\s+(?:start|begin)\s+with\s+(?:the\s+)?(?:word\s+)?[\"“']?(?P<w>{WORD})"
+    rf"|(?:start|begin)\s+(?:the\s+)?(?P<o2>{ORDINAL})\s+paragraph\s+with\s+(?:the\s+)?(?:word\s+)?"
+    rf"[\"“']?(?P<w2>{WORD})"
+)
+def nth_paragraph(m: re.Match[str], task: str) -> dict[str, Any] | None:
+    """ "Paragraph 2 must start with word experience" (with the paragraph count the request
+    gives: "There should be 3 paragraphs", "Write two paragraphs")."""
+    at = m["n"] or m["o"] or m["o2"]
+    count = re.search(
+        rf"(?:there\s+(?:should|must)\s+be|write|in|with|of|into)\s+(?:exactly\s+)?(?P<c>{NUM})"
+        r"\s+(?:\w+\s+)?paragraphs",
+        task,
+        re.IGNORECASE,
+    )
+    if not count:
+        return None
+    return {
+        "kind": "nth_paragraph_first_word",
+        "paragraphs": number(count["c"]),
+        "nth": ordinal(at),
+        "first_word": m["w"] or m["w2"],
+    }
+
+
 # --- openings, endings, repeats -----------------------------------------------------------
 
 
 @rule(
     rf"(?:finish|end|conclude|close)\s+(?:your\s+|the\s+)?(?:response|answer|reply|email|letter|"
     rf"story|essay|poem|message)?\s*with\s+(?:this|the|these)\s+(?:exact\s+)?(?:phrase|words|"
-    rf"sentence)\s*:?\s*(?:{QUOTED}|(?P<bare>[^\n]{{1,200}}?))(?=\s*\.?\s+No\s+other|\s*$|\s*\n)"
+    rf"sentence)\s*:?\s*(?:{QUOTED}|(?P<bare>[^\n]{{1,200}}?))(?=\s*\.?\s+No\s+other|\s*$|\s*\n|"
+    rf"\s+and\s+(?:write|add|say|put)\s+nothing|\s+with\s+nothing\s+(?:after|following))"
 )
 def end_phrase(m: re.Match[str], task: str) -> dict[str, Any] | None:
+    """ "Finish your response with this exact phrase Any questions?. No other words ..." """
     phrase = (m["q"] or m["bare"] or "").strip()
     return {"kind": "end_phrase", "phrase": phrase} if phrase else None
 
@@ -607,7 +643,12 @@ def end_phrase(m: re.Match[str], task: str) -> dict[str, Any] | None:
     rf"(?:finish|end|conclude|close|sign\s+off)\s+(?:it|{WRITING})?\s*(?:with|on)\s+"
     rf"(?:the\s+(?:exact\s+)?(?:phrase|words|sentence|question|line)\s*:?\s*)?{QUOTED}"
 )
+@rule(
+    rf"(?:the\s+)?last\s+(?:words?|sentence|line)\s+of\s+{RESPONSE}\s+(?:must|should|has\s+to)\s+be"
+    rf"\s*:?\s*{QUOTED}"
+)
 def end_phrase_quoted(m: re.Match[str], task: str) -> dict[str, Any]:
+    """ "Sign off with 'Cheers'", "The last words of your reply must be 'Stay hydrated.'" """
     return {"kind": "end_phrase", "phrase": m["q"].strip()}
 
 
@@ -628,7 +669,8 @@ def start_word(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    r"(?:postscript|p\.\s?s\.)(?:\s+(?:starting|beginning)\s+with\s+[\"“']?"
+    r"(?:postscript|p\.\s?s\.)(?:\s+(?:that\s+|which\s+)?(?:starts?|starting|begins?|beginning)\s+"
+    r"with\s+[\"“']?"
     r"(?P<m>(?:P\.\s?)+S\.?))?"
 )
 def postscript(m: re.Match[str], task: str) -> dict[str, Any] | None:
@@ -639,9 +681,22 @@ def postscript(m: re.Match[str], task: str) -> dict[str, Any] | None:
     return {"kind": "postscript", "marker": m["m"] or "P.S."}
 
 
-@rule(r"first\s+repeat\s+the\s+(?:request|question|prompt)\s+word\s+for\s+word[^)]*\)?")
+@rule(
+    r"first\s+repeat\s+the\s+(?:request|question|prompt)\s+word\s+for\s+word[^)]*\)?"
+    r"|repeat(?:ing)?\s+(?:the|my)\s+(?:request|question|prompt)\b[^.:]{0,60}?word\s+for\s+word"
+    r"[^.:]*(?:[.:]|$)"
+)
 def repeat_prompt(m: re.Match[str], task: str) -> dict[str, Any] | None:
-    request = request_without(task, m)
+    """ "First repeat the request word for word without change ...", "Repeat my request word
+    for word before you answer it: <request>" (the request after a colon when one is named)."""
+    named = re.search(
+        r"(?:the\s+)?(?:request|question|prompt)(?:\s+is)?\s*:\s*(?P<r>[^\n]+)$",
+        task[m.start() :],
+        re.I,
+    )
+    if not named and m[0].rstrip().endswith(":"):
+        named = re.match(r"\s*(?P<r>[^\n]+)$", task[m.end() :])
+    request = named["r"].strip() if named else request_without(task, m)
     return {"kind": "repeat_prompt", "prompt": request} if request else None
 
 
