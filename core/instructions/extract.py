@@ -167,6 +167,10 @@ WORD_LIST = rf"\[?(?P<list>{_ITEM}(?:\s*,\s*(?:and\s+|or\s+)?{_ITEM}|\s+(?:and|o
 """A list of words or quoted phrases: "A, B and C", "'A' or 'B'", "['A', 'B']"."""
 
 
+NEGATED = r"(?:\bnot|n't|\bnever|\bavoid|\bwithout|\bno)\W+(?:\w+\W+){0,2}$"
+"""The end of a text that negates what follows it ("do not", "don't ever", "avoid")."""
+
+
 def about_words(task: str, m: re.Match[str]) -> bool:
     """Whether the clause before a whole-text rule is about some words of the text, not all
     of it ("every 29th word of your response", "one word written in capitals")."""
@@ -262,7 +266,7 @@ def letter_frequency(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    rf"(?:use|include)\s+the\s+letter\s+[\"“'(]?(?P<l>[a-z])[\"”')]?\s+(?P<rel>{REL}\s+)?"
+    rf"(?:use|using|include|including)\s+the\s+letter\s+[\"“'(]?(?P<l>[a-z])[\"”')]?\s+(?P<rel>{REL}\s+)?"
     rf"(?P<n>{NUM}|once|twice)(?:\s+times)?"
 )
 def letter_use_times(m: re.Match[str], task: str) -> dict[str, Any]:
@@ -313,6 +317,54 @@ def keywords(m: re.Match[str], task: str) -> dict[str, Any] | None:
     """ "Include keywords A, B in the response." """
     words = [w for w in _words(m["list"]) if w.lower() not in ("in", "the", "your", "response")]
     return {"kind": "included_keywords", "keywords": words} if words else None
+
+
+@rule(
+    r"(?:mentions?|mentioning|uses?|using|includes?|including|contains?|containing|features?)\s+"
+    r"the\s+(?:key\s?)?words?\s+" + WORD_LIST + r"|mention\s+(?P<one>[\w'-]+)\s+somewhere",
+    general=True,
+)
+@rule(
+    r"(?:make\s+sure|ensure)\s+(?:that\s+)?the\s+(?:key\s?)?words?\s+"
+    + WORD_LIST
+    + r"\s+(?:appears?|(?:is|are)\s+(?:used|included|mentioned|there))",
+    general=True,
+)
+def words_used(m: re.Match[str], task: str) -> dict[str, Any] | None:
+    """ "Make sure the story mentions the words storm and lantern", "use the word ocean",
+    "Mention flour somewhere" (not "don't use the word ...": that forbids it)."""
+    if re.search(NEGATED, task[: m.start()], re.IGNORECASE):
+        return None
+    words = (
+        [m["one"]] if m.groupdict().get("one") else [w.strip(".,;:!?") for w in _words(m["list"])]
+    )
+    words = [w for w in words if w and w.lower() not in ("in", "the", "it", "your", "response")]
+    return {"kind": "included_keywords", "keywords": words} if words else None
+
+
+@rule(rf"the\s+word\s+[\"“']?(?P<w>{WORD})[\"”']?\s+(?:only\s+)?once\s+or\s+not\s+at\s+all")
+def at_most_once(m: re.Match[str], task: str) -> dict[str, Any]:
+    """ "mentioning the word comfortable only once or not at all" """
+    return {"kind": "keyword_frequency", "keyword": m["w"], "at_most": 1, "whole_word": False}
+
+
+@rule(
+    rf"(?:placeholders|blanks)\b[^.\n]{{0,60}}?\b(?:for\s+)?(?P<rel>{REL})\s+(?P<n>{NUM})\b"
+    rf"|(?:leave|include|use)\s+(?P<rel2>{REL}\s+)?(?P<n2>{NUM})\s+blanks?\b"
+)
+def placeholders_for(m: re.Match[str], task: str) -> dict[str, Any] | None:
+    """ "placeholders such as [time] for at least three of the details", "leave at least two
+    blanks in square brackets" """
+    if "[" not in task and "square bracket" not in task.lower():
+        return None
+    rel = m["rel"] or m["rel2"]
+    return {"kind": "placeholders", **relation(rel and rel.strip(), number(m["n"] or m["n2"]))}
+
+
+@rule(rf"bullet(?:ed)?\s+(?:points?|items?)\s*,\s*(?P<n>{NUM})\s+in\s+(?:all|total)")
+def bullets_in_all(m: re.Match[str], task: str) -> dict[str, Any]:
+    """ "Put each tip in its own bullet point, three in all" """
+    return {"kind": "bullet_count", "exactly": number(m["n"])}
 
 
 # --- counts of words, sentences, paragraphs and other units ---------------------------------
@@ -544,8 +596,9 @@ def capitals(m: re.Match[str], task: str) -> dict[str, Any] | None:
 
 @rule(
     r"\b(?:no\s+commas|without\s+(?:using\s+)?(?:any\s+)?commas|refrain\s+from\s+(?:the\s+use\s+"
-    r"of\s+|using\s+)?(?:any\s+)?commas|(?:do\s+not|don't|never)\s+use\s+(?:any\s+)?commas|"
-    r"avoid\s+(?:using\s+)?(?:any\s+)?commas|comma[- ]free)"
+    r"of\s+|using\s+)?(?:any\s+)?commas|(?:do\s+not|don't|never)\s+use\s+(?:any\s+|a\s+single\s+|one\s+)?"
+    r"commas?\b|"
+    r"(?:avoid|skip|omit)\s+(?:using\s+)?(?:any\s+|all\s+)?commas|comma[- ]free)"
 )
 def commas(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "no_commas"}
@@ -568,7 +621,8 @@ def quotation(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    r"(?:wrapped\s+in|formatted\s+(?:as|in)|written\s+in|in\s+valid|as\s+(?:valid\s+)?|respond\s+"
+    r"(?:wrapped\s+in|formatted\s+(?:as|in)|written\s+in|in\s+valid|as\s+(?:a\s+|an\s+)?(?:valid\s+)?|"
+    r"(?:return|give|output)\s+(?:only\s+)?(?:a\s+|an\s+)?(?:valid\s+)?|respond\s+"
     r"(?:only\s+)?in|output\s+should\s+be\s+(?:in\s+)?|answer\s+in|entire\s+output\s+(?:should\s+be\s+)?"
     r"(?:wrapped\s+)?in)\s*JSON\b"
 )
@@ -583,12 +637,27 @@ def title(m: re.Match[str], task: str) -> dict[str, Any] | None:
 
 @rule(
     r"(?:two\s+different\s+(?:responses|answers)|separated\s+by\s+(?:6|six)\s+asterisk)"
-    r"|two\s+(?:different|distinct|alternative)\s+[^.;]{0,80}?(?:\*{6}|(?:6|six)\s+asterisks)"
+    r"|two\s+(?:different|distinct|alternative)\s+[^.]{0,100}?(?:\*{6}|(?:6|six)\s+asterisks)"
 )
 def two_responses(m: re.Match[str], task: str) -> dict[str, Any]:
     """ "Give two different responses ... separated by 6 asterisk symbols: ******", "two
     different slogans, separated by a line of six asterisks (******)" """
     return {"kind": "two_responses"}
+
+
+@rule(
+    rf"(?P<n>{NUM})\s+parts?,?\s+(?:labell?ed|marked|titled|headed|called)\s+[\"“']?(?P<s>[A-Za-z]+)\s+"
+    rf"(?:1|one|I)\b|(?P<n2>{NUM})\s+parts\b[^.\n]*\.\s*(?:start|begin|mark|head)\s+each\s+part\s+with\s+"
+    rf"(?:the\s+word\s+)?[\"“']?(?P<s2>[A-Za-z]+)"
+)
+def sections_by_parts(m: re.Match[str], task: str) -> dict[str, Any]:
+    """ "in two parts labelled SECTION 1 and SECTION 2", "with four parts. Start each part
+    with the word Section and its number" """
+    return {
+        "kind": "sections",
+        "exactly": number(m["n"] or m["n2"]),
+        "splitter": m["s"] or m["s2"],
+    }
 
 
 @rule(
@@ -599,7 +668,7 @@ def no_whitespace(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    rf"(?:paragraph\s+(?P<n>\d+)|the\s+(?P<o>{ORDINAL})\s+paragraph)\s+(?:must|should|has\s+to|"
+    rf"(?:paragraph\s+(?P<n>\d+)|the\s+(?P<o>{ORDINAL})\s+(?:paragraph|one))\s+(?:must|should|has\s+to|"
     rf"needs\s+to)\s+(?:start|begin)\s+with\s+(?:the\s+)?(?:word\s+)?[\"“']?(?P<w>{WORD})"
     rf"|(?:start|begin)\s+(?:the\s+)?(?P<o2>{ORDINAL})\s+paragraph\s+with\s+(?:the\s+)?(?:word\s+)?"
     rf"[\"“']?(?P<w2>{WORD})"
@@ -628,7 +697,7 @@ def nth_paragraph(m: re.Match[str], task: str) -> dict[str, Any] | None:
 
 
 @rule(
-    rf"(?:finish|end|conclude|close)\s+(?:your\s+|the\s+)?(?:response|answer|reply|email|letter|"
+    rf"(?:finish|end|conclude|close)\s+(?:it\s+|your\s+|the\s+)?(?:response|answer|reply|email|letter|"
     rf"story|essay|poem|message)?\s*with\s+(?:this|the|these)\s+(?:exact\s+)?(?:phrase|words|"
     rf"sentence)\s*:?\s*(?:{QUOTED}|(?P<bare>[^\n]{{1,200}}?))(?=\s*\.?\s+No\s+other|\s*$|\s*\n|"
     rf"\s+and\s+(?:write|add|say|put)\s+nothing|\s+with\s+nothing\s+(?:after|following))"
@@ -865,11 +934,14 @@ def japanese(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    rf"highlight\s+(?P<rel>{REL}\s+)?(?P<n>{NUM})\s+(?:\w+\s+){{0,2}}?(?:sections?|parts?|passages?|"
-    rf"phrases?)"
+    rf"(?:highlight|emphasi[sz]e|mark)\s+(?P<rel>{REL}\s+)?(?P<n>{NUM})\s+(?:of\s+the\s+)?"
+    rf"(?:\w+\s+){{0,2}}?(?:sections?|parts?|passages?|phrases?|items?|points?|words?|terms?)"
 )
-def highlights(m: re.Match[str], task: str) -> dict[str, Any]:
-    """ "Highlight at least 2 sections with markdown" (not the `sections` a response has)."""
+def highlights(m: re.Match[str], task: str) -> dict[str, Any] | None:
+    """ "Highlight at least 2 sections with markdown" (not the `sections` a response has),
+    "emphasise three of the items by putting them in *single asterisks*"."""
+    if not m[0].lower().startswith("highlight") and not re.search(r"\*|markdown|italic", task):
+        return None
     counts = relation(m["rel"] and m["rel"].strip(), number(m["n"]))
     return {"kind": "highlighted_sections", **counts}
 
@@ -955,9 +1027,13 @@ def options(m: re.Match[str], task: str) -> dict[str, Any] | None:
     return {"kind": "options_only", "options": opts} if len(opts) >= 2 else None
 
 
-@rule(r"answer\s+with\s+one\s+of\s+the\s+following\s+options\s*:?\s*\(?(?P<o>[\"“'][^\n)]+)")
+@rule(
+    r"answer\s+with\s+one\s+of\s+the\s+following\s+options\s*:?\s*\(?(?P<o>[\"“'][^\n)]+)"
+    r"|(?:reply|answer|respond)\s+with\s+(?:exactly\s+|only\s+)?one\s+of\s+(?:these|the\s+following)\s+"
+    r"(?:sentences|options|answers|phrases)[^:\n]*:\s*\(?(?P<o2>[\"“']My\s+answer\s+is[^\n)]+)"
+)
 def constrained(m: re.Match[str], task: str) -> dict[str, Any] | None:
-    opts = re.findall(r"[\"“']([^\"”']+)[\"”']", m["o"])
+    opts = re.findall(r"[\"“']([^\"”']+)[\"”']", m["o"] or m["o2"])
     return {"kind": "constrained_response", "options": opts} if len(opts) >= 2 else None
 
 
