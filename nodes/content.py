@@ -10,6 +10,7 @@ request, no whitespace at all) are not guarded.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from core.state import Finding, RefineState
@@ -32,6 +33,9 @@ MIN_LENGTH_SHARE = 0.4
 """A refined answer keeps at least this share of the first draft's words (unless capped)."""
 MIN_DRAFT_SIMILARITY = 0.5
 """Below this similarity to the first draft, the answer must be no further from the task."""
+LOOP_SHARE = 0.3
+"""A text whose most repeated four-word run covers this share of its words is a loop, not an
+answer (measured: a 1.5B draft asked to end with "GO GET THEM" said it two hundred times)."""
 TASK_SLACK = 0.1
 """How much closer to the task the first draft may be before a dissimilar answer fails."""
 
@@ -76,6 +80,20 @@ def too_short(answer: str, state: RefineState) -> bool:
     return len(words(answer)) < floor
 
 
+def looping(answer: str) -> bool:
+    """Whether the text is mostly one four-word run said over and over."""
+    tokens = [w.lower() for w in words(answer)]
+    if len(tokens) < 20:
+        return False
+    [(_, n)] = Counter(zip(tokens, tokens[1:], tokens[2:], tokens[3:], strict=False)).most_common(1)
+    return n >= 5 and 4 * n / len(tokens) >= LOOP_SHARE
+
+
+def hollow(answer: str, state: RefineState) -> bool:
+    """Whether the answer says nothing worth keeping: too short, or a loop."""
+    return too_short(answer, state) or looping(answer)
+
+
 def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
     """1.0 when the answer answers the request and keeps the first draft's substance, else
     0.0 with a finding (data `too_short` for an answer too short to answer anything)."""
@@ -85,6 +103,8 @@ def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]
         n = len(words(answer))
         return 0.0, [_finding(f"the answer is {n} words: too short to answer the request",
                               "too_short")]  # fmt: skip
+    if looping(answer):
+        return 0.0, [_finding("the answer repeats one phrase over and over", "looping")]
     if not first or answer == first or any(i["kind"] in FORM_KINDS for i in planned):
         return 1.0, []
     if not answer.strip():

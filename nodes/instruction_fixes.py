@@ -28,7 +28,7 @@ from core.run_config import RoleModel, RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import words
 from nodes import prompts
-from nodes.content import too_short
+from nodes.content import hollow
 from nodes.plan import instructions_of
 from nodes.sentence_changes import Change, sentence_changes
 from nodes.validate import drop_repeats
@@ -177,7 +177,7 @@ async def follow_instructions(
     specs = instructions_of(state)
     if not specs:
         return None
-    if too_short(text, state):  # it follows the rules by saying nothing: write it in full
+    if hollow(text, state):  # it says nothing (too short, or a loop): write it in full
         text, used = await redraft(specs, state, config)
         return repair_all(text, specs)[0], used
     if not failing(text, specs):

@@ -109,8 +109,20 @@ def grounded(item: dict[str, Any], task: str) -> bool:
     return True
 
 
-def read_reply(reply: str, kinds: list[str], task: str) -> list[dict[str, Any]]:
-    """The valid, grounded instructions of the model's reply, each of an offered kind."""
+def named(kind: str, sentences: list[str]) -> bool:
+    """Whether the sentences use a word of the kind's own name ("bullets" for `bullet_count`,
+    "highlight" for `highlighted_sections`), numbers aside: a kind the request never names is
+    the model's guess (measured: "Highlight at least two key phrases" was read as
+    `two_responses` and `sentences_then_bullets`)."""
+    name = _stems(kind.replace("_", " ")) - {w[:5] for w in NUMBER_WORDS}
+    return bool(name & _stems(" ".join(sentences)))
+
+
+def read_reply(
+    reply: str, kinds: list[str], task: str, sentences: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The valid, grounded instructions of the model's reply, each of an offered kind and, when
+    the sentences it was read from are given, one they name."""
     try:
         items = json.loads(re.search(r"\{.*\}", reply, re.DOTALL)[0]).get("instructions")  # type: ignore[index]
     except (TypeError, json.JSONDecodeError, AttributeError):
@@ -125,6 +137,9 @@ def read_reply(reply: str, kinds: list[str], task: str) -> list[dict[str, Any]]:
             spec = parse_instruction(item)
         except ValidationError as exc:
             log.info("instruction reader: dropped %r: %s", item, exc.errors()[0]["msg"])
+            continue
+        if sentences is not None and not named(spec.kind, sentences):
+            log.info("instruction reader: dropped %r (a kind the request does not name)", item)
             continue
         fields = spec.model_dump(exclude_defaults=True)
         if not grounded(fields, task):
@@ -149,6 +164,6 @@ async def read_with_model(
     [reply], usage = await complete(
         "plan", config.roles.critique, [ask], system, response_format=reply_format(kinds)
     )
-    found = read_reply(reply, kinds, task)
+    found = read_reply(reply, kinds, task, left)
     where = "; ".join(left)[:300]
     return [item | {"read_from": f"model: {where}"} for item in found], usage

@@ -286,3 +286,21 @@ async def test_a_draft_that_follows_the_rules_by_saying_nothing_is_written_in_fu
     assert "2. End the answer with the exact phrase" in prompt  # the rules, stated again
     assert (result.answer or "").startswith("the office moves on friday.")
     assert result.failing == [] and result.stop_reason == "passed"
+
+
+def says_the_end_phrase_over_and_over(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that the draft loops on its closing phrase."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "draft_instructed":
+        return "we will win. " + "go get them " * 40
+    return says_only_the_end_phrase(messages)
+
+
+async def test_a_draft_that_loops_on_one_phrase_is_written_in_full(fake: FakeOpenAI) -> None:
+    fake.responder = says_the_end_phrase_over_and_over
+    task = "Write a note about the office move, all in lowercase, and end it with 'see you there!'"
+    result, sent = await run(fake, {"task": task})
+    [guard] = [f for f in result.history[0]["findings"] if f["source"] == "content"]
+    assert guard["data"] == ["looping"]
+    assert sent == ["draft_instructed", "redraft"]
+    assert (result.answer or "").startswith("the office moves on friday.")

@@ -1,0 +1,50 @@
+"""The content guard: an answer that follows the rules by saying nothing, or by saying one
+phrase over and over, does not pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.state import RefineState
+from nodes.content import content_guard, hollow, looping, too_short
+
+STORY = (
+    "The team trained every morning before sunrise. They ran drills on the wet grass and "
+    "talked about the final. The coach reminded them that every pass mattered. On match day "
+    "they walked out together, calm and ready."
+)
+
+
+def state(*instructions: dict[str, Any], first: str = STORY) -> RefineState:
+    return {  # type: ignore[typeddict-item]
+        "task": "Write a motivational message for a football team.",
+        "first_draft": first,
+        "plan": {"instructions": list(instructions)},
+    }
+
+
+def test_one_phrase_said_over_and_over_is_a_loop() -> None:
+    loop = "WE WILL WIN. " + "GO GET THEM " * 40
+    assert looping(loop) and hollow(loop, state())
+    score, [finding] = content_guard(loop, state())
+    assert score == 0.0 and finding["data"] == ["looping"]
+
+
+def test_a_refrain_in_a_real_text_is_not_a_loop() -> None:
+    refrain = f"{STORY} Go get them, team. {STORY.replace('morning', 'evening')} Go get them."
+    assert not looping(refrain) and not looping("go go go go go")  # too short to judge
+    assert content_guard(refrain, state())[0] == 1.0
+
+
+def test_a_few_words_do_not_answer_a_request_for_writing() -> None:
+    assert too_short("Go get them!", state())
+    assert not too_short("Go get them!", state({"kind": "word_count", "at_most": 3}))
+    assert not too_short("yes", state({"kind": "constrained_response"}))
+    score, [finding] = content_guard("Go get them!", state())
+    assert score == 0.0 and finding["data"] == ["too_short"]
+
+
+def test_an_answer_that_drops_most_of_the_first_draft_fails_unless_a_rule_caps_it() -> None:
+    short = "The team trained every morning before sunrise and walked out calm and ready."
+    assert content_guard(short, state())[0] == 0.0
+    assert content_guard(short, state({"kind": "sentence_count", "at_most": 1}))[0] == 1.0
