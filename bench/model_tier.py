@@ -69,7 +69,7 @@ def server_decode(threads: int, repeats: int = 3) -> float:
     from core.llm.local_server import LocalModelServer
     from core.settings import Settings
 
-    server = LocalModelServer(Settings(local_threads=threads))
+    server = LocalModelServer(Settings(local_threads=threads), shared=False)
     server.start()
     rates = []
     try:

@@ -3,6 +3,13 @@ source that llama-cpp-python vendors) on a loopback port, with parallel slots, c
 batching and prompt-prefix reuse, supervised: if it exits or stops answering its health check it
 is started again (with backoff, and an error log line when it keeps dying), and callers wait for
 it within their own deadline instead of spending retries on a closed port.
+
+One server per data directory and model, shared by every process that uses them: the first
+takes an exclusive lock (`run/local-model-<model>.lock`) and publishes its port; the others
+attach to that port instead of starting a second server (two servers on one machine each take
+every core and thrash: measured, two `refinery run` at once ran slower together than one after
+the other). An attached process watches the server; when the owner exits (its server goes with
+it), the first to take the lock starts the server again on the same port, and the rest attach.
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ import asyncio
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import http.client
+import json
 import logging
 import os
 import shutil
@@ -82,21 +91,37 @@ class ServerState:
 class LocalModelServer:
     """`llama-server` as a supervised child process on loopback, shared by the whole process."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, shared: bool = True) -> None:
         self.settings = settings or get_settings()
+        self.shared = shared  # False: a server of its own (a benchmark of its settings)
         self.model_name, self.model_path = model_file(self.settings)
         self.slots = self.settings.local_parallel or default_slots()
         self.slot_context = self.settings.local_context
         self.port = self.settings.local_port or free_port()
-        self.root_url = f"http://127.0.0.1:{self.port}"
-        self.base_url = f"{self.root_url}/v1"
         self.log_path = self.settings.data_dir / "logs" / "local-model.log"
+        run = self.settings.data_dir / "run"
+        self.lock_path = run / f"local-model-{self.model_name}.lock"
+        self.info_path = run / f"local-model-{self.model_name}.json"
+        self._lock_fd: int | None = None
         self.state = ServerState()
         self._process: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._supervisor: threading.Thread | None = None
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/v1"
+
+    @property
+    def owner(self) -> bool:
+        """Whether this process runs the server (else it uses one another process runs)."""
+        return self._lock_fd is not None or not self.shared
 
     def command(self) -> list[str]:
         threads = self.settings.local_threads or os.cpu_count() or 2
@@ -120,10 +145,23 @@ class LocalModelServer:
     # --- life cycle ------------------------------------------------------------------------------
 
     def start(self, timeout_s: float = 180.0) -> None:
-        """Start the server and its supervisor; returns once it answers. A server that dies
-        while it loads is started again (3 tries, as the supervisor would) before this
-        raises."""
+        """Start the server (or attach to the one another process runs for this data directory
+        and model) and its supervisor; returns once it answers. A server that dies while it
+        loads is started again (3 tries, as the supervisor would) before this raises."""
         deadline = time.monotonic() + timeout_s
+        while not self._claim():
+            if self._attach(deadline - time.monotonic()):
+                self._watch()
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"the local model server another process runs ({self.info_path}) is not "
+                    f"ready; see {self.log_path}"
+                )
+        self._serve(deadline)
+
+    def _serve(self, deadline: float) -> None:
+        """Run the server as its owner: start it, publish its port, supervise it."""
         for attempt in range(1, 4):
             self._spawn()
             if self._wait_healthy(deadline - time.monotonic()):
@@ -138,6 +176,10 @@ class LocalModelServer:
             with self._lock:
                 process, self._process = self._process, None
             stop_process(process, grace_s=2)
+        self._publish()
+        self._watch()
+
+    def _watch(self) -> None:
         self._supervisor = threading.Thread(
             target=self._supervise, name="local-model-supervisor", daemon=True
         )
@@ -149,6 +191,76 @@ class LocalModelServer:
         with self._lock:
             process, self._process = self._process, None
         stop_process(process, grace_s=10)
+        self._release()
+
+    # --- sharing one server between processes ----------------------------------------------------
+
+    def _claim(self) -> bool:
+        """Take the data directory's lock for this model (True), or see that another process
+        holds it (False). The lock lasts as long as this process keeps the file open."""
+        if self.owner:
+            return True
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        shared = self._published()
+        if shared and not self.settings.local_port:
+            self.port = shared["port"]  # take over on the port the others already use
+        return True
+
+    def _release(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.info_path.unlink()
+            os.close(fd)
+
+    def _publish(self) -> None:
+        if not self.shared:
+            return
+        info = {"port": self.port, "model": self.model_name, "pid": os.getpid()}
+        tmp = self.info_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info))
+        tmp.replace(self.info_path)
+
+    def _published(self) -> dict[str, Any] | None:
+        try:
+            info = json.loads(self.info_path.read_text())
+        except (OSError, ValueError):
+            return None
+        return info if isinstance(info, dict) and isinstance(info.get("port"), int) else None
+
+    def _attach(self, timeout_s: float) -> bool:
+        """Wait for the owner's server to answer and use its port (False if it does not
+        within `timeout_s`, or the owner went away: the caller tries the lock again)."""
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            shared = self._published()
+            if shared:
+                self.port = shared["port"]
+                if self._healthy():
+                    self._set(True, "ready (shared)")
+                    log.info("local model %s shared at %s", self.model_name, self.base_url)
+                    return True
+            if self._lock_free():
+                return False
+            self._stopping.wait(0.2)
+        return False
+
+    def _lock_free(self) -> bool:
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+        return True
 
     def _spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,8 +307,25 @@ class LocalModelServer:
         return False
 
     def _supervise(self) -> None:
-        """Restart the server whenever it exits or fails its health check 3 times running."""
+        """Restart the server whenever it exits or fails its health check 3 times running; an
+        attached process watches the shared one and takes over when its owner is gone."""
         failures, backoff = 0, 1.0
+        while not self.owner and not self._stopping.is_set():
+            if self._healthy():
+                failures = 0
+                self._set(True, "ready (shared)")
+            else:
+                failures += 1
+                if failures >= 3:
+                    self._set(False, "shared server not answering")
+                    if self._claim():
+                        self._restart_count("its owner is gone: serving it here")
+                        self._spawn()
+                        if self._wait_healthy(180.0):
+                            self._publish()
+                    else:
+                        self._attach(1.0)
+            self._stopping.wait(1.0)
         while not self._stopping.is_set():
             process = self._process
             exited = process is None or _exited_within(process, 1.0)

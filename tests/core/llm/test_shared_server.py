@@ -1,0 +1,100 @@
+"""One embedded model server per data directory and model, shared by the processes that use
+them: the first runs it, the others attach, and one of them takes over when the owner goes.
+
+The server here is a stand-in process that answers `/health` on its port (the real
+`llama-server` is exercised by the `model` tests); locks and ports are the real ones."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from core.llm.local_server import LocalModelServer
+from core.settings import Settings
+
+HEALTH = """
+import http.server, sys
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"{}")
+    def log_message(self, *args): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+
+
+class StandIn(LocalModelServer):
+    """The supervisor, locks and sharing of `LocalModelServer` around a process that only
+    answers its health check."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", HEALTH, str(self.port)]
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Callable[..., StandIn]]:
+    started: list[StandIn] = []
+
+    def make(data: Path | None = None, model: str = "tiny", shared: bool = True) -> StandIn:
+        data = data or tmp_path / "data"
+        weights = tmp_path / f"{model}.gguf"
+        weights.write_bytes(b"GGUF")
+        server = StandIn(Settings(data_dir=data, model_path=weights), shared=shared)
+        server.start(timeout_s=30)
+        started.append(server)
+        return server
+
+    yield make
+    for server in reversed(started):
+        server.stop()
+
+
+def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_second_process_on_the_same_data_directory_uses_the_first_one_s_server(
+    servers: Callable[..., StandIn],
+) -> None:
+    first, second = servers(), servers()
+    assert first.owner and first._process is not None
+    assert not second.owner and second._process is None  # no second server started
+    assert second.base_url == first.base_url and second.wait_ready(0)
+
+
+def test_when_the_owner_stops_an_attached_process_serves_on_the_same_port(
+    servers: Callable[..., StandIn],
+) -> None:
+    first, second = servers(), servers()
+    port = first.port
+    first.stop()
+    assert until(lambda: second.owner and second.state.ready)
+    assert second.port == port and second._process is not None
+    assert second.state.restarts == 1
+    third = servers()  # a newcomer attaches to the new owner
+    assert not third.owner and third.port == port
+
+
+def test_other_data_directories_and_models_get_servers_of_their_own(
+    servers: Callable[..., StandIn], tmp_path: Path
+) -> None:
+    first = servers()
+    elsewhere = servers(tmp_path / "other")
+    other_model = servers(model="small")
+    assert first.owner and elsewhere.owner and other_model.owner
+    assert len({first.port, elsewhere.port, other_model.port}) == 3
+
+
+def test_a_server_asked_for_on_its_own_is_never_shared(servers: Callable[..., StandIn]) -> None:
+    first = servers()
+    own = servers(shared=False)  # a benchmark of one setting runs the server it measures
+    assert own.owner and own._process is not None and own.port != first.port
+    assert servers().port == first.port  # a newcomer attaches to the shared one
