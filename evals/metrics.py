@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from core.text.lexicon import coverage
 from core.text.plain import strip_citations
+from evals.concepts import concept_coverage
 from evals.datasets import EvalTask
 from evals.ragas_metrics import (
     CITATION,
@@ -138,7 +138,7 @@ async def content_metrics(task: EvalTask, result: TaskResult) -> Scores:
 
 
 def constrained_metrics(task: EvalTask, answer: str) -> dict[str, float]:
-    share = coverage(strip_citations(answer), task.required_words)
+    share = concept_coverage(strip_citations(answer), task.required_words)
     return {"concept_coverage": share, "all_words": float(share == 1.0)}
 
 
