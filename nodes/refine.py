@@ -15,6 +15,7 @@ from typing import Any
 from core.run_config import RunConfig, load_config
 from core.state import Finding, RefineState, Usage, empty_usage, merge_usage
 from core.text.citations import cited_ids
+from core.text.embeddings import embed
 from core.text.lexicon import derived_forms, used_words
 from core.text.plain import (
     normalise,
@@ -27,6 +28,7 @@ from nodes import prompts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes, tidy
 from nodes.instruction_fixes import follow_instructions
+from nodes.sentence_changes import uses_all
 from nodes.validate import SUPPORT_OVERLAP, drop_repeats, repeated_sentences, support
 from nodes.writing import write
 
@@ -80,11 +82,18 @@ def trim_to_length(text: str, state: RefineState) -> str:
     return replace_spans(text, {spans[i]: "" for i in range(len(parts)) if i not in kept})
 
 
-def word_groups(missing: list[str], iteration: int, config: RunConfig) -> list[list[str]]:
+WEAVE_GROUP = 2
+"""Missing words worked into one existing sentence at a time (a small model rewording a
+sentence takes two new words in; four make it a list)."""
+
+
+def word_groups(
+    missing: list[str], iteration: int, config: RunConfig, size: int | None = None
+) -> list[list[str]]:
     """Missing words in small groups, regrouped every round so a hard pairing is not retried."""
     shift = iteration % len(missing) if missing else 0
     ordered = missing[shift:] + missing[:shift]
-    size = config.refine.group_size
+    size = size or config.refine.group_size
     return [ordered[i : i + size] for i in range(0, len(ordered), size)][: config.refine.max_groups]
 
 
@@ -117,24 +126,75 @@ def cover_ask(gist: str, group: list[str], text: str) -> str:
     return prompts.COVER_WORDS.format(gist=gist, words=", ".join(group), exact=exact)
 
 
+def nearest_sentences(text: str, groups: list[list[str]]) -> list[str]:
+    """For each group of words, the sentence of `text` most about them (MiniLM similarity),
+    no sentence twice while others are left."""
+    parts = [text[a:b] for a, b in sentence_spans(text)]
+    if not parts:
+        return []
+    vectors = embed([" ".join(g) for g in groups] + parts)
+    similar = vectors[: len(groups)] @ vectors[len(groups) :].T
+    chosen: list[str] = []
+    for row in similar:
+        order = [int(i) for i in row.argsort()[::-1]]
+        free = [i for i in order if parts[i] not in chosen] or order
+        chosen.append(parts[free[0]])
+    return chosen
+
+
 async def cover_missing(
     text: str, missing: list[str], state: RefineState, config: RunConfig
 ) -> tuple[str, Usage]:
-    """One short sentence per group of missing words, in parallel; keep those that add words
-    without copying or repeating what the text already says."""
+    """Missing words worked into the text where they fit: each pair is woven into the sentence
+    most about them (reworded in place, in parallel); a pair the rewording could not take gets
+    a short sentence of its own, placed right after that sentence, not at the end. Every edit is
+    kept only if it adds required words without repeating what the text already says."""
     required = _required(state)
-    groups = word_groups(missing, state.get("iteration", 0), config)
-    gist = story_gist(text, required, state["task"])
-    asks = [cover_ask(gist, group, text) for group in groups]
+    groups = word_groups(missing, state.get("iteration", 0), config, size=WEAVE_GROUP)
+    targets = nearest_sentences(text, groups)
+    changes = [
+        uses_all(target, group, lambda new, g=group: not used_words(new, g)[1])
+        for target, group in zip(targets, groups, strict=True)
+    ]
+    about = " ".join(state["task"].split()[:30])
+    asks = [
+        prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
+    ]
     replies, usage = await write("refine", config.roles.refine, asks)
-    for reply in replies:
-        sentence = _first_sentence(reply)
-        candidate = f"{text} {sentence}".strip()
-        gained = len(used_words(candidate, required)[0]) > len(used_words(text, required)[0])
-        fresh = not copies_text(sentence, text) and not repeated_sentences(candidate)
-        if sentence and gained and fresh:
+    left: list[tuple[str, list[str]]] = []
+    for change, group, reply in zip(changes, groups, replies, strict=True):
+        new = " ".join(reply.strip().strip('"').split())
+        candidate = text.replace(change.sentence, new, 1)
+        fits = len(new.split()) <= 2 * len(change.sentence.split()) + 12
+        if (
+            change.sentence in text
+            and change.done(new)
+            and fits
+            and _gains(candidate, text, required)
+        ):
             text = candidate
-    return text, usage
+        else:
+            left.append((change.sentence, group))
+    if not left:
+        return text, usage
+    gist = story_gist(text, required, state["task"])
+    asks = [cover_ask(gist, group, text) for _, group in left]
+    replies, more = await write("refine", config.roles.refine, asks)
+    for (after, _), reply in zip(left, replies, strict=True):
+        sentence = _first_sentence(reply)
+        anchor = after if after in text else ""
+        candidate = (
+            text.replace(anchor, f"{anchor} {sentence}", 1) if anchor else f"{text} {sentence}"
+        ).strip()
+        if sentence and _gains(candidate, text, required) and not copies_text(sentence, text):
+            text = candidate
+    return text, merge_usage(usage, more)
+
+
+def _gains(candidate: str, text: str, required: list[str]) -> bool:
+    """Whether `candidate` uses more required words than `text` and repeats no sentence."""
+    more = len(used_words(candidate, required)[0]) > len(used_words(text, required)[0])
+    return more and not repeated_sentences(candidate)
 
 
 async def fix_unsupported(

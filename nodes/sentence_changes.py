@@ -69,6 +69,15 @@ def uses(sentence: str, word: str) -> Change:
     return Change(sentence, f'it uses the word "{word}"', lambda new: has_word(new, word))
 
 
+def uses_all(sentence: str, words: list[str], done: Callable[[str], bool]) -> Change:
+    """A change that works several words into one sentence ("it also uses the words "snow"
+    and "piano""), kept where `done` says they are all there."""
+    quoted = [f'"{w}"' for w in words]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    noun = "word" if len(words) == 1 else "words"
+    return Change(sentence, f"it also uses the {noun} {listed}", done)
+
+
 def ending(sentence: str, mark: str) -> Change:
     def done(new: str) -> bool:
         parts = rule_sentences(new)

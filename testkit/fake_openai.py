@@ -64,6 +64,9 @@ def _reword(sentence: str, change: str) -> str:
     """A sentence reworded the crude way a weak model might: a word tacked on or cut out, the
     end mark swapped, a mark worked in, small words left out."""
     body = sentence.rstrip().rstrip(".!?")
+    several = re.findall(r'"([^"]+)"', change) if "the words" in change else []
+    if several:
+        return f"{body} with the {' and the '.join(several)}."
     word = re.search(r'the word "([^"]+)"', change)
     if word and "does not use" in change:
         return re.sub(rf"\s*\b{re.escape(word[1])}\b", "", sentence, flags=re.IGNORECASE).strip()

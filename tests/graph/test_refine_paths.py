@@ -52,13 +52,37 @@ async def run(fake: FakeOpenAI, request: dict[str, Any]) -> tuple[TaskResult, li
     return result, kinds(fake, since)
 
 
-async def test_missing_words_get_one_sentence_each_group(fake: FakeOpenAI) -> None:
+async def test_missing_words_are_woven_into_the_sentence_most_about_them(
+    fake: FakeOpenAI,
+) -> None:
     words = ["dog", "snow", "piano", "lamp"]
     result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": words}})
-    assert sent[0] == "draft_words" and "cover_words" in sent
-    assert coverage(result.first_draft or "", words) == 0.5  # the fake's half, as documented
-    assert coverage(result.answer or "", words) == 1.0
-    assert "Then the piano and the lamp appeared together." in (result.answer or "")
+    assert sent == ["draft_words", "reword"]  # no sentence of its own: an edit in place
+    first, answer = result.first_draft or "", result.answer or ""
+    assert coverage(first, words) == 0.5  # the fake's half, as documented
+    assert coverage(answer, words) == 1.0 and len(sentences(answer)) == len(sentences(first))
+    assert "with the piano and the lamp." in answer
+
+
+def rewords_nothing(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that a sentence asked to take words in comes back unchanged."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "reword":
+        return known[1]["sentence"]
+    return cooperative_responder(messages)
+
+
+async def test_words_a_rewording_could_not_take_get_a_sentence_next_to_it(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = rewords_nothing
+    words = ["dog", "snow", "piano", "lamp"]
+    result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": words}})
+    assert sent == ["draft_words", "reword", "cover_words"]
+    answer = result.answer or ""
+    added = "Then the piano and the lamp appeared together."
+    assert coverage(answer, words) == 1.0 and added in answer
+    assert not answer.endswith(added)  # placed after the sentence most about them
 
 
 async def test_an_unsupported_sentence_is_restated_from_its_source(fake: FakeOpenAI) -> None:
@@ -87,12 +111,7 @@ async def test_a_text_too_long_is_trimmed_of_sentences_without_required_words(
     assert result.stop_reason == "passed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refine covers missing words from the best draft without trimming after: the new "
-    "sentence breaks max_sentences every round, and the run plateaus on the first draft",
-)
-async def test_a_sentence_added_for_missing_words_still_keeps_the_length_limit(
+async def test_missing_words_woven_in_keep_the_length_limit(
     fake: FakeOpenAI,
 ) -> None:
     request = {
