@@ -48,7 +48,9 @@ def draft_prompt(state: RefineState) -> str:
             example_id=state["passages"][0]["doc_id"],  # a real id: a placeholder gets echoed
         )
     elif words:
-        sentences = max(2, min(8, (len(words) + 3) // 4))
+        # a story of a beginning, a middle and an end, even for a few words (two lines of six
+        # words read as a list, not a story); about four words a sentence for many
+        sentences = max(4, min(8, (len(words) + 3) // 4))
         prompt = prompts.DRAFT_WORDS.format(
             task=state["task"], sentences=sentences, words=", ".join(words)
         )

@@ -10,6 +10,7 @@ never the history, so its prompts stay the same size every round.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from core.run_config import RunConfig, load_config
@@ -126,19 +127,20 @@ def cover_ask(gist: str, group: list[str], text: str) -> str:
     return prompts.COVER_WORDS.format(gist=gist, words=", ".join(group), exact=exact)
 
 
-def nearest_sentences(text: str, groups: list[list[str]]) -> list[str]:
-    """For each group of words, the sentence of `text` most about them (MiniLM similarity),
-    no sentence twice while others are left."""
+def nearest_sentences(text: str, groups: list[list[str]]) -> list[tuple[str, bool]]:
+    """For each group of words, the sentence of `text` most about them (MiniLM similarity) and
+    whether it is free to reword (no other group took it first; a taken one is still where a
+    sentence of the group's own goes)."""
     parts = [text[a:b] for a, b in sentence_spans(text)]
     if not parts:
-        return []
+        return [("", False) for _ in groups]
     vectors = embed([" ".join(g) for g in groups] + parts)
     similar = vectors[: len(groups)] @ vectors[len(groups) :].T
-    chosen: list[str] = []
+    chosen: list[tuple[str, bool]] = []
     for row in similar:
         order = [int(i) for i in row.argsort()[::-1]]
-        free = [i for i in order if parts[i] not in chosen] or order
-        chosen.append(parts[free[0]])
+        free = [i for i in order if parts[i] not in {c for c, _ in chosen}]
+        chosen.append((parts[free[0]], True) if free else (parts[order[0]], False))
     return chosen
 
 
@@ -151,17 +153,20 @@ async def cover_missing(
     kept only if it adds required words without repeating what the text already says."""
     required = _required(state)
     groups = word_groups(missing, state.get("iteration", 0), config, size=WEAVE_GROUP)
-    targets = nearest_sentences(text, groups)
+    targets = await asyncio.to_thread(nearest_sentences, text, groups)  # the encoder blocks
+    pairs = list(zip(targets, groups, strict=True))
+    left = [(target, group) for (target, free), group in pairs if not free]
     changes = [
         uses_all(target, group, lambda new, g=group: not used_words(new, g)[1])
-        for target, group in zip(targets, groups, strict=True)
+        for (target, free), group in pairs
+        if free
     ]
+    groups = [group for (_, free), group in pairs if free]
     about = " ".join(state["task"].split()[:30])
     asks = [
         prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
     ]
     replies, usage = await write("refine", config.roles.refine, asks)
-    left: list[tuple[str, list[str]]] = []
     for change, group, reply in zip(changes, groups, replies, strict=True):
         new = " ".join(reply.strip().strip('"').split())
         candidate = text.replace(change.sentence, new, 1)
