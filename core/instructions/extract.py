@@ -175,7 +175,8 @@ def about_words(task: str, m: re.Match[str]) -> bool:
     """Whether the clause before a whole-text rule is about some words of the text, not all
     of it ("every 29th word of your response", "one word written in capitals")."""
     clause = re.split(r"[.;:!?\n]", task[max(0, m.start() - 40) : m.start()])[-1]
-    return re.search(r"\bwords?\b", clause + m[0].split(" in ")[0], re.IGNORECASE) is not None
+    partial = r"\bwords?\b|\bevery\s+\d+(?:st|nd|rd|th)\b"
+    return re.search(partial, clause + m[0].split(" in ")[0], re.IGNORECASE) is not None
 
 
 def _words(listing: str) -> list[str]:
