@@ -177,6 +177,19 @@ class LinesStartEndSame(Spec):
     def describe(self) -> str:
         return "End every paragraph (line) with the same word it starts with."
 
+    def _repair(self, text: str) -> str | None:
+        """Each line that does not already end with its first word gets it at the end, before
+        the closing punctuation ("Tides turn twice a day, tides.")."""
+        lines = []
+        for line in text.split("\n"):
+            found = strip_punctuation(line.strip().lower()).split()
+            if found and found[0] != found[-1]:
+                body = line.rstrip()
+                cut = len(body.rstrip(string.punctuation + " "))
+                line = f"{body[:cut]}, {found[0]}{body[cut:]}"
+            lines.append(line)
+        return "\n".join(lines)
+
 
 class AlphabetChain(Spec):
     """Each word starts with the letter after the previous word's, Z looping to A (IFBench's

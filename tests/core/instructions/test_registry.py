@@ -170,6 +170,7 @@ REPAIRED = {
     "one_word_per_line",
     "italic_thesis",
     "title_case",
+    "lines_start_end_same",
     "no_whitespace",
     "exact_text",
 }
