@@ -172,7 +172,8 @@ def test_last_word_first_next_keeps_punctuation_after_the_first_word() -> None:
 
 def test_lines_that_do_not_end_with_their_first_word_get_it_before_the_closing_mark() -> None:
     spec = LinesStartEndSame()
-    text = "Tides turn twice a day.\n\nSunrise paints the harbour gold!\nboats, boats"
+    text = "Tides turn twice a day.\n\nSunrise paints the harbour gold!\nBoats rest, boats"
     assert spec.repair(text) == (
-        "Tides turn twice a day, tides.\n\nSunrise paints the harbour gold, sunrise!\nboats, boats"
+        "Tides turn twice a day, tides.\n\nSunrise paints the harbour gold, sunrise!\n"
+        "Boats rest, boats"
     )
