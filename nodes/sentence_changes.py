@@ -22,7 +22,7 @@ from core.instructions import Instruction
 from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
 from core.instructions.text import bare_words, rule_sentences, sentence_spans
 
-MAX_CHANGES = 8
+MAX_CHANGES = 6
 """Sentence rewordings per round at most (each a short call of about a hundred tokens)."""
 WEAVABLE_CONJUNCTIONS = ("but", "so", "or", "yet", "and", "for", "nor")
 """Coordinating conjunctions in the order a sentence most easily takes one."""

@@ -12,6 +12,7 @@ from typing import Any
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from core.instructions import Counted, Spec, check_all
+from core.instructions.text import rule_sentences
 from core.state import Finding, RefineState, Validation
 from core.text.citations import cited_ids
 from core.text.lexicon import lemma, used_words
@@ -181,10 +182,18 @@ def check_citations(answer: str, state: RefineState) -> tuple[float, list[Findin
     return (score * (0.5 if unknown else 1.0)), findings
 
 
-def progress(spec: Spec, finding: Finding) -> float:
+POSITIONED = frozenset({"keyword_in_sentence", "keyword_at_position"})
+"""Rules on sentence N of the text: a text with fewer sentences must grow first."""
+
+
+def progress(spec: Spec, finding: Finding, answer: str = "") -> float:
     """Credit in [0, 0.5) for a count that misses but is closer than nothing (3 of 4 more
-    conjunctions is not 0 of 4): so a refinement that gets nearer is kept as the best draft and
+    conjunctions is not 0 of 4), and for a text growing towards the sentence a positional rule
+    names (17 of 28 sentences): so a refinement that gets nearer is kept as the best draft and
     the next round builds on it. A miss of any other kind, or an empty answer, earns none."""
+    if spec.kind in POSITIONED:
+        have, need = len(rule_sentences(answer)), spec.sentence  # type: ignore[attr-defined]
+        return 0.4 * have / need if have < need else 0.0
     data = finding.get("data") or []
     if not isinstance(spec, Counted) or len(data) < 2 or not data[1].isdigit():
         return 0.0
@@ -206,7 +215,7 @@ def check_instructions(answer: str, state: RefineState) -> tuple[float, list[Fin
     for spec in specs:
         found = check_all(answer, [spec])  # an empty answer follows none, as scorers count
         findings += found
-        earned += progress(spec, found[0]) if found else 1.0
+        earned += progress(spec, found[0], answer) if found else 1.0
     return earned / len(specs), findings
 
 

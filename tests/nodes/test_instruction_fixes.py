@@ -1,0 +1,48 @@
+"""Limits on the model work a run spends on instructions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.run_config import load_config
+from core.state import RefineState
+from nodes.instruction_fixes import MAX_REWORDS, follow_instructions
+
+TEXT = (
+    "The harbour wakes at dawn. The fishing boats go out to sea. The gulls follow them over the "
+    "grey water until noon."
+)
+
+
+def state(**spent: int) -> RefineState:
+    usage: dict[str, Any] = {"by_node": {node: {"calls": n} for node, n in spent.items()}}
+    return {  # type: ignore[typeddict-item]
+        "task": "Describe a harbour. Use the word 'lantern' at least 20 times.",
+        "plan": {"instructions": [
+            {"kind": "keyword_frequency", "keyword": "lantern", "at_least": 20},
+        ]},
+        "usage": usage,
+        "iteration": 3,
+        "config": "refine_default",
+    }  # fmt: skip
+
+
+async def test_once_the_run_s_rewordings_and_rewrite_are_spent_no_model_call_is_made() -> None:
+    followed = await follow_instructions(
+        TEXT, state(reword=MAX_REWORDS, rewrite=1), load_config("refine_default")
+    )
+    assert followed is not None
+    text, usage = followed
+    assert text == TEXT and usage["calls"] == 0  # no server is running: a call would fail
+
+
+def test_a_text_growing_towards_the_sentence_a_keyword_is_ruled_into_earns_credit() -> None:
+    from nodes.validate import check_instructions
+
+    ruled: RefineState = {  # type: ignore[typeddict-item]
+        "task": "t",
+        "plan": {"instructions": [{"kind": "keyword_in_sentence", "keyword": "x", "sentence": 10}]},
+    }
+    short, _ = check_instructions("One. Two. Three. Four.", ruled)
+    longer, _ = check_instructions("One. Two. Three. Four. Five. Six. Seven. Eight.", ruled)
+    assert 0 < short < longer < 0.5  # nearer is better, and never a pass
