@@ -278,6 +278,17 @@ class TwoResponses(Spec):
     def describe(self) -> str:
         return "Give two different responses, separated by a line of six asterisks: ******."
 
+    def _repair(self, text: str) -> str | None:
+        """A text of exactly two paragraphs (or, without blank lines, two lines) is two
+        responses: the divider goes between them."""
+        for joint in ("\n\n", "\n"):
+            parts = [p.strip() for p in text.strip().split(joint) if p.strip()]
+            if len(parts) == 2:
+                return f"{parts[0]}\n******\n{parts[1]}"
+            if len(parts) > 2:
+                return None
+        return None
+
 
 Delimiter = Literal[",", "\t", ";", "|"]
 

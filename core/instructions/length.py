@@ -173,6 +173,26 @@ class NthParagraphFirstWord(Spec):
             f"paragraph {self.nth} must start with the word {self.first_word!r}."
         )
 
+    def _repair(self, text: str) -> str | None:
+        """With the right number of paragraphs, paragraph `nth` opens with the word and a comma
+        ("Today, bicycles are ..."), its old first letter lower-cased unless it is "I" or a
+        name (a capital not at the start of a sentence elsewhere in the text)."""
+        parts = text.split("\n\n")
+        if sum(1 for p in parts if p.strip()) != self.paragraphs or self.nth > len(parts):
+            return None
+        paragraph = parts[self.nth - 1]
+        body = paragraph.lstrip()
+        if not body:
+            return None
+        head = body.split()[0].strip("\"'")
+        named = head == "I" or re.search(rf"[a-z,;] {re.escape(head)}\b", text) is not None
+        body = body if named else body[0].lower() + body[1:]
+        word = self.first_word[0].upper() + self.first_word[1:]
+        parts[self.nth - 1] = (
+            paragraph[: len(paragraph) - len(paragraph.lstrip())] + f"{word}, {body}"
+        )
+        return "\n\n".join(parts)
+
 
 def _first_word(paragraph: str) -> str:
     if not paragraph:

@@ -199,3 +199,13 @@ def test_csv_table_quoting_rules() -> None:
     special = CsvTable(columns=["A", "B"], rows=2, quoted_special=True)
     assert special.check('A,B\n1,"x&y"\n2,z') is None
     assert special.check("A,B\n1,x\n2,z") is not None
+
+
+def test_two_paragraphs_or_two_lines_become_two_responses() -> None:
+    from core.instructions.layout import TwoResponses
+
+    spec = TwoResponses()
+    assert spec.repair("The door was open.\nNobody came.") == (
+        "The door was open.\n******\nNobody came."
+    )
+    assert spec.repair("One.\n\nTwo.\n\nThree.") is None  # which two is not ours to choose

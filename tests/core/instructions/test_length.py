@@ -137,3 +137,15 @@ def test_nth_paragraph_reads_the_raw_split_like_ifeval() -> None:
 def test_nth_must_be_within_the_paragraphs() -> None:
     with pytest.raises(ValidationError, match="beyond"):
         NthParagraphFirstWord(paragraphs=2, nth=3, first_word="x")
+
+
+def test_the_nth_paragraph_is_opened_with_its_word_when_the_count_is_right() -> None:
+    from core.instructions.length import NthParagraphFirstWord
+
+    spec = NthParagraphFirstWord(paragraphs=2, nth=2, first_word="today")
+    text = "Bikes began in 1817.\n\nModern bicycles are light. Mary rides one."
+    assert spec.repair(text) == (
+        "Bikes began in 1817.\n\nToday, modern bicycles are light. Mary rides one."
+    )
+    assert spec.repair("I was young.\n\nI rode.") == "I was young.\n\nToday, I rode."
+    assert spec.repair("Only one paragraph.") is None  # the count is the model's to fix

@@ -171,6 +171,8 @@ REPAIRED = {
     "italic_thesis",
     "title_case",
     "lines_start_end_same",
+    "nth_paragraph_first_word",
+    "two_responses",
     "no_whitespace",
     "exact_text",
 }
