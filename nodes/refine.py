@@ -28,7 +28,7 @@ from core.text.plain import (
 from nodes import prompts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes, tidy
-from nodes.instruction_fixes import follow_instructions
+from nodes.instruction_fixes import follow_instructions, gist
 from nodes.sentence_changes import uses_all
 from nodes.validate import SUPPORT_OVERLAP, drop_repeats, repeated_sentences, support
 from nodes.writing import write
@@ -162,7 +162,7 @@ async def cover_missing(
         if free
     ]
     groups = [group for (_, free), group in pairs if free]
-    about = " ".join(state["task"].split()[:30])
+    about = gist(state["task"])
     asks = [
         prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
     ]
