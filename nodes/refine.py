@@ -182,8 +182,8 @@ async def cover_missing(
             left.append((change.sentence, group))
     if not left:
         return text, usage
-    gist = story_gist(text, required, state["task"])
-    asks = [cover_ask(gist, group, text) for _, group in left]
+    subject = story_gist(text, required, state["task"])
+    asks = [cover_ask(subject, group, text) for _, group in left]
     replies, more = await write("refine", config.roles.refine, asks)
     for (after, _), reply in zip(left, replies, strict=True):
         sentence = _first_sentence(reply)
