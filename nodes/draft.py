@@ -38,6 +38,13 @@ def tidy(text: str, state: RefineState) -> str:
     return fold_source_sentences(canonical_citations(text, known), known)
 
 
+def draft_sentences(words: list[str]) -> int:
+    """How many sentences to ask for: a story of a beginning, a middle and an end even for a
+    few words (two lines of six words read as a list, not a story); about four words a sentence
+    for many."""
+    return max(4, min(8, (len(words) + 3) // 4))
+
+
 def draft_prompt(state: RefineState) -> str:
     config = load_config(state["config"])
     words = (state.get("constraints") or {}).get("required_words") or []
@@ -48,11 +55,8 @@ def draft_prompt(state: RefineState) -> str:
             example_id=state["passages"][0]["doc_id"],  # a real id: a placeholder gets echoed
         )
     elif words:
-        # a story of a beginning, a middle and an end, even for a few words (two lines of six
-        # words read as a list, not a story); about four words a sentence for many
-        sentences = max(4, min(8, (len(words) + 3) // 4))
         prompt = prompts.DRAFT_WORDS.format(
-            task=state["task"], sentences=sentences, words=", ".join(words)
+            task=state["task"], sentences=draft_sentences(words), words=", ".join(words)
         )
     elif specs := instructions_of(state):
         rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))

@@ -34,6 +34,13 @@ DRAFT_WORDS = (
     "Use every one of these words: {words}. Reply with the text only."
 )
 
+REDRAFT_WORDS = (
+    "{task}\n\n"
+    "Write a short story of {sentences} complete sentences, one after another, each with its "
+    "own subject and verb: a beginning, a middle and an end. Work each of these words in "
+    "where it fits the story: {words}. Do not list the words. Reply with the story only."
+)
+
 DRAFT_GROUNDED = (
     "Answer the question using only the documents below. Keep it to one to three sentences. "
     "After each sentence, cite the document it comes from by its id in square brackets, "
@@ -144,6 +151,7 @@ PROMPTS: dict[str, str] = {
     "reword": REWORD,
     "continue": CONTINUE,
     "fix_rules": FIX_RULES,
+    "redraft_words": REDRAFT_WORDS,
     "draft_words": DRAFT_WORDS,
     "draft_grounded": DRAFT_GROUNDED,
     "draft_free": DRAFT_FREE,

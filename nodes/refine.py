@@ -27,10 +27,16 @@ from core.text.plain import (
 )
 from nodes import prompts
 from nodes.context import context_passages
-from nodes.draft import constraint_notes, tidy
-from nodes.instruction_fixes import follow_instructions, gist
+from nodes.draft import constraint_notes, draft_sentences, tidy
+from nodes.instruction_fixes import calls, follow_instructions, gist
 from nodes.sentence_changes import uses_all
-from nodes.validate import SUPPORT_OVERLAP, drop_repeats, repeated_sentences, support
+from nodes.validate import (
+    SUPPORT_OVERLAP,
+    drop_repeats,
+    listing_sentences,
+    repeated_sentences,
+    support,
+)
 from nodes.writing import write
 
 
@@ -196,6 +202,20 @@ async def cover_missing(
     return text, merge_usage(usage, more)
 
 
+async def redraft_words(state: RefineState, config: RunConfig) -> tuple[str, Usage]:
+    """A new draft for one that listed the required words instead of telling a story: asked for
+    as sentences with a subject and a verb each, with the round as its seed (the drafter's seed
+    would give the same list again)."""
+    words = _required(state)
+    sentences_wanted = draft_sentences(words)
+    ask = prompts.REDRAFT_WORDS.format(
+        task=state["task"], sentences=sentences_wanted, words=", ".join(words)
+    )
+    role = config.roles.draft.model_copy(update={"seed": state.get("iteration", 0) + 1})
+    [reply], usage = await write("redraft", role, [ask])
+    return reply.strip(), usage
+
+
 def _gains(candidate: str, text: str, required: list[str]) -> bool:
     """Whether `candidate` uses more required words than `text` and repeats no sentence."""
     more = len(used_words(candidate, required)[0]) > len(used_words(text, required)[0])
@@ -256,6 +276,9 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
     if followed is not None:
         return followed
     required = _required(state)
+    listed = required and listing_sentences(text)
+    if listed and not calls(state, "redraft"):  # a word list, not a text: write it once as one
+        return await redraft_words(state, config)
     text = drop_repeats(text, required)
     known = {d["id"] for d in state.get("documents") or []}
     text = cite_uncited(text, context_passages(state, config), known, state["task"])

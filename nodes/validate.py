@@ -103,19 +103,55 @@ def drop_repeats(text: str, required: list[str]) -> str:
     return replace_spans(text, {spans[i]: "" for i in dropped})
 
 
+LIST_CHUNKS = 5
+"""A sentence of this many comma-separated pieces or more, each a few words, is a list."""
+LIST_CHUNK_WORDS = 6
+"""The most words a piece of such a list has on average."""
+_CONNECTIVES = frozenset({
+    "and", "but", "or", "so", "yet", "when", "while", "after", "before", "as", "because",
+    "since", "until", "if", "though", "which", "who", "whose", "where", "that", "then", "with",
+    "without", "in", "on", "at", "into", "from", "for", "by", "to",
+})  # fmt: skip
+
+
+def listing_sentences(answer: str) -> list[str]:
+    """Sentences that string words together with commas instead of saying something ("Snow
+    blankets the street, a dog barks, coffee steams, window view is beautiful, the dog runs."):
+    they use required words the way a list does, and read as one (measured: the README demo's
+    whole answer was one such line, scored 1.000)."""
+    found = []
+    for sentence in sentences(answer):
+        chunks = [c.split() for c in sentence.split(",") if c.strip()]
+        if len(chunks) < LIST_CHUNKS or len(sentence.split()) / len(chunks) > LIST_CHUNK_WORDS:
+            continue
+        joined = sum(1 for c in chunks[1:] if c[0].lower() in _CONNECTIVES)
+        if joined <= 1:  # clauses joined by "when", "and", "with" make a sentence, not a list
+            found.append(sentence)
+    return found
+
+
 def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    """Sentences that add nothing: repeats of an earlier one, and word lists passed off as
+    sentences."""
     repeats = repeated_sentences(answer)
-    if not repeats:
-        return 1.0, []
-    total = max(1, len(sentences(answer)))
-    return 1.0 - len(repeats) / total, [
-        {
+    lists = listing_sentences(answer)
+    findings: list[Finding] = []
+    if repeats:
+        findings.append({
             "source": "repetition",
             "severity": "error",
             "message": f"{len(repeats)} sentence(s) repeat an earlier one",
             "data": repeats,
-        }
-    ]
+        })  # fmt: skip
+    if lists:
+        findings.append({
+            "source": "repetition",
+            "severity": "error",
+            "message": f"{len(lists)} sentence(s) only list words, separated by commas",
+            "data": ["listing", *lists],
+        })  # fmt: skip
+    total = max(1, len(sentences(answer)))
+    return max(0.0, 1.0 - (len(repeats) + len(lists)) / total), findings
 
 
 def content_words(text: str) -> set[str]:

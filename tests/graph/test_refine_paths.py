@@ -323,3 +323,30 @@ async def test_a_draft_that_loops_on_one_phrase_is_written_in_full(fake: FakeOpe
     assert guard["data"] == ["looping"]
     assert sent == ["draft_instructed", "redraft"]
     assert (result.answer or "").startswith("the office moves on friday.")
+
+
+def drafts_a_list(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that the word draft strings the words together with commas."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "draft_words":
+        return "Snow falls, a dog barks, coffee steams, the window fogs, a scarf waits, I run."
+    if known and known[0] == "redraft_words":
+        return (
+            "Snow fell on the quiet town before dawn. My dog barked at the window while the "
+            "coffee brewed. I wrapped my scarf tight and we went out to run."
+        )
+    return cooperative_responder(messages)
+
+
+async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = drafts_a_list
+    words = ["snow", "dog", "coffee", "window", "scarf", "run"]
+    task = "Write a short story about a winter morning."
+    result, sent = await run(fake, {"task": task, "constraints": {"required_words": words}})
+    [listing] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
+    assert listing["data"][0] == "listing"
+    assert sent == ["draft_words", "redraft_words"]
+    assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
+    assert coverage(result.answer or "", words) == 1.0 and result.stop_reason == "passed"

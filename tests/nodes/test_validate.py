@@ -98,3 +98,17 @@ def test_a_count_that_misses_earns_partial_credit_and_nothing_else_does() -> Non
     assert score == (0.5 * 2 / 4 + 0.0) / 2  # two of four conjunctions; a comma is a comma
     assert check_instructions("", state)[0] == 0.0  # type: ignore[arg-type]
     assert check_instructions("Tea and cake but no jam or bread so yes.", state) == (1.0, [])  # type: ignore[arg-type]
+
+
+def test_a_sentence_that_only_strings_words_together_is_a_list() -> None:
+    from nodes.validate import check_repetition, listing_sentences
+
+    listed = (
+        "Snow blankets the street, a dog barks, coffee steams in the morning light, window "
+        "view is beautiful, scarf protects the face, the dog runs."
+    )
+    told = "In the morning, when the snow fell, the dog ran to the window, and I drank coffee."
+    apposed = "The mother, her hair a white mist, stood at the deck, her eyes on the lake."
+    assert listing_sentences(f"{listed} {told} {apposed}") == [listed]
+    score, [finding] = check_repetition(f"{told} {listed}", {})  # type: ignore[arg-type]
+    assert score == 0.5 and finding["data"] == ["listing", listed]
