@@ -701,7 +701,7 @@ def nth_paragraph(m: re.Match[str], task: str) -> dict[str, Any] | None:
     rf"(?:finish|end|conclude|close)\s+(?:it\s+|your\s+|the\s+)?(?:response|answer|reply|email|letter|"
     rf"story|essay|poem|message)?\s*with\s+(?:this|the|these)\s+(?:exact\s+)?(?:phrase|words|"
     rf"sentence)\s*:?\s*(?:{QUOTED}|(?P<bare>[^\n]{{1,200}}?))(?=\s*\.?\s+No\s+other|\s*$|\s*\n|"
-    rf"\s+and\s+(?:write|add|say|put)\s+nothing|\s+with\s+nothing\s+(?:after|following))"
+    rf"\s+and\s+(?:(?:write|add|say|put)\s+)?nothing|\s+with\s+nothing\s+(?:after|following))"
 )
 def end_phrase(m: re.Match[str], task: str) -> dict[str, Any] | None:
     """ "Finish your response with this exact phrase Any questions?. No other words ..." """

@@ -113,6 +113,10 @@ def read(task: str) -> list[dict[str, Any]]:
         ),
         ("Every sentence should end with an emoji.", {"kind": "emoji_per_sentence"}),
         (
+            "Finish with the exact words LIGHT UP YOUR NIGHT and nothing after them.",
+            {"kind": "end_phrase", "phrase": "LIGHT UP YOUR NIGHT"},
+        ),
+        (
             "Use no more than two words written entirely in capital letters.",
             {"kind": "capital_word_frequency", "at_most": 2},
         ),
