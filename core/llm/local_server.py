@@ -312,20 +312,20 @@ class LocalModelServer:
         failures, backoff = 0, 1.0
         while not self.owner and not self._stopping.is_set():
             if self._healthy():
-                failures = 0
                 self._set(True, "ready (shared)")
+                self._stopping.wait(0.5)
+                continue
+            # callers wait for readiness from the first miss on, not spend retries on a
+            # closed port; the owner's exit frees the lock at once, so take over at once
+            self._set(False, "shared server not answering")
+            if self._claim():
+                self._restart_count("its owner is gone: serving it here")
+                self._spawn()
+                if self._wait_healthy(180.0):
+                    self._publish()
             else:
-                failures += 1
-                if failures >= 3:
-                    self._set(False, "shared server not answering")
-                    if self._claim():
-                        self._restart_count("its owner is gone: serving it here")
-                        self._spawn()
-                        if self._wait_healthy(180.0):
-                            self._publish()
-                    else:
-                        self._attach(1.0)
-            self._stopping.wait(1.0)
+                self._attach(1.0)
+                self._stopping.wait(0.2)
         while not self._stopping.is_set():
             process = self._process
             exited = process is None or _exited_within(process, 1.0)
