@@ -46,3 +46,12 @@ def test_a_text_growing_towards_the_sentence_a_keyword_is_ruled_into_earns_credi
     short, _ = check_instructions("One. Two. Three. Four.", ruled)
     longer, _ = check_instructions("One. Two. Three. Four. Five. Six. Seven. Eight.", ruled)
     assert 0 < short < longer < 0.5  # nearer is better, and never a pass
+
+
+def test_a_sub_task_carries_a_short_gist_of_the_request_in_any_script() -> None:
+    from nodes.instruction_fixes import GIST_CHARS, gist
+
+    assert gist("Describe a harbour.") == "Describe a harbour."
+    assert gist(" ".join(["tide"] * 40)) == " ".join(["tide"] * 30) + " ..."
+    long_without_spaces = "中国书法" * 200 + " Include ten palindromes."
+    assert len(gist(long_without_spaces)) <= GIST_CHARS + 4
