@@ -30,7 +30,7 @@ from core.text.plain import words
 from nodes import prompts
 from nodes.content import hollow
 from nodes.plan import instructions_of
-from nodes.sentence_changes import Change, sentence_changes
+from nodes.sentence_changes import Change, faithful, sentence_changes
 from nodes.validate import POSITIONED, drop_repeats
 from nodes.writing import write
 
@@ -119,6 +119,9 @@ async def reword(
             continue
         if len(new.split()) > 3 * len(change.sentence.split()) + 10:
             continue  # a paragraph, not a sentence
+        cuts = "does not use" in change.change or "fewer words" in change.change
+        if not faithful(change.sentence, new, cuts=cuts):
+            continue  # cut short, or another sentence
         candidate = text.replace(change.sentence, new, 1)
         if len(failing(candidate, specs)) <= len(failing(text, specs)):
             text = candidate

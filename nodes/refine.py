@@ -29,7 +29,7 @@ from nodes import prompts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes, draft_sentences, tidy
 from nodes.instruction_fixes import calls, follow_instructions, gist
-from nodes.sentence_changes import uses_all
+from nodes.sentence_changes import faithful, uses_all
 from nodes.validate import (
     SUPPORT_OVERLAP,
     drop_repeats,
@@ -180,7 +180,8 @@ async def cover_missing(
         if (
             change.sentence in text
             and change.done(new)
-            and fits
+            and fits  # still a sentence, not a paragraph
+            and faithful(change.sentence, new)  # not cut short, nor another sentence
             and _gains(candidate, text, required)
         ):
             text = candidate

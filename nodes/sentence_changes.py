@@ -57,6 +57,22 @@ class Change:
     done: Callable[[str], bool]
 
 
+def faithful(old: str, new: str, *, cuts: bool = False) -> bool:
+    """Whether a reworded sentence is still the old one with the change made: it ends as a
+    sentence where the old one did, and keeps the old one's content words (all but one in
+    seven; half where the change takes words out). Measured: a rewording that used its word
+    but stopped mid-sentence ("... using the kaleidoscope to see") was spliced into the text."""
+    ended = _end(old) in ".!?"
+    if ended and _end(new) not in ".!?":
+        return False
+    before = {w for w in re.findall(r"[a-z']+", old.lower()) if len(w) > 3}
+    after = set(re.findall(r"[a-z']+", new.lower()))
+    if not before:
+        return True
+    kept = len(before & after) / len(before)
+    return kept >= (0.5 if cuts else 6 / 7)
+
+
 def has_word(text: str, word: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
 

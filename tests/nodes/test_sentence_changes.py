@@ -101,3 +101,15 @@ def test_the_next_round_asks_other_sentences_and_the_total_is_capped() -> None:
 
 def test_types_are_counted_as_the_ratio_rules_count_them() -> None:
     assert sentence_types("One. Two? Three!") == {".": 1, "?": 1, "!": 1}
+
+
+def test_a_rewording_cut_short_or_turned_into_another_sentence_is_not_faithful() -> None:
+    from nodes.sentence_changes import faithful
+
+    old = "The smartest man in the city should confront his values head-on."
+    assert faithful(old, "The smartest man in the city should confront his values head-on, "
+                         "seen through a kaleidoscope.")  # fmt: skip
+    assert not faithful(old, "The smartest man in the city should confront his values, using "
+                             "the kaleidoscope to see")  # fmt: skip
+    assert not faithful(old, "A kaleidoscope of colours filled the quiet room.")
+    assert faithful("The the the dog ran home.", "Dog ran home.", cuts=True)
