@@ -158,6 +158,9 @@ async def cover_missing(
     a short sentence of its own, placed right after that sentence, not at the end. Every edit is
     kept only if it adds required words without repeating what the text already says."""
     required = _required(state)
+    if not config.refine.weave_words:  # each group a sentence of its own, at the end
+        groups = word_groups(missing, state.get("iteration", 0), config)
+        return await add_sentences(text, [("", g) for g in groups], required, state, config)
     groups = word_groups(missing, state.get("iteration", 0), config, size=WEAVE_GROUP)
     targets = await asyncio.to_thread(nearest_sentences, text, groups)  # the encoder blocks
     pairs = list(zip(targets, groups, strict=True))
@@ -189,18 +192,29 @@ async def cover_missing(
             left.append((change.sentence, group))
     if not left:
         return text, usage
+    text, more = await add_sentences(text, left, required, state, config)
+    return text, merge_usage(usage, more)
+
+
+async def add_sentences(
+    text: str, left: list[tuple[str, list[str]]], required: list[str], state: RefineState,
+    config: RunConfig,
+) -> tuple[str, Usage]:  # fmt: skip
+    """One short sentence per group of missing words, in parallel, each placed right after its
+    sentence (at the end where none is given); kept where it adds required words without
+    copying or repeating what the text already says."""
     subject = story_gist(text, required, state["task"])
     asks = [cover_ask(subject, group, text) for _, group in left]
-    replies, more = await write("refine", config.roles.refine, asks)
+    replies, usage = await write("refine", config.roles.refine, asks)
     for (after, _), reply in zip(left, replies, strict=True):
         sentence = _first_sentence(reply)
-        anchor = after if after in text else ""
+        anchor = after if after and after in text else ""
         candidate = (
             text.replace(anchor, f"{anchor} {sentence}", 1) if anchor else f"{text} {sentence}"
         ).strip()
         if sentence and _gains(candidate, text, required) and not copies_text(sentence, text):
             text = candidate
-    return text, merge_usage(usage, more)
+    return text, usage
 
 
 async def redraft_words(state: RefineState, config: RunConfig) -> tuple[str, Usage]:
@@ -277,7 +291,7 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
     if followed is not None:
         return followed
     required = _required(state)
-    listed = required and listing_sentences(text)
+    listed = config.refine.redraft_lists and required and listing_sentences(text)
     if listed and not calls(state, "redraft"):  # a word list, not a text: write it once as one
         return await redraft_words(state, config)
     text = drop_repeats(text, required)

@@ -13,6 +13,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from core.instructions import Counted, Spec, check_all
 from core.instructions.text import rule_sentences
+from core.run_config import load_config
 from core.state import Finding, RefineState, Validation
 from core.text.citations import cited_ids
 from core.text.lexicon import lemma, used_words
@@ -134,7 +135,9 @@ def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Findi
     """Sentences that add nothing: repeats of an earlier one, and word lists passed off as
     sentences."""
     repeats = repeated_sentences(answer)
-    lists = listing_sentences(answer)
+    config = state.get("config")
+    listed = bool(config) and load_config(config).refine.redraft_lists  # type: ignore[arg-type]
+    lists = listing_sentences(answer) if listed else []
     findings: list[Finding] = []
     if repeats:
         findings.append({

@@ -52,11 +52,17 @@ async def run(fake: FakeOpenAI, request: dict[str, Any]) -> tuple[TaskResult, li
     return result, kinds(fake, since)
 
 
+WOVEN = "refine_woven"
+"""The preset that weaves missing words in (off in refine_default: see its note)."""
+
+
 async def test_missing_words_are_woven_into_the_sentence_most_about_them(
     fake: FakeOpenAI,
 ) -> None:
     words = ["dog", "snow", "piano", "lamp"]
-    result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": words}})
+    result, sent = await run(
+        fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
+    )
     assert sent == ["draft_words", "reword"]  # no sentence of its own: an edit in place
     first, answer = result.first_draft or "", result.answer or ""
     assert coverage(first, words) == 0.5  # the fake's half, as documented
@@ -77,7 +83,9 @@ async def test_words_a_rewording_could_not_take_get_a_sentence_next_to_it(
 ) -> None:
     fake.responder = rewords_nothing
     words = ["dog", "snow", "piano", "lamp"]
-    result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": words}})
+    result, sent = await run(
+        fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
+    )
     assert sent == ["draft_words", "reword", "cover_words"]
     answer = result.answer or ""
     added = "Then the piano and the lamp appeared together."
@@ -117,6 +125,7 @@ async def test_missing_words_woven_in_keep_the_length_limit(
     request = {
         "task": "Write.",
         "constraints": {"required_words": ["dog", "snow"], "max_sentences": 2},
+        "config": WOVEN,
     }
     result, _ = await run(fake, request)
     answer = result.answer or ""
@@ -344,7 +353,9 @@ async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
     fake.responder = drafts_a_list
     words = ["snow", "dog", "coffee", "window", "scarf", "run"]
     task = "Write a short story about a winter morning."
-    result, sent = await run(fake, {"task": task, "constraints": {"required_words": words}})
+    result, sent = await run(
+        fake, {"task": task, "constraints": {"required_words": words}, "config": WOVEN}
+    )
     [listing] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
     assert listing["data"][0] == "listing"
     assert sent == ["draft_words", "redraft_words"]

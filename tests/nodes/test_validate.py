@@ -110,5 +110,6 @@ def test_a_sentence_that_only_strings_words_together_is_a_list() -> None:
     told = "In the morning, when the snow fell, the dog ran to the window, and I drank coffee."
     apposed = "The mother, her hair a white mist, stood at the deck, her eyes on the lake."
     assert listing_sentences(f"{listed} {told} {apposed}") == [listed]
-    score, [finding] = check_repetition(f"{told} {listed}", {})  # type: ignore[arg-type]
+    woven = {"config": "refine_woven"}  # the preset that looks for lists
+    score, [finding] = check_repetition(f"{told} {listed}", woven)  # type: ignore[arg-type]
     assert score == 0.5 and finding["data"] == ["listing", listed]
