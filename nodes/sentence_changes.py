@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -197,10 +198,8 @@ def fewer(count: Callable[[str], int], sentence: str) -> Callable[[str], bool]:
 
 
 def _overused(text: str, limit: int) -> list[tuple[str, int]]:
-    counts: dict[str, int] = {}
-    for w in bare_words(text):
-        counts[w] = counts.get(w, 0) + 1
-    return [(w, n) for w, n in sorted(counts.items(), key=lambda x: -x[1]) if n > limit]
+    """Words used more than `limit` times, counted as `WordRepeatLimit` counts them."""
+    return [(w, n) for w, n in Counter(bare_words(text)).most_common() if n > limit]
 
 
 def punctuation_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
