@@ -71,6 +71,9 @@ class ScorerWeights(_Frozen):
     """The share of the request's verifiable instructions the answer follows."""
     content: float = Field(1.0, ge=0)
     """The content guard: a repair must not hollow the answer out to satisfy a rule."""
+    answer: float = Field(2.0, ge=0)
+    """Whether a grounded answer answers its question: the kind of answer, every fact it
+    needs, a comparison's conclusion, and declining what the documents do not hold."""
     critic_checkable: float = Field(0.0, ge=0)
     """Critic weight when the request has checkable constraints (small models judge poorly)."""
     critic_free: float = Field(1.0, ge=0)

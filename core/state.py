@@ -99,6 +99,9 @@ class Plan(TypedDict):
     read from, or "given") so a person sees what the engine thinks was asked."""
     conflicts: NotRequired[list[str]]
     """Instructions that cannot all hold, reported instead of looped on."""
+    question: NotRequired[dict[str, Any]]
+    """For a question over documents: what it asks for and the facts it needs (a
+    `core.questions.plan.QuestionPlan`'s fields)."""
 
 
 class ModelUsage(TypedDict):
@@ -182,6 +185,9 @@ class RefineState(InputState):
     """Written by `plan`."""
     passages: NotRequired[list[Passage]]
     """Written by `retrieve`: the passages the answer should rest on, best first."""
+    facts: NotRequired[list[dict[str, Any] | None]]
+    """Written by `retrieve`: per part of the question, the source sentence stating it (a
+    `core.questions.facts.Fact`'s fields), None where no document states it."""
     summaries: NotRequired[Annotated[dict[str, str], merge_dict]]
     """Written by `summarise` (one Send per long document): document id -> summary."""
     draft: NotRequired[str]

@@ -48,11 +48,13 @@ def draft_sentences(words: list[str]) -> int:
 def draft_prompt(state: RefineState) -> str:
     config = load_config(state["config"])
     words = (state.get("constraints") or {}).get("required_words") or []
+    question = (state.get("plan") or {}).get("question") or {}
     if state.get("passages"):
         prompt = prompts.DRAFT_GROUNDED.format(
             context=context_block(state, config),
             task=state["task"],
             example_id=state["passages"][0]["doc_id"],  # a real id: a placeholder gets echoed
+            form=prompts.ANSWER_FORMS.get(question.get("answer_type", ""), ""),
         )
     elif words:
         prompt = prompts.DRAFT_WORDS.format(

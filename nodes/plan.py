@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from core.instructions import Instruction, conflicts, parse_instruction
 from core.instructions.extract import Extracted, extract
+from core.questions.plan import is_question, plan_question
 from core.run_config import RunConfig, load_config
 from core.state import Plan, RefineState, empty_usage
 from core.text.plain import estimate_tokens
@@ -76,8 +77,11 @@ def make_plan(
         validators.append("required_words")
     if {"max_words", "min_words", "max_sentences"} & constraints.keys():
         validators.append("length")
+    question = plan_question(state["task"]) if documents and is_question(state["task"]) else None
     if documents:
         validators += ["grounding", "citations"]
+    if question is not None:
+        validators.append("answer")
     if instructions:
         validators += ["instructions", "content"]
     long_docs = [
@@ -96,6 +100,8 @@ def make_plan(
             ]
         ),
     }
+    if question is not None:
+        plan["question"] = question.model_dump()
     plan["critic"] = critic_weight({**state, "plan": plan}, config) > 0
     return plan
 

@@ -44,9 +44,26 @@ REDRAFT_WORDS = (
 DRAFT_GROUNDED = (
     "Answer the question using only the documents below. Keep it to one to three sentences. "
     "After each sentence, cite the document it comes from by its id in square brackets, "
-    "like [{example_id}]. If the documents do not hold the answer, say so.\n\n{context}\n\n"
+    "like [{example_id}]. {form}If the documents do not hold the answer, say so.\n\n{context}\n\n"
     "Question: {task}"
 )
+
+ANSWER_FROM_FACTS = (
+    "Question: {task}\n\n"
+    "Facts from the documents:\n{facts}\n{conclusion}\n"
+    "Answer the question in one to three sentences, using only these facts. {form}"
+    "After each sentence, put the id of the document it comes from in square brackets, as the "
+    "facts show. Reply with the answer only."
+)
+
+ANSWER_FORMS = {
+    "yes_no": "Begin with Yes or No. ",
+    "date": "Begin with the date. ",
+    "duration": "Begin with the length of time. ",
+    "number": "Begin with the number. ",
+    "time": "Begin with the time. ",
+}
+"""How the answer to each kind of question opens (see `core.questions.plan.answer_type`)."""
 
 DRAFT_FREE = "{task}\n\nReply with the answer only."
 
@@ -153,6 +170,7 @@ PROMPTS: dict[str, str] = {
     "fix_rules": FIX_RULES,
     "redraft_words": REDRAFT_WORDS,
     "draft_words": DRAFT_WORDS,
+    "answer_from_facts": ANSWER_FROM_FACTS,
     "draft_grounded": DRAFT_GROUNDED,
     "draft_free": DRAFT_FREE,
     "cover_words": COVER_WORDS,

@@ -26,6 +26,7 @@ from core.text.plain import (
     strip_citations,
 )
 from nodes import prompts
+from nodes.answer_repair import answer_from_facts
 from nodes.context import context_passages
 from nodes.draft import constraint_notes, draft_sentences, tidy
 from nodes.instruction_fixes import calls, follow_instructions, gist
@@ -298,6 +299,8 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
     known = {d["id"] for d in state.get("documents") or []}
     text = cite_uncited(text, context_passages(state, config), known, state["task"])
     text = trim_to_length(text, state)
+    if any(f["source"] == "answer" for f in findings) and not calls(state, "answer"):
+        return await answer_from_facts(text, state, config)
     missing = used_words(strip_citations(text), required)[1]
     if missing:
         return await cover_missing(text, missing, state, config)

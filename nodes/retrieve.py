@@ -8,6 +8,8 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from core.questions.facts import Fact, find_facts
+from core.questions.plan import QuestionPlan
 from core.run_config import load_config
 from core.state import Document, Passage, RefineState
 from core.text.embeddings import cosine, embed
@@ -47,8 +49,9 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def hybrid_search(query: str, documents: list[Document], k: int) -> list[Passage]:
-    """Up to `k` documents best matching `query`, by fused BM25 and embedding ranks."""
+def hybrid_search(query: str, documents: list[Document], k: int, cut: bool = True) -> list[Passage]:
+    """Up to `k` documents best matching `query`, by fused BM25 and embedding ranks (`cut`:
+    only those comparable with the best, see `LEXICAL_SHARE`)."""
     if not documents:
         return []
     texts = [d["text"] for d in documents]
@@ -68,11 +71,48 @@ def hybrid_search(query: str, documents: list[Document], k: int) -> list[Passage
     return [
         {"doc_id": documents[i]["id"], "text": documents[i]["text"], "score": float(fused[i])}
         for i in order
-        if comparable(i) and (semantic[i] >= MIN_SIMILARITY or lexical[i] > 0)
+        if not cut or (comparable(i) and (semantic[i] >= MIN_SIMILARITY or lexical[i] > 0))
     ]
+
+
+def ranking(query: str, documents: list[Document]) -> list[str]:
+    """Every document's id, best match for `query` first (fused ranks, no cut)."""
+    return [p["doc_id"] for p in hybrid_search(query, documents, len(documents), cut=False)]
+
+
+def retrieve_parts(
+    question: QuestionPlan, documents: list[Document], k: int
+) -> tuple[list[Passage], list[Fact | None]]:
+    """Passages for a question of several parts: each part searched on its own (so a second
+    document is found even when the whole question matches the first far better), the
+    document stating each part's fact first, then the whole question's best matches, up to
+    `k` plus one per part; and the facts."""
+    rankings = [ranking(part.query, documents) for part in question.parts]
+    facts = find_facts(question, documents, rankings)
+    by_id = {d["id"]: d for d in documents}
+    chosen: list[str] = [f.doc_id for f in facts if f is not None]
+    for ranked in rankings:
+        chosen += ranked[:1]
+    whole = hybrid_search(" ".join(p.query for p in question.parts), documents, k)
+    chosen += [p["doc_id"] for p in whole]
+    unique = list(dict.fromkeys(chosen))[: k + len(question.parts)]
+    return [
+        {"doc_id": i, "text": by_id[i]["text"], "score": 1.0 / (RRF_K + rank)}
+        for rank, i in enumerate(unique, 1)
+    ], facts
 
 
 def retrieve(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
-    passages = hybrid_search(state["task"], state.get("documents") or [], config.budgets.passages)
-    return {"passages": passages}
+    documents = state.get("documents") or []
+    k = config.budgets.passages
+    planned = (state.get("plan") or {}).get("question")
+    if not planned:
+        return {"passages": hybrid_search(state["task"], documents, k)}
+    question = QuestionPlan.model_validate(planned)
+    if question.multi:
+        passages, facts = retrieve_parts(question, documents, k)
+    else:
+        passages = hybrid_search(state["task"], documents, k)
+        facts = find_facts(question, documents, [ranking(state["task"], documents)])
+    return {"passages": passages, "facts": [f.as_dict() if f else None for f in facts]}

@@ -13,6 +13,9 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from core.instructions import Counted, Spec, check_all
 from core.instructions.text import rule_sentences
+from core.questions.checks import abstains, check_answer
+from core.questions.facts import Fact
+from core.questions.plan import QuestionPlan
 from core.run_config import load_config
 from core.state import Finding, RefineState, Validation
 from core.text.citations import cited_ids
@@ -182,7 +185,8 @@ def check_grounding(answer: str, state: RefineState) -> tuple[float, list[Findin
     unsupported = [
         s
         for s in parts
-        if max((support(s, p, state["task"]) for p in passages), default=0.0) < SUPPORT_OVERLAP
+        if not abstains(s)  # "the documents do not say" claims nothing
+        and max((support(s, p, state["task"]) for p in passages), default=0.0) < SUPPORT_OVERLAP
     ]
     if not unsupported:
         return 1.0, []
@@ -197,7 +201,9 @@ def check_citations(answer: str, state: RefineState) -> tuple[float, list[Findin
     parts = sentences(answer)
     cited = [set(cited_ids(s, known)) for s in parts]
     unknown = sorted(set().union(*cited) - known) if cited else []
-    uncited = [s for s, ids in zip(parts, cited, strict=True) if not ids & known]
+    uncited = [
+        s for s, ids in zip(parts, cited, strict=True) if not ids & known and not abstains(s)
+    ]
     findings: list[Finding] = []
     if unknown:
         findings.append(
@@ -219,6 +225,27 @@ def check_citations(answer: str, state: RefineState) -> tuple[float, list[Findin
         )
     score = (len(parts) - len(uncited)) / len(parts) if parts else 0.0
     return (score * (0.5 if unknown else 1.0)), findings
+
+
+def question_facts(state: RefineState) -> tuple[QuestionPlan | None, list[Fact | None]]:
+    """The question's plan and the facts retrieval found for it (None where not a question)."""
+    planned = (state.get("plan") or {}).get("question")
+    if not planned:
+        return None, []
+    question = QuestionPlan.model_validate(planned)
+    facts = [Fact.of(f) if f else None for f in state.get("facts") or []]
+    return question, facts if len(facts) == len(question.parts) else [None] * len(question.parts)
+
+
+def check_answer_to_question(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
+    """Whether the answer answers the question (see `core.questions.checks`): 1 when nothing
+    is wrong, less a third for each thing that is."""
+    question, facts = question_facts(state)
+    if question is None:
+        return 1.0, []
+    grounded = check_grounding(answer, state)[0] == 1.0
+    findings = check_answer(question, facts, answer, grounded)
+    return max(0.0, 1.0 - len(findings) / 3), findings
 
 
 POSITIONED = frozenset({"keyword_in_sentence", "keyword_at_position"})
@@ -266,6 +293,7 @@ CHECKS: dict[str, Check] = {
     "citations": check_citations,
     "instructions": check_instructions,
     "content": content_guard,
+    "answer": check_answer_to_question,
 }
 
 

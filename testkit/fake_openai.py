@@ -96,6 +96,11 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
         f"One morning the {_words(f)[0]} woke early. It went outside and looked around. "
         "By noon everything was calm again."
     ),
+    "answer_from_facts": lambda f: (
+        _draft_grounded({"context": f["facts"]})
+        if f["facts"].startswith("<document")
+        else f["facts"].splitlines()[0].removeprefix("- ")
+    ),
     "draft_grounded": _draft_grounded,
     "draft_free": lambda f: "This is an answer.",
     "draft_instructed": lambda f: (
@@ -118,7 +123,8 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
 """How the cooperative stand-in answers each prompt in `nodes.prompts.PROMPTS`, by name: a
 weak model that does what it is asked, partly. A word draft uses the first half of its
 required words; a sentence sub-task uses every word it is given; a grounded draft and a
-sentence fix restate the first sentence of the (first) document with its citation; an
+sentence fix restate the first sentence of the (first) document with its citation; an answer
+written from a question's facts states the first fact only; an
 expansion adds one fixed sentence (a continuation two); a rewrite, whether from the critic's
 feedback or from broken rules, returns the answer unchanged; a sentence asked to use a word
 gets it tacked on; the critic answers a 7 with one feedback item; the instruction reader

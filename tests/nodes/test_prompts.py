@@ -26,7 +26,7 @@ def test_a_call_without_documents_gets_the_short_system_prompt() -> None:
     assert len(prompts.WRITER) < len(prompts.SYSTEM) / 2
 
 
-FRAGMENTS = {"WRITER", "SYSTEM", "EXACT_WORDS", "CONSTRAINT_NOTES"}
+FRAGMENTS = {"WRITER", "SYSTEM", "EXACT_WORDS", "CONSTRAINT_NOTES", "ANSWER_FORMS"}
 """Module constants that are parts of prompts, not prompts a node sends alone."""
 
 

@@ -1,0 +1,1 @@
+"""Questions over documents: what a question needs, and what a right answer to it says."""

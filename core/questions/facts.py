@@ -1,0 +1,159 @@
+"""Finding each fact a question needs in the request's documents: the one source sentence that
+states it (about the part's subject, on the part's topic, with a value of the kind needed), so
+the answer can be checked for it and a missing one can be stated from its source."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.questions.plan import Part, QuestionPlan
+from core.questions.values import Value, values
+from core.state import Document
+from core.text.embeddings import cosine, embed
+from core.text.lexicon import lemma
+from core.text.plain import sentences, words
+
+SIMILAR = 0.45
+"""Cosine similarity (MiniLM) above which a sentence is on a part's topic without sharing a
+word with it ("established" for "founded")."""
+CANDIDATE_DOCUMENTS = 6
+"""The most documents searched for one part (those naming its subject, best matches first)."""
+_WEAK = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "what",
+        "which",
+        "who",
+        "when",
+        "how",
+        "many",
+        "much",
+        "long",
+        "first",
+        "earlier",
+        "later",
+        "more",
+        "less",
+        "fewer",
+        "already",
+        "still",
+        "together",
+        "combined",
+        "total",
+        "than",
+        "its",
+        "their",
+        "it",
+        "this",
+        "that",
+        "there",
+        "with",
+        "from",
+        "as",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """The source sentence that states one part of a question, and its value."""
+
+    part: int
+    doc_id: str
+    sentence: str
+    value: Value | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Fact:
+        value = data.get("value")
+        return cls(
+            part=data["part"],
+            doc_id=data["doc_id"],
+            sentence=data["sentence"],
+            value=Value(**value) if value else None,
+        )
+
+
+def key_words(text: str) -> set[str]:
+    return {lemma(w) for w in words(text) if w not in _WEAK and len(w) > 1}
+
+
+def names(document: Document, subject: str) -> bool:
+    """Whether the document names the subject (every word of it, as whole words)."""
+    wanted = set(words(subject))
+    return bool(wanted) and wanted <= set(words(document["text"]))
+
+
+def candidates(part: Part, documents: list[Document], ranked: list[str]) -> list[Document]:
+    """The documents a part's fact may be in: those naming its subject (in `ranked` order, the
+    part's own search ranking), else the best matches of its search."""
+    order = {doc_id: i for i, doc_id in enumerate(ranked)}
+    by_rank = sorted(documents, key=lambda d: order.get(d["id"], len(order)))
+    if part.subject:
+        named = [d for d in by_rank if names(d, part.subject)]
+        if named:
+            return named[:CANDIDATE_DOCUMENTS]
+    return [d for d in by_rank if d["id"] in order][:CANDIDATE_DOCUMENTS]
+
+
+def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
+    """The sentence of `documents` that states `part`: it must hold a value of the kind the part
+    needs (where one is needed) and be on its topic (a shared key word, or similar in meaning);
+    among those, the one sharing most key words, then the most similar. None: no document
+    states it."""
+    wanted = key_words(part.query) - key_words(part.subject)
+    found: list[tuple[Document, str, Value | None]] = []
+    for document in documents:
+        for sentence in sentences(document["text"]):
+            typed = values(sentence, part.value) if part.value else []
+            if part.value and not typed:
+                continue
+            found.append((document, sentence, typed[0] if typed else None))
+    if not found:
+        return None
+    similar = cosine(embed([part.query]), embed([s for _, s, _ in found]))[0]
+    scored = [
+        (len(wanted & key_words(sentence)), float(sim), document, sentence, value)
+        for (document, sentence, value), sim in zip(found, similar, strict=True)
+    ]
+    shared, sim, document, sentence, value = max(scored, key=lambda s: (s[0], s[1]))
+    if shared == 0 and sim < SIMILAR:
+        return None
+    return Fact(index, document["id"], sentence, value)
+
+
+def find_facts(
+    question: QuestionPlan, documents: list[Document], rankings: list[list[str]]
+) -> list[Fact | None]:
+    """One fact (or None) per part of the question; `rankings`: each part's search ranking."""
+    return [
+        find_fact(i, part, candidates(part, documents, ranked))
+        for i, (part, ranked) in enumerate(zip(question.parts, rankings, strict=True))
+    ]

@@ -1,0 +1,269 @@
+"""The question planner: what a question asks for (a date, a duration, a yes or no...) and the
+separate facts it needs, one per thing compared or joined ("Which was founded first, Kestrel
+Freight or Tova?" needs Kestrel's founding date and Tova's), so each fact finds its own
+document. Rules only: no model call, the same plan every time."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from core.questions.values import Kind
+from core.text.plain import words
+
+AnswerType = Literal["yes_no", "date", "when", "duration", "number", "time", "name", "other"]
+"""What a question asks for: "when" may be answered by a date or by words ("on the last working
+day of the month"); "date" asks for one ("in which year")."""
+Relation = Literal["earlier", "later", "more", "less", "sum", "difference", "none"]
+
+AUXILIARIES = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "should",
+        "must",
+        "may",
+    ]
+)
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "should",
+        "must",
+        "may",
+        "in",
+        "on",
+        "at",
+        "for",
+        "by",
+        "after",
+        "before",
+        "since",
+    ]
+)
+_RELATION_WORDS: dict[str, Relation] = {
+    "first": "earlier", "earlier": "earlier", "earliest": "earlier", "sooner": "earlier",
+    "older": "earlier", "oldest": "earlier", "before": "earlier", "already": "earlier",
+    "later": "later", "last": "later", "latest": "later", "newer": "later", "newest": "later",
+    "younger": "later", "after": "later", "more": "more", "longer": "more", "larger": "more",
+    "bigger": "more", "higher": "more", "most": "more", "longest": "more", "greater": "more",
+    "less": "less", "fewer": "less", "shorter": "less", "smaller": "less", "lower": "less",
+    "fewest": "less", "shortest": "less", "together": "sum", "combined": "sum", "total": "sum",
+    "altogether": "sum", "difference": "difference",
+}  # fmt: skip
+RELATIONS = frozenset(_RELATION_WORDS) | {"already", "still"}
+"""Words that compare or join facts, not part of any one fact."""
+_TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
+    (re.compile(r"\bhow (?:many|much) (?:minutes|hours|days|weeks|months|years)\b"), "duration"),
+    (re.compile(r"\bhow long\b|\bfor how long\b"), "duration"),
+    (re.compile(r"\bwhat time\b|\bat what hour\b"), "time"),
+    (re.compile(r"\b(?:which|what) (?:year|date)\b|\bin what year\b"), "date"),
+    (re.compile(r"^(?:since |until )?when\b"), "when"),
+    (re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|share|number|amount)\b"), "number"),
+    (re.compile(r"^(?:who|whom|whose)\b|\b(?:which|what) (?:company|person|firm|town)\b"), "name"),
+]  # fmt: skip
+_SPLITS = re.compile(r"\s*,?\s*\b(when|before|after|by the time|while|since|than)\b\s+")
+_OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?)\s+or\s+(?:the\s+)?([^,:?]+?)\s*\??$")
+_ENTITY = re.compile(r"\b([A-Z][\w-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w-]*)*)")
+_PREPOSITIONS = frozenset({"in", "on", "at", "for", "by", "after", "before", "since"})
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
+_BEFORE_OR_AFTER = re.compile(r"\b(before|after) or (before|after)\b", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"'s?\b")
+_HOW_LONG_BETWEEN = re.compile(
+    r"^how (?:long|many (?:days|weeks|months|years))\s+(?:after|before)\s+(.+)\s+"
+    r"((?:did|was|were|do|does|had|has)\s+.+?)\??$",
+    re.IGNORECASE,
+)
+
+
+class Part(BaseModel):
+    """One fact the question needs: a search query for it and what it is about."""
+
+    query: str = Field(min_length=1, max_length=500)
+    subject: str = Field("", max_length=200)
+    """The named thing the fact is about ("" where the question names none)."""
+    value: Kind | None = None
+    """The kind of value the fact states, where one is needed to answer (a date to compare)."""
+
+
+class QuestionPlan(BaseModel):
+    """What the question asks for and the facts it needs."""
+
+    answer_type: AnswerType
+    relation: Relation = "none"
+    parts: list[Part] = Field(min_length=1, max_length=4)
+    options: list[str] = Field(default_factory=list, max_length=4)
+    """The choices a "which, A or B?" question offers."""
+
+    @property
+    def multi(self) -> bool:
+        return len(self.parts) > 1
+
+
+def is_question(text: str) -> bool:
+    """Whether a request is a question (it ends with a question mark, or opens with a
+    question word): a request to summarise or compare documents is not checked as one."""
+    stripped = text.strip()
+    head = (words(stripped) or [""])[0]
+    return stripped.endswith("?") or head in _QUESTION_WORDS - _PREPOSITIONS
+
+
+def answer_type(question: str) -> AnswerType:
+    """What kind of answer the question wants, from its wording."""
+    text = " ".join(question.lower().split())
+    first = (words(text) or [""])[0]
+    if first in AUXILIARIES:
+        return "yes_no"
+    for pattern, kind in _TYPE_RULES:
+        if pattern.search(text):
+            return kind
+    return "other"
+
+
+def entities(text: str) -> list[str]:
+    """Named things in `text` (runs of capitalised words, a question's own first word and
+    possessives left out), in order, without repeats."""
+    found: list[str] = []
+    for match in _ENTITY.finditer(_POSSESSIVE.sub("", text)):
+        name = match[1]
+        head = name.split()[0].lower()
+        if head in _QUESTION_WORDS or head in _DETERMINERS:
+            name = " ".join(name.split()[1:])
+        if name and name not in found and name != "I":
+            found.append(name)
+    return found
+
+
+def relation(question: str) -> Relation:
+    for word in words(question):
+        if word in _RELATION_WORDS:
+            return _RELATION_WORDS[word]
+    return "none"
+
+
+def _value_kind(kind: AnswerType, clause: str, rel: Relation) -> Kind | None:
+    """The kind of value a part must state for the answer to be worked out."""
+    if rel == "difference" and kind == "duration":  # how long between two events: their dates
+        return "date"
+    if kind in ("date", "duration", "number", "time"):
+        return kind
+    if kind == "when":
+        return "date"
+    lowered = clause.lower()
+    if rel in ("earlier", "later"):
+        return "date"
+    if re.search(
+        r"\b(?:long|longer|shorter|durations?|period|warranty|minutes|hours|days|weeks|months|years)\b",
+        lowered,
+    ):
+        return "duration"
+    if rel in ("more", "less", "sum", "difference"):
+        return "number"
+    return None
+
+
+def _strip_question_words(clause: str) -> str:
+    kept = clause.strip(" ,?")
+    head = kept.split(" ", 1)
+    if head and head[0].lower() in _QUESTION_WORDS and len(head) > 1:
+        kept = head[1]
+    return kept
+
+
+def _joined_clauses(text: str) -> list[str]:
+    """A condition's or a comparison's two clauses ("Was X ... when Y ...?", "X's warranty
+    longer than Y's?": Y's warranty); none where the question has no such joint."""
+    pieces = _SPLITS.split(text)  # clause, joiner, clause, ...
+    if len(pieces) < 3:
+        return []
+    first, last = _strip_question_words(pieces[0]), _strip_question_words(pieces[-1])
+    if pieces[1] == "than":
+        named, other = entities(first), entities(last)
+        if named and other and len(words(last)) <= 3:
+            last = first.replace(named[0], other[0])
+    return [first, last] if len(words(first)) >= 2 and len(words(last)) >= 2 else []
+
+
+def _summed_clauses(text: str) -> list[str]:
+    """One clause per named thing of a sum ("How many ... do X and Y have together?")."""
+    named = entities(text)
+    if len(named) < 2:
+        return []
+    rest = text
+    for name in named:
+        rest = rest.replace(name, " ")
+    rest = _strip_question_words(re.sub(r"\band\b|\bboth\b", " ", rest))
+    return [f"{name} {rest}" for name in named[:4]]
+
+
+def plan_question(question: str) -> QuestionPlan:
+    """The facts `question` needs: one per option of a choice, one per clause of a condition
+    or a "than" comparison, one per named thing summed; otherwise the question itself."""
+    text = " ".join(question.split())
+    kind = answer_type(text)
+    rel = relation(text)
+    options: list[str] = []
+    clauses: list[str] = []
+    if _BEFORE_OR_AFTER.search(text):  # "did X happen before or after Y?"
+        kind, rel, options = "other", "earlier", ["before", "after"]
+        pieces = re.split(r"\s+before or after\s+|\s+after or before\s+", text)
+        if len(pieces) == 2:
+            clauses = [_strip_question_words(pieces[0]), _strip_question_words(pieces[1])]
+    elif found := _OPTIONS.search(text):
+        options = [found[1].strip(), found[2].strip()]
+        stem = _strip_question_words(text[: found.start()])
+        clauses = [f"{option} {stem}" for option in options]
+    elif found := _HOW_LONG_BETWEEN.search(text):  # "how long after X did Y?"
+        clauses, rel = [found[1], found[2]], "difference"
+    elif kind in ("yes_no", "duration", "number", "date", "when"):
+        clauses = _joined_clauses(text)
+    if not clauses and rel == "sum":
+        clauses = _summed_clauses(text)
+    if len(clauses) < 2:
+        part = Part(query=text, subject=(entities(text) or [""])[0])
+        return QuestionPlan(answer_type=kind, relation=rel, parts=[part])
+    parts = [
+        Part(
+            query=" ".join(clause.split()),
+            subject=(entities(clause) or [""])[0],
+            value=_value_kind(kind, clause, rel),
+        )
+        for clause in clauses[:4]
+    ]
+    return QuestionPlan(answer_type=kind, relation=rel, parts=parts, options=options)

@@ -1,0 +1,120 @@
+"""Values stated in text, parsed so they can be compared: dates, durations, counts and clock
+times ("founded in March 2009", "at most 9 hours", "84 locomotives", "from 8:00")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["date", "duration", "number", "time"]
+
+_MONTH_NAMES = [
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+]  # fmt: skip
+MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+_UNITS = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+]  # fmt: skip
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER_WORDS: dict[str, float] = (
+    {w: float(i) for i, w in enumerate(_UNITS)}
+    | {w: float(20 + 10 * i) for i, w in enumerate(_TENS)}
+    | {"a": 1.0, "an": 1.0, "half": 0.5, "hundred": 100.0}
+)
+UNIT_DAYS = {
+    "minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7, "fortnight": 14, "month": 30.44,
+    "year": 365.25, "decade": 3652.5,
+}  # fmt: skip
+"""Each duration unit in days, so "18 months" and "2 years" compare."""
+
+_AMOUNT = (
+    r"(\d+(?:[.,]\d+)*|" + "|".join(w for w in NUMBER_WORDS if w not in ("a", "an")) + r"|an?)"
+)
+_DURATION = re.compile(
+    rf"\b{_AMOUNT}[ -](minute|hour|day|week|fortnight|month|year|decade)s?\b", re.IGNORECASE
+)
+_MONTH = "|".join(MONTHS)
+_DATE = re.compile(
+    rf"\b(?:(\d{{1,2}})\s+({_MONTH})|({_MONTH})(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?,?)?)\s+(\d{{4}})\b"
+    rf"|\b(\d{{4}})-(\d{{2}})-(\d{{2}})\b|\b(1[5-9]\d\d|20\d\d)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)\b|\b(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w:]|\.\d)")
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value found in a text: its kind, a number to compare it by, and the words it was
+    written as (dates compare as yyyymmdd, durations in days, times in minutes)."""
+
+    kind: Kind
+    amount: float
+    text: str
+    start: int
+
+
+def _amount(word: str) -> float:
+    word = word.lower()
+    return NUMBER_WORDS[word] if word in NUMBER_WORDS else float(word.replace(",", ""))
+
+
+def durations(text: str) -> list[Value]:
+    return [
+        Value("duration", _amount(m[1]) * UNIT_DAYS[m[2].lower()], m[0], m.start())
+        for m in _DURATION.finditer(text)
+    ]
+
+
+def dates(text: str) -> list[Value]:
+    """Dates and years; a year alone counts as its first day, so "2017" is before "May 2017"."""
+    found = []
+    for m in _DATE.finditer(text):
+        if m[5]:
+            month = MONTHS[(m[2] or m[3]).lower()]
+            day = int(m[1] or m[4] or 1)
+            amount = int(m[5]) * 10_000 + month * 100 + day
+        elif m[6]:
+            amount = int(m[6]) * 10_000 + int(m[7]) * 100 + int(m[8])
+        else:
+            amount = int(m[9]) * 10_000 + 101
+        found.append(Value("date", float(amount), m[0], m.start()))
+    return found
+
+
+def times(text: str) -> list[Value]:
+    found = []
+    for m in _TIME.finditer(text):
+        if m[1]:
+            minutes = int(m[1]) * 60 + int(m[2])
+        else:
+            minutes = (int(m[3]) % 12 + (12 if m[4].lower() == "p" else 0)) * 60
+        found.append(Value("time", float(minutes), m[0], m.start()))
+    return found
+
+
+def numbers(text: str) -> list[Value]:
+    """Counts and amounts: numbers that are not part of a date, a duration or a clock time."""
+    taken = [(v.start, v.start + len(v.text)) for v in dates(text) + durations(text) + times(text)]
+    return [
+        Value("number", float(m[1].replace(",", "")), m[1], m.start())
+        for m in _NUMBER.finditer(text)
+        if not any(a <= m.start() < b for a, b in taken)
+    ]
+
+
+FINDERS = {"date": dates, "duration": durations, "time": times, "number": numbers}
+
+
+def values(text: str, kind: Kind) -> list[Value]:
+    """Every value of `kind` in `text`, in order."""
+    return FINDERS[kind](text)
+
+
+def written(value: Value) -> str:
+    """How a value reads in an answer (as the source wrote it)."""
+    return value.text

@@ -1,0 +1,88 @@
+"""Repairing an answer that misses its question: written again from the facts the question
+needs (each part's source sentence, and the conclusion their values give), or, where the
+model's version still misses, composed from those source sentences themselves; where a part is
+in no document, the answer says so instead of filling the gap."""
+
+from __future__ import annotations
+
+from core.questions.checks import Conclusion, check_answer, conclusion
+from core.questions.facts import Fact
+from core.questions.plan import RELATIONS, Part, QuestionPlan
+from core.run_config import RunConfig
+from core.state import RefineState, Usage, empty_usage
+from core.text.plain import strip_citations
+from nodes import prompts
+from nodes.context import context_block
+from nodes.draft import tidy
+from nodes.validate import check_grounding, question_facts
+from nodes.writing import write
+
+
+def cited(fact: Fact) -> str:
+    """A fact's source sentence with its citation."""
+    return f"{strip_citations(fact.sentence).rstrip().rstrip('.')} [{fact.doc_id}]."
+
+
+def lead(verdict: Conclusion | None, facts: list[Fact]) -> str:
+    """The direct answer a composed answer opens with, citing the documents it was worked out
+    from ("Yes [a, b].", "Kestrel Freight [a, b].", "43 [a, b].")."""
+    if verdict is None:
+        return ""
+    text = verdict.text
+    sources = ", ".join(dict.fromkeys(f.doc_id for f in facts))
+    return f"{text[0].upper()}{text[1:]} [{sources}]."
+
+
+def compose(question: QuestionPlan, facts: list[Fact | None]) -> str:
+    """An answer built from the facts alone: the conclusion their values give, then each
+    fact's source sentence with its citation, then what no document says."""
+    found = [f for f in facts if f is not None]
+    parts = [lead(conclusion(question, facts), found)] + [cited(f) for f in found]
+    missing = [question.parts[i] for i, f in enumerate(facts) if f is None]
+    if missing and not found:
+        parts.append("The documents do not hold the answer to this question.")
+    parts += [unstated(part) for part in (missing if found else [])]
+    return " ".join(p for p in parts if p)
+
+
+def unstated(part: Part) -> str:
+    """The sentence that declines one part ("The documents do not say when the Mirela garden
+    opened.")."""
+    clause = " ".join(w for w in part.query.rstrip("?").split() if w.lower() not in RELATIONS)
+    if part.value == "date":
+        return f"The documents do not say when {clause}."
+    if part.subject:
+        return f"The documents do not give this for {part.subject}."
+    return f"The documents do not say: {clause}."
+
+
+def fact_sheet(facts: list[Fact | None]) -> str:
+    return "\n".join(f"- {cited(f)}" for f in facts if f is not None)
+
+
+async def answer_from_facts(text: str, state: RefineState, config: RunConfig) -> tuple[str, Usage]:
+    """A new answer to the question: the model writes it from the facts (and the worked-out
+    conclusion; for a one-part question the passages), kept if it answers the question and is
+    supported, else the facts composed (`text` kept for a one-part question); no call where a
+    part is in no document (the answer says which)."""
+    question, facts = question_facts(state)
+    assert question is not None, "answer_from_facts needs a planned question"
+    if any(f is None for f in facts) or not any(facts):
+        return compose(question, facts), empty_usage()
+    verdict = conclusion(question, facts)
+    # one fact found by loose means is a hint, not the answer: the model reads the passages
+    sheet = fact_sheet(facts) if question.multi else context_block(state, config)
+    ask = prompts.ANSWER_FROM_FACTS.format(
+        task=state["task"],
+        facts=sheet,
+        conclusion=f"Worked out from these facts, the answer is: {verdict.text}.\n"
+        if verdict
+        else "",
+        form=prompts.ANSWER_FORMS.get(question.answer_type, ""),
+    )
+    [reply], usage = await write("answer", config.roles.refine, [ask])
+    written = tidy(reply.strip(), state)
+    grounded = check_grounding(written, state)[0] == 1.0
+    if written and grounded and not check_answer(question, facts, written, grounded):
+        return written, usage
+    return (compose(question, facts) if question.multi else text), usage

@@ -1,0 +1,99 @@
+"""Each answer check passes a right answer and fails a wrong one, saying which part is wrong."""
+
+from __future__ import annotations
+
+from core.questions.checks import abstains, check_answer, conclusion
+from core.questions.facts import Fact
+from core.questions.plan import plan_question
+from core.questions.values import values
+
+CHOICE = plan_question("Which was founded first, Kestrel Freight or Tova Labs?")
+KESTREL = "Kestrel Freight was founded in 2009 in Tamsk."
+TOVA = "Tova Labs was founded in March 2021."
+
+
+def fact(part: int, doc_id: str, sentence: str, kind: str = "date") -> Fact:
+    return Fact(part, doc_id, sentence, values(sentence, kind)[0])  # type: ignore[arg-type]
+
+
+CHOICE_FACTS = [fact(0, "kestrel", KESTREL), fact(1, "tova", TOVA)]
+
+
+def sources(findings: list) -> list[str]:  # type: ignore[type-arg]
+    return [f["data"][0] for f in findings]
+
+
+def test_a_complete_right_comparison_passes() -> None:
+    answer = (
+        "Kestrel Freight came first: it was founded in 2009 [kestrel], Tova Labs in 2021 [tova]."
+    )
+    assert check_answer(CHOICE, CHOICE_FACTS, answer) == []
+
+
+def test_a_comparison_from_one_document_misses_the_other_part() -> None:
+    findings = check_answer(CHOICE, CHOICE_FACTS, "Kestrel Freight was founded in 2009 [kestrel].")
+    assert sources(findings) == ["incomplete"]
+    assert "Tova Labs" in findings[0]["message"] and "[tova]" in findings[0]["message"]
+
+
+def test_a_wrong_conclusion_is_caught_from_the_values() -> None:
+    answer = "Tova Labs came first: founded in 2021 [tova], Kestrel Freight in 2009 [kestrel]."
+    assert sources(check_answer(CHOICE, CHOICE_FACTS, answer)) == ["conclusion"]
+
+
+def test_dates_compare_by_day_and_numbers_by_value() -> None:
+    condition = plan_question("Was the head office already in Orlen when the Mirela garden opened?")
+    moved = fact(0, "k", "Its head office moved to Orlen in 2017.")
+    opened = fact(1, "m", "The garden was opened to the public in 1931.")
+    assert conclusion(condition, [moved, opened]).text == "no"  # type: ignore[union-attr]
+    summed = plan_question(
+        "How many locomotives do Kestrel Freight and Norvane Labs have together?"
+    )
+    counts = [fact(0, "k", "Kestrel runs 84 locomotives.", "number"),
+              fact(1, "n", "Norvane Labs owns 12 locomotives.", "number")]  # fmt: skip
+    verdict = conclusion(summed, counts)
+    assert verdict is not None and verdict.text == "96"
+    assert check_answer(summed, counts, "They have 96 [k, n]: 84 [k] and 12 [n].") == []
+    assert sources(check_answer(summed, counts, "They have 95: 84 [k] and 12 [n].")) == [
+        "conclusion"
+    ]
+
+
+def test_how_long_between_two_years_is_their_difference_in_years() -> None:
+    plan = plan_question("How long after Kestrel Freight was founded did Tova Labs open?")
+    facts = [fact(0, "k", KESTREL), fact(1, "t", "Tova Labs opened in 2021.")]
+    assert conclusion(plan, facts).text == "12 years"  # type: ignore[union-attr]
+
+
+def test_the_kind_of_answer_asked_for() -> None:
+    yes_no = plan_question("Can I bring my dog to the Mirela garden?")
+    assert check_answer(yes_no, [None], "Yes, on the river path [v].", grounded=True) == []
+    assert sources(check_answer(yes_no, [None], "Dogs may use the river path [v].")) == ["type"]
+    duration = plan_question("At most how long may a Kestrel driver work in one shift?")
+    assert sources(check_answer(duration, [None], "Shifts start at 22:00 [k].")) == ["type"]
+    assert check_answer(duration, [None], "At most 9 hours [k].") == []
+
+
+def test_a_part_no_document_states_must_be_declined_not_made_up() -> None:
+    facts = [CHOICE_FACTS[0], None]
+    made_up = "Kestrel Freight, founded in 2009 [kestrel], before Tova Labs in 2015."
+    assert sources(check_answer(CHOICE, facts, made_up)) == ["missing"]
+    declined = "Kestrel Freight was founded in 2009 [kestrel]; the documents do not say for Tova."
+    assert check_answer(CHOICE, facts, declined) == []
+
+
+def test_declining_what_the_documents_do_state_is_a_finding() -> None:
+    plan = plan_question("How many locomotives does Kestrel run?")
+    found = [fact(0, "k", "Kestrel runs 84 locomotives.", "number")]
+    assert sources(check_answer(plan, found, "The documents do not say.", grounded=True)) == [
+        "abstain"
+    ]
+
+
+def test_abstention_phrasings() -> None:
+    for text in ["The documents do not say.", "This is not stated in the documents.",
+                 "There is no information about it.", "It cannot be determined from them.",
+                 "The documents don't mention a CEO."]:  # fmt: skip
+        assert abstains(text), text
+    for text in ["Drivers do not work more than 9 hours.", "No dogs are allowed inside."]:
+        assert not abstains(text), text

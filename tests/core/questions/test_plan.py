@@ -1,0 +1,84 @@
+"""The question planner splits a question into the facts it needs and says what kind of answer
+it wants."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.questions.plan import answer_type, entities, is_question, plan_question
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Is the garden open on Sundays?", "yes_no"),
+        ("At most how long may a driver work in one shift?", "duration"),
+        ("For how many days are deleted notes kept?", "duration"),
+        ("In which year did the office move?", "date"),
+        ("When are drivers paid?", "when"),
+        ("What happens when I export 2,000 notes?", "other"),
+        ("How many locomotives are battery-electric?", "number"),
+        ("What time does the garden close in November?", "time"),
+        ("Who founded the company?", "name"),
+    ],
+)
+def test_the_kind_of_answer_comes_from_the_wording(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+def test_a_choice_between_two_things_needs_a_fact_for_each() -> None:
+    plan = plan_question("Which was founded first, Kestrel Freight or Tova Labs?")
+    assert plan.options == ["Kestrel Freight", "Tova Labs"]
+    assert [p.subject for p in plan.parts] == ["Kestrel Freight", "Tova Labs"]
+    assert plan.relation == "earlier" and {p.value for p in plan.parts} == {"date"}
+
+
+def test_a_condition_needs_a_fact_for_each_clause() -> None:
+    plan = plan_question("Was the head office already in Orlen when the Mirela garden opened?")
+    assert plan.answer_type == "yes_no" and plan.relation == "earlier"
+    assert [p.query for p in plan.parts] == [
+        "the head office already in Orlen",
+        "the Mirela garden opened",
+    ]
+
+
+def test_a_than_comparison_asks_the_same_of_the_other_thing() -> None:
+    plan = plan_question("Is Kestrel's warranty longer than Tova's?")
+    assert [p.query for p in plan.parts] == ["Kestrel's warranty longer", "Tova's warranty longer"]
+    assert plan.relation == "more" and plan.parts[0].value == "duration"
+
+
+def test_a_sum_needs_a_fact_for_each_thing_summed() -> None:
+    plan = plan_question("How many locomotives do Kestrel Freight and Norvane Labs have together?")
+    assert plan.relation == "sum"
+    assert [p.subject for p in plan.parts] == ["Kestrel Freight", "Norvane Labs"]
+    assert all(p.value == "number" for p in plan.parts)
+
+
+def test_how_long_between_two_events_needs_both_dates() -> None:
+    plan = plan_question("How long after Kestrel Freight was founded did Tova release its app?")
+    assert plan.relation == "difference" and plan.answer_type == "duration"
+    assert [p.value for p in plan.parts] == ["date", "date"]
+    assert plan.parts[0].query == "Kestrel Freight was founded"
+
+
+def test_before_or_after_is_a_choice_of_order() -> None:
+    plan = plan_question("Did Kestrel move its office before or after Tova was released?")
+    assert plan.options == ["before", "after"] and len(plan.parts) == 2
+
+
+def test_a_plain_question_is_one_part_about_its_named_thing() -> None:
+    plan = plan_question("Can I bring my dog to the Mirela garden?")
+    assert not plan.multi and plan.parts[0].subject == "Mirela"
+
+
+def test_names_skip_question_words_articles_and_the_pronoun_i() -> None:
+    assert entities("Which came first, the Palm Hall or Kestrel's depot? I wonder") == [
+        "Palm Hall",
+        "Kestrel",
+    ]
+
+
+def test_a_request_that_is_not_a_question_is_not_planned_as_one() -> None:
+    assert is_question("When did it open?") and is_question("Tell me: is it open?")
+    assert not is_question("Summarise the documents in three sentences.")

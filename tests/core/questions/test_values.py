@@ -1,0 +1,29 @@
+"""Values read from text compare as what they mean: dates by day, durations in days."""
+
+from __future__ import annotations
+
+from core.questions.values import dates, durations, numbers, times, values
+
+
+def test_dates_in_every_common_form_compare_in_time_order() -> None:
+    found = dates("Founded in 2009, moved on 2 May 2017, renamed in March 2017, sold 2020-01-15.")
+    assert [v.text for v in found] == ["2009", "2 May 2017", "March 2017", "2020-01-15"]
+    amounts = [v.amount for v in found]
+    assert amounts[0] < amounts[2] < amounts[1] < amounts[3]
+
+
+def test_durations_convert_units_so_months_and_years_compare() -> None:
+    two_years, eighteen_months, week = durations("2 years, eighteen months and a week")
+    assert two_years.amount > eighteen_months.amount > week.amount
+    assert abs(week.amount - 7) < 1e-9
+
+
+def test_a_number_inside_a_date_a_duration_or_a_clock_time_is_not_a_count() -> None:
+    text = "Since 2017 it runs 1,200 trains, shifts of 9 hours, from 8:00."
+    assert [v.amount for v in numbers(text)] == [1200.0]
+    assert [v.amount for v in times(text)] == [480.0]
+    assert values(text, "duration")[0].text == "9 hours"
+
+
+def test_a_year_is_not_read_out_of_a_longer_number() -> None:
+    assert dates("Order 120174 shipped.") == []
