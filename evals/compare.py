@@ -195,7 +195,8 @@ def _correct(family: list[MetricComparison], alpha: float) -> None:
 
 
 def group(family: str) -> str:
-    """Which Holm family a metric is corrected in: quality (the verdict), content, or cost."""
+    """Which Holm family a metric is corrected in: quality (the verdict), or its informational
+    family (content, abstention, cost)."""
     return family if family in INFORMATIONAL else "quality"
 
 

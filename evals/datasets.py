@@ -20,8 +20,19 @@ DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 """Where the shared development sets live (never copied into the repository)."""
 DEFAULT_DATASETS = [DATA_DIR / "commongen_hard_dev.jsonl", DATA_DIR / "grounded_qa_dev.jsonl"]
 IFBENCH_DEV = DATA_DIR / "ifbench_dev.jsonl"
-IFEVAL_KINDS_DEV = Path(__file__).resolve().parent / "data" / "ifeval_kinds_dev.jsonl"
+REPO_DATA_DIR = Path(__file__).resolve().parent / "data"
+"""Sets written for this project (see evals/data/README.md)."""
+IFEVAL_KINDS_DEV = REPO_DATA_DIR / "ifeval_kinds_dev.jsonl"
 """Prompts written for this project that cover every IFEval kind (see evals/data/README.md)."""
+GROUNDED_QA_DEV = DATA_DIR / "grounded_qa_dev.jsonl"
+GROUNDED_MULTI_DEV = REPO_DATA_DIR / "grounded_multi_dev.jsonl"
+"""Questions over an invented corpus of 46 documents, most needing two documents, with
+distractors and unanswerable questions; rows carry key facts (see evals/data/README.md)."""
+GROUNDED_MULTI_HELDOUT = REPO_DATA_DIR / "grounded_multi_heldout.jsonl"
+"""As GROUNDED_MULTI_DEV over another invented world: for measuring only, never for tuning."""
+FACTS_FILES: dict[str, Path] = {"grounded_qa_dev": REPO_DATA_DIR / "grounded_qa_dev_facts.jsonl"}
+"""Data set (file stem) -> side file of key facts (`id`, `key_facts`, `answerable`) merged into
+its tasks by id when it is loaded: the shared file itself is never copied here."""
 
 TaskKind = Literal["constrained", "grounded", "instructions", "open"]
 
@@ -51,6 +62,13 @@ class EvalTask(BaseModel):
     """Each instruction's arguments, as the benchmark gives them (None: not used)."""
     benchmark: Benchmark | None = None
     """Whose verifiers score the instructions; read from the ids' families when not given."""
+    key_facts: list[list[str]] = Field(default_factory=list)
+    """Facts a correct answer must state, each a list of acceptable surface forms (for a yes/no
+    question the first is the yes or no); scored by `evals.facts`."""
+    answerable: bool = True
+    """False: no document holds the answer, and the right answer says so."""
+    hops: int | None = None
+    """How many documents the answer needs (0: unanswerable; None: not given)."""
     dataset: str = ""
     """The file the task came from (its stem), filled in by `load_dataset`."""
 
@@ -104,8 +122,21 @@ class DatasetInfo(BaseModel):
     tasks: int
 
 
+def read_facts(path: Path) -> dict[str, dict[str, Any]]:
+    """A key-facts side file by task id: `key_facts` and `answerable` of each row."""
+    facts: dict[str, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            facts[row["id"]] = {k: row[k] for k in ("key_facts", "answerable") if k in row}
+    return facts
+
+
 def load_dataset(path: Path, limit: int | None = None) -> list[EvalTask]:
-    """The first `limit` tasks (all when None) of a JSONL file, validated."""
+    """The first `limit` tasks (all when None) of a JSONL file, validated; a data set with a
+    key-facts side file (`FACTS_FILES`) gets its rows' facts merged in by id."""
+    side = FACTS_FILES.get(path.stem)
+    facts = read_facts(side) if side is not None and side.is_file() else {}
     tasks: list[EvalTask] = []
     with path.open() as lines:
         for line in lines:
@@ -113,7 +144,9 @@ def load_dataset(path: Path, limit: int | None = None) -> list[EvalTask]:
                 continue
             if limit is not None and len(tasks) >= limit:
                 break
-            tasks.append(EvalTask.model_validate({**json.loads(line), "dataset": path.stem}))
+            row = json.loads(line)
+            row |= facts.get(str(row.get("id")), {})
+            tasks.append(EvalTask.model_validate({**row, "dataset": path.stem}))
     return tasks
 
 

@@ -1,7 +1,7 @@
 """Per-task metrics: concept coverage and the all-words rate for constrained tasks, the Ragas
-metrics for grounded ones, instruction following (IFEval/IFBench verifiers) and the content
-guard's figures for instruction tasks, the cost of the run, and the quality trajectory over
-iterations."""
+metrics and the key facts stated (`evals.facts`) for grounded ones, instruction following
+(IFEval/IFBench verifiers) and the content guard's figures for instruction tasks, the cost of the
+run, and the quality trajectory over iterations."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from core.text.plain import strip_citations
 from evals.concepts import concept_coverage
 from evals.datasets import EvalTask
+from evals.facts import ABSTAINED, FULLY_CORRECT, KEY_FACT_RECALL, fact_metrics
 from evals.ragas_metrics import (
     CITATION,
     JUDGED,
@@ -30,9 +31,18 @@ from graph.runner import TaskResult
 log = logging.getLogger(__name__)
 
 Family = Literal[
-    "task", "retrieval", "citation", "reference", "judge", "instructions", "content", "cost"
+    "task",
+    "retrieval",
+    "citation",
+    "reference",
+    "facts",
+    "judge",
+    "instructions",
+    "content",
+    "abstention",
+    "cost",
 ]
-INFORMATIONAL: frozenset[str] = frozenset({"content", "cost"})
+INFORMATIONAL: frozenset[str] = frozenset({"content", "abstention", "cost"})
 """Families reported beside quality: no verdict and no gate on them."""
 
 
@@ -70,12 +80,24 @@ CONTENT = {
 """Our name -> the content guard's figure (`nodes.content.figures`): informational."""
 
 
+FACTS = {
+    KEY_FACT_RECALL: MetricInfo(family="facts"),
+    FULLY_CORRECT: MetricInfo(family="facts"),
+    ABSTAINED: MetricInfo(family="abstention"),
+}
+"""Key-fact metrics of grounded tasks with key facts (`evals.facts.fact_metrics`): the share of
+key facts stated (answerable tasks) and whether the answer is fully correct (every fact, no
+abstention; on an unanswerable task, the abstention) are quality; `abstained` is informational,
+right on unanswerable tasks and wrong on the rest."""
+
+
 METRICS: dict[str, MetricInfo] = {
     "concept_coverage": MetricInfo(family="task"),
     "all_words": MetricInfo(family="task"),
     **{name: MetricInfo(family="retrieval") for name in RETRIEVAL},
     **{name: MetricInfo(family="citation") for name in CITATION},
     **{name: MetricInfo(family="reference") for name in [*REFERENCE, "semantic_similarity"]},
+    **FACTS,
     **{name: MetricInfo(family="judge") for name in JUDGED},
     **INSTRUCTIONS,
     **{name: MetricInfo(family="content") for name in CONTENT},
@@ -182,6 +204,7 @@ async def task_metrics(task: EvalTask, result: TaskResult, judge: Judge | None =
         scores |= constrained_metrics(task, answer)
     if task.kind == "grounded":
         scores |= await grounded_metrics(task, answer, result.passages)
+        scores |= fact_metrics(task, answer)
         if judge is not None:
             scores |= await judge.score(task, answer, result.passages)
     if task.kind == "instructions":

@@ -201,7 +201,7 @@ def markdown(comparison: Comparison, plots: list[str]) -> str:
     )
     rows = {
         name: [_row(m) for m in comparison.metrics if group(m.family) == name]
-        for name in ("quality", "content", "cost")
+        for name in ("quality", "content", "abstention", "cost")
     }
     lines = [
         f"# {comparison.b.config} against {comparison.a.config}",
@@ -213,7 +213,8 @@ def markdown(comparison: Comparison, plots: list[str]) -> str:
         "",
         f"{comparison.paired_tasks} tasks paired by id. Differences are B minus A; p-values from "
         "the two-sided Wilcoxon signed-rank test, Holm-corrected within the quality metrics that "
-        "differ on some task, within the content figures and within the cost metrics; the "
+        "differ on some task, within the content figures, within the abstention rate and within "
+        "the cost metrics; the "
         "interval is a paired bootstrap (5000 resamples) of the "
         "mean difference; wins/losses count tasks where B is better/worse. A (micro) metric's "
         "means and interval weigh each task by its number of instructions, as IFEval and "
@@ -233,6 +234,18 @@ def markdown(comparison: Comparison, plots: list[str]) -> str:
                 "",
             ]
             if rows["content"]
+            else []
+        ),
+        *(
+            [
+                "## Abstention (informational: answers saying the documents do not hold the "
+                "answer; right on unanswerable questions, wrong on the rest, so no verdict)",
+                "",
+                head,
+                *rows["abstention"],
+                "",
+            ]
+            if rows["abstention"]
             else []
         ),
         "## Cost (lower is better)",

@@ -1,13 +1,20 @@
-"""Score `refinery run --input` result files on an instruction-following data set with the
-official verifiers (`evals.verifiers`), side by side: what `eval compare` reports for
-instruction following, for results generated at any concurrency.
+"""Score `refinery run --input` result files side by side, for results generated at any
+concurrency: on an instruction-following data set with the official verifiers
+(`evals.verifiers`), what `eval compare` reports for instruction following; on a grounded data
+set with key facts, the key-fact metrics (`evals.facts`), optionally split by hops.
 
     .venv/bin/python -m evals.score_file --dataset ../shared/data/ifbench_dev.jsonl \\
         runs/if14/single_pass.jsonl runs/if14/refine_default.jsonl
+    .venv/bin/python -m evals.score_file --dataset evals/data/grounded_multi_dev.jsonl \\
+        --by hops runs/gm/single_pass.jsonl runs/gm/refine_default.jsonl
 
-Per file: prompt- and instruction-level accuracy (strict, loose; instruction level the micro
-average), per instruction family, tokens a task, tasks in error, the content guard's figures
-(median), and for each later file against the first an exact McNemar test on prompt-level loose.
+Instructions, per file: prompt- and instruction-level accuracy (strict, loose; instruction level
+the micro average), per instruction family, tokens a task, tasks in error, the content guard's
+figures (median), and for each later file against the first an exact McNemar test on
+prompt-level loose. Grounded: key-fact recall (answerable tasks), fully correct, abstained (on
+answerable and on unanswerable tasks apart), retrieval recall of the reference documents, tokens
+a task, tasks in error; with `--by hops` also for single-document, multi-document (2+) and
+unanswerable tasks apart; McNemar on fully correct.
 """
 
 from __future__ import annotations
@@ -20,8 +27,12 @@ from typing import Any
 
 from scipy.stats import binomtest
 
+from evals.datasets import EvalTask, load_dataset
+from evals.facts import ABSTAINED, FULLY_CORRECT, KEY_FACT_RECALL, fact_metrics, hops_group
 from evals.instruction_summary import summarise_checks
 from evals.verifiers import InstructionCheck, benchmark_of, check
+
+GROUNDED_COLUMNS = (KEY_FACT_RECALL, FULLY_CORRECT, ABSTAINED, "retrieval_recall")
 
 
 def load_rows(dataset: Path) -> dict[str, dict[str, Any]]:
@@ -34,16 +45,125 @@ def load_rows(dataset: Path) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def score(rows: dict[str, dict[str, Any]], results: Path) -> dict[str, Any]:
-    """The figures of one results file (every row of the data set; a missing or failed task
-    follows nothing)."""
-    from nodes.content import figures
+def is_grounded(dataset: Path) -> bool:
+    """Whether the data set's rows are grounded tasks (documents), not benchmark prompts."""
+    first = next((line for line in dataset.read_text().splitlines() if line.strip()), "{}")
+    return "documents" in json.loads(first)
 
+
+def read_results(results: Path) -> dict[str, dict[str, Any]]:
+    """A `refinery run` results file by task id."""
     answers = {}
     for line in results.read_text().splitlines():
         if line.strip():
             result = json.loads(line)
             answers[result["id"]] = result
+    return answers
+
+
+def _tokens(result: dict[str, Any]) -> int:
+    usage = result.get("usage") or {}
+    return int(usage.get("input_tokens", 0) + usage.get("output_tokens", 0))
+
+
+def retrieval_recall(task: EvalTask, passages: list[str]) -> float:
+    """Share of the reference documents among the passages retrieval chose (as ragas's
+    id-based context recall)."""
+    wanted = set(task.reference_doc_ids)
+    return len(wanted & set(passages)) / len(wanted)
+
+
+def grounded_scores(task: EvalTask, result: dict[str, Any]) -> dict[str, float]:
+    """One task's key-fact metrics and retrieval recall (a missing or failed task answers
+    nothing and retrieves nothing)."""
+    values = fact_metrics(task, result.get("answer") or "")
+    if task.reference_doc_ids:
+        values["retrieval_recall"] = retrieval_recall(task, result.get("passages") or [])
+    return values
+
+
+def _means(per_task: list[dict[str, float]]) -> dict[str, float | int]:
+    out: dict[str, float | int] = {"tasks": len(per_task)}
+    for name in GROUNDED_COLUMNS:
+        values = [v[name] for v in per_task if name in v]
+        if values:
+            out[name] = round(statistics.mean(values), 4)
+    return out
+
+
+def score_grounded(tasks: dict[str, EvalTask], results: Path) -> dict[str, Any]:
+    """The key-fact figures of one results file over every task of the data set: overall, for
+    answerable and unanswerable tasks, and per hops group (`evals.facts.hops_group`)."""
+    answers = read_results(results)
+    scores, tokens, errors = {}, [], []
+    for task_id, task in tasks.items():
+        result = answers.get(task_id) or {}
+        if result.get("error") or not result:
+            errors.append(task_id)
+        tokens.append(_tokens(result))
+        scores[task_id] = grounded_scores(task, result)
+    scored = {k: v for k, v in scores.items() if FULLY_CORRECT in v}
+    groups: dict[str, list[dict[str, float]]] = {}
+    for task_id, values in scored.items():
+        groups.setdefault(hops_group(tasks[task_id]), []).append(values)
+    answerable = [v for k, v in scored.items() if tasks[k].answerable]
+    unanswerable = [v for k, v in scored.items() if not tasks[k].answerable]
+    return {
+        "file": str(results),
+        "summary": _means(list(scored.values())),
+        "answerable": _means(answerable),
+        "unanswerable": _means(unanswerable),
+        "by_hops": {name: _means(groups[name]) for name in sorted(groups)},
+        "fully_correct": {k: v[FULLY_CORRECT] == 1.0 for k, v in scored.items()},
+        "tokens_per_task": round(statistics.mean(tokens), 1) if tokens else 0.0,
+        "errors": errors,
+    }
+
+
+def _cell(values: dict[str, float | int], name: str) -> str:
+    return f"{values[name]:.3f}" if name in values else "-"
+
+
+def grounded_table(scored: list[dict[str, Any]], by_hops: bool = False) -> str:
+    """Per file: key-fact recall, fully correct, abstained on answerable and on unanswerable
+    tasks, retrieval recall, tokens a task, errors; with `by_hops` a line per hops group."""
+    head = (
+        "| results | tasks | key-fact recall | fully correct | abstained (answerable) "
+        "| abstained (unanswerable) | retrieval recall | tokens/task | errors |\n"
+        + "|---" * 9
+        + "|"
+    )
+    lines = [head]
+    for s in scored:
+        m, a, u = s["summary"], s["answerable"], s["unanswerable"]
+        lines.append(
+            f"| {Path(s['file']).stem} | {m['tasks']} | {_cell(m, KEY_FACT_RECALL)} | "
+            f"{_cell(m, FULLY_CORRECT)} | {_cell(a, ABSTAINED)} | {_cell(u, ABSTAINED)} | "
+            f"{_cell(m, 'retrieval_recall')} | {s['tokens_per_task']:.0f} | {len(s['errors'])} |"
+        )
+    if by_hops:
+        lines += [
+            "",
+            "| results | hops | tasks | key-fact recall | fully correct | abstained "
+            "| retrieval recall |",
+            "|---" * 7 + "|",
+        ]
+        for s in scored:
+            for name, g in s["by_hops"].items():
+                lines.append(
+                    f"| {Path(s['file']).stem} | {name} | {g['tasks']} | "
+                    f"{_cell(g, KEY_FACT_RECALL)} | {_cell(g, FULLY_CORRECT)} | "
+                    f"{_cell(g, ABSTAINED)} | {_cell(g, 'retrieval_recall')} |"
+                )
+    return "\n".join(lines)
+
+
+def score(rows: dict[str, dict[str, Any]], results: Path) -> dict[str, Any]:
+    """The figures of one results file (every row of the data set; a missing or failed task
+    follows nothing)."""
+    from nodes.content import figures
+
+    answers = read_results(results)
     checks: dict[str, list[InstructionCheck]] = {}
     tokens, errors, guard = [], [], []
     for task_id, row in rows.items():
@@ -111,15 +231,28 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, required=True)
     parser.add_argument("results", type=Path, nargs="+")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--by",
+        choices=["hops"],
+        default=None,
+        help="grounded sets: also split by hops (1, 2+, unanswerable)",
+    )
     args = parser.parse_args()
-    rows = load_rows(args.dataset)
-    scored = [score(rows, path) for path in args.results]
-    print(table(scored))
+    if is_grounded(args.dataset):
+        tasks = {t.id: t for t in load_dataset(args.dataset)}
+        scored = [score_grounded(tasks, path) for path in args.results]
+        print(grounded_table(scored, by_hops=args.by == "hops"))
+        key, label = "fully_correct", "fully correct"
+    else:
+        rows = load_rows(args.dataset)
+        scored = [score(rows, path) for path in args.results]
+        print(table(scored))
+        key, label = "prompt_loose", "prompt loose"
     for later in scored[1:]:
-        test = mcnemar(scored[0]["prompt_loose"], later["prompt_loose"])
+        test = mcnemar(scored[0][key], later[key])
         names = f"{Path(later['file']).stem} against {Path(scored[0]['file']).stem}"
         print(
-            f"\n{names}, prompt loose: {test['gained']} gained, {test['lost']} lost, "
+            f"\n{names}, {label}: {test['gained']} gained, {test['lost']} lost, "
             f"exact McNemar p = {test['p_value']}"
         )
     if args.json:
