@@ -6,6 +6,7 @@ body size limit, request telemetry, the /v1 routers, the monitoring routes and t
 Monitoring is part of the request path: the middleware reports every request, `api.runs.execute`
 every run (and its experiment variant), the scheduler's listener the queue and in-flight
 gauges; the monitor loop started here probes readiness and evaluates the alert rules.
+`serving(settings)` is that life cycle of the services alone, for the MCP server.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from api.body_limit import BodyLimit
 from api.deps import operator
 from api.errors import install_error_handlers
 from api.observability import RequestTelemetry, scheduler_gauges
+from api.routes import chat as routes_chat
 from api.routes import feedback as routes_feedback
 from api.routes import health as routes_health
 from api.routes import page as routes_page
@@ -49,6 +51,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(routes_refinements.router)
     app.include_router(routes_threads.router)
     app.include_router(routes_feedback.router)
+    app.include_router(routes_chat.router)  # OpenAI-compatible: /v1/chat/completions, /v1/models
     app.include_router(routes_page.router)
     # /metrics, /v1/alerts, /v1/experiments/{name}, /v1/monitoring/summary: any known key.
     app.include_router(monitoring_router, dependencies=[Depends(operator)])
@@ -87,6 +90,26 @@ def _start_scale_out(services: Services) -> None:
         signal.signal(sig, hand_over)
 
 
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Services]:
+    """The services of a serving process (the API's, the MCP server's) from start to stop:
+    built, monitored, reaping and handing over runs as a replica, then closed."""
+    services = await build_services(settings)
+    _start_monitoring(services)
+    _start_scale_out(services)
+    try:
+        yield services
+    finally:
+        services.leases.draining = True
+        for task in list(services.background):
+            task.cancel()
+        await asyncio.gather(*services.background, return_exceptions=True)
+        services.leases.keeper.close()
+        await services.telemetry.aclose()
+        await services.events.aclose()
+        await services.redis.aclose()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API app. The graph, its checkpointer and model factory read the process settings
     (`get_settings()`); `settings` governs the API itself (keys, limits, capacity, monitoring)."""
@@ -94,29 +117,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await build_services(settings)
-        app.state.services = services
-        app.state.telemetry = services.telemetry
-        _start_monitoring(services)
-        _start_scale_out(services)
-        log.info(
-            "API ready: %d key(s), %d running at most (adaptive), queue %d, experiment %s",
-            len(services.keys),
-            services.scheduler.max_running,
-            settings.api_max_queue,
-            services.experiments[0].name if services.experiments else "none",
-        )
-        try:
+        async with serving(settings) as services:
+            app.state.services = services
+            app.state.telemetry = services.telemetry
+            log.info(
+                "API ready: %d key(s), %d running at most (adaptive), queue %d, experiment %s",
+                len(services.keys),
+                services.scheduler.max_running,
+                settings.api_max_queue,
+                services.experiments[0].name if services.experiments else "none",
+            )
             yield
-        finally:
-            services.leases.draining = True
-            for task in list(services.background):
-                task.cancel()
-            await asyncio.gather(*services.background, return_exceptions=True)
-            services.leases.keeper.close()
-            await services.telemetry.aclose()
-            await services.events.aclose()
-            await services.redis.aclose()
 
     app = FastAPI(
         title="refinery",

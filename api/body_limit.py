@@ -55,4 +55,4 @@ class BodyLimit:
             drained += len(message.get("body", b""))
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
-        await body_too_large(self.limit)(scope, receive, send)
+        await body_too_large(self.limit, scope.get("path", ""))(scope, receive, send)

@@ -8,26 +8,27 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from api.auth import LOCAL, ApiKey
+from api.auth import LOCAL, ApiKey, KeyRing
 from api.errors import ApiError
 from api.schemas import UnitId
 from api.services import Services, get_services
 
 
-def _presented_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def presented_key(authorization: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header, if it holds one."""
+    scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
 
 
-def authenticate(request: Request, services: Services) -> ApiKey:
-    """The caller's key; 401 when keys are configured and none (or an unknown one) was sent."""
-    if services.keys.open:
-        return ApiKey(id=LOCAL, name=LOCAL, rate_per_minute=services.settings.api_rate_per_minute)
-    presented = _presented_key(request)
-    key = services.keys.lookup(presented) if presented else None
+def key_of(authorization: str | None, keys: KeyRing, rate_per_minute: int) -> ApiKey:
+    """The caller of a request with this `Authorization` header; 401 when keys are configured
+    and none (or an unknown one) was sent. With no keys, everyone is the loopback `local`."""
+    if keys.open:
+        return ApiKey(id=LOCAL, name=LOCAL, rate_per_minute=rate_per_minute)
+    presented = presented_key(authorization)
+    key = keys.lookup(presented) if presented else None
     if key is None:
         raise ApiError(
             401,
@@ -37,6 +38,12 @@ def authenticate(request: Request, services: Services) -> ApiKey:
             headers={"WWW-Authenticate": "Bearer"},
         )
     return key
+
+
+def authenticate(request: Request, services: Services) -> ApiKey:
+    """The caller's key; 401 when keys are configured and none (or an unknown one) was sent."""
+    authorization = request.headers.get("authorization")
+    return key_of(authorization, services.keys, services.settings.api_rate_per_minute)
 
 
 async def charge(services: Services, key: ApiKey, cost: int = 1) -> None:

@@ -1,11 +1,12 @@
 """JSON error answers: every failure says what is wrong and how to fix it, in one shape
-(`{"error": {type, message, fix, details}}`), and no exception escapes as a bare 500."""
+(`{"error": {type, message, fix, details}}`; on the OpenAI-compatible paths in OpenAI's,
+`api.chat.errors`), and no exception escapes as a bare 500."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import redis
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.chat.errors import openai_response, speaks_openai
 from api.runs.failures import RunFailure, kind_of
 from api.runs.scheduler import OverloadedError
 from api.schemas import ErrorBody, ErrorDetail, ErrorResponse
@@ -43,6 +45,13 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
         if retry_after_s is not None:
             self.headers["Retry-After"] = str(retry_after_s)
+
+
+def field_error(status: int, type_: str, message: str, fix: str, field: str) -> ApiError:
+    """An error about one field of the request (`details` names it: OpenAI's `param`)."""
+    error = ApiError(status, type_, message, fix)
+    error.body.details = [ErrorDetail(field=field, problem=message, fix=fix)]
+    return error
 
 
 def error_of(exc: BaseException, thread_id: str | None = None) -> ApiError:
@@ -130,9 +139,18 @@ def answering(thread_id: str) -> Iterator[None]:
         raise error_of(exc, thread_id) from exc
 
 
-def respond(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+def respond(
+    status: int, body: ErrorBody, headers: dict[str, str] | None = None, path: str = ""
+) -> JSONResponse:
+    """The error answer to a request for `path` (in OpenAI's shape on its paths)."""
+    if speaks_openai(path):
+        return openai_response(status, body, headers)
     payload = ErrorResponse(error=body).model_dump(mode="json", exclude_none=True)
     return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def _path(request: Request) -> str:
+    return request.scope.get("path", "")
 
 
 _FIXES: dict[str, str] = {
@@ -177,8 +195,14 @@ def _detail(error: dict[str, Any]) -> ErrorDetail:
     return ErrorDetail(field=loc or "body", problem=str(error.get("msg", "")), fix=_fix_for(error))
 
 
+def details_of(errors: Sequence[Any]) -> list[ErrorDetail]:
+    """Pydantic's validation errors as problems that say where, what and how to fix (50 at
+    most: a body can hold thousands of wrong items)."""
+    return [_detail(e) for e in errors[:50]]
+
+
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    details = [_detail(e) for e in exc.errors()[:50]]
+    details = details_of(exc.errors())
     first = details[0] if details else ErrorDetail(field="body", problem="invalid", fix="")
     body = ErrorBody(
         type="invalid_request",
@@ -187,7 +211,7 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
         fix=first.fix or "see the request schema at /docs",
         details=details,
     )
-    return respond(422, body)
+    return respond(422, body, path=_path(request))
 
 
 _HTTP_FIXES: dict[int, tuple[str, str]] = {
@@ -202,27 +226,28 @@ _HTTP_FIXES: dict[int, tuple[str, str]] = {
 }
 
 
-def body_too_large(limit: int) -> JSONResponse:
+def body_too_large(limit: int, path: str = "") -> JSONResponse:
     type_, fix = _HTTP_FIXES[413]
     message = f"the request body is larger than the limit of {limit} bytes"
-    return respond(413, ErrorBody(type=type_, message=message, fix=fix), {"Connection": "close"})
+    body = ErrorBody(type=type_, message=message, fix=fix)
+    return respond(413, body, {"Connection": "close"}, path)
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 413:
-        return body_too_large(request.app.state.max_body_bytes)
+        return body_too_large(request.app.state.max_body_bytes, _path(request))
     type_, fix = _HTTP_FIXES.get(exc.status_code, ("http_error", "see /docs"))
     body = ErrorBody(type=type_, message=str(exc.detail), fix=fix)
-    return respond(exc.status_code, body, exc.headers)
+    return respond(exc.status_code, body, exc.headers, _path(request))
 
 
 async def _api(request: Request, exc: ApiError) -> JSONResponse:
-    return respond(exc.status, exc.body, exc.headers)
+    return respond(exc.status, exc.body, exc.headers, _path(request))
 
 
 async def _run_failure(request: Request, exc: RunFailure | OverloadedError) -> JSONResponse:
     error = error_of(exc)
-    return respond(error.status, error.body, error.headers)
+    return respond(error.status, error.body, error.headers, _path(request))
 
 
 async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
@@ -233,7 +258,7 @@ async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
         fix="retry shortly; if it persists, the operator should check GET /readyz",
         retry_after_s=5,
     )
-    return respond(503, body, {"Retry-After": "5"})
+    return respond(503, body, {"Retry-After": "5"}, _path(request))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -243,7 +268,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         message=f"the server failed unexpectedly ({type(exc).__name__})",
         fix="retry; if it persists, report it with the time of the request",
     )
-    return respond(500, body)
+    return respond(500, body, path=_path(request))
 
 
 def install_error_handlers(app: FastAPI) -> None:

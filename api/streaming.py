@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.errors import error_of
-from api.runs.event_log import HEARTBEAT, Published, sse
+from api.runs.event_log import HEARTBEAT, Published, Render, sse_batch
 from api.runs.execute import Queued, RunStarted
 from api.runs.failures import LeaseLost, RunCancelled
 from api.schemas import ErrorBody, RefinementResult
@@ -88,14 +88,17 @@ class EventStream(StreamingResponse):
 StartRun = Callable[[Emit], Awaitable[RefinementResult]]
 
 
-def sse_response(services: Services, thread_id: str, start: StartRun) -> EventStream:
-    """A `text/event-stream` response carrying the events of the run that `start` executes;
-    if this replica loses the run to another (it stalled past its lease), the response goes
-    on with the events the other replica publishes."""
+def sse_response(
+    services: Services, thread_id: str, start: StartRun, render: Render = sse_batch
+) -> EventStream:
+    """A `text/event-stream` response carrying the events of the run that `start` executes,
+    as `render` writes them (the native events by default); if this replica loses the run to
+    another (it stalled past its lease), the response goes on with the events the other
+    replica publishes."""
     queue: asyncio.Queue[Published | None] = asyncio.Queue()
     task = spawn_run(services, thread_id, start, local=queue.put_nowait)
     task.add_done_callback(lambda _: queue.put_nowait(None))
-    body = _respond(services, thread_id, queue, task)
+    body = _respond(services, thread_id, queue, task, render)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Thread-Id": thread_id}
     return EventStream(body, headers=headers)
 
@@ -147,14 +150,16 @@ async def _respond(
     thread_id: str,
     queue: asyncio.Queue[Published | None],
     task: asyncio.Task[bool],
+    render: Render,
 ) -> AsyncIterator[bytes]:
     heartbeat_s, sent = services.settings.api_heartbeat_s, ["0"]
-    async for chunk in _drain(queue, task, heartbeat_s, sent):
+    async for chunk in _drain(queue, task, heartbeat_s, sent, render):
         yield chunk
     if task.done() and not task.cancelled() and task.result() is False:
         reaping = services.settings.api_reaper_interval_s > 0
         running = functools.partial(services.leases.in_flight, thread_id, reaping)
-        async for chunk in services.events.follow(thread_id, sent[0], heartbeat_s, running):
+        follow = services.events.follow(thread_id, sent[0], heartbeat_s, running, render)
+        async for chunk in follow:
             yield chunk
 
 
@@ -163,6 +168,7 @@ async def _drain(
     task: asyncio.Task[bool],
     heartbeat_s: float,
     sent: list[str],
+    render: Render,
 ) -> AsyncIterator[bytes]:
     """The local run's events as they come; `sent[0]` holds the id of the last one sent."""
     try:
@@ -175,15 +181,15 @@ async def _drain(
                 continue
             # Whatever else is queued goes out in the same write: under load, one send per
             # token would cost a syscall and a client wake-up each.
-            chunks = []
+            batch = []
             while item is not None:
-                chunks.append(sse(*item))
+                batch.append(item)
                 sent[0] = item[2]
                 if queue.empty():
                     break
                 item = queue.get_nowait()
-            if chunks:
-                yield b"".join(chunks)
+            if batch and (chunk := render(batch)):
+                yield chunk
             if item is None:
                 return
     finally:

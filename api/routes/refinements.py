@@ -5,15 +5,13 @@ while an A/B experiment is enabled runs the variant assigned to its user or sess
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import replace
 
 from fastapi import APIRouter
 
 from api.deps import Caller, ServicesDep, UnitIdHeader, charge
 from api.errors import ERROR_RESPONSES, ApiError, answering, error_of
-from api.runs.execute import RunSpec, admit, execute
-from api.runs.scheduler import Ticket
+from api.runs.execute import execute
+from api.runs.start import start_run
 from api.schemas import (
     BatchItem,
     BatchRequest,
@@ -22,39 +20,8 @@ from api.schemas import (
     RefinementResult,
 )
 from api.streaming import SSE_RESPONSE, EventStream, sse_response
-from core.feedback.experiments import assign_variant
 
 router = APIRouter(prefix="/v1", tags=["refinements"], responses=ERROR_RESPONSES)
-
-
-def _assign(
-    services: ServicesDep, body: RefinementRequest, unit: str | None, thread_id: str
-) -> RunSpec:
-    """The run of a new thread; a request that names no config while an experiment runs gets
-    the variant of its user or session id (sticky), or of its thread (random) without one."""
-    spec = RunSpec(thread_id=thread_id, key_id="", request=body.graph_input())
-    if "config" in body.model_fields_set or not services.experiments:
-        return spec
-    experiment = services.experiments[0]
-    variant = assign_variant(experiment, body.user_id or unit or thread_id)
-    request = spec.request | {"config": variant.config}
-    return replace(spec, request=request, experiment=experiment.name, variant=variant.name)
-
-
-async def _start(
-    services: ServicesDep, key: Caller, body: RefinementRequest, unit: str | None
-) -> tuple[RunSpec, Ticket]:
-    """Admit the request (503 if no room) and record its new thread as the caller's."""
-    ticket = admit(services, body.priority)
-    spec = replace(_assign(services, body, unit, uuid.uuid4().hex), key_id=key.id)
-    try:
-        await services.threads.claim(
-            spec.thread_id, key, spec.request, experiment=spec.experiment, variant=spec.variant
-        )
-    except BaseException:
-        ticket.release()
-        raise
-    return spec, ticket
 
 
 @router.post("/refinements", response_model=RefinementResult)
@@ -64,7 +31,7 @@ async def create_refinement(
     """Refine one task to the end and return the final answer with its score, confidence,
     iterations, stop reason, token usage, thread id, and the configuration (experiment
     variant) it ran."""
-    spec, ticket = await _start(services, key, body, unit)
+    spec, ticket = await start_run(services, key, body, unit)
     with answering(spec.thread_id):
         return await execute(services, ticket, spec)
 
@@ -79,7 +46,7 @@ async def stream_refinement(
 ) -> EventStream:
     """Refine one task, streaming its progress as server-sent events (see the event list).
     Disconnecting cancels the run; its thread stays resumable."""
-    spec, ticket = await _start(services, key, body, unit)
+    spec, ticket = await start_run(services, key, body, unit)
     return sse_response(
         services, spec.thread_id, lambda emit: execute(services, ticket, spec, emit=emit)
     )
@@ -108,7 +75,7 @@ async def create_batch(
             task = task.model_copy(update={"priority": body.priority})
             thread_id = None
             try:
-                spec, ticket = await _start(services, key, task, unit)
+                spec, ticket = await start_run(services, key, task, unit)
                 thread_id = spec.thread_id
                 result = await execute(services, ticket, spec)
             except Exception as exc:

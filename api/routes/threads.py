@@ -7,7 +7,7 @@ is visible only to the key that created it; other keys get 404."""
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query
 
@@ -16,6 +16,7 @@ from api.errors import ERROR_RESPONSES, answering
 from api.runs.execute import RunSpec, admit, execute
 from api.runs.failures import ThreadBusy, ThreadFinished
 from api.runs.scheduler import Ticket
+from api.runs.thread_view import describe_thread, thread_config
 from api.schemas import (
     CancelOut,
     CheckpointOut,
@@ -31,39 +32,11 @@ router = APIRouter(prefix="/v1/threads", tags=["threads"], responses=ERROR_RESPO
 ThreadIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 
 
-def _config(thread_id: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread_id}}
-
-
-async def _status(services: ServicesDep, thread_id: str, snapshot: Any) -> str:
-    if await services.leases.holder(thread_id):
-        return "running"
-    if snapshot.tasks or not snapshot.values:  # `next` leaves out tasks that wrote already
-        return "interrupted"
-    return "done"
-
-
 @router.get("/{thread_id}", response_model=ThreadOut)
 async def get_thread(thread_id: ThreadIdPath, key: Caller, services: ServicesDep) -> ThreadOut:
     """The thread's latest checkpoint: status, the draft under review and its score, the
     answer once finished, and the nodes a resume would run next."""
-    record = await services.threads.owned(thread_id, key)
-    snapshot = await services.graph.aget_state(_config(thread_id))
-    values = snapshot.values or {}
-    request = record["request"]
-    return ThreadOut(
-        thread_id=thread_id,
-        status=await _status(services, thread_id, snapshot),  # type: ignore[arg-type]
-        next=list(snapshot.next) if values else ["__start__"],
-        created_at=record.get("created_at"),
-        updated_at=snapshot.created_at,
-        task=values.get("task", request.get("task")),
-        config=values.get("config", request.get("config")),
-        **{
-            k: values.get(k)
-            for k in ("iteration", "draft", "score", "answer", "confidence", "stop_reason")
-        },
-    )
+    return await describe_thread(services, key, thread_id)
 
 
 @router.get("/{thread_id}/history", response_model=ThreadHistory)
@@ -77,7 +50,7 @@ async def get_history(
     nodes whose writes made it)."""
     await services.threads.owned(thread_id, key)
     snapshots = [
-        s async for s in services.graph.aget_state_history(_config(thread_id), limit=limit)
+        s async for s in services.graph.aget_state_history(thread_config(thread_id), limit=limit)
     ]
     checkpoints = []
     for index, snap in enumerate(snapshots):
@@ -103,7 +76,7 @@ async def _resume(
     """What to run (from the checkpoint; or the original request when the run never reached
     its first checkpoint) and an admitted ticket; 409 when there is nothing to do."""
     record = await services.threads.owned(thread_id, key)
-    snapshot = await services.graph.aget_state(_config(thread_id))
+    snapshot = await services.graph.aget_state(thread_config(thread_id))
     if await services.leases.holder(thread_id):  # a fair answer; `execute` takes the lease for real
         raise ThreadBusy(thread_id)
     if snapshot.values and not snapshot.tasks:  # a task killed after its writes is not done

@@ -34,9 +34,18 @@ HEARTBEAT = b": heartbeat\n\n"
 Published = tuple[str, str, str]
 """An event as the local stream sends it: name, JSON payload, stream id."""
 
+Render = Callable[[list[Published]], bytes]
+"""Turns a batch of a run's events into the bytes its client reads: the native SSE events
+(`sse_batch`), or another protocol's rendering of the same run (the OpenAI-compatible chunks)."""
+
 
 def sse(name: str, data: str, event_id: str) -> bytes:
     return format_sse_event(event=name, data_str=data, id=event_id)
+
+
+def sse_batch(events: list[Published]) -> bytes:
+    """The native rendering: each event as an SSE event with its name, data and stream id."""
+    return b"".join(sse(*event) for event in events)
 
 
 @dataclass
@@ -77,10 +86,12 @@ class RunEvents:
         after: str,
         heartbeat_s: float,
         running: Callable[[], Awaitable[bool]],
+        render: Render = sse_batch,
     ) -> AsyncIterator[bytes]:
-        """The thread's events after stream id `after` ("0" from the first kept), as SSE,
-        following new ones while `running()`; a heartbeat comment whenever it is quiet. Ends
-        after a run's last event when nothing runs on the thread any more."""
+        """The thread's events after stream id `after` ("0" from the first kept), as `render`
+        writes them (SSE by default), following new ones while `running()`; a heartbeat comment
+        whenever it is quiet. Ends after a run's last event when nothing runs on the thread any
+        more."""
         key, last, ended = self.key(thread_id), after, False
         # Short blocking reads (below the client's socket timeout); a heartbeat when quiet.
         block_ms, quiet_since = int(min(heartbeat_s, 1.0) * 1000), time.monotonic()
@@ -96,14 +107,15 @@ class RunEvents:
                     quiet_since = time.monotonic()
                     yield HEARTBEAT
                 continue
-            chunks = []
+            batch: list[Published] = []
             for entry_id, fields in reply[0][1]:
                 last = entry_id.decode()
                 name = fields[b"event"].decode()
-                chunks.append(sse(name, fields[b"data"].decode(), last))
+                batch.append((name, fields[b"data"].decode(), last))
                 ended = name in TERMINAL
             quiet_since = time.monotonic()
-            yield b"".join(chunks)
+            if chunk := render(batch):
+                yield chunk
             if ended and not await running():
                 return
 

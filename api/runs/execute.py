@@ -86,13 +86,15 @@ async def execute(
     *,
     emit: Emit | None = None,
     lease: Lease | None = None,
+    tokens: bool = True,
 ) -> RefinementResult:
     """Take the thread's lease (409 when another run holds it; or use `lease`, taken by the
     caller), wait for a slot, run the graph (from the request, or from the checkpoint on
-    resume) and return the result; raises a `RunFailure`, `OverloadedError`, `TimeoutError`
-    (past the deadline) or the model's or Redis' own error when it fails (`kind_of` names
-    each). Always
-    releases the ticket and the lease, and reports every run that started to monitoring."""
+    resume) and return the result, its events to `emit` (with the writers' tokens unless
+    `tokens` is False: a client that shows only the final answer has no use for them).
+    Raises a `RunFailure`, `OverloadedError`, `TimeoutError` (past the deadline) or the
+    model's or Redis' own error when it fails (`kind_of` names each). Always releases the
+    ticket and the lease, and reports every run that started to monitoring."""
     run_id = lease.run_id if lease else uuid.uuid4().hex
     thread_id = spec.thread_id
     note_ids(thread_id=thread_id, run_id=run_id)
@@ -107,7 +109,11 @@ async def execute(
                     await _admitted(services, ticket, emit, run_id, thread_id)
                     config = {"configurable": {"thread_id": thread_id}, "callbacks": [NodeTimer()]}
                     end = await stream_run(
-                        services.graph, spec.graph_input, config, emit=emit, tokens=emit is not None
+                        services.graph,
+                        spec.graph_input,
+                        config,
+                        emit=emit,
+                        tokens=tokens and emit is not None,
                     )
                 result = RefinementResult.model_validate(
                     end.outcome()

@@ -1,0 +1,45 @@
+"""A new run for a request, as every face starts one (the native endpoints, the
+OpenAI-compatible chat endpoint, the MCP tool): admitted by the scheduler at its priority, given
+an A/B variant when it names no configuration, and its new thread recorded as the caller's."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from api.auth import ApiKey
+from api.runs.execute import RunSpec, admit
+from api.runs.scheduler import Ticket
+from api.schemas import RefinementRequest
+from api.services import Services
+from core.feedback.experiments import assign_variant
+
+
+def assign(
+    services: Services, body: RefinementRequest, unit: str | None, thread_id: str
+) -> RunSpec:
+    """The run of a new thread; a request that names no config while an experiment runs gets
+    the variant of its user or session id (sticky), or of its thread (random) without one."""
+    spec = RunSpec(thread_id=thread_id, key_id="", request=body.graph_input())
+    if "config" in body.model_fields_set or not services.experiments:
+        return spec
+    experiment = services.experiments[0]
+    variant = assign_variant(experiment, body.user_id or unit or thread_id)
+    request = spec.request | {"config": variant.config}
+    return replace(spec, request=request, experiment=experiment.name, variant=variant.name)
+
+
+async def start_run(
+    services: Services, key: ApiKey, body: RefinementRequest, unit: str | None
+) -> tuple[RunSpec, Ticket]:
+    """Admit the request (`OverloadedError` if no room) and record its new thread as `key`'s."""
+    ticket = admit(services, body.priority)
+    spec = replace(assign(services, body, unit, uuid.uuid4().hex), key_id=key.id)
+    try:
+        await services.threads.claim(
+            spec.thread_id, key, spec.request, experiment=spec.experiment, variant=spec.variant
+        )
+    except BaseException:
+        ticket.release()
+        raise
+    return spec, ticket
