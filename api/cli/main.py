@@ -1,5 +1,6 @@
 """The `refinery` command line: run refinements (one, or a file of them), manage the local
-model, and reach the other faces (threads, the API server, evaluations) as sub-commands."""
+model, and reach the other faces (threads, the API server, the MCP server, evaluations) as
+sub-commands."""
 
 from __future__ import annotations
 
@@ -190,6 +191,29 @@ def serve(
 
     try:
         serve_api(host, port)
+    except UnsafeBindError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def mcp(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve streamable HTTP at /mcp instead of stdio.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on (with --http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port (with --http).")] = 8001,
+) -> None:
+    """Serve the engine as MCP tools (`refine`, `thread`): on stdio for an agent that starts
+    this command, or over streamable HTTP with --http (API keys apply; loopback only without)."""
+    from api.mcp.http import serve_http, serve_stdio
+    from api.server import UnsafeBindError
+
+    if not http:
+        serve_stdio()
+        return
+    try:
+        serve_http(host, port)
     except UnsafeBindError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
