@@ -28,7 +28,7 @@ def lead(verdict: Conclusion | None, facts: list[Fact]) -> str:
     from ("Yes [a, b].", "Kestrel Freight [a, b].", "43 [a, b].")."""
     if verdict is None:
         return ""
-    text = verdict.text
+    text = verdict.text + (f", by {verdict.by.text}" if verdict.by else "")
     sources = ", ".join(dict.fromkeys(f.doc_id for f in facts))
     return f"{text[0].upper()}{text[1:]} [{sources}]."
 
@@ -69,7 +69,8 @@ async def answer_from_facts(text: str, state: RefineState, config: RunConfig) ->
     assert question is not None, "answer_from_facts needs a planned question"
     if any(f is None for f in facts) or not any(facts):
         return compose(question, facts), empty_usage()
-    verdict = conclusion(question, facts)
+    sure = all(f is not None and f.sure for f in facts)
+    verdict = conclusion(question, facts) if sure else None
     # one fact found by loose means is a hint, not the answer: the model reads the passages
     sheet = fact_sheet(facts) if question.multi else context_block(state, config)
     ask = prompts.ANSWER_FROM_FACTS.format(
@@ -85,4 +86,4 @@ async def answer_from_facts(text: str, state: RefineState, config: RunConfig) ->
     grounded = check_grounding(written, state)[0] == 1.0
     if written and grounded and not check_answer(question, facts, written, grounded):
         return written, usage
-    return (compose(question, facts) if question.multi else text), usage
+    return (compose(question, facts) if question.multi and sure else text), usage

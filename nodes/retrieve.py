@@ -1,83 +1,18 @@
 """Retrieval: ranks the request's documents by hybrid search (BM25 + MiniLM embeddings, fused
-by reciprocal rank) and keeps the best few as the passages the answer must rest on."""
+by reciprocal rank) and keeps the best few as the passages the answer must rest on; a question
+of several parts is searched part by part."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import bm25s
-import numpy as np
-
 from core.questions.facts import Fact, find_facts
 from core.questions.plan import QuestionPlan
 from core.run_config import load_config
 from core.state import Document, Passage, RefineState
-from core.text.embeddings import cosine, embed
+from core.text.search import RRF_K, hybrid_search, ranking
 
-RRF_K = 60
-"""Reciprocal-rank-fusion constant (the usual 60: ranks matter, raw scores do not)."""
-MIN_SIMILARITY = 0.15
-"""Documents below this cosine similarity to the query are never used."""
-LEXICAL_SHARE = 0.5
-SEMANTIC_MARGIN = 0.15
-"""A document joins the best one only when its evidence is comparable on both counts: BM25 at
-least `LEXICAL_SHARE` of the best document's, cosine within `SEMANTIC_MARGIN` of it. Passages
-that merely share a topic dilute the context and the citations."""
-
-
-def _bm25_scores(query: str, texts: list[str]) -> np.ndarray:
-    corpus = bm25s.tokenize(texts, stopwords="en", show_progress=False)
-    if not corpus.vocab:  # only stop words or punctuation: nothing to index (bm25s would fail)
-        return np.zeros(len(texts))
-    retriever = bm25s.BM25()
-    retriever.index(corpus, show_progress=False)
-    tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
-    if not tokens.vocab:
-        return np.zeros(len(texts))
-    return np.asarray(retriever.get_scores(_query_ids(tokens)), dtype=np.float64)
-
-
-def _query_ids(tokens: bm25s.tokenization.Tokenized) -> list[str]:
-    inverse = {i: w for w, i in tokens.vocab.items()}
-    return [inverse[i] for i in tokens.ids[0]]
-
-
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.int64)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return ranks
-
-
-def hybrid_search(query: str, documents: list[Document], k: int, cut: bool = True) -> list[Passage]:
-    """Up to `k` documents best matching `query`, by fused BM25 and embedding ranks (`cut`:
-    only those comparable with the best, see `LEXICAL_SHARE`)."""
-    if not documents:
-        return []
-    texts = [d["text"] for d in documents]
-    lexical = _bm25_scores(query, texts)
-    vectors = embed([query, *texts])
-    semantic = cosine(vectors[:1], vectors[1:])[0]
-    fused = 1.0 / (RRF_K + _ranks(lexical)) + 1.0 / (RRF_K + _ranks(semantic))
-    order = np.argsort(-fused, kind="stable")[:k]
-    top = order[0]
-
-    def comparable(i: int) -> bool:
-        return i == top or (
-            lexical[i] >= LEXICAL_SHARE * lexical[top]
-            and semantic[i] >= semantic[top] - SEMANTIC_MARGIN
-        )
-
-    return [
-        {"doc_id": documents[i]["id"], "text": documents[i]["text"], "score": float(fused[i])}
-        for i in order
-        if not cut or (comparable(i) and (semantic[i] >= MIN_SIMILARITY or lexical[i] > 0))
-    ]
-
-
-def ranking(query: str, documents: list[Document]) -> list[str]:
-    """Every document's id, best match for `query` first (fused ranks, no cut)."""
-    return [p["doc_id"] for p in hybrid_search(query, documents, len(documents), cut=False)]
+__all__ = ["hybrid_search", "ranking", "retrieve", "retrieve_parts"]
 
 
 def retrieve_parts(
@@ -88,7 +23,7 @@ def retrieve_parts(
     document stating each part's fact first, then the whole question's best matches, up to
     `k` plus one per part; and the facts."""
     rankings = [ranking(part.query, documents) for part in question.parts]
-    facts = find_facts(question, documents, rankings)
+    facts = find_facts(question, documents, rankings, " ".join(p.query for p in question.parts))
     by_id = {d["id"]: d for d in documents}
     chosen: list[str] = [f.doc_id for f in facts if f is not None]
     for ranked in rankings:
@@ -114,5 +49,5 @@ def retrieve(state: RefineState) -> dict[str, Any]:
         passages, facts = retrieve_parts(question, documents, k)
     else:
         passages = hybrid_search(state["task"], documents, k)
-        facts = find_facts(question, documents, [ranking(state["task"], documents)])
+        facts = find_facts(question, documents, [ranking(state["task"], documents)], state["task"])
     return {"passages": passages, "facts": [f.as_dict() if f else None for f in facts]}

@@ -38,6 +38,9 @@ class Conclusion:
 
     text: str
     value: Value | None = None
+    """The value the answer must state where it is one (a sum, a difference)."""
+    by: Value | None = None
+    """How much the compared values differ, where the question asks that too."""
 
 
 def _years(days: float) -> str:
@@ -52,11 +55,21 @@ def _plain(amount: float) -> str:
     return str(int(amount)) if amount == int(amount) else f"{amount:g}"
 
 
+def difference(found: list[Value]) -> Value:
+    """How far apart two values are (dates in whole years, as dates written as years read)."""
+    if found[0].kind == "date":
+        gap = abs(found[1].amount // 10_000 - found[0].amount // 10_000) * UNIT_DAYS["year"]
+        return Value("duration", gap, _years(gap), 0)
+    gap = abs(found[1].amount - found[0].amount)
+    return Value(found[0].kind, gap, _plain(gap), 0)
+
+
 def conclusion(question: QuestionPlan, facts: list[Fact | None]) -> Conclusion | None:
-    """The answer the facts' values give (None where a part has no value, or the question is
-    not a comparison, a condition, a sum or a difference of two values)."""
-    found = [f.value for f in facts if f is not None and f.value is not None]
-    if len(found) != len(question.parts) or len(found) < 2 or question.relation == "none":
+    """The answer the facts' values give (None where a compared part has no value, or the
+    question is not a comparison, a condition, a sum or a difference of values)."""
+    compared = question.compared if question.compared is not None else len(question.parts)
+    found = [f.value for f in facts[:compared] if f is not None and f.value is not None]
+    if len(found) != compared or compared < 2 or question.relation == "none":
         return None
     if len({v.kind for v in found}) != 1:
         return None
@@ -66,25 +79,21 @@ def conclusion(question: QuestionPlan, facts: list[Fact | None]) -> Conclusion |
         total = sum(amounts)
         return Conclusion(_plain(total), Value(found[0].kind, total, _plain(total), 0))
     if rel == "difference":
-        if found[0].kind == "date":  # whole years apart, as dates written as years read
-            gap = abs(amounts[1] // 10_000 - amounts[0] // 10_000) * UNIT_DAYS["year"]
-            text = _years(gap)
-            return Conclusion(text, Value("duration", gap, text, 0))
-        gap = abs(amounts[1] - amounts[0])
-        return Conclusion(_plain(gap), Value(found[0].kind, gap, _plain(gap), 0))
-    if amounts[0] == amounts[1]:
-        holds = False
-        pick = None
-    else:
+        gap = difference(found)
+        return Conclusion(gap.text, gap)
+    if len(found) != 2:
+        return None
+    pick: int | None = None
+    if amounts[0] != amounts[1]:
         smaller = int(amounts[1] < amounts[0])
         pick = smaller if rel in ("earlier", "less") else 1 - smaller
-        holds = pick == 0  # the question's first clause is the one it asks about
+    by = difference(found) if question.gap else None
     if question.options == ["before", "after"]:
         return Conclusion("before" if amounts[0] < amounts[1] else "after")
     if question.options:
-        return None if pick is None else Conclusion(question.options[pick])
+        return None if pick is None else Conclusion(question.options[pick], by=by)
     if question.answer_type == "yes_no":
-        return Conclusion("yes" if holds else "no")
+        return Conclusion("yes" if pick == 0 else "no", by=by)  # the first clause is asked about
     return None
 
 
@@ -121,7 +130,7 @@ def check_type(question: QuestionPlan, answer: str) -> list[Finding]:
     """The kind of answer asked for, stated in the first sentence."""
     first = first_sentence(answer)
     kind = question.answer_type
-    if kind == "yes_no":
+    if kind == "yes_no" and question.compared != 0:
         head = (words(first) or [""])[0]
         if head not in _YES_NO:
             return [_finding("a yes/no question: begin the answer with Yes or No", ["type", kind])]
@@ -131,58 +140,120 @@ def check_type(question: QuestionPlan, answer: str) -> list[Finding]:
     return []
 
 
+def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
+    """Per part, the value the answer states for it: the first of the part's kind after the
+    answer names the part's subject and before it names another part's ("Norvane Logistics
+    was founded in 2006, Norvane Labs in 2013"); None where it states none."""
+    plain = strip_citations(answer)
+    lower = plain.lower()
+    named = [p.subject.lower() for p in question.parts if p.subject]
+    out: list[Value | None] = []
+    for part in question.parts:
+        at = lower.find(part.subject.lower()) if part.subject else -1
+        if part.value is None or at < 0:
+            out.append(None)
+            continue
+        after = at + len(part.subject)
+        ends = [lower.find(n, after) for n in named if n != part.subject.lower()]
+        end = min([e for e in ends if e >= after] + [len(plain)])
+        found = [v for v in values(plain, part.value) if after <= v.start < end]
+        out.append(found[0] if found else None)
+    return out
+
+
 def check_answer(
     question: QuestionPlan, facts: list[Fact | None], answer: str, grounded: bool = True
 ) -> list[Finding]:
     """Every way the answer misses its question (`grounded`: whether every sentence of the
-    answer is supported by a document)."""
-    missing = [question.parts[i].query for i, f in enumerate(facts) if f is None]
-    if abstains(answer):
-        if not missing and (question.multi or not grounded):
-            return []  # the facts were found by loose means: a refusal is not overruled by them
-        if not missing:
-            return [
-                _finding("the answer says the documents do not hold it, but they do", ["abstain"])
-            ]
-        return []
+    answer is supported by a document). An answer is judged by what it states itself where it
+    can be: a part counts as answered when the answer states a value of its kind for its
+    subject, and a conclusion is checked against the values the answer gives; the facts found
+    in the documents judge only what the answer leaves out."""
+    if not question.multi:
+        return _check_one(question, facts, answer, grounded)
+    said = stated_values(question, answer)
+    missing: list[str] = []
     findings: list[Finding] = []
-    if missing and (question.multi or not grounded):
-        findings.append(
-            _finding(f"no document states: {'; '.join(missing)}", ["missing", *missing])
+    for i, (part, fact, value) in enumerate(zip(question.parts, facts, said, strict=True)):
+        if part.value is None or (value is not None and (fact is not None or grounded)):
+            continue  # a value no document was found for counts only where it is supported
+        if fact is None:
+            missing.append(part.query)
+        elif fact.value is not None and not states(answer, fact.value):
+            findings.append(
+                _finding(
+                    f"the answer does not state {part.query!r} ({fact.value.text}, "
+                    f"in [{fact.doc_id}])",
+                    ["incomplete", str(i)],
+                )
+            )
+    if abstains(answer):
+        return findings  # it says what it could not find; the rest is judged as usual
+    if missing:
+        findings.insert(
+            0, _finding(f"no document states: {'; '.join(missing)}", ["missing", *missing])
         )
         return findings
-    findings += check_type(question, answer)
-    if question.multi:
-        for fact in facts:
-            if fact is not None and fact.value is not None and not states(answer, fact.value):
-                part = question.parts[fact.part].query
-                findings.append(
-                    _finding(
-                        f"the answer does not state {part!r} ({fact.value.text}, "
-                        f"in [{fact.doc_id}])",
-                        ["incomplete", str(fact.part)],
-                    )
-                )
-    verdict = conclusion(question, facts)
+    own = [Fact(i, "", "", v) if v else None for i, v in enumerate(said)]
+    verdict = conclusion(question, own)
+    if verdict is None and all(f is None or f.sure for f in facts):
+        verdict = conclusion(question, facts)
     if verdict is not None and not agrees(answer, verdict, question):
         findings.append(
             _finding(
-                f"the documents' values give {verdict.text!r}; the answer says otherwise",
+                f"the values give {verdict.text!r}; the answer concludes otherwise",
                 ["conclusion", verdict.text],
             )
         )
-    return findings
+    return findings + check_type(question, answer)
+
+
+def _check_one(
+    question: QuestionPlan, facts: list[Fact | None], answer: str, grounded: bool
+) -> list[Finding]:
+    """A one-part question: the kind of answer it asks for, and a refusal exactly where no
+    document states it and the answer is not supported."""
+    missing = facts[0] is None
+    if abstains(answer):
+        if not missing and grounded and facts[0] is not None and facts[0].sure:
+            message = "the answer says the documents do not hold it, but they do"
+            return [_finding(message, ["abstain"])]
+        return []
+    if missing and not grounded:
+        return [_finding(f"no document states: {question.parts[0].query}", ["missing"])]
+    return check_type(question, answer)
 
 
 def agrees(answer: str, verdict: Conclusion, question: QuestionPlan) -> bool:
     """Whether the answer's conclusion is the verdict."""
     first = first_sentence(answer).lower()
+    if verdict.by is not None and not states(answer, verdict.by):
+        return False
     if verdict.value is not None:
         return states(answer, verdict.value)
     if verdict.text in _YES_NO:
         return (words(first) or [""])[0] == verdict.text
-    picked = verdict.text.lower()
-    others = [o.lower() for o in question.options if o.lower() != picked]
-    if picked not in first:
-        return False
-    return all(o not in first or first.index(picked) < first.index(o) for o in others)
+    return concluded(answer, question) == verdict.text.lower()
+
+
+_ORDER_WORDS = re.compile(
+    r"\b(?:first|earlier|earliest|older|oldest|before|later|last|newer|younger|after|longer|"
+    r"shorter|more|fewer|less|larger|bigger|smaller|higher|lower|greater|quicker|faster)\b"
+)
+
+
+def concluded(answer: str, question: QuestionPlan) -> str | None:
+    """The option the answer concludes on: the one named last before its first word of order
+    ("Tova Labs came first", "Kestrel was founded before Tova"), else the first it names."""
+    plain = strip_citations(answer).lower()
+    options = [o.lower() for o in question.options]
+    if options == ["before", "after"]:
+        found = re.search(r"\b(before|after)\b", plain)
+        return found[1] if found else None
+    order = _ORDER_WORDS.search(plain)
+    head = plain[: order.start()] if order else ""
+    named = [(head.rfind(o), o) for o in options if o in head]
+    if named:
+        return max(named)[1]
+    first = [(plain.find(o), o) for o in options if o in plain]
+    return min(first)[1] if first else None

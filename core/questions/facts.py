@@ -7,75 +7,32 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from core.questions.plan import Part, QuestionPlan
+from core.questions.plan import Part, QuestionPlan, entities
 from core.questions.values import Value, values
 from core.state import Document
 from core.text.embeddings import cosine, embed
 from core.text.lexicon import lemma
 from core.text.plain import sentences, words
+from core.text.search import ranking
 
 SIMILAR = 0.45
 """Cosine similarity (MiniLM) above which a sentence is on a part's topic without sharing a
 word with it ("established" for "founded")."""
 CANDIDATE_DOCUMENTS = 6
 """The most documents searched for one part (those naming its subject, best matches first)."""
-_WEAK = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "by",
-        "and",
-        "or",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "do",
-        "does",
-        "did",
-        "has",
-        "have",
-        "had",
-        "what",
-        "which",
-        "who",
-        "when",
-        "how",
-        "many",
-        "much",
-        "long",
-        "first",
-        "earlier",
-        "later",
-        "more",
-        "less",
-        "fewer",
-        "already",
-        "still",
-        "together",
-        "combined",
-        "total",
-        "than",
-        "its",
-        "their",
-        "it",
-        "this",
-        "that",
-        "there",
-        "with",
-        "from",
-        "as",
-    ]
-)
+_WEAK = frozenset({
+    "the", "a", "an", "of", "in", "on", "at", "to", "for", "by", "and", "or", "is", "are",
+    "was", "were", "be", "been", "do", "does", "did", "has", "have", "had", "what", "which",
+    "who", "when", "how", "many", "much", "long", "first", "earlier", "later", "more", "less",
+    "fewer", "already", "still", "together", "combined", "total", "than", "its", "their", "it",
+    "this", "that", "there", "with", "from", "as", "older", "oldest", "newer", "newest",
+    "younger", "longer", "shorter",
+})  # fmt: skip
+EVENTS = frozenset({
+    "found", "establish", "open", "start", "begin", "launch", "build", "form", "create", "set",
+    "introduce",
+})  # fmt: skip
+"""What "which is older?" or "which came first?" dates: the thing's founding or opening."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +43,9 @@ class Fact:
     doc_id: str
     sentence: str
     value: Value | None
+    sure: bool = True
+    """Whether the sentence shares a word of the part's topic (not only a similar meaning): only
+    a sure fact's value is used to judge an answer's conclusion."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +58,7 @@ class Fact:
             doc_id=data["doc_id"],
             sentence=data["sentence"],
             value=Value(**value) if value else None,
+            sure=data.get("sure", True),
         )
 
 
@@ -129,6 +90,8 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     among those, the one sharing most key words, then the most similar. None: no document
     states it."""
     wanted = key_words(part.query) - key_words(part.subject)
+    if part.value == "date" and part.ordered:  # "which is older?": when it started
+        wanted = (wanted - {"come", "came"}) | EVENTS
     found: list[tuple[Document, str, Value | None]] = []
     for document in documents:
         for sentence in sentences(document["text"]):
@@ -146,14 +109,32 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     shared, sim, document, sentence, value = max(scored, key=lambda s: (s[0], s[1]))
     if shared == 0 and sim < SIMILAR:
         return None
-    return Fact(index, document["id"], sentence, value)
+    return Fact(index, document["id"], sentence, value, sure=shared > 0)
+
+
+def bridged(part: Part, earlier: Fact | None, question: str) -> Part:
+    """A part about what an earlier part's answer names, its subject that name ("when was that
+    institution founded?" after "owned by Quessly University")."""
+    if not part.bridge or earlier is None:
+        return part
+    new = [n for n in entities(earlier.sentence) if n.lower() not in question.lower()]
+    if not new:
+        return part
+    return part.model_copy(update={"subject": new[0], "query": f"{new[0]} {part.query}"})
 
 
 def find_facts(
-    question: QuestionPlan, documents: list[Document], rankings: list[list[str]]
+    question: QuestionPlan,
+    documents: list[Document],
+    rankings: list[list[str]],
+    asked: str = "",
 ) -> list[Fact | None]:
-    """One fact (or None) per part of the question; `rankings`: each part's search ranking."""
-    return [
-        find_fact(i, part, candidates(part, documents, ranked))
-        for i, (part, ranked) in enumerate(zip(question.parts, rankings, strict=True))
-    ]
+    """One fact (or None) per part of the question, in order (a bridged part takes its subject
+    from the fact before it); `rankings`: each part's search ranking; `asked`: the question."""
+    facts: list[Fact | None] = []
+    for i, (part, ranked) in enumerate(zip(question.parts, rankings, strict=True)):
+        part = bridged(part, facts[-1] if facts else None, asked)
+        if part.bridge and part.subject:
+            ranked = ranking(part.query, documents)
+        facts.append(find_fact(i, part, candidates(part, documents, ranked)))
+    return facts

@@ -104,6 +104,18 @@ _ENTITY = re.compile(r"\b([A-Z][\w-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w-]*)*)
 _PREPOSITIONS = frozenset({"in", "on", "at", "for", "by", "after", "before", "since"})
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
 _BEFORE_OR_AFTER = re.compile(r"\b(before|after) or (before|after)\b", re.IGNORECASE)
+_COMPOUND = re.compile(
+    r",?\s+and\s+(?=(?:what|which|who|whom|when|where|how|by how|is|are|was|were|does|do|did|"
+    r"can)\b)",
+    re.IGNORECASE,
+)
+_BRIDGE = re.compile(r"\b(?:that|this|these|those|the same|it|its|they|their|them)\b", re.I)
+_GAP = re.compile(r"^(?:by )?how (?:much|many \w+|long)(?: \w+)?\??$", re.IGNORECASE)
+_CONDITION = re.compile(r"\b(?:when|while|by the time|already|still)\b", re.IGNORECASE)
+"""A condition dates the events its clauses name, not the things' start."""
+_ORDERS = frozenset({"earlier", "later", "more", "less"})
+VALUED = frozenset({"date", "duration", "number", "time"})
+"""Answer types a one-part question's fact must state a value of."""
 _POSSESSIVE = re.compile(r"'s?\b")
 _HOW_LONG_BETWEEN = re.compile(
     r"^how (?:long|many (?:days|weeks|months|years))\s+(?:after|before)\s+(.+)\s+"
@@ -120,6 +132,11 @@ class Part(BaseModel):
     """The named thing the fact is about ("" where the question names none)."""
     value: Kind | None = None
     """The kind of value the fact states, where one is needed to answer (a date to compare)."""
+    ordered: bool = False
+    """Whether the question orders things in time ("older", "first"): their start is dated."""
+    bridge: bool = False
+    """Whether the part is about what an earlier part's answer names ("and when was that
+    institution founded?"): its subject comes from the earlier part's fact."""
 
 
 class QuestionPlan(BaseModel):
@@ -130,6 +147,11 @@ class QuestionPlan(BaseModel):
     parts: list[Part] = Field(min_length=1, max_length=4)
     options: list[str] = Field(default_factory=list, max_length=4)
     """The choices a "which, A or B?" question offers."""
+    compared: int | None = None
+    """How many of the first parts the relation joins (None: all of them); the others answer
+    questions joined on with "and"."""
+    gap: bool = False
+    """Whether the question also asks by how much the compared values differ."""
 
     @property
     def multi(self) -> bool:
@@ -232,10 +254,13 @@ def _summed_clauses(text: str) -> list[str]:
     return [f"{name} {rest}" for name in named[:4]]
 
 
-def plan_question(question: str) -> QuestionPlan:
-    """The facts `question` needs: one per option of a choice, one per clause of a condition
-    or a "than" comparison, one per named thing summed; otherwise the question itself."""
-    text = " ".join(question.split())
+def _option(text: str) -> str:
+    return re.sub(r"^(?:the|a|an)\s+", "", text.strip(), flags=re.IGNORECASE)
+
+
+def _plan_one(text: str, context: str = "") -> QuestionPlan:
+    """The plan of one simple question (`context`: the sentences before it, which may name
+    what a "which is older?" compares)."""
     kind = answer_type(text)
     rel = relation(text)
     options: list[str] = []
@@ -246,24 +271,68 @@ def plan_question(question: str) -> QuestionPlan:
         if len(pieces) == 2:
             clauses = [_strip_question_words(pieces[0]), _strip_question_words(pieces[1])]
     elif found := _OPTIONS.search(text):
-        options = [found[1].strip(), found[2].strip()]
+        options = [_option(found[1]), _option(found[2])]
         stem = _strip_question_words(text[: found.start()])
         clauses = [f"{option} {stem}" for option in options]
     elif found := _HOW_LONG_BETWEEN.search(text):  # "how long after X did Y?"
         clauses, rel = [found[1], found[2]], "difference"
     elif kind in ("yes_no", "duration", "number", "date", "when"):
         clauses = _joined_clauses(text)
+    if not clauses and rel in _ORDERS and re.match(r"(?i)which\b", text):
+        named = entities(f"{context} {text}")  # "A and B are firms. Which is older?"
+        if len(named) >= 2:
+            options = named[:2]
+            stem = _strip_question_words(text)
+            clauses = [f"{option} {stem}" for option in options]
     if not clauses and rel == "sum":
         clauses = _summed_clauses(text)
     if len(clauses) < 2:
-        part = Part(query=text, subject=(entities(text) or [""])[0])
+        value = _value_kind(kind, text, "none") if kind in VALUED else None
+        part = Part(query=text, subject=(entities(text) or [""])[0], value=value)
         return QuestionPlan(answer_type=kind, relation=rel, parts=[part])
     parts = [
         Part(
             query=" ".join(clause.split()),
             subject=(entities(clause) or [""])[0],
             value=_value_kind(kind, clause, rel),
+            ordered=rel in ("earlier", "later") and not _CONDITION.search(text),
         )
         for clause in clauses[:4]
     ]
     return QuestionPlan(answer_type=kind, relation=rel, parts=parts, options=options)
+
+
+def _context_and_question(text: str) -> tuple[str, str]:
+    """The sentences before the question, and the question."""
+    found = re.search(r"(?:^|[.!?]\s+)([^.!?]*\?)\s*$", text)
+    if not found or not found.start(1):
+        return "", text
+    return text[: found.start(1)].strip(), found[1]
+
+
+def plan_question(question: str) -> QuestionPlan:
+    """The facts `question` needs: one per option of a choice, one per clause of a condition
+    or a "than" comparison, one per named thing summed, and those of each question joined by
+    "and" ("which institution owns it, and when was that institution founded?", the second
+    resting on the first's answer); otherwise the question itself."""
+    text = " ".join(question.split())
+    context, asked = _context_and_question(text)
+    pieces = [p for p in _COMPOUND.split(asked) if p.strip()]
+    first = _plan_one(pieces[0].rstrip(" ,") + ("?" if len(pieces) > 1 else ""), context)
+    rest = pieces[1:]
+    if not rest:
+        return first
+    if first.multi and len(rest) == 1 and _GAP.match(rest[0].strip()):  # "..., and by how much?"
+        return first.model_copy(update={"gap": True})
+    parts = list(first.parts)
+    for piece in rest:
+        sub = _plan_one(piece[0].upper() + piece[1:], context)
+        bridged = bool(_BRIDGE.search(piece))
+        parts += [p.model_copy(update={"bridge": bridged}) for p in sub.parts]
+    return QuestionPlan(
+        answer_type=first.answer_type,
+        relation=first.relation if first.multi else "none",
+        parts=parts[:4],
+        options=first.options,
+        compared=len(first.parts) if first.multi else 0,
+    )

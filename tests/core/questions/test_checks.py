@@ -77,7 +77,7 @@ def test_the_kind_of_answer_asked_for() -> None:
 def test_a_part_no_document_states_must_be_declined_not_made_up() -> None:
     facts = [CHOICE_FACTS[0], None]
     made_up = "Kestrel Freight, founded in 2009 [kestrel], before Tova Labs in 2015."
-    assert sources(check_answer(CHOICE, facts, made_up)) == ["missing"]
+    assert sources(check_answer(CHOICE, facts, made_up, grounded=False)) == ["missing"]
     declined = "Kestrel Freight was founded in 2009 [kestrel]; the documents do not say for Tova."
     assert check_answer(CHOICE, facts, declined) == []
 
@@ -97,3 +97,16 @@ def test_abstention_phrasings() -> None:
         assert abstains(text), text
     for text in ["Drivers do not work more than 9 hours.", "No dogs are allowed inside."]:
         assert not abstains(text), text
+
+
+def test_an_answer_is_judged_by_the_values_it_states_itself() -> None:
+    other = "Tova Labs is older: founded in 2013 [tova], Kestrel Freight in 2015 [kestrel]."
+    assert check_answer(CHOICE, CHOICE_FACTS, other) == []  # consistent with its own values
+    wrong = "Kestrel Freight was founded in 2015 [kestrel], before Tova Labs in 2013 [tova]."
+    assert sources(check_answer(CHOICE, CHOICE_FACTS, wrong)) == ["conclusion"]
+
+
+def test_a_fact_found_only_by_similar_meaning_does_not_judge_a_conclusion() -> None:
+    unsure = [CHOICE_FACTS[0], Fact(1, "tova", TOVA, values(TOVA, "date")[0], sure=False)]
+    answer = "Tova Labs came first [tova]. Kestrel Freight was founded in 2009 [kestrel]."
+    assert sources(check_answer(CHOICE, unsure, answer)) == ["incomplete"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.questions.facts import find_facts
 from core.questions.plan import plan_question
-from nodes.retrieve import ranking
+from core.text.search import ranking
 
 DOCUMENTS = [
     {"id": "norvane-logistics", "text": "Norvane Logistics was founded in 1998 in Halden. "
