@@ -125,6 +125,9 @@ class RunConfig(_Frozen):
     plateau_patience: int = Field(2, ge=1, le=50)
     """Stop after this many rounds without the best score improving by `min_improvement`."""
     min_improvement: float = Field(0.005, ge=0.0, le=1.0)
+    retrieval: Literal["search", "every_document"] = "search"
+    """How passages are chosen: the best matches of a search (by part for a question of
+    several), or every document in the request's order (the stuffing baseline)."""
     budgets: Budgets = Budgets()
     weights: ScorerWeights = ScorerWeights()
     refine: RefineStrategy = RefineStrategy()

@@ -42,6 +42,9 @@ def retrieve(state: RefineState) -> dict[str, Any]:
     documents = state.get("documents") or []
     k = config.budgets.passages
     planned = (state.get("plan") or {}).get("question")
+    if config.retrieval == "every_document":
+        every = [{"doc_id": d["id"], "text": d["text"], "score": 1.0} for d in documents]
+        return {"passages": every}
     if not planned:
         return {"passages": hybrid_search(state["task"], documents, k)}
     question = QuestionPlan.model_validate(planned)
