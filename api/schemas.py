@@ -20,7 +20,9 @@ from core.run_config import DEFAULT_CONFIG, preset_names
 from graph.runner import graph_input
 
 MAX_TASK_CHARS = 4_000
-MAX_DOCUMENTS = 20
+MAX_DOCUMENTS = 200
+"""Documents a request may carry: a question over a whole folder of notes (retrieval keeps the
+few it needs; measured in bench/retrieval_scale.py). The body limit caps their total size."""
 MAX_DOCUMENT_CHARS = 20_000
 MAX_REQUIRED_WORDS = 50
 MAX_WORD_CHARS = 40

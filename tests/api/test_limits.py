@@ -61,9 +61,9 @@ INVALID = {
         "at most 20",
     ),
     "too many documents": (
-        {"task": "t", "documents": [{"id": f"d{i}", "text": "x"} for i in range(21)]},
+        {"task": "t", "documents": [{"id": f"d{i}", "text": "x"} for i in range(201)]},
         "body.documents",
-        "at most 20",
+        "at most 200",
     ),
 }
 

@@ -1,11 +1,15 @@
-"""Hybrid retrieval on the grounded dev set: the right document first, comparable ones only."""
+"""Hybrid retrieval on the grounded dev set: the right document first, comparable ones only;
+a question of several parts searched part by part."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from nodes.retrieve import hybrid_search
+from core.run_config import load_config
+from nodes.plan import make_plan
+from nodes.retrieve import hybrid_search, retrieve
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "grounded_qa_dev.jsonl"
 
@@ -36,3 +40,35 @@ def test_documents_of_stop_words_and_punctuation_do_not_break_retrieval() -> Non
     docs = [{"id": "a", "text": "!!! ..."}, {"id": "b", "text": "the and of"}]
     passages = hybrid_search("When did the harbor open?", docs, 3)
     assert passages == []  # nothing relevant: none, and no error
+
+
+def _retrieved(task: str, docs: list[dict[str, str]]) -> tuple[list[str], list[Any]]:
+    state: dict[str, Any] = {"task": task, "documents": docs, "config": "refine_default"}
+    state["plan"] = make_plan(state, load_config("refine_default"), [])  # type: ignore[arg-type]
+    out = retrieve(state)  # type: ignore[arg-type]
+    return [p["doc_id"] for p in out["passages"]], out["facts"]
+
+
+def test_each_part_of_a_comparison_finds_its_own_document() -> None:
+    """Searched as one, the question keeps one of the two documents it needs (the other is cut
+    as not comparable); searched by part, both are kept, each with its fact."""
+    docs = [
+        {"id": "bridge", "text": "The Senna Bridge opened in October 1978. The Senna Bridge "
+         "carries the coast road over the Senna. The Senna Bridge toll was 9 crowns."},
+        {"id": "hospital", "text": "Brinmouth General Hospital opened in 1952."},
+        {"id": "garden", "text": "The Mirela garden covers 42 hectares."},
+    ]  # fmt: skip
+    question = "Which opened first, the Senna Bridge or Brinmouth General Hospital?"
+    assert len(hybrid_search(question, docs, 3)) == 1
+    ids, facts = _retrieved(question, docs)
+    assert {"bridge", "hospital"} <= set(ids) and "garden" not in ids
+    assert [(f["doc_id"], f["value"]["text"]) for f in facts] == [
+        ("bridge", "October 1978"),
+        ("hospital", "1952"),
+    ]
+
+
+def test_a_one_part_question_keeps_the_plain_search() -> None:
+    docs = [{"id": "a", "text": "Kestrel runs 84 locomotives."}, {"id": "b", "text": "Tova."}]
+    ids, facts = _retrieved("How many locomotives does Kestrel run?", docs)
+    assert ids == ["a"] and facts[0]["doc_id"] == "a"
