@@ -57,7 +57,7 @@ ANSWER_FROM_FACTS = (
 )
 
 ANSWER_FORMS = {
-    "yes_no": "Begin with Yes or No. ",
+    "yes_no": "Begin with Yes or No, then say what the documents say about it. ",
     "date": "Begin with the date. ",
     "duration": "Begin with the length of time. ",
     "number": "Begin with the number. ",
