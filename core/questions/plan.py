@@ -18,65 +18,15 @@ AnswerType = Literal["yes_no", "date", "when", "duration", "number", "time", "na
 day of the month"); "date" asks for one ("in which year")."""
 Relation = Literal["earlier", "later", "more", "less", "sum", "difference", "none"]
 
-AUXILIARIES = frozenset(
-    [
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "should",
-        "must",
-        "may",
-    ]
-)
-_QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "should",
-        "must",
-        "may",
-        "in",
-        "on",
-        "at",
-        "for",
-        "by",
-        "after",
-        "before",
-        "since",
-    ]
-)
+AUXILIARIES = frozenset({
+    "is", "are", "was", "were", "do", "does", "did", "can", "could", "has", "have", "had",
+    "will", "would", "should", "must", "may",
+})  # fmt: skip
+_QUESTION_WORDS = frozenset({
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was",
+    "were", "do", "does", "did", "can", "could", "has", "have", "had", "will", "would",
+    "should", "must", "may", "in", "on", "at", "for", "by", "after", "before", "since",
+})  # fmt: skip
 _RELATION_WORDS: dict[str, Relation] = {
     "first": "earlier", "earlier": "earlier", "earliest": "earlier", "sooner": "earlier",
     "older": "earlier", "oldest": "earlier", "before": "earlier", "already": "earlier",
@@ -85,7 +35,7 @@ _RELATION_WORDS: dict[str, Relation] = {
     "bigger": "more", "higher": "more", "most": "more", "longest": "more", "greater": "more",
     "less": "less", "fewer": "less", "shorter": "less", "smaller": "less", "lower": "less",
     "fewest": "less", "shortest": "less", "together": "sum", "combined": "sum", "total": "sum",
-    "altogether": "sum", "difference": "difference",
+    "altogether": "sum", "difference": "difference", "quicker": "less",
 }  # fmt: skip
 RELATIONS = frozenset(_RELATION_WORDS) | {"already", "still"}
 """Words that compare or join facts, not part of any one fact."""
