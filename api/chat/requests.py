@@ -1,8 +1,9 @@
 """A chat-completions request read as a refinement: the last user message is the task, the
 system and developer messages its standing instructions, and the other turns its context, as
-many of the newest as fit the task's limit (the oldest are left out first, and counted); the
-model names the preset, `service_tier` the priority, `user` the A/B unit, and the `refinery`
-extension adds constraints and documents. The result validates as the native request does."""
+many of the newest as fit the task's limit (the oldest are left out first, and counted; blank
+messages say nothing and are left out); the model names the preset, `service_tier` the
+priority, `user` the A/B unit, and the `refinery` extension adds constraints and documents.
+The result validates as the native request does."""
 
 from __future__ import annotations
 
@@ -45,11 +46,12 @@ def _compose(rules: str, turns: list[str], request: str) -> str:
 
 
 def read_conversation(messages: list[ChatMessage]) -> Conversation:
-    """The task the messages ask for (the request validated that one is the user's); a 400
+    """The task the messages ask for (the request validated that a user's says something); a 400
     `context_length_exceeded` when the instructions and the last user message alone are too long
     for a task."""
-    at = max(i for i, m in enumerate(messages) if m.role == "user")
-    last, earlier = messages[at], messages[:at] + messages[at + 1 :]
+    said = [m for m in messages if m.said]  # a blank message says nothing
+    at = max(i for i, m in enumerate(said) if m.role == "user")
+    last, earlier = said[at], said[:at] + said[at + 1 :]
     rules = "\n\n".join(m.text.strip() for m in earlier if m.role in ("system", "developer"))
     turns = [_turn(m) for m in earlier if m.role in _SPEAKERS]
     request = last.text.strip()

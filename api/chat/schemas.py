@@ -20,6 +20,7 @@ MAX_CONTENT_PARTS = 50
 CHAT_ROLES = ("system", "developer", "user", "assistant")
 
 Short = Annotated[str, Field(max_length=256)]
+Text = Annotated[str, Field(min_length=1)]
 
 
 def published(*accepted: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
@@ -47,10 +48,10 @@ class _Strict(BaseModel):
 class ContentPart(BaseModel):
     """One part of a message's content; only `text` parts are read."""
 
-    model_config = ConfigDict(extra="allow", str_max_length=MAX_MESSAGE_CHARS)
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_MESSAGE_CHARS)
 
     type: Literal["text"]
-    text: str | None = None
+    text: Text
 
 
 def _refuse(what: str) -> ValueError:
@@ -107,7 +108,12 @@ class ChatMessage(_Strict):
         """The message's text (its `text` parts joined with newlines)."""
         if isinstance(self.content, str):
             return self.content
-        return "\n".join(part.text or "" for part in self.content)
+        return "\n".join(part.text for part in self.content)
+
+    @property
+    def said(self) -> bool:
+        """Whether the message says anything: a blank one is left out of the task."""
+        return bool(self.text.strip())
 
 
 class StreamOptions(_Strict):
@@ -118,8 +124,9 @@ class StreamOptions(_Strict):
 
 
 class ResponseFormat(_Strict):
+    """Only `{"type": "text"}`: the answer is refined text."""
+
     type: str = Field(max_length=64, json_schema_extra={"enum": ["text"]})
-    json_schema: dict[str, Any] | None = None
 
     @field_validator("type")
     @classmethod
@@ -151,7 +158,12 @@ REFUSED = {
 """Fields that ask for what the loop cannot do, refused by name when given."""
 
 
-def _model_names(schema: dict[str, Any]) -> None:
+A_USER_MESSAGE = {"type": "object", "required": ["role"], "properties": {"role": {"const": "user"}}}
+"""What `messages` must contain (the schema of `_has_a_task`): the task."""
+
+
+def model_names(schema: dict[str, Any]) -> None:
+    """Publish the model names (`refinery`, `refinery-<preset>`) as the schema's enum."""
     schema["enum"] = ["refinery", *(f"refinery-{name}" for name in preset_names())]
 
 
@@ -162,14 +174,12 @@ class ChatCompletionRequest(_Strict):
     model: str = Field(
         max_length=128,
         description="`refinery`, or `refinery-<preset>`.",
-        json_schema_extra=_model_names,
+        json_schema_extra=model_names,
     )
     messages: list[ChatMessage] = Field(
         min_length=1,
         max_length=MAX_MESSAGES,
-        json_schema_extra={
-            "contains": {"type": "object", "properties": {"role": {"const": "user"}}},
-        },
+        json_schema_extra={"contains": A_USER_MESSAGE},
     )
     stream: bool | None = False
     stream_options: StreamOptions | None = None
@@ -285,11 +295,11 @@ class ChatCompletionRequest(_Strict):
     @field_validator("messages")
     @classmethod
     def _has_a_task(cls, value: list[ChatMessage]) -> list[ChatMessage]:
-        users = [m for m in value if m.role == "user"]
-        if not users:
-            raise ValueError("no user message: the last user message is the task to refine")
-        if not users[-1].text.strip():
-            raise ValueError("the last user message is blank; write what the answer should do")
+        if not any(m.role == "user" and m.said for m in value):
+            raise ValueError(
+                "no user message with text: the last one is the task; write what the answer "
+                "should do"
+            )
         return value
 
     @property

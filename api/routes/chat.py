@@ -15,7 +15,13 @@ from api.chat.errors import ERROR_RESPONSES
 from api.chat.presets import model_list, preset_of
 from api.chat.replies import ChunkStream, Reply
 from api.chat.requests import read_conversation, refinement_request
-from api.chat.schemas import ChatCompletion, ChatCompletionRequest, ModelList, ModelOut
+from api.chat.schemas import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    ModelList,
+    ModelOut,
+    model_names,
+)
 from api.deps import Caller, ServicesDep, UnitIdHeader, operator
 from api.errors import answering
 from api.runs.execute import execute
@@ -44,7 +50,9 @@ async def list_models() -> ModelList:
 
 
 @router.get("/models/{model}", response_model=ModelOut, dependencies=[Depends(operator)])
-async def get_model(model: Annotated[str, Path(max_length=128)]) -> ModelOut:
+async def get_model(
+    model: Annotated[str, Path(max_length=128, json_schema_extra=model_names)],
+) -> ModelOut:
     """One model name (404 `model_not_found` for an unknown one)."""
     preset_of(model)
     return next(m for m in model_list().data if m.id == model)

@@ -40,6 +40,18 @@ def test_instructions_then_the_turns_then_the_request() -> None:
     assert conversation.context_messages == 2
 
 
+def test_blank_messages_say_nothing_and_are_left_out() -> None:
+    conversation = read_conversation(
+        messages(("system", " "), ("user", "Write a poem."), ("assistant", "\t"), ("user", "\n"))
+    )
+    assert conversation.task == "Write a poem."
+    parts = [{"type": "text", "text": " "}, {"type": "text", "text": "\n"}]
+    for content in (" ", parts):
+        body = {"model": "refinery", "messages": [{"role": "user", "content": content}]}
+        with pytest.raises(ValueError, match="no user message with text"):
+            ChatCompletionRequest.model_validate(body)
+
+
 def test_the_oldest_turns_are_left_out_to_fit_the_task_limit() -> None:
     turns = [("user", f"turn {i} " + "x" * 900) for i in range(10)]
     conversation = read_conversation(messages(*turns, ("user", "The request.")))
