@@ -253,6 +253,23 @@ def test_a_spent_rate_limit_is_a_429_with_retry_after(api_server: ApiServer) -> 
     assert int(caught.value.response.headers["retry-after"]) >= 1
 
 
+def test_max_tokens_caps_the_answer_as_a_model_stops_at_its_cap(api_server: ApiServer) -> None:
+    completion = openai_client(api_server).chat.completions.create(
+        model="refinery-single_pass", messages=MESSAGES, max_tokens=3
+    )
+    [choice] = completion.choices
+    assert choice.finish_reason == "length"
+    assert 0 < len(choice.message.content or "") <= 12  # about 4 characters a token
+    assert completion.usage is not None and completion.usage.completion_tokens > 3  # the loop's
+
+
+def test_a_body_over_the_limit_is_a_413_in_openai_shape(api_server: ApiServer) -> None:
+    long = [{"role": "user", "content": "x" * 19_000}] * 2
+    with pytest.raises(openai.APIStatusError) as caught:
+        openai_client(api_server).chat.completions.create(model="refinery", messages=long)
+    assert caught.value.status_code == 413 and caught.value.code == "body_too_large"
+
+
 def test_errors_elsewhere_keep_the_native_shape(api_server: ApiServer) -> None:
     with httpx.Client(base_url=api_server.base_url) as client:
         native = client.post("/v1/refinements", json={"task": TASK}).json()
