@@ -81,6 +81,12 @@ def test_schemathesis_finds_no_5xx_and_no_answer_off_the_schema(
         f"{api_server.base_url}/openapi.json",
         "--checks",
         "all",
+        # a rule across two fields (`at_least` not above `at_most`, `exactly` alone) is not
+        # expressible in JSON Schema: such a body is schema-valid and gets a 422 naming the fix
+        # (asserted in test_limits); every other check, 5xx and answers off the schema included,
+        # still runs on it
+        "--exclude-checks",
+        "positive_data_acceptance",
         "-H",
         f"Authorization: Bearer {api_server.keys['alice']}",
         "-n",
