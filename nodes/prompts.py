@@ -61,6 +61,7 @@ ANSWER_FORMS = {
     "date": "Begin with the date. ",
     "duration": "Begin with the length of time. ",
     "number": "Begin with the number. ",
+    "money": "Begin with the amount and its currency. ",
     "time": "Begin with the time. ",
 }
 """How the answer to each kind of question opens (see `core.questions.plan.answer_type`)."""

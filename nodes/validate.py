@@ -28,7 +28,7 @@ from core.text.plain import (
     strip_citations,
     words,
 )
-from nodes.content import content_guard
+from nodes.content import content_guard, looping
 from nodes.plan import instructions_of
 
 SUPPORT_OVERLAP = 0.6
@@ -243,6 +243,9 @@ def check_answer_to_question(answer: str, state: RefineState) -> tuple[float, li
     question, facts = question_facts(state)
     if question is None:
         return 1.0, []
+    if looping(answer):  # one phrase said over and over answers nothing
+        return 0.0, [{"source": "answer", "severity": "error", "data": ["looping"],
+                      "message": "the answer repeats one phrase over and over"}]  # fmt: skip
     grounded = check_grounding(answer, state)[0] == 1.0
     findings = check_answer(question, facts, answer, grounded)
     return max(0.0, 1.0 - len(findings) / 3), findings

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from core.questions.facts import Fact
-from core.questions.plan import QuestionPlan
+from core.questions.plan import QuestionPlan, entities
 from core.questions.values import NUMBER_WORDS, UNIT_DAYS, Value, values
 from core.state import Finding
 from core.text.plain import sentences, strip_citations, words
@@ -23,8 +23,14 @@ ABSTAIN = re.compile(
 )
 """How an answer says the documents do not hold what was asked."""
 _YES_NO = {"yes": "yes", "no": "no"}
-ASKED = {"date": "a date", "duration": "a length of time", "number": "a number", "time": "a time"}
-ASKED = {"date": "a date", "duration": "a length of time", "number": "a number", "time": "a time"}
+ASKED = {
+    "date": "a date", "duration": "a length of time", "number": "a number", "time": "a time",
+    "money": "an amount of money with its currency",
+}  # fmt: skip
+ASKED = {
+    "date": "a date", "duration": "a length of time", "number": "a number", "time": "a time",
+    "money": "an amount of money with its currency",
+}  # fmt: skip
 
 
 def abstains(answer: str) -> bool:
@@ -126,6 +132,13 @@ def gives(answer: str, kind: str) -> bool:
     return kind == "number" and bool(counted)
 
 
+def names_someone(question: QuestionPlan, answer: str) -> bool:
+    """Whether the answer names something the question does not (a who-question answered with
+    a date names no one)."""
+    asked = " ".join(p.query for p in question.parts).lower()
+    return any(name.lower() not in asked for name in entities(strip_citations(answer)))
+
+
 def check_type(question: QuestionPlan, answer: str) -> list[Finding]:
     """The kind of answer asked for, stated in the first sentence."""
     first = first_sentence(answer)
@@ -134,6 +147,9 @@ def check_type(question: QuestionPlan, answer: str) -> list[Finding]:
         head = (words(first) or [""])[0]
         if head not in _YES_NO:
             return [_finding("a yes/no question: begin the answer with Yes or No", ["type", kind])]
+    elif kind == "name" and not names_someone(question, answer):
+        message = "the question asks who: the answer names no one the question does not"
+        return [_finding(message, ["type", kind])]
     elif kind in ASKED and not gives(answer, kind):
         message = f"the question asks for {ASKED[kind]}: the answer gives none"
         return [_finding(message, ["type", kind])]

@@ -13,7 +13,9 @@ from pydantic import BaseModel, Field
 from core.questions.values import Kind
 from core.text.plain import words
 
-AnswerType = Literal["yes_no", "date", "when", "duration", "number", "time", "name", "other"]
+AnswerType = Literal[
+    "yes_no", "date", "when", "duration", "number", "money", "time", "name", "other"
+]
 """What a question asks for: "when" may be answered by a date or by words ("on the last working
 day of the month"); "date" asks for one ("in which year")."""
 Relation = Literal["earlier", "later", "more", "less", "sum", "difference", "none"]
@@ -39,12 +41,15 @@ _RELATION_WORDS: dict[str, Relation] = {
 }  # fmt: skip
 RELATIONS = frozenset(_RELATION_WORDS) | {"already", "still"}
 """Words that compare or join facts, not part of any one fact."""
+_PAYS = r"(?:cost|costs|charge|charges|pay|paid|fee|fare|price)\b"
 _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bhow (?:many|much) (?:minutes|hours|days|weeks|months|years)\b"), "duration"),
     (re.compile(r"\bhow long\b|\bfor how long\b"), "duration"),
     (re.compile(r"\bwhat time\b|\bat what hour\b"), "time"),
     (re.compile(r"\b(?:which|what) (?:year|date)\b|\bin what year\b"), "date"),
     (re.compile(r"^(?:since |until )?when\b"), "when"),
+    (re.compile(rf"\bhow much (?:[\w'-]+ )*?{_PAYS}|\bwhat (?:do|does|did|is|are|was) "
+                rf"(?:[\w'-]+ )*?{_PAYS}"), "money"),
     (re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|share|number|amount)\b"), "number"),
     (re.compile(r"^(?:who|whom|whose)\b|\b(?:which|what) (?:company|person|firm|town)\b"), "name"),
 ]  # fmt: skip
@@ -64,7 +69,7 @@ _GAP = re.compile(r"^(?:by )?how (?:much|many \w+|long)(?: \w+)?\??$", re.IGNORE
 _CONDITION = re.compile(r"\b(?:when|while|by the time|already|still)\b", re.IGNORECASE)
 """A condition dates the events its clauses name, not the things' start."""
 _ORDERS = frozenset({"earlier", "later", "more", "less"})
-VALUED = frozenset({"date", "duration", "number", "time"})
+VALUED = frozenset({"date", "duration", "number", "money", "time"})
 """Answer types a one-part question's fact must state a value of."""
 _POSSESSIVE = re.compile(r"'s?\b")
 _HOW_LONG_BETWEEN = re.compile(
@@ -153,7 +158,7 @@ def _value_kind(kind: AnswerType, clause: str, rel: Relation) -> Kind | None:
     """The kind of value a part must state for the answer to be worked out."""
     if rel == "difference" and kind == "duration":  # how long between two events: their dates
         return "date"
-    if kind in ("date", "duration", "number", "time"):
+    if kind in ("date", "duration", "number", "money", "time"):
         return kind
     if kind == "when":
         return "date"

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["date", "duration", "number", "time"]
+Kind = Literal["date", "duration", "number", "time", "money"]
 
 _MONTH_NAMES = [
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -107,7 +107,27 @@ def numbers(text: str) -> list[Value]:
     ]
 
 
-FINDERS = {"date": dates, "duration": durations, "time": times, "number": numbers}
+CURRENCY = (
+    r"(?:crowns?|euros?|eur|dollars?|usd|pounds?|gbp|francs?|kronor|kroner|krona|yen|cents?|"
+    r"pence)"
+)
+_MONEY = re.compile(
+    rf"[€$£]\s?(\d+(?:,\d{{3}})*(?:\.\d+)?)|(\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?:{CURRENCY})\b",
+    re.IGNORECASE,
+)
+
+
+def money(text: str) -> list[Value]:
+    """Amounts of money: a number with its currency ("18 crowns", "€4", "2.80 euros")."""
+    return [
+        Value("money", float((m[1] or m[2]).replace(",", "")), m[0], m.start())
+        for m in _MONEY.finditer(text)
+    ]
+
+
+FINDERS = {
+    "date": dates, "duration": durations, "time": times, "number": numbers, "money": money,
+}  # fmt: skip
 
 
 def values(text: str, kind: Kind) -> list[Value]:

@@ -113,3 +113,20 @@ def test_a_sentence_that_only_strings_words_together_is_a_list() -> None:
     woven = {"config": "refine_woven"}  # the preset that looks for lists
     score, [finding] = check_repetition(f"{told} {listed}", woven)  # type: ignore[arg-type]
     assert score == 0.5 and finding["data"] == ["listing", listed]
+
+
+def test_an_answer_looping_on_one_phrase_does_not_answer_its_question() -> None:
+    from core.questions.plan import plan_question
+    from nodes.validate import check_answer_to_question
+
+    question = plan_question("When was the main telescope installed?")
+    source = "The main telescope was installed in 1974."
+    state = {"task": "When was the main telescope installed?",
+             "documents": [{"id": "d", "text": source}],
+             "passages": [{"doc_id": "d", "text": source, "score": 1.0}],
+             "plan": {"question": question.model_dump()}, "facts": [None]}  # fmt: skip
+    loop = "It was installed in 1974, and its main telescope was installed in 1974, " * 6
+    score, findings = check_answer_to_question(loop, state)  # type: ignore[arg-type]
+    assert score == 0.0 and findings[0]["data"] == ["looping"]
+    answer = "The main telescope was installed in 1974 [d]."
+    assert check_answer_to_question(answer, state)[0] == 1.0  # type: ignore[arg-type]

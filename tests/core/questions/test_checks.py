@@ -110,3 +110,14 @@ def test_a_fact_found_only_by_similar_meaning_does_not_judge_a_conclusion() -> N
     unsure = [CHOICE_FACTS[0], Fact(1, "tova", TOVA, values(TOVA, "date")[0], sure=False)]
     answer = "Tova Labs came first [tova]. Kestrel Freight was founded in 2009 [kestrel]."
     assert sources(check_answer(CHOICE, unsure, answer)) == ["incomplete"]
+
+
+def test_a_price_needs_its_currency_and_a_who_question_a_name() -> None:
+    price = plan_question("How much does the Lumo K2 kettle cost?")
+    assert sources(check_answer(price, [None], "It holds 1.7 litres [k].")) == ["type"]
+    assert check_answer(price, [None], "It costs 49 crowns [k].") == []
+    who = plan_question("Who founded Tallowford Rovers FC?")
+    assert sources(check_answer(who, [None], "Tallowford Rovers FC was founded in 1921.")) == [
+        "type"
+    ]
+    assert check_answer(who, [None], "Tallowford Rovers FC was founded by Ada Lunde.") == []

@@ -20,6 +20,8 @@ from core.questions.plan import answer_type, entities, is_question, plan_questio
         ("How many locomotives are battery-electric?", "number"),
         ("What time does the garden close in November?", "time"),
         ("Who founded the company?", "name"),
+        ("How much does the Lumo K2 kettle cost?", "money"),
+        ("What do two adults and a 10-year-old pay to get in?", "money"),
     ],
 )
 def test_the_kind_of_answer_comes_from_the_wording(question: str, kind: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.questions.values import dates, durations, numbers, times, values
+from core.questions.values import dates, durations, money, numbers, times, values
 
 
 def test_dates_in_every_common_form_compare_in_time_order() -> None:
@@ -27,3 +27,12 @@ def test_a_number_inside_a_date_a_duration_or_a_clock_time_is_not_a_count() -> N
 
 def test_a_year_is_not_read_out_of_a_longer_number() -> None:
     assert dates("Order 120174 shipped.") == []
+
+
+def test_money_is_a_number_with_its_currency() -> None:
+    found = money("A ticket is 18 crowns (€4.50); children pay 2.80 euros. It holds 1.7 litres.")
+    assert [(v.text, v.amount) for v in found] == [
+        ("18 crowns", 18.0),
+        ("€4.50", 4.5),
+        ("2.80 euros", 2.8),
+    ]
