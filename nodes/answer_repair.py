@@ -5,16 +5,18 @@ in no document, the answer says so instead of filling the gap."""
 
 from __future__ import annotations
 
-from core.questions.checks import Conclusion, check_answer, conclusion
+import re
+
+from core.questions.checks import Conclusion, check_answer, conclusion, stated_values
 from core.questions.facts import Fact
 from core.questions.plan import RELATIONS, Part, QuestionPlan
 from core.run_config import RunConfig
 from core.state import RefineState, Usage, empty_usage
-from core.text.plain import strip_citations
+from core.text.plain import sentences, strip_citations
 from nodes import prompts
 from nodes.context import context_block
 from nodes.draft import tidy
-from nodes.validate import check_grounding, question_facts
+from nodes.validate import SUPPORT_OVERLAP, check_grounding, question_facts, support
 from nodes.writing import write
 
 
@@ -56,6 +58,30 @@ def unstated(part: Part) -> str:
     return f"The documents do not say: {clause}."
 
 
+def with_stated(
+    question: QuestionPlan, facts: list[Fact | None], text: str, state: RefineState
+) -> list[Fact | None]:
+    """The facts, each part no document was found for taken from the answer itself where it
+    states a value for it in a sentence its sources support (the search misses some facts the
+    model found: a repair must not throw them away)."""
+    passages = [(p["doc_id"], p["text"]) for p in state.get("passages") or []]
+    if not question.multi or not passages:
+        return facts
+    said = stated_values(question, text)
+    out = list(facts)
+    for i, (fact, value) in enumerate(zip(facts, said, strict=True)):
+        if fact is not None or value is None:
+            continue
+        said_in = re.compile(rf"(?<![\w.,]){re.escape(value.text)}(?![\w]|[.,]\d)")
+        sentence = next((s for s in sentences(text) if said_in.search(s)), "")
+        clauses = re.split(r"[,;]\s+|\s+(?:and|while|but|whereas)\s+", strip_citations(sentence))
+        bare = next((c for c in clauses if said_in.search(c)), "").strip()
+        doc_id, source = max(passages, key=lambda p: support(bare, p[1], state["task"]))
+        if bare and support(bare, source, state["task"]) >= SUPPORT_OVERLAP:
+            out[i] = Fact(i, doc_id, bare, value)
+    return out
+
+
 def fact_sheet(facts: list[Fact | None]) -> str:
     return "\n".join(f"- {cited(f)}" for f in facts if f is not None)
 
@@ -65,8 +91,9 @@ async def answer_from_facts(text: str, state: RefineState, config: RunConfig) ->
     conclusion; for a one-part question the passages), kept if it answers the question and is
     supported, else the facts composed (`text` kept for a one-part question); no call where a
     part is in no document (the answer says which)."""
-    question, facts = question_facts(state)
+    question, found = question_facts(state)
     assert question is not None, "answer_from_facts needs a planned question"
+    facts = with_stated(question, found, text, state)
     if any(f is None for f in facts) or not any(facts):
         return compose(question, facts), empty_usage()
     sure = all(f is not None and f.sure for f in facts)

@@ -191,11 +191,11 @@ def check_answer(
     missing: list[str] = []
     findings: list[Finding] = []
     for i, (part, fact, value) in enumerate(zip(question.parts, facts, said, strict=True)):
-        if part.value is None or (value is not None and (fact is not None or grounded)):
-            continue  # a value no document was found for counts only where it is supported
+        if part.value is None or value is not None:
+            continue  # stated (whether its source supports it is grounding's to check)
         if fact is None:
             missing.append(part.query)
-        elif fact.value is not None and not states(answer, fact.value):
+        elif part.subject and fact.value is not None and not states(answer, fact.value):
             findings.append(
                 _finding(
                     f"the answer does not state {part.query!r} ({fact.value.text}, "

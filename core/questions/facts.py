@@ -89,9 +89,10 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     needs (where one is needed) and be on its topic (a shared key word, or similar in meaning);
     among those, the one sharing most key words, then the most similar. None: no document
     states it."""
-    wanted = key_words(part.query) - key_words(part.subject)
-    if part.value == "date" and part.ordered:  # "which is older?": when it started
-        wanted = (wanted - {"come", "came"}) | EVENTS
+    own = key_words(part.query) - key_words(part.subject)
+    events = EVENTS - own if part.value == "date" and part.ordered else set()
+    # "which is older?" dates the things' start: a founding or an opening counts, the
+    # question's own word ("opened") counts more
     found: list[tuple[Document, str, Value | None]] = []
     for document in documents:
         for sentence in sentences(document["text"]):
@@ -103,8 +104,9 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
         return None
     similar = cosine(embed([part.query]), embed([s for _, s, _ in found]))[0]
     scored = [
-        (len(wanted & key_words(sentence)), float(sim), document, sentence, value)
+        (2 * len(own & kw) + len(events & kw), float(sim), document, sentence, value)
         for (document, sentence, value), sim in zip(found, similar, strict=True)
+        for kw in [key_words(sentence)]
     ]
     shared, sim, document, sentence, value = max(scored, key=lambda s: (s[0], s[1]))
     if shared == 0 and sim < SIMILAR:

@@ -194,6 +194,8 @@ def _joined_clauses(text: str) -> list[str]:
         named, other = entities(first), entities(last)
         if named and other and len(words(last)) <= 3:
             last = first.replace(named[0], other[0])
+    if pieces[1] != "than" and not entities(last):  # "... before it was extended": a
+        return []  # qualifier of the one fact asked for, not a second fact
     return [first, last] if len(words(first)) >= 2 and len(words(last)) >= 2 else []
 
 

@@ -95,7 +95,7 @@ async def test_words_a_rewording_could_not_take_get_a_sentence_next_to_it(
 
 async def test_an_unsupported_sentence_is_restated_from_its_source(fake: FakeOpenAI) -> None:
     request = {
-        "task": "Tell me about the battery-electric locomotives.",  # not a question: no answer check
+        "task": "Tell me about the battery-electric locomotives.",  # no question: no answer check
         "documents": [
             {"id": "fleet", "text": FLEET},
             {"id": "garden", "text": "The garden covers 42 hectares."},

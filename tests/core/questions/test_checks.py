@@ -76,10 +76,12 @@ def test_the_kind_of_answer_asked_for() -> None:
 
 def test_a_part_no_document_states_must_be_declined_not_made_up() -> None:
     facts = [CHOICE_FACTS[0], None]
-    made_up = "Kestrel Freight, founded in 2009 [kestrel], before Tova Labs in 2015."
-    assert sources(check_answer(CHOICE, facts, made_up, grounded=False)) == ["missing"]
+    silent = "Kestrel Freight was founded in 2009 [kestrel]."
+    assert sources(check_answer(CHOICE, facts, silent)) == ["missing"]
     declined = "Kestrel Freight was founded in 2009 [kestrel]; the documents do not say for Tova."
     assert check_answer(CHOICE, facts, declined) == []
+    # a value stated for it is grounding's to check (a made-up year is in no passage)
+    assert check_answer(CHOICE, facts, f"{silent} Tova Labs followed in 2015.") == []
 
 
 def test_declining_what_the_documents_do_state_is_a_finding() -> None:

@@ -84,3 +84,8 @@ def test_names_skip_question_words_articles_and_the_pronoun_i() -> None:
 def test_a_request_that_is_not_a_question_is_not_planned_as_one() -> None:
     assert is_question("When did it open?") and is_question("Tell me: is it open?")
     assert not is_question("Summarise the documents in three sentences.")
+
+
+def test_a_clause_that_only_qualifies_the_one_fact_is_not_a_second_part() -> None:
+    plan = plan_question("How many spectators did Pitfield Park hold before it was extended?")
+    assert not plan.multi and plan.answer_type == "number"
