@@ -36,6 +36,7 @@ from nodes.validate import (
     drop_repeats,
     listing_sentences,
     repeated_sentences,
+    sources_of,
     support,
 )
 from nodes.writing import write
@@ -54,17 +55,17 @@ def cite_uncited(
     text: str, passages: list[tuple[str, str]], known: set[str], given: str = ""
 ) -> str:
     """Append `[doc-id]` to each sentence that cites no known document and that one passage
-    supports (`given`: the question, see `support`); markers in it that name no document (an
-    echoed `[document-id]`) go first. Other sentences are kept byte for byte."""
+    (or two together, both cited) supports (`given`: the question, see `support`); markers in
+    it that name no document (an echoed `[document-id]`) go first. Other sentences are kept
+    byte for byte."""
     if not passages:
         return text
     edits = {}
     for span, sentence in zip(sentence_spans(text), sentences(text), strict=True):
         if not set(cited_ids(sentence, known)) & known:
             bare = strip_citations(sentence)
-            doc_id, source = max(passages, key=lambda p: support(bare, p[1], given))
-            if support(bare, source, given) >= SUPPORT_OVERLAP:
-                edits[span] = f"{bare.rstrip().rstrip('.')} [{doc_id}]."
+            if found := sources_of(bare, passages, given):
+                edits[span] = f"{bare.rstrip().rstrip('.')} [{', '.join(found)}]."
     return replace_spans(text, edits)
 
 

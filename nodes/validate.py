@@ -177,8 +177,23 @@ def support(sentence: str, passage: str, given: str = "") -> float:
     return len(claim & content_words(passage)) / len(claim)
 
 
+def sources_of(sentence: str, passages: list[tuple[str, str]], given: str = "") -> list[str]:
+    """The ids of the passages that support `sentence`: the one that does alone, else two that
+    do together (a comparison states one fact of each document: "X opened in 1978, Y in
+    1952"); none where no passage or pair does."""
+    bare = strip_citations(sentence)
+    ranked = sorted(passages, key=lambda p: support(bare, p[1], given), reverse=True)
+    if ranked and support(bare, ranked[0][1], given) >= SUPPORT_OVERLAP:
+        return [ranked[0][0]]
+    for i, (a, text_a) in enumerate(ranked[:3]):
+        for b, text_b in ranked[i + 1 : 3]:
+            if support(bare, f"{text_a} {text_b}", given) >= SUPPORT_OVERLAP:
+                return [a, b]
+    return []
+
+
 def check_grounding(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
-    passages = [p["text"] for p in state.get("passages") or []]
+    passages = [(p["doc_id"], p["text"]) for p in state.get("passages") or []]
     parts = sentences(answer)
     if not parts:
         return 0.0, [{"source": "grounding", "severity": "error", "message": "the answer is empty"}]
@@ -186,7 +201,7 @@ def check_grounding(answer: str, state: RefineState) -> tuple[float, list[Findin
         s
         for s in parts
         if not abstains(s)  # "the documents do not say" claims nothing
-        and max((support(s, p, state["task"]) for p in passages), default=0.0) < SUPPORT_OVERLAP
+        and not sources_of(s, passages, state["task"])
     ]
     if not unsupported:
         return 1.0, []

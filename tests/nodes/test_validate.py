@@ -130,3 +130,17 @@ def test_an_answer_looping_on_one_phrase_does_not_answer_its_question() -> None:
     assert score == 0.0 and findings[0]["data"] == ["looping"]
     answer = "The main telescope was installed in 1974 [d]."
     assert check_answer_to_question(answer, state)[0] == 1.0  # type: ignore[arg-type]
+
+
+def test_a_comparison_sentence_is_supported_by_its_two_documents_together() -> None:
+    from nodes.validate import sources_of
+
+    passages = [
+        ("bridge", "The Senna Bridge opened in October 1978 and is 640 metres long."),
+        ("hospital", "Brinmouth General Hospital opened in 1952 and has 420 beds."),
+        ("garden", "The Mirela garden covers 42 hectares."),
+    ]
+    both = "The Senna Bridge opened in 1978, after Brinmouth General Hospital opened in 1952."
+    assert sources_of(both, passages) == ["bridge", "hospital"]
+    assert sources_of("The Senna Bridge opened in 1978.", passages) == ["bridge"]
+    assert sources_of("The Senna Bridge opened in 1979.", passages) == []  # a year in neither
