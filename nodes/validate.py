@@ -36,7 +36,8 @@ SUPPORT_OVERLAP = 0.6
 REPEAT_JACCARD = 0.8
 """Word-set overlap above which two sentences count as the same sentence said twice."""
 _STOP = frozenset(STOPWORDS_EN_PLUS) | {"document", "documents", "according", "also"}
-_NUMBER = re.compile(r"\d[\d,.]*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+"""A number as written, without the comma or full stop after it ("in 1978, after")."""
 
 Check = Callable[[str, RefineState], tuple[float, list[Finding]]]
 
