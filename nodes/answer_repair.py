@@ -19,10 +19,16 @@ from nodes.draft import tidy
 from nodes.validate import SUPPORT_OVERLAP, check_grounding, question_facts, support
 from nodes.writing import write
 
+_PRONOUN = re.compile(r"^(It|They|He|She)\b|^(Its|Their|His|Her)\b")
 
-def cited(fact: Fact) -> str:
-    """A fact's source sentence with its citation."""
-    return f"{strip_citations(fact.sentence).rstrip().rstrip('.')} [{fact.doc_id}]."
+
+def cited(fact: Fact, subject: str = "") -> str:
+    """A fact's source sentence with its citation, an opening pronoun replaced by the subject it
+    stands for ("Its hulls carry ..." quoted alone says whose hulls nowhere)."""
+    sentence = strip_citations(fact.sentence).rstrip().rstrip(".")
+    if subject:
+        sentence = _PRONOUN.sub(lambda m: subject if m[1] else f"{subject}'s", sentence, count=1)
+    return f"{sentence} [{fact.doc_id}]."
 
 
 def lead(verdict: Conclusion | None, facts: list[Fact]) -> str:
@@ -39,7 +45,8 @@ def compose(question: QuestionPlan, facts: list[Fact | None]) -> str:
     """An answer built from the facts alone: the conclusion their values give, then each
     fact's source sentence with its citation, then what no document says."""
     found = [f for f in facts if f is not None]
-    parts = [lead(conclusion(question, facts), found)] + [cited(f) for f in found]
+    parts = [lead(conclusion(question, facts), found)]
+    parts += [cited(f, question.parts[f.part].subject) for f in found]
     missing = [question.parts[i] for i, f in enumerate(facts) if f is None]
     if missing and not found:
         parts.append("The documents do not hold the answer to this question.")
@@ -82,8 +89,10 @@ def with_stated(
     return out
 
 
-def fact_sheet(facts: list[Fact | None]) -> str:
-    return "\n".join(f"- {cited(f)}" for f in facts if f is not None)
+def fact_sheet(question: QuestionPlan, facts: list[Fact | None]) -> str:
+    return "\n".join(
+        f"- {cited(f, question.parts[f.part].subject)}" for f in facts if f is not None
+    )
 
 
 async def answer_from_facts(text: str, state: RefineState, config: RunConfig) -> tuple[str, Usage]:
@@ -99,7 +108,7 @@ async def answer_from_facts(text: str, state: RefineState, config: RunConfig) ->
     sure = all(f is not None and f.sure for f in facts)
     verdict = conclusion(question, facts) if sure else None
     # one fact found by loose means is a hint, not the answer: the model reads the passages
-    sheet = fact_sheet(facts) if question.multi else context_block(state, config)
+    sheet = fact_sheet(question, facts) if question.multi else context_block(state, config)
     ask = prompts.ANSWER_FROM_FACTS.format(
         task=state["task"],
         facts=sheet,
