@@ -67,6 +67,9 @@ def difference(found: list[Value]) -> Value:
         gap = abs(found[1].amount // 10_000 - found[0].amount // 10_000) * UNIT_DAYS["year"]
         return Value("duration", gap, _years(gap), 0)
     gap = abs(found[1].amount - found[0].amount)
+    if found[0].kind == "duration":  # amounts are in days
+        text = f"{_plain(gap)} days" if gap < 60 else _years(gap)
+        return Value("duration", gap, text, 0)
     return Value(found[0].kind, gap, _plain(gap), 0)
 
 
@@ -188,14 +191,23 @@ def check_answer(
     if not question.multi:
         return _check_one(question, facts, answer, grounded)
     said = stated_values(question, answer)
+    # "how many days longer ...?" answered "7 days longer" states the answer itself: the parts
+    # it was worked out from need not be named
+    direct = question.answer_type in ASKED and gives(first_sentence(answer), question.answer_type)
     missing: list[str] = []
     findings: list[Finding] = []
     for i, (part, fact, value) in enumerate(zip(question.parts, facts, said, strict=True)):
         if part.value is None or value is not None:
             continue  # stated (whether its source supports it is grounding's to check)
         if fact is None:
-            missing.append(part.query)
-        elif part.subject and fact.value is not None and not states(answer, fact.value):
+            if not direct:
+                missing.append(part.query)
+        elif (
+            fact is not None
+            and part.subject
+            and fact.value is not None
+            and not states(answer, fact.value)
+        ):
             findings.append(
                 _finding(
                     f"the answer does not state {part.query!r} ({fact.value.text}, "
@@ -230,10 +242,7 @@ def _check_one(
     """A one-part question: the kind of answer it asks for, and a refusal exactly where no
     document states it and the answer is not supported."""
     missing = facts[0] is None
-    if abstains(answer):
-        if not missing and grounded and facts[0] is not None and facts[0].sure:
-            message = "the answer says the documents do not hold it, but they do"
-            return [_finding(message, ["abstain"])]
+    if abstains(answer):  # never overruled: a fact found by words alone may not be the one asked
         return []
     if missing and not grounded:
         return [_finding(f"no document states: {question.parts[0].query}", ["missing"])]

@@ -84,12 +84,13 @@ def test_a_part_no_document_states_must_be_declined_not_made_up() -> None:
     assert check_answer(CHOICE, facts, f"{silent} Tova Labs followed in 2015.") == []
 
 
-def test_declining_what_the_documents_do_state_is_a_finding() -> None:
-    plan = plan_question("How many locomotives does Kestrel run?")
-    found = [fact(0, "k", "Kestrel runs 84 locomotives.", "number")]
-    assert sources(check_answer(plan, found, "The documents do not say.", grounded=True)) == [
-        "abstain"
-    ]
+def test_a_refusal_is_never_overruled_by_a_fact_found_by_words() -> None:
+    """Found on the dev set: 'how many customers?' matched a sentence on customer deposits with
+    a number, and a right refusal was rewritten into a wrong answer."""
+    plan = plan_question("How many customers does Brinmouth Savings Bank have?")
+    deposits = "Customer deposits grew by 4 percent."
+    found = [fact(0, "bank", deposits, "number")]
+    assert check_answer(plan, found, "The documents do not say.", grounded=True) == []
 
 
 def test_abstention_phrasings() -> None:
@@ -123,3 +124,23 @@ def test_a_price_needs_its_currency_and_a_who_question_a_name() -> None:
         "type"
     ]
     assert check_answer(who, [None], "Tallowford Rovers FC was founded by Ada Lunde.") == []
+
+
+def test_a_quantity_asked_for_directly_needs_no_part_named() -> None:
+    plan = plan_question(
+        "Without renewing, how many days longer can I keep a book from the Main Library "
+        "than from the East Branch?"
+    )
+    assert plan.multi
+    assert check_answer(plan, [None, None], "You can keep it 7 days longer [main].") == []
+    assert sources(check_answer(plan, [None, None], "The Main Library is larger [main].")) == [
+        "missing"
+    ]
+
+
+def test_a_gap_between_durations_keeps_its_unit() -> None:
+    plan = plan_question("Which lasts longer, Jazz Week or the Book Fair, and by how many days?")
+    jazz, fair = "Jazz Week lasts nine days.", "The Book Fair lasts four days."
+    facts = [fact(0, "jazz", jazz, "duration"), fact(1, "fair", fair, "duration")]
+    verdict = conclusion(plan, facts)
+    assert verdict is not None and verdict.text == "Jazz Week" and verdict.by.text == "5 days"  # type: ignore[union-attr]
