@@ -165,12 +165,36 @@ def content_words(text: str) -> set[str]:
     return {lemma(w) for w in words(strip_citations(text)) if w not in _STOP and len(w) > 2}
 
 
+def _amount(number: str) -> float | None:
+    try:
+        return float(number.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def worked_out(number: str, passage: str) -> bool:
+    """Whether `number` is the sum or the difference of two numbers the passage states (a
+    question "how many more?" is answered with a number no document writes: 44,500 members
+    less 41,000 is 3,500)."""
+    wanted = _amount(number)
+    stated = {a for n in _NUMBER.findall(passage) if (a := _amount(n)) is not None}
+    if wanted is None or len(stated) > 60:  # a long table: too many pairs to be evidence
+        return False
+    return any(
+        abs(a + b - wanted) < 1e-9 or abs(abs(a - b) - wanted) < 1e-9
+        for a in stated
+        for b in stated
+        if a != b
+    )
+
+
 def support(sentence: str, passage: str, given: str = "") -> float:
     """Share of the sentence's content words found in the passage; 0 when it states a number
-    that is neither in the passage nor `given` (the question's own numbers are its premise:
-    "a shift that starts at 23:00" restates the question, it claims nothing)."""
+    that is neither in the passage (nor worked out from two of its numbers) nor `given` (the
+    question's own numbers are its premise: "a shift that starts at 23:00" restates the
+    question, it claims nothing)."""
     numbers = set(_NUMBER.findall(strip_citations(sentence))) - set(_NUMBER.findall(given))
-    if numbers - set(_NUMBER.findall(passage)):
+    if any(not worked_out(n, passage) for n in numbers - set(_NUMBER.findall(passage))):
         return 0.0
     claim = content_words(sentence)
     if not claim:

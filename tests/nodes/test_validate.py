@@ -144,3 +144,12 @@ def test_a_comparison_sentence_is_supported_by_its_two_documents_together() -> N
     assert sources_of(both, passages) == ["bridge", "hospital"]
     assert sources_of("The Senna Bridge opened in 1978.", passages) == ["bridge"]
     assert sources_of("The Senna Bridge opened in 1979.", passages) == []  # a year in neither
+
+
+def test_a_number_worked_out_from_two_in_the_passages_is_supported() -> None:
+    from nodes.validate import support
+
+    passage = "The bank had 41,000 members at the end of 2022 and 44,500 at the end of 2024."
+    assert support("The bank gained 3,500 members.", passage) > 0
+    assert support("The bank had 85,500 members in all.", passage) > 0
+    assert support("The bank gained 3,600 members.", passage) == 0.0
