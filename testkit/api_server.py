@@ -111,13 +111,16 @@ def api_fake_llm() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture(scope="session")
 def api_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer]:
-    """`refinery serve` on a free loopback port with three keys and a capacity of 2 + 2."""
+    """`refinery serve` on a free loopback port with its keys and a capacity of 2 + 2. Each
+    test that spends a rate limit has a limited key of its own (the server lives the whole
+    session: a budget one test spends is spent for the next)."""
     workdir = Path(tempfile.mkdtemp(prefix="refinery-api-"))
-    keys = {name: new_key() for name in ("alice", "bob", "limited")}
+    keys = {name: new_key() for name in ("alice", "bob", "limited", "limited_chat")}
     lines = [
         f"{keys['alice'][1]} alice 100000 1000",
         f"{keys['bob'][1]} bob 100000 1000",
         f"{keys['limited'][1]} limited 1 2",
+        f"{keys['limited_chat'][1]} limited_chat 1 2",
     ]
     (workdir / "keys").write_text("\n".join(lines) + "\n")
     env = server_env(

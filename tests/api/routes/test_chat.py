@@ -243,8 +243,8 @@ def test_a_rejected_key_is_a_401_for_both_clients(api_server: ApiServer) -> None
 
 
 def test_a_spent_rate_limit_is_a_429_with_retry_after(api_server: ApiServer) -> None:
-    """The `limited` key (1 a minute, 2 at once) is charged per request, valid or not."""
-    client = openai_client(api_server, "limited")
+    """A limited key (1 a minute, 2 at once) is charged per request, valid or not."""
+    client = openai_client(api_server, "limited_chat")
     with pytest.raises(openai.RateLimitError) as caught:
         for _ in range(4):
             with pytest.raises(openai.BadRequestError):
