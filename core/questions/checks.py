@@ -22,11 +22,7 @@ ABSTAIN = re.compile(
     re.IGNORECASE,
 )
 """How an answer says the documents do not hold what was asked."""
-_YES_NO = {"yes": "yes", "no": "no"}
-ASKED = {
-    "date": "a date", "duration": "a length of time", "number": "a number", "time": "a time",
-    "money": "an amount of money with its currency",
-}  # fmt: skip
+_YES_NO = frozenset({"yes", "no"})
 ASKED = {
     "date": "a date", "duration": "a length of time", "number": "a number", "time": "a time",
     "money": "an amount of money with its currency",
