@@ -37,3 +37,14 @@ def llm_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Configure]:
 
     yield configure
     _reload()
+
+
+def serve_fake(configure: Configure, responder: Any) -> Iterator[Any]:
+    """A stand-in model answering with `responder`, the settings pointed at it with the cache
+    off, for a fixture to `yield from`; stopped afterwards."""
+    from testkit.fake_openai import FakeOpenAI
+
+    server = FakeOpenAI(responder=responder).serve()
+    configure(openai_base_url=server.base_url, llm_cache=False)
+    yield server
+    server.stop()

@@ -13,7 +13,7 @@ from graph.builder import build_graph
 from graph.runner import TaskResult, run_task
 from nodes.prompts import recognise
 from testkit.fake_openai import FakeOpenAI, cooperative_responder
-from testkit.llm import Configure
+from testkit.llm import Configure, serve_fake
 
 KESTREL = "Kestrel Freight was founded in 2009 in Tamsk. It runs 84 locomotives."
 TOVA = "Tova Labs, a software firm, was founded in 2021 by two engineers."
@@ -27,10 +27,7 @@ DOCUMENTS = [
 
 @pytest.fixture
 def fake(llm_settings: Configure) -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(responder=cooperative_responder).serve()
-    llm_settings(openai_base_url=server.base_url, llm_cache=False)
-    yield server
-    server.stop()
+    yield from serve_fake(llm_settings, cooperative_responder)
 
 
 async def run(fake: FakeOpenAI, task: str) -> tuple[TaskResult, list[str]]:

@@ -16,7 +16,7 @@ from graph.builder import build_graph
 from graph.runner import TaskResult, run_task
 from nodes.prompts import recognise
 from testkit.fake_openai import ANSWERS, FakeOpenAI, cooperative_responder
-from testkit.llm import Configure
+from testkit.llm import Configure, serve_fake
 
 UNSUPPORTED = "The moon is made of cheese [fleet]."
 FLEET = "It runs 84 locomotives, of which 31 are battery-electric."
@@ -32,10 +32,7 @@ def grounded_liar(messages: list[dict[str, Any]]) -> str:
 
 @pytest.fixture
 def fake(llm_settings: Configure) -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(responder=grounded_liar).serve()
-    llm_settings(openai_base_url=server.base_url, llm_cache=False)
-    yield server
-    server.stop()
+    yield from serve_fake(llm_settings, grounded_liar)
 
 
 def kinds(fake: FakeOpenAI, since: int) -> list[str]:

@@ -15,7 +15,7 @@ from core.text.lexicon import coverage
 from graph.builder import build_graph
 from graph.runner import run_task
 from testkit.fake_openai import FakeOpenAI, cooperative_responder
-from testkit.llm import Configure
+from testkit.llm import Configure, serve_fake
 
 WORDS = ["dog", "snow", "piano", "wine", "rink", "mother", "counter", "tool", "circle"]
 CONSTRAINED = {"task": "Write a short text.", "constraints": {"required_words": WORDS}}
@@ -31,10 +31,7 @@ def half_draft(messages: list[dict[str, Any]]) -> str:
 
 @pytest.fixture
 def fake(llm_settings: Configure) -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(responder=half_draft).serve()
-    llm_settings(openai_base_url=server.base_url, llm_cache=False)
-    yield server
-    server.stop()
+    yield from serve_fake(llm_settings, half_draft)
 
 
 async def test_refinement_covers_every_word_and_passes(fake: FakeOpenAI) -> None:
