@@ -88,11 +88,12 @@ class RefineStrategy(_Frozen):
     read_with_model: bool = True
     """Whether the plan asks the model for instructions in sentences its rules did not read
     (one JSON-mode call, only when such a sentence exists)."""
-    weave_words: bool = False
+    weave_words: bool = True
     """Whether missing required words are first woven into the sentences most about them
-    (reworded in place) before any gets a sentence of its own. Off: measured on the first 5
-    CommonGen-Hard dev tasks it cost 2,465 tokens a task against about 900 appended, and lost
-    the all-words pass of the CI evaluation's cgh001 (0.98 -> 0.965 coverage)."""
+    (reworded in place) before any gets a sentence of its own (which continues the sentence most
+    about its words, right after it, either way). On by default since word drafts follow a plan
+    (`nodes.draft.word_plan`) and leave fewer words to weave; off, every missing group gets a
+    sentence of its own (fewer tokens, more sentences)."""
     redraft_lists: bool = False
     """Whether a word draft that strings the words together with commas is written again once
     as a story. Off with `weave_words`: measured together with it, not apart."""

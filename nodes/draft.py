@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
 from typing import Any
 
 from core.run_config import RoleModel, RunConfig, load_config
@@ -45,6 +47,34 @@ def draft_sentences(words: list[str]) -> int:
     return max(4, min(8, (len(words) + 3) // 4))
 
 
+WORDS_NAMED = "the words given"
+"""What a request's own list of its required words becomes where a prompt lists them itself."""
+
+
+def without_word_list(task: str, words: list[str]) -> str:
+    """`task` with its own list of the required words (three or more of them in a row, as
+    "vest, snow, remove, ...") named instead of spelled out: the plan and the sub-tasks carry
+    the words they need, and thirty words said twice are tokens for nothing in every call."""
+    if len(words) < 3:
+        return task
+    word = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    run = rf"(?<!\w)(?:{word})(?:\s*(?:,|and|or)\s*(?:and\s+)?(?:{word})){{2,}}(?!\w)"
+    return re.sub(run, WORDS_NAMED, task, flags=re.IGNORECASE)
+
+
+def word_plan(words: list[str]) -> list[list[str]]:
+    """The required words dealt out to the draft's sentences, in the order given, a few to each
+    (`draft_sentences` of them): the model writes each sentence for its own handful instead of
+    spreading a list of thirty words over a story, where it drops a third of them."""
+    n = min(draft_sentences(words), len(words))
+    cuts = [round(i * len(words) / n) for i in range(n + 1)]
+    return [words[a:b] for a, b in pairwise(cuts)]
+
+
+def plan_lines(plan: list[list[str]]) -> str:
+    return "\n".join(f"Sentence {i}: {', '.join(group)}" for i, group in enumerate(plan, 1))
+
+
 def draft_prompt(state: RefineState) -> str:
     config = load_config(state["config"])
     words = (state.get("constraints") or {}).get("required_words") or []
@@ -57,8 +87,11 @@ def draft_prompt(state: RefineState) -> str:
             form=prompts.ANSWER_FORMS.get(question.get("answer_type", ""), ""),
         )
     elif words:
+        plan = word_plan(words)
         prompt = prompts.DRAFT_WORDS.format(
-            task=state["task"], sentences=draft_sentences(words), words=", ".join(words)
+            task=without_word_list(state["task"], words),
+            sentences=len(plan),
+            plan=plan_lines(plan),
         )
     elif specs := instructions_of(state):
         rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))

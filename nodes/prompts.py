@@ -30,9 +30,15 @@ def system_for(*asks: str) -> str:
 
 DRAFT_WORDS = (
     "{task}\n\n"
-    "Write {sentences} short, simple sentences that tell one connected little story. "
-    "Use every one of these words: {words}. Reply with the text only."
+    "Plan: the story has {sentences} sentences, each using its words:\n{plan}\n\n"
+    "Write the story now as one paragraph. Every sentence is a full sentence in which someone "
+    "does something, never a list of words, and the same people go through the whole story. "
+    "Reply with the story only."
 )
+"""A word draft follows a plan of which words each sentence takes (`nodes.draft.word_plan`):
+measured on 8 CommonGen-Hard dev tasks past the first 30, a plan took the first draft's coverage
+from 0.62 to 0.74 and read as prose (asked for the words as one list, the 1.5B model wrote
+loops of one sentence pattern; asked for a plan without "full sentence", lists of nouns)."""
 
 REDRAFT_WORDS = (
     "{task}\n\n"
@@ -110,9 +116,12 @@ CONSTRAINT_NOTES = {
 }
 
 COVER_WORDS = (
-    "Write ONE short sentence (at most 15 words) for a story about {gist}. "
-    "It must use all of these words: {words}.{exact} Reply with the sentence only."
+    'Here is a sentence from a story: "{sentence}"\n'
+    "Write ONE short sentence (at most 15 words) that comes right after it, about the same "
+    "people and place, and uses all of these words: {words}.{exact} Reply with the sentence only."
 )
+"""A sentence of its own for missing words the sentence most about them could not take: it
+continues that sentence (and goes right after it), so no new subject comes out of nowhere."""
 
 EXACT_WORDS = " Write each word exactly as given: {hints}."
 """The `exact` part of COVER_WORDS, where the draft holds a derived form of a missing word."""

@@ -28,7 +28,7 @@ from core.text.plain import (
 from nodes import prompts
 from nodes.answer_repair import answer_from_facts
 from nodes.context import context_passages
-from nodes.draft import constraint_notes, draft_sentences, tidy
+from nodes.draft import constraint_notes, draft_sentences, tidy, without_word_list
 from nodes.instruction_fixes import calls, follow_instructions, gist
 from nodes.sentence_changes import faithful, uses_all
 from nodes.validate import (
@@ -106,17 +106,6 @@ def word_groups(
     return [ordered[i : i + size] for i in range(0, len(ordered), size)][: config.refine.max_groups]
 
 
-def story_gist(text: str, required: list[str], task: str) -> str:
-    """What the text is about, as a few of its own required words (from its opening first).
-
-    Sub-task prompts name the subject instead of quoting the text: quoted, a small model
-    copies the sentence back instead of writing a new one.
-    """
-    opening = sentences(text)[:1]
-    used = used_words(" ".join(opening), required)[0] or used_words(text, required)[0]
-    return ", ".join(used[:3]) if used else task
-
-
 def copies_text(sentence: str, text: str, span: int = 6) -> bool:
     """Whether `sentence` repeats a run of `span` words of `text` (copied, not new)."""
     have = normalise(text).split()
@@ -125,14 +114,17 @@ def copies_text(sentence: str, text: str, span: int = 6) -> bool:
     return any(tuple(new[i : i + span]) in seen for i in range(len(new) - span + 1))
 
 
-def cover_ask(gist: str, group: list[str], text: str) -> str:
-    """The sentence sub-task for one group of missing words; where the text already holds a
-    derived form of one ("snowy" for "snow"), it asks for the word itself."""
+def cover_ask(sentence: str, group: list[str], text: str) -> str:
+    """The sub-task of a sentence of its own for one group of missing words, to follow
+    `sentence`; where the text already holds a derived form of one ("snowy" for "snow"), it
+    asks for the word itself."""
     hints = [
         f"{word} (not {', '.join(forms)})" for word in group if (forms := derived_forms(text, word))
     ]
     exact = prompts.EXACT_WORDS.format(hints="; ".join(hints)) if hints else ""
-    return prompts.COVER_WORDS.format(gist=gist, words=", ".join(group), exact=exact)
+    return prompts.COVER_WORDS.format(
+        sentence=strip_citations(sentence).strip(), words=", ".join(group), exact=exact
+    )
 
 
 def nearest_sentences(text: str, groups: list[list[str]]) -> list[tuple[str, bool]]:
@@ -160,12 +152,14 @@ async def cover_missing(
     a short sentence of its own, placed right after that sentence, not at the end. Every edit is
     kept only if it adds required words without repeating what the text already says."""
     required = _required(state)
-    if not config.refine.weave_words:  # each group a sentence of its own, at the end
-        groups = word_groups(missing, state.get("iteration", 0), config)
-        return await add_sentences(text, [("", g) for g in groups], required, state, config)
-    groups = word_groups(missing, state.get("iteration", 0), config, size=WEAVE_GROUP)
+    weave = config.refine.weave_words
+    groups = word_groups(
+        missing, state.get("iteration", 0), config, size=WEAVE_GROUP if weave else None
+    )
     targets = await asyncio.to_thread(nearest_sentences, text, groups)  # the encoder blocks
     pairs = list(zip(targets, groups, strict=True))
+    if not weave:  # each group a sentence of its own, after the sentence most about it
+        return await add_sentences(text, [(t, g) for (t, _), g in pairs], required, state, config)
     left = [(target, group) for (target, free), group in pairs if not free]
     changes = [
         uses_all(target, group, lambda new, g=group: not used_words(new, g)[1])
@@ -173,7 +167,7 @@ async def cover_missing(
         if free
     ]
     groups = [group for (_, free), group in pairs if free]
-    about = gist(state["task"])
+    about = gist(without_word_list(state["task"], required))
     asks = [
         prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
     ]
@@ -187,6 +181,7 @@ async def cover_missing(
             and change.done(new)
             and fits  # still a sentence, not a paragraph
             and faithful(change.sentence, new)  # not cut short, nor another sentence
+            and not listing_sentences(new)
             and _gains(candidate, text, required)
         ):
             text = candidate
@@ -202,11 +197,11 @@ async def add_sentences(
     text: str, left: list[tuple[str, list[str]]], required: list[str], state: RefineState,
     config: RunConfig,
 ) -> tuple[str, Usage]:  # fmt: skip
-    """One short sentence per group of missing words, in parallel, each placed right after its
-    sentence (at the end where none is given); kept where it adds required words without
-    copying or repeating what the text already says."""
-    subject = story_gist(text, required, state["task"])
-    asks = [cover_ask(subject, group, text) for _, group in left]
+    """One short sentence per group of missing words, in parallel, each continuing its
+    sentence and placed right after it (at the end where none is given); kept where it adds
+    required words without copying or repeating what the text already says, and says something
+    rather than listing the words."""
+    asks = [cover_ask(after, group, text) for after, group in left]
     replies, usage = await write("refine", config.roles.refine, asks)
     for (after, _), reply in zip(left, replies, strict=True):
         sentence = _first_sentence(reply)
@@ -214,7 +209,12 @@ async def add_sentences(
         candidate = (
             text.replace(anchor, f"{anchor} {sentence}", 1) if anchor else f"{text} {sentence}"
         ).strip()
-        if sentence and _gains(candidate, text, required) and not copies_text(sentence, text):
+        if (
+            sentence
+            and _gains(candidate, text, required)
+            and not copies_text(sentence, text)
+            and not listing_sentences(sentence)
+        ):
             text = candidate
     return text, usage
 

@@ -43,7 +43,12 @@ server's close: a real but random connection error that fault-counting tests mus
 
 
 def _words(fields: dict[str, str]) -> list[str]:
-    return [w.strip() for w in fields["words"].split(",") if w.strip()]
+    """The words a prompt asks for: its `words` field, or a word draft's plan lines."""
+    if "plan" in fields:
+        listed = ",".join(line.partition(":")[2] for line in fields["plan"].splitlines())
+    else:
+        listed = fields["words"]
+    return [w.strip() for w in listed.split(",") if w.strip()]
 
 
 def _first_sentence(text: str) -> str:

@@ -166,7 +166,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(
 
     # No completed node ran again; the killed one ran once more, and only it.
     calls = Counter(prompt for _, prompt in fake.received)
-    draft_prompts = [p for p in done if "Use every one of these words" in p]
+    draft_prompts = [p for p in done if "each using its words" in p]
     assert len(draft_prompts) == 1 and calls[draft_prompts[0]] == 1
     assert not set(done) & set(after)
     assert Counter(after)[cut[0]] == 1 and set(cut) <= set(after)

@@ -24,7 +24,7 @@ CONSTRAINED = {"task": "Write a short text.", "constraints": {"required_words": 
 def half_draft(messages: list[dict[str, Any]]) -> str:
     """A weak drafter: uses four of the required words; sub-tasks work."""
     prompt = str(messages[-1]["content"])
-    if "Use every one of these words" in prompt:
+    if "each using its words" in prompt:
         return "The dog ran in the snow. The mother played the piano."
     return cooperative_responder(messages)
 
@@ -45,7 +45,10 @@ async def test_refinement_covers_every_word_and_passes(fake: FakeOpenAI) -> None
     assert [h["iteration"] for h in result.history] == [0, 1]
     assert result.history[0]["findings"][0]["data"] == ["wine", "rink", "counter", "tool", "circle"]
     assert result.usage.by_node.keys() == {"draft", "refine"}
-    assert result.usage.calls == 1 + 2  # one draft, two groups of missing words
+    # one draft; two pairs of missing words reworded into its two sentences, and a sentence of
+    # its own for the fifth word (no sentence left to reword)
+    assert result.usage.calls == 1 + 3
+    assert result.answer.startswith("The dog ran in the snow with the")  # woven in place
     assert 0.5 < (result.confidence or 0) <= 1
 
 

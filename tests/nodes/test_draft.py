@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.draft import tidy
+from nodes.draft import draft_sentences, plan_lines, tidy, word_plan
 
 
 def test_tidy_writes_citations_of_the_requests_documents_in_one_form() -> None:
@@ -18,3 +18,13 @@ def test_tidy_folds_a_sentence_that_only_names_the_source() -> None:
     state: Any = {"documents": [{"id": "kestrel-pay", "text": "..."}]}
     reply = "Drivers get 15 percent. This information is found in document [kestrel-pay]."
     assert tidy(reply, state) == "Drivers get 15 percent [kestrel-pay]."
+
+
+def test_the_word_plan_deals_every_word_once_in_order_a_few_to_a_sentence() -> None:
+    words = [f"w{i}" for i in range(30)]
+    plan = word_plan(words)
+    assert [w for group in plan for w in group] == words
+    assert len(plan) == draft_sentences(words) and {len(g) for g in plan} == {3, 4}
+    assert [len(g) for g in word_plan(words[:6])] == [2, 1, 1, 2]  # four sentences, evened out
+    assert word_plan(["dog", "snow"]) == [["dog"], ["snow"]]
+    assert plan_lines([["dog", "snow"], ["piano"]]) == "Sentence 1: dog, snow\nSentence 2: piano"

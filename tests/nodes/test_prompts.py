@@ -21,7 +21,7 @@ def test_a_call_with_a_document_gets_the_data_clause() -> None:
 
 
 def test_a_call_without_documents_gets_the_short_system_prompt() -> None:
-    ask = prompts.COVER_WORDS.format(gist="a dog", words="snow, piano", exact="")
+    ask = prompts.COVER_WORDS.format(sentence="A dog ran.", words="snow, piano", exact="")
     assert prompts.system_for(ask) == prompts.WRITER
     assert len(prompts.WRITER) < len(prompts.SYSTEM) / 2
 
@@ -78,8 +78,9 @@ def test_the_fake_answers_exactly_the_registered_prompts() -> None:
 
 
 def test_the_fake_s_answers_are_what_its_documentation_says() -> None:
-    words = prompts.DRAFT_WORDS.format(task="Write.", sentences=2, words="dog, snow, piano, lamp")
-    cover = prompts.COVER_WORDS.format(gist="a dog", words="piano, lamp", exact="")
+    plan = "Sentence 1: dog, snow\nSentence 2: piano, lamp"
+    words = prompts.DRAFT_WORDS.format(task="Write.", sentences=2, plan=plan)
+    cover = prompts.COVER_WORDS.format(sentence="A dog ran.", words="piano, lamp", exact="")
     say = lambda text: cooperative_responder([{"role": "user", "content": text}])  # noqa: E731
     assert say(words) == "A story about the dog, the snow. It ended well."  # the first half
     assert say(cover) == "Then the piano and the lamp appeared together."  # every word

@@ -43,7 +43,8 @@ def test_cite_uncited_cites_a_supported_sentence_and_replaces_an_echoed_placehol
 
 def test_the_sentence_task_asks_for_the_word_itself_where_the_draft_derived_it() -> None:
     draft = "A snowy morning, a dog runs to the snow-covered window."
-    ask = cover_ask("dog, runs", ["snow", "scarf"], draft)
-    assert "use all of these words: snow, scarf." in ask
+    ask = cover_ask("A dog runs.", ["snow", "scarf"], draft)
+    assert 'a sentence from a story: "A dog runs."' in ask  # it continues that sentence
+    assert "uses all of these words: snow, scarf." in ask
     assert "Write each word exactly as given: snow (not snowy)." in ask
-    assert "exactly" not in cover_ask("dog, runs", ["scarf"], draft)  # nothing derived from it
+    assert "exactly" not in cover_ask("A dog runs.", ["scarf"], draft)  # nothing derived from it
