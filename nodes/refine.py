@@ -239,6 +239,15 @@ def _gains(candidate: str, text: str, required: list[str]) -> bool:
     return more and not repeated_sentences(candidate)
 
 
+def claimed_sources(sentence: str, passages: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The passages a sentence cites, where it cites any of them; else every passage. A
+    sentence is restated from the document it claims: the one that merely shares the most words
+    with it can be about another thing (a question over two firms shares most of its words with
+    both firms' documents)."""
+    cited = set(cited_ids(sentence, {doc for doc, _ in passages}))
+    return [p for p in passages if p[0] in cited] or passages
+
+
 async def fix_unsupported(
     text: str, unsupported: list[str], state: RefineState, config: RunConfig
 ) -> tuple[str, Usage]:
@@ -248,7 +257,10 @@ async def fix_unsupported(
         return text, empty_usage()
     targets = unsupported[: config.refine.max_groups]
     task = state["task"]
-    sources = [max(passages, key=lambda p, s=s: support(s, p[1], task)) for s in targets]
+    sources = [
+        max(claimed_sources(s, passages), key=lambda p, s=s: support(s, p[1], task))
+        for s in targets
+    ]
     asks = [
         prompts.FIX_SENTENCE.format(
             doc_id=doc, source=prompts.fence(src), sentence=s, task=state["task"]

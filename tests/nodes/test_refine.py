@@ -1,6 +1,6 @@
 """The refiner's deterministic repairs (no model)."""
 
-from nodes.refine import cite_uncited, cover_ask, drop_repeats
+from nodes.refine import cite_uncited, claimed_sources, cover_ask, drop_repeats
 from nodes.validate import repeated_sentences
 
 
@@ -48,3 +48,13 @@ def test_the_sentence_task_asks_for_the_word_itself_where_the_draft_derived_it()
     assert "uses all of these words: snow, scarf." in ask
     assert "Write each word exactly as given: snow (not snowy)." in ask
     assert "exactly" not in cover_ask("A dog runs.", ["scarf"], draft)  # nothing derived from it
+
+
+def test_an_unsupported_sentence_is_restated_from_the_document_it_cites() -> None:
+    passages = [
+        ("harbour-a", "Alder Freight was founded in 1921 in Tallowford harbour."),
+        ("harbour-b", "Birch Freight, a Tallowford harbour firm, was founded in 1934."),
+    ]
+    sentence = "Birch Freight was founded in Tallowford harbour in 1921 [harbour-b]."
+    assert claimed_sources(sentence, passages) == [passages[1]]
+    assert claimed_sources("Birch Freight was founded in 1921.", passages) == passages
