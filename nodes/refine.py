@@ -114,6 +114,18 @@ def copies_text(sentence: str, text: str, span: int = 6) -> bool:
     return any(tuple(new[i : i + span]) in seen for i in range(len(new) - span + 1))
 
 
+ECHO_JACCARD = 0.6
+"""A continuation sharing this much of its words with the sentence it follows says that sentence
+again with a word swapped ("The toe moved, causing the sander to work. The toe floated, causing
+the sander to work.", read in a refined answer)."""
+
+
+def echoes(sentence: str, anchor: str) -> bool:
+    """Whether `sentence` is `anchor` again with a word or two swapped."""
+    new, old = set(normalise(sentence).split()), set(normalise(anchor).split())
+    return bool(new and old) and len(new & old) / len(new | old) >= ECHO_JACCARD
+
+
 def cover_ask(sentence: str, group: list[str], text: str) -> str:
     """The sub-task of a sentence of its own for one group of missing words, to follow
     `sentence`; where the text already holds a derived form of one ("snowy" for "snow"), it
@@ -213,6 +225,7 @@ async def add_sentences(
             sentence
             and _gains(candidate, text, required)
             and not copies_text(sentence, text)
+            and not echoes(sentence, anchor)
             and not listing_sentences(sentence)
         ):
             text = candidate

@@ -1,6 +1,6 @@
 """The refiner's deterministic repairs (no model)."""
 
-from nodes.refine import cite_uncited, claimed_sources, cover_ask, drop_repeats
+from nodes.refine import cite_uncited, claimed_sources, cover_ask, drop_repeats, echoes
 from nodes.validate import repeated_sentences
 
 
@@ -58,3 +58,10 @@ def test_an_unsupported_sentence_is_restated_from_the_document_it_cites() -> Non
     sentence = "Birch Freight was founded in Tallowford harbour in 1921 [harbour-b]."
     assert claimed_sources(sentence, passages) == [passages[1]]
     assert claimed_sources("Birch Freight was founded in 1921.", passages) == passages
+
+
+def test_a_continuation_that_says_its_sentence_again_is_an_echo() -> None:
+    anchor = "The toe moved, causing the sander to work."
+    assert echoes("The toe floated, causing the sander to work.", anchor)
+    assert not echoes("The lady bathed in the cool stream while the concert went on.", anchor)
+    assert not echoes("A dog barked.", "")
