@@ -37,6 +37,15 @@ ResumeOpt = Annotated[
 JudgeOpt = Annotated[
     bool, typer.Option("--judge", help="Also run the LLM-judged Ragas metrics (slow).")
 ]
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=16,
+        help="Tasks answered at once (the embedded server has parallel slots); wall times "
+        "then share the model.",
+    ),
+]
 CoherenceOpt = Annotated[
     bool,
     typer.Option(
@@ -87,6 +96,7 @@ async def _evaluate(
     cache: bool = False,
     resume: bool = False,
     coherence: bool = True,
+    concurrency: int = 1,
 ) -> list[Any]:
     """Load the data sets and run every preset over them into `targets`, with a progress bar.
 
@@ -119,6 +129,7 @@ async def _evaluate(
         on_result=lambda *_: bar.advance(job),
         generating=shown(),
         coherence=coherence,
+        concurrency=concurrency,
     )
 
 
@@ -187,6 +198,7 @@ def run(
     cache: CacheOpt = False,
     resume: ResumeOpt = False,
     coherence: CoherenceOpt = True,
+    concurrency: ConcurrencyOpt = 1,
     langsmith: Annotated[
         bool, typer.Option("--langsmith", help="Push the results as a LangSmith experiment.")
     ] = False,
@@ -209,6 +221,7 @@ def run(
             cache=cache,
             resume=resume,
             coherence=coherence,
+            concurrency=concurrency,
         )
     )
     result.save(out)
@@ -238,13 +251,22 @@ def _run_configs(
     out: Path,
     resume: bool,
     coherence: bool = True,
+    concurrency: int = 1,
 ) -> list[Any]:
     """Run the presets into `out/NAME` each, save and print them."""
     targets = [out / name for name in configs]
     for target in targets:
         target.mkdir(parents=True, exist_ok=True)
     runs = asyncio.run(
-        _evaluate(configs, datasets, limits, targets, resume=resume, coherence=coherence)
+        _evaluate(
+            configs,
+            datasets,
+            limits,
+            targets,
+            resume=resume,
+            coherence=coherence,
+            concurrency=concurrency,
+        )
     )
     for run, target in zip(runs, targets, strict=True):
         run.save(target)
@@ -266,6 +288,7 @@ def compare(
     alpha: Annotated[float, typer.Option(min=0.0001, max=0.5)] = 0.05,
     resume: ResumeOpt = False,
     coherence: CoherenceOpt = True,
+    concurrency: ConcurrencyOpt = 1,
 ) -> None:
     """Compare run B against run A: significance per metric, a verdict, a report with plots."""
     from evals.compare import compare as compare_runs
@@ -280,7 +303,8 @@ def compare(
         runs = [EvalRun.load(run_a), EvalRun.load(run_b)]
     else:
         datasets = dataset or DEFAULT_DATASETS
-        runs = _run_configs(configs, datasets, _limits(limit, datasets), out, resume, coherence)
+        limits = _limits(limit, datasets)
+        runs = _run_configs(configs, datasets, limits, out, resume, coherence, concurrency)
     result = compare_runs(runs[0], runs[1], alpha=alpha)
     path = write_report(runs[0], runs[1], result, out)
     typer.echo(path.read_text())

@@ -52,7 +52,15 @@ def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_pat
     sets = [arg for path in small_sets for arg in ("--dataset", str(path))]
     out = tmp_path / "report"
     assert "verdict" in _compare(
-        "--config", "single_pass", "--config", "refine_default", *sets, "--out", str(out)
+        "--config",
+        "single_pass",
+        "--config",
+        "refine_default",
+        *sets,
+        "--out",
+        str(out),
+        "--concurrency",
+        "2",  # two tasks at once: the answers land in the same rows
     )
     single, refined = EvalRun.load(out / "single_pass"), EvalRun.load(out / "refine_default")
     # a resumed run reuses every stored answer: no model call, the same rows
