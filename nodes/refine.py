@@ -194,7 +194,7 @@ async def cover_missing(
             and fits  # still a sentence, not a paragraph
             and faithful(change.sentence, new)  # not cut short, nor another sentence
             and not listing_sentences(new)
-            and _gains(candidate, text, required)
+            and gains(candidate, text, required)
         ):
             text = candidate
         else:
@@ -223,7 +223,7 @@ async def add_sentences(
         ).strip()
         if (
             sentence
-            and _gains(candidate, text, required)
+            and gains(candidate, text, required)
             and not copies_text(sentence, text)
             and not echoes(sentence, anchor)
             and not listing_sentences(sentence)
@@ -246,10 +246,12 @@ async def redraft_words(state: RefineState, config: RunConfig) -> tuple[str, Usa
     return reply.strip(), usage
 
 
-def _gains(candidate: str, text: str, required: list[str]) -> bool:
-    """Whether `candidate` uses more required words than `text` and repeats no sentence."""
+def gains(candidate: str, text: str, required: list[str]) -> bool:
+    """Whether `candidate` uses more required words than `text` and repeats no sentence that
+    `text` did not (a near-repeat kept for the only required word it carries would otherwise
+    refuse every edit: read in a run where 21 calls changed nothing)."""
     more = len(used_words(candidate, required)[0]) > len(used_words(text, required)[0])
-    return more and not repeated_sentences(candidate)
+    return more and len(repeated_sentences(candidate)) <= len(repeated_sentences(text))
 
 
 def claimed_sources(sentence: str, passages: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -1,6 +1,13 @@
 """The refiner's deterministic repairs (no model)."""
 
-from nodes.refine import cite_uncited, claimed_sources, cover_ask, drop_repeats, echoes
+from nodes.refine import (
+    cite_uncited,
+    claimed_sources,
+    cover_ask,
+    drop_repeats,
+    echoes,
+    gains,
+)
 from nodes.validate import repeated_sentences
 
 
@@ -65,3 +72,16 @@ def test_a_continuation_that_says_its_sentence_again_is_an_echo() -> None:
     assert echoes("The toe floated, causing the sander to work.", anchor)
     assert not echoes("The lady bathed in the cool stream while the concert went on.", anchor)
     assert not echoes("A dog barked.", "")
+
+
+def test_an_edit_is_judged_by_the_repeats_it_adds_not_those_the_text_had() -> None:
+    required = ["piano", "wine", "lamp"]
+    text = (
+        "She pressed the piano with her hand, feeling the cold air. "
+        "She pressed the wine with her hand, feeling the cold air."  # kept: the only "wine"
+    )
+    assert repeated_sentences(text)
+    woven = text + " A lamp glowed in the window."
+    assert gains(woven, text, required)
+    echoed = text + " She pressed the lamp with her hand, feeling the cold air."
+    assert not gains(echoed, text, required)
