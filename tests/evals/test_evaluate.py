@@ -51,30 +51,13 @@ def _compare(*args: str) -> str:
 def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_path: Path) -> None:
     sets = [arg for path in small_sets for arg in ("--dataset", str(path))]
     out = tmp_path / "report"
-    assert "verdict" in _compare(
-        "--config",
-        "single_pass",
-        "--config",
-        "refine_default",
-        *sets,
-        "--out",
-        str(out),
-        "--concurrency",
-        "2",  # two tasks at once: the answers land in the same rows
-    )
+    both = ["--config", "single_pass", "--config", "refine_default", *sets, "--out", str(out)]
+    # two tasks at once: the answers land in the same rows
+    assert "verdict" in _compare(*both, "--concurrency", "2")
     single, refined = EvalRun.load(out / "single_pass"), EvalRun.load(out / "refine_default")
     # a resumed run reuses every stored answer: no model call, the same rows
     calls = fake_model.calls
-    _compare(
-        "--config",
-        "single_pass",
-        "--config",
-        "refine_default",
-        *sets,
-        "--out",
-        str(out),
-        "--resume",
-    )
+    _compare(*both, "--resume")
     assert fake_model.calls == calls
     assert EvalRun.load(out / "refine_default").rows == refined.rows
 
