@@ -34,8 +34,14 @@ def reader() -> Iterator[None]:
 
 def test_a_fluent_sentence_reads_better_than_its_words_shuffled(reader: None) -> None:
     fluent, shuffled = coherence.perplexity(STORY, TASK), coherence.perplexity(SHUFFLED, TASK)
-    assert 1.0 < fluent < 20.0, fluent
+    assert fluent == pytest.approx(4.93, rel=0.05)  # measured: 4.93 (shuffled: 2,252)
     assert shuffled > 10 * fluent, (fluent, shuffled)
+
+
+def test_the_answer_is_read_as_an_answer_to_its_task(reader: None) -> None:
+    """The task in the prefix conditions the reading: the same story reads better after the task
+    that asked for it than after none (measured: 4.93 against 20.4)."""
+    assert coherence.perplexity(STORY, TASK) < 0.5 * coherence.perplexity(STORY, "")
 
 
 def test_perplexity_ignores_citations(reader: None) -> None:
