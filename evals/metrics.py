@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from core.llm.local_model import COHERENCE_MODEL
 from core.text.plain import strip_citations
+from evals.coherence import READER
 from evals.concepts import concept_coverage
 from evals.datasets import EvalTask
 from evals.facts import ABSTAINED, FULLY_CORRECT, KEY_FACT_RECALL, fact_metrics
@@ -94,7 +94,6 @@ abstention; on an unanswerable task, the abstention) are quality; `abstained` is
 right on unanswerable tasks and wrong on the rest."""
 
 
-READER = COHERENCE_MODEL.name
 COHERENCE = {
     "perplexity": MetricInfo(family="coherence", higher_is_better=False, judge=READER),
     "perplexity_ratio": MetricInfo(family="coherence", higher_is_better=False, judge=READER),
