@@ -35,9 +35,11 @@ from nodes.validate import (
     SUPPORT_OVERLAP,
     drop_repeats,
     listing_sentences,
+    overlap,
     repeated_sentences,
     sources_of,
     support,
+    word_bag,
 )
 from nodes.writing import write
 
@@ -122,8 +124,7 @@ the sander to work.", read in a refined answer)."""
 
 def echoes(sentence: str, anchor: str) -> bool:
     """Whether `sentence` is `anchor` again with a word or two swapped."""
-    new, old = set(normalise(sentence).split()), set(normalise(anchor).split())
-    return bool(new and old) and len(new & old) / len(new | old) >= ECHO_JACCARD
+    return overlap(word_bag(sentence), word_bag(anchor)) >= ECHO_JACCARD
 
 
 def cover_ask(sentence: str, group: list[str], text: str) -> str:

@@ -77,15 +77,25 @@ def check_length(answer: str, state: RefineState) -> tuple[float, list[Finding]]
     return (0.0 if findings else 1.0), findings
 
 
+def word_bag(sentence: str) -> set[str]:
+    """A sentence's words, normalised, as a set (for the word overlap of two sentences)."""
+    return set(normalise(sentence).split())
+
+
+def overlap(a: set[str], b: set[str]) -> float:
+    """The Jaccard overlap of two word bags (0.0 where either is empty)."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
 def repeated_sentences(answer: str) -> list[str]:
     """Sentences that repeat an earlier one (same words, or nearly)."""
     seen: list[set[str]] = []
     repeats = []
     for sentence in sentences(answer):
-        bag = set(normalise(sentence).split())
+        bag = word_bag(sentence)
         if not bag:
             continue
-        if any(len(bag & s) / len(bag | s) >= REPEAT_JACCARD for s in seen):
+        if any(overlap(bag, s) >= REPEAT_JACCARD for s in seen):
             repeats.append(sentence)
         else:
             seen.append(bag)
