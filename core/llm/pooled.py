@@ -152,6 +152,34 @@ class PooledChatModel(BaseChatModel):
         llm_stats().count("calls", url)
         return url, self._clients[url]
 
+    def _release(self, url: str) -> None:
+        if self._pool is not None:
+            self._pool.release(url)
+
+    # --- membership (capacity scaling: `core.scaling.fleet`) ------------------------------------
+
+    def join(self, target: Target) -> None:
+        """Add an endpoint that is ready to serve; the next calls are balanced over it too."""
+        pool = self._resolve()
+        with self._lock:
+            if target.base_url not in self._clients:
+                self._clients[target.base_url] = self._client(target)
+        pool.add(target.base_url, target.weight)
+
+    def drain(self, url: str) -> None:
+        """Send `url` no new calls; `in_flight(url)` says when the last one has ended."""
+        self._resolve().drain(url)
+
+    def leave(self, url: str) -> None:
+        """Forget a drained endpoint."""
+        self._resolve().remove(url)
+        with self._lock:
+            self._clients.pop(url, None)
+
+    def in_flight(self, url: str | None = None) -> int:
+        """Calls in flight on `url` (None: on every endpoint of the pool)."""
+        return self._pool.in_flight(url) if self._pool is not None else 0
+
     async def _achoose(self) -> tuple[str, ChatOpenAI]:
         if self._pool is None and not self.static_targets:
             await asyncio.to_thread(self._resolve)  # may start the local server
@@ -209,6 +237,8 @@ class PooledChatModel(BaseChatModel):
         except Exception as exc:
             self._failed(url, exc)
             raise
+        finally:
+            self._release(url)
         self.board.success(url)
         return result
 
@@ -229,6 +259,8 @@ class PooledChatModel(BaseChatModel):
         except Exception as exc:
             self._failed(url, exc)
             raise
+        finally:
+            self._release(url)
         self.board.success(url)
         return result
 
@@ -251,6 +283,8 @@ class PooledChatModel(BaseChatModel):
         except Exception as exc:
             self._failed(url, exc)
             raise
+        finally:
+            self._release(url)
         self.board.success(url)
 
     async def _astream(
@@ -277,4 +311,6 @@ class PooledChatModel(BaseChatModel):
         except Exception as exc:
             self._failed(url, exc)
             raise
+        finally:
+            self._release(url)
         self.board.success(url)
