@@ -27,6 +27,11 @@ class RunOutcome(BaseModel):
     """The verifiable instructions the run checked (given, and read from the task's words)."""
     failing: list[str] = Field(default_factory=list)
     """The kinds of instruction the answer still does not follow."""
+    review: dict[str, Any] | None = Field(None, exclude_if=lambda value: value is None)
+    """Set only while the run is paused for a person: what the reviewer is shown (the
+    `review` event's payload); `answer` is None until the run is resumed with a decision."""
+    reviews: list[dict[str, Any]] = Field(default_factory=list, exclude_if=lambda value: not value)
+    """Every review of the run so far (`core.review.review_record`); left out when none."""
 
     @staticmethod
     def fields_of(state: dict[str, Any]) -> dict[str, Any]:
@@ -38,4 +43,5 @@ class RunOutcome(BaseModel):
             "usage": state.get("usage") or {},
             "instructions": planned,
             "failing": failing,
+            "reviews": [dict(r) for r in state.get("reviews") or []],
         }

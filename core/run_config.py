@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.review import ReviewPolicy
 from core.settings import get_settings
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
@@ -133,10 +134,15 @@ class RunConfig(_Frozen):
     weights: ScorerWeights = ScorerWeights()
     refine: RefineStrategy = RefineStrategy()
     confidence: ConfidenceModel = ConfidenceModel()
+    review: ReviewPolicy = ReviewPolicy()
+    """When a run pauses for a person before its answer is final (never, by default); a
+    request's own `review` overrides it."""
 
     def fingerprint(self) -> str:
-        """A short stable hash of every value, for stamping results."""
-        body = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """A short stable hash of every value, for stamping results (a review policy left at
+        `never` is not hashed: presets written before review existed keep their fingerprint)."""
+        unreviewed = {"review"} if self.review == ReviewPolicy() else None
+        body = json.dumps(self.model_dump(mode="json", exclude=unreviewed), sort_keys=True)
         return hashlib.sha256(body.encode()).hexdigest()[:12]
 
 

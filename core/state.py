@@ -10,7 +10,8 @@ import operator
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 Priority = Literal["high", "normal", "low"]
-StopReason = Literal["passed", "max_iterations", "plateau", "budget", "error"]
+StopReason = Literal["passed", "max_iterations", "plateau", "budget", "error", "edited", "rejected"]
+"""Why a run ended; `edited` and `rejected` are a reviewer's decisions (`core.review`)."""
 Severity = Literal["error", "warning"]
 
 
@@ -163,6 +164,8 @@ class InputState(TypedDict):
     config: NotRequired[str]
     """Name of the run configuration preset (`core/presets/NAME.json`); default `refine_default`."""
     priority: NotRequired[Priority]
+    review: NotRequired[dict[str, Any]]
+    """When to pause for a person (a `core.review.ReviewPolicy`'s fields), over the preset's."""
 
 
 class OutputState(TypedDict):
@@ -176,6 +179,7 @@ class OutputState(TypedDict):
     stop_reason: StopReason
     history: list[IterationRecord]
     usage: Usage
+    reviews: NotRequired[list[dict[str, Any]]]
 
 
 class RefineState(InputState):
@@ -215,3 +219,8 @@ class RefineState(InputState):
     confidence: NotRequired[float]
     iterations: NotRequired[int]
     usage: NotRequired[Annotated[Usage, merge_usage]]
+    review_request: NotRequired[dict[str, Any]]
+    """Written by `request_review`: what the reviewer is shown (a `core.review.ReviewRequest`'s
+    fields), the payload of `human_review`'s interrupt."""
+    reviews: NotRequired[Annotated[list[dict[str, Any]], operator.add]]
+    """Appended by `human_review`: every review of the run (`core.review.review_record`)."""

@@ -4,6 +4,7 @@
 intake -> plan -> (retrieve || summarise per long document) -> draft
        -> (validate || critique) -> score -> refine -> (validate || critique) -> score ...
        -> confidence -> finalize
+                        `-> request_review -> human_review (interrupt) -> finalize | refine | score
 
 The critic runs only where the plan gives it weight: otherwise a writer goes to `validate`
 alone (no node run and no checkpoint write for a verdict that counts for nothing).
@@ -17,7 +18,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from core.state import InputState, OutputState, RefineState
 from graph.node_cache import RETRIEVAL_CACHE, node_cache
-from graph.routing import after_plan, after_score, to_checks
+from graph.routing import after_confidence, after_plan, after_score, to_checks
 from nodes.confidence import confidence
 from nodes.critique import critique
 from nodes.draft import draft
@@ -26,6 +27,7 @@ from nodes.intake import intake
 from nodes.plan import plan
 from nodes.refine import refine
 from nodes.retrieve import retrieve
+from nodes.review import human_review, request_review
 from nodes.score import score
 from nodes.summarise import summarise
 from nodes.validate import validate
@@ -48,6 +50,10 @@ def build_graph(
     builder.add_node("refine", refine)
     builder.add_node("confidence", confidence)
     builder.add_node("finalize", finalize)
+    builder.add_node("request_review", request_review)
+    builder.add_node(
+        "human_review", human_review, destinations=("finalize", "refine", "validate", "critique")
+    )
 
     builder.add_edge(START, "intake")
     builder.add_edge("intake", "plan")
@@ -61,7 +67,8 @@ def build_graph(
     builder.add_edge("validate", "score")
     builder.add_edge("critique", "score")
     builder.add_conditional_edges("score", after_score, ["refine", "confidence"])
-    builder.add_edge("confidence", "finalize")
+    builder.add_conditional_edges("confidence", after_confidence, ["request_review", "finalize"])
+    builder.add_edge("request_review", "human_review")
     builder.add_edge("finalize", END)
 
     return builder.compile(checkpointer=checkpointer, cache=node_cache(), name="refinery")

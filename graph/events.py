@@ -70,6 +70,32 @@ class Scored(Payload):
     draft: str
 
 
+class ReviewRequested(Payload):
+    """The run paused for a person (LangGraph's `interrupt`, kept in the checkpoint): the
+    current best answer, its score and findings, the confidence and every score so far. Answer
+    it with POST /v1/threads/{id}/resume and `{"review": {"action": "approve" | "edit" |
+    "feedback" | "reject", ...}}`; the stream ends here and the run holds nothing meanwhile."""
+
+    name: ClassVar[str] = "review"
+    review_id: str = Field(description="The interrupt's id (send it back to guard a resume).")
+    round: int
+    why: str
+    draft: str
+    score: float
+    confidence: float | None = None
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    stop_reason: str | None = None
+    iteration: int = 0
+    scores: list[float] = Field(default_factory=list)
+    requested_at: float
+    actions: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, pending: Any) -> ReviewRequested:
+        """From a pending `langgraph.types.Interrupt` of `human_review`."""
+        return cls.model_validate({**pending.value, "review_id": pending.id})
+
+
 def node_events(chunk: dict[str, Any]) -> Iterator[Event]:
     """`node` events (and for `plan` a `plan` event, for `score` a `score` event) from one
     `updates` chunk."""

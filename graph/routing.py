@@ -12,11 +12,21 @@ from langgraph.types import Send
 from core.run_config import load_config
 from core.state import RefineState
 from core.stopping import stop_reason
+from nodes.review import edited, review_due
 
 
 async def after_score(state: RefineState) -> Literal["refine", "confidence"]:
-    """Refine again unless the draft passed, the budget is spent or the score plateaued."""
+    """Refine again unless the draft passed, the budget is spent or the score plateaued (or it
+    is a reviewer's edit, which is final once scored)."""
+    if edited(state):
+        return "confidence"
     return "confidence" if stop_reason(state, load_config(state["config"])) else "refine"
+
+
+async def after_confidence(state: RefineState) -> Literal["request_review", "finalize"]:
+    """To a person when the run's review policy asks for one now; else straight to the end."""
+    due = review_due(state, load_config(state["config"]))
+    return "request_review" if due else "finalize"
 
 
 async def to_checks(state: RefineState) -> list[str]:

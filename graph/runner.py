@@ -13,14 +13,15 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
 from pydantic import Field
 
 from core.llm.retries import run_retry_budget
 from core.outcome import RunOutcome
 from core.settings import get_settings
-from graph.events import Event, TokenFilter, node_events
+from graph.events import Event, ReviewRequested, TokenFilter, node_events
 
-INPUT_KEYS = ("task", "constraints", "documents", "config", "priority")
+INPUT_KEYS = ("task", "constraints", "documents", "config", "priority", "review")
 
 Emit = Callable[[Event], Awaitable[None] | None]
 """Takes each event as it comes (a coroutine function or a plain one)."""
@@ -42,11 +43,16 @@ class RunEnd:
     passages: list[str] = field(default_factory=list)
     """Ids of the documents retrieval handed to the drafter, best first (internal state, not in
     the graph's output)."""
+    review: ReviewRequested | None = None
+    """Set when the run paused for a person (`human_review`'s interrupt): what they are shown;
+    `Command(resume=<a core.review.ReviewDecision>)` continues it."""
 
     def outcome(self) -> dict[str, Any]:
-        """The outcome fields every result shares, with the per-iteration history."""
+        """The outcome fields every result shares, with the per-iteration history (and, for a
+        run paused for review, what the reviewer is shown)."""
         history = [dict(h) for h in self.state.get("history") or []]
-        return RunOutcome.fields_of(self.state) | {"history": history}
+        paused = {"review": self.review.model_dump(mode="json")} if self.review else {}
+        return RunOutcome.fields_of(self.state) | {"history": history} | paused
 
 
 async def emit_to(emit: Emit | None, event: Event) -> None:
@@ -59,15 +65,17 @@ async def emit_to(emit: Emit | None, event: Event) -> None:
 
 async def stream_run(
     graph: CompiledStateGraph,
-    payload: dict[str, Any] | None,
+    payload: dict[str, Any] | Command | None,
     config: RunnableConfig,
     *,
     emit: Emit | None = None,
     tokens: bool = False,
 ) -> RunEnd:
-    """Run the graph on `payload` (None: continue the thread from its last checkpoint) to its
-    end; `node` and `score` events, and with `tokens` the writers' `token` events, go to
-    `emit` as they come. Its model calls share one retry budget (`llm_run_retry_budget`)."""
+    """Run the graph on `payload` (None: continue the thread from its last checkpoint; a
+    `Command(resume=...)`: answer its pending review) to its end or to a pause for review
+    (`RunEnd.review`); `node` and `score` events, and with `tokens` the writers' `token`
+    events, go to `emit` as they come. Its model calls share one retry budget
+    (`llm_run_retry_budget`)."""
     modes = ["updates", "messages", "values"] if tokens else ["updates", "values"]
     end = RunEnd()
     token_event = TokenFilter()
@@ -76,6 +84,8 @@ async def stream_run(
             if mode == "values":
                 end.state = chunk
             elif mode == "updates":
+                if "__interrupt__" in chunk:
+                    end.review = ReviewRequested.of(chunk["__interrupt__"][0])
                 if chunk.get("retrieve"):
                     end.passages = [p["doc_id"] for p in chunk["retrieve"].get("passages") or []]
                 if emit is not None:
@@ -105,14 +115,21 @@ async def run_task(
     thread_id: str | None = None,
     config_name: str | None = None,
     emit: Emit | None = None,
+    review: Mapping[str, Any] | None = None,
 ) -> TaskResult:
-    """Run one request to the end (`request` None: resume `thread_id` from its checkpoint);
-    errors become `TaskResult.error`, never exceptions."""
+    """Run one request to the end or to a pause for review (`TaskResult.review`); `request`
+    None: resume `thread_id` from its checkpoint, answering its pending review with `review`
+    (a `core.review.ReviewDecision`'s fields) when given. Errors become `TaskResult.error`,
+    never exceptions."""
     thread_id = thread_id or str(uuid.uuid4())
     task_id = request.get("id") if request else None
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     started = time.perf_counter()
-    payload = graph_input(request, config_name) if request is not None else None
+    payload: dict[str, Any] | Command | None = None
+    if request is not None:
+        payload = graph_input(request, config_name)
+    elif review is not None:
+        payload = Command(resume=dict(review))
     deadline = get_settings().run_deadline_s
     try:
         async with asyncio.timeout(deadline):

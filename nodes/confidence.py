@@ -16,6 +16,9 @@ def features(state: RefineState) -> dict[str, float]:
     """The evidence behind the best draft, as numbers."""
     history = state.get("history") or []
     best = max(history, key=lambda r: r["score"]) if history else None
+    reviews = state.get("reviews") or []
+    if reviews and reviews[-1]["action"] == "edit":  # a reviewer's edit is the answer
+        best = history[-1]
     components = dict(best["components"]) if best else {}
     critic = components.pop("critic", 0.0)
     findings: list[Finding] = state.get("best_findings") or []

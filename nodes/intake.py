@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.review import ReviewPolicy
 from core.run_config import DEFAULT_CONFIG, load_config
 from core.state import Constraints, RefineState
 
@@ -24,10 +25,13 @@ async def intake(state: RefineState) -> dict[str, Any]:
     constraints: Constraints = dict(state.get("constraints") or {})  # type: ignore[assignment]
     if "required_words" in constraints:
         constraints["required_words"] = _clean_words(constraints["required_words"])
-    return {
+    cleaned = {
         "task": state["task"].strip(),
         "constraints": constraints,
         "documents": list(state.get("documents") or []),
         "config": name,
         "priority": state.get("priority") or "normal",
     }
+    if state.get("review"):  # fails here, not at the end of the run
+        cleaned["review"] = ReviewPolicy.model_validate(state["review"]).model_dump()
+    return cleaned

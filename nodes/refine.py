@@ -317,6 +317,9 @@ def _data(findings: list[Finding], source: str) -> list[str]:
 async def improve(text: str, findings: list[Finding], state: RefineState) -> tuple[str, Usage]:
     """The next version of `text`: deterministic repairs, then one kind of model sub-task."""
     config = load_config(state["config"])
+    asked = [f["message"] for f in findings if f["source"] == "reviewer"]
+    if asked:  # a person said what to change: that comes before anything the checks found
+        return await rewrite(text, asked, state, config)
     followed = await follow_instructions(text, state, config)
     if followed is not None:
         return followed

@@ -92,6 +92,13 @@ def _reword(sentence: str, change: str) -> str:
     return sentence
 
 
+def _rewrite(draft: str, feedback: str) -> str:
+    """The draft unchanged, but with each sentence the feedback asks to add (`add the sentence
+    "..."`: how the review tests tell a rewrite that followed a reviewer's notes)."""
+    added = re.findall(r'add the sentence "([^"]+)"', feedback, flags=re.IGNORECASE)
+    return " ".join([draft, *added]) if added else draft
+
+
 ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     "draft_words": lambda f: (
         f"A story about the {', the '.join(_words(f)[: max(1, len(_words(f)) // 2)])}. "
@@ -121,7 +128,7 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     "cover_words": lambda f: f"Then the {' and the '.join(_words(f))} appeared together.",
     "fix_sentence": lambda f: f"{_first_sentence(f['source'])} [{f['doc_id']}].",
     "expand": lambda f: "It was a quiet morning in the town.",
-    "rewrite": lambda f: f["draft"],
+    "rewrite": lambda f: _rewrite(f["draft"], f["feedback"]),
     "critique": lambda f: '{"score": 7, "feedback": ["Be more specific."]}',
     "read_instructions": lambda f: '{"instructions": []}',
 }
@@ -131,7 +138,8 @@ required words; a sentence sub-task uses every word it is given; a grounded draf
 sentence fix restate the first sentence of the (first) document with its citation; an answer
 written from a question's facts states the first fact only; an
 expansion adds one fixed sentence (a continuation two); a rewrite, whether from the critic's
-feedback or from broken rules, returns the answer unchanged; a sentence asked to use a word
+feedback or from broken rules, returns the answer unchanged (but for a sentence the feedback
+says to add, `add the sentence "..."`, put at its end); a sentence asked to use a word
 gets it tacked on; the critic answers a 7 with one feedback item; the instruction reader
 finds none. A sentence asked to change (`_reword`) changes the crude way: a word tacked on or
 cut out, the end mark swapped, a punctuation mark after its first word, small words dropped."""
