@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # --- Embedded local model --------------------------------------------------------------------
     model_path: Path | None = None
     """A GGUF file to serve locally instead of the packaged default model."""
+    model_lora: Path | None = None
+    """A LoRA adapter in GGUF form (`refinery train` exports one) that the local server applies
+    to the model it serves (`llama-server --lora`); the served name says so (`model+adapter`)."""
     local_threads: int | None = Field(None, ge=1)
     """Threads of the local model server; unset means every core."""
     local_context: int = Field(4096, ge=512)
@@ -196,6 +199,9 @@ class Settings(BaseSettings):
     drift_ks_alpha: float = Field(0.01, gt=0, lt=1)
     drift_quality_drop: float = Field(0.05, gt=0, lt=1)
     """A relative drop of the mean score this large raises "review or retrain"."""
+    retrain_every_days: float | None = Field(None, gt=0)
+    """`refinery train trigger` starts the training pipeline when the last one is this old (as
+    well as on "review or retrain"); unset: on the alert only."""
     feedback_ttl_s: int = Field(90 * 24 * 3600, ge=60)
     """How long runs and their feedback are kept for export."""
     experiments_dir: Path | None = None

@@ -95,6 +95,11 @@ class LocalModelServer:
         self.settings = settings or get_settings()
         self.shared = shared  # False: a server of its own (a benchmark of its settings)
         self.model_name, self.model_path = model_file(self.settings)
+        self.lora = self.settings.model_lora
+        if self.lora is not None:
+            if not self.lora.is_file():
+                raise FileNotFoundError(f"REFINERY_MODEL_LORA {self.lora} is not a file")
+            self.model_name = f"{self.model_name}+{self.lora.stem}"
         self.slots = self.settings.local_parallel or default_slots()
         self.slot_context = self.settings.local_context
         self.port = self.settings.local_port or free_port()
@@ -140,6 +145,7 @@ class LocalModelServer:
             "--metrics",
             "--slots",
             "--no-webui",
+            *(["--lora", str(self.lora)] if self.lora is not None else []),
         ]  # fmt: skip
 
     # --- life cycle ------------------------------------------------------------------------------
