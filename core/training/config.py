@@ -10,7 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.settings import PROJECT_ROOT
+
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+REPO_DATA = PROJECT_ROOT / "evals" / "data"
 DEFAULT_TRAINING = "distill_0_5b"
 BaseName = Literal["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
 
@@ -50,6 +54,27 @@ class LoraConfig(_Frozen):
     )
 
 
+class EvaluationConfig(_Frozen):
+    """How a trained adapter is judged before promotion: `refinery eval` of the student (base +
+    adapter) against its base, each under `preset`, on held-out rows (never trained on)."""
+
+    sets: list[Exclusion] = Field(
+        default_factory=lambda: [
+            Exclusion(path=SHARED_DATA / "commongen_hard_dev.jsonl", first=30),
+            Exclusion(path=SHARED_DATA / "grounded_qa_dev.jsonl"),
+            Exclusion(path=REPO_DATA / "ifeval_kinds_dev.jsonl", first=20),
+        ]
+    )
+    """The evaluation rows (each set's first N); they are excluded from the training data."""
+    preset: str = "single_pass"
+    """The run preset both sides answer under: a student is meant to be right in one pass."""
+    must_not_worsen: list[str] | None = None
+    """Metrics on which the student may not be significantly worse than its base; None: every
+    quality metric the comparison tests."""
+    auto_promote: bool = False
+    """Promote without a person when the comparison allows it (default: a person decides)."""
+
+
 class TrainConfig(_Frozen):
     """One training recipe: the base, the adapter, the optimiser and the data rules."""
 
@@ -74,6 +99,7 @@ class TrainConfig(_Frozen):
     export_type: Literal["f32", "f16", "bf16", "q8_0"] = "f16"
     """Tensor type of the exported GGUF adapter."""
     data: DataConfig = DataConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
 
     def fingerprint(self) -> str:
         """A short stable hash of every value, for versioning data sets and adapters."""

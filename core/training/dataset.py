@@ -188,7 +188,7 @@ def build_dataset(
 ) -> DataManifest:
     """Write train.jsonl, validation.jsonl, preference.jsonl and manifest.json into `out`."""
     rules = recipe.data
-    held = held_out or HeldOut.load(rules.exclude)
+    held = held_out or HeldOut.load([*rules.exclude, *recipe.evaluation.sets])
     by_id = {str(r.get("id") or r.get("key")): r for p in requests for r in _jsonl(p)}
     dropped: Counter[str] = Counter()
     examples: list[Example] = []

@@ -1,0 +1,59 @@
+"""Promotion: a trained adapter that its evaluation allows becomes the named model endpoint the
+local server can serve (`REFINERY_MODEL_PATH` = its base, `REFINERY_MODEL_LORA` = the adapter);
+the decision is a person's (`refinery train promote`) unless the recipe promotes on its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from core.settings import Settings, get_settings
+
+
+class NotPromotableError(ValueError):
+    """The run has no adapter, or its evaluation refused it."""
+
+
+class PromotedModel(BaseModel):
+    name: str
+    """The name the local server answers to: `<base file stem>+<adapter file stem>`."""
+    base_file: str
+    adapter_file: str
+    report: str
+    """The pipeline report that allowed it."""
+
+    def environment(self) -> dict[str, str]:
+        """The settings that serve it."""
+        return {"REFINERY_MODEL_PATH": self.base_file, "REFINERY_MODEL_LORA": self.adapter_file}
+
+
+def promoted_path(settings: Settings | None = None) -> Path:
+    return (settings or get_settings()).data_dir / "training" / "promoted.json"
+
+
+def promote(
+    report_dir: Path, *, force: bool = False, settings: Settings | None = None
+) -> PromotedModel:
+    """Record the run in `report_dir` as the promoted model (a refused evaluation needs `force`)."""
+    from core.training.pipeline import load_report
+
+    report = load_report(report_dir)
+    if report.adapter is None or report.training is None:
+        raise NotPromotableError(f"{report_dir}: the run produced no adapter ({report.promotion})")
+    if report.promotion == "refused" and not force:
+        worse = ", ".join(report.evaluation.worse_on) if report.evaluation else "?"
+        raise NotPromotableError(f"{report_dir}: its evaluation refused it (worse on {worse})")
+    adapter = Path(report.adapter.path)
+    base = Path(report.training.base_file)
+    model = PromotedModel(
+        name=f"{base.stem}+{adapter.stem}",
+        base_file=str(base),
+        adapter_file=str(adapter),
+        report=str(report_dir),
+    )
+    target = promoted_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(model.model_dump(), indent=2) + "\n")
+    return model
