@@ -18,6 +18,7 @@ from rich.table import Table
 
 from api.cli.feedback import feedback_app
 from api.cli.threads import threads_app
+from api.cli.train import train_app
 from core.run_config import DEFAULT_CONFIG
 from evals.cli import eval_app
 
@@ -38,6 +39,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(eval_app, name="eval")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(threads_app, name="threads")
+app.add_typer(train_app, name="train")
 console = Console(stderr=True)
 
 
