@@ -115,8 +115,8 @@ def test_a_persons_rating_weighs_up_drops_or_adds_an_example(
 
 def test_one_example_a_task_the_best_scored_and_a_stable_split_by_task(tmp_path: Path) -> None:
     task = "Describe a lighthouse."
-    requests = _write(tmp_path / "q.jsonl", [{"id": "a", "task": task},
-                                             {"id": "b", "task": "  describe a LIGHTHOUSE. "}])  # fmt: skip
+    same = "  describe a LIGHTHOUSE. "
+    requests = _write(tmp_path / "q.jsonl", [{"id": "a", "task": task}, {"id": "b", "task": same}])
     results = _write(tmp_path / "r.jsonl", [_result("a", score=0.92), _result("b", score=0.99)])
     manifest = build_dataset(tmp_path / "o", _recipe(), results=[results], requests=[requests])
     assert [r["id"] for r in _rows(tmp_path / "o" / TRAIN_FILE)] == ["b"]
