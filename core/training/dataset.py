@@ -30,6 +30,8 @@ class Example(BaseModel):
     id: str | None
     """The task's id (a data set's id, or the run's thread id when it had none)."""
     task: str
+    documents: list[dict[str, str]] = []
+    """The request's source documents (`id`, `text`): a grounded answer is learnt with them."""
     answer: str
     """The chosen side: the run's final, checked answer."""
     rejected: str | None = None
@@ -41,8 +43,15 @@ class Example(BaseModel):
     source: str = ""
     run_id: str | None = None
 
+    def prompt(self) -> str:
+        """The task as the student sees it: after its documents, when it has any."""
+        if not self.documents:
+            return self.task
+        sources = "\n\n".join(f"[{d['id']}] {d['text']}" for d in self.documents)
+        return f"Documents:\n{sources}\n\n{self.task}"
+
     def messages(self) -> list[dict[str, str]]:
-        user = {"role": "user", "content": self.task}
+        user = {"role": "user", "content": self.prompt()}
         return [user, {"role": "assistant", "content": self.answer}]
 
 
@@ -114,6 +123,7 @@ def from_results(
             Example(
                 id=str(row["id"]),
                 task=request.get("task") or request["prompt"],
+                documents=request.get("documents") or [],
                 answer=row["answer"],
                 rejected=draft if draft and draft.strip() != row["answer"].strip() else None,
                 score=row.get("score"),
@@ -189,7 +199,12 @@ def build_dataset(
     """Write train.jsonl, validation.jsonl, preference.jsonl and manifest.json into `out`."""
     rules = recipe.data
     held = held_out or HeldOut.load([*rules.exclude, *recipe.evaluation.sets])
-    by_id = {str(r.get("id") or r.get("key")): r for p in requests for r in _jsonl(p)}
+    by_id = {
+        str(r.get("id") or r.get("key")): r
+        for p in requests
+        for r in _jsonl(p)
+        if r.get("task") or r.get("prompt")  # side files (key facts) share ids, hold no task
+    }
     dropped: Counter[str] = Counter()
     examples: list[Example] = []
     for path in results:
@@ -215,7 +230,7 @@ def build_dataset(
     (out / PREFERENCE_FILE).write_text(
         "".join(
             json.dumps(
-                {"prompt": e.task, "chosen": e.answer, "rejected": e.rejected, "id": e.id,
+                {"prompt": e.prompt(), "chosen": e.answer, "rejected": e.rejected, "id": e.id,
                  "split": "validation" if normalise(e.task) in held_back else "train"},
                 ensure_ascii=False,
             ) + "\n"

@@ -165,3 +165,17 @@ def test_the_manifest_versions_the_data_with_commit_and_recipe(
     saved = json.loads((tmp_path / "a" / MANIFEST_FILE).read_text())
     assert saved["version"] == one.version and saved["data_config"]["min_score"] == 0.9
     assert [s["path"] for s in saved["sources"]] == [str(results), str(requests)]
+
+
+def test_a_grounded_task_is_learnt_with_its_documents(tmp_path: Path) -> None:
+    docs = [{"id": "d1", "text": "The ferry leaves at 9."}, {"id": "d2", "text": "It is red."}]
+    requests = _write(tmp_path / "q.jsonl", [{"id": "g1", "task": "When does it leave?",
+                                              "documents": docs}])  # fmt: skip
+    results = _write(tmp_path / "r.jsonl", [_result("g1", answer="At 9 [d1].")])
+    build_dataset(tmp_path / "o", _recipe(), results=[results], requests=[requests])
+
+    [row] = _rows(tmp_path / "o" / TRAIN_FILE)
+    assert row["messages"][0]["content"] == (
+        "Documents:\n[d1] The ferry leaves at 9.\n\n[d2] It is red.\n\nWhen does it leave?"
+    )
+    assert row["task"] == "When does it leave?"  # held-out checks read the task itself
