@@ -100,6 +100,12 @@ def error_of(exc: BaseException, thread_id: str | None = None) -> ApiError:
             "this thread has finished; nothing to resume",
             "read it with GET /v1/threads/{id}, or start a new refinement",
         ),
+        "not_awaiting_review": (
+            409,
+            f"this thread is not awaiting a review: {exc}",
+            f"GET /v1/threads/{thread_id} shows its status (and, while it is "
+            "`awaiting_review`, the `review_id` to answer)",
+        ),
         "run_cancelled": (
             409,
             "the run was cancelled: the client that started it went away"

@@ -16,7 +16,9 @@ from pydantic import (
 
 from core.instructions import Instruction
 from core.outcome import RunOutcome
+from core.review import Decision, ReviewPolicy
 from core.run_config import DEFAULT_CONFIG, preset_names
+from graph.events import ReviewRequested
 from graph.runner import graph_input
 
 MAX_TASK_CHARS = 4_000
@@ -95,6 +97,13 @@ class RefinementRequest(_Strict):
         "while an A/B experiment runs, requests that name no `config` get the variant of this "
         "id, the same one every time; without an id each request is assigned at random.",
     )
+    review: ReviewPolicy | None = Field(
+        None,
+        description="When the run pauses for a person before its answer is final (over the "
+        "preset's policy, which is `never` unless it says otherwise): the stream then ends "
+        "with a `review` event, the thread shows `awaiting_review`, and POST "
+        "/v1/threads/{id}/resume with a `review` decision continues it.",
+    )
 
     @field_validator("task")
     @classmethod
@@ -122,9 +131,23 @@ class BatchRequest(_Strict):
 
 
 class ResumeRequest(_Strict):
-    """Continue an interrupted thread from its last checkpoint."""
+    """Continue an interrupted thread from its last checkpoint, or answer its review."""
 
     priority: Priority = "normal"
+    review: Decision | None = Field(
+        None,
+        description="The reviewer's decision, required when the thread is `awaiting_review` "
+        '(and refused otherwise): `{"action": "approve"}`, `{"action": "edit", "text": ...}`, '
+        '`{"action": "feedback", "text": ..., "changes": [...]}` or `{"action": "reject", '
+        '"reason": ...}`.',
+    )
+    review_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")] | None = (
+        Field(
+            None,
+            description="The `review_id` the reviewer saw: 409 if the thread has moved on "
+            "since (another reviewer answered it first).",
+        )
+    )
 
 
 class FindingOut(BaseModel):
@@ -156,6 +179,12 @@ class RefinementResult(RunOutcome):
     """The run configuration it ran (an experiment variant's, when assigned one)."""
     experiment: str | None = None
     variant: str | None = None
+    review: ReviewRequested | None = Field(  # type: ignore[assignment]
+        None,
+        exclude_if=lambda value: value is None,
+        description="Present only when the run paused for a person: what to review (`answer` "
+        "is null until POST /v1/threads/{id}/resume answers it).",
+    )
 
 
 class BatchItem(BaseModel):
@@ -172,7 +201,7 @@ class BatchResult(BaseModel):
     failed: int
 
 
-ThreadStatus = Literal["running", "interrupted", "done"]
+ThreadStatus = Literal["running", "interrupted", "awaiting_review", "done"]
 
 
 class ThreadOut(BaseModel):
@@ -191,6 +220,17 @@ class ThreadOut(BaseModel):
     answer: str | None = None
     confidence: float | None = None
     stop_reason: str | None = None
+    review: ReviewRequested | None = Field(
+        None,
+        exclude_if=lambda value: value is None,
+        description="With status `awaiting_review`: what the reviewer is shown.",
+    )
+    reviews: list[dict[str, Any]] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="The run's reviews so far, each with its action, the draft shown and how "
+        "long it waited (an edit with its correction and word diff).",
+    )
 
 
 class CancelOut(BaseModel):

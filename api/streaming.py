@@ -19,7 +19,7 @@ from api.runs.execute import Queued, RunStarted
 from api.runs.failures import LeaseLost, RunCancelled
 from api.schemas import ErrorBody, RefinementResult
 from api.services import Services
-from graph.events import NodeDone, Payload, Planned, Scored, TokenChunk
+from graph.events import NodeDone, Payload, Planned, ReviewRequested, Scored, TokenChunk
 from graph.runner import Emit
 
 EVENTS: dict[str, type[BaseModel]] = {
@@ -31,6 +31,7 @@ EVENTS: dict[str, type[BaseModel]] = {
         "plan": Planned,
         "token": TokenChunk,
         "score": Scored,
+        "review": ReviewRequested,
         "result": RefinementResult,
         "error": ErrorBody,
     }.items()
@@ -38,6 +39,9 @@ EVENTS: dict[str, type[BaseModel]] = {
 """Every event a run's stream carries, by name: the one definition of each payload."""
 
 _LAST = {
+    "review": "the run paused for a person, last (`ReviewRequested`: the best answer, its "
+    "score, findings and confidence, every score so far, `review_id`); POST "
+    "/v1/threads/{id}/resume with a `review` decision continues it.",
     "result": "the finished run (`RefinementResult`), last.",
     "error": "why the run did not finish, last (`ErrorBody`); the thread stays resumable.",
 }
@@ -124,12 +128,16 @@ async def publish_run(
     start: StartRun,
     local: Callable[[Published], None] | None = None,
 ) -> bool:
-    """Run `start`; its events, then its `result` or `error`, go to the thread's stream.
-    False when the run went on elsewhere (lease lost): the new holder publishes its end."""
+    """Run `start`; its events, then its `result` (or `review`, when it paused for a person)
+    or `error`, go to the thread's stream. False when the run went on elsewhere (lease lost):
+    the new holder publishes its end."""
     publisher = services.events.publisher(thread_id, local)
     try:
         result = await start(publisher.emit)
-        publisher.emit(("result", result.model_dump(mode="json")))
+        if result.review is not None:
+            publisher.emit(("review", result.review.model_dump(mode="json")))
+        else:
+            publisher.emit(("result", result.model_dump(mode="json")))
     except LeaseLost:
         return False
     except asyncio.CancelledError:

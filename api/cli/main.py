@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,7 +80,12 @@ def _followed(result: Any) -> str:
     return followed + (f" (failing: {', '.join(result.failing)})" if result.failing else "")
 
 
-async def _run_one(request: dict[str, Any], config: str, thread: str | None) -> Any:
+async def _run_one(
+    request: dict[str, Any], config: str, thread: str | None, interactive: bool = False
+) -> Any:
+    """Run the request; a pause for review is put to the person at the terminal when
+    `interactive` (and the run goes on with their decision), else it ends the run here."""
+    from api.cli.review import ask
     from core.checkpoint.factory import aget_checkpointer
     from graph.builder import build_graph
     from graph.runner import run_task
@@ -106,7 +112,21 @@ async def _run_one(request: dict[str, Any], config: str, thread: str | None) -> 
                         f"  [red]fails[/] {finding['source']}: {finding['message'][:160]}"
                     )
 
-    return await run_task(graph, request, thread_id=thread, config_name=config, emit=show)
+    result = await run_task(graph, request, thread_id=thread, config_name=config, emit=show)
+    while interactive and result.review is not None and not result.error:
+        decision = await asyncio.to_thread(ask, console, result.review)
+        result = await run_task(graph, None, thread_id=result.thread_id, review=decision, emit=show)
+    return result
+
+
+def _paused(result: Any) -> None:
+    """A run paused for review with nobody at the terminal: what waits, and how to answer."""
+    from api.cli.review import resume_commands, show_review
+
+    show_review(console, result.review)
+    console.print(f"[bold]thread {result.thread_id} awaits a review.[/] Answer it with one of:")
+    for command in resume_commands(result.thread_id):
+        console.print(f"  {command}")
 
 
 async def _run_file(source: Path, target: Path, config: str, concurrency: int) -> list[Any]:
@@ -154,11 +174,33 @@ def run(
     input: Annotated[Path | None, typer.Option(help="A JSONL file of tasks.")] = None,
     output: Annotated[Path | None, typer.Option(help="Where to write JSONL results.")] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64)] = 2,
+    review: Annotated[
+        str | None,
+        typer.Option(
+            help="Pause for a person before the answer is final: never, always, or uncertain "
+            "(confidence under --review-below, or the loop stopped without passing); default: "
+            "the preset's (never). At a terminal it asks you; otherwise it prints how to resume.",
+        ),
+    ] = None,
+    review_below: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="The confidence --review uncertain reviews under."),
+    ] = None,
 ) -> None:
     """Refine one task, or a file of tasks with --input/--output."""
+    from core.review import ReviewPolicy
     from core.run_config import load_config
 
     load_config(config)
+    policy: dict[str, Any] = {}
+    if review is not None or review_below is not None:
+        fields = {"when": review or "uncertain"}
+        if review_below is not None:
+            fields["confidence_below"] = review_below
+        try:
+            policy = ReviewPolicy.model_validate(fields).model_dump()
+        except ValueError as exc:
+            raise typer.BadParameter("--review takes never, always or uncertain") from exc
     if input is not None:
         if output is None:
             raise typer.BadParameter("--input needs --output")
@@ -170,11 +212,15 @@ def run(
         return
     if not task:
         raise typer.BadParameter("give a TASK, or --input FILE")
-    result = asyncio.run(_run_one(_request(task, words, doc or []), config, thread))
+    request = _request(task, words, doc or []) | ({"review": policy} if policy else {})
+    interactive = sys.stdin.isatty() and not as_json
+    result = asyncio.run(_run_one(request, config, thread, interactive))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     elif result.error:
         console.print(f"[red]error:[/] {result.error}")
+    elif result.review is not None:
+        _paused(result)
     else:
         console.print(Panel(result.answer or "", title="answer", expand=False))
         console.print(_summary(result))

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -151,8 +152,13 @@ def history(
     out.print(table)
 
 
-async def _resume(thread_id: str) -> tuple[bool, Any]:
-    """(whether it was unfinished, the run's result) after finishing the thread's run."""
+class ReviewMismatch(Exception):
+    """A decision for a thread not paused for review, or none for one that is."""
+
+
+async def _resume(thread_id: str, review: dict[str, Any] | None = None) -> tuple[bool, Any]:
+    """(whether it was unfinished, the run's result) after finishing the thread's run (or
+    answering its pending review with `review`; the result may pause again)."""
     from core.checkpoint.factory import aget_checkpointer
     from graph.builder import build_graph
     from graph.runner import RunEnd, TaskResult, run_task
@@ -161,30 +167,66 @@ async def _resume(thread_id: str) -> tuple[bool, Any]:
     snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
     if not snapshot.values:
         return False, None
+    if snapshot.interrupts and review is None:
+        raise ReviewMismatch(
+            "it awaits a review: give --approve, --edit-file, --feedback or --reject"
+        )
+    if review is not None and not snapshot.interrupts:
+        raise ReviewMismatch("it is not awaiting a review; resume it without a decision")
     # `snapshot.next` leaves out tasks of the interrupted step that already saved their
     # writes (a resume applies them and goes on): `tasks` says whether anything is left.
     if not snapshot.tasks:
         done = RunEnd(state=snapshot.values).outcome() | {"thread_id": thread_id}
         return False, TaskResult.model_validate(done)
-    result = await run_task(graph, None, thread_id=thread_id)
+    result = await run_task(graph, None, thread_id=thread_id, review=review)
     if result.error:
         raise RuntimeError(result.error)
     return True, result
 
 
 @threads_app.command()
-def resume(thread_id: str, as_json: JsonFlag = False) -> None:
-    """Finish a thread's interrupted run (a crash, a kill) from its last checkpoint."""
+def resume(
+    thread_id: str,
+    as_json: JsonFlag = False,
+    approve: Annotated[bool, typer.Option("--approve", help="Review: accept the answer.")] = False,
+    edit: Annotated[str | None, typer.Option(help="Review: replace the answer with this.")] = None,
+    edit_file: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Review: --edit from a file.")
+    ] = None,
+    feedback: Annotated[
+        str | None, typer.Option(help="Review: what is wrong; the loop refines again.")
+    ] = None,
+    change: Annotated[
+        list[str] | None, typer.Option(help="Review: one concrete change (repeatable).")
+    ] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Review: refuse the answer.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why it is rejected (with --reject).")] = None,
+) -> None:
+    """Finish a thread's interrupted run (a crash, a kill) from its last checkpoint, or answer
+    the review a paused run waits for (one of --approve, --edit/--edit-file, --feedback/--change,
+    --reject)."""
+    from api.cli.review import decision_of, resume_commands, show_review
+
+    review = decision_of(approve, edit, edit_file, feedback, change or [], reject, reason)
     try:
-        unfinished, result = asyncio.run(_resume(thread_id))
+        unfinished, result = asyncio.run(_resume(thread_id, review))
     except RedisUnavailableError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
+    except ReviewMismatch as exc:
+        err.print(f"[red]thread {thread_id!r}: {exc}[/red]")
+        raise typer.Exit(2) from exc
     if result is None:
         err.print(f"[red]no thread {thread_id!r}[/red]")
         raise typer.Exit(1)
     if as_json:
         _print_json({"resumed": unfinished, **result.model_dump(mode="json")})
+        return
+    if result.review is not None:
+        show_review(err, result.review)
+        err.print(f"[bold]{thread_id}[/bold] awaits a review again; answer it with one of:")
+        for command in resume_commands(thread_id):
+            err.print(f"  {command}")
         return
     status = "resumed and finished" if unfinished else "already finished; nothing to resume"
     out.print(f"[bold]{thread_id}[/bold]: {status}")

@@ -146,7 +146,7 @@ async def refine(
         body = RefinementRequest(
             task=task, constraints=constraints, documents=documents or [], config=preset
         )
-        spec, ticket = await start_run(services, key, body, None)
+        spec, ticket = await start_run(services, key, body, None, reviewable=False)
         result = await execute(services, ticket, spec, emit=progress, tokens=False)
     return RefineOutput.model_validate(result.model_dump(include=set(RefineOutput.model_fields)))
 

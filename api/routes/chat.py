@@ -68,7 +68,7 @@ async def create_chat_completion(
     preset = preset_of(body.model)
     conversation = read_conversation(body.messages)
     request = refinement_request(body, preset, conversation)
-    spec, ticket = await start_run(services, key, request, unit)
+    spec, ticket = await start_run(services, key, request, unit, reviewable=False)
     reply = Reply(spec.thread_id, int(time.time()), conversation, body.answer_cap)
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)

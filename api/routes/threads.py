@@ -1,5 +1,6 @@
 """Threads: GET /v1/threads/{id} (latest state), GET /v1/threads/{id}/history (iterations and
-checkpoints), POST /v1/threads/{id}/resume (and /resume/stream) to continue an interrupted run,
+checkpoints), POST /v1/threads/{id}/resume (and /resume/stream) to continue an interrupted run
+or answer the review a paused one waits for,
 GET /v1/threads/{id}/events to replay and follow its run's events, POST /v1/threads/{id}/cancel
 to stop it. Every one works on any replica: run state lives in Redis (`api.runs.leases`). A thread
 is visible only to the key that created it; other keys get 404."""
@@ -12,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query
 
 from api.deps import Caller, ServicesDep
-from api.errors import ERROR_RESPONSES, answering
+from api.errors import ERROR_RESPONSES, answering, field_error
 from api.runs.execute import RunSpec, admit, execute
-from api.runs.failures import ThreadBusy, ThreadFinished
+from api.runs.failures import NotAwaitingReview, ThreadBusy, ThreadFinished
 from api.runs.scheduler import Ticket
 from api.runs.thread_view import describe_thread, thread_config
 from api.schemas import (
@@ -73,12 +74,35 @@ async def get_history(
 async def _resume(
     services: ServicesDep, key: Caller, thread_id: str, body: ResumeRequest
 ) -> tuple[RunSpec, Ticket]:
-    """What to run (from the checkpoint; or the original request when the run never reached
-    its first checkpoint) and an admitted ticket; 409 when there is nothing to do."""
+    """What to run (from the checkpoint, answering its pending review with the body's; or the
+    original request when the run never reached its first checkpoint) and an admitted ticket;
+    409 when there is nothing to do (or no review to answer), 422 when a review is due and the
+    body has none."""
     record = await services.threads.owned(thread_id, key)
     snapshot = await services.graph.aget_state(thread_config(thread_id))
     if await services.leases.holder(thread_id):  # a fair answer; `execute` takes the lease for real
         raise ThreadBusy(thread_id)
+    pending = snapshot.interrupts[0] if snapshot.interrupts else None
+    if pending is None and body.review is not None:
+        finished = bool(snapshot.values) and not snapshot.tasks
+        raise NotAwaitingReview(
+            thread_id,
+            "it has finished"
+            if finished
+            else "its run was interrupted, not paused for review (resume it without `review`)",
+        )
+    if pending is not None and body.review is None:
+        raise field_error(
+            422,
+            "review_required",
+            "this thread is paused for a person's review; a resume must carry their decision",
+            f'send {{"review": {{"action": "approve"}}}} (or "edit" with "text", "feedback" '
+            f'with "text" or "changes", "reject"); GET /v1/threads/{thread_id} shows what to '
+            "review",
+            "review",
+        )
+    if pending is not None and body.review_id not in (None, pending.id):
+        raise NotAwaitingReview(thread_id, f"review {body.review_id} was answered already")
     if snapshot.values and not snapshot.tasks:  # a task killed after its writes is not done
         raise ThreadFinished(thread_id)
     spec = RunSpec(
@@ -88,6 +112,8 @@ async def _resume(
         resume=bool(snapshot.values),
         experiment=record.get("experiment"),
         variant=record.get("variant"),
+        review=body.review.model_dump(mode="json", exclude_none=True) if body.review else None,
+        review_id=pending.id if pending is not None else None,
     )
     return spec, admit(services, body.priority)
 
@@ -96,8 +122,9 @@ async def _resume(
 async def resume_thread(
     thread_id: ThreadIdPath, key: Caller, services: ServicesDep, body: ResumeRequest | None = None
 ) -> RefinementResult:
-    """Continue an interrupted run (cancelled, timed out, failed) from its last checkpoint
-    and return the finished result."""
+    """Continue an interrupted run (cancelled, timed out, failed) from its last checkpoint,
+    or a run paused for review with the reviewer's decision (`review`), and return the result
+    (finished, or paused for review again after feedback)."""
     spec, ticket = await _resume(services, key, thread_id, body or ResumeRequest())
     with answering(thread_id):
         return await execute(services, ticket, spec)
@@ -116,7 +143,8 @@ async def resume_thread(
 async def resume_thread_stream(
     thread_id: ThreadIdPath, key: Caller, services: ServicesDep, body: ResumeRequest | None = None
 ) -> EventStream:
-    """Continue an interrupted run, streaming its events."""
+    """Continue an interrupted run, or answer a paused run's review, streaming its events
+    (ending with `result`, or with `review` if it pauses again)."""
     spec, ticket = await _resume(services, key, thread_id, body or ResumeRequest())
     return sse_response(
         services, thread_id, lambda emit: execute(services, ticket, spec, emit=emit)

@@ -27,8 +27,8 @@ from graph.events import Event
 
 log = logging.getLogger("refinery.api")
 
-TERMINAL = frozenset({"result", "error"})
-"""The events that end a run's stream."""
+TERMINAL = frozenset({"result", "review", "error"})
+"""The events that end a run's stream (`review`: it paused for a person)."""
 HEARTBEAT = b": heartbeat\n\n"
 
 Published = tuple[str, str, str]

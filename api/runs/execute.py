@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import redis
+from langgraph.types import Command
 
-from api.runs.failures import NOT_RUNS, ThreadBusy, kind_of
+from api.runs.failures import NOT_RUNS, NotAwaitingReview, ThreadBusy, kind_of
 from api.runs.leases import Lease
 from api.runs.scheduler import Ticket
 from api.schemas import RefinementResult
@@ -26,6 +27,7 @@ from core.feedback.store import RunRecord
 from core.state import Priority
 from core.telemetry.callbacks import NodeTimer
 from core.telemetry.logs import log_context, note_ids
+from core.telemetry.metrics import REVIEW_WAIT, REVIEWS, REVIEWS_REQUESTED
 from core.telemetry.service import ObservedRun, request_type
 from graph.events import Payload
 from graph.runner import Emit, emit_to, stream_run
@@ -64,9 +66,16 @@ class RunSpec:
     experiment: str | None = None
     variant: str | None = None
     """The A/B experiment and variant the thread was assigned to, if any."""
+    review: dict[str, Any] | None = None
+    """A reviewer's decision (`core.review.ReviewDecision`'s fields) for the thread's pending
+    review, sent as `Command(resume=...)`."""
+    review_id: str | None = None
+    """The pending review it answers (checked again once the lease is held)."""
 
     @property
-    def graph_input(self) -> dict[str, Any] | None:
+    def graph_input(self) -> dict[str, Any] | Command | None:
+        if self.review is not None:
+            return Command(resume=self.review)
         return None if self.resume else self.request
 
     @property
@@ -104,6 +113,8 @@ async def execute(
     with log_context(run_id=run_id, thread_id=thread_id, variant=spec.variant):
         try:
             async with lease or await _lease(services, spec, run_id):
+                if spec.review is not None:
+                    await _answering(services, spec)
                 await _remember(services, spec, run_id)
                 async with asyncio.timeout(deadline - time.monotonic()):
                     await _admitted(services, ticket, emit, run_id, thread_id)
@@ -129,6 +140,7 @@ async def execute(
                 spec.experiment,
                 spec.variant,
             )
+            await _reviewed(services, spec, result)
             return result
         except asyncio.CancelledError:
             status = "cancelled"
@@ -146,7 +158,7 @@ async def execute(
             else:
                 ticket.release()
             _log_end(spec, ticket, status, result, run_s)
-            if ran:
+            if ran and not (result and result.review):  # a paused run is reported once it ends
                 await _observe(services, spec, status, result, run_s)
 
 
@@ -156,6 +168,28 @@ async def _lease(services: Services, spec: RunSpec, run_id: str) -> Lease:
     if lease is None:
         raise ThreadBusy(spec.thread_id)
     return lease
+
+
+async def _answering(services: Services, spec: RunSpec) -> None:
+    """Under the lease: the review the decision answers is still the pending one (another
+    resume may have answered it between the request's check and the lease), and count it."""
+    snapshot = await services.graph.aget_state({"configurable": {"thread_id": spec.thread_id}})
+    pending = snapshot.interrupts[0] if snapshot.interrupts else None
+    if pending is None or pending.id != spec.review_id:
+        raise NotAwaitingReview(spec.thread_id, "its review was answered already")
+    REVIEWS.labels((spec.review or {}).get("action", "")).inc()
+    REVIEW_WAIT.observe(max(0.0, time.time() - float(pending.value.get("requested_at", 0.0))))
+
+
+async def _reviewed(services: Services, spec: RunSpec, result: RefinementResult) -> None:
+    """Count a pause for review, and keep the run's reviews with its feedback record."""
+    if result.review is not None:
+        REVIEWS_REQUESTED.labels(spec.config or "").inc()
+    if result.reviews:
+        try:
+            await services.telemetry.feedback.save_reviews(spec.thread_id, result.reviews)
+        except redis.RedisError as exc:  # the reviews are in the checkpoint all the same
+            log.warning("reviews not stored for export", extra={"error": str(exc)})
 
 
 async def _admitted(

@@ -44,6 +44,12 @@ class ThreadFinished(RunFailure):
     kind = "thread_finished"
 
 
+class NotAwaitingReview(RunFailure):
+    """A review was sent to a thread that is not paused for one (or not for that one)."""
+
+    kind = "not_awaiting_review"
+
+
 class RunCancelled(RunFailure):
     """Someone asked the run to stop, or the client that started it went away."""
 
@@ -81,6 +87,15 @@ def kind_of(exc: BaseException) -> str:
     return "run_failed"
 
 
-NOT_RUNS = frozenset({"cancelled", "overloaded", "thread_busy", "run_cancelled", "lease_lost"})
+NOT_RUNS = frozenset(
+    {
+        "cancelled",
+        "overloaded",
+        "thread_busy",
+        "run_cancelled",
+        "lease_lost",
+        "not_awaiting_review",
+    }
+)
 """Endings that say nothing about the run or the model: the client left (or asked to stop),
 it never ran, or another replica took it over."""

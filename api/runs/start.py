@@ -13,6 +13,9 @@ from api.runs.scheduler import Ticket
 from api.schemas import RefinementRequest
 from api.services import Services
 from core.feedback.experiments import assign_variant
+from core.run_config import DEFAULT_CONFIG, load_config
+
+NO_REVIEW = {"when": "never"}
 
 
 def assign(
@@ -29,12 +32,28 @@ def assign(
     return replace(spec, request=request, experiment=experiment.name, variant=variant.name)
 
 
+def unreviewed(spec: RunSpec) -> RunSpec:
+    """The run with no review point, for a face that cannot pause for a person (the
+    OpenAI-compatible chat, the MCP tool) where its preset would ask for one."""
+    if load_config(spec.config or DEFAULT_CONFIG).review.when == "never":
+        return spec
+    return replace(spec, request=spec.request | {"review": NO_REVIEW})
+
+
 async def start_run(
-    services: Services, key: ApiKey, body: RefinementRequest, unit: str | None
+    services: Services,
+    key: ApiKey,
+    body: RefinementRequest,
+    unit: str | None,
+    *,
+    reviewable: bool = True,
 ) -> tuple[RunSpec, Ticket]:
-    """Admit the request (`OverloadedError` if no room) and record its new thread as `key`'s."""
+    """Admit the request (`OverloadedError` if no room) and record its new thread as `key`'s;
+    with `reviewable` False the run never pauses for review, whatever its preset says."""
     ticket = admit(services, body.priority)
     spec = replace(assign(services, body, unit, uuid.uuid4().hex), key_id=key.id)
+    if not reviewable:
+        spec = unreviewed(spec)
     try:
         await services.threads.claim(
             spec.thread_id, key, spec.request, experiment=spec.experiment, variant=spec.variant

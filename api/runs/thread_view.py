@@ -10,6 +10,7 @@ from langchain_core.runnables import RunnableConfig
 from api.auth import ApiKey
 from api.schemas import ThreadOut, ThreadStatus
 from api.services import Services
+from graph.events import ReviewRequested
 
 
 def thread_config(thread_id: str) -> RunnableConfig:
@@ -18,10 +19,13 @@ def thread_config(thread_id: str) -> RunnableConfig:
 
 
 async def thread_status(services: Services, thread_id: str, snapshot: Any) -> ThreadStatus:
-    """`running` while a replica holds its lease, `done` once its last checkpoint has no task
+    """`running` while a replica holds its lease, `awaiting_review` while it is paused for a
+    person (an interrupt pending in its checkpoint), `done` once its last checkpoint has no task
     left, `interrupted` otherwise (a task killed after its writes is not done)."""
     if await services.leases.holder(thread_id):
         return "running"
+    if snapshot.interrupts:
+        return "awaiting_review"
     if snapshot.tasks or not snapshot.values:  # `next` leaves out tasks that wrote already
         return "interrupted"
     return "done"
@@ -33,6 +37,7 @@ async def describe_thread(services: Services, key: ApiKey, thread_id: str) -> Th
     snapshot = await services.graph.aget_state(thread_config(thread_id))
     values = snapshot.values or {}
     request = record["request"]
+    pending = snapshot.interrupts
     return ThreadOut(
         thread_id=thread_id,
         status=await thread_status(services, thread_id, snapshot),
@@ -45,4 +50,6 @@ async def describe_thread(services: Services, key: ApiKey, thread_id: str) -> Th
             k: values.get(k)
             for k in ("iteration", "draft", "score", "answer", "confidence", "stop_reason")
         },
+        review=ReviewRequested.of(pending[0]) if pending else None,
+        reviews=values.get("reviews") or [],
     )

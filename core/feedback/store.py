@@ -1,18 +1,21 @@
 """User feedback in Redis, the one store of it: explicit ratings (with a comment) and implicit
-signals against a run and its experiment variant, and the export of well-rated (task, answer)
-pairs as JSONL for fine-tuning or distillation. A run's id is its thread id; who may rate it is
-the caller's business (the API checks that the thread belongs to the key)."""
+signals against a run and its experiment variant, a run's reviews (a person's decisions at its
+review points), the export of well-rated (task, answer) pairs as JSONL for fine-tuning or
+distillation, and of the reviews' preference pairs (draft, corrected). A run's id is its thread
+id; who may rate it is the caller's business (the API checks that the thread belongs to the
+key)."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import redis.asyncio as aredis
 from pydantic import BaseModel, Field
 
+from core.review import preference_pairs
 from core.settings import Settings, get_settings
 from core.telemetry.metrics import FEEDBACK
 
@@ -47,6 +50,8 @@ class RunRecord(BaseModel):
     rating: Rating | None = None
     comment: str | None = None
     signals: dict[str, int] = Field(default_factory=dict)
+    reviews: list[dict[str, Any]] = Field(default_factory=list)
+    """Every review of the run (`core.review.review_record`), in order."""
 
 
 class FeedbackStore:
@@ -67,7 +72,7 @@ class FeedbackStore:
         """Keep a run (when it starts, again when it finishes) so that feedback and the export
         can refer to it; fields left None keep what an earlier call wrote."""
         body = record.model_dump(
-            mode="json", exclude={"rating", "comment", "signals"}, exclude_none=True
+            mode="json", exclude={"rating", "comment", "signals", "reviews"}, exclude_none=True
         )
         fields = {k: json.dumps(v) for k, v in body.items()}
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -107,6 +112,34 @@ class FeedbackStore:
             await pipe.execute()
         FEEDBACK.labels("signal", signal, record.variant or NO_VARIANT).inc()
         return record
+
+    async def save_reviews(self, run_id: str, reviews: list[dict[str, Any]]) -> None:
+        """Keep the run's reviews so far (all of them: a later call replaces the list)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._run_key(run_id), "reviews", json.dumps(reviews))
+            pipe.expire(self._run_key(run_id), self.settings.feedback_ttl_s)
+            pipe.zadd(f"{self.prefix}:reviewed", {run_id: time.time()})
+            await pipe.execute()
+
+    async def export_pairs(self, out: IO[str], batch: int = 500) -> int:
+        """Write the reviews' preference pairs as JSONL (`prompt`, `chosen`, `rejected`, the
+        shape DPO trainers read, with the run and the kind of review); returns how many."""
+        written, start = 0, 0
+        while ids := await self.redis.zrange(f"{self.prefix}:reviewed", start, start + batch - 1):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for run_id in ids:
+                    pipe.hgetall(self._run_key(_text(run_id)))
+                rows = await pipe.execute()
+            for row in rows:
+                if not row:
+                    continue
+                record = _record_of(row)
+                for pair in preference_pairs(record.task, record.reviews):
+                    extra = {"run_id": record.run_id, "config": record.config}
+                    out.write(json.dumps(pair | extra, ensure_ascii=False) + "\n")
+                    written += 1
+            start += batch
+        return written
 
     async def variant_counts(self, experiment: str | None, variant: str | None) -> dict[str, int]:
         """Ratings (`up`, `down`) and signals recorded against one variant."""

@@ -57,6 +57,9 @@ __all__ = [
     "REQUESTS",
     "REQUEST_LATENCY",
     "RETRIES",
+    "REVIEWS",
+    "REVIEWS_REQUESTED",
+    "REVIEW_WAIT",
     "RUNS",
     "RUN_LATENCY",
     "SCORES",
@@ -130,6 +133,21 @@ ADMISSION_LIMIT = Gauge(
 )
 ALERTS = Counter("refinery_alerts_delivered", "Alerts this process delivered.", ["rule"])
 FEEDBACK = Counter("refinery_feedback", "Feedback received.", ["kind", "value", "variant"])
+REVIEWS_REQUESTED = Counter(
+    "refinery_reviews_requested",
+    "Runs that paused for a person's review (review rate: over refinery_runs_total).",
+    ["config"],
+)
+REVIEWS = Counter(
+    "refinery_reviews",
+    "Reviewers' decisions, by action (approval rate: approve over all).",
+    ["action"],
+)
+REVIEW_WAIT = Histogram(
+    "refinery_review_wait_seconds",
+    "Time a paused run waited for its reviewer's decision.",
+    buckets=(1, 5, 15, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 7 * 86400),
+)
 
 
 class _LLMStatsMirror:
