@@ -119,7 +119,9 @@ def run_pipeline(
     return report
 
 
-def _finish(report: PipelineReport, out: Path, started: float, clock: Callable[[], float]) -> Any:
+def _finish(
+    report: PipelineReport, out: Path, started: float, clock: Callable[[], float]
+) -> PipelineReport:
     report.seconds = round(clock() - started, 1)
     out.mkdir(parents=True, exist_ok=True)
     (out / REPORT_FILE).write_text(report.model_dump_json(indent=2) + "\n")
