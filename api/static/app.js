@@ -1,11 +1,13 @@
 // The refinery page: sends a task to POST /v1/refinements/stream, draws the events as they
 // come (tokens, each iteration's score, critique and word diff, a score chart, the answer),
-// and sends feedback. Self-contained: it loads nothing but this server's own files.
+// puts a run that pauses for review to the person (approve, edit, feedback, reject: POST
+// /v1/threads/{id}/resume/stream), and sends feedback. Self-contained: it loads nothing but this server's own files.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const state = { controller: null, threadId: null, runId: null, drafts: [], scores: [],
-                threshold: 0.95, configs: {}, finished: false, rated: false, lastBody: null };
+                threshold: 0.95, configs: {}, finished: false, rated: false, lastBody: null,
+                review: null };
 
 function headers() {
   const h = { "Content-Type": "application/json" };
@@ -46,6 +48,7 @@ async function loadConfigs() {
 
 function requestBody() {
   const body = { task: $("task").value, config: $("config").value, priority: $("priority").value };
+  if ($("review").value) body.review = { when: $("review").value };
   const words = $("words").value.split(",").map((w) => w.trim()).filter(Boolean);
   if (words.length) body.constraints = { required_words: words };
   const docs = $("documents").value.split(/^---$/m).map((d) => d.trim()).filter(Boolean);
@@ -156,8 +159,45 @@ function onScore(data) {
   drawChart();
 }
 
+function onReview(data) {
+  state.review = data;
+  $("live").hidden = true;
+  $("review-card").hidden = false;
+  $("review-why").textContent = "· " + data.why;
+  const confidence = data.confidence == null ? "–" : (data.confidence * 100).toFixed(0) + "%";
+  $("review-meta").textContent = `round ${data.round} · score ${data.score.toFixed(3)} · confidence ${confidence} · stopped: ${data.stop_reason}`;
+  $("review-text").value = data.draft;
+  $("review-note").value = "";
+  const findings = $("review-findings");
+  findings.replaceChildren();
+  for (const f of data.findings || []) findings.append(el("li", { class: "sev-" + f.severity }, `${f.source}: ${f.message}`));
+  $("review-status").textContent = "";
+  setStatus("waiting for your review");
+}
+
+function reviewDecision(action) {
+  if (action === "edit") return { action, text: $("review-text").value };
+  if (action === "feedback") {
+    const lines = $("review-note").value.split("\n").map((l) => l.trim()).filter(Boolean);
+    return lines.length > 1 ? { action, changes: lines } : { action, text: lines[0] || "" };
+  }
+  return { action };
+}
+
+async function decide(action) {
+  if (!state.review || !state.threadId) return;
+  const body = { review: reviewDecision(action), review_id: state.review.review_id };
+  $("review-status").textContent = "sending…";
+  const sent = await stream(`/v1/threads/${state.threadId}/resume/stream`, body, (response) => {
+    $("review-card").hidden = true;
+    state.review = null;
+  });
+  if (!sent) $("review-status").textContent = $("form-error").textContent;
+}
+
 function onResult(data) {
   state.finished = true;
+  $("review-card").hidden = true;
   state.runId = data.run_id;
   $("live").hidden = true;
   $("final").hidden = false;
@@ -176,6 +216,7 @@ function dispatch(name, data) {
   else if (name === "token") onToken(data);
   else if (name === "node") onNode(data);
   else if (name === "score") onScore(data);
+  else if (name === "review") onReview(data);
   else if (name === "result") onResult(data);
   else if (name === "error") { showError({ error: data }); setStatus("failed"); }
 }
@@ -209,6 +250,8 @@ function reset() {
   $("live-text").textContent = "";
   $("form-error").hidden = true;
   $("final").hidden = true;
+  $("review-card").hidden = true;
+  state.review = null;
   $("progress").hidden = true;
   $("feedback-status").textContent = "";
   for (const b of ["up", "down"]) $(b).classList.remove("chosen");
@@ -220,20 +263,28 @@ function reset() {
 async function run(body) {
   reset();
   state.lastBody = body;
+  await stream("/v1/refinements/stream", body);
+}
+
+// POST `body` to a stream endpoint and draw its events; false when the server refused it.
+async function stream(url, body, onAccepted) {
   state.controller = new AbortController();
   $("run").disabled = true;
   $("stop").disabled = false;
+  $("form-error").hidden = true;
   setStatus("sending…");
   try {
-    const response = await fetch("/v1/refinements/stream", {
+    const response = await fetch(url, {
       method: "POST", headers: headers(), body: JSON.stringify(body), signal: state.controller.signal });
     if (!response.ok) {
       showError(await response.json().catch(() => response.statusText));
       setStatus("refused (" + response.status + ")");
-      return;
+      return false;
     }
     state.threadId = response.headers.get("X-Thread-Id");
+    if (onAccepted) onAccepted(response);
     await readEvents(response);
+    return true;
   } catch (err) {
     if (err.name === "AbortError") setStatus("stopped; thread " + state.threadId + " can be resumed");
     else { showError(String(err)); setStatus("failed"); }
@@ -265,6 +316,8 @@ $("form").addEventListener("submit", (event) => { event.preventDefault(); run(re
 $("stop").addEventListener("click", () => {
   if (state.controller) { feedback({ kind: "abandoned" }); state.controller.abort(); }
 });
+for (const action of ["approve", "edit", "feedback", "reject"])
+  $("review-" + action).addEventListener("click", () => decide(action));
 $("up").addEventListener("click", () => rate(1));
 $("down").addEventListener("click", () => rate(-1));
 $("copy").addEventListener("click", async () => {
