@@ -1,5 +1,6 @@
 """`langgraph.json` opens the graph as it is: `langgraph dev` (LangGraph's own server, as Studio
-uses it) serves it on a free loopback port and runs a thread through it."""
+uses it) serves it on a free loopback port and runs a thread through it; a run asked to be
+reviewed shows its interrupt there and is resumed through LangGraph's own API."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LANGGRAPH = Path(sys.executable).with_name("langgraph")
 
 
-@pytest.fixture
-def langgraph_dev(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def langgraph_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp_path = tmp_path_factory.mktemp("langgraph-dev")
     fake = FakeOpenAI().serve()
     port = free_port()
     env = {
@@ -71,3 +73,35 @@ async def test_langgraph_dev_runs_a_thread(langgraph_dev: str) -> None:
     assert [h["iteration"] for h in result["history"]] == [0, 1]
     state = await client.threads.get_state(thread["thread_id"])
     assert state["values"]["answer"] == result["answer"]
+
+
+async def test_langgraph_dev_shows_the_review_interrupt_and_resumes_it(langgraph_dev: str) -> None:
+    client = get_client(url=langgraph_dev)
+    [assistant] = await client.assistants.search(graph_id="refinery")
+    thread_id = (await client.threads.create())["thread_id"]
+    request = {
+        "task": "Write a short text.",
+        "constraints": {"required_words": ["dog", "snow"]},
+        "review": {"when": "always"},
+    }
+    await client.runs.wait(thread_id, assistant["assistant_id"], input=request)
+    paused = await client.threads.get(thread_id)
+    state = await client.threads.get_state(thread_id)
+    assert paused["status"] == "interrupted"
+    assert state["next"] == ["human_review"]
+    [pending] = state["interrupts"]
+    assert pending["value"]["draft"] == state["values"]["best_draft"]
+    assert pending["value"]["scores"] == [h["score"] for h in state["values"]["history"]]
+    # Studio renders the resume form from the interrupt's schema: the four decisions
+    assert sorted(pending["response_schema"]["$defs"]) == ["Approve", "Edit", "Feedback", "Reject"]
+
+    edit = "The dog ran through the snow."
+    result = await client.runs.wait(
+        thread_id,
+        assistant["assistant_id"],
+        command={"resume": {"action": "edit", "text": edit}},
+    )
+    assert result["answer"] == edit
+    assert result["stop_reason"] == "edited"
+    assert result["reviews"][0]["corrected"] == edit
+    assert (await client.threads.get(thread_id))["status"] == "idle"
