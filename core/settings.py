@@ -257,6 +257,36 @@ class Settings(BaseSettings):
     api_events_maxlen: int = Field(20_000, ge=100, le=10_000_000)
     """Events kept per thread at most (approximately; the oldest go first)."""
 
+    # --- Capacity scaling (core/scaling) -------------------------------------------------------
+    scaling_enabled: bool = False
+    """Run the scaling loop: one decision per `scaling_interval_s` across replicas, published
+    as `refinery_scaling_desired_instances{group}` and `GET /v1/scaling`."""
+    scaling_group: str = Field("local", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """The endpoint group scaled: `local` (the embedded model) or a remote one's name."""
+    scaling_predictive: bool = True
+    """Plan for the demand forecast over the lead time as well as for the observed load."""
+    scaling_local_instances: bool = False
+    """Start and drain embedded model servers on this machine to follow the decision (group
+    `local`); off: the decision is only published, for an external autoscaler."""
+    scaling_interval_s: float = Field(15.0, gt=0, le=3600)
+    scaling_policy: dict[str, float | int | None] = Field(default_factory=dict)
+    """`core.scaling.scaler.ScalingPolicy` fields as JSON, e.g. `{"max_instances": 3,
+    "startup_s": 40, "target_latency_s": 60}`; unset fields keep their defaults."""
+    scaling_forecast_bucket_s: int = Field(300, ge=60, le=3600)
+    """Width of the demand series' buckets (a multiple of `timeline_bucket_s`). A seasonal
+    forecast needs two days of history: keep `timeline_retention_s` above that."""
+    scaling_forecast_refit_s: float = Field(1800.0, ge=60)
+    scaling_memory_reserve_mb: int = Field(1024, ge=0)
+    """Memory left free when local instances start: one starts only if the rest holds it."""
+
+    @field_validator("scaling_policy")
+    @classmethod
+    def _valid_policy(cls, value: dict[str, float | int | None]) -> dict[str, float | int | None]:
+        from core.scaling.scaler import ScalingPolicy
+
+        ScalingPolicy.model_validate(value)
+        return value
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

@@ -16,13 +16,15 @@ import math
 from collections import deque
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["Decision", "LoadSignals", "Scaler", "ScalingPolicy"]
 
 
 class ScalingPolicy(BaseModel):
     """How one endpoint group scales."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_instances: int = Field(1, ge=0, le=1000)
     max_instances: int = Field(4, ge=1, le=1000)

@@ -212,7 +212,8 @@ class Telemetry:
 
     @staticmethod
     def _run_fields(o: ObservedRun, rtype: str) -> dict[str, float]:
-        fields: dict[str, float] = {"runs": 1}
+        # runs per request type: the demand series capacity scaling forecasts (core/scaling)
+        fields: dict[str, float] = {"runs": 1, f"runs:{rtype}": 1}
         if o.error:
             return fields | {"errors": 1}
         fields |= {"lat_sum": o.wall_s, "lat_n": 1, latency_field(o.wall_s): 1}

@@ -1,0 +1,296 @@
+"""Model server instances on this machine that follow a group's desired count: each one is a
+process on its own loopback port (a `llama-server` on the embedded model's file, or any server
+of the OpenAI protocol a command starts), joins the group's balancers once it answers, and is
+drained (no new calls; the calls in flight end) before it is stopped. An instance starts only
+while the machine's available memory holds it beside a reserve."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from core.llm.pooled import PooledChatModel, Target
+from core.processes import free_port, stop_process
+from core.scaling.metrics import INSTANCES
+from core.settings import Settings
+
+__all__ = [
+    "Instance",
+    "LocalFleet",
+    "available_memory",
+    "llama_server_command",
+    "llama_server_memory",
+]
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[int], list[str]]
+"""The command line of one instance listening on the given loopback port."""
+Balancers = Callable[[], list[PooledChatModel]]
+"""The group's balancers now (every role's pool of the group)."""
+
+State = Literal["starting", "serving", "draining"]
+
+
+def available_memory() -> int:
+    """Bytes the kernel says new processes can have (`MemAvailable` in /proc/meminfo)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def llama_server_command(settings: Settings) -> Command:
+    """`llama-server` on the embedded model's file, as `LocalModelServer` runs it (its own
+    port, no lock: the instance belongs to the fleet, not to the data directory)."""
+    from core.llm.local_server import LocalModelServer
+
+    def command(port: int) -> list[str]:
+        server = LocalModelServer(settings, shared=False)
+        server.port = port
+        return server.command()
+
+    return command
+
+
+def llama_server_memory(settings: Settings, kv_bytes_per_token: int = 28 * 1024) -> int:
+    """An estimate of one `llama-server`'s memory: its model file, and a KV cache of every
+    slot's context (28 KiB a token is Qwen2.5-1.5B's: 28 layers x 2 x 256 x f16)."""
+    from core.llm.local_model import model_file
+    from core.llm.local_server import default_slots
+
+    _, path = model_file(settings)
+    slots = settings.local_parallel or default_slots()
+    return path.stat().st_size + settings.local_context * slots * kv_bytes_per_token
+
+
+@dataclass
+class Instance:
+    """One instance process the fleet runs."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    state: State = "starting"
+    started: float = 0.0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+
+class LocalFleet:
+    """Instances of one endpoint group beyond its permanent members (`base` of them, never
+    stopped here), started and drained so that the group counts `apply(desired)` instances."""
+
+    def __init__(
+        self,
+        group: str,
+        command: Command,
+        balancers: Balancers,
+        *,
+        base: int = 1,
+        ready_path: str = "/health",
+        api_key: str = "local",
+        weight: float = 1.0,
+        instance_bytes: int = 0,
+        reserve_bytes: int = 0,
+        memory: Callable[[], int] = available_memory,
+        start_timeout_s: float = 180.0,
+        drain_timeout_s: float = 600.0,
+        poll_s: float = 0.05,
+        log_dir: Path | None = None,
+    ) -> None:
+        self.group = group
+        self.command = command
+        self.balancers = balancers
+        self.base = base
+        self.ready_path = ready_path
+        self.api_key = api_key
+        self.weight = weight
+        self.instance_bytes = instance_bytes
+        self.reserve_bytes = reserve_bytes
+        self.memory = memory
+        self.start_timeout_s = start_timeout_s
+        self.drain_timeout_s = drain_timeout_s
+        self.poll_s = poll_s
+        self.log_dir = log_dir
+        self.instances: list[Instance] = []
+        self.refused_for_memory = 0
+        """Starts the fleet did not make because the memory would not hold the instance."""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._changed = asyncio.Event()
+
+    # --- what the scaler sees ------------------------------------------------------------------
+
+    def count(self, *states: State) -> int:
+        return sum(1 for i in self.instances if i.state in states)
+
+    def current(self) -> int:
+        """Instances of the group that serve or will: the base, starting and serving ones."""
+        return self.base + self.count("starting", "serving")
+
+    def starting(self) -> int:
+        return self.count("starting")
+
+    # --- applying a decision -------------------------------------------------------------------
+
+    async def apply(self, desired: int) -> None:
+        """Start or drain instances until the group counts `desired` (never below `base`);
+        returns at once: starts and drains go on in the background (`settled()` awaits them)."""
+        self._sync()
+        wanted = max(desired, self.base)
+        for instance in self.instances:  # a draining instance serves again before a new one
+            if self.current() < wanted and instance.state == "draining":
+                instance.state = "serving"
+                self._join(instance)
+        while self.current() < wanted:
+            if not self._memory_holds_one_more():
+                self.refused_for_memory += 1
+                log.warning(
+                    "%s: not starting instance %d: the memory would not hold it",
+                    self.group,
+                    self.current() + 1,
+                )
+                break
+            self._spawn(self._bring_up(self._launch()))
+        surplus = self.current() - wanted
+        # starting ones go first (they serve nobody yet), then the newest serving ones
+        victims = sorted(
+            (i for i in self.instances if i.state in ("starting", "serving")),
+            key=lambda i: (i.state == "serving", -i.started),
+        )[: max(surplus, 0)]
+        for instance in victims:
+            self._spawn(self._stop(instance))
+        self._gauges()
+
+    async def settled(self, timeout_s: float | None = None) -> None:
+        """Wait until every start and drain under way has finished."""
+        async with asyncio.timeout(timeout_s):
+            while self._tasks:
+                await asyncio.wait(set(self._tasks))
+
+    async def aclose(self) -> None:
+        """Stop every instance (draining them first, within `drain_timeout_s`)."""
+        await self.apply(self.base)
+        await self.settled(self.drain_timeout_s + 10)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _spawn(self, coroutine: object) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _memory_holds_one_more(self) -> bool:
+        if not self.instance_bytes:
+            return True
+        pending = self.count("starting") * self.instance_bytes  # not resident yet
+        return self.memory() - pending - self.reserve_bytes >= self.instance_bytes
+
+    def _launch(self) -> Instance:
+        """Start one instance's process (listed at once, as starting)."""
+        port = free_port()
+        args = self.command(port)
+        out = subprocess.DEVNULL
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = (self.log_dir / f"{self.group}-{port}.log").open("ab")  # type: ignore[assignment]
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        if out is not subprocess.DEVNULL:
+            out.close()  # type: ignore[union-attr]
+        instance = Instance(port=port, process=process, started=time.monotonic())
+        self.instances.append(instance)
+        return instance
+
+    async def _bring_up(self, instance: Instance) -> None:
+        """Wait until `instance` answers, then let it join the balancers."""
+        if not await self._wait_ready(instance):
+            log.error("%s: instance on port %d did not answer; stopped", self.group, instance.port)
+            await self._terminate(instance)
+            return
+        if instance.state != "starting":  # scaled down while it started
+            return
+        instance.state = "serving"
+        self._join(instance)
+        self._gauges()
+        log.info("%s: instance %s serving", self.group, instance.base_url)
+
+    async def _wait_ready(self, instance: Instance) -> bool:
+        root = instance.base_url.removesuffix("/v1")
+        deadline = time.monotonic() + self.start_timeout_s
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if instance.process.poll() is not None or instance.state != "starting":
+                    return instance.state == "starting" and instance.process.poll() is None
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(root + self.ready_path)).status_code == 200:
+                        return True
+                await asyncio.sleep(self.poll_s)
+        return False
+
+    def _join(self, instance: Instance) -> None:
+        target = Target(base_url=instance.base_url, api_key=self.api_key, weight=self.weight)
+        for balancer in self.balancers():
+            balancer.join(target)
+
+    def _sync(self) -> None:
+        """Balancers made since an instance joined learn of it too (roles build theirs lazily)."""
+        for instance in self.instances:
+            if instance.state == "serving":
+                self._join(instance)
+
+    async def _stop(self, instance: Instance) -> None:
+        if instance.state == "starting":
+            instance.state = "draining"  # `_start` sees it and leaves it out
+            await self._terminate(instance)
+            return
+        instance.state = "draining"
+        self._gauges()
+        for balancer in self.balancers():
+            balancer.drain(instance.base_url)
+        deadline = time.monotonic() + self.drain_timeout_s
+        while self._in_flight(instance) and time.monotonic() < deadline:
+            await asyncio.sleep(self.poll_s)
+            if instance.state != "draining":  # taken back into service meanwhile
+                return
+        if instance.state != "draining":
+            return
+        for balancer in self.balancers():
+            balancer.leave(instance.base_url)
+        await self._terminate(instance)
+        log.info("%s: instance %s drained and stopped", self.group, instance.base_url)
+
+    def _in_flight(self, instance: Instance) -> int:
+        return sum(b.in_flight(instance.base_url) for b in self.balancers())
+
+    async def _terminate(self, instance: Instance) -> None:
+        await asyncio.to_thread(stop_process, instance.process, 10)
+        with contextlib.suppress(ValueError):
+            self.instances.remove(instance)
+        self._gauges()
+
+    def _gauges(self) -> None:
+        for state in ("starting", "serving", "draining"):
+            INSTANCES.labels(self.group, state).set(self.count(state))  # type: ignore[arg-type]
+
+
+def python_command(module: str, *args: str) -> Command:
+    """`python -m module --port PORT *args` (a server of the OpenAI protocol in Python)."""
+
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-m", module, "--port", str(port), *args]
+
+    return command

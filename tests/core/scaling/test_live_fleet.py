@@ -1,0 +1,153 @@
+"""Live on loopback: a load ramp through the real balancer makes the scaling loop (its decision
+through Redis) start a second model instance (the fake OpenAI-protocol server as its own
+process), which then serves calls; after the ramp the loop drains it and stops it, and every
+call sent is answered. The scaler's clock is injected: the cool-down passes without a sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+import redis.asyncio as aredis
+from langchain_core.messages import HumanMessage
+
+from core.llm.endpoints import HealthBoard
+from core.llm.pooled import PooledChatModel, Target
+from core.scaling.fleet import LocalFleet, python_command
+from core.scaling.service import ScalingService
+from core.settings import Settings
+from core.telemetry.timeline import Timeline
+from testkit.fake_openai import FakeOpenAI
+
+LATENCY_MS = 400
+POLICY = {
+    "min_instances": 1,
+    "max_instances": 2,
+    "slots_per_instance": 2,
+    # no band here (the band is the unit tests'): 2 in flight fit on one instance exactly
+    "target_utilisation": 1.0,
+    "scale_down_utilisation": 1.0,
+    "startup_s": 1.0,
+    "scale_up_cooldown_s": 0.0,
+    "scale_down_cooldown_s": 60.0,
+    "scale_down_window_s": 0.0,
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def until(check: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+    """Wait for a condition the calls under way bring about (bounded; not what is measured)."""
+    async with asyncio.timeout(timeout_s):
+        while not check():  # noqa: ASYNC110 - counters of the pool, no event to wait on
+            await asyncio.sleep(0.01)
+    assert check(), what
+
+
+@pytest.fixture
+async def base() -> AsyncIterator[FakeOpenAI]:
+    fake = FakeOpenAI(latency_s=LATENCY_MS / 1000, parallel=2).serve()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+async def rig(redis_url: str, base: FakeOpenAI) -> AsyncIterator[tuple]:
+    settings = Settings(
+        redis_url=redis_url,
+        redis_key_prefix=f"scale-{uuid.uuid4().hex[:8]}",
+        scaling_enabled=True,
+        scaling_predictive=False,
+        scaling_policy=POLICY,
+    )
+    model = PooledChatModel(
+        model_name="fake",
+        static_targets=[Target(base_url=base.base_url)],
+        board=HealthBoard(),
+        slots=2,
+        timeout_s=30,
+        max_tokens=32,
+    )
+    fleet = LocalFleet(
+        "local",
+        python_command("testkit.fake_openai", "--latency-ms", str(LATENCY_MS), "--parallel", "2"),
+        lambda: [model],
+        base=1,
+        ready_path="/v1/models",
+        start_timeout_s=30,
+        drain_timeout_s=30,
+    )
+    client = aredis.from_url(redis_url)
+    clock = Clock()
+    service = ScalingService(
+        client,
+        settings,
+        "replica-a",
+        load=lambda: (0, model.in_flight()),
+        timeline=Timeline(client, f"{settings.redis_key_prefix}:telemetry", settings),
+        fleet=fleet,
+        clock=clock,
+    )
+    yield model, fleet, service, clock
+    await fleet.aclose()
+    await client.aclose()
+
+
+async def ask(model: PooledChatModel, n: int) -> str:
+    reply = await model.ainvoke([HumanMessage(f"Say hello number {n}.")])
+    return str(reply.content)
+
+
+async def test_a_load_ramp_starts_a_second_instance_that_serves_then_drains_it(
+    rig: tuple, base: FakeOpenAI
+) -> None:
+    model, fleet, service, clock = rig
+
+    # the ramp: 8 calls on one instance of 2 slots
+    first = [asyncio.create_task(ask(model, n)) for n in range(8)]
+    await until(lambda: model.in_flight() == 8, "8 calls in flight")
+    decision = (await service.tick()).decision
+    assert (decision.current, decision.desired, decision.reason) == (1, 2, "up: load")
+    await fleet.settled(timeout_s=30)
+    assert fleet.count("serving") == 1
+    instance = fleet.instances[0]
+    assert model._pool.members() == [model.static_targets[0].base_url, instance.base_url]
+
+    # the ramp goes on: new calls are balanced over both instances
+    second = [asyncio.create_task(ask(model, n)) for n in range(8, 16)]
+    answers = await asyncio.gather(*first, *second)
+    async with httpx.AsyncClient() as http:
+        stats = (await http.get(f"http://127.0.0.1:{instance.port}/_fake/stats")).json()
+    assert stats["served"] == 4  # every other call of the second wave
+
+    # after the ramp: two slow calls in flight, one on each instance, when the scaler lets one go
+    base.latency_s = 3.0
+    async with httpx.AsyncClient() as http:
+        await http.post(f"http://127.0.0.1:{instance.port}/_fake/config", json={"latency_ms": 3000})
+    last = [asyncio.create_task(ask(model, n)) for n in range(16, 18)]
+    await until(lambda: model.in_flight(instance.base_url) == 1, "a call on the second instance")
+    clock.now += 30
+    assert (await service.tick()).decision.reason == "down wanted, cooling down"
+    clock.now += 30
+    decision = (await service.tick()).decision
+    assert (decision.current, decision.desired) == (2, 1)
+    await until(lambda: fleet.count("draining") == 1, "the second instance draining")
+    assert model._pool.members() == [model.static_targets[0].base_url]
+    assert model.in_flight(instance.base_url) == 1 and instance.process.poll() is None
+    answers += await asyncio.gather(*last)
+    await fleet.settled(timeout_s=30)
+
+    assert instance.process.returncode is not None  # stopped, after its last call ended
+    assert fleet.instances == []
+    assert model._pool.urls == [model.static_targets[0].base_url]
+    assert len(answers) == 18 and all(answers)  # no call lost
+    assert model.in_flight() == 0
