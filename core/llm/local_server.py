@@ -79,6 +79,29 @@ def _die_with_parent() -> None:
         pass
 
 
+HANG_S = 60.0
+"""How long a running server may go without answering its health check before it is taken for
+hung and restarted. A busy server on a loaded machine answers late, not never: with 3 missed
+checks (about 9 s) as the rule, the supervisor killed a server generating for four clients while
+training and tests held both cores, and every call in flight failed with it."""
+
+
+@dataclass
+class HealthWatch:
+    """When a live server counts as hung: no health check answered for `hang_s` (by the
+    injected clock's readings), however many checks were missed."""
+
+    hang_s: float = HANG_S
+    last_ok: float | None = None
+
+    def record(self, ok: bool, now: float) -> bool:
+        """Note one health check at `now`; whether the server is now to be restarted as hung."""
+        if ok or self.last_ok is None:
+            self.last_ok = now
+            return False
+        return now - self.last_ok >= self.hang_s
+
+
 @dataclass
 class ServerState:
     """What the supervisor knows of the server, for `/readyz` and metrics."""
@@ -86,12 +109,17 @@ class ServerState:
     ready: bool = False
     reason: str = "starting"
     restarts: int = 0
+    missed: int = 0
+    """Health checks missed in a row by a running server (a busy one misses some)."""
 
 
 class LocalModelServer:
     """`llama-server` as a supervised child process on loopback, shared by the whole process."""
 
-    def __init__(self, settings: Settings | None = None, *, shared: bool = True) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, shared: bool = True, hang_s: float = HANG_S,
+        health_timeout_s: float = 5.0,
+    ) -> None:  # fmt: skip
         self.settings = settings or get_settings()
         self.shared = shared  # False: a server of its own (a benchmark of its settings)
         self.model_name, self.model_path = model_file(self.settings)
@@ -103,6 +131,8 @@ class LocalModelServer:
         self.slots = self.settings.local_parallel or default_slots()
         self.slot_context = self.settings.local_context
         self.port = self.settings.local_port or free_port()
+        self.hang_s = hang_s
+        self.health_timeout_s = health_timeout_s
         self.log_path = self.settings.data_dir / "logs" / "local-model.log"
         run = self.settings.data_dir / "run"
         self.lock_path = run / f"local-model-{self.model_name}.lock"
@@ -288,7 +318,9 @@ class LocalModelServer:
     def _healthy(self) -> bool:
         """`GET /health` answers 200 (plain http.client: polled every second, kept out of
         httpx's request log)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=self.health_timeout_s
+        )
         try:
             connection.request("GET", "/health")
             return connection.getresponse().status == 200
@@ -313,9 +345,9 @@ class LocalModelServer:
         return False
 
     def _supervise(self) -> None:
-        """Restart the server whenever it exits or fails its health check 3 times running; an
+        """Restart the server whenever it exits or answers no health check for `hang_s`; an
         attached process watches the shared one and takes over when its owner is gone."""
-        failures, backoff = 0, 1.0
+        backoff = 1.0
         while not self.owner and not self._stopping.is_set():
             if self._healthy():
                 self._set(True, "ready (shared)")
@@ -332,23 +364,24 @@ class LocalModelServer:
             else:
                 self._attach(1.0)
                 self._stopping.wait(0.2)
+        watch = HealthWatch(self.hang_s)
         while not self._stopping.is_set():
             process = self._process
             exited = process is None or _exited_within(process, 1.0)
             if self._stopping.is_set():
                 return
             if not exited:
-                if self._healthy():
-                    failures, backoff = 0, 1.0
+                healthy = self._healthy()
+                self.state.missed = 0 if healthy else self.state.missed + 1
+                if healthy:
+                    backoff = 1.0
                     self._set(True, "ready")
-                    continue
-                failures += 1
-                if failures < 3:
+                if not watch.record(healthy, time.monotonic()):
                     continue
             reason = f"exited with {process.returncode}" if exited and process else "not answering"
             self._restart(reason, backoff)
             backoff = min(backoff * 2, 30.0)
-            failures = 0
+            watch = HealthWatch(self.hang_s)
 
     def _restart_count(self, reason: str) -> None:
         """Count and log one restart (an error line once it keeps dying)."""

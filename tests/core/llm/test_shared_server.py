@@ -6,6 +6,8 @@ The server here is a stand-in process that answers `/health` on its port (the re
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.llm.local_server import LocalModelServer
+from core.llm.local_server import HealthWatch, LocalModelServer
 from core.settings import Settings
 
 HEALTH = """
@@ -38,11 +40,13 @@ class StandIn(LocalModelServer):
 def servers(tmp_path: Path) -> Iterator[Callable[..., StandIn]]:
     started: list[StandIn] = []
 
-    def make(data: Path | None = None, model: str = "tiny", shared: bool = True) -> StandIn:
+    def make(
+        data: Path | None = None, model: str = "tiny", shared: bool = True, **watch: float
+    ) -> StandIn:
         data = data or tmp_path / "data"
         weights = tmp_path / f"{model}.gguf"
         weights.write_bytes(b"GGUF")
-        server = StandIn(Settings(data_dir=data, model_path=weights), shared=shared)
+        server = StandIn(Settings(data_dir=data, model_path=weights), shared=shared, **watch)
         server.start(timeout_s=30)
         started.append(server)
         return server
@@ -98,3 +102,43 @@ def test_a_server_asked_for_on_its_own_is_never_shared(servers: Callable[..., St
     own = servers(shared=False)  # a benchmark of one setting runs the server it measures
     assert own.owner and own._process is not None and own.port != first.port
     assert servers().port == first.port  # a newcomer attaches to the shared one
+
+
+def test_a_health_watch_restarts_only_after_hang_s_without_an_answer() -> None:
+    watch = HealthWatch(hang_s=60.0)
+    assert watch.record(True, now=0.0) is False
+    assert [watch.record(False, now=t) for t in (10.0, 30.0, 59.9)] == [False, False, False]
+    assert watch.record(False, now=60.0) is True
+    assert watch.record(True, now=61.0) is False  # an answer starts the window again
+    assert watch.record(False, now=120.0) is False
+    assert watch.record(False, now=121.0) is True
+
+
+def test_a_busy_server_that_answers_late_is_not_restarted(
+    servers: Callable[..., StandIn],
+) -> None:
+    """A stopped process (SIGSTOP: alive, answering nothing, like a server whose cores are
+    taken) misses checks for less than `hang_s` and is left alone; it was killed after three
+    misses before."""
+    server = servers(shared=False, hang_s=60.0, health_timeout_s=0.2)
+    process = server._process
+    assert process is not None
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        assert until(lambda: server.state.missed >= 4)
+        assert server.state.restarts == 0 and server._process is process
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+    assert until(lambda: server.state.missed == 0)
+    assert server.state.restarts == 0 and server._process is process
+
+
+def test_a_server_answering_nothing_for_hang_s_is_restarted(
+    servers: Callable[..., StandIn],
+) -> None:
+    server = servers(shared=False, hang_s=1.0, health_timeout_s=0.2)
+    process = server._process
+    assert process is not None
+    os.kill(process.pid, signal.SIGSTOP)
+    assert until(lambda: server.state.restarts == 1 and server.wait_ready(0))
+    assert server._process is not process and process.poll() is not None
