@@ -30,6 +30,7 @@ from api.routes import feedback as routes_feedback
 from api.routes import health as routes_health
 from api.routes import page as routes_page
 from api.routes import refinements as routes_refinements
+from api.routes import scaling as routes_scaling
 from api.routes import threads as routes_threads
 from api.routes.monitoring import page_router as dashboard_router
 from api.routes.monitoring import router as monitoring_router
@@ -55,6 +56,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(routes_page.router)
     # /metrics, /v1/alerts, /v1/experiments/{name}, /v1/monitoring/summary: any known key.
     app.include_router(monitoring_router, dependencies=[Depends(operator)])
+    app.include_router(routes_scaling.router, dependencies=[Depends(operator)])  # /v1/scaling
     app.include_router(dashboard_router)
     app.mount("/static", routes_page.static_files(), name="static")
 
@@ -90,6 +92,17 @@ def _start_scale_out(services: Services) -> None:
         signal.signal(sig, hand_over)
 
 
+async def _start_scaling(services: Services) -> None:
+    """The capacity scaling loop (`core/scaling`), when `scaling_enabled`."""
+    settings = services.settings
+    if not settings.scaling_enabled:
+        return
+    from api.scaling import scaling_service
+
+    services.scaling = await scaling_service(services)
+    services.scaling.start()
+
+
 @contextlib.asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[Services]:
     """The services of a serving process (the API's, the MCP server's) from start to stop:
@@ -97,10 +110,13 @@ async def serving(settings: Settings) -> AsyncIterator[Services]:
     services = await build_services(settings)
     _start_monitoring(services)
     _start_scale_out(services)
+    await _start_scaling(services)
     try:
         yield services
     finally:
         services.leases.draining = True
+        if services.scaling is not None:
+            await services.scaling.aclose()
         for task in list(services.background):
             task.cancel()
         await asyncio.gather(*services.background, return_exceptions=True)

@@ -45,6 +45,8 @@ class Services:
     """The enabled experiments, read at start-up; the first assigns variants."""
     background: set[Any] = field(default_factory=set)
     """Tasks that must outlive their request (a stream's run, until it stops); kept referenced."""
+    scaling: Any = None
+    """The capacity scaling loop (`core.scaling.service.ScalingService`), when enabled."""
 
 
 def experiments_to_run() -> list[Experiment]:

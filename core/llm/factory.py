@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -165,7 +166,26 @@ def _cacheable(role: RoleModel) -> bool:
     return role.temperature == 0 or role.seed is not None
 
 
+_BALANCERS: dict[str, list[weakref.ref[PooledChatModel]]] = {}
+
+
+def balancers(tier: str) -> list[PooledChatModel]:
+    """Every pooled model of `tier` this process has built (each role's chain has its own
+    pool): the balancers that capacity scaling's instances join (`core.scaling.fleet`)."""
+    alive = [model for ref in _BALANCERS.get(tier, []) if (model := ref()) is not None]
+    _BALANCERS[tier] = [weakref.ref(model) for model in alive]
+    return alive
+
+
 def _tier_model(
+    tier: Tier, role: RoleModel, settings: Settings, last_resort: bool
+) -> PooledChatModel:
+    model = _new_tier_model(tier, role, settings, last_resort)
+    _BALANCERS.setdefault(tier.name, []).append(weakref.ref(model))
+    return model
+
+
+def _new_tier_model(
     tier: Tier, role: RoleModel, settings: Settings, last_resort: bool
 ) -> PooledChatModel:
     return PooledChatModel(

@@ -241,9 +241,14 @@ class LocalFleet:
                 await asyncio.sleep(self.poll_s)
         return False
 
+    def _live(self) -> list[PooledChatModel]:
+        """The balancers that have resolved their endpoints (asking one that has not would
+        start the embedded server from this event loop; `_sync` joins it later)."""
+        return [balancer for balancer in self.balancers() if balancer.resolved_urls()]
+
     def _join(self, instance: Instance) -> None:
         target = Target(base_url=instance.base_url, api_key=self.api_key, weight=self.weight)
-        for balancer in self.balancers():
+        for balancer in self._live():
             balancer.join(target)
 
     def _sync(self) -> None:
@@ -259,7 +264,7 @@ class LocalFleet:
             return
         instance.state = "draining"
         self._gauges()
-        for balancer in self.balancers():
+        for balancer in self._live():
             balancer.drain(instance.base_url)
         deadline = time.monotonic() + self.drain_timeout_s
         while self._in_flight(instance) and time.monotonic() < deadline:
@@ -268,13 +273,13 @@ class LocalFleet:
                 return
         if instance.state != "draining":
             return
-        for balancer in self.balancers():
+        for balancer in self._live():
             balancer.leave(instance.base_url)
         await self._terminate(instance)
         log.info("%s: instance %s drained and stopped", self.group, instance.base_url)
 
     def _in_flight(self, instance: Instance) -> int:
-        return sum(b.in_flight(instance.base_url) for b in self.balancers())
+        return sum(b.in_flight(instance.base_url) for b in self._live())
 
     async def _terminate(self, instance: Instance) -> None:
         await asyncio.to_thread(stop_process, instance.process, 10)
