@@ -49,7 +49,7 @@ def ask(console: Console, review: dict[str, Any]) -> dict[str, Any]:
     show_review(console, review)
     while True:
         choice = Prompt.ask(
-            "[a]pprove, [e]dit, [f]eedback or [r]eject", choices=list("aefr"), console=console
+            r"\[a]pprove, \[e]dit, \[f]eedback or \[r]eject", choices=list("aefr"), console=console
         )
         if choice == "a":
             decision: dict[str, Any] = {"action": "approve"}
