@@ -222,5 +222,7 @@ class RefineState(InputState):
     review_request: NotRequired[dict[str, Any]]
     """Written by `request_review`: what the reviewer is shown (a `core.review.ReviewRequest`'s
     fields), the payload of `human_review`'s interrupt."""
-    reviews: NotRequired[Annotated[list[dict[str, Any]], operator.add]]
-    """Appended by `human_review`: every review of the run (`core.review.review_record`)."""
+    reviews: NotRequired[list[dict[str, Any]]]
+    """Written by `human_review` (the list so far, one more each time): every review of the
+    run (`core.review.review_record`). A plain value, not a reducer's list: a run never reviewed
+    has no `reviews` key at all, so its state is what it was before review existed."""

@@ -81,7 +81,8 @@ async def human_review(
     request = ReviewRequest.model_validate(state["review_request"])
     answer = interrupt(request.model_dump(mode="json"), response_schema=ReviewDecision)
     decision: Decision = answer.root
-    update: dict[str, Any] = {"reviews": [review_record(request, decision, time.time())]}
+    record = review_record(request, decision, time.time())
+    update: dict[str, Any] = {"reviews": [*(state.get("reviews") or []), record]}
     if isinstance(decision, Edit):
         # The edit is scored like any draft and becomes the best (so the answer) whatever its
         # score: a person wrote it.

@@ -73,6 +73,7 @@ async def test_langgraph_dev_runs_a_thread(langgraph_dev: str) -> None:
     assert [h["iteration"] for h in result["history"]] == [0, 1]
     state = await client.threads.get_state(thread["thread_id"])
     assert state["values"]["answer"] == result["answer"]
+    assert "reviews" not in result and "review_request" not in state["values"]
 
 
 async def test_langgraph_dev_shows_the_review_interrupt_and_resumes_it(langgraph_dev: str) -> None:
