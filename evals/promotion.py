@@ -26,6 +26,7 @@ def eval_command(recipe: TrainConfig, out: Path, concurrency: int = 1) -> list[s
     """`refinery eval run` over the recipe's evaluation rows under its preset."""
     command = [sys.executable, "-m", "api.cli.main", "eval", "run", "--out", str(out)]
     command += ["--config", recipe.evaluation.preset, "--concurrency", str(concurrency)]
+    command += ["--coherence" if recipe.evaluation.coherence else "--no-coherence"]
     for rows in recipe.evaluation.sets:
         command += ["--dataset", str(rows.path), "--limit", str(rows.first or ALL_ROWS)]
     return command

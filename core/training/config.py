@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.settings import PROJECT_ROOT
 
@@ -27,9 +27,15 @@ class Exclusion(_Frozen):
     """Rows of an evaluation set that are never trained on (matched by task id and by text)."""
 
     path: Path
-    """A JSONL data set (request shape, or IFEval/IFBench's `key`/`prompt`)."""
+    """A JSONL data set (request shape, or IFEval/IFBench's `key`/`prompt`); a relative path is
+    read from the repository's root."""
     first: int | None = Field(None, ge=1)
     """Only its first N rows (e.g. the 30 tasks a student is evaluated on); None: every row."""
+
+    @field_validator("path")
+    @classmethod
+    def _from_root(cls, path: Path) -> Path:
+        return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
 
 
 class DataConfig(_Frozen):
@@ -71,6 +77,8 @@ class EvaluationConfig(_Frozen):
     must_not_worsen: list[str] | None = None
     """Metrics on which the student may not be significantly worse than its base; None: every
     quality metric the comparison tests."""
+    coherence: bool = True
+    """Also score how answers read to a second model (`refinery eval run --coherence`)."""
     auto_promote: bool = False
     """Promote without a person when the comparison allows it (default: a person decides)."""
 

@@ -43,6 +43,6 @@ def test_both_sides_answer_the_recipes_evaluation_rows_under_its_preset(tmp_path
     assert command[1:5] == ["-m", "api.cli.main", "eval", "run"]
     joined = " ".join(command[5:])
     assert joined == (
-        f"--out {tmp_path / 'base'} --config single_pass --concurrency 2 "
+        f"--out {tmp_path / 'base'} --config single_pass --concurrency 2 --coherence "
         f"--dataset /d/cgh.jsonl --limit 30 --dataset /d/qa.jsonl --limit {ALL_ROWS}"
     )
