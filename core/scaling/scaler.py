@@ -44,9 +44,11 @@ class ScalingPolicy(BaseModel):
     scale_down_cooldown_s: float = Field(300.0, ge=0)
     scale_down_window_s: float = Field(300.0, ge=0)
     """Scale down to the highest need seen over this long (load measured now is noisy)."""
-    forecast_down_window_s: float = Field(0.0, ge=0)
-    """The same window when the signals carry a forecast: the forecast's peak over the lead
-    time already says whether the load comes back before a new instance could start."""
+    forecast_down_window_s: float = Field(120.0, ge=0)
+    """The same window when the signals carry a forecast, shorter: the forecast's peak over
+    the lead time already says whether the load comes back before a new instance could start;
+    what is left is the noise of the load measured now (in the replay bench's daily trace, 0 s
+    let 2 requests in 190,000 wait past the SLO, 120 s none, at 4 % more instance-hours)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> ScalingPolicy:

@@ -86,10 +86,11 @@ def test_the_forecast_over_the_lead_time_starts_instances_before_the_load_arrive
     assert (decision.desired, decision.reason) == (3, "up: forecast")
 
 
-def test_with_a_forecast_scale_down_needs_no_stabilisation_window() -> None:
-    scaler = Scaler(POLICY, current=4)
+def test_with_a_forecast_scale_down_waits_only_for_the_shorter_window() -> None:
+    scaler = Scaler(POLICY, current=4)  # windows: 300 s without a forecast, 120 s with one
     scaler.decide(at(0, in_flight=7, forecast_rate=0.7))
-    assert scaler.decide(at(301, in_flight=1, forecast_rate=0.1)).desired == 1
+    assert scaler.decide(at(120, in_flight=1, forecast_rate=0.1)).desired == 4
+    assert scaler.decide(at(121, in_flight=1, forecast_rate=0.1)).desired == 1
 
 
 def test_the_count_stays_within_the_bounds() -> None:
