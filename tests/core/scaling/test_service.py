@@ -124,3 +124,18 @@ async def test_with_two_hours_of_history_the_decision_stays_reactive(
     assert scaling.forecaster.forecasts["open"].method == "recent_rate"
     assert stored is not None and "forecast" not in stored.decision.needs
     assert stored.decision.desired == 1
+
+
+async def test_a_new_leader_goes_on_from_the_last_one_s_memory(
+    client: aredis.Redis, redis_url: str
+) -> None:
+    policy = POLICY | {"scale_down_cooldown_s": 300.0, "scale_down_window_s": 0.0}
+    settings = settings_for(redis_url, scaling_predictive=False, scaling_policy=policy)
+    a = service(client, settings, "a", (0, 12), now=1000.0)
+    assert (await a.tick()).decision.desired == 4
+    await a.coordinator.resign()  # a leaves; its load report ages out
+    b = service(client, settings, "b", (0, 1), now=1100.0)
+    stored = await b.tick()
+    assert stored.replica == "b"
+    assert (stored.decision.current, stored.decision.desired) == (4, 4)
+    assert stored.decision.reason == "down wanted, cooling down"  # a's scale-up at 1000
