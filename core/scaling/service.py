@@ -33,7 +33,8 @@ LoadProbe = Callable[[], tuple[int, int]]
 """This replica's (queue depth, runs in flight) now."""
 
 RECENT_S = 120.0
-"""The window the arrival rate and latency are read over."""
+"""The window the arrival rate and latency are read over (runs counted as they finish: under
+a backlog this rate trails the arrivals, and the queue depth carries the difference)."""
 
 
 class ScalingService:
@@ -107,7 +108,13 @@ class ScalingService:
     async def signals(self, now: float) -> LoadSignals:
         """What the leader decides on: every replica's load, the recent timeline, the forecast."""
         load = await self.coordinator.total_load(now)
-        recent = await self.timeline.window(RECENT_S, now)
+        rows = await self.timeline.series(RECENT_S, now)
+        recent: dict[str, float] = {}
+        for _, row in rows:
+            for name, value in row.items():
+                recent[name] = recent.get(name, 0.0) + value
+        # the buckets cover from the first one's start to now (the last is filling)
+        span = max(now - rows[0][0], 1.0) if rows else RECENT_S
         counts = [recent.get(f"lat_le_{i}", 0.0) for i in range(len(LATENCY_EDGES))]
         finished = recent.get("lat_n", 0.0)
         forecast = None
@@ -120,7 +127,7 @@ class ScalingService:
             queue_depth=load.queue_depth,
             in_flight=load.in_flight,
             starting=self.fleet.starting() if self.fleet is not None else 0,
-            arrival_rate=recent.get("runs", 0.0) / RECENT_S,
+            arrival_rate=recent.get("runs", 0.0) / span,
             latency_s=quantile(counts, 0.95),
             service_time_s=recent.get("lat_sum", 0.0) / finished if finished else None,
             forecast_rate=forecast,

@@ -139,3 +139,17 @@ async def test_a_new_leader_goes_on_from_the_last_one_s_memory(
     assert stored.replica == "b"
     assert (stored.decision.current, stored.decision.desired) == (4, 4)
     assert stored.decision.reason == "down wanted, cooling down"  # a's scale-up at 1000
+
+
+async def test_the_arrival_rate_is_read_over_the_buckets_that_have_passed(
+    client: aredis.Redis, redis_url: str
+) -> None:
+    settings = settings_for(redis_url, scaling_predictive=False, timeline_bucket_s=60)
+    now = 600_030.0  # 30 s into a minute bucket
+    timeline = Timeline(client, f"{settings.redis_key_prefix}:telemetry", settings)
+    await timeline.add({"runs": 30, "lat_sum": 300, "lat_n": 30, "lat_le_6": 30}, now - 60)
+    await timeline.add({"runs": 15, "lat_sum": 150, "lat_n": 15, "lat_le_6": 15}, now - 10)
+    signals = await service(client, settings, "a", (0, 0), now).signals(now)
+    assert signals.arrival_rate == pytest.approx(45 / 90)  # 90 s of buckets, not 120
+    assert signals.service_time_s == pytest.approx(10.0)
+    assert signals.latency_s == pytest.approx(3.9)  # p95, linear inside the 2-4 s bin
