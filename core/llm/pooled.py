@@ -12,6 +12,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Literal
 
+import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -87,7 +88,11 @@ class PooledChatModel(BaseChatModel):
     board: InstanceOf[HealthBoard] = Field(exclude=True)
 
     _pool: EndpointPool | None = PrivateAttr(default=None)
+    _targets: dict[str, Target] = PrivateAttr(default_factory=dict)
     _clients: dict[str, ChatOpenAI] = PrivateAttr(default_factory=dict)
+    """The synchronous calls' clients, by endpoint."""
+    _loop_clients: Any = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
+    """Event loop -> endpoint -> the async calls' client on that loop."""
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
     _gates: Any = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
 
@@ -129,10 +134,11 @@ class PooledChatModel(BaseChatModel):
                     urls, [t.weight for t in targets], self.board, panic=self.last_resort
                 )
                 for target in targets:
+                    self._targets[target.base_url] = target
                     self._clients[target.base_url] = self._client(target)
             return self._pool
 
-    def _client(self, target: Target) -> ChatOpenAI:
+    def _client(self, target: Target, **extra: Any) -> ChatOpenAI:
         return ChatOpenAI(
             model=self.model_name,
             base_url=target.base_url,
@@ -145,11 +151,29 @@ class PooledChatModel(BaseChatModel):
             timeout=self.timeout_s,
             max_retries=0,  # the retry loop is `core.llm.retries`, once, around this model
             stream_usage=True,
+            **extra,
         )
 
-    def _choose(self) -> tuple[str, ChatOpenAI]:
+    def _async_client(self, url: str) -> ChatOpenAI:
+        """`url`'s client for the running event loop, with a connection pool of its own: an
+        httpx pool belongs to the loop it was opened on, and langchain-openai's default one is
+        shared by the whole process (per base URL), so a second `asyncio.run` in one process
+        met the first loop's dead connections."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            clients = self._loop_clients.setdefault(loop, {})
+            if url not in clients:
+                pool = openai.DefaultAsyncHttpxClient(timeout=self.timeout_s)
+                clients[url] = self._client(self._targets[url], http_async_client=pool)
+            return clients[url]
+
+    def _pick(self) -> str:
         url = self._resolve().pick()
         llm_stats().count("calls", url)
+        return url
+
+    def _choose(self) -> tuple[str, ChatOpenAI]:
+        url = self._pick()
         return url, self._clients[url]
 
     def _release(self, url: str) -> None:
@@ -163,6 +187,7 @@ class PooledChatModel(BaseChatModel):
         pool = self._resolve()
         with self._lock:
             if target.base_url not in self._clients:
+                self._targets[target.base_url] = target
                 self._clients[target.base_url] = self._client(target)
         pool.add(target.base_url, target.weight)
 
@@ -175,6 +200,9 @@ class PooledChatModel(BaseChatModel):
         self._resolve().remove(url)
         with self._lock:
             self._clients.pop(url, None)
+            self._targets.pop(url, None)
+            for clients in self._loop_clients.values():
+                clients.pop(url, None)
 
     def in_flight(self, url: str | None = None) -> int:
         """Calls in flight on `url` (None: on every endpoint of the pool)."""
@@ -185,7 +213,8 @@ class PooledChatModel(BaseChatModel):
             await asyncio.to_thread(self._resolve)  # may start the local server
         if self.ready is not None and not await self.ready(self.timeout_s):
             raise ServerNotReadyError(f"the {self.tier} model server is not ready")
-        return self._choose()
+        url = self._pick()
+        return url, self._async_client(url)
 
     def _gate(self, url: str) -> contextlib.AbstractAsyncContextManager[Any]:
         """This endpoint's slot (per event loop: asyncio primitives belong to one loop)."""
