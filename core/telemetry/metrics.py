@@ -135,7 +135,8 @@ ALERTS = Counter("refinery_alerts_delivered", "Alerts this process delivered.", 
 FEEDBACK = Counter("refinery_feedback", "Feedback received.", ["kind", "value", "variant"])
 REVIEWS_REQUESTED = Counter(
     "refinery_reviews_requested",
-    "Runs that paused for a person's review (review rate: over refinery_runs_total).",
+    "Pauses for a person's review, each round counted (over refinery_runs_total: pauses per "
+    "finished run).",
     ["config"],
 )
 REVIEWS = Counter(

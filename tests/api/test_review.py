@@ -192,7 +192,9 @@ def test_a_review_for_a_thread_never_paused_is_409(api_server: ApiServer) -> Non
     with api_server.client() as client:
         plain = client.post("/v1/refinements", json={"task": "Say hello."}).json()
         refused = resume(client, plain["thread_id"], {"action": "approve"})
+        thread = client.get(f"/v1/threads/{plain['thread_id']}").json()
     assert "review" not in plain and "reviews" not in plain
+    assert "review" not in thread and "reviews" not in thread and thread["status"] == "done"
     assert refused.status_code == 409
     assert refused.json()["error"]["type"] == "not_awaiting_review"
 
