@@ -39,7 +39,7 @@ Command = Callable[[int], list[str]]
 Balancers = Callable[[], list[PooledChatModel]]
 """The group's balancers now (every role's pool of the group)."""
 
-State = Literal["starting", "serving", "draining"]
+State = Literal["starting", "serving", "draining", "stopping"]
 
 
 def available_memory() -> int:
@@ -129,7 +129,6 @@ class LocalFleet:
         self.refused_for_memory = 0
         """Starts the fleet did not make because the memory would not hold the instance."""
         self._tasks: set[asyncio.Task[None]] = set()
-        self._changed = asyncio.Event()
 
     # --- what the scaler sees ------------------------------------------------------------------
 
@@ -217,11 +216,12 @@ class LocalFleet:
 
     async def _bring_up(self, instance: Instance) -> None:
         """Wait until `instance` answers, then let it join the balancers."""
-        if not await self._wait_ready(instance):
+        answered = await self._wait_ready(instance)
+        if instance.state != "starting":  # scaled down while it started: `_stop` has it
+            return
+        if not answered:
             log.error("%s: instance on port %d did not answer; stopped", self.group, instance.port)
             await self._terminate(instance)
-            return
-        if instance.state != "starting":  # scaled down while it started
             return
         instance.state = "serving"
         self._join(instance)
@@ -234,7 +234,7 @@ class LocalFleet:
         async with httpx.AsyncClient(timeout=2) as client:
             while time.monotonic() < deadline:
                 if instance.process.poll() is not None or instance.state != "starting":
-                    return instance.state == "starting" and instance.process.poll() is None
+                    return False
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(root + self.ready_path)).status_code == 200:
                         return True
@@ -259,7 +259,7 @@ class LocalFleet:
 
     async def _stop(self, instance: Instance) -> None:
         if instance.state == "starting":
-            instance.state = "draining"  # `_start` sees it and leaves it out
+            instance.state = "stopping"  # `_bring_up` sees it and leaves it out
             await self._terminate(instance)
             return
         instance.state = "draining"
@@ -273,6 +273,7 @@ class LocalFleet:
                 return
         if instance.state != "draining":
             return
+        instance.state = "stopping"  # no longer to be taken back into service
         for balancer in self._live():
             balancer.leave(instance.base_url)
         await self._terminate(instance)
@@ -288,7 +289,7 @@ class LocalFleet:
         self._gauges()
 
     def _gauges(self) -> None:
-        for state in ("starting", "serving", "draining"):
+        for state in ("starting", "serving", "draining", "stopping"):
             INSTANCES.labels(self.group, state).set(self.count(state))  # type: ignore[arg-type]
 
 

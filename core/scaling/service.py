@@ -149,6 +149,7 @@ class ScalingService:
                     "starting": self.fleet.count("starting"),
                     "serving": self.fleet.count("serving"),
                     "draining": self.fleet.count("draining"),
+                    "stopping": self.fleet.count("stopping"),
                     "refused_for_memory": self.fleet.refused_for_memory,
                 }
                 if self.fleet is not None
