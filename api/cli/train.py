@@ -113,9 +113,8 @@ def run(
     ] = None,
 ) -> None:
     """LoRA-train the recipe's base on the data set, then export the adapter to GGUF."""
-    from core.training.export import export_adapter
+    from core.training.export import adapter_name, export_adapter
     from core.training.lora import ADAPTER_DIR, BASE_CONFIG_DIR, train
-    from core.training.pipeline import ADAPTER_FILE
 
     config = _recipe(recipe)
     result = train(config, data, out, resume=resume, stop_at=stop_at)
@@ -124,7 +123,10 @@ def run(
         console.print(f"stopped at step {result.steps}; run again to resume")
         return
     exported = export_adapter(
-        out / ADAPTER_DIR, out / BASE_CONFIG_DIR, out / ADAPTER_FILE, config.export_type
+        out / ADAPTER_DIR,
+        out / BASE_CONFIG_DIR,
+        out / adapter_name(config.name, data),
+        config.export_type,
     )
     console.print(f"adapter {exported.bytes / 1e6:.1f} MB -> {exported.path}")
 

@@ -4,6 +4,7 @@ local `llama-server` loads it with `--lora`; the file is read back with `gguf` t
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,6 +27,14 @@ class ExportedAdapter(BaseModel):
     tensors: int
     architecture: str
     alpha: float
+
+
+def adapter_name(recipe: str, data: Path) -> str:
+    """The GGUF's file name, `<recipe>-<data set version>.gguf`: its stem is what the local
+    server's model name carries (`<base>+<stem>`), so two students are told apart in results."""
+    manifest = data / "manifest.json"
+    version = json.loads(manifest.read_text())["version"] if manifest.is_file() else "unversioned"
+    return f"{recipe}-{version}.gguf"
 
 
 def converter() -> Path:

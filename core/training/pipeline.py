@@ -17,11 +17,11 @@ from core.feedback.store import RunRecord
 from core.settings import Settings
 from core.training.config import TrainConfig
 from core.training.dataset import DataManifest, build_dataset
-from core.training.export import ExportedAdapter, export_adapter
+from core.training.export import ExportedAdapter, adapter_name, export_adapter
 from core.training.lora import ADAPTER_DIR, BASE_CONFIG_DIR, TrainingResult, train
 from core.training.promotion import promote
 
-REPORT_FILE, ADAPTER_FILE = "report.json", "adapter.gguf"
+REPORT_FILE = "report.json"
 Reason = Literal["review_or_retrain", "schedule", "manual"]
 
 
@@ -100,7 +100,10 @@ def run_pipeline(
     training = train(recipe, out / "data", out / "model", progress=progress, settings=settings)
     model = out / "model"
     adapter = export_adapter(
-        model / ADAPTER_DIR, model / BASE_CONFIG_DIR, model / ADAPTER_FILE, recipe.export_type
+        model / ADAPTER_DIR,
+        model / BASE_CONFIG_DIR,
+        model / adapter_name(recipe.name, out / "data"),
+        recipe.export_type,
     )
     evaluation = evaluate(recipe, Path(adapter.path), out / "evaluation") if evaluate else None
     if evaluation is None:

@@ -93,6 +93,7 @@ def test_a_5_percent_drop_starts_the_pipeline_and_records_its_report(fired: Any)
     assert report.data.counts["train"] + report.data.counts["validation"] == 12
     assert report.training.steps == 4 and report.training.finished
     assert report.adapter.tensors == 2 * 2 * 30  # lora_a and lora_b of q_proj, v_proj, 30 blocks
+    assert Path(report.adapter.path).name == f"fast_smollm2-{report.data.version}.gguf"
     assert report.promotion == "not evaluated"
     saved = json.loads((Path(report.directory) / REPORT_FILE).read_text())
     assert saved["data"]["version"] == report.data.version
