@@ -358,3 +358,47 @@ async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
     assert sent == ["draft_words", "redraft_words"]
     assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
     assert coverage(result.answer or "", words) == 1.0 and result.stop_reason == "passed"
+
+
+TEN = ["harbour", "rope", "gull", "lantern", "net", "boat", "storm", "bread", "map", "bell"]
+
+
+def ignores_its_plan_once() -> Any:
+    """Cooperative, except that the first word draft tells a story of its own (one of ten
+    words); asked again, it follows the plan."""
+    drafts: list[str] = []
+
+    def respond(messages: list[dict[str, Any]]) -> str:
+        known = recognise(str(messages[-1]["content"]))
+        if known and known[0] == "draft_words":
+            drafts.append(known[1]["plan"])
+            if len(drafts) == 1:
+                return "The old harbour was quiet. Nobody came that day. It was a long wait."
+            return (
+                "At the harbour a sailor coiled rope while a gull watched. He lit a lantern, "
+                "mended a net and pushed the boat out before the storm. He ate bread over a "
+                "map, and the bell rang him home."
+            )
+        return cooperative_responder(messages)
+
+    return respond
+
+
+async def test_a_draft_that_ignored_its_plan_is_drafted_again_not_mended(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = ignores_its_plan_once()
+    result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": TEN}})
+    assert sent == ["draft_words", "draft_words"]  # one more draft, no sub-task per word
+    first, again = [text for _, text in fake.received if recognise(text)[0] == "draft_words"]
+    assert first == again  # the same plan asked again (with the next seed)
+    assert coverage(result.first_draft or "", TEN) == 0.1
+    assert coverage(result.answer or "", TEN) == 1.0 and result.stop_reason == "passed"
+
+
+async def test_a_draft_using_half_its_words_is_mended_not_drafted_again(
+    fake: FakeOpenAI,
+) -> None:
+    result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": TEN}})
+    assert coverage(result.first_draft or "", TEN) == 0.5  # the fake's half
+    assert sent.count("draft_words") == 1 and "reword" in sent
