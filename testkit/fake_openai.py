@@ -181,7 +181,16 @@ class FakeOpenAI:
     responder: Responder = cooperative_responder
     latency_s: float = 0.0
     token_interval_s: float = 0.0
-    """Pause between streamed pieces, as a model that generates at a pace (0: all at once)."""
+    """Pause between streamed pieces, as a model that generates at a pace (0: all at once, the
+    whole reply in one write)."""
+    paced: Callable[[str, int], None] | None = None
+    """Called on a worker thread before each streamed piece after the first, with the prompt's
+    name in `PROMPTS` ("" when unrecognised) and the piece's index: a test holds a stream
+    there until its client has seen the pieces before it (a lockstep, not a pace in time)."""
+    holding: bool = False
+    """While true, calls wait before they generate (a test's sync point: nothing can finish
+    until it lets go); set it with `hold`. `held` counts the calls waiting."""
+    held: int = 0
     parallel: int | None = None
     """Calls generated at once (None: unlimited); the rest queue, as on a real server:
     llama-cpp-python serves `n_parallel` slots, vLLM its batch. Latency is per generation, so a
@@ -210,6 +219,8 @@ class FakeOpenAI:
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _slots: asyncio.Semaphore | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _released: asyncio.Event | None = None
     _active: int = 0
 
     @property
@@ -233,7 +244,8 @@ class FakeOpenAI:
         messages = body.get("messages") or [{}]
         prompt = str(messages[-1].get("content", ""))
         self.received.append((time.time(), prompt))
-        if recognise(prompt) is None:
+        kind = recognise(prompt)
+        if kind is None:
             self.unrecognised.append(prompt)
         self.caps.append({k: body[k] for k in ("max_tokens", "max_completion_tokens") if k in body})
         _, fault = self._next_fault()
@@ -249,6 +261,7 @@ class FakeOpenAI:
             await asyncio.sleep(3600)
         if fault == "malformed":
             return Response("{not json", media_type="application/json")
+        await self._hold()
         async with self._slot():
             await asyncio.sleep(self.latency_s * (20 if fault == "slow" else 1))
         self.formats.append(body.get("response_format"))
@@ -267,7 +280,8 @@ class FakeOpenAI:
         model = body.get("model", "fake")
         if body.get("stream"):
             return StreamingResponse(
-                self._stream(text, model, usage, finish), media_type="text/event-stream"
+                self._stream(text, model, usage, finish, kind[0] if kind else ""),
+                media_type="text/event-stream",
             )
         return JSONResponse(
             {
@@ -286,6 +300,35 @@ class FakeOpenAI:
             }
         )
 
+    def hold(self, on: bool = True) -> None:
+        """Make calls wait before they generate, or (`on=False`) let every waiting call go;
+        safe from any thread."""
+        self.holding = on
+        loop = self._loop
+        if not on and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._let_go)
+
+    def _let_go(self) -> None:
+        if self._released is not None:
+            self._released.set()
+            self._released = None
+
+    async def _hold(self) -> None:
+        """Wait while `holding` (on the server's loop; `hold(False)` wakes it there)."""
+        self._loop = asyncio.get_running_loop()
+        if not self.holding:
+            return
+        with self._lock:
+            self.held += 1
+        try:
+            while self.holding:
+                if self._released is None:
+                    self._released = asyncio.Event()
+                await self._released.wait()
+        finally:
+            with self._lock:
+                self.held -= 1
+
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
         """One generation slot (of `parallel`), held while the call "generates"."""
@@ -299,7 +342,9 @@ class FakeOpenAI:
             finally:
                 self._active -= 1
 
-    async def _stream(self, text: str, model: str, usage: dict[str, int], finish: str = "stop"):  # type: ignore[no-untyped-def]
+    async def _stream(  # type: ignore[no-untyped-def]
+        self, text: str, model: str, usage: dict[str, int], finish: str = "stop", kind: str = ""
+    ):
         base = {
             "id": f"chatcmpl-{self.calls}",
             "object": "chat.completion.chunk",
@@ -307,16 +352,23 @@ class FakeOpenAI:
             "model": model,
         }
         pieces = re.findall(r"\S+\s*", text) or [""]
+        at_once = not self.token_interval_s and self.paced is None
+        lines = []
         for i, piece in enumerate(pieces):
+            if i and self.paced is not None:
+                await asyncio.to_thread(self.paced, kind, i)
             if i and self.token_interval_s:
                 await asyncio.sleep(self.token_interval_s)
             delta = {"content": piece} | ({"role": "assistant"} if i == 0 else {})
             chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
-            yield f"data: {json.dumps(chunk)}\n\n"
+            lines.append(f"data: {json.dumps(chunk)}\n\n")
+            if not at_once:
+                yield lines.pop()
         stop = {"index": 0, "delta": {}, "finish_reason": finish}
-        yield f"data: {json.dumps(base | {'choices': [stop]})}\n\n"
-        yield f"data: {json.dumps(base | {'choices': [], 'usage': usage})}\n\n"
-        yield "data: [DONE]\n\n"
+        lines.append(f"data: {json.dumps(base | {'choices': [stop]})}\n\n")
+        lines.append(f"data: {json.dumps(base | {'choices': [], 'usage': usage})}\n\n")
+        lines.append("data: [DONE]\n\n")
+        yield "".join(lines)
 
     async def models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": "fake", "object": "model"}]})
@@ -327,14 +379,14 @@ class FakeOpenAI:
         received = [text for _, text in self.received[-last:]] if last > 0 else []
         counts = {"calls": self.calls, "served": self.served, "failed": self.failed}
         counts |= {"unrecognised": len(self.unrecognised), "max_active": self.max_active}
-        counts |= {"parallel": self.parallel}
+        counts |= {"parallel": self.parallel, "held": self.held}
         return JSONResponse(counts | {"latency_ms": self.latency_s * 1000, "received": received})
 
     async def configure(self, request: Request) -> Response:
         """Change the behaviour of a running server: `latency_ms`, `faults` (call number ->
         fault, numbered from now), `fault_cycle` (`null` entries: no fault), `responder` (a
-        name in `RESPONDERS`), `parallel` (generation slots, null: unlimited), `reset`
-        counters."""
+        name in `RESPONDERS`), `parallel` (generation slots, null: unlimited), `holding` (calls
+        wait until it is false again), `reset` counters."""
         body = await request.json()
         if "responder" in body:
             self.responder = RESPONDERS[body["responder"]]
@@ -346,6 +398,9 @@ class FakeOpenAI:
             self.parallel, self._slots = body["parallel"], None
         if "latency_ms" in body:
             self.latency_s = float(body["latency_ms"]) / 1000
+        if "holding" in body:
+            self._loop = asyncio.get_running_loop()
+            self.hold(bool(body["holding"]))
         if "faults" in body:
             self.faults = {self.calls + int(n): f for n, f in (body["faults"] or {}).items()}
         if "fault_cycle" in body:
