@@ -1,9 +1,13 @@
 """Streaming against a real server: event order and content, heartbeats, cancellation when the
-client disconnects, and resuming the cancelled thread."""
+client disconnects, and resuming the cancelled thread. Nothing here races the clock: the fake
+model sends a token only once the client has seen the one before (lockstep), or holds its call
+until the test lets go."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 
 from testkit.api_server import ApiServer, Sse, iter_sse
 
@@ -11,24 +15,59 @@ WORDS = ["cat", "dog", "moon", "river"]
 REQUEST = {"task": "Write a story.", "constraints": {"required_words": WORDS}}
 
 
-def stream(api_server: ApiServer) -> tuple[str, list[Sse]]:
-    """One streamed run: its thread id and its events (heartbeats left out)."""
+GUARD_S = 30.0
+"""How long a lockstep or a wait may take before the test fails (never reached when it works)."""
+
+
+def stream(
+    api_server: ApiServer, seen: Callable[[Sse], None] = lambda _: None
+) -> tuple[str, list[Sse]]:
+    """One streamed run: its thread id and its events (heartbeats left out); `seen` gets each
+    event as it arrives."""
     with (
         api_server.client() as client,
         client.stream("POST", "/v1/refinements/stream", json=REQUEST) as response,
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        return response.headers["x-thread-id"], [e for e in iter_sse(response) if e.name != ":"]
+        events = []
+        for event in iter_sse(response):
+            if event.name != ":":
+                seen(event)
+                events.append(event)
+        return response.headers["x-thread-id"], events
+
+
+class Lockstep:
+    """The fake sends the draft's piece i only once the client has seen i draft token events:
+    a server that joined two pieces, or held them back, stalls it (and the test fails)."""
+
+    def __init__(self) -> None:
+        self._seen = 0
+        self._changed = threading.Condition()
+        self._broken = False
+        """A wait ran out: the rest go unpaced, so a broken server fails fast, not hangs."""
+
+    def piece(self, kind: str, index: int) -> None:
+        if kind.startswith("draft") and not self._broken:
+            with self._changed:
+                ready = self._changed.wait_for(lambda: self._seen >= index, timeout=GUARD_S)
+                self._broken = not ready
+
+    def saw(self, event: Sse) -> None:
+        if event.name == "token" and event.data["node"] == "draft":
+            with self._changed:
+                self._seen += 1
+                self._changed.notify_all()
 
 
 def test_stream_events_in_order_with_tokens_scores_and_result(api_server: ApiServer) -> None:
-    fake = api_server.fake
-    fake.token_interval_s = 0.05  # a model writing 20 tokens a second: each token goes alone
+    fake, lockstep = api_server.fake, Lockstep()
+    fake.paced = lockstep.piece  # each draft token is generated after the last one arrived
     try:
-        thread_id, events = stream(api_server)
+        thread_id, events = stream(api_server, lockstep.saw)
     finally:
-        fake.token_interval_s = 0.0
+        fake.paced = None
 
     names = [e.name for e in events]
     assert names[0] == "run" and names[-1] == "result"
@@ -66,8 +105,8 @@ def test_stream_events_in_order_with_tokens_scores_and_result(api_server: ApiSer
 
 
 def test_tokens_generated_at_once_go_out_together(api_server: ApiServer) -> None:
-    """The fake streams a reply's tokens with no pause: those that come within the flush
-    window share one event, and the text is the same."""
+    """The fake streams a reply's tokens at once (one write): those that come within the
+    flush window share one event, and the text is the same."""
     _, events = stream(api_server)
     draft_at = next(
         i for i, e in enumerate(events) if e.name == "node" and e.data["node"] == "draft"
@@ -78,9 +117,17 @@ def test_tokens_generated_at_once_go_out_together(api_server: ApiServer) -> None
     assert len(draft_tokens) < len(draft.split())
 
 
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Poll `condition` until it holds; fail after `GUARD_S`."""
+    deadline = time.monotonic() + GUARD_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
 def test_disconnect_cancels_the_run_and_resume_finishes_it(api_server: ApiServer) -> None:
     fake = api_server.fake
-    fake.latency_s = 0.8  # long enough for heartbeats (every 0.2 s) and a disconnect mid-call
+    fake.hold()  # the drafter's call waits until the client has gone
     try:
         with (
             api_server.client() as client,
@@ -92,12 +139,17 @@ def test_disconnect_cancels_the_run_and_resume_finishes_it(api_server: ApiServer
                 seen.append(event.name)
                 if ":" in seen and "node" in seen:  # a heartbeat while the drafter waits
                     break
+            wait_until(lambda: fake.held == 1, "the drafter's call is held")
             calls_at_disconnect = fake.calls
         assert seen[0] == "run"
-        time.sleep(2.0)  # the drafter's call would have returned and the critics started
-        assert fake.calls == calls_at_disconnect, "the run went on after the client left"
+        # Cancelled: the thread stops running (a run that went on would keep its lease).
+        with api_server.client() as client:
+            status = lambda: client.get(f"/v1/threads/{thread_id}").json()["status"]  # noqa: E731
+            wait_until(lambda: status() == "interrupted", "the run stopped")
     finally:
-        fake.latency_s = 0.0
+        fake.hold(False)
+    wait_until(lambda: fake.held == 0, "the held call returned")
+    assert fake.calls == calls_at_disconnect, "the run went on after the client left"
 
     with api_server.client() as client:
         thread = client.get(f"/v1/threads/{thread_id}").json()
