@@ -184,7 +184,10 @@ class Settings(BaseSettings):
     """How long the service may stay unready before an alert."""
     timeline_bucket_s: int = Field(60, ge=1, le=3600)
     """Width of the time buckets the dashboard and the error-rate rule read."""
-    timeline_retention_s: int = Field(2 * 24 * 3600, ge=60)
+    timeline_retention_s: int = Field(7 * 24 * 3600, ge=60)
+    """How long the buckets are kept: a week, so the demand forecast (two full days of history
+    at least) always has them; two days, the old default, left it on the recent rate for good.
+    About 10,000 small hashes at one a minute."""
     anomaly_z: dict[str, float] = Field(default_factory=lambda: {"default": 4.0})
     """Robust z-score above which a run's latency or tokens is an anomaly, per request type
     (`open`, `constrained`, `grounded`), `default` for the rest."""
