@@ -10,6 +10,9 @@ import pytest
 
 from testkit.api_server import MAX_BODY_BYTES, ApiServer
 
+GUARD_S = 60.0
+"""How long an answer may take before the test fails (never reached when it works)."""
+
 INVALID = {
     "empty task": ({"task": ""}, "body.task", "at least 1"),
     "blank task": ({"task": "   "}, "body.task", "write what"),
@@ -114,26 +117,45 @@ def test_a_body_over_the_limit_gets_413(api_server: ApiServer) -> None:
 
 async def test_overload_gets_503_and_urgent_requests_shed_waiters(api_server: ApiServer) -> None:
     """Capacity is 2 running + 2 waiting: of 5 normal requests one is refused at once; a high
-    one then sheds the newest normal waiter and still runs; a low one is refused."""
-    api_server.fake.latency_s = 0.4
+    one then sheds the newest normal waiter and still runs; a low one is refused. The model
+    holds every call until the end, so no run finishes and frees a place meanwhile."""
     body = {"task": "Say hello."}
+
+    async def first_answer(
+        tasks: set[asyncio.Task[httpx.Response]],
+    ) -> tuple[asyncio.Task[httpx.Response], httpx.Response]:
+        """The first of `tasks` to be answered, and its answer (the others go on)."""
+        done, _ = await asyncio.wait(tasks, timeout=GUARD_S, return_when=asyncio.FIRST_COMPLETED)
+        assert done, f"no answer within {GUARD_S} s"
+        [answered] = done
+        tasks.discard(answered)
+        return answered, answered.result()
+
+    api_server.fake.hold()
     try:
         async with httpx.AsyncClient(
-            base_url=api_server.base_url, timeout=60, headers=api_server.auth("alice")
+            base_url=api_server.base_url, timeout=GUARD_S, headers=api_server.auth("alice")
         ) as client:
             normal = [
                 asyncio.create_task(client.post("/v1/refinements", json=body)) for _ in range(5)
             ]
-            await asyncio.sleep(0.3)  # all five admitted or refused by now
+            waiting = set(normal)
+            _, full = await first_answer(waiting)  # refused: the other four hold every place
+            assert full.status_code == 503, full.text
             high = asyncio.create_task(
                 client.post("/v1/refinements", json=body | {"priority": "high"})
             )
-            await asyncio.sleep(0.2)
+            # The newest normal waiter makes room for it.
+            answered, shed = await first_answer(waiting | {high})
+            assert answered is not high, f"the high request was answered first: {shed.text}"
+            waiting.discard(answered)
+            assert shed.status_code == 503, shed.text
             low = await client.post("/v1/refinements", json=body | {"priority": "low"})
+            api_server.fake.hold(False)
             answers = await asyncio.gather(*normal)
             high_answer = await high
     finally:
-        api_server.fake.latency_s = 0.0
+        api_server.fake.hold(False)
 
     codes = sorted(a.status_code for a in answers)
     assert codes == [200, 200, 200, 503, 503], [a.text for a in answers]
