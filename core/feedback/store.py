@@ -124,21 +124,12 @@ class FeedbackStore:
     async def export_pairs(self, out: IO[str], batch: int = 500) -> int:
         """Write the reviews' preference pairs as JSONL (`prompt`, `chosen`, `rejected`, the
         shape DPO trainers read, with the run and the kind of review); returns how many."""
-        written, start = 0, 0
-        while ids := await self.redis.zrange(f"{self.prefix}:reviewed", start, start + batch - 1):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for run_id in ids:
-                    pipe.hgetall(self._run_key(_text(run_id)))
-                rows = await pipe.execute()
-            for row in rows:
-                if not row:
-                    continue
-                record = _record_of(row)
-                for pair in preference_pairs(record.task, record.reviews):
-                    extra = {"run_id": record.run_id, "config": record.config}
-                    out.write(json.dumps(pair | extra, ensure_ascii=False) + "\n")
-                    written += 1
-            start += batch
+        written = 0
+        async for record in self._records("reviewed", batch):
+            for pair in preference_pairs(record.task, record.reviews):
+                extra = {"run_id": record.run_id, "config": record.config}
+                out.write(json.dumps(pair | extra, ensure_ascii=False) + "\n")
+                written += 1
         return written
 
     async def variant_counts(self, experiment: str | None, variant: str | None) -> dict[str, int]:
@@ -148,8 +139,14 @@ class FeedbackStore:
 
     async def with_feedback(self, batch: int = 500) -> AsyncIterator[RunRecord]:
         """Every run that got feedback and is still kept, oldest feedback first."""
+        async for record in self._records("rated", batch):
+            yield record
+
+    async def _records(self, index: str, batch: int) -> AsyncIterator[RunRecord]:
+        """The runs in one of the store's indexes (`rated`, `reviewed`) still kept, oldest
+        first, fetched `batch` at a time."""
         start = 0
-        while ids := await self.redis.zrange(f"{self.prefix}:rated", start, start + batch - 1):
+        while ids := await self.redis.zrange(f"{self.prefix}:{index}", start, start + batch - 1):
             async with self.redis.pipeline(transaction=False) as pipe:
                 for run_id in ids:
                     pipe.hgetall(self._run_key(_text(run_id)))
