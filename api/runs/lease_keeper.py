@@ -40,10 +40,17 @@ class Held(Protocol):
 class LeaseKeeper:
     """Renews the leases registered with `hold` until they are dropped."""
 
-    def __init__(self, client: redis.Redis, ttl_s: float, max_stall_s: float) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        ttl_s: float,
+        max_stall_s: float,
+        interval_s: float | None = None,
+    ) -> None:
+        """`interval_s`: seconds between renewal rounds (a third of the TTL unless given)."""
         self._client = client
         self._ttl_ms = int(ttl_s * 1000)
-        self._interval_s = ttl_s / 3
+        self._interval_s = ttl_s / 3 if interval_s is None else interval_s
         self._max_stall_s = max_stall_s
         self._renew = client.register_script(RENEW)
         self._held: dict[str, Held] = {}

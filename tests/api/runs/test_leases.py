@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import redis
@@ -17,46 +17,73 @@ from api.runs.failures import RunCancelled
 from api.runs.lease_keeper import LeaseKeeper
 from api.runs.leases import Leases
 
-TTL_S = 0.6
+TTL_S = 60.0
+"""Long enough that no lease expires unless a test lets it (renewals come every `RENEW_S`)."""
+RENEW_S = 0.05
+SHORT_TTL_S = 0.3
+"""The dead holder's lease: it expires on its own (Redis's clock), and the test waits for it."""
+GUARD_S = 30.0
+"""How long a wait may take before the test fails (never reached when it works)."""
 
 
 @pytest.fixture
 async def leases(redis_url: str) -> AsyncIterator[Leases]:
     client = aredis.Redis.from_url(redis_url)
-    keeper = LeaseKeeper(redis.Redis.from_url(redis_url), TTL_S, max_stall_s=30)
+    keeper = LeaseKeeper(redis.Redis.from_url(redis_url), TTL_S, max_stall_s=60, interval_s=RENEW_S)
     yield Leases(client, f"lease{uuid.uuid4().hex[:6]}", "replica-a", TTL_S, keeper)
     keeper.close()
     await client.aclose()
 
 
-def other_replica(leases: Leases, name: str = "replica-b") -> Leases:
+def other_replica(leases: Leases, name: str = "replica-b", ttl_s: float = TTL_S) -> Leases:
     """The same deployment seen from another replica."""
-    return Leases(leases.client, leases.prefix, name, TTL_S, leases.keeper)
+    return Leases(leases.client, leases.prefix, name, ttl_s, leases.keeper)
 
 
 async def test_one_holder_at_a_time_and_the_keeper_renews_through_a_blocked_loop(
-    leases: Leases,
+    leases: Leases, redis_url: str
 ) -> None:
     first = await leases.acquire("t1", "run-1", "started")
     assert first is not None
     assert await other_replica(leases).acquire("t1", "run-2", "resumed") is None
-    async with first:
-        time.sleep(3 * TTL_S)  # noqa: ASYNC251 - the loop is blocked: only the keeper renews
-        await asyncio.sleep(0)
-        assert await leases.holder("t1") == first.token
+    key = leases.lease_key("t1")
+    with redis.Redis.from_url(redis_url) as sync:
+        acquired_expiry = sync.pexpiretime(key)
+        async with first:
+            # The loop is blocked (a synchronous wait): only the keeper's thread can renew.
+            expiries, deadline = {acquired_expiry}, time.monotonic() + GUARD_S
+            while len(expiries) < 3 and time.monotonic() < deadline:
+                expiries.add(sync.pexpiretime(key))
+                time.sleep(RENEW_S / 5)  # noqa: ASYNC251 - blocking the loop is the point
+            await asyncio.sleep(0)
+            assert len(expiries) >= 3, "the keeper did not renew while the loop was blocked"
+            assert max(expiries) > acquired_expiry
+            assert await leases.holder("t1") == first.token
     assert await leases.holder("t1") is None
     assert await leases.orphans() == [], "a run that ended on purpose is no orphan"
     events = [(e["event"], e.get("outcome")) for e in await leases.runlog("t1")]
     assert events == [("started", None), ("ended", "completed")]
 
 
+async def wait_until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Poll `condition` until it holds; fail after `GUARD_S`."""
+    deadline = time.monotonic() + GUARD_S
+    while not await condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.02)
+
+
 async def test_a_dead_holder_leaves_an_orphan_that_one_replica_takes_over(
     leases: Leases,
 ) -> None:
-    dead = await leases.acquire("t2", "run-1", "started")  # never entered: nobody renews it
+    short = other_replica(leases, "replica-a", SHORT_TTL_S)
+    dead = await short.acquire("t2", "run-1", "started")  # never entered: nobody renews it
     assert dead is not None
-    await asyncio.sleep(TTL_S + 0.2)
-    assert await leases.orphans() == ["t2"]
+
+    async def orphaned() -> bool:
+        return await leases.orphans() == ["t2"]
+
+    await wait_until(orphaned, "the dead holder's lease expired")
     takers = [other_replica(leases, f"replica-{i}") for i in range(3)]
     won = await asyncio.gather(
         *(t.acquire("t2", f"run-{i}", "recovered") for i, t in enumerate(takers))
@@ -75,15 +102,18 @@ async def test_cancel_reaches_the_run_on_the_replica_that_holds_it(leases: Lease
     lease = await leases.acquire("t3", "run-1", "started")
     assert lease is not None
 
+    entered = asyncio.Event()
+
     async def run() -> None:
         async with lease:
-            await asyncio.sleep(30)
+            entered.set()
+            await asyncio.sleep(3600)  # stopped by the cancel, or the test fails by its guard
 
     task = asyncio.create_task(run())
-    await asyncio.sleep(0.05)
+    await entered.wait()
     assert await other_replica(leases).cancel("t3") == "cancelling"
     with pytest.raises(RunCancelled) as stopped:
-        await asyncio.wait_for(task, timeout=5 * TTL_S)
+        await asyncio.wait_for(task, timeout=GUARD_S)
     assert stopped.value.thread_id == "t3"
     assert await leases.holder("t3") is None
     assert await leases.cancel("t3") == "not_running"
