@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import resource
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from core.training.dataset import TRAIN_FILE, VALIDATION_FILE
 log = logging.getLogger(__name__)
 
 ADAPTER_DIR, BASE_CONFIG_DIR, CHECKPOINTS_DIR = "adapter", "base-config", "checkpoints"
-RESULT_FILE = "training.json"
+RESULT_FILE, RUN_FILE = "training.json", "run.json"
 
 
 class TrainingResult(BaseModel):
@@ -147,6 +148,36 @@ def _arguments(recipe: TrainConfig, out: Path, progress: bool) -> Any:
     )
 
 
+class CheckpointMismatchError(ValueError):
+    """The checkpoints in the output folder come from another recipe or data set."""
+
+
+def resume_point(recipe: TrainConfig, data: Path, out: Path, resume: bool) -> str | None:
+    """The last checkpoint in `out` when `resume`, if it belongs to this recipe and data set
+    (else an error: resuming another run's optimiser state would train a mixture); `out` is
+    stamped as this run's either way."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    manifest = data / "manifest.json"
+    identity = {
+        "recipe_fingerprint": recipe.fingerprint(),
+        "data_version": json.loads(manifest.read_text())["version"] if manifest.is_file() else None,
+    }
+    stamp = out / RUN_FILE
+    checkpoints = out / CHECKPOINTS_DIR
+    if not resume and checkpoints.is_dir():
+        shutil.rmtree(checkpoints)  # starting over: an old checkpoint must not be resumed later
+    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    if last and stamp.is_file() and json.loads(stamp.read_text()) != identity:
+        raise CheckpointMismatchError(
+            f"{out} holds checkpoints of {stamp.read_text().strip()}, not of {identity}: "
+            "give another --out, or --no-resume"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps(identity))
+    return last
+
+
 def train(
     recipe: TrainConfig,
     data: Path,
@@ -163,7 +194,6 @@ def train(
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForSeq2Seq, Trainer
-    from transformers.trainer_utils import get_last_checkpoint
 
     started = time.perf_counter()
     if recipe.threads:
@@ -188,8 +218,7 @@ def train(
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     out.mkdir(parents=True, exist_ok=True)
     save_base_config(model.get_base_model(), tokenizer, out / BASE_CONFIG_DIR)
-    checkpoints = out / CHECKPOINTS_DIR
-    last = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
+    last = resume_point(recipe, data, out, resume)
     resumed_from = (
         json.loads((Path(last) / "trainer_state.json").read_text())["global_step"] if last else None
     )

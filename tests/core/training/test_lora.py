@@ -11,7 +11,14 @@ import pytest
 from safetensors.torch import load_file
 
 from core.training.config import TrainConfig, load_training
-from core.training.lora import ADAPTER_DIR, CHECKPOINTS_DIR, RESULT_FILE, train
+from core.training.lora import (
+    ADAPTER_DIR,
+    CHECKPOINTS_DIR,
+    RESULT_FILE,
+    CheckpointMismatchError,
+    resume_point,
+    train,
+)
 
 TASKS = [("Write about a red kite.", "A red kite circled over the hill."),
          ("Write about a blue boat.", "A blue boat rocked at the pier."),
@@ -52,3 +59,17 @@ def test_a_stopped_run_resumes_from_its_checkpoint_to_the_same_adapter(
     one, two = _adapter(tmp_path / "a"), _adapter(tmp_path / "b")
     assert one.keys() == two.keys() and len(one) == 2 * 2 * 30
     assert all(bool((one[k] == two[k]).all()) for k in one)  # type: ignore[union-attr]
+
+
+def test_checkpoints_of_another_recipe_are_not_resumed(data: Path, tmp_path: Path) -> None:
+    """Checked without training: the folder's stamp names the recipe its checkpoints are of."""
+    assert resume_point(_recipe(), data, tmp_path, resume=True) is None  # stamps the folder
+    (tmp_path / CHECKPOINTS_DIR / "checkpoint-3").mkdir(parents=True)
+    assert resume_point(_recipe(), data, tmp_path, resume=True).endswith("checkpoint-3")  # type: ignore[union-attr]
+
+    other = _recipe().model_copy(update={"learning_rate": 0.5})
+    with pytest.raises(CheckpointMismatchError, match="--no-resume"):
+        resume_point(other, data, tmp_path, resume=True)
+    assert resume_point(other, data, tmp_path, resume=False) is None  # starts over
+    assert not (tmp_path / CHECKPOINTS_DIR).exists()
+    assert resume_point(other, data, tmp_path, resume=True) is None  # now stamped as `other`
