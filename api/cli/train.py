@@ -38,7 +38,7 @@ RequestsOpt = Annotated[
     ),
 ]
 FeedbackOpt = Annotated[
-    bool, typer.Option(help="Read people's ratings from the feedback store (Redis).")
+    bool, typer.Option(help="Read people's ratings and reviews from the feedback store (Redis).")
 ]
 RootOpt = Annotated[Path, typer.Option("--root", help="Where pipeline runs are written.")]
 DEFAULT_ROOT = Path("runs/train")
@@ -56,6 +56,10 @@ def _recipe(name: str) -> Any:
 def _results(paths: list[Path] | None) -> list[Path]:
     found: list[Path] = []
     for path in paths or [Path("runs")]:
+        if not path.exists():
+            if paths:
+                raise typer.BadParameter(f"{path} does not exist", param_hint="--results")
+            continue  # no runs/ folder yet: no history
         found += sorted(path.rglob("results.jsonl")) if path.is_dir() else [path]
     return found
 
@@ -76,8 +80,10 @@ async def _feedback() -> list[Any]:
     settings = get_settings()
     redis = async_client(settings=settings)
     store = FeedbackStore(redis, f"{settings.redis_key_prefix}:telemetry", settings)
-    try:
-        return [record async for record in store.with_feedback()]
+    try:  # a run rated and reviewed is in both indexes: one record a run
+        rated = {r.run_id: r async for r in store.with_feedback()}
+        reviewed = {r.run_id: r async for r in store.reviewed()}
+        return list((rated | reviewed).values())
     finally:
         await redis.aclose()
 

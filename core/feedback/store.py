@@ -142,6 +142,11 @@ class FeedbackStore:
         async for record in self._records("rated", batch):
             yield record
 
+    async def reviewed(self, batch: int = 500) -> AsyncIterator[RunRecord]:
+        """Every run a person reviewed and still kept, oldest review first."""
+        async for record in self._records("reviewed", batch):
+            yield record
+
     async def _records(self, index: str, batch: int) -> AsyncIterator[RunRecord]:
         """The runs in one of the store's indexes (`rated`, `reviewed`) still kept, oldest
         first, fetched `batch` at a time."""

@@ -134,31 +134,49 @@ def from_results(
     return examples
 
 
+def verdict(record: RunRecord) -> tuple[str, dict[str, Any]] | None:
+    """A person's last word on a run: ("down", {}) for a rejection or a thumbs down,
+    ("corrected", {answer, rejected}) for an edit (the text they wrote against the draft they
+    were shown), ("up", {}) for an approval or a thumbs up; None when nobody judged it."""
+    decided = [r for r in record.reviews if r.get("action") != "feedback"]
+    last = decided[-1] if decided else None
+    if record.rating == "down" or (last and last["action"] == "reject"):
+        return "down", {}
+    if last and last["action"] == "edit":
+        return "corrected", {"answer": last["corrected"], "rejected": last["draft"]}
+    if record.rating == "up" or (last and last["action"] == "approve"):
+        return "up", {}
+    return None
+
+
 def apply_feedback(
     examples: list[Example], feedback: Iterable[RunRecord], rules: DataConfig,
     dropped: Counter[str],
 ) -> list[Example]:  # fmt: skip
-    """A person's word on the runs: rated down drops an example, rated up weighs it up; a run
-    rated up that no result file holds is an example of its own."""
+    """A person's word on the runs (ratings and reviews): rejected or rated down drops an
+    example; approved or rated up weighs it up; corrected (a review's edit) makes the correction
+    the answer and the draft they corrected the rejected side. A judged run that no result file
+    holds is an example of its own."""
     by_run = {e.run_id: e for e in examples if e.run_id}
     down: set[str] = set()
     for record in feedback:
-        if record.rating == "down":
+        judged = verdict(record)
+        if judged is None:
+            continue
+        kind, fields = judged
+        if kind == "down":
             down.add(record.run_id)
             continue
-        if record.rating != "up" or not record.answer:
-            continue
+        update = {"approved": True, "weight": rules.approved_weight, **fields}
         known = by_run.get(record.run_id)
         if known is not None:
-            by_run[record.run_id] = known.model_copy(
-                update={"approved": True, "weight": rules.approved_weight}
-            )
-            continue
-        by_run[record.run_id] = Example(
-            id=record.run_id, task=record.task, answer=record.answer, score=record.score,
-            approved=True, weight=rules.approved_weight, source="feedback", run_id=record.run_id,
-        )  # fmt: skip
-    dropped["rated down by a person"] += sum(1 for e in examples if e.run_id in down)
+            by_run[record.run_id] = known.model_copy(update=update)
+        elif fields or record.answer:
+            by_run[record.run_id] = Example(
+                id=record.run_id, task=record.task, answer=record.answer or "", score=record.score,
+                source="feedback", run_id=record.run_id,
+            ).model_copy(update=update)  # fmt: skip
+    dropped["rejected or rated down by a person"] += sum(1 for e in examples if e.run_id in down)
     kept = [by_run.get(e.run_id, e) if e.run_id else e for e in examples if e.run_id not in down]
     seen = {e.run_id for e in kept}
     return kept + [e for run_id, e in by_run.items() if run_id not in seen and run_id not in down]

@@ -48,6 +48,8 @@ def test_train_data_writes_the_data_set_without_the_evaluation_rows(tmp_path: Pa
                                      "--results", str(results)])  # fmt: skip
     assert done.exit_code == 0, done.output
     counts = json.loads(done.stdout)
+    missing = runner.invoke(train_app, ["data", "--out", str(out), "--results", "nowhere.jsonl"])
+    assert missing.exit_code == 2 and "nowhere.jsonl does not exist" in missing.output
     # fast_smollm2 evaluates on the first 2 dev tasks: they never reach the data set
     assert counts["train"] + counts["validation"] == 3
     assert counts["dropped: held-out task"] == 2
@@ -113,4 +115,36 @@ def test_events_lists_what_the_trigger_recorded_newest_first(env: str, redis_url
     assert [(e["at"], e["reason"]) for e in lines] == [
         (2.0, "review_or_retrain"),
         (1.0, "schedule"),
+    ]
+
+
+def test_train_data_reads_ratings_and_reviews_from_the_feedback_store(
+    env: str, redis_url: str, tmp_path: Path
+) -> None:
+    from core.feedback.store import FeedbackStore, RunRecord
+
+    async def remember() -> None:
+        redis = aredis.from_url(redis_url)
+        store = FeedbackStore(redis, f"{env}:telemetry", get_settings())
+        for run_id in ("a", "b", "c"):
+            await store.remember_run(RunRecord(run_id=run_id, task=f"Task {run_id}.",
+                                               answer=f"Answer {run_id}."))  # fmt: skip
+        await store.rate("a", "up")
+        await store.save_reviews("b", [{"action": "edit", "draft": "Draft b.", "round": 1,
+                                        "corrected": "Corrected b."}])  # fmt: skip
+        await store.rate("c", "up")
+        await store.save_reviews("c", [{"action": "reject", "draft": "Answer c.", "round": 1}])
+        await redis.aclose()
+
+    asyncio.run(remember())
+    out, empty = tmp_path / "set", tmp_path / "no-results"
+    empty.mkdir()
+    done = runner.invoke(train_app, ["data", "--out", str(out), "--recipe", "fast_smollm2",
+                                     "--results", str(empty), "--feedback"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    rows = [json.loads(line) for name in ("train.jsonl", "validation.jsonl")
+            for line in (out / name).read_text().splitlines()]  # fmt: skip
+    assert sorted((r["id"], r["answer"], r["weight"]) for r in rows) == [
+        ("a", "Answer a.", 2),
+        ("b", "Corrected b.", 2),
     ]

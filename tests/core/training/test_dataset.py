@@ -109,7 +109,7 @@ def test_a_persons_rating_weighs_up_drops_or_adds_an_example(
     assert (train["r0"]["weight"], train["r0"]["approved"]) == (3, True)
     assert (train["r4"]["weight"], train["r4"]["approved"]) == (1, False)
     assert train["api-7"]["answer"] == "Nile, Amazon, Danube." and train["api-7"]["weight"] == 3
-    assert manifest.counts["dropped: rated down by a person"] == 1
+    assert manifest.counts["dropped: rejected or rated down by a person"] == 1
     assert manifest.counts["train_weighted"] == 3 + 1 + 3
 
 
@@ -179,3 +179,35 @@ def test_a_grounded_task_is_learnt_with_its_documents(tmp_path: Path) -> None:
         "Documents:\n[d1] The ferry leaves at 9.\n\n[d2] It is red.\n\nWhen does it leave?"
     )
     assert row["task"] == "When does it leave?"  # held-out checks read the task itself
+
+
+def test_a_reviewers_edit_is_the_answer_and_the_draft_they_corrected_the_rejected_side(
+    tmp_path: Path, history: tuple[Path, Path]
+) -> None:
+    results, requests = history
+
+    def review(action: str, **fields: Any) -> dict[str, Any]:
+        return {"action": action, "draft": "draft shown", "round": 1, **fields}
+
+    feedback = [
+        RunRecord(run_id="th-r0", task="Task number 0: write about the sea.",
+                  reviews=[review("edit", corrected="The sea, as the reviewer wrote it.")]),
+        RunRecord(run_id="th-r4", task="Task number 4: write about the sea.",
+                  reviews=[review("feedback", notes="shorter"), review("approve")]),
+        RunRecord(run_id="th-r5", task="Task number 5: write about the sea.",
+                  reviews=[review("reject")]),
+    ]  # fmt: skip
+    manifest = build_dataset(tmp_path / "o", _recipe(), results=[results], requests=[requests],
+                             feedback=feedback)  # fmt: skip
+
+    train = {r["id"]: r for r in _rows(tmp_path / "o" / TRAIN_FILE)}
+    assert sorted(train) == ["r0", "r4"]
+    assert train["r0"]["answer"] == "The sea, as the reviewer wrote it."
+    assert (train["r0"]["approved"], train["r0"]["weight"]) == (True, 2)
+    assert (train["r4"]["answer"], train["r4"]["approved"]) == ("final r4", True)
+    pairs = {p["id"]: p for p in _rows(tmp_path / "o" / PREFERENCE_FILE)}
+    assert (pairs["r0"]["chosen"], pairs["r0"]["rejected"]) == (
+        "The sea, as the reviewer wrote it.",
+        "draft shown",
+    )
+    assert manifest.counts["dropped: rejected or rated down by a person"] == 1
