@@ -120,9 +120,16 @@ def test_readers_never_see_half_a_put_or_half_a_write_batch(saver: RedisSaver) -
 # --- retention ----------------------------------------------------------------------------------
 
 
+TTL_S = 3
+"""The thread's TTL: Redis expires the keys on its own clock; the test waits for that (the
+checks right after the put have these seconds, far more than they take)."""
+GUARD_S = 30.0
+"""How long the keys may take to expire before the test fails (never reached when it works)."""
+
+
 def test_ttl_applies_to_every_key_of_a_thread_and_expires_it(redis_url: str) -> None:
     prefix = f"ttl{uuid.uuid4().hex[:6]}"
-    with RedisSaver.from_conn_string(redis_url, key_prefix=prefix, ttl_s=1) as saver:
+    with RedisSaver.from_conn_string(redis_url, key_prefix=prefix, ttl_s=TTL_S) as saver:
         thread = uuid.uuid4().hex
         run = uuid.uuid4().hex
         stored = saver.put(
@@ -133,9 +140,12 @@ def test_ttl_applies_to_every_key_of_a_thread_and_expires_it(redis_url: str) -> 
         keys = [k.decode() for k in client.keys(f"{prefix}:*")]
         expiring = [k for k in keys if k != f"{prefix}:threads"]
         assert len(expiring) == 6, keys  # cp ix bl wx tr run
-        assert all(0 < client.pttl(k) <= 1000 for k in expiring)
+        assert all(0 < client.pttl(k) <= TTL_S * 1000 for k in expiring)
         assert [t.thread_id for t in saver.threads()] == [thread]
-        time.sleep(1.3)
+        deadline = time.monotonic() + GUARD_S
+        while client.exists(*expiring):  # Redis expires them: poll, do not guess when
+            assert time.monotonic() < deadline, f"not expired: {client.keys(f'{prefix}:*')}"
+            time.sleep(0.05)
         assert saver.get_tuple(_config(thread)) is None
         assert saver.threads() == []
         assert client.keys(f"{prefix}:*") == []  # the index dropped the expired thread
