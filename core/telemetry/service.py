@@ -103,6 +103,8 @@ class Telemetry:
         self._pending_lock = threading.Lock()
         self._cache_seen = (0, 0)
         self._unready_since: float | None = None
+        self.clock: Callable[[], float] = time.monotonic
+        """What times how long the service has been unready (tests set their own)."""
         self._loop_task: asyncio.Task[None] | None = None
 
     # --- the request path ----------------------------------------------------------------------
@@ -265,7 +267,7 @@ class Telemetry:
         if ready:
             self._unready_since = None
         elif self._unready_since is None:
-            self._unready_since = time.monotonic()
+            self._unready_since = self.clock()
 
     async def check_readiness(self) -> list[Alert]:
         """The seeds' rule: the service unready for longer than `alert_unready_s`."""
@@ -273,7 +275,7 @@ class Telemetry:
             with contextlib.suppress(RedisError):
                 await self.alerts.resolve("service_unready")
             return []
-        down_s = time.monotonic() - self._unready_since
+        down_s = self.clock() - self._unready_since
         if down_s <= self.settings.alert_unready_s:
             return []
         alert = Alert(

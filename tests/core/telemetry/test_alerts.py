@@ -1,6 +1,8 @@
 """Alerts end to end: a model that starts failing pushes the runs' error rate past 10%, and
 exactly one alert reaches a real webhook receiver on loopback, then none during the cooldown,
-although two replicas keep evaluating the rule."""
+although two replicas keep evaluating the rule. No test waits for time to pass: the cooldown is
+a Redis key the test ends early (after checking its length), and how long the service has been
+unready is read from a clock the test moves."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from testkit.fake_openai import FakeOpenAI
 from testkit.webhook import WebhookReceiver
 from tests.core.conftest import MakeTelemetry
 
+GUARD_S = 30.0
+"""How long a wait may take before the test fails (never reached when it works)."""
 REQUEST = {
     "task": "Write one sentence about a day out.",
     "constraints": {"required_words": ["dog", "ball", "park"]},
@@ -55,7 +59,7 @@ async def test_error_rate_alert_reaches_webhook_once(
         "alert_webhook_url": webhook.url,
         "alert_error_window_s": 120,
         "alert_min_runs": 10,
-        "alert_cooldown_s": 6.0,  # outlasts the ten failing runs on a loaded 2-core machine
+        "alert_cooldown_s": 600.0,  # outlasts the runs on any machine; the test ends it
         "timeline_bucket_s": 1,
     }
     replicas = [make_telemetry("a", **rules), make_telemetry("b", **rules)]
@@ -100,9 +104,16 @@ async def test_error_rate_alert_reaches_webhook_once(
     [open_alert] = await replicas[1].alerts.open_alerts()
     assert open_alert.condition == "error_rate" and open_alert.count >= 9
 
-    # After the cooldown the still-true condition is delivered once more, by one replica.
+    # The cooldown is a Redis key set for alert_cooldown_s when the alert was delivered...
     assert fired_at is not None
-    await asyncio.sleep(fired_at + rules["alert_cooldown_s"] + 0.2 - time.monotonic())
+    cooldown_ms = rules["alert_cooldown_s"] * 1000
+    key = f"{replicas[0].alerts.prefix}:cooldown:error_rate"
+    left_ms = await replicas[0].redis.pttl(key)
+    since_ms = (time.monotonic() - fired_at) * 1000
+    assert cooldown_ms - since_ms - 60_000 < left_ms <= cooldown_ms  # a minute's margin
+    # ...after which the still-true condition is delivered once more, by one replica.
+    assert await replicas[0].redis.pexpireat(key, 1)  # a past time: Redis expires it now
+    assert not await replicas[0].redis.exists(key)
     again = await replicas[0].evaluate() + await replicas[1].evaluate()
     assert len(again) == 1
     assert len(webhook.wait_for(3, timeout_s=1.0)) == 2
@@ -111,26 +122,41 @@ async def test_error_rate_alert_reaches_webhook_once(
 async def test_unready_service_alerts_after_the_grace_period(
     webhook: WebhookReceiver, make_telemetry: MakeTelemetry
 ) -> None:
-    """The monitor loop probes readiness; unready past `alert_unready_s` alerts once; ready
-    again closes the alert."""
+    """The monitor loop probes readiness; unready past `alert_unready_s` (on the telemetry's
+    clock, which the test moves) alerts once; ready again closes the alert."""
     telemetry = make_telemetry(
         alert_webhook_url=webhook.url, alert_unready_s=0.5, alert_eval_interval_s=0.05
     )
-    ready = False
+    now = 100.0
+    telemetry.clock = lambda: now
+    ready, probes, probed = False, 0, asyncio.Event()
 
     async def probe() -> bool:
+        nonlocal probes
+        probes += 1
+        probed.set()
         return ready
 
+    async def rounds(n: int) -> None:
+        """Until the loop probed `n` more times (so it evaluated `n - 1` whole rounds)."""
+        target = probes + n
+        async with asyncio.timeout(GUARD_S):
+            while probes < target:
+                probed.clear()
+                await probed.wait()
+
     telemetry.start(probe)
-    await asyncio.sleep(0.3)
+    await rounds(3)
     assert webhook.received == []  # unready, but not for long enough yet
-    [body] = await asyncio.to_thread(webhook.wait_for, 1, 3.0)
+    now += 0.6
+    [body] = await asyncio.to_thread(webhook.wait_for, 1, GUARD_S)
     assert body["alert"]["rule"] == "service_unready"
-    await asyncio.sleep(0.3)
+    assert body["alert"]["details"]["unready_s"] == 0.6
+    await rounds(3)
     assert len(webhook.received) == 1  # the loop keeps evaluating: still one delivery
     assert [a.rule for a in await telemetry.alerts.open_alerts()] == ["service_unready"]
     ready = True
-    await asyncio.sleep(0.3)
+    await rounds(3)
     assert await telemetry.alerts.open_alerts() == []
 
 
@@ -142,10 +168,12 @@ async def test_without_redis_each_replica_still_alerts_once(
     from testkit.redis import free_port
 
     telemetry = make_telemetry(alert_webhook_url=webhook.url, alert_unready_s=0.0)
+    now = 100.0
+    telemetry.clock = lambda: now
     await telemetry.redis.aclose()
     telemetry.alerts.redis = telemetry.redis = aredis.from_url(f"redis://127.0.0.1:{free_port()}/0")
     telemetry.note_readiness(False)
-    await asyncio.sleep(0.01)
+    now += 0.01  # unready for longer than alert_unready_s (0)
     first = await telemetry.evaluate()
     second = await telemetry.evaluate()
     assert [a.rule for a in first] == ["service_unready"] and second == []
