@@ -16,6 +16,10 @@ from testkit.llm import Configure
 
 ROLE = RoleModel(temperature=0.0, max_tokens=32)
 INITIAL, CAP, JITTER = 0.08, 0.3, 0.02
+HANG_TIMEOUT_S = 4.0
+"""The per-call timeout where a hang must be noticed: far above what an answered call takes
+on loopback even on a starved machine (a shorter one timed out real answers and broke the
+exact counts), so only the scheduled hangs time out."""
 
 
 @pytest.fixture
@@ -75,12 +79,12 @@ async def test_a_hang_times_out_and_is_retried(
     llm_settings: Configure, fakes: list[FakeOpenAI]
 ) -> None:
     fake = serve(fakes, faults={1: "hang"})
-    llm_settings(**retry_settings(openai_base_url=fake.base_url, llm_timeout_s=0.5))
+    llm_settings(**retry_settings(openai_base_url=fake.base_url, llm_timeout_s=HANG_TIMEOUT_S))
 
     [text], _ = await complete("test", ROLE, ["Say something."], "system")
 
     assert text == UNRECOGNISED
-    assert fake.call_times[1] - fake.call_times[0] >= 0.5
+    assert fake.call_times[1] - fake.call_times[0] >= HANG_TIMEOUT_S
     assert llm_stats().snapshot().failures == {"timeout": 1}
 
 
@@ -90,7 +94,9 @@ async def test_every_request_completes_under_a_fault_schedule(
     cycle = ["429", None, "500", None, "malformed", None, "hang", None, None]
     fake = serve(fakes, fault_cycle=cycle)
     llm_settings(
-        **retry_settings(openai_base_url=fake.base_url, llm_max_retries=8, llm_timeout_s=2.0)
+        **retry_settings(
+            openai_base_url=fake.base_url, llm_max_retries=8, llm_timeout_s=HANG_TIMEOUT_S
+        )
     )
     prompts = [f"Request {i}." for i in range(24)]
 
