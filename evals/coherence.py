@@ -140,7 +140,12 @@ def judge_pair(task: str, first: str, final: str) -> float | None:
     and an empty final answer 0.0 without asking; None without a first draft.
 
     Measured on 21 stored CommonGen-Hard pairs: this 0.5B model named "A" in both orders on all
-    21 (log p(A) - log p(B) +0.30 to +0.57 whichever text was A), so every verdict was a tie."""
+    21 (log p(A) - log p(B) +0.30 to +0.57 whichever text was A), so every verdict was a tie.
+    Nor does the gap carry a signal once the position's share is taken out (half the difference
+    of the two orders): a fluent six-word story against a listing of its words +0.014, against
+    the same story with two nonsense sentences bolted on -0.024, against its words shuffled
+    -0.038 (negative: the word salad preferred). A judge needs a model that can read; none
+    other than the writer ships here."""
     first, final = strip_citations(first).strip(), strip_citations(final).strip()
     if not first:
         return None
