@@ -94,7 +94,14 @@ def _log_softmax_at(rows: np.ndarray, targets: list[int]) -> np.ndarray:
 def perplexity(text: str, task: str = "") -> float:
     """Per-token perplexity of `text` (citations stripped; its first `TEXT_TOKENS` tokens)
     under the second model, after the fixed prefix "Task: {task}\\nAnswer:\\n": exp of the mean
-    negative log-likelihood of the answer's tokens alone. NaN for an empty text."""
+    negative log-likelihood of the answer's tokens alone. NaN for an empty text.
+
+    Read it with the repetition checks beside it, never alone: after a task that lists the
+    words to use, the words come cheap wherever they stand, so a list of them and a loop read
+    as fluent. Measured after "Write a short story about a winter morning using the words snow,
+    dog, coffee, window, run, scarf.": a fluent four-sentence story 24.8, the same with two
+    nonsense sentences bolted on 57.9, its words shuffled 1,428; a list of the six words 6.5, one
+    sentence said four times 4.1."""
     text = strip_citations(text).strip()
     if not text:
         return math.nan
