@@ -3,7 +3,9 @@ fake model servers (processes) weighted 3:1 through `REFINERY_LLM_ENDPOINTS`. Co
 run through nginx; one replica is SIGKILLed mid-stream; its runs are taken over by the others
 (lease expiry, then the reaper), its clients reattach with `Last-Event-ID` through nginx, and
 every run completes exactly once (counted from the run logs and the checkpoints in Redis). And
-a run held by one replica is inspected, cancelled, resumed and replayed through the others."""
+a run held by one replica is inspected, cancelled, resumed and replayed through the others.
+The model servers hold their calls while a test needs every run under way, so no run can have
+finished (or got past the point the test acts at) by the time it kills or cancels."""
 
 from __future__ import annotations
 
@@ -132,9 +134,10 @@ class Scaled:
     def model_calls(self) -> list[int]:
         return [httpx.get(f"{root}/_fake/stats").json()["served"] for root in self.models]
 
-    def model_latency(self, latency_ms: float) -> None:
+    def hold_models(self, on: bool = True) -> None:
+        """Make every model call wait (no run can finish), or let them all go."""
         for root in self.models:
-            httpx.post(f"{root}/_fake/config", json={"latency_ms": latency_ms}).raise_for_status()
+            httpx.post(f"{root}/_fake/config", json={"holding": on}).raise_for_status()
 
 
 @pytest.fixture(scope="module")
@@ -164,14 +167,21 @@ def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(scaled: Scaled
     redis_url, prefix = scaled.redis_url, scaled.prefix
     calls_before = scaled.model_calls()
     started = threading.Semaphore(0)
-    with concurrent.futures.ThreadPoolExecutor(STREAMS) as pool:
+    scaled.hold_models()  # every run stops at its first model call: none can finish
+    pool = concurrent.futures.ThreadPoolExecutor(STREAMS)
+    try:
         futures = [pool.submit(run_stream, scaled.nginx.base_url, started) for _ in range(STREAMS)]
         for _ in range(STREAMS):  # every run is under way, none finished
             assert started.acquire(timeout=60), "a stream did not start"
         victim_port, victim = scaled.replicas[0]
         killed_at = time.monotonic()
         victim.kill()
+        scaled.hold_models(False)
         streams = [f.result(timeout=90) for f in futures]
+    finally:
+        scaled.hold_models(False)
+        # A stream that never ends must fail the test, not hang it in the pool's shutdown.
+        pool.shutdown(wait=False, cancel_futures=True)
     recovered_s = time.monotonic() - killed_at
     victim_pid = victim.pid
     calls = [n - before for n, before in zip(scaled.model_calls(), calls_before, strict=True)]
@@ -222,11 +232,11 @@ def test_a_killed_replica_loses_no_run_and_no_run_completes_twice(scaled: Scaled
 
 def test_any_replica_inspects_cancels_and_resumes_a_run_another_one_holds(scaled: Scaled) -> None:
     with scaled.replica(1) as first, scaled.replica(2) as second:
-        scaled.model_latency(1500)  # the run outlasts the cancel's way (a lease renewal at most)
+        scaled.hold_models()  # the run waits at its model call until the cancel has reached it
         try:
             names = cancelled_midway(first, second)
         finally:
-            scaled.model_latency(250)
+            scaled.hold_models(False)
         thread_id = names.pop(0)
         assert names[-1] == "error"
         assert second.get(f"/v1/threads/{thread_id}").json()["status"] == "interrupted"
