@@ -95,9 +95,12 @@ class RefineStrategy(_Frozen):
     about its words, right after it, either way). On by default since word drafts follow a plan
     (`nodes.draft.word_plan`) and leave fewer words to weave; off, every missing group gets a
     sentence of its own (fewer tokens, more sentences)."""
-    redraft_lists: bool = False
+    redraft_lists: bool = True
     """Whether a word draft that strings the words together with commas is written again once
-    as a story. Off with `weave_words`: measured together with it, not apart."""
+    as a story (it shares the run's one redraft with a draft that ignored its plan). On by
+    default: measured on 30 CommonGen-Hard dev tasks, all words used in 0.77 of tasks against
+    0.57 off, no word list left as the answer (5 of 30 off), fewer tokens (1,364 against 1,462
+    a task)."""
 
 
 class ConfidenceModel(_Frozen):

@@ -16,7 +16,7 @@ from core.instructions.text import rule_sentences
 from core.questions.checks import abstains, check_answer
 from core.questions.facts import Fact
 from core.questions.plan import QuestionPlan
-from core.run_config import load_config
+from core.run_config import DEFAULT_CONFIG, load_config
 from core.state import Finding, RefineState, Validation
 from core.text.citations import cited_ids
 from core.text.lexicon import lemma, used_words
@@ -149,8 +149,7 @@ def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Findi
     """Sentences that add nothing: repeats of an earlier one, and word lists passed off as
     sentences."""
     repeats = repeated_sentences(answer)
-    config = state.get("config")
-    listed = bool(config) and load_config(config).refine.redraft_lists  # type: ignore[arg-type]
+    listed = load_config(state.get("config") or DEFAULT_CONFIG).refine.redraft_lists
     lists = listing_sentences(answer) if listed else []
     findings: list[Finding] = []
     if repeats:

@@ -49,8 +49,8 @@ async def run(fake: FakeOpenAI, request: dict[str, Any]) -> tuple[TaskResult, li
     return result, kinds(fake, since)
 
 
-WOVEN = "refine_woven"
-"""The preset that weaves missing words in (off in refine_default: see its note)."""
+WOVEN = "refine_default"
+"""The default preset weaves missing words in and writes a word list again as a story."""
 
 
 async def test_missing_words_are_woven_into_the_sentence_most_about_them(
