@@ -26,7 +26,7 @@ from core.instructions import Instruction, repair_all
 from core.instructions.text import rule_sentences
 from core.run_config import RoleModel, RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
-from core.text.plain import words
+from core.text.plain import quotes_balanced, unquote, words
 from nodes import prompts
 from nodes.content import hollow
 from nodes.plan import instructions_of
@@ -114,8 +114,10 @@ async def reword(
     ]
     replies, usage = await write("reword", config.roles.refine, asks)
     for change, reply in zip(changes, replies, strict=True):
-        new = " ".join(reply.strip().strip('"').split())
+        new = " ".join(unquote(reply).split())
         if not new or not change.done(new) or change.sentence not in text:
+            continue
+        if quotes_balanced(change.sentence) and not quotes_balanced(new):
             continue
         if len(new.split()) > 3 * len(change.sentence.split()) + 10:
             continue  # a paragraph, not a sentence

@@ -20,10 +20,12 @@ from core.text.embeddings import embed
 from core.text.lexicon import derived_forms, used_words
 from core.text.plain import (
     normalise,
+    quotes_balanced,
     replace_spans,
     sentence_spans,
     sentences,
     strip_citations,
+    unquote,
 )
 from nodes import prompts
 from nodes.answer_repair import answer_from_facts
@@ -55,8 +57,8 @@ def _required(state: RefineState) -> list[str]:
 
 
 def _first_sentence(reply: str) -> str:
-    parts = sentences(reply.strip().strip('"').strip())
-    return parts[0].strip('"') if parts else ""
+    parts = sentences(unquote(reply))
+    return parts[0] if parts else ""
 
 
 def cite_uncited(
@@ -192,7 +194,7 @@ async def cover_missing(
     ]
     replies, usage = await write("refine", config.roles.refine, asks)
     for change, group, reply in zip(changes, groups, replies, strict=True):
-        new = " ".join(reply.strip().strip('"').split())
+        new = " ".join(unquote(reply).split())
         candidate = text.replace(change.sentence, new, 1)
         fits = len(new.split()) <= 2 * len(change.sentence.split()) + 12
         if (
@@ -201,6 +203,7 @@ async def cover_missing(
             and fits  # still a sentence, not a paragraph
             and faithful(change.sentence, new)  # not cut short, nor another sentence
             and not listing_sentences(new)
+            and (quotes_balanced(new) or not quotes_balanced(change.sentence))
             and gains(candidate, text, required)
         ):
             text = candidate
@@ -230,6 +233,7 @@ async def add_sentences(
         ).strip()
         if (
             sentence
+            and quotes_balanced(sentence)
             and gains(candidate, text, required)
             and not copies_text(sentence, text)
             and not echoes(sentence, anchor)

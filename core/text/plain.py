@@ -94,3 +94,34 @@ def estimate_tokens(text: str) -> int:
 def normalise(sentence: str) -> str:
     """A sentence reduced to its words, for spotting repeats."""
     return " ".join(words(strip_citations(sentence)))
+
+
+_OPENS = {'"': '"', "\u201c": "\u201d"}
+_CLOSES = {"\u201d"}
+
+
+def quotes_balanced(text: str) -> bool:
+    """Whether every quotation that opens in `text` closes, in order: a straight quote opens
+    after a space, a bracket or the start and closes otherwise; curly quotes say which they are."""
+    open_ = ""
+    for i, char in enumerate(text):
+        if char not in _OPENS and char not in _CLOSES:
+            continue
+        opening = char == "\u201c" or (char == '"' and (i == 0 or text[i - 1] in " \t\n([{"))
+        if opening and not open_:
+            open_ = _OPENS[char]
+        elif not opening and open_ and char == open_:
+            open_ = ""
+        else:
+            return False
+    return not open_
+
+
+def unquote(reply: str) -> str:
+    """`reply` without a pair of quotes wrapped around all of it; a quotation it ends or begins
+    with (`He said, "Stay."`, `"Go," she said.`) keeps its marks."""
+    text = reply.strip()
+    wrapped = len(text) >= 2 and _OPENS.get(text[0]) == text[-1]
+    if wrapped and quotes_balanced(text[1:-1]):
+        return text[1:-1].strip()
+    return text

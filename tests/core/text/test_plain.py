@@ -1,4 +1,4 @@
-"""Plain-text helpers: sentence splitting and trimming a reply cut off at its token cap."""
+"""Plain-text helpers: sentence splitting, trimming a reply cut off at its token cap, quotes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.text.plain import replace_spans, sentence_spans, sentences, whole_sentences
+from core.text.plain import (
+    quotes_balanced,
+    replace_spans,
+    sentence_spans,
+    sentences,
+    unquote,
+    whole_sentences,
+)
 
 
 def test_sentences_split_on_end_punctuation() -> None:
@@ -69,3 +76,40 @@ def test_a_closing_quote_stays_with_its_sentence() -> None:
     assert sentences(text) == ['She said, "Stay focused!"', "He then beamed.", "The End."]
     _, second, _ = sentence_spans(text)
     assert replace_spans(text, {second: ""}) == 'She said, "Stay focused!"\n\nThe End.'
+
+
+@pytest.mark.parametrize(
+    ("text", "balanced"),
+    [
+        ('He shouted, "I can\'t believe it!" Then he ran.', True),
+        ("He shouted, \"I can't believe it! Then he ran.", False),  # the mark a strip took
+        ('"Go," she said. "Now."', True),
+        ("\u201cGo,\u201d she said.", True),
+        ("\u201cGo, she said.", False),
+        ('She said "hi" and "bye" to them.', True),
+        ('She said hi" to them.', False),
+        ("No quotes at all, and an apostrophe's fine.", True),
+    ],
+)
+def test_quotes_balanced_reads_which_quote_opens_and_which_closes(
+    text: str, balanced: bool
+) -> None:
+    assert quotes_balanced(text) is balanced
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ('"The dog ran to the lake."', "The dog ran to the lake."),
+        ("\u201cThe dog ran.\u201d", "The dog ran."),
+        ('He shouted, "I can\'t believe it!"', 'He shouted, "I can\'t believe it!"'),
+        ('"Go," she said. "Now."', '"Go," she said. "Now."'),
+        ('"Go," she said.', '"Go," she said.'),
+        ('"He said, "Stop!" and left."', 'He said, "Stop!" and left.'),
+        ("  The dog ran.  ", "The dog ran."),
+    ],
+)
+def test_unquote_removes_only_quotes_wrapped_around_the_whole_reply(
+    reply: str, expected: str
+) -> None:
+    assert unquote(reply) == expected
