@@ -102,12 +102,15 @@ _CLOSES = {"\u201d"}
 
 def quotes_balanced(text: str) -> bool:
     """Whether every quotation that opens in `text` closes, in order: a straight quote opens
-    after a space, a bracket or the start and closes otherwise; curly quotes say which they are."""
+    between a space, a bracket or the start and a word, and closes otherwise (`the word "hike, "
+    and`); curly quotes say which they are."""
     open_ = ""
     for i, char in enumerate(text):
         if char not in _OPENS and char not in _CLOSES:
             continue
-        opening = char == "\u201c" or (char == '"' and (i == 0 or text[i - 1] in " \t\n([{"))
+        after_space = i == 0 or text[i - 1] in " \t\n([{"
+        before_word = i + 1 < len(text) and not text[i + 1].isspace()
+        opening = char == "\u201c" or (char == '"' and after_space and before_word)
         if opening and not open_:
             open_ = _OPENS[char]
         elif not opening and open_ and char == open_:

@@ -89,6 +89,7 @@ def test_a_closing_quote_stays_with_its_sentence() -> None:
         ('She said "hi" and "bye" to them.', True),
         ('She said hi" to them.', False),
         ("No quotes at all, and an apostrophe's fine.", True),
+        ('It begins with the word "hike, " and goes on.', True),
     ],
 )
 def test_quotes_balanced_reads_which_quote_opens_and_which_closes(
