@@ -44,6 +44,7 @@ from nodes.validate import (
     drop_repeats,
     listing_sentences,
     overlap,
+    plan_talk,
     repeated_sentences,
     sources_of,
     support,
@@ -355,8 +356,10 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
     if followed is not None:
         return followed
     required = _required(state)
-    listed = config.refine.redraft_lists and required and listing_sentences(text)
-    if listed and not calls(state, "redraft"):  # a word list, not a text: write it once as one
+    listed = (
+        config.refine.redraft_lists and required and (listing_sentences(text) or plan_talk(text))
+    )
+    if listed and not calls(state, "redraft"):  # a word list or a plan, not a text: write it
         return await redraft_words(state, config)
     if sparse(text, required) and not calls(state, "redraft"):  # drafted once more, not mended
         return await redraft_words(state, config, planned=True)

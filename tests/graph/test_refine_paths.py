@@ -360,6 +360,35 @@ async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
     assert coverage(result.answer or "", words) == 1.0 and result.stop_reason == "passed"
 
 
+def narrates_its_plan(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that the word draft describes its plan instead of telling the story
+    (as the 1.5B model did on held-out cghh007: "The plan for this story is to ...")."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "draft_words":
+        return (
+            "The plan for this story is to follow a dog on a winter morning with snow and coffee. "
+            "The first sentence begins with the window, and the next sentence describes a scarf "
+            "and a run."
+        )
+    return drafts_a_list(messages)
+
+
+async def test_a_draft_that_describes_its_plan_is_written_again_as_a_story(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = narrates_its_plan
+    words = ["snow", "dog", "coffee", "window", "scarf", "run"]
+    task = "Write a short story about a winter morning."
+    result, sent = await run(
+        fake, {"task": task, "constraints": {"required_words": words}, "config": WOVEN}
+    )
+    [told] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
+    assert told["data"][0] == "plan" and len(told["data"]) == 3  # both sentences named
+    assert sent == ["draft_words", "redraft_words"]  # every word was there: only the plan talk
+    assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
+    assert result.stop_reason == "passed"
+
+
 TEN = ["harbour", "rope", "gull", "lantern", "net", "boat", "storm", "bread", "map", "bell"]
 
 

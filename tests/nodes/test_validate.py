@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from core.text.plain import sentences
 from nodes.validate import (
     SUPPORT_OVERLAP,
     check_citations,
@@ -12,6 +15,7 @@ from nodes.validate import (
     check_length,
     check_repetition,
     check_required_words,
+    plan_talk,
     repeated_sentences,
     run_checks,
     support,
@@ -113,6 +117,17 @@ def test_a_sentence_that_only_strings_words_together_is_a_list() -> None:
     woven = {"config": "refine_default"}  # it looks for lists
     score, [finding] = check_repetition(f"{told} {listed}", woven)  # type: ignore[arg-type]
     assert score == 0.5 and finding["data"] == ["listing", listed]
+
+
+def test_sentences_describing_the_plan_are_found_only_where_words_are_required() -> None:
+    meta = "The plan for this story is to follow a hike. The next sentence describes a tent."
+    story = "The first snow fell, and the story of that winter began with a dog at the window."
+    assert plan_talk(f"{meta} {story}") == sentences(meta)
+    words = {"config": "refine_default", "constraints": {"required_words": ["hike", "tent"]}}
+    score, [finding] = check_repetition(f"{meta} {story}", words)  # type: ignore[arg-type]
+    assert finding["data"] == ["plan", *sentences(meta)] and score == pytest.approx(1 / 3)
+    free = {"config": "refine_default", "task": "Describe the plan."}  # plans are the topic
+    assert check_repetition(meta, free) == (1.0, [])  # type: ignore[arg-type]
 
 
 def test_an_answer_looping_on_one_phrase_does_not_answer_its_question() -> None:
