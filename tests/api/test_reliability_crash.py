@@ -79,7 +79,7 @@ def test_killed_server_threads_resume_after_restart(slow_fake: FakeOpenAI, redis
         ]
         for thread in streams:
             thread.start()
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # a guard: a starved machine took over 90 s
         while time.monotonic() < deadline and not (len(scored) == 2 and all(scored.values())):
             time.sleep(0.02)
         server.kill()
@@ -89,13 +89,25 @@ def test_killed_server_threads_resume_after_restart(slow_fake: FakeOpenAI, redis
         with RedisSaver.from_conn_string(redis_url, key_prefix=prefix) as saver:
             at_kill = {t: _checkpoints(saver, t) for t in scored}
             server.start()
-            time.sleep(1.5)  # the dead process's run leases lapse
+            _until_interrupted(server.base_url, keys["alice"], list(scored))
             _resume_both(server.base_url, keys["alice"], scored)
             for thread_id, before in at_kill.items():
                 after = _checkpoints(saver, thread_id)
                 assert before and before < after, "every checkpoint of the kill is kept"
     finally:
         server.stop()
+
+
+def _until_interrupted(base_url: str, key: str, thread_ids: list[str]) -> None:
+    """Until the dead process's run leases have lapsed (on Redis's clock: a 1 s TTL) and every
+    thread shows as interrupted; fails after 30 s."""
+    headers = {"Authorization": f"Bearer {key}"}
+    deadline = time.monotonic() + 30
+    with httpx.Client(base_url=base_url, timeout=60, headers=headers) as client:
+        for thread_id in thread_ids:
+            while (status := client.get(f"/v1/threads/{thread_id}").json()["status"]) == "running":
+                assert time.monotonic() < deadline, f"{thread_id} still {status} after 30 s"
+                time.sleep(0.05)
 
 
 def _resume_both(base_url: str, key: str, scored: dict[str, int]) -> None:
