@@ -44,7 +44,6 @@ from nodes.validate import (
     drop_repeats,
     listing_sentences,
     overlap,
-    plan_talk,
     repeated_sentences,
     sources_of,
     support,
@@ -356,9 +355,8 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
     if followed is not None:
         return followed
     required = _required(state)
-    listed = (
-        config.refine.redraft_lists and required and (listing_sentences(text) or plan_talk(text))
-    )
+    told = [(f.get("data") or [""])[0] for f in findings if f["source"] == "repetition"]
+    listed = required and ("listing" in told or "plan" in told)  # the validator read the text
     if listed and not calls(state, "redraft"):  # a word list or a plan, not a text: write it
         return await redraft_words(state, config)
     if sparse(text, required) and not calls(state, "redraft"):  # drafted once more, not mended

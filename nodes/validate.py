@@ -180,20 +180,17 @@ def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Findi
             "message": f"{len(repeats)} sentence(s) repeat an earlier one",
             "data": repeats,
         })  # fmt: skip
-    if lists:
-        findings.append({
-            "source": "repetition",
-            "severity": "error",
-            "message": f"{len(lists)} sentence(s) only list words, separated by commas",
-            "data": ["listing", *lists],
-        })  # fmt: skip
-    if planned:
-        findings.append({
-            "source": "repetition",
-            "severity": "error",
-            "message": f"{len(planned)} sentence(s) describe the plan instead of telling the story",
-            "data": ["plan", *planned],
-        })  # fmt: skip
+    for kind, found, says in (
+        ("listing", lists, "only list words, separated by commas"),
+        ("plan", planned, "describe the plan instead of telling the story"),
+    ):
+        if found:  # data names the kind first: `refine.improve` writes such a draft again
+            findings.append({
+                "source": "repetition",
+                "severity": "error",
+                "message": f"{len(found)} sentence(s) {says}",
+                "data": [kind, *found],
+            })  # fmt: skip
     total = max(1, len(sentences(answer)))
     flawed = len(repeats) + len({*lists, *planned})
     return max(0.0, 1.0 - flawed / total), findings
