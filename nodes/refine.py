@@ -35,9 +35,8 @@ from nodes.draft import (
     draft_prompt,
     draft_sentences,
     tidy,
-    without_word_list,
 )
-from nodes.instruction_fixes import calls, follow_instructions, gist
+from nodes.instruction_fixes import calls, follow_instructions
 from nodes.sentence_changes import faithful, uses_all
 from nodes.validate import (
     SUPPORT_OVERLAP,
@@ -188,10 +187,7 @@ async def cover_missing(
         if free
     ]
     groups = [group for (_, free), group in pairs if free]
-    about = gist(without_word_list(state["task"], required))
-    asks = [
-        prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
-    ]
+    asks = [prompts.REWORD_SENTENCE.format(sentence=c.sentence, change=c.change) for c in changes]
     replies, usage = await write("refine", config.roles.refine, asks)
     for change, group, reply in zip(changes, groups, replies, strict=True):
         new = " ".join(unquote(reply).split())

@@ -123,6 +123,7 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
         "asked and more."
     ),
     "reword": lambda f: _reword(f["sentence"], f["change"]),
+    "reword_sentence": lambda f: _reword(f["sentence"], f["change"]),
     "continue": lambda f: "It was a quiet morning in the town. The shops opened one by one.",
     "fix_rules": lambda f: f["draft"],
     "cover_words": lambda f: f"Then the {' and the '.join(_words(f))} appeared together.",

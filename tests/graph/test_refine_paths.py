@@ -60,7 +60,7 @@ async def test_missing_words_are_woven_into_the_sentence_most_about_them(
     result, sent = await run(
         fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
     )
-    assert sent == ["draft_words", "reword"]  # no sentence of its own: an edit in place
+    assert sent == ["draft_words", "reword_sentence"]  # no sentence of its own: an edit in place
     first, answer = result.first_draft or "", result.answer or ""
     assert coverage(first, words) == 0.5  # the fake's half, as documented
     assert coverage(answer, words) == 1.0 and len(sentences(answer)) == len(sentences(first))
@@ -70,7 +70,7 @@ async def test_missing_words_are_woven_into_the_sentence_most_about_them(
 def rewords_nothing(messages: list[dict[str, Any]]) -> str:
     """Cooperative, except that a sentence asked to take words in comes back unchanged."""
     known = recognise(str(messages[-1]["content"]))
-    if known and known[0] == "reword":
+    if known and known[0] == "reword_sentence":
         return known[1]["sentence"]
     return cooperative_responder(messages)
 
@@ -83,7 +83,7 @@ async def test_words_a_rewording_could_not_take_get_a_sentence_next_to_it(
     result, sent = await run(
         fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
     )
-    assert sent == ["draft_words", "reword", "cover_words"]
+    assert sent == ["draft_words", "reword_sentence", "cover_words"]
     answer = result.answer or ""
     added = "Then the piano and the lamp appeared together."
     assert coverage(answer, words) == 1.0 and added in answer
@@ -430,4 +430,4 @@ async def test_a_draft_using_half_its_words_is_mended_not_drafted_again(
 ) -> None:
     result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": TEN}})
     assert coverage(result.first_draft or "", TEN) == 0.5  # the fake's half
-    assert sent.count("draft_words") == 1 and "reword" in sent
+    assert sent.count("draft_words") == 1 and "reword_sentence" in sent
