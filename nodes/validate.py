@@ -129,6 +129,15 @@ _CONNECTIVES = frozenset({
 })  # fmt: skip
 
 
+def bare_words_first(chunks: list[list[str]]) -> bool:
+    """Whether a sentence's comma pieces open with two or more lone words before its last piece
+    ("Individual, oil, item, sweep the mow.": dev cgh004's whole first draft was nine such lines
+    and passed). Of the 294 distinct sentences in 20 one-slot runs' drafts (dev and held-out),
+    only cgh004's ten have this shape; "Red, white and blue flags waved" has one lone word."""
+    lone = sum(1 for chunk in chunks[:-1] if len(chunk) == 1)
+    return len(chunks) >= 3 and len(chunks[0]) == 1 and lone >= 2
+
+
 def listing_sentences(answer: str) -> list[str]:
     """Sentences that string words together with commas instead of saying something ("Snow
     blankets the street, a dog barks, coffee steams, window view is beautiful, the dog runs."):
@@ -137,6 +146,9 @@ def listing_sentences(answer: str) -> list[str]:
     found = []
     for sentence in sentences(answer):
         chunks = [c.split() for c in sentence.split(",") if c.strip()]
+        if bare_words_first(chunks):
+            found.append(sentence)
+            continue
         if len(chunks) < LIST_CHUNKS or len(sentence.split()) / len(chunks) > LIST_CHUNK_WORDS:
             continue
         joined = sum(1 for c in chunks[1:] if c[0].lower() in _CONNECTIVES)

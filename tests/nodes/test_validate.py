@@ -114,6 +114,9 @@ def test_a_sentence_that_only_strings_words_together_is_a_list() -> None:
     told = "In the morning, when the snow fell, the dog ran to the window, and I drank coffee."
     apposed = "The mother, her hair a white mist, stood at the deck, her eyes on the lake."
     assert listing_sentences(f"{listed} {told} {apposed}") == [listed]
+    salad = "Individual, oil, item, sweep the mow."  # lone words, then a verb: still a list
+    colours = "Red, white and blue flags waved, and we sang."
+    assert listing_sentences(f"{salad} {colours} {told}") == [salad]
     woven = {"config": "refine_default"}  # it looks for lists
     score, [finding] = check_repetition(f"{told} {listed}", woven)  # type: ignore[arg-type]
     assert score == 0.5 and finding["data"] == ["listing", listed]
