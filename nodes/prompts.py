@@ -89,18 +89,18 @@ REDRAFT = (
     "Reply with the whole response only."
 )
 
+_REWORD_ASK = (
+    "Rewrite this sentence so that {change}, keeping its meaning. "
+    "Reply with the rewritten sentence only."
+)
+"""What every rewording sub-task asks, after the sentence it shows."""
+
 REWORD = (
     "Here is one sentence from a response to this request: {gist}\n\n"
-    'Sentence: "{sentence}"\n\n'
-    "Rewrite this sentence so that {change}, keeping its meaning. "
-    "Reply with the rewritten sentence only."
+    f'Sentence: "{{sentence}}"\n\n{_REWORD_ASK}'
 )
 
-REWORD_SENTENCE = (
-    'One sentence of a longer text: "{sentence}"\n\n'
-    "Rewrite this sentence so that {change}, keeping its meaning. "
-    "Reply with the rewritten sentence only."
-)
+REWORD_SENTENCE = f'One sentence of a longer text: "{{sentence}}"\n\n{_REWORD_ASK}'
 """REWORD for a word task's text, without the request: its gist ("Write a coherent piece of
 text (a few sentences at most) that uses all of these concepts: the words given") tells the
 rewording nothing the sentence does not, and was a quarter of each such call's prompt (a word

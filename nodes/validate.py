@@ -142,7 +142,8 @@ def listing_sentences(answer: str) -> list[str]:
     """Sentences that string words together with commas instead of saying something ("Snow
     blankets the street, a dog barks, coffee steams, window view is beautiful, the dog runs."):
     they use required words the way a list does, and read as one (measured: the README demo's
-    whole answer was one such line, scored 1.000)."""
+    whole answer was one such line, scored 1.000), or that open with lone words between commas
+    (`bare_words_first`)."""
     found = []
     for sentence in sentences(answer):
         chunks = [c.split() for c in sentence.split(",") if c.strip()]
