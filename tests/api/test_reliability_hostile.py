@@ -7,11 +7,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from testkit.api_server import ApiServer
+from api.auth import new_key
+from testkit.api_server import MAX_BODY_BYTES, ApiServer, server_env, serving
+from testkit.fake_openai import FakeOpenAI
 
 JSON = {"Content-Type": "application/json"}
 HOSTILE = {
@@ -71,14 +75,36 @@ def test_planted_instructions_stay_inside_the_document_fence(api_server: ApiServ
         assert "&lt;/document>" in prompt  # the forged closing tag, defused
 
 
+@pytest.fixture(scope="module")
+def roomy_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer]:
+    """`refinery serve` with room for everything schemathesis' two workers can have in flight:
+    2 runs at once, fixed (the session's shared server starts at 2, but its adaptive limit has
+    shrunk to 1 by the time this module runs: read in a CI run where one fuzzed stream got a 503
+    `overloaded`, which is the capacity answering, not the input), and 16 places in line."""
+    workdir = Path(tempfile.mkdtemp(prefix="refinery-fuzz-"))
+    keys = {"alice": new_key()}
+    (workdir / "keys").write_text(f"{keys['alice'][1]} alice 100000 1000\n")
+    env = server_env(
+        api_fake_llm,
+        redis_url,
+        workdir,
+        REFINERY_API_KEYS_FILE=str(workdir / "keys"),
+        REFINERY_API_MAX_RUNNING="2",
+        REFINERY_ADMISSION_MIN="2",
+        REFINERY_API_MAX_QUEUE="16",
+        REFINERY_API_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
+    )
+    yield from serving(env, keys, api_fake_llm, workdir)
+
+
 def test_schemathesis_finds_no_5xx_and_no_answer_off_the_schema(
-    api_server: ApiServer, tmp_path: Path
+    roomy_server: ApiServer, tmp_path: Path
 ) -> None:
     cli = str(Path(sys.executable).with_name("schemathesis"))
     args = [
         cli,
         "run",
-        f"{api_server.base_url}/openapi.json",
+        f"{roomy_server.base_url}/openapi.json",
         "--checks",
         "all",
         # a rule across two fields (`at_least` not above `at_most`, `exactly` alone) is not
@@ -88,7 +114,7 @@ def test_schemathesis_finds_no_5xx_and_no_answer_off_the_schema(
         "--exclude-checks",
         "positive_data_acceptance",
         "-H",
-        f"Authorization: Bearer {api_server.keys['alice']}",
+        f"Authorization: Bearer {roomy_server.keys['alice']}",
         "-n",
         "5",
         "--phases",
