@@ -7,7 +7,7 @@ from itertools import pairwise
 from typing import Any
 
 from core.run_config import RoleModel, RunConfig, load_config
-from core.state import RefineState
+from core.state import RefineState, Usage
 from core.text.citations import canonical_citations, fold_source_sentences
 from core.text.plain import whole_sentences
 from nodes import prompts
@@ -116,13 +116,19 @@ def draft_role(state: RefineState, config: RunConfig) -> RoleModel:
     return role.model_copy(update={"max_tokens": cap}) if cap > role.max_tokens else role
 
 
+async def write_draft(node: str, role: RoleModel, ask: str) -> tuple[str, Usage]:
+    """One whole text from `ask`; a reply cut at its token cap ends on its last full sentence
+    (measured: a word redraft that looped on one sentence frame stopped at "... but the goat
+    would never", and the next edit spliced a sentence onto that stump)."""
+    [reply], usage = await write(node, role, [ask])
+    if usage["output_tokens"] >= role.max_tokens - 2:
+        reply = whole_sentences(reply)
+    return reply, usage
+
+
 async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
-    ask = draft_prompt(state)
-    role = draft_role(state, config)
-    [reply], usage = await write("draft", role, [ask])
-    if usage["output_tokens"] >= role.max_tokens - 2:  # cut at its cap: end on a full sentence
-        reply = whole_sentences(reply)
+    reply, usage = await write_draft("draft", draft_role(state, config), draft_prompt(state))
     text = tidy(reply, state)
     return {
         "draft": text,

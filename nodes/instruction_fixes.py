@@ -29,6 +29,7 @@ from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import quotes_balanced, unquote, words
 from nodes import prompts
 from nodes.content import hollow
+from nodes.draft import draft_role, write_draft
 from nodes.plan import instructions_of
 from nodes.sentence_changes import Change, faithful, sentence_changes
 from nodes.validate import POSITIONED, drop_repeats
@@ -168,8 +169,8 @@ async def redraft(
     seed of its round (the drafter's fixed seed would give the same few words again)."""
     rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
     ask = prompts.REDRAFT.format(task=state["task"], rules=rules)
-    role = config.roles.draft.model_copy(update={"seed": state.get("iteration", 0) + 1})
-    [reply], usage = await write("refine", role, [ask])
+    role = draft_role(state, config).model_copy(update={"seed": state.get("iteration", 0) + 1})
+    reply, usage = await write_draft("refine", role, ask)
     return drop_repeats(reply.strip(), []), usage
 
 

@@ -33,8 +33,10 @@ from nodes.context import context_passages
 from nodes.draft import (
     constraint_notes,
     draft_prompt,
+    draft_role,
     draft_sentences,
     tidy,
+    write_draft,
 )
 from nodes.instruction_fixes import calls, follow_instructions
 from nodes.sentence_changes import faithful, uses_all
@@ -269,8 +271,10 @@ async def redraft_words(
             task=state["task"], sentences=sentences_wanted, words=", ".join(words)
         )
     )
-    role = config.roles.draft.model_copy(update={"seed": state.get("iteration", 0) + 1})
-    [reply], usage = await write("redraft", role, [ask])
+    seed = {"seed": state.get("iteration", 0) + 1}
+    reply, usage = await write_draft(
+        "redraft", draft_role(state, config).model_copy(update=seed), ask
+    )
     return reply.strip(), usage
 
 

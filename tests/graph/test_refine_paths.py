@@ -360,6 +360,34 @@ async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
     assert coverage(result.answer or "", words) == 1.0 and result.stop_reason == "passed"
 
 
+def redrafts_past_its_cap(messages: list[dict[str, Any]]) -> str:
+    """A word list drafted, then a redraft that loops on one sentence frame until the server
+    cuts it at its token cap mid-sentence (as the 1.5B model did on dev cgh001)."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "redraft_words":
+        story = drafts_a_list(messages)
+        loop = " ".join(f"The dog was always watching the {n} snow, but the cat would never care."
+                        for n in range(40))  # fmt: skip
+        return f"{story} {loop}"
+    return drafts_a_list(messages)
+
+
+async def test_a_redraft_cut_at_its_token_cap_ends_on_its_last_full_sentence(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = redrafts_past_its_cap
+    words = ["snow", "dog", "coffee", "window", "scarf", "run"]
+    task = "Write a short story about a winter morning."
+    result, sent = await run(
+        fake, {"task": task, "constraints": {"required_words": words}, "config": WOVEN}
+    )
+    assert sent[:2] == ["draft_words", "redraft_words"]
+    redrafted = result.history[1]["draft"]
+    assert redrafted.startswith("Snow fell on the quiet town before dawn.")
+    assert redrafted.endswith("but the cat would never care."), redrafted[-80:]  # no stump
+    assert (result.answer or "").rstrip().endswith(".")
+
+
 def narrates_its_plan(messages: list[dict[str, Any]]) -> str:
     """Cooperative, except that the word draft describes its plan instead of telling the story
     (as the 1.5B model did on held-out cghh007: "The plan for this story is to ...")."""
