@@ -77,10 +77,11 @@ def test_planted_instructions_stay_inside_the_document_fence(api_server: ApiServ
 
 @pytest.fixture(scope="module")
 def roomy_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer]:
-    """`refinery serve` with room for everything schemathesis' two workers can have in flight:
-    2 runs at once, fixed (the session's shared server starts at 2, but its adaptive limit has
-    shrunk to 1 by the time this module runs: read in a CI run where one fuzzed stream got a 503
-    `overloaded`, which is the capacity answering, not the input), and 16 places in line."""
+    """`refinery serve` with room for all that schemathesis' two workers can have in flight
+    (a fuzzed batch runs 4 of its tasks at once, each through the scheduler): 2 runs at once,
+    fixed, and 16 places in line. On the session's shared server (2 + 2) the adaptive limit has
+    shrunk to 1 by the time this module runs; a CI run got 503 `overloaded` for a fuzzed stream
+    beside a batch, which is the capacity answering, not the input."""
     workdir = Path(tempfile.mkdtemp(prefix="refinery-fuzz-"))
     keys = {"alice": new_key()}
     (workdir / "keys").write_text(f"{keys['alice'][1]} alice 100000 1000\n")
