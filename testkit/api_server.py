@@ -136,6 +136,20 @@ def api_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer]:
     yield from serving(env, keys, api_fake_llm, workdir)
 
 
+def keyed_server(
+    fake: FakeOpenAI, redis_url: str, names: tuple[str, ...], prefix: str, **extra: str
+) -> Iterator[ApiServer]:
+    """`refinery serve` with `extra` settings and a key for each of `names` (100,000 requests a
+    day, 1,000 a minute), for a fixture to yield from; its workdir is a new `prefix` folder."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    keys = {name: new_key() for name in names}
+    (workdir / "keys").write_text("".join(f"{k[1]} {n} 100000 1000\n" for n, k in keys.items()))
+    env = server_env(
+        fake, redis_url, workdir, REFINERY_API_KEYS_FILE=str(workdir / "keys"), **extra
+    )
+    yield from serving(env, keys, fake, workdir)
+
+
 def serving(
     env: dict[str, str], keys: dict[str, tuple[str, str]], fake: FakeOpenAI, workdir: Path
 ) -> Iterator[ApiServer]:

@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from api.auth import new_key
-from testkit.api_server import MAX_BODY_BYTES, ApiServer, server_env, serving
+from testkit.api_server import MAX_BODY_BYTES, ApiServer, keyed_server
 from testkit.fake_openai import FakeOpenAI
 
 JSON = {"Content-Type": "application/json"}
@@ -82,20 +80,16 @@ def roomy_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer
     fixed, and 16 places in line. On the session's shared server (2 + 2) the adaptive limit has
     shrunk to 1 by the time this module runs; a CI run got 503 `overloaded` for a fuzzed stream
     beside a batch, which is the capacity answering, not the input."""
-    workdir = Path(tempfile.mkdtemp(prefix="refinery-fuzz-"))
-    keys = {"alice": new_key()}
-    (workdir / "keys").write_text(f"{keys['alice'][1]} alice 100000 1000\n")
-    env = server_env(
+    yield from keyed_server(
         api_fake_llm,
         redis_url,
-        workdir,
-        REFINERY_API_KEYS_FILE=str(workdir / "keys"),
+        ("alice",),
+        "refinery-fuzz-",
         REFINERY_API_MAX_RUNNING="2",
         REFINERY_ADMISSION_MIN="2",
         REFINERY_API_MAX_QUEUE="16",
         REFINERY_API_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
     )
-    yield from serving(env, keys, api_fake_llm, workdir)
 
 
 def test_schemathesis_finds_no_5xx_and_no_answer_off_the_schema(

@@ -4,16 +4,13 @@ scaling on (publish only, as for an external autoscaler); 404 where scaling is o
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
-from api.auth import new_key
-from testkit.api_server import ApiServer, server_env, serving
+from testkit.api_server import ApiServer, keyed_server
 from testkit.fake_openai import FakeOpenAI
 
 POLICY = {"min_instances": 1, "max_instances": 3, "slots_per_instance": 2}
@@ -21,20 +18,16 @@ POLICY = {"min_instances": 1, "max_instances": 3, "slots_per_instance": 2}
 
 @pytest.fixture(scope="module")
 def scaled_server(api_fake_llm: FakeOpenAI, redis_url: str) -> Iterator[ApiServer]:
-    workdir = Path(tempfile.mkdtemp(prefix="refinery-scaling-"))
-    keys = {"alice": new_key()}
-    (workdir / "keys").write_text(f"{keys['alice'][1]} alice 100000 1000\n")
-    env = server_env(
+    yield from keyed_server(
         api_fake_llm,
         redis_url,
-        workdir,
-        REFINERY_API_KEYS_FILE=str(workdir / "keys"),
+        ("alice",),
+        "refinery-scaling-",
         REFINERY_SCALING_ENABLED="true",
         REFINERY_SCALING_GROUP="tier0",
         REFINERY_SCALING_INTERVAL_S="0.2",
         REFINERY_SCALING_POLICY=json.dumps(POLICY),
     )
-    yield from serving(env, keys, api_fake_llm, workdir)
 
 
 def test_the_desired_count_is_served_as_json_and_as_a_metric(scaled_server: ApiServer) -> None:
