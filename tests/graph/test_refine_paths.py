@@ -331,6 +331,16 @@ async def test_a_draft_that_loops_on_one_phrase_is_written_in_full(fake: FakeOpe
     assert (result.answer or "").startswith("the office moves on friday.")
 
 
+WINTER = ["snow", "dog", "coffee", "window", "scarf", "run"]
+
+
+async def run_winter_story(fake: FakeOpenAI) -> tuple[TaskResult, list[str]]:
+    """The README demo's request (a winter morning, six words) on the default preset."""
+    task = "Write a short story about a winter morning."
+    request = {"task": task, "constraints": {"required_words": WINTER}, "config": WOVEN}
+    return await run(fake, request)
+
+
 def drafts_a_list(messages: list[dict[str, Any]]) -> str:
     """Cooperative, except that the word draft strings the words together with commas."""
     known = recognise(str(messages[-1]["content"]))
@@ -348,16 +358,12 @@ async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
     fake: FakeOpenAI,
 ) -> None:
     fake.responder = drafts_a_list
-    words = ["snow", "dog", "coffee", "window", "scarf", "run"]
-    task = "Write a short story about a winter morning."
-    result, sent = await run(
-        fake, {"task": task, "constraints": {"required_words": words}, "config": WOVEN}
-    )
+    result, sent = await run_winter_story(fake)
     [listing] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
     assert listing["data"][0] == "listing"
     assert sent == ["draft_words", "redraft_words"]
     assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
-    assert coverage(result.answer or "", words) == 1.0 and result.stop_reason == "passed"
+    assert coverage(result.answer or "", WINTER) == 1.0 and result.stop_reason == "passed"
 
 
 def redrafts_past_its_cap(messages: list[dict[str, Any]]) -> str:
@@ -376,11 +382,7 @@ async def test_a_redraft_cut_at_its_token_cap_ends_on_its_last_full_sentence(
     fake: FakeOpenAI,
 ) -> None:
     fake.responder = redrafts_past_its_cap
-    words = ["snow", "dog", "coffee", "window", "scarf", "run"]
-    task = "Write a short story about a winter morning."
-    result, sent = await run(
-        fake, {"task": task, "constraints": {"required_words": words}, "config": WOVEN}
-    )
+    result, sent = await run_winter_story(fake)
     assert sent[:2] == ["draft_words", "redraft_words"]
     redrafted = result.history[1]["draft"]
     assert redrafted.startswith("Snow fell on the quiet town before dawn.")
@@ -405,11 +407,7 @@ async def test_a_draft_that_describes_its_plan_is_written_again_as_a_story(
     fake: FakeOpenAI,
 ) -> None:
     fake.responder = narrates_its_plan
-    words = ["snow", "dog", "coffee", "window", "scarf", "run"]
-    task = "Write a short story about a winter morning."
-    result, sent = await run(
-        fake, {"task": task, "constraints": {"required_words": words}, "config": WOVEN}
-    )
+    result, sent = await run_winter_story(fake)
     [told] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
     assert told["data"][0] == "plan" and len(told["data"]) == 3  # both sentences named
     assert sent == ["draft_words", "redraft_words"]  # every word was there: only the plan talk
