@@ -44,7 +44,8 @@ class RoleModel(_Frozen):
 class Roles(_Frozen):
     draft: RoleModel = RoleModel(temperature=0.7, max_tokens=200, repeat_guard=0.8)
     """Whole texts: the first draft and a redraft. The repeat guard is for the 1.5B model's
-    loops of one sentence frame ("The bird was always X-ing the goat's Y, but the goat would
+    loops of one sentence frame in a story around required words (`nodes.draft.draft_role`
+    turns it off for every other draft) ("The bird was always X-ing the goat's Y, but the goat would
     never let him." eight times over). Measured on dev CommonGen-Hard tasks 0-19, one sample
     each, off against 0.8: sentences that echo an earlier one (`nodes.refine.echoes`) 7 -> 1 in
     first drafts and 42 -> 17 in word redrafts, redrafts with four sentences or more opening on
