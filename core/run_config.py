@@ -35,21 +35,10 @@ class RoleModel(_Frozen):
     max_tokens: int = Field(256, ge=1, le=32_768)
     seed: int | None = 0
     """Fixed seed, so a warm role's call is still reproducible and cacheable."""
-    repeat_guard: float = Field(0.0, ge=0.0, le=5.0)
-    """How hard a reply is kept from going on with a run of words it has just written (the DRY
-    sampler's `dry_multiplier`; 0 is off). Sent only to llama.cpp endpoints (a tier with
-    `tokenizer`): the OpenAI API has no such field and refuses fields it does not know."""
 
 
 class Roles(_Frozen):
-    draft: RoleModel = RoleModel(temperature=0.7, max_tokens=200, repeat_guard=0.8)
-    """Whole texts: the first draft and a redraft. The repeat guard is for the 1.5B model's
-    loops of one sentence frame in a story around required words (`nodes.draft.draft_role`
-    turns it off for every other draft) ("The bird was always X-ing the goat's Y, but the goat would
-    never let him." eight times over). Measured on dev CommonGen-Hard tasks 0-19, one sample
-    each, off against 0.8: sentences that echo an earlier one (`nodes.refine.echoes`) 7 -> 1 in
-    first drafts and 42 -> 17 in word redrafts, redrafts with four sentences or more opening on
-    the same two words 10 -> 4; coverage 0.71 -> 0.72 and 0.43 -> 0.42."""
+    draft: RoleModel = RoleModel(temperature=0.7, max_tokens=200)
     critique: RoleModel = RoleModel(temperature=0.0, max_tokens=200)
     refine: RoleModel = RoleModel(temperature=0.3, max_tokens=80)
     """Small sub-tasks: one sentence for a few words, one restated sentence."""

@@ -105,25 +105,15 @@ def draft_prompt(state: RefineState) -> str:
 
 
 def draft_role(state: RefineState, config: RunConfig) -> RoleModel:
-    """The drafter's model settings: its token cap raised where an instruction asks for more
-    words than the cap could hold (about 1.4 tokens a word, plus room), and its repeat guard
-    (`RoleModel.repeat_guard`) only for a story around required words, where the 1.5B model
-    loops on one sentence frame. A grounded answer must copy its sources' words and cite the
-    same id again, and an instruction may ask for words said again (measured: with the guard on
-    the grounded dev drafts, one answer dropped its citation and another rephrased the question's
-    "must take" into a sentence that named the wrong section)."""
+    """The drafter's model settings, its token cap raised where an instruction asks for more
+    words than the cap could hold (about 1.4 tokens a word, plus room)."""
     role = config.roles.draft
     wanted = max(
         (spec.low() for spec in instructions_of(state) if spec.kind == "word_count"),  # type: ignore[attr-defined]
         default=0,
     )
-    update: dict[str, Any] = {}
-    if (cap := min(MAX_DRAFT_TOKENS, int(wanted * 1.4) + 60)) > role.max_tokens:
-        update["max_tokens"] = cap
-    story = (state.get("constraints") or {}).get("required_words") and not state.get("passages")
-    if not story and role.repeat_guard:
-        update["repeat_guard"] = 0.0
-    return role.model_copy(update=update) if update else role
+    cap = min(MAX_DRAFT_TOKENS, int(wanted * 1.4) + 60)
+    return role.model_copy(update={"max_tokens": cap}) if cap > role.max_tokens else role
 
 
 async def write_draft(node: str, role: RoleModel, ask: str) -> tuple[str, Usage]:

@@ -36,9 +36,6 @@ from nodes.prompts import recognise
 Fault = Literal["429", "500", "malformed", "hang", "slow"]
 Responder = Callable[[list[dict[str, Any]]], str]
 
-SAMPLER_FIELDS = ("frequency_penalty", "presence_penalty", "dry_multiplier")
-"""Sampler fields a call may carry beyond temperature: the OpenAI API's and llama.cpp's."""
-
 KEEP_ALIVE_S = 75
 """Idle keep-alive of the fake's connections. Uvicorn's default (5 s) equals the OpenAI
 client's pool expiry, so a request sent on a connection idle for just under 5 s could meet the
@@ -215,11 +212,9 @@ class FakeOpenAI:
     """Prompts that no template in `nodes.prompts.PROMPTS` made (a prompt changed or added
     without the stand-in following); tests that drive the real nodes assert it stays empty."""
     caps: list[dict[str, int]] = field(default_factory=list)
-    """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
-    samplers: list[dict[str, float]] = field(default_factory=list)
-    """The sampler fields beyond temperature (`SAMPLER_FIELDS`) each call carried."""
     formats: list[dict[str, Any] | None] = field(default_factory=list)
     """The `response_format` each call carried in its body (None: none)."""
+    """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
     port: int = 0
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -254,7 +249,6 @@ class FakeOpenAI:
         if kind is None:
             self.unrecognised.append(prompt)
         self.caps.append({k: body[k] for k in ("max_tokens", "max_completion_tokens") if k in body})
-        self.samplers.append({k: body[k] for k in SAMPLER_FIELDS if k in body})
         _, fault = self._next_fault()
         if fault == "429":
             return JSONResponse(

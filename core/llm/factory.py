@@ -195,7 +195,6 @@ def _new_tier_model(
         max_tokens=role.max_tokens,
         legacy_max_tokens=tier.legacy_max_tokens,
         seed=role.seed,
-        repeat_guard=role.repeat_guard,
         timeout_s=tier.timeout_s or settings.llm_timeout_s,
         context_window=tier.context_window,
         tokenizer=tier.tokenizer,

@@ -64,9 +64,6 @@ class PooledChatModel(BaseChatModel):
     legacy_max_tokens: bool = False
     """Also send the cap as `max_tokens` (servers that ignore `max_completion_tokens`)."""
     seed: int | None = None
-    repeat_guard: float = 0.0
-    """The DRY sampler's multiplier (`RoleModel.repeat_guard`), sent where `tokenizer` says the
-    endpoints are llama.cpp servers."""
     timeout_s: float = 120.0
     context_window: int = 4096
     """Tokens the model's context holds (prompt and reply)."""
@@ -111,7 +108,6 @@ class PooledChatModel(BaseChatModel):
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "seed": self.seed,
-            "repeat_guard": self.repeat_guard,
         }
 
     def get_num_tokens(self, text: str) -> int:
@@ -142,13 +138,6 @@ class PooledChatModel(BaseChatModel):
                     self._clients[target.base_url] = self._client(target)
             return self._pool
 
-    def _extra_body(self) -> dict[str, Any] | None:
-        """Request fields beyond the OpenAI API's: the legacy cap and llama.cpp's sampler."""
-        body: dict[str, Any] = {"max_tokens": self.max_tokens} if self.legacy_max_tokens else {}
-        if self.repeat_guard and self.tokenizer:
-            body["dry_multiplier"] = self.repeat_guard
-        return body or None
-
     def _client(self, target: Target, **extra: Any) -> ChatOpenAI:
         return ChatOpenAI(
             model=self.model_name,
@@ -157,7 +146,7 @@ class PooledChatModel(BaseChatModel):
             temperature=self.temperature,
             max_completion_tokens=self.max_tokens,
             # ChatOpenAI renames `max_tokens` in the payload, so the legacy field goes as extra
-            extra_body=self._extra_body(),
+            extra_body={"max_tokens": self.max_tokens} if self.legacy_max_tokens else None,
             seed=self.seed,
             timeout=self.timeout_s,
             max_retries=0,  # the retry loop is `core.llm.retries`, once, around this model

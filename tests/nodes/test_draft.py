@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.run_config import load_config
-from nodes.draft import draft_role, draft_sentences, plan_lines, tidy, word_plan
+from nodes.draft import draft_sentences, plan_lines, tidy, word_plan
 
 
 def test_tidy_writes_citations_of_the_requests_documents_in_one_form() -> None:
@@ -29,15 +28,3 @@ def test_the_word_plan_deals_every_word_once_in_order_a_few_to_a_sentence() -> N
     assert [len(g) for g in word_plan(words[:6])] == [2, 1, 1, 2]  # four sentences, evened out
     assert word_plan(["dog", "snow"]) == [["dog"], ["snow"]]
     assert plan_lines([["dog", "snow"], ["piano"]]) == "Sentence 1: dog, snow\nSentence 2: piano"
-
-
-def test_only_a_story_around_required_words_is_drafted_with_the_repeat_guard() -> None:
-    """The guard keeps a word story off loops of one sentence frame; a grounded answer must
-    repeat its sources' words and citations, so its drafter goes unguarded."""
-    config = load_config("refine_default")
-    words: Any = {"task": "Write a story.", "constraints": {"required_words": ["dog", "snow"]}}
-    grounded: Any = {**words, "passages": [{"doc_id": "kestrel-pay", "text": "15 percent."}]}
-    free: Any = {"task": "Say hello."}
-    assert draft_role(words, config).repeat_guard == config.roles.draft.repeat_guard > 0
-    assert draft_role(grounded, config).repeat_guard == 0
-    assert draft_role(free, config).repeat_guard == 0

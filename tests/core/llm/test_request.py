@@ -12,7 +12,7 @@ import pytest
 from core.llm.endpoints import HealthBoard
 from core.llm.factory import complete, tiers
 from core.llm.pooled import PooledChatModel, Target
-from core.run_config import RoleModel, Roles
+from core.run_config import RoleModel
 from core.settings import Settings
 from nodes.critique import VERDICT_FORMAT, read_verdict
 from testkit.fake_openai import FakeOpenAI
@@ -42,35 +42,6 @@ async def test_a_legacy_endpoint_gets_the_cap_in_both_fields(
     llm_settings(openai_base_url=fake.base_url, llm_cache=False, openai_legacy_max_tokens=True)
     await complete("test", ROLE, ["Say something."], "system")
     assert fake.caps == [{"max_tokens": 32, "max_completion_tokens": 32}]
-
-
-GUARDED = RoleModel(temperature=0.7, max_tokens=32, repeat_guard=0.8)
-
-
-async def test_a_llama_cpp_endpoint_gets_the_roles_repeat_guard_as_the_dry_sampler(
-    llm_settings: Configure, fake: FakeOpenAI
-) -> None:
-    llm_settings(llm_endpoints=[{"base_url": fake.base_url, "tokenizer": True}], llm_cache=False)
-    await complete("test", GUARDED, ["Write a story."], "system")
-    await complete("test", ROLE, ["Write a story."], "system")
-    assert fake.samplers == [{"dry_multiplier": 0.8}, {}]
-
-
-async def test_an_openai_endpoint_gets_no_llama_cpp_sampler_field(
-    llm_settings: Configure, fake: FakeOpenAI
-) -> None:
-    """The OpenAI API refuses fields it does not know: the guard is not sent there."""
-    llm_settings(openai_base_url=fake.base_url, llm_cache=False)
-    await complete("test", GUARDED, ["Write a story."], "system")
-    assert fake.samplers == [{}]
-
-
-def test_the_drafter_is_guarded_and_the_sentence_rewording_roles_are_not() -> None:
-    """A whole text is where the small model loops on one sentence frame; a sub-task that
-    restates a given sentence must be free to say its words again."""
-    roles = Roles()
-    assert roles.draft.repeat_guard > 0
-    assert roles.refine.repeat_guard == roles.rewrite.repeat_guard == 0
 
 
 def test_the_embedded_model_always_gets_the_legacy_field() -> None:
