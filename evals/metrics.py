@@ -27,6 +27,7 @@ from evals.ragas_metrics import (
     Scores,
     grounded_metrics,
 )
+from evals.repetition import repeated_frames
 from evals.verifiers import DIFFERENCES, InstructionCheck, benchmark_of, check
 from graph.runner import TaskResult
 
@@ -105,6 +106,10 @@ the final answer's per-token perplexity and its ratio to the first draft's, and 
 judgement of the final answer against the first draft (1 preferred, 0.5 tie or the two orders
 disagree, 0 worse) with whether it is not worse. Constrained and instruction tasks."""
 COHERENT_KINDS = frozenset({"constrained", "instructions"})
+LOOPS = {"repeated_frames": MetricInfo(family="coherence", higher_is_better=False)}
+"""The share of the answer's sentences that repeat an earlier one's frame, counted without a
+model (`evals.repetition`): the loops that perplexity rewards. Constrained and instruction
+tasks, with or without the second model."""
 
 
 METRICS: dict[str, MetricInfo] = {
@@ -117,6 +122,7 @@ METRICS: dict[str, MetricInfo] = {
     **{name: MetricInfo(family="judge") for name in JUDGED},
     **INSTRUCTIONS,
     **COHERENCE,
+    **LOOPS,
     **{name: MetricInfo(family="content") for name in CONTENT},
     **{
         name: MetricInfo(family="cost", higher_is_better=False)
@@ -244,6 +250,8 @@ async def task_metrics(
     if task.kind == "instructions":
         scores |= instruction_metrics(task, answer)
         scores |= await content_metrics(task, result)
+    if task.kind in COHERENT_KINDS:
+        scores |= {"repeated_frames": repeated_frames(answer)}
     if coherence and task.kind in COHERENT_KINDS:
         scores |= await coherence_metrics(task, result)
     return scores | cost_metrics(result)

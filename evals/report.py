@@ -15,7 +15,7 @@ import numpy as np
 
 from evals.compare import Comparison, MetricComparison, group
 from evals.evaluate import EvalRun, RunStamp, TaskRow
-from evals.metrics import COHERENCE, METRICS
+from evals.metrics import COHERENCE, LOOPS, METRICS
 
 PRIMARY = {
     "constrained": "concept_coverage",
@@ -23,8 +23,9 @@ PRIMARY = {
     "instructions": "prompt_loose",
 }
 """The quality metric each kind of task is plotted on."""
-READ = ("perplexity", "pairwise")
-"""The coherence metrics (`evals.metrics.COHERENCE`) plotted beside it, where a kind has them."""
+READ = ("perplexity", "pairwise", "repeated_frames")
+"""The coherence metrics (`evals.metrics.COHERENCE`, `LOOPS`) plotted beside it, where a kind
+has them."""
 UNBOUNDED = frozenset({"perplexity", "perplexity_ratio"})
 """Quality metrics not on a 0-1 scale: their differences get a panel of their own."""
 
@@ -244,17 +245,27 @@ def instruction_lines(comparison: Comparison) -> list[str]:
 def coherence_note(comparison: Comparison) -> list[str]:
     """What the coherence metrics are, when the comparison has them."""
     found = [m for m in comparison.metrics if m.metric in COHERENCE]
-    if not found:
-        return []
-    return [
-        f"Coherence, read by a second model ({found[0].judge}), not the writer: `perplexity` is "
-        "the final answer's per-token perplexity and `perplexity_ratio` its ratio to the first "
-        "draft's (lower is better for both); `pairwise` judges the final answer against the "
-        "first draft in both orders, counting a verdict only when the orders agree (1 final "
-        "better, 0.5 tie or disagreement, 0 worse), and `judged_not_worse` is 1 where it is at "
-        "least 0.5.",
-        "",
-    ]
+    loops = any(m.metric in LOOPS for m in comparison.metrics)
+    lines = []
+    if found:
+        lines += [
+            f"Coherence, read by a second model ({found[0].judge}), not the writer: `perplexity` "
+            "is the final answer's per-token perplexity and `perplexity_ratio` its ratio to the "
+            "first draft's (lower is better for both); `pairwise` judges the final answer "
+            "against the first draft in both orders, counting a verdict only when the orders "
+            "agree (1 final better, 0.5 tie or disagreement, 0 worse), and `judged_not_worse` "
+            "is 1 where it is at least 0.5.",
+            "",
+        ]
+    if loops:
+        lines += [
+            "`repeated_frames` (no model) is the share of the answer's sentences that repeat an "
+            "earlier one's frame: the same first three words, or half of its word trigrams in "
+            "one earlier sentence (lower is better). A loop reads as predictable, so perplexity "
+            "alone rewards it.",
+            "",
+        ]
+    return lines
 
 
 def markdown(comparison: Comparison, plots: list[str]) -> str:
