@@ -40,13 +40,6 @@ measured on 8 CommonGen-Hard dev tasks past the first 30, a plan took the first 
 from 0.62 to 0.74 and read as prose (asked for the words as one list, the 1.5B model wrote
 loops of one sentence pattern; asked for a plan without "full sentence", lists of nouns)."""
 
-REDRAFT_WORDS = (
-    "{task}\n\n"
-    "Write a short story of {sentences} complete sentences, one after another, each with its "
-    "own subject and verb: a beginning, a middle and an end. Work each of these words in "
-    "where it fits the story: {words}. Do not list the words. Reply with the story only."
-)
-
 DRAFT_GROUNDED = (
     "Answer the question using only the documents below. Keep it to one to three sentences. "
     "After each sentence, cite the document it comes from by its id in square brackets, "
@@ -190,7 +183,6 @@ PROMPTS: dict[str, str] = {
     "reword_sentence": REWORD_SENTENCE,
     "continue": CONTINUE,
     "fix_rules": FIX_RULES,
-    "redraft_words": REDRAFT_WORDS,
     "draft_words": DRAFT_WORDS,
     "answer_from_facts": ANSWER_FROM_FACTS,
     "draft_grounded": DRAFT_GROUNDED,

@@ -104,10 +104,6 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
         f"A story about the {', the '.join(_words(f)[: max(1, len(_words(f)) // 2)])}. "
         "It ended well."
     ),
-    "redraft_words": lambda f: (
-        f"One morning the {_words(f)[0]} woke early. It went outside and looked around. "
-        "By noon everything was calm again."
-    ),
     "answer_from_facts": lambda f: (
         _draft_grounded({"context": f["facts"]})
         if f["facts"].startswith("<document")

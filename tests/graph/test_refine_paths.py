@@ -5,6 +5,7 @@ long is trimmed, one too short is expanded, the critic's feedback is a rewrite."
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from core.text.plain import sentences
 from graph.builder import build_graph
 from graph.runner import TaskResult, run_task
 from nodes.prompts import recognise
-from testkit.fake_openai import ANSWERS, FakeOpenAI, cooperative_responder
+from testkit.fake_openai import ANSWERS, FakeOpenAI, Responder, cooperative_responder
 from testkit.llm import Configure, serve_fake
 
 UNSUPPORTED = "The moon is made of cheese [fleet]."
@@ -341,76 +342,75 @@ async def run_winter_story(fake: FakeOpenAI) -> tuple[TaskResult, list[str]]:
     return await run(fake, request)
 
 
-def drafts_a_list(messages: list[dict[str, Any]]) -> str:
-    """Cooperative, except that the word draft strings the words together with commas."""
-    known = recognise(str(messages[-1]["content"]))
-    if known and known[0] == "draft_words":
-        return "Snow falls, a dog barks, coffee steams, the window fogs, a scarf waits, I run."
-    if known and known[0] == "redraft_words":
-        return (
-            "Snow fell on the quiet town before dawn. My dog barked at the window while the "
-            "coffee brewed. I wrapped my scarf tight and we went out to run."
-        )
-    return cooperative_responder(messages)
+LISTED = "Snow falls, a dog barks, coffee steams, the window fogs, a scarf waits, I run."
+STORY = (
+    "Snow fell on the quiet town before dawn. My dog barked at the window while the coffee "
+    "brewed. I wrapped my scarf tight and we went out to run."
+)
+
+
+def drafts_first(first: str, then: str = STORY) -> Responder:
+    """Cooperative, except that the first word draft is `first`; the word draft asked again
+    (the same plan prompt on another seed) is `then`."""
+    drafts = itertools.count()
+
+    def respond(messages: list[dict[str, Any]]) -> str:
+        known = recognise(str(messages[-1]["content"]))
+        if known and known[0] == "draft_words":
+            return first if next(drafts) == 0 else then
+        return cooperative_responder(messages)
+
+    return respond
 
 
 async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
     fake: FakeOpenAI,
 ) -> None:
-    fake.responder = drafts_a_list
+    fake.responder = drafts_first(LISTED)
     result, sent = await run_winter_story(fake)
     [listing] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
     assert listing["data"][0] == "listing"
-    assert sent == ["draft_words", "redraft_words"]
+    assert sent == ["draft_words", "draft_words"]  # the plan asked again, on the next seed
     assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
     assert coverage(result.answer or "", WINTER) == 1.0 and result.stop_reason == "passed"
 
 
-def redrafts_past_its_cap(messages: list[dict[str, Any]]) -> str:
+def redrafts_past_its_cap() -> Responder:
     """A word list drafted, then a redraft that loops on one sentence frame until the server
     cuts it at its token cap mid-sentence (as the 1.5B model did on dev cgh001)."""
-    known = recognise(str(messages[-1]["content"]))
-    if known and known[0] == "redraft_words":
-        story = drafts_a_list(messages)
-        loop = " ".join(f"The dog was always watching the {n} snow, but the cat would never care."
-                        for n in range(40))  # fmt: skip
-        return f"{story} {loop}"
-    return drafts_a_list(messages)
+    loop = " ".join(f"The dog was always watching the {n} snow, but the cat would never care."
+                    for n in range(40))  # fmt: skip
+    return drafts_first(LISTED, f"{STORY} {loop}")
 
 
 async def test_a_redraft_cut_at_its_token_cap_ends_on_its_last_full_sentence(
     fake: FakeOpenAI,
 ) -> None:
-    fake.responder = redrafts_past_its_cap
+    fake.responder = redrafts_past_its_cap()
     result, sent = await run_winter_story(fake)
-    assert sent[:2] == ["draft_words", "redraft_words"]
+    assert sent[:2] == ["draft_words", "draft_words"]
     redrafted = result.history[1]["draft"]
     assert redrafted.startswith("Snow fell on the quiet town before dawn.")
     assert redrafted.endswith("but the cat would never care."), redrafted[-80:]  # no stump
     assert (result.answer or "").rstrip().endswith(".")
 
 
-def narrates_its_plan(messages: list[dict[str, Any]]) -> str:
-    """Cooperative, except that the word draft describes its plan instead of telling the story
-    (as the 1.5B model did on held-out cghh007: "The plan for this story is to ...")."""
-    known = recognise(str(messages[-1]["content"]))
-    if known and known[0] == "draft_words":
-        return (
-            "The plan for this story is to follow a dog on a winter morning with snow and coffee. "
-            "The first sentence begins with the window, and the next sentence describes a scarf "
-            "and a run."
-        )
-    return drafts_a_list(messages)
+NARRATED = (
+    "The plan for this story is to follow a dog on a winter morning with snow and coffee. The "
+    "first sentence begins with the window, and the next sentence describes a scarf and a run."
+)
+"""A word draft that describes its plan instead of telling the story (as the 1.5B model did
+on held-out cghh007: "The plan for this story is to ...")."""
 
 
 async def test_a_draft_that_describes_its_plan_is_written_again_as_a_story(
     fake: FakeOpenAI,
 ) -> None:
-    fake.responder = narrates_its_plan
+    fake.responder = drafts_first(NARRATED)
     result, sent = await run_winter_story(fake)
     [told] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
     assert told["data"][0] == "plan" and len(told["data"]) == 3  # both sentences named
-    assert sent == ["draft_words", "redraft_words"]  # every word was there: only the plan talk
+    assert sent == ["draft_words", "draft_words"]  # every word was there: only the plan talk
     assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
     assert result.stop_reason == "passed"
 
@@ -454,6 +454,10 @@ async def test_a_draft_that_ignored_its_plan_is_drafted_again_not_mended(
 async def test_a_draft_using_half_its_words_is_mended_not_drafted_again(
     fake: FakeOpenAI,
 ) -> None:
+    fake.responder = drafts_first(
+        "At the harbour a sailor coiled rope while a gull watched. He lit a lantern and mended "
+        "a net by the water."
+    )
     result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": TEN}})
-    assert coverage(result.first_draft or "", TEN) == 0.5  # the fake's half
+    assert coverage(result.first_draft or "", TEN) == 0.5
     assert sent.count("draft_words") == 1 and "reword_sentence" in sent
