@@ -375,6 +375,19 @@ async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
     assert coverage(result.answer or "", WINTER) == 1.0 and result.stop_reason == "passed"
 
 
+async def test_a_redraft_that_tells_a_story_with_fewer_words_beats_the_list(
+    fake: FakeOpenAI,
+) -> None:
+    """Dev cgh001: the comma list used more words than its redraft, kept its higher score and
+    came back as the final answer; a word only in a list is not used."""
+    fake.responder = drafts_first(LISTED, "Snow fell before dawn. My dog barked at the window.")
+    result, sent = await run_winter_story(fake)
+    assert sent[:2] == ["draft_words", "draft_words"]
+    assert result.history[1]["score"] > result.history[0]["score"]
+    assert LISTED not in (result.answer or "")
+    assert (result.answer or "").startswith("Snow fell before dawn")  # the story, mended
+
+
 def redrafts_past_its_cap() -> Responder:
     """A word list drafted, then a redraft that loops on one sentence frame until the server
     cuts it at its token cap mid-sentence (as the 1.5B model did on dev cgh001)."""

@@ -43,6 +43,15 @@ def test_required_words_score_and_finding() -> None:
     assert findings[0]["severity"] == "error"
 
 
+def test_a_word_only_in_a_list_of_words_is_not_used() -> None:
+    """Dev cgh001's comma list of 24 of its 27 words outscored a redrafted story of 13."""
+    s = state(constraints={"required_words": ["dog", "snow", "piano", "wine", "coffee"]})
+    listed = "Snow falls, a dog barks, the piano waits, wine pours, coffee steams."
+    assert check_required_words(listed, s)[0] == 0.0
+    score, [finding] = check_required_words(f"The dog ran home. {listed}", s)
+    assert score == 0.2 and finding["data"] == ["snow", "piano", "wine", "coffee"]
+
+
 def test_length_limits() -> None:
     s = state(constraints={"max_words": 3, "max_sentences": 1})
     score, findings = check_length("One two three four. Five.", s)
