@@ -260,7 +260,7 @@ def coherence_note(comparison: Comparison) -> list[str]:
     if loops:
         lines += [
             "`repeated_frames` (no model) is the share of the answer's sentences that repeat an "
-            "earlier one's frame: the same first three words, or half of its word trigrams in "
+            "earlier one's frame: the same first three words, or a third of its word trigrams in "
             "one earlier sentence (lower is better). A loop reads as predictable, so perplexity "
             "alone rewards it.",
             "",
