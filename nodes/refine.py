@@ -257,11 +257,11 @@ def sparse(text: str, required: list[str]) -> bool:
 async def redraft_words(state: RefineState, config: RunConfig) -> tuple[str, Usage]:
     """A word story drafted again from the drafter's own plan prompt, on the round as its seed
     (the drafter's seed would give the same text again): for a draft that listed the words,
-    described its plan, or left most of them out. A prompt of its own for a listing draft
-    (every word in one list, "a short story of N sentences") did worse than the plan asked
-    again: on dev CommonGen-Hard 0-18, both on seed 1 against a llama-server, coverage 0.42
-    against 0.58, 13 replies looping to the token cap against 5, 42 sentences echoing an
-    earlier one against 30, and as many listing drafts (2)."""
+    described its plan, was too short to be a story, or left most of them out. A prompt of
+    its own for a listing draft (every word in one list, "a short story of N sentences") did
+    worse than the plan asked again: on dev CommonGen-Hard 0-18, both on seed 1 against a
+    llama-server, coverage 0.42 against 0.58, 13 replies looping to the token cap against 5,
+    42 sentences echoing an earlier one against 30, and as many listing drafts (2)."""
     seed = {"seed": state.get("iteration", 0) + 1}
     role = draft_role(state, config).model_copy(update=seed)
     reply, usage = await write_draft("redraft", role, draft_prompt(state))
@@ -346,7 +346,7 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
         return followed
     required = _required(state)
     told = [(f.get("data") or [""])[0] for f in findings if f["source"] == "repetition"]
-    listed = required and ("listing" in told or "plan" in told)  # the validator read the text
+    listed = required and {"listing", "plan", "short"} & set(told)  # the validator read it
     if (listed or sparse(text, required)) and not calls(state, "redraft"):  # not a story: again
         return await redraft_words(state, config)
     text = drop_repeats(text, required)

@@ -182,9 +182,27 @@ def plan_talk(answer: str) -> list[str]:
     return [sentence for sentence in sentences(answer) if _PLAN_TALK.search(sentence)]
 
 
+STORY_SENTENCES = 3
+"""The fewest sentences of a story around required words whose request sets no length of its
+own: a story has a beginning, a middle and an end (the README demo's draft, asked for four
+sentences, came back as one, "In the snow-covered morning, a dog, with a scarf, raced down the
+window of a cozy coffee shop.", and passed at 1.000)."""
+
+
+def too_short_story(answer: str, state: RefineState) -> bool:
+    """Whether a word story (no documents, no length or instruction of the request's own) has
+    fewer than `STORY_SENTENCES` sentences."""
+    constraints = state.get("constraints") or {}
+    own_length = {"max_words", "min_words", "max_sentences"} & constraints.keys()
+    story = constraints.get("required_words") and not state.get("passages")
+    if not story or own_length or instructions_of(state):
+        return False
+    return len(sentences(answer)) < STORY_SENTENCES
+
+
 def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
     """Sentences that add nothing: repeats of an earlier one, and word lists passed off as
-    sentences."""
+    sentences; and a word story too short to be one (`too_short_story`)."""
     repeats = repeated_sentences(answer)
     listed = load_config(state.get("config") or DEFAULT_CONFIG).refine.redraft_lists
     lists = listing_sentences(answer) if listed else []
@@ -193,6 +211,7 @@ def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Findi
         if listed and (state.get("constraints") or {}).get("required_words")
         else []
     )
+    short = listed and too_short_story(answer, state)
     findings: list[Finding] = []
     if repeats:
         findings.append({
@@ -213,8 +232,16 @@ def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Findi
                 "data": [kind, *found],
             })  # fmt: skip
     total = max(1, len(sentences(answer)))
+    if short:
+        findings.append({
+            "source": "repetition",
+            "severity": "error",
+            "message": f"a story of {total} sentence(s): tell it in {STORY_SENTENCES} or more",
+            "data": ["short"],
+        })  # fmt: skip
     flawed = len(repeats) + len({*lists, *planned})
-    return max(0.0, 1.0 - flawed / total), findings
+    score = max(0.0, 1.0 - flawed / total)
+    return (min(score, total / STORY_SENTENCES) if short else score), findings
 
 
 def content_words(text: str) -> set[str]:

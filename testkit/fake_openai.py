@@ -102,7 +102,7 @@ def _rewrite(draft: str, feedback: str) -> str:
 ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     "draft_words": lambda f: (
         f"A story about the {', the '.join(_words(f)[: max(1, len(_words(f)) // 2)])}. "
-        "It ended well."
+        "It went on all day. It ended well."
     ),
     "answer_from_facts": lambda f: (
         _draft_grounded({"context": f["facts"]})

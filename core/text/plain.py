@@ -47,9 +47,15 @@ def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
     """`text` with each span replaced by its new text. A span replaced by "" goes with one of
     the gaps beside it, the lesser (fewer line breaks; the one after on a tie), so the text
     keeps its larger breaks: dropping B from "A.\n\nB. C." leaves "A.\n\nC.". Nothing else
-    changes."""
-    out, at = [], 0
+    changes. Spans dropped side by side go as one ("A. B. C." without B and C is "A.")."""
+    merged: list[tuple[tuple[int, int], str]] = []
     for (a, b), new in sorted(edits.items()):
+        if merged and new == "" == merged[-1][1] and not text[merged[-1][0][1] : a].strip():
+            merged[-1] = ((merged[-1][0][0], b), "")
+        else:
+            merged.append(((a, b), new))
+    out, at = [], 0
+    for (a, b), new in merged:
         if new == "":
             before = len(text[:a]) - len(text[:a].rstrip())
             after = len(text[b:]) - len(text[b:].lstrip())

@@ -31,6 +31,7 @@ def langgraph_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "REFINERY_OPENAI_BASE_URL": fake.base_url,
         "REFINERY_OPENAI_API_KEY": "test",
+        "REFINERY_LLM_CACHE": "false",  # the stand-in's answers now, not a cache of older runs
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "LANGGRAPH_NO_VERSION_CHECK": "1",
         "LANGSMITH_TRACING": "false",

@@ -111,8 +111,8 @@ async def test_a_text_too_long_is_trimmed_of_sentences_without_required_words(
 ) -> None:
     request = {"task": "Write.", "constraints": {"required_words": ["dog"], "max_sentences": 1}}
     result, sent = await run(fake, request)
-    assert result.first_draft == "A story about the dog. It ended well."
-    assert result.answer == "A story about the dog."  # the sentence without the word went
+    assert result.first_draft == "A story about the dog. It went on all day. It ended well."
+    assert result.answer == "A story about the dog."  # the sentences without the word went
     assert sent == ["draft_words"]  # trimming needs no model
     assert result.stop_reason == "passed"
 
@@ -368,8 +368,8 @@ async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
 ) -> None:
     fake.responder = drafts_first(LISTED)
     result, sent = await run_winter_story(fake)
-    [listing] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
-    assert listing["data"][0] == "listing"
+    told = [f["data"][0] for f in result.history[0]["findings"] if f["source"] == "repetition"]
+    assert told == ["listing", "short"]  # one line of words: a list, and no story
     assert sent == ["draft_words", "draft_words"]  # the plan asked again, on the next seed
     assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
     assert coverage(result.answer or "", WINTER) == 1.0 and result.stop_reason == "passed"
@@ -380,12 +380,30 @@ async def test_a_redraft_that_tells_a_story_with_fewer_words_beats_the_list(
 ) -> None:
     """Dev cgh001: the comma list used more words than its redraft, kept its higher score and
     came back as the final answer; a word only in a list is not used."""
-    fake.responder = drafts_first(LISTED, "Snow fell before dawn. My dog barked at the window.")
+    fake.responder = drafts_first(
+        LISTED, "Snow fell before dawn. My dog barked at the window. I stayed in bed."
+    )
     result, sent = await run_winter_story(fake)
     assert sent[:2] == ["draft_words", "draft_words"]
     assert result.history[1]["score"] > result.history[0]["score"]
     assert LISTED not in (result.answer or "")
     assert (result.answer or "").startswith("Snow fell before dawn")  # the story, mended
+
+
+async def test_a_story_of_one_sentence_is_written_again_though_it_uses_every_word(
+    fake: FakeOpenAI,
+) -> None:
+    """The README demo's draft: asked for four sentences, one came back with all six words
+    ("In the snow-covered morning, a dog, with a scarf, raced down the window of a cozy coffee
+    shop."), one word was swapped in, and it passed at 1.000."""
+    fake.responder = drafts_first(
+        "In the snow-covered morning a dog in a scarf ran to the window of a coffee shop."
+    )
+    result, sent = await run_winter_story(fake)
+    [short] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
+    assert short["data"] == ["short"] and result.history[0]["score"] < 0.95
+    assert sent == ["draft_words", "draft_words"]
+    assert result.answer == STORY and result.stop_reason == "passed"
 
 
 def redrafts_past_its_cap() -> Responder:
@@ -421,8 +439,9 @@ async def test_a_draft_that_describes_its_plan_is_written_again_as_a_story(
 ) -> None:
     fake.responder = drafts_first(NARRATED)
     result, sent = await run_winter_story(fake)
-    [told] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
-    assert told["data"][0] == "plan" and len(told["data"]) == 3  # both sentences named
+    findings = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
+    [told] = [f for f in findings if f["data"][0] == "plan"]
+    assert len(told["data"]) == 3  # both sentences named
     assert sent == ["draft_words", "draft_words"]  # every word was there: only the plan talk
     assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
     assert result.stop_reason == "passed"
@@ -469,7 +488,7 @@ async def test_a_draft_using_half_its_words_is_mended_not_drafted_again(
 ) -> None:
     fake.responder = drafts_first(
         "At the harbour a sailor coiled rope while a gull watched. He lit a lantern and mended "
-        "a net by the water."
+        "a net by the water. Then he went home."
     )
     result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": TEN}})
     assert coverage(result.first_draft or "", TEN) == 0.5

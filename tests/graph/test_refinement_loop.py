@@ -25,7 +25,7 @@ def half_draft(messages: list[dict[str, Any]]) -> str:
     """A weak drafter: uses four of the required words; sub-tasks work."""
     prompt = str(messages[-1]["content"])
     if "each using its words" in prompt:
-        return "The dog ran in the snow. The mother played the piano."
+        return "The dog ran in the snow. The mother played the piano. Then they went home."
     return cooperative_responder(messages)
 
 
@@ -45,8 +45,8 @@ async def test_refinement_covers_every_word_and_passes(fake: FakeOpenAI) -> None
     assert [h["iteration"] for h in result.history] == [0, 1]
     assert result.history[0]["findings"][0]["data"] == ["wine", "rink", "counter", "tool", "circle"]
     assert result.usage.by_node.keys() == {"draft", "refine"}
-    # one draft; two pairs of missing words reworded into its two sentences, and a sentence of
-    # its own for the fifth word (no sentence left to reword)
+    # one draft; the five missing words in three groups (two pairs and the fifth), each
+    # reworded into one of its three sentences
     assert result.usage.calls == 1 + 3
     assert result.answer.startswith("The dog ran in the snow with the")  # woven in place
     assert 0.5 < (result.confidence or 0) <= 1
@@ -64,7 +64,7 @@ async def test_a_worse_refinement_is_not_the_answer(llm_settings: Configure) -> 
     """Sub-tasks that only repeat the text never replace the better first draft."""
 
     def stubborn(messages: list[dict[str, Any]]) -> str:
-        return "The dog ran in the snow. The mother played the piano."
+        return "The dog ran in the snow. The mother played the piano. Then they went home."
 
     server = FakeOpenAI(responder=stubborn).serve()
     try:

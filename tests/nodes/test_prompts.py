@@ -82,7 +82,7 @@ def test_the_fake_s_answers_are_what_its_documentation_says() -> None:
     words = prompts.DRAFT_WORDS.format(task="Write.", sentences=2, plan=plan)
     cover = prompts.COVER_WORDS.format(sentence="A dog ran.", words="piano, lamp", exact="")
     say = lambda text: cooperative_responder([{"role": "user", "content": text}])  # noqa: E731
-    assert say(words) == "A story about the dog, the snow. It ended well."  # the first half
+    assert say(words) == "A story about the dog, the snow. It went on all day. It ended well."
     assert say(cover) == "Then the piano and the lamp appeared together."  # every word
     assert json.loads(say(prompts.CRITIQUE.format(task="t", context="", draft="d")))["score"] == 7
 

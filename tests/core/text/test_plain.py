@@ -78,6 +78,16 @@ def test_a_closing_quote_stays_with_its_sentence() -> None:
     assert replace_spans(text, {second: ""}) == 'She said, "Stay focused!"\n\nThe End.'
 
 
+def test_sentences_dropped_side_by_side_leave_no_gap_behind() -> None:
+    """Trimming the last two sentences of "A story about the dog. It went on. It ended well."
+    left "A story about the dog. " (the gap before the third was gone with the second)."""
+    text = "A. B. C.\n\nD. E."
+    a, b, c, d, e = sentence_spans(text)
+    assert replace_spans(text, {b: "", c: ""}) == "A.\n\nD. E."
+    assert replace_spans(text, {d: "", e: ""}) == "A. B. C."
+    assert replace_spans(text, {a: "", b: "", d: ""}) == "C.\n\nE."
+
+
 @pytest.mark.parametrize(
     ("text", "balanced"),
     [
