@@ -30,6 +30,7 @@ from core.text.plain import (
 )
 from nodes.content import content_guard, looping
 from nodes.plan import instructions_of
+from nodes.prompts import CONSTRAINT_NOTES
 
 SUPPORT_OVERLAP = 0.6
 """Share of a sentence's content words that must occur in one passage for it to be supported."""
@@ -42,16 +43,19 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 Check = Callable[[str, RefineState], tuple[float, list[Finding]]]
 
 
+def rejects_lists(state: RefineState) -> bool:
+    """Whether the run's preset treats a sentence that only lists words as no sentence."""
+    return load_config(state.get("config") or DEFAULT_CONFIG).refine.redraft_lists
+
+
 def check_required_words(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
     """The share of required words the answer uses; a word only in a sentence that lists words
     (`listing_sentences`, where the preset rejects lists) is not used: dev cgh001's comma list of
     24 of its 27 words outscored a redrafted story of 13 and came back as the final answer."""
     required = (state.get("constraints") or {}).get("required_words") or []
     text = strip_citations(answer)
-    listed = load_config(state.get("config") or DEFAULT_CONFIG).refine.redraft_lists
-    if listed and (lists := set(listing_sentences(text))):
-        spans = zip(sentence_spans(text), sentences(text), strict=True)
-        text = replace_spans(text, {span: "" for span, s in spans if s in lists})
+    if rejects_lists(state) and (lists := set(listing_sentences(text))):
+        text = " ".join(s for s in sentences(text) if s not in lists)  # only words are read
     used, missing = used_words(text, required)
     if not missing:
         return 1.0, []
@@ -193,7 +197,7 @@ def too_short_story(answer: str, state: RefineState) -> bool:
     """Whether a word story (no documents, no length or instruction of the request's own) has
     fewer than `STORY_SENTENCES` sentences."""
     constraints = state.get("constraints") or {}
-    own_length = {"max_words", "min_words", "max_sentences"} & constraints.keys()
+    own_length = CONSTRAINT_NOTES.keys() & constraints.keys()  # the request's length limits
     story = constraints.get("required_words") and not state.get("passages")
     if not story or own_length or instructions_of(state):
         return False
@@ -204,7 +208,7 @@ def check_repetition(answer: str, state: RefineState) -> tuple[float, list[Findi
     """Sentences that add nothing: repeats of an earlier one, and word lists passed off as
     sentences; and a word story too short to be one (`too_short_story`)."""
     repeats = repeated_sentences(answer)
-    listed = load_config(state.get("config") or DEFAULT_CONFIG).refine.redraft_lists
+    listed = rejects_lists(state)
     lists = listing_sentences(answer) if listed else []
     planned = (
         plan_talk(answer)
