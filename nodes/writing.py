@@ -1,17 +1,64 @@
 """Asking the model for text: each prompt with the system prompt it needs, each reply without
-the scaffolding of our own prompt that a small model sometimes echoes back after its answer."""
+the scaffolding of our own prompt that a small model sometimes echoes back after its answer,
+and without its talk about the reply itself."""
 
 from __future__ import annotations
+
+import re
 
 from core.llm.factory import complete
 from core.run_config import RoleModel
 from core.state import Usage
 from nodes import prompts
 
+_ABOUT_REPLY = r"(?:response|answer|version|rewrite|revision|text)s?"
+_LEAD_IN = re.compile(
+    rf"(?:(?:sure|certainly|of course|absolutely|okay)\b[^\n]*|here(?:'s| is| are)\s+"
+    rf"(?:the|a|an|your|my)\s+(?:[\w-]+\s+){{0,3}}{_ABOUT_REPLY}\b[^\n]{{0,80}}:)\s*",
+    re.IGNORECASE,
+)
+"""A first line that only announces the reply: "Sure!", "Here is the revised response:"."""
+_SELF_REFERENCE = re.compile(
+    rf"\b(?:the|this|my|above)\s+(?:(?:new|revised|rewritten|updated|final|complete)\s+)?"
+    rf"{_ABOUT_REPLY}\b",
+    re.IGNORECASE,
+)
+_CLAIM = re.compile(
+    r"\b(?:rules?|requirements?|instructions?|constraints?|follows|adheres|meets|satisfies"
+    r"|(?:now|exactly)\s+(?:includes|contains|uses|has))\b",
+    re.IGNORECASE,
+)
+
+
+def self_talk(paragraph: str) -> bool:
+    """Whether `paragraph` talks about the reply rather than being part of it ("The response
+    now follows every rule and keeps its content.")."""
+    if paragraph.lstrip().upper().startswith("P."):
+        return False  # a postscript is the response's own
+    return bool(_SELF_REFERENCE.search(paragraph) and _CLAIM.search(paragraph))
+
+
+def without_self_talk(reply: str) -> str:
+    """`reply` without a first line that only announces it and without closing paragraphs that
+    say what it does; a reply that is nothing else is left as it is (measured on IFBench dev:
+    three of 23 final answers ended "The response now follows every rule and keeps its
+    content." or began "Here is the complete response:", after a whole rewrite)."""
+    text = reply.strip()
+    first, _, rest = text.partition("\n")
+    if rest.strip() and _LEAD_IN.fullmatch(first.strip() + " "):
+        text = rest.strip()
+    while True:
+        breaks = list(re.finditer(r"\n\s*\n", text))
+        if not breaks or not self_talk(text[breaks[-1].end() :]):
+            break
+        text = text[: breaks[-1].start()].rstrip()
+    return text if text != reply.strip() else reply
+
 
 async def write(node: str, role: RoleModel, asks: list[str]) -> tuple[list[str], Usage]:
     """One reply per prompt (concurrently), each cut where it starts repeating a prompt's own
     wording (measured: a whole rewrite came back with "The response breaks these rules: ..."
-    and the rules after the answer, and was kept as the final answer)."""
+    and the rules after the answer, and was kept as the final answer), and without its talk
+    about itself (`without_self_talk`)."""
     replies, usage = await complete(node, role, asks, prompts.system_for(*asks))
-    return [prompts.unechoed(reply) for reply in replies], usage
+    return [without_self_talk(prompts.unechoed(reply)) for reply in replies], usage
