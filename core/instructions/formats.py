@@ -58,10 +58,18 @@ class EmojiPerSentence(Spec):
         return "End every sentence with an emoji."
 
     def _repair(self, text: str) -> str | None:
-        """Puts one emoji (✨, the same everywhere: a model may choose better) before each
-        sentence's closing mark, and after a last sentence that has none."""
-        fixed = re.sub(r"(?<![.!?])([.!?]+[\"'”’)\]]*)(?=\s|$)", r" ✨\1", text.rstrip())
-        if not re.search(r"[.!?][\"'”’)\]]*$", fixed):
+        """Puts one emoji (✨, the same everywhere: a model may choose better) before the
+        closing mark of each sentence that does not already end with one, and after a last
+        sentence that has none (a text repaired, then continued, then repaired again got a
+        second emoji on every old sentence: "programming ✨ ✨.")."""
+
+        def mark(end: re.Match[str]) -> str:
+            before = text[: end.start()].rstrip()
+            return end.group(1) if before and is_emoji(before[-1]) else f" ✨{end.group(1)}"
+
+        text = text.rstrip()
+        fixed = re.sub(r"(?<![.!?])([.!?]+[\"'”’)\]]*)(?=\s|$)", mark, text)
+        if not re.search(r"[.!?][\"'”’)\]]*$", fixed) and not is_emoji(fixed[-1:] or "a"):
             fixed += " ✨"
         return fixed
 

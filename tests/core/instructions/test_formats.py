@@ -55,6 +55,13 @@ def test_emoji_repair_marks_every_sentence() -> None:
     assert spec.repair('He said "go." Then left.') == 'He said "go ✨." Then left ✨.'
 
 
+def test_emoji_repair_leaves_a_sentence_that_has_one() -> None:
+    spec = EmojiPerSentence()
+    once = spec.repair("Snow fell. The dog ran")
+    assert once == "Snow fell ✨. The dog ran ✨"
+    assert spec.repair(f"{once}. It slept.") == "Snow fell ✨. The dog ran ✨. It slept ✨."
+
+
 def test_indent_stairs_and_repair() -> None:
     spec = IndentStairs()
     assert spec.check("a\n b\n\n   c") is None
