@@ -33,7 +33,7 @@ from nodes.draft import draft_role, write_draft
 from nodes.plan import instructions_of
 from nodes.sentence_changes import Change, faithful, sentence_changes
 from nodes.validate import POSITIONED, drop_repeats
-from nodes.writing import write
+from nodes.writing import on_round, write
 
 MAX_TOKENS = 1024
 """The most output tokens a continuation or a whole rewrite is given."""
@@ -106,14 +106,15 @@ async def reword(
     text: str, changes: list[Change], specs: list[Instruction], state: RefineState,
     config: RunConfig,
 ) -> tuple[str, Usage]:  # fmt: skip
-    """Each sentence reworded as its change asks, in parallel; a reply is kept where it passes
-    its change's test, is still about one sentence long, and no instruction that held before
-    fails after it."""
+    """Each sentence reworded as its change asks, in parallel, on the round's seed (`on_round`:
+    the sentence a keyword is ruled into is asked again each round, and got the same failing
+    reply again); a reply is kept where it passes its change's test, is still about one
+    sentence long, and no instruction that held before fails after it."""
     about = gist(state["task"])
     asks = [
         prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
     ]
-    replies, usage = await write("reword", config.roles.refine, asks)
+    replies, usage = await write("reword", on_round(config.roles.refine, state), asks)
     for change, reply in zip(changes, replies, strict=True):
         new = " ".join(unquote(reply).split())
         if not new or not change.done(new) or change.sentence not in text:
@@ -169,8 +170,7 @@ async def redraft(
     seed of its round (the drafter's fixed seed would give the same few words again)."""
     rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
     ask = prompts.REDRAFT.format(task=state["task"], rules=rules)
-    role = draft_role(state, config).model_copy(update={"seed": state.get("iteration", 0) + 1})
-    reply, usage = await write_draft("refine", role, ask)
+    reply, usage = await write_draft("refine", on_round(draft_role(state, config), state), ask)
     return drop_repeats(reply.strip(), []), usage
 
 

@@ -49,7 +49,7 @@ from nodes.validate import (
     support,
     word_bag,
 )
-from nodes.writing import write
+from nodes.writing import on_round, write
 
 
 def _required(state: RefineState) -> list[str]:
@@ -262,8 +262,7 @@ async def redraft_words(state: RefineState, config: RunConfig) -> tuple[str, Usa
     worse than the plan asked again: on dev CommonGen-Hard 0-18, both on seed 1 against a
     llama-server, coverage 0.42 against 0.58, 13 replies looping to the token cap against 5,
     42 sentences echoing an earlier one against 30, and as many listing drafts (2)."""
-    seed = {"seed": state.get("iteration", 0) + 1}
-    role = draft_role(state, config).model_copy(update=seed)
+    role = on_round(draft_role(state, config), state)
     reply, usage = await write_draft("redraft", role, draft_prompt(state))
     return reply.strip(), usage
 

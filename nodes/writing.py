@@ -8,7 +8,7 @@ import re
 
 from core.llm.factory import complete
 from core.run_config import RoleModel
-from core.state import Usage
+from core.state import RefineState, Usage
 from nodes import prompts
 
 _ABOUT_REPLY = r"(?:response|answer|version|rewrite|revision|text)s?"
@@ -53,6 +53,15 @@ def without_self_talk(reply: str) -> str:
             break
         text = text[: breaks[-1].start()].rstrip()
     return text if text != reply.strip() else reply
+
+
+def on_round(role: RoleModel, state: RefineState) -> RoleModel:
+    """`role` with a seed of this round's own: a prompt asked again in a later round (the
+    sentence a keyword is ruled into, a draft asked for again) would get the same reply again
+    on the role's fixed seed. A role without a seed is left to sample as it does."""
+    if role.seed is None:
+        return role
+    return role.model_copy(update={"seed": role.seed + state.get("iteration", 0) + 1})
 
 
 async def write(node: str, role: RoleModel, asks: list[str]) -> tuple[list[str], Usage]:

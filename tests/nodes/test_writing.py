@@ -36,3 +36,14 @@ def test_the_answer_itself_is_kept_byte_for_byte():
 def test_a_reply_that_is_only_self_talk_is_left_as_it_is():
     reply = "The response follows every rule."
     assert without_self_talk(reply) == reply
+
+
+def test_each_round_asks_on_a_seed_of_its_own():
+    from core.run_config import RoleModel
+    from nodes.writing import on_round
+
+    role = RoleModel(temperature=0.3, max_tokens=80)
+    seeds = [on_round(role, {"iteration": i}).seed for i in range(3)]  # type: ignore[typeddict-item]
+    assert seeds == [1, 2, 3] and role.seed == 0
+    unseeded = role.model_copy(update={"seed": None})
+    assert on_round(unseeded, {"iteration": 2}).seed is None  # type: ignore[typeddict-item]
