@@ -26,12 +26,12 @@ from core.instructions import Instruction, repair_all
 from core.instructions.text import rule_sentences
 from core.run_config import RoleModel, RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
-from core.text.plain import quotes_balanced, unquote, words
+from core.text.plain import normalise, quotes_balanced, sentences, unquote, words
 from nodes import prompts
 from nodes.content import hollow
 from nodes.draft import draft_role, write_draft
 from nodes.plan import instructions_of
-from nodes.sentence_changes import Change, faithful, sentence_changes
+from nodes.sentence_changes import Change, faithful, kept_layout, sentence_changes
 from nodes.validate import POSITIONED, drop_repeats
 from nodes.writing import on_round, write
 
@@ -116,7 +116,10 @@ async def reword(
     ]
     replies, usage = await write("reword", on_round(config.roles.refine, state), asks)
     for change, reply in zip(changes, replies, strict=True):
-        new = " ".join(unquote(reply).split())
+        new = without_the_old(change.sentence, unquote(reply))
+        if not kept_layout(change.sentence, new):
+            continue
+        new = " ".join(new.split())
         if not new or not change.done(new) or change.sentence not in text:
             continue
         if quotes_balanced(change.sentence) and not quotes_balanced(new):
@@ -130,6 +133,15 @@ async def reword(
         if len(failing(candidate, specs)) <= len(failing(text, specs)):
             text = candidate
     return text, usage
+
+
+def without_the_old(old: str, reply: str) -> str:
+    """A reworded sentence without the old one said first (measured on IFBench dev: "Moreover,
+    video games are ... rather than just ... Moreover, video games are ... but not just ...":
+    the reply kept the old sentence and added its new version, and the text said it twice)."""
+    said = sentences(reply.strip())
+    new = [s for s in said if normalise(s) != normalise(old)]
+    return " ".join(new) if new and len(new) < len(said) else reply.strip()
 
 
 def shortfall(text: str, specs: list[Instruction]) -> tuple[str, int] | None:

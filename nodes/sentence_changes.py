@@ -74,6 +74,29 @@ def faithful(old: str, new: str, *, cuts: bool = False) -> bool:
     return kept >= (0.5 if cuts else 6 / 7)
 
 
+_MARKER = re.compile(r"\s*(?:[-*+•>]|\d+[.)]|#{1,6})\s+")
+"""A list item's, a header's or a quotation's opening marker."""
+
+
+def kept_layout(old: str, new: str) -> bool:
+    """Whether a reworded sentence keeps the old one's place in the layout: one line, opening
+    with the old one's list, header or quote marker, if any. Measured on IFBench dev: a
+    "sentence" that ran from a header over a list item ("### Design Process\n\n1. **Research
+    ...**") came back as one line, and the header and the item's number were gone."""
+    if "\n" in old.strip() or "\n" in new.strip():
+        return False
+    was, now = _MARKER.match(old), _MARKER.match(new)
+    if was is None:
+        return now is None
+    return now is not None and now.group().strip() == was.group().strip()
+
+
+def one_line_sentences(text: str) -> list[str]:
+    """The sentences of `text` a rewording may be asked of: those within one line (a span
+    across lines joins a header or a list item to what follows, and a reply is one line)."""
+    return [p for a, b in sentence_spans(text) if "\n" not in (p := text[a:b]).strip()]
+
+
 def has_word(text: str, word: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
 
@@ -165,7 +188,7 @@ def conversions(counts: dict[str, int], spec: Instruction) -> dict[tuple[str, st
 
 
 def type_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
-    parts = [text[a:b] for a, b in sentence_spans(text)]
+    parts = one_line_sentences(text)
     moves = conversions(dict(sentence_types(text)), spec)
     changes: list[Change] = []
     for (source, target), n in (moves or {}).items():
@@ -177,7 +200,7 @@ def type_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
 def repeat_changes(text: str, spec: Instruction) -> list[Change]:
     """Sentences to take an over-used word out of, those using it most first."""
     limit = spec.at_most  # type: ignore[attr-defined]
-    parts = [text[a:b] for a, b in sentence_spans(text)]
+    parts = one_line_sentences(text)
     changes: list[Change] = []
     for word, n in _overused(text, limit):
         holders = sorted((p for p in parts if has_word(p, word)), key=lambda p: -_count(p, word))
@@ -205,7 +228,7 @@ def _overused(text: str, limit: int) -> list[tuple[str, int]]:
 def punctuation_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
     finding = spec.check(text)
     missing = list((finding or {}).get("data", [])[1:])
-    parts = [text[a:b] for a, b in sentence_spans(text)]
+    parts = one_line_sentences(text)
     changes: list[Change] = []
     for mark in sorted(missing, key=lambda m: m != "?!"):  # the interrobang takes a question
         pool = [p for p in parts if p not in {c.sentence for c in changes}]
@@ -222,7 +245,7 @@ def punctuation_changes(text: str, spec: Instruction, offset: int) -> list[Chang
 
 def stop_word_changes(text: str, offset: int) -> list[Change]:
     """The sentences with the most small words, told to say the same with fewer of them."""
-    parts = [text[a:b] for a, b in sentence_spans(text)]
+    parts = one_line_sentences(text)
 
     def stops(s: str) -> int:
         return sum(w in STOP_WORDS for w in bare_words(s))
@@ -242,7 +265,7 @@ def stop_word_changes(text: str, offset: int) -> list[Change]:
 def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> list[Change]:
     """The rewordings that would bring `text` closer to the failing `specs`: at most
     `MAX_CHANGES`, never two for one sentence, spread over the text."""
-    parts = [text[a:b] for a, b in sentence_spans(text)]
+    parts = one_line_sentences(text)
     changes: list[Change] = []
     for spec in specs:
         taken = {c.sentence for c in changes}

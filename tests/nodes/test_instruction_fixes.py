@@ -55,3 +55,16 @@ def test_a_sub_task_carries_a_short_gist_of_the_request_in_any_script() -> None:
     assert gist(" ".join(["tide"] * 40)) == " ".join(["tide"] * 30) + " ..."
     long_without_spaces = "中国书法" * 200 + " Include ten palindromes."
     assert len(gist(long_without_spaces)) <= GIST_CHARS + 4
+
+
+def test_a_reworded_sentence_that_says_the_old_one_first_keeps_only_the_new() -> None:
+    from nodes.instruction_fixes import without_the_old
+
+    old = "Games are seen as therapy rather than fun."
+    assert without_the_old(old, f"{old} Games are seen as therapy, but not as fun.") == (
+        "Games are seen as therapy, but not as fun."
+    )
+    assert without_the_old(old, "Games are seen as therapy, yet not as fun.") == (
+        "Games are seen as therapy, yet not as fun."
+    )
+    assert without_the_old(old, old) == old  # nothing else said: left for the tests after

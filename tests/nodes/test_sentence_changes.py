@@ -113,3 +113,22 @@ def test_a_rewording_cut_short_or_turned_into_another_sentence_is_not_faithful()
                              "the kaleidoscope to see")  # fmt: skip
     assert not faithful(old, "A kaleidoscope of colours filled the quiet room.")
     assert faithful("The the the dog ran home.", "Dog ran home.", cuts=True)
+
+
+def test_no_rewording_is_asked_of_a_sentence_that_runs_over_lines() -> None:
+    from nodes.sentence_changes import one_line_sentences
+
+    text = "Plan it well.\n\n### Design Process\n\n1. **Research** the law. Then build it."
+    assert one_line_sentences(text) == ["Plan it well.", "**Research** the law.", "Then build it."]
+    spec = rule(kind="all_punctuation")
+    assert all("\n" not in c.sentence for c in sentence_changes(text, [spec]))
+
+
+def test_a_rewording_keeps_its_line_and_its_marker() -> None:
+    from nodes.sentence_changes import kept_layout
+
+    assert kept_layout("- **Cost**: it is high.", "- **Cost**: it is high, so we cut it.")
+    assert not kept_layout("- **Cost**: it is high.", "**Cost**: it is high, so we cut it.")
+    assert kept_layout("It is high.", "It is high; we cut it.")
+    assert not kept_layout("It is high.", "1. It is high; we cut it.")
+    assert not kept_layout("### Plan\n\n1. Go.", "Plan: go!")
