@@ -1020,9 +1020,12 @@ def template(m: re.Match[str], task: str) -> dict[str, Any] | None:
     r"give\s+any\s+explanation"
 )
 def options(m: re.Match[str], task: str) -> dict[str, Any] | None:
-    listed = m["o"].strip().strip("()")
+    listed = m["o"].strip()
+    if listed.startswith("(") and listed.endswith(")"):
+        listed = listed[1:-1]  # "(yes/no/maybe)"; "a), b), c), d)" keeps its last mark
     quoted = re.findall(r"[\"“']([^\"”']+)[\"”']", listed)
-    opts = quoted or [o.strip() for o in re.split(r",\s*(?:or\s+)?|\s+or\s+", listed) if o.strip()]
+    between = r"\s*/\s*" if "/" in listed else r",\s*(?:or\s+)?|\s+or\s+"
+    opts = quoted or [o.strip() for o in re.split(between, listed) if o.strip()]
     if quoted and any(o.lower().startswith("my answer is") for o in quoted):
         return {"kind": "constrained_response", "options": quoted}
     return {"kind": "options_only", "options": opts} if len(opts) >= 2 else None

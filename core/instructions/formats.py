@@ -166,11 +166,21 @@ class OptionsOnly(Spec):
         )
 
     def _repair(self, text: str) -> str | None:
+        """The one option the answer names, written as the option is: named in full anywhere,
+        or else by its bare letter or word opening the answer ("b" or "B. Inadmissible ..."
+        for `b)`, which a strict letter option must match exactly)."""
         found = [
             o
             for o in self.options
             if re.search(rf"(?<!\w){re.escape(o.strip())}(?!\w)", text, flags=re.IGNORECASE)
         ]
+        if not found:
+            bare = {o: o.strip(string.punctuation + " ") for o in self.options}
+            found = [
+                o
+                for o, b in bare.items()
+                if b and re.match(rf"\W*{re.escape(b)}(?!\w)", text, flags=re.IGNORECASE)
+            ]
         return found[0] if len(found) == 1 else None
 
 

@@ -124,6 +124,16 @@ def read(task: str) -> list[dict[str, Any]]:
             "Every 12th word of your reply must be in Japanese.",
             {"kind": "nth_word_japanese", "every": 12},
         ),
+        (
+            "Answer with one of the following options: (yes/no/maybe). Do not give any "
+            "explanation.",
+            {"kind": "options_only", "options": ["yes", "no", "maybe"]},
+        ),
+        (
+            "Answer with one of the following options: w), x), y), z). Do not give any "
+            "explanation.",
+            {"kind": "options_only", "options": ["w)", "x)", "y)", "z)"]},
+        ),
     ],
 )
 def test_a_phrasing_not_in_the_dev_set_is_read(task: str, expected: dict[str, Any]) -> None:

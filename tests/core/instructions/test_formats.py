@@ -91,6 +91,9 @@ def test_letter_options_must_match_exactly() -> None:
     assert spec.check("b)") is None
     assert spec.check("B)") is not None
     assert spec.check("b) because") is not None
+    assert spec.repair("b") == "b)"  # the letter alone, as a 1.5B drafter answered
+    assert spec.repair("B. Inadmissible, because the earlier assault was not molestation.") == "b)"
+    assert spec.repair("Both could be right.") is None  # no option opens the answer
 
 
 def test_quotes_explained() -> None:
