@@ -162,6 +162,22 @@ class ExactText(Spec):
         return self.text.strip()
 
 
+FIRST_WORDS = {
+    "write": "compose", "compose": "write", "create": "make", "make": "create",
+    "explain": "describe", "describe": "explain", "give": "provide", "provide": "give",
+    "list": "name", "name": "list", "tell": "show", "show": "tell", "what": "which",
+    "which": "what", "can": "could", "could": "can", "would": "could", "will": "would",
+    "please": "kindly", "generate": "produce", "produce": "generate", "design": "devise",
+    "summarize": "summarise", "summarise": "summarize", "imagine": "picture",
+    "suggest": "propose", "propose": "suggest", "find": "locate", "help": "assist",
+    "i": "we", "my": "our", "we": "i", "our": "my", "rewrite": "rephrase",
+    "rephrase": "rewrite", "develop": "build", "build": "develop", "draft": "write",
+    "analyze": "analyse", "analyse": "analyze", "compare": "contrast", "is": "isn't",
+}  # fmt: skip
+"""A first word of a request and one to put in its place, where a request must be repeated
+with its first word changed."""
+
+
 class RepeatChangedFirstWord(Spec):
     """The answer repeats the request with its first word changed and nothing else: the words
     after the first match and the answer is not the request itself (IFBench's
@@ -184,3 +200,14 @@ class RepeatChangedFirstWord(Spec):
             "Repeat the request word for word with only its first word changed, and say nothing "
             f"else: {self.prompt.strip()!r}"
         )
+
+    def _repair(self, text: str) -> str | None:
+        """The request with its first word swapped for one of like meaning (`FIRST_WORDS`),
+        in the same case; None for a first word without one there (a model rewrite then)."""
+        first, *rest = self.prompt.split(" ", 1)
+        other = FIRST_WORDS.get(first.lower())
+        if other is None:
+            return None
+        if first[:1].isupper():
+            other = other.capitalize()
+        return " ".join([other, *rest])

@@ -110,3 +110,5 @@ def test_repeat_changed_first_word() -> None:
     assert unchanged is not None
     assert "unchanged" in unchanged["message"]
     assert spec.check("Compose a poem about snow. Here it is.") is not None
+    assert spec.repair("Write a poem about snow.") == "Compose a poem about snow."
+    assert RepeatChangedFirstWord(prompt="Zebras sleep standing?").repair("no") is None
