@@ -6,6 +6,7 @@ import re
 from itertools import pairwise
 from typing import Any
 
+from core.instructions import Instruction
 from core.run_config import RoleModel, RunConfig, load_config
 from core.state import RefineState, Usage
 from core.text.citations import canonical_citations, fold_source_sentences
@@ -13,7 +14,7 @@ from core.text.plain import whole_sentences
 from nodes import prompts
 from nodes.context import context_block
 from nodes.plan import instructions_of
-from nodes.writing import write
+from nodes.writing import without_rules, write
 
 MAX_DRAFT_TOKENS = 1024
 """The most tokens a draft's cap is raised to for a long word count."""
@@ -29,8 +30,13 @@ def constraint_notes(state: RefineState, instructions: bool = True) -> str:
         if key in constraints
     ]
     if instructions:
-        notes += [spec.describe() for spec in instructions_of(state)]
+        notes += described(instructions_of(state))
     return " ".join(notes)
+
+
+def described(specs: list[Instruction]) -> list[str]:
+    """Each instruction as the prompts word it."""
+    return [spec.describe() for spec in specs]
 
 
 def tidy(text: str, state: RefineState) -> str:
@@ -129,7 +135,7 @@ async def write_draft(node: str, role: RoleModel, ask: str) -> tuple[str, Usage]
 async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
     reply, usage = await write_draft("draft", draft_role(state, config), draft_prompt(state))
-    text = tidy(reply, state)
+    text = tidy(without_rules(reply, described(instructions_of(state))), state)
     return {
         "draft": text,
         "first_draft": text,

@@ -29,11 +29,11 @@ from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import normalise, quotes_balanced, sentences, unquote, words
 from nodes import prompts
 from nodes.content import hollow
-from nodes.draft import draft_role, write_draft
+from nodes.draft import described, draft_role, write_draft
 from nodes.plan import instructions_of
 from nodes.sentence_changes import Change, faithful, kept_layout, sentence_changes
 from nodes.validate import POSITIONED, drop_repeats
-from nodes.writing import on_round, write
+from nodes.writing import on_round, without_rules, write
 
 MAX_TOKENS = 1024
 """The most output tokens a continuation or a whole rewrite is given."""
@@ -183,7 +183,7 @@ async def redraft(
     rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
     ask = prompts.REDRAFT.format(task=state["task"], rules=rules)
     reply, usage = await write_draft("refine", on_round(draft_role(state, config), state), ask)
-    return drop_repeats(reply.strip(), []), usage
+    return drop_repeats(without_rules(reply, described(specs)).strip(), []), usage
 
 
 async def rewrite_to_rules(
@@ -198,7 +198,7 @@ async def rewrite_to_rules(
     ask = prompts.FIX_RULES.format(task=state["task"], draft=text, problems=problems)
     role = sized(config.roles.rewrite, int(len(words(text)) * 1.5) + 60)
     [reply], usage = await write("rewrite", role, [ask])
-    return (drop_repeats(reply.strip(), []) or text), usage
+    return (drop_repeats(without_rules(reply, described(bad)).strip(), []) or text), usage
 
 
 async def follow_instructions(

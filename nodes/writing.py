@@ -5,6 +5,7 @@ and without its talk about the reply itself."""
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 from core.llm.factory import complete
 from core.run_config import RoleModel
@@ -53,6 +54,34 @@ def without_self_talk(reply: str) -> str:
             break
         text = text[: breaks[-1].start()].rstrip()
     return text if text != reply.strip() else reply
+
+
+ECHO_SHARE = 0.6
+"""A reply's line made this much of one rule's wording is the rule said back, not the answer."""
+
+
+def without_rules(reply: str, rules: list[str]) -> str:
+    """`reply` without its lines that mostly repeat one of `rules` (the instructions as our
+    prompt words them; their quoted words are left out of the match, as those may be the
+    answer's own). Measured on IFBench dev: "Nested brackets (and [brackets {and braces}]) at
+    least 5 levels deep:" headed two final answers, the rule's own example said back."""
+    bare = [re.sub(r"(?<!\w)([\"']).*?\1(?!\w)", "\0", rule).lower() for rule in rules]
+
+    def echoed(line: str) -> bool:
+        line = line.strip().lower()
+        if len(line) < 12:
+            return False
+        for rule in bare:
+            match = SequenceMatcher(None, line, rule, autojunk=False).find_longest_match()
+            if match.size >= ECHO_SHARE * len(line):
+                return True
+        return False
+
+    lines = reply.split("\n")
+    kept = [line for line in lines if not echoed(line)]
+    if len(kept) == len(lines) or not any(line.strip() for line in kept):
+        return reply
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
 def on_round(role: RoleModel, state: RefineState) -> RoleModel:

@@ -47,3 +47,20 @@ def test_each_round_asks_on_a_seed_of_its_own():
     assert seeds == [1, 2, 3] and role.seed == 0
     unseeded = role.model_copy(update={"seed": None})
     assert on_round(unseeded, {"iteration": 2}).seed is None  # type: ignore[typeddict-item]
+
+
+def test_a_line_that_says_a_rule_back_goes_and_the_rule_s_quoted_words_stay():
+    from nodes.writing import without_rules
+
+    rules = [
+        "Nest brackets (and [brackets {and braces}]) at least 5 levels deep.",
+        "End your response with the exact phrase 'Is there anything else I can help with?'.",
+    ]
+    reply = (
+        "Nested brackets (and [brackets {and braces}]) at least 5 levels deep:\n\n"
+        "The infinite has no edge.\nIs there anything else I can help with?"
+    )
+    assert without_rules(reply, rules) == (
+        "The infinite has no edge.\nIs there anything else I can help with?"
+    )
+    assert without_rules("The infinite has no edge.", rules) == "The infinite has no edge."
