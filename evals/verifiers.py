@@ -3,7 +3,7 @@ task checked strictly and loosely by the package's own `evaluate_instructions`.
 
 The package is imported only after `use_shipped_data` (its IFBench module would otherwise call
 `nltk.download` at import). Its scoring is used as it is, except `words:start_verb` (see
-`evals.verbs`) and a fixed langdetect seed; `DIFFERENCES` says where results can differ from the
+`core.text.verbs`) and a fixed langdetect seed; `DIFFERENCES` says where results can differ from the
 reference scorer.
 """
 
@@ -44,7 +44,7 @@ DIFFERENCES = (
     "after an abbreviation (Mr., e.g., U.S.) ends a sentence, and an ellipsis, an initial or a "
     "number before a period may split otherwise; (2) IFBench words:start_verb: a "
     "verb lexicon with a one-token context rule replaces nltk's perceptron tagger "
-    "(evals/verbs.py); (3) langdetect (IFEval language:response_language, "
+    "(core/text/verbs.py); (3) langdetect (IFEval language:response_language, "
     "change_case:english_capital/english_lowercase) runs with seed 0, where the reference "
     "leaves it unseeded. See evals/nltk_data/README.md."
 )
@@ -85,7 +85,7 @@ def registry(benchmark: Benchmark) -> dict[str, type]:
     from if_verifiable.ifbench.instructions import StartWithVerbChecker
     from if_verifiable.ifbench.instructions_registry import INSTRUCTION_DICT
 
-    from evals.verbs import starts_with_verb
+    from core.text.verbs import starts_with_verb
 
     class LexiconStartVerbChecker(StartWithVerbChecker):
         """`words:start_verb` with the verb lexicon in place of the tagger."""

@@ -4,11 +4,12 @@ so that it becomes a question"), each with the test its reply must pass to be ke
 
 A rule on the whole text that one sentence at a time can meet becomes changes here: missing
 keywords, conjunctions, names and palindromes are woven into sentences that lack them; the
-sentence N a keyword is ruled into is reworded; statements become questions or exclamations
-until the ratio holds; an over-used word is taken out of enough sentences; missing punctuation
-marks are worked in; the wordiest sentences lose small words. Sentences are spread over the text
-and, from one round to the next, taken from a different place (`offset`), so a rewording the
-model could not do is not asked of the same sentence again.
+sentence N a keyword is ruled into is reworded; the first sentence opens with a verb;
+statements become questions or exclamations until the ratio holds; an over-used word is taken
+out of enough sentences; missing punctuation marks are worked in; the wordiest sentences lose
+small words. Sentences are spread over the text and, from one round to the next, taken from a
+different place (`offset`), so a rewording the model could not do is not asked of the same
+sentence again.
 """
 
 from __future__ import annotations
@@ -116,6 +117,16 @@ def uses_all(sentence: str, words: list[str], done: Callable[[str], bool]) -> Ch
     listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
     noun = "word" if len(words) == 1 else "words"
     return Change(sentence, f"it also uses the {noun} {listed}", done)
+
+
+def opens_with_verb(sentence: str, spec: Instruction) -> Change:
+    """The answer's first sentence, to open with a verb ("Galois theory links ..." to
+    "Consider how Galois theory links ...")."""
+    return Change(
+        sentence,
+        'it starts with a verb, such as "Consider", "Imagine" or "Explore"',
+        lambda new: spec.check(new) is None,
+    )
 
 
 def ending(sentence: str, mark: str) -> Change:
@@ -262,6 +273,23 @@ def stop_word_changes(text: str, offset: int) -> list[Change]:
     ]
 
 
+PLACED = frozenset({"keyword_in_sentence", "starts_with_verb"})
+"""Rules on one given sentence of the text."""
+
+
+def placed(text: str, spec: Instruction, parts: list[str]) -> Change | None:
+    """The change a rule on one given sentence asks: the keyword into sentence N, a verb to
+    open the first; None where that sentence is not there to reword."""
+    if spec.kind == "starts_with_verb":
+        first = parts[0] if parts else ""
+        return opens_with_verb(first, spec) if first and text.lstrip().startswith(first) else None
+    ruled = rule_sentences(text)
+    if len(ruled) < spec.sentence:  # type: ignore[attr-defined]
+        return None
+    target = ruled[spec.sentence - 1].strip()  # type: ignore[attr-defined]
+    return uses(target, spec.keyword) if target in text else None  # type: ignore[attr-defined]
+
+
 def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> list[Change]:
     """The rewordings that would bring `text` closer to the failing `specs`: at most
     `MAX_CHANGES`, never two for one sentence, spread over the text."""
@@ -269,12 +297,10 @@ def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> li
     changes: list[Change] = []
     for spec in specs:
         taken = {c.sentence for c in changes}
-        if spec.kind == "keyword_in_sentence":
-            ruled = rule_sentences(text)
-            if len(ruled) >= spec.sentence:  # type: ignore[attr-defined]
-                target = ruled[spec.sentence - 1].strip()  # type: ignore[attr-defined]
-                if target in text and target not in taken:
-                    changes.append(uses(target, spec.keyword))  # type: ignore[attr-defined]
+        if spec.kind in PLACED:
+            change = placed(text, spec, parts)
+            if change is not None and change.sentence not in taken:
+                changes.append(change)
             continue
         if spec.kind in ("sentence_type_ratio", "sentence_type_balance"):
             found = type_changes(text, spec, offset)

@@ -731,6 +731,18 @@ def start_phrase(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
+    rf"(?:(?:start|begin|open)\s+(?:it|{WRITING})\s+with|{RESPONSE}\s+"
+    rf"(?:must|should|has to|needs? to|is to)\s+(?:start|begin|open)\s+with"
+    rf"|(?:the\s+)?(?:very\s+)?first\s+word\s+"
+    rf"(?:of\s+{RESPONSE}\s+)?(?:must|should|has to|needs to)\s+be)\s+(?:a|an)\s+"
+    r"(?:action\s+)?verb\b"
+)
+def starts_with_verb(m: re.Match[str], task: str) -> dict[str, Any]:
+    """ "The response must start with a verb", "Begin your answer with a verb" """
+    return {"kind": "starts_with_verb"}
+
+
+@rule(
     r"(?:start|begin)\s+(?:your\s+|the\s+)?(?:response|answer|reply)\s+with\s+the\s+word\s+"
     rf"(?P<w>{WORD})"
 )

@@ -11,6 +11,7 @@ from pydantic import Field
 from core.instructions.base import Phrase, Spec
 from core.instructions.text import blank_line_paragraphs, sentence_spans
 from core.state import Finding
+from core.text.verbs import starts_with_verb
 
 
 class EndPhrase(Spec):
@@ -51,6 +52,24 @@ class StartPhrase(Spec):
 
     def _repair(self, text: str) -> str | None:
         return f"{self.phrase.strip()} {text.lstrip()}"
+
+
+class StartsWithVerb(Spec):
+    """The answer's first token is an English verb form ("Consider ...", "Imagine ..."), by
+    the lexicon of `core.text.verbs` (IFBench's `words:start_verb` asks a part-of-speech tagger
+    instead: that module says where the two differ). A mark is a token: an answer opening with
+    "**" or "#" does not start with a verb."""
+
+    kind: Literal["starts_with_verb"] = "starts_with_verb"
+
+    def check(self, text: str) -> Finding | None:
+        if starts_with_verb(re.findall(r"\w+(?:'\w+)?|[^\w\s]+", text)[:2]):
+            return None
+        head = " ".join(text.split()[:8])
+        return self.finding(f"the answer does not start with a verb; it starts: {head}...", head)
+
+    def describe(self) -> str:
+        return "Start the response with a verb, such as Consider, Imagine or Explore."
 
 
 class RepeatPrompt(Spec):

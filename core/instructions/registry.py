@@ -46,6 +46,7 @@ from core.instructions.framing import (
     RepeatChangedFirstWord,
     RepeatPrompt,
     StartPhrase,
+    StartsWithVerb,
 )
 from core.instructions.language import ResponseLanguage
 from core.instructions.layout import (
@@ -116,6 +117,7 @@ Instruction = Annotated[
     | TwoResponses
     | EndPhrase
     | StartPhrase
+    | StartsWithVerb
     | RepeatPrompt
     | Quotation
     | Postscript

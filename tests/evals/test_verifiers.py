@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from core.settings import PROJECT_ROOT
+from core.text.verbs import starts_with_verb
 from evals.nltk_offline import NLTK_DATA, DownloadRefused
-from evals.verbs import starts_with_verb
 from evals.verifiers import Benchmark, InstructionCheck, benchmark_of, check, registry
 
 NO_NETWORK_IMPORT = """

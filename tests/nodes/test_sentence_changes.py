@@ -132,3 +132,11 @@ def test_a_rewording_keeps_its_line_and_its_marker() -> None:
     assert kept_layout("It is high.", "It is high; we cut it.")
     assert not kept_layout("It is high.", "1. It is high; we cut it.")
     assert not kept_layout("### Plan\n\n1. Go.", "Plan: go!")
+
+
+def test_the_first_sentence_is_asked_to_open_with_a_verb() -> None:
+    spec = rule(kind="starts_with_verb")
+    [change] = sentence_changes(TEXT, [spec])
+    assert change.sentence == "The harbour wakes at dawn." and "verb" in change.change
+    assert change.done("Watch the harbour wake at dawn.")
+    assert not change.done("The harbour wakes at dawn, quietly.")

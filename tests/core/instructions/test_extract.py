@@ -134,6 +134,12 @@ def read(task: str) -> list[dict[str, Any]]:
             "explanation.",
             {"kind": "options_only", "options": ["w)", "x)", "y)", "z)"]},
         ),
+        ("Begin your essay with a verb. Describe the sea.", {"kind": "starts_with_verb"}),
+        (
+            "The very first word of the answer should be an action verb.",
+            {"kind": "starts_with_verb"},
+        ),
+        ("Describe the sea. Your reply must open with a verb.", {"kind": "starts_with_verb"}),
     ],
 )
 def test_a_phrasing_not_in_the_dev_set_is_read(task: str, expected: dict[str, Any]) -> None:

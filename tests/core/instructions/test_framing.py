@@ -12,6 +12,7 @@ from core.instructions.framing import (
     RepeatChangedFirstWord,
     RepeatPrompt,
     StartPhrase,
+    StartsWithVerb,
 )
 
 
@@ -112,3 +113,13 @@ def test_repeat_changed_first_word() -> None:
     assert spec.check("Compose a poem about snow. Here it is.") is not None
     assert spec.repair("Write a poem about snow.") == "Compose a poem about snow."
     assert RepeatChangedFirstWord(prompt="Zebras sleep standing?").repair("no") is None
+
+
+def test_starts_with_verb() -> None:
+    spec = StartsWithVerb()
+    assert spec.check("Consider the Galois group of a polynomial.") is None
+    assert spec.check("Imagine a field extension.") is None
+    finding = spec.check("Galois theory links fields and groups.")
+    assert finding is not None and "Galois theory" in finding["message"]
+    assert spec.check("**Consider** the group.") is not None  # a mark is the first token
+    assert spec.check("Water is wet.") is not None  # a noun before an auxiliary

@@ -1,7 +1,8 @@
-"""The start-verb fallback: IFBench's `words:start_verb` asks nltk's perceptron tagger whether
-the answer's first token is a verb (tag VB*), and the tagger's weights cannot be shipped, so the
-first token (nltk's `word_tokenize`, as the verifier has it) is looked up in a lexicon of
-English verb forms instead.
+"""English verb forms, for "start with a verb": the engine's check (`core.instructions`
+`StartsWithVerb`) and the scorer's stand-in for the tagger IFBench's `words:start_verb` asks
+(`evals.verifiers`). That verifier asks nltk's perceptron tagger whether the answer's first
+token is a verb (tag VB*), and the tagger's weights cannot be shipped, so the first token is
+looked up in a lexicon of English verb forms instead.
 
 Where this differs from the reference scorer: the tagger reads context and this reads only the
 next token. A word that can be a verb counts as one ("Love the rain" and "Love conquers all"
