@@ -254,6 +254,22 @@ def punctuation_changes(text: str, spec: Instruction, offset: int) -> list[Chang
     return changes
 
 
+def number_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
+    """Sentences without a number, each to state one in digits, as many as are missing (too
+    many is repaired without a model: small numbers written out in words)."""
+    count = spec.found  # type: ignore[attr-defined]
+    missing = spec.low() - len(count(text))  # type: ignore[attr-defined]
+    pool = [p for p in one_line_sentences(text) if not re.search(r"\d", p)]
+    return [
+        Change(
+            p,
+            "it states a number written in digits (a year, a count or a share)",
+            lambda new, p=p: len(count(new)) > len(count(p)),
+        )
+        for p in spread(pool, missing, offset)
+    ]
+
+
 def stop_word_changes(text: str, offset: int) -> list[Change]:
     """The sentences with the most small words, told to say the same with fewer of them."""
     parts = one_line_sentences(text)
@@ -310,6 +326,8 @@ def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> li
             found = punctuation_changes(text, spec, offset)
         elif spec.kind == "stop_word_ratio":
             found = stop_word_changes(text, offset)
+        elif spec.kind == "number_count":
+            found = number_changes(text, spec, offset)
         else:
             found = []
             for word, more in word_needs(text, spec):

@@ -29,6 +29,17 @@ STOP_WORDS = frozenset(STOPWORDS_EN_PLUS)
 """The 179 English stop words of nltk's list (as bm25s ships them: nothing is downloaded)."""
 
 
+SMALL_NUMBERS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty",
+)  # fmt: skip
+"""The whole numbers up to twenty in words, by value."""
+_SMALL_NUMBER = re.compile(r"(?<![\w.,$£€%-])\d{1,2}(?![\w%-]|[.,:]\d)")
+"""A whole number of one or two digits standing alone (not part of a decimal, an amount, a
+range, a time or a longer number)."""
+
+
 class NumberCount(Counted):
     """The number of numbers: runs of digits once ASCII punctuation is removed, so "3.5" and
     "1,000" are one number each (IFBench's `count:numbers`)."""
@@ -47,6 +58,28 @@ class NumberCount(Counted):
 
     def describe(self) -> str:
         return f"Include {self.relation()} numbers (written in digits)."
+
+    def _repair(self, text: str) -> str | None:
+        """Too many: small whole numbers (up to twenty) written out in words, the last first,
+        until the count holds ("3 steps" becomes "three steps"); a list item's own number, a
+        year, a decimal or an amount is left as it is. Too few is the model's work."""
+        high = self.high()
+        excess = len(self.found(text)) - high if high is not None else 0
+        if excess <= 0:
+            return None
+        spots = []
+        for m in _SMALL_NUMBER.finditer(text):
+            line = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+            if int(m.group()) > 20 or (not line.strip() and text[m.end() : m.end() + 1] in ".)"):
+                continue  # a list item's number
+            spots.append(m)
+        if len(spots) < excess:
+            return None
+        for m in reversed(spots[-excess:]):
+            word = SMALL_NUMBERS[int(m.group())]
+            opens = not text[: m.start()].strip() or re.search(r"[.!?]\s*$", text[: m.start()])
+            text = text[: m.start()] + (word.capitalize() if opens else word) + text[m.end() :]
+        return text
 
 
 class ConjunctionCount(Counted):

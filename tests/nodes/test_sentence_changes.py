@@ -140,3 +140,11 @@ def test_the_first_sentence_is_asked_to_open_with_a_verb() -> None:
     assert change.sentence == "The harbour wakes at dawn." and "verb" in change.change
     assert change.done("Watch the harbour wake at dawn.")
     assert not change.done("The harbour wakes at dawn, quietly.")
+
+
+def test_sentences_without_a_number_are_asked_for_one_as_many_as_are_missing() -> None:
+    spec = rule(kind="number_count", at_least=2)
+    changes = sentence_changes(TEXT, [spec])
+    assert len(changes) == 2 and all("number" in c.change for c in changes)
+    assert changes[0].done("The harbour wakes at 6 in the morning.")
+    assert not changes[0].done("The harbour wakes at dawn, slowly.")

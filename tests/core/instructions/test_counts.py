@@ -29,6 +29,17 @@ def test_numbers_count_once_with_decimals_and_thousands() -> None:
     assert finding["data"][-2:] == ["7", "8"]
 
 
+def test_too_many_numbers_are_written_out_from_the_last_small_one() -> None:
+    spec = NumberCount(at_most=2)
+    assert spec.repair("We need 3 cups and 4 spoons. 5 friends came.") == (
+        "We need 3 cups and 4 spoons. Five friends came."
+    )
+    steps = "Steps:\n1. Mix 3 eggs.\n2. Bake at 180 degrees in 2023 for $4.50 and 7 hours."
+    assert NumberCount(exactly=6).repair(steps) == steps.replace("7 hours", "seven hours")
+    assert NumberCount(exactly=3).repair(steps) is None  # list numbers, years, amounts stay
+    assert NumberCount(at_least=9).repair(steps) is None  # too few: the model's work
+
+
 def test_conjunctions_are_distinct_and_name_the_unused() -> None:
     spec = ConjunctionCount(at_least=3)
     assert spec.check("Tea and cake, but no jam, so we left.") is None
