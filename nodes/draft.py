@@ -39,6 +39,11 @@ def described(specs: list[Instruction]) -> list[str]:
     return [spec.describe() for spec in specs]
 
 
+def numbered(specs: list[Instruction]) -> str:
+    """The instructions as a numbered list of plain sentences, for a drafting prompt."""
+    return "\n".join(f"{i}. {rule}" for i, rule in enumerate(described(specs), 1))
+
+
 def tidy(text: str, state: RefineState) -> str:
     """A model's text as the graph keeps it: citations of the request's documents in one form,
     a sentence that only names the source folded into the one it sources."""
@@ -100,8 +105,7 @@ def draft_prompt(state: RefineState) -> str:
             plan=plan_lines(plan),
         )
     elif specs := instructions_of(state):
-        rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
-        prompt = prompts.DRAFT_INSTRUCTED.format(task=state["task"], rules=rules)
+        prompt = prompts.DRAFT_INSTRUCTED.format(task=state["task"], rules=numbered(specs))
         notes = constraint_notes(state, instructions=False)
         return f"{prompt}\n{notes}" if notes else prompt
     else:

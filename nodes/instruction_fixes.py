@@ -29,7 +29,7 @@ from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import normalise, quotes_balanced, sentences, unquote, words
 from nodes import prompts
 from nodes.content import hollow
-from nodes.draft import described, draft_role, write_draft
+from nodes.draft import described, draft_role, numbered, write_draft
 from nodes.plan import instructions_of
 from nodes.sentence_changes import Change, faithful, kept_layout, sentence_changes
 from nodes.validate import POSITIONED, drop_repeats
@@ -180,8 +180,7 @@ async def redraft(
 ) -> tuple[str, Usage]:
     """A new draft for one that said too little to answer anything, asked for in full, with a
     seed of its round (the drafter's fixed seed would give the same few words again)."""
-    rules = "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
-    ask = prompts.REDRAFT.format(task=state["task"], rules=rules)
+    ask = prompts.REDRAFT.format(task=state["task"], rules=numbered(specs))
     reply, usage = await write_draft("refine", on_round(draft_role(state, config), state), ask)
     return drop_repeats(without_rules(reply, described(specs)).strip(), []), usage
 
@@ -235,9 +234,3 @@ async def follow_instructions(
         return text, usage  # no second rewrite, none for rules that cannot all hold
     text, used = await rewrite_to_rules(text, bad, state, config)
     return repair_all(text, specs)[0], merge_usage(usage, used)
-
-
-def describe_rules(state: RefineState) -> str:
-    """The instructions as a numbered list of plain sentences, for the drafter."""
-    specs = instructions_of(state)
-    return "\n".join(f"{i}. {spec.describe()}" for i, spec in enumerate(specs, 1))
