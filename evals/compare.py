@@ -60,7 +60,7 @@ class Comparison(BaseModel):
     paired_tasks: int
     alpha: float = ALPHA
     metrics: list[MetricComparison]
-    verdict: Literal["b_better", "a_better", "mixed", "no_difference"]
+    verdict: Literal["b_better", "a_better", "mixed", "no_difference", "incomplete"]
     verdict_text: str
     instructions_a: dict[str, InstructionSummary] = Field(default_factory=dict)
     """Run A's instruction following per benchmark, as its summary has it (over all its tasks)."""
@@ -221,6 +221,20 @@ def verdict(metrics: list[MetricComparison], a: str, b: str, alpha: float) -> tu
     return "no_difference", f"no significant difference between {a} and {b} ({family})"
 
 
+def unscored_quality(a: EvalRun, b: EvalRun, names: tuple[str, str]) -> list[str]:
+    """Each quality metric a run could not score, with where: it failed on some of the run's
+    tasks, or scored none of them ("prompt_loose: failed on 98 tasks of refine_default")."""
+    out: dict[str, list[str]] = {}
+    for run, name in zip((a, b), names, strict=True):
+        for metric, n in sorted(run.summary.errored.items()):
+            if group(METRICS.get(metric, MetricInfo(family="task")).family) == "quality":
+                out.setdefault(metric, []).append(f"failed on {n} tasks of {name}")
+        for metric in run.summary.unscored:
+            if group(METRICS.get(metric, MetricInfo(family="task")).family) == "quality":
+                out.setdefault(metric, []).append(f"scored no task of {name}")
+    return [f"{metric}: {', '.join(where)}" for metric, where in sorted(out.items())]
+
+
 def cost_note(metrics: list[MetricComparison], b: str) -> str:
     labels = {"tokens": "tokens", "wall_s": "wall time"}
     parts = [
@@ -242,6 +256,10 @@ def compare(a: EvalRun, b: EvalRun, alpha: float = ALPHA) -> Comparison:
     if name_a == name_b:
         name_a, name_b = f"A ({name_a})", f"B ({name_b})"
     kind, text = verdict(metrics, name_a, name_b, alpha)
+    missing = unscored_quality(a, b, (name_a, name_b))
+    if missing:  # a verdict over the metrics that ran would pass off the rest as equal
+        kind = "incomplete"
+        text = f"incomplete: {'; '.join(missing)}; on the metrics scored, {text}"
     paired = len({r.id for r in a.rows} & {r.id for r in b.rows})
     return Comparison(
         a=a.summary.stamp,

@@ -67,6 +67,6 @@ def evaluate_adapter(
         report=str(report),
         verdict=comparison.verdict_text,
         worse_on=worse,
-        allows_promotion=not worse,
+        allows_promotion=not worse and comparison.verdict != "incomplete",
         means={"base": base.summary.means, "student": student.summary.means},
     )

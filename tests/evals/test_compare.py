@@ -76,3 +76,17 @@ def test_only_common_tasks_are_paired() -> None:
     b = make_run("b", {i: {"concept_coverage": 0.7} for i in IDS[:5]})
     result = compare(a, b)
     assert result.paired_tasks == 5 and result.metrics[0].n == 5
+
+
+def test_a_quality_metric_that_failed_makes_the_verdict_incomplete() -> None:
+    a = make_run("single_pass", {i: {"concept_coverage": 0.5, "tokens": 100.0} for i in IDS})
+    b = make_run("refine_default", {i: {"concept_coverage": 0.5, "tokens": 300.0} for i in IDS})
+    assert compare(a, b).verdict == "no_difference"
+    b.summary.errored["prompt_loose"] = 12  # as a scorer that could not be imported leaves it
+    result = compare(a, b)
+    assert result.verdict == "incomplete"
+    assert result.verdict_text.startswith(
+        "incomplete: prompt_loose: failed on 12 tasks of refine_default; on the metrics scored,"
+    )
+    b.summary.errored = {"tokens": 3}  # a cost metric is no verdict's business
+    assert compare(a, b).verdict == "no_difference"
