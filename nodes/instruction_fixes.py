@@ -127,7 +127,7 @@ async def reword(
         if len(new.split()) > 3 * len(change.sentence.split()) + 10:
             continue  # a paragraph, not a sentence
         cuts = "does not use" in change.change or "fewer words" in change.change
-        if not faithful(change.sentence, new, cuts=cuts):
+        if not faithful(change.sentence, new, cuts=cuts, adds=change.adds):
             continue  # cut short, or another sentence
         candidate = text.replace(change.sentence, new, 1)
         if len(failing(candidate, specs)) <= len(failing(text, specs)):

@@ -57,18 +57,25 @@ class Change:
     sentence: str
     change: str
     done: Callable[[str], bool]
+    adds: bool = False
+    """The change only adds a content word: the reply must keep every content word it had."""
 
 
-def faithful(old: str, new: str, *, cuts: bool = False) -> bool:
+def faithful(old: str, new: str, *, cuts: bool = False, adds: bool = False) -> bool:
     """Whether a reworded sentence is still the old one with the change made: it ends as a
     sentence where the old one did, and keeps the old one's content words (all but one in
-    seven; half where the change takes words out). Measured: a rewording that used its word
-    but stopped mid-sentence ("... using the kaleidoscope to see") was spliced into the text."""
+    seven; half where the change takes words out; every one, in some form, where the change
+    only adds a word). Measured: a rewording that used its word but stopped mid-sentence
+    ("... using the kaleidoscope to see") was spliced into the text; one asked to use
+    "whisper" put it in place of a verb ("solutions that can whisper the problems")."""
     ended = _end(old) in ".!?"
     if ended and _end(new) not in ".!?":
         return False
     before = {w for w in re.findall(r"[a-z']+", old.lower()) if len(w) > 3}
     after = set(re.findall(r"[a-z']+", new.lower()))
+    if adds:
+        stems = {w[:5] for w in after}
+        return all(w[:5] in stems for w in before if w not in STOP_WORDS)
     if not before:
         return True
     kept = len(before & after) / len(before)
@@ -107,7 +114,10 @@ def _count(text: str, word: str) -> int:
 
 
 def uses(sentence: str, word: str) -> Change:
-    return Change(sentence, f'it uses the word "{word}"', lambda new: has_word(new, word))
+    """A change that works `word` into the sentence; a content word (not a conjunction, which
+    may take the place of "rather than") is added, nothing of the sentence taken out."""
+    adds = word.lower() not in CONJUNCTIONS
+    return Change(sentence, f'it uses the word "{word}"', lambda new: has_word(new, word), adds)
 
 
 def uses_all(sentence: str, words: list[str], done: Callable[[str], bool]) -> Change:

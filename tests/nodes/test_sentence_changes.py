@@ -148,3 +148,19 @@ def test_sentences_without_a_number_are_asked_for_one_as_many_as_are_missing() -
     assert len(changes) == 2 and all("number" in c.change for c in changes)
     assert changes[0].done("The harbour wakes at 6 in the morning.")
     assert not changes[0].done("The harbour wakes at dawn, slowly.")
+
+
+def test_a_keyword_woven_in_must_not_take_a_word_s_place() -> None:
+    from nodes.sentence_changes import faithful, uses
+
+    old = "He could build solutions that address the problems he faces."
+    swapped = "He could build solutions that whisper the problems he faces."
+    woven = "He could build solutions that quietly address, like a whisper, the problems he faces."
+    change = uses(old, "whisper")
+    assert change.adds and change.done(swapped) and change.done(woven)
+    assert not faithful(old, swapped, adds=change.adds)
+    assert faithful(old, woven, adds=change.adds)
+    assert faithful(
+        old, "He could build solutions addressing the whispered problems he faces.", adds=True
+    )
+    assert not uses(old, "but").adds  # a conjunction may take the place of "rather than"
