@@ -14,7 +14,8 @@ from nodes import prompts
 
 _ABOUT_REPLY = r"(?:response|answer|version|rewrite|revision|text)s?"
 _LEAD_IN = re.compile(
-    rf"(?:(?:sure|certainly|of course|absolutely|okay)\b[^\n]*|here(?:'s| is| are)\s+"
+    rf"(?:(?:sure|certainly|of course|absolutely|okay)[!.,]?(?:\s+here(?:'s| is| are)\b[^\n]*)?"
+    rf"|here(?:'s| is| are)\s+"
     rf"(?:the|a|an|your|my)\s+(?:[\w-]+\s+){{0,3}}{_ABOUT_REPLY}\b[^\n]{{0,80}}:)\s*",
     re.IGNORECASE,
 )

@@ -20,6 +20,7 @@ def test_an_announcing_first_line_and_a_closing_count_go():
 
 def test_sure_on_its_own_line_goes():
     assert without_self_talk(f"Sure!\n{ANSWER}") == ANSWER
+    assert without_self_talk(f"Sure, here is a song about the infinite:\n\n{ANSWER}") == ANSWER
 
 
 def test_the_answer_itself_is_kept_byte_for_byte():
@@ -29,6 +30,7 @@ def test_the_answer_itself_is_kept_byte_for_byte():
         "Here is a challenging SQL question:\n\nWhich customers ordered twice?",
         f"{ANSWER}\n\nP.S. This response follows the rules of the club.",
         f"{ANSWER}\n\nThe rules of chess are older than the clock.",
+        "Of course, nobody expected the storm.\nThe town slept on.",
     ):
         assert without_self_talk(reply) == reply
 
