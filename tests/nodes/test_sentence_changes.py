@@ -164,3 +164,7 @@ def test_a_keyword_woven_in_must_not_take_a_word_s_place() -> None:
         old, "He could build solutions addressing the whispered problems he faces.", adds=True
     )
     assert not uses(old, "but").adds  # a conjunction may take the place of "rather than"
+
+
+def test_no_number_is_asked_for_where_the_sentences_could_not_hold_them() -> None:
+    assert sentence_changes(TEXT, [rule(kind="number_count", exactly=36)]) == []
