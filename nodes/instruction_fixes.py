@@ -129,10 +129,32 @@ async def reword(
         cuts = "does not use" in change.change or "fewer words" in change.change
         if not faithful(change.sentence, new, cuts=cuts, adds=change.adds):
             continue  # cut short, or another sentence
+        if borrowed(change.sentence, new, about):
+            continue  # the request's words, not the sentence's
         candidate = text.replace(change.sentence, new, 1)
         if len(failing(candidate, specs)) <= len(failing(text, specs)):
             text = candidate
     return text, usage
+
+
+BORROWED_RUN = 6
+"""This many words in a row from the request's gist, not in the old sentence, are copied."""
+
+
+def borrowed(old: str, new: str, about: str) -> bool:
+    """Whether a reworded sentence took a run of the request's own words (or the gist's "..."),
+    which the old sentence did not have. Measured on IFBench dev: "... in the labyrinth of
+    corruption, greed, inequity, madness, inequality, an establishment that preached
+    conspiracy theories and wild speculations over truth and an equally ..." came back from a
+    rewording that was shown the request's first thirty words."""
+    if about.endswith("...") and "..." in new and "..." not in old:
+        return True
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        found = words(text)
+        return {tuple(found[i : i + BORROWED_RUN]) for i in range(len(found) - BORROWED_RUN + 1)}
+
+    return bool((runs(new) & runs(about)) - runs(old))
 
 
 def without_the_old(old: str, reply: str) -> str:

@@ -68,3 +68,24 @@ def test_a_reworded_sentence_that_says_the_old_one_first_keeps_only_the_new() ->
         "Games are seen as therapy, yet not as fun."
     )
     assert without_the_old(old, old) == old  # nothing else said: left for the tests after
+
+
+def test_a_rewording_that_copies_the_request_is_not_kept() -> None:
+    from nodes.instruction_fixes import borrowed, gist
+
+    task = (
+        "What should the world's smartest man, surrounded by corruption, greed, inequity, "
+        "madness, inequality, an establishment who preached conspiracy theories and wild "
+        "speculations over truth, do with his life? Include keyword labyrinth five times."
+    )
+    about = gist(task)
+    old = "He should then consider the consequences of his actions."
+    copied = (
+        "He should then consider the consequences of his actions in the labyrinth of "
+        "corruption, greed, inequity, madness, inequality, an establishment ..."
+    )
+    assert borrowed(old, copied, about)
+    kept = "He should then weigh, in this labyrinth, what his actions cause."
+    assert not borrowed(old, kept, about)
+    said_before = "Corruption, greed, inequity, madness, inequality and an establishment rule."
+    assert not borrowed(said_before, said_before[:-1] + " in a labyrinth.", about)
