@@ -187,11 +187,11 @@ FIRST_WORDS = {
     "list": "name", "name": "list", "tell": "show", "show": "tell", "what": "which",
     "which": "what", "can": "could", "could": "can", "would": "could", "will": "would",
     "please": "kindly", "generate": "produce", "produce": "generate", "design": "devise",
-    "summarize": "summarise", "summarise": "summarize", "imagine": "picture",
+    "summarize": "condense", "summarise": "condense", "imagine": "picture",
     "suggest": "propose", "propose": "suggest", "find": "locate", "help": "assist",
     "i": "we", "my": "our", "we": "i", "our": "my", "rewrite": "rephrase",
     "rephrase": "rewrite", "develop": "build", "build": "develop", "draft": "write",
-    "analyze": "analyse", "analyse": "analyze", "compare": "contrast", "is": "isn't",
+    "analyze": "examine", "analyse": "examine", "compare": "contrast",
 }  # fmt: skip
 """A first word of a request and one to put in its place, where a request must be repeated
 with its first word changed."""
