@@ -64,18 +64,19 @@ class Change:
 def faithful(old: str, new: str, *, cuts: bool = False, adds: bool = False) -> bool:
     """Whether a reworded sentence is still the old one with the change made: it ends as a
     sentence where the old one did, and keeps the old one's content words (all but one in
-    seven; half where the change takes words out; every one, in some form, where the change
-    only adds a word). Measured: a rewording that used its word but stopped mid-sentence
-    ("... using the kaleidoscope to see") was spliced into the text; one asked to use
-    "whisper" put it in place of a verb ("solutions that can whisper the problems")."""
+    seven; half where the change takes words out; every one, in some form, and it grows,
+    where the change only adds a word). Measured: a rewording that used its word but stopped
+    mid-sentence ("... using the kaleidoscope to see") was spliced into the text; one asked
+    to use "whisper" put it in place of a verb ("solutions that can whisper the problems")."""
     ended = _end(old) in ".!?"
     if ended and _end(new) not in ".!?":
         return False
     before = {w for w in re.findall(r"[a-z']+", old.lower()) if len(w) > 3}
     after = set(re.findall(r"[a-z']+", new.lower()))
-    if adds:
+    if adds:  # and it is longer: "It captures ..." became "Emma captures ..." for a name
         stems = {w[:5] for w in after}
-        return all(w[:5] in stems for w in before if w not in STOP_WORDS)
+        longer = len(re.findall(r"\w+", new)) > len(re.findall(r"\w+", old))
+        return longer and all(w[:5] in stems for w in before if w not in STOP_WORDS)
     if not before:
         return True
     kept = len(before & after) / len(before)
