@@ -247,11 +247,14 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
         value = _value_kind(kind, text, "none") if kind in VALUED else None
         part = Part(query=text, subject=(entities(text) or [""])[0], value=value)
         return QuestionPlan(answer_type=kind, relation=rel, parts=[part])
+    # the sides of a comparison are measured alike: "Does X keep its data longer than Y keeps
+    # deleted records?" compares two durations, though only X's side says "longer"
+    measure = _value_kind(kind, text, rel) if rel in ("more", "less") else None
     parts = [
         Part(
             query=" ".join(clause.split()),
             subject=(entities(clause) or [""])[0],
-            value=_value_kind(kind, clause, rel),
+            value=measure or _value_kind(kind, clause, rel),
             ordered=rel in ("earlier", "later") and not _CONDITION.search(text),
         )
         for clause in clauses[:4]

@@ -35,8 +35,12 @@ _AMOUNT = (
     r"(\d+(?:[.,]\d+)*|" + "|".join(w for w in NUMBER_WORDS if w not in ("a", "an")) + r"|an?)"
 )
 _DURATION = re.compile(
-    rf"\b{_AMOUNT}[ -](minute|hour|day|week|fortnight|month|year|decade)s?\b", re.IGNORECASE
+    rf"\b{_AMOUNT}[ -](?:(working|business|calendar)[ -])?"
+    r"(minute|hour|day|week|fortnight|month|year|decade)s?\b",
+    re.IGNORECASE,
 )
+WORKING_WEEK = 5
+"""Working (business) days in a calendar week: "10 working days" is two weeks."""
 _MONTH = "|".join(MONTHS)
 _DATE = re.compile(
     rf"\b(?:(\d{{1,2}})\s+({_MONTH})|({_MONTH})(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?,?)?)\s+(\d{{4}})\b"
@@ -64,10 +68,15 @@ def _amount(word: str) -> float:
 
 
 def durations(text: str) -> list[Value]:
-    return [
-        Value("duration", _amount(m[1]) * UNIT_DAYS[m[2].lower()], m[0], m.start())
-        for m in _DURATION.finditer(text)
-    ]
+    """Durations in days; a working or business day is a fifth of a week ("up to 10 working
+    days" is 14 days, so it compares with "two weeks")."""
+    found = []
+    for m in _DURATION.finditer(text):
+        days = _amount(m[1]) * UNIT_DAYS[m[3].lower()]
+        if (m[2] or "").lower() in ("working", "business"):
+            days *= UNIT_DAYS["week"] / WORKING_WEEK
+        found.append(Value("duration", days, m[0], m.start()))
+    return found
 
 
 def dates(text: str) -> list[Value]:

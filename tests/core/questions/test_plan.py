@@ -50,6 +50,15 @@ def test_a_than_comparison_asks_the_same_of_the_other_thing() -> None:
     assert plan.relation == "more" and plan.parts[0].value == "duration"
 
 
+def test_both_sides_of_a_comparison_are_measured_alike() -> None:
+    # only the first side says "longer": the other's value is a duration all the same
+    plan = plan_question(
+        "Does Parcelo keep its tracking data longer than Gleam keeps deleted records?"
+    )
+    assert [p.subject for p in plan.parts] == ["Parcelo", "Gleam"]
+    assert [p.value for p in plan.parts] == ["duration", "duration"]
+
+
 def test_a_sum_needs_a_fact_for_each_thing_summed() -> None:
     plan = plan_question("How many locomotives do Kestrel Freight and Norvane Labs have together?")
     assert plan.relation == "sum"

@@ -18,6 +18,13 @@ def test_durations_convert_units_so_months_and_years_compare() -> None:
     assert abs(week.amount - 7) < 1e-9
 
 
+def test_working_days_are_durations_a_fifth_of_a_week_each() -> None:
+    ten, fifteen, calendar = durations("up to 10 working days, 15 business days, 3 calendar days")
+    assert (ten.text, ten.amount) == ("10 working days", 14.0)
+    assert fifteen.amount == 21.0 and calendar.amount == 3.0
+    assert numbers("Repairs take up to 10 working days.") == []
+
+
 def test_a_number_inside_a_date_a_duration_or_a_clock_time_is_not_a_count() -> None:
     text = "Since 2017 it runs 1,200 trains, shifts of 9 hours, from 8:00."
     assert [v.amount for v in numbers(text)] == [1200.0]
