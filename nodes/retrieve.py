@@ -1,6 +1,7 @@
 """Retrieval: ranks the request's documents by hybrid search (BM25 + MiniLM embeddings, fused
 by reciprocal rank) and keeps the best few as the passages the answer must rest on; a question
-of several parts is searched part by part."""
+of several parts is searched part by part, among the versions of a dated document in force at
+the time it asks about (`core.questions.versions`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from core.questions.facts import Fact, find_facts
 from core.questions.plan import QuestionPlan
+from core.questions.versions import in_force
 from core.run_config import load_config
 from core.state import Document, Passage, RefineState
 from core.text.search import RRF_K, hybrid_search, ranking
@@ -48,6 +50,7 @@ def retrieve(state: RefineState) -> dict[str, Any]:
     if not planned:
         return {"passages": hybrid_search(state["task"], documents, k)}
     question = QuestionPlan.model_validate(planned)
+    documents = in_force(documents, state["task"])
     if question.multi:
         passages, facts = retrieve_parts(question, documents, k)
     else:

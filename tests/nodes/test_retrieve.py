@@ -72,3 +72,18 @@ def test_a_one_part_question_keeps_the_plain_search() -> None:
     docs = [{"id": "a", "text": "Kestrel runs 84 locomotives."}, {"id": "b", "text": "Tova."}]
     ids, facts = _retrieved("How many locomotives does Kestrel run?", docs)
     assert ids == ["a"] and facts[0]["doc_id"] == "a"
+
+
+def test_retrieval_searches_the_version_in_force_when_the_question_asks() -> None:
+    """The superseded version matches a question about now as well as the current one does
+    (same words, an older number): it is not searched."""
+    docs = [
+        {"id": "old", "text": "Vess Park camping rules of 2016: fires are forbidden from May to "
+         "September. These rules were replaced by the rules of 1 April 2023."},
+        {"id": "new", "text": "Vess Park camping rules, in force since 1 April 2023: fires are "
+         "forbidden all year."},
+    ]  # fmt: skip
+    ids, _ = _retrieved("Can I light a fire in Vess Park in December?", docs)
+    assert ids == ["new"]
+    ids, _ = _retrieved("Could I light a fire in Vess Park in December 2020?", docs)
+    assert ids == ["old"]
