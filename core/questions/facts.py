@@ -90,9 +90,11 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     among those, the one sharing most key words, then the most similar. None: no document
     states it."""
     own = key_words(part.query) - key_words(part.subject)
-    events = EVENTS - own if part.value == "date" and part.ordered else set()
-    # "which is older?" dates the things' start: a founding or an opening counts, the
-    # question's own word ("opened") counts more
+    starts = EVENTS if part.value == "date" and part.ordered else frozenset()
+    events = starts - own
+    # "which is older?" dates the things' start: a sentence of a founding or an opening comes
+    # first (a club's "won the cup in 1978" shares "club" with "which club is older?", and is
+    # not its age), and the question's own word ("opened") counts more than another event
     found: list[tuple[Document, str, Value | None]] = []
     for document in documents:
         for sentence in sentences(document["text"]):
@@ -104,12 +106,13 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
         return None
     similar = cosine(embed([part.query]), embed([s for _, s, _ in found]))[0]
     scored = [
-        (2 * len(own & kw) + len(events & kw), float(sim), document, sentence, value)
+        (bool(starts & kw), 2 * len(own & kw) + len(events & kw), float(sim), document, sentence,
+         value)
         for (document, sentence, value), sim in zip(found, similar, strict=True)
         for kw in [key_words(sentence)]
-    ]
-    shared, sim, document, sentence, value = max(scored, key=lambda s: (s[0], s[1]))
-    if shared == 0 and sim < SIMILAR:
+    ]  # fmt: skip
+    start, shared, sim, document, sentence, value = max(scored, key=lambda s: s[:3])
+    if not start and shared == 0 and sim < SIMILAR:
         return None
     return Fact(index, document["id"], sentence, value, sure=shared > 0)
 

@@ -147,7 +147,13 @@ def entities(text: str) -> list[str]:
     return found
 
 
+_SUM_PHRASE = re.compile(r"\bbetween (?:them|the two|both)\b|\bin all\b", re.IGNORECASE)
+"""A sum said without a word of its own ("How many beds do A and B have between them?")."""
+
+
 def relation(question: str) -> Relation:
+    if _SUM_PHRASE.search(question):
+        return "sum"
     for word in words(question):
         if word in _RELATION_WORDS:
             return _RELATION_WORDS[word]

@@ -34,3 +34,18 @@ def test_a_part_no_document_states_has_no_fact() -> None:
     )
     assert logistics is not None and logistics.doc_id == "norvane-logistics"
     assert garden is None or garden.doc_id == "garden"  # the garden's only date is its opening
+
+
+def test_which_is_older_dates_a_founding_not_another_event_of_the_same_thing() -> None:
+    """ "won the cup in 1978" shares "club" with the question; the founding shares no word with
+    it and is the age asked for."""
+    docs = [
+        {"id": "rovers", "text": "Tallow Rovers FC was founded in 1921. The club won the "
+         "regional cup in 1978 and 2016."},
+        {"id": "athletic", "text": "The club has won the cup four times, most recently in 2022. "
+         "Quell Athletic was founded in 1919 by miners."},
+    ]  # fmt: skip
+    plan = plan_question("Which football club is older, Tallow Rovers or Quell Athletic?")
+    rankings = [ranking(p.query, docs) for p in plan.parts]
+    rovers, athletic = find_facts(plan, docs, rankings)
+    assert (rovers.value.text, athletic.value.text) == ("1921", "1919")

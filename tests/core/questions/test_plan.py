@@ -66,6 +66,14 @@ def test_a_sum_needs_a_fact_for_each_thing_summed() -> None:
     assert all(p.value == "number" for p in plan.parts)
 
 
+def test_a_sum_said_as_between_them_needs_a_fact_for_each_thing() -> None:
+    plan = plan_question(
+        "How many beds do Brinmouth Hospital and Varnholt Clinic have between them?"
+    )
+    assert plan.relation == "sum"
+    assert [p.subject for p in plan.parts] == ["Brinmouth Hospital", "Varnholt Clinic"]
+
+
 def test_how_long_between_two_events_needs_both_dates() -> None:
     plan = plan_question("How long after Kestrel Freight was founded did Tova release its app?")
     assert plan.relation == "difference" and plan.answer_type == "duration"
