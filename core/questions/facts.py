@@ -4,6 +4,7 @@ the answer can be checked for it and a missing one can be stated from its source
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -28,11 +29,22 @@ _WEAK = frozenset({
     "this", "that", "there", "with", "from", "as", "older", "oldest", "newer", "newest",
     "younger", "longer", "shorter",
 })  # fmt: skip
+STEM = 6
+"""Words sharing this many first letters are one key word ("employ", "employees")."""
 EVENTS = frozenset({
     "found", "establish", "open", "start", "begin", "launch", "build", "form", "create", "set",
-    "introduce",
+    "introduce", "release",
 })  # fmt: skip
 """What "which is older?" or "which came first?" dates: the thing's founding or opening."""
+START_WEIGHT = 3
+"""What a sentence of a start event counts for, where the part dates one, against 2 for each
+word it shares with the part: a founding sharing no word with "which football club is older?"
+(3) beats "The club won the regional cup in 1978" (2), and "The lifeboat station at Lutz Harbour
+has been in service since 1926" (4) beats "Lutz Harbour Health Centre opened in 2011" (3)."""
+_EVENT_KEYS = frozenset(e[:STEM] for e in EVENTS)
+_SAID_AS = [(re.compile(r"\bc[oa]mes? out\b", re.IGNORECASE), "released")]
+"""A question's phrase for an event its documents name with one word ("when the Lumo K2 came
+out": "released in 2022")."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,8 @@ class Fact:
 
 
 def key_words(text: str) -> set[str]:
-    return {lemma(w) for w in words(text) if w not in _WEAK and len(w) > 1}
+    """The words of `text` that carry its topic, each as its lemma cut to `STEM` letters."""
+    return {lemma(w)[:STEM] for w in words(text) if w not in _WEAK and len(w) > 1}
 
 
 def names(document: Document, subject: str) -> bool:
@@ -89,12 +102,14 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     needs (where one is needed) and be on its topic (a shared key word, or similar in meaning);
     among those, the one sharing most key words, then the most similar. None: no document
     states it."""
-    own = key_words(part.query) - key_words(part.subject)
-    starts = EVENTS if part.value == "date" and part.ordered else frozenset()
-    events = starts - own
-    # "which is older?" dates the things' start: a sentence of a founding or an opening comes
-    # first (a club's "won the cup in 1978" shares "club" with "which club is older?", and is
-    # not its age), and the question's own word ("opened") counts more than another event
+    query = part.query
+    for phrase, word in _SAID_AS:
+        query = phrase.sub(word, query)
+    own = key_words(query) - key_words(part.subject)
+    dates_a_start = part.ordered or bool(own & _EVENT_KEYS)  # "... when it launched Parcelo?"
+    starts = _EVENT_KEYS if part.value == "date" and dates_a_start else frozenset()
+    # "which is older?" dates the things' start: a sentence of a founding or an opening counts
+    # (`START_WEIGHT`), and the question's own word ("opened") counts more than another event
     found: list[tuple[Document, str, Value | None]] = []
     for document in documents:
         for sentence in sentences(document["text"]):
@@ -106,13 +121,13 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
         return None
     similar = cosine(embed([part.query]), embed([s for _, s, _ in found]))[0]
     scored = [
-        (bool(starts & kw), 2 * len(own & kw) + len(events & kw), float(sim), document, sentence,
+        (2 * len(own & kw) + START_WEIGHT * bool(starts & kw), float(sim), document, sentence,
          value)
         for (document, sentence, value), sim in zip(found, similar, strict=True)
         for kw in [key_words(sentence)]
     ]  # fmt: skip
-    start, shared, sim, document, sentence, value = max(scored, key=lambda s: s[:3])
-    if not start and shared == 0 and sim < SIMILAR:
+    shared, sim, document, sentence, value = max(scored, key=lambda s: s[:2])
+    if shared == 0 and sim < SIMILAR:
         return None
     return Fact(index, document["id"], sentence, value, sure=shared > 0)
 

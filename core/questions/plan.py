@@ -58,6 +58,12 @@ _OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?)\s+or\s+(?:the\s+)?([^,:?]+?
 _ENTITY = re.compile(r"\b([A-Z][\w-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w-]*)*)")
 _PREPOSITIONS = frozenset({"in", "on", "at", "for", "by", "after", "before", "since"})
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
+_OPENERS = frozenset({
+    "without", "with", "if", "apart", "besides", "except", "during", "under", "within", "from",
+    "to", "of", "as", "about", "according", "including", "excluding", "between", "then", "so",
+})  # fmt: skip
+"""Words that open a question in capitals and are not part of a name ("Without renewing, how
+many days ...")."""
 _BEFORE_OR_AFTER = re.compile(r"\b(before|after) or (before|after)\b", re.IGNORECASE)
 _COMPOUND = re.compile(
     r",?\s+and\s+(?=(?:what|which|who|whom|when|where|how|by how|is|are|was|were|does|do|did|"
@@ -140,7 +146,7 @@ def entities(text: str) -> list[str]:
     for match in _ENTITY.finditer(_POSSESSIVE.sub("", text)):
         name = match[1]
         head = name.split()[0].lower()
-        if head in _QUESTION_WORDS or head in _DETERMINERS:
+        if head in _QUESTION_WORDS or head in _DETERMINERS or head in _OPENERS:
             name = " ".join(name.split()[1:])
         if name and name not in found and name != "I":
             found.append(name)

@@ -118,7 +118,8 @@ def numbers(text: str) -> list[Value]:
 
 CURRENCY = (
     r"(?:crowns?|euros?|eur|dollars?|usd|pounds?|gbp|francs?|kronor|kroner|krona|yen|cents?|"
-    r"pence)"
+    r"pence|marks?|pfennigs?|guilders?|florins?|shillings?|rupees?|pesos?|lira|lire|zloty|"
+    r"forints?|rand|dinars?|dirhams?|riyals?|yuan|rubles?|roubles?|kopecks?)"
 )
 _MONEY = re.compile(
     rf"[€$£]\s?(\d+(?:,\d{{3}})*(?:\.\d+)?)|(\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?:{CURRENCY})\b",

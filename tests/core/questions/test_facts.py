@@ -49,3 +49,34 @@ def test_which_is_older_dates_a_founding_not_another_event_of_the_same_thing() -
     rankings = [ranking(p.query, docs) for p in plan.parts]
     rovers, athletic = find_facts(plan, docs, rankings)
     assert (rovers.value.text, athletic.value.text) == ("1921", "1919")
+
+
+def test_a_thing_dated_without_a_start_word_beats_another_thing_that_opened() -> None:
+    """Both documents name the subject; the one about the thing asked for wins on its words."""
+    docs = [
+        {"id": "lifeboat", "text": "The lifeboat station at Lutz Harbour has been in service "
+         "since 1926."},
+        {"id": "health", "text": "Lutz Harbour Health Centre opened in 2011."},
+        {"id": "lido", "text": "Caddenholm Lido opened in 1936."},
+    ]  # fmt: skip
+    plan = plan_question("Is the Lutz Harbour lifeboat station older than Caddenholm Lido?")
+    rankings = [ranking(p.query, docs) for p in plan.parts]
+    station, lido = find_facts(plan, docs, rankings)
+    assert (station.doc_id, lido.doc_id) == ("lifeboat", "lido")
+
+
+def test_words_of_one_stem_are_one_key_word_and_came_out_is_a_release() -> None:
+    docs = [
+        {"id": "firm", "text": "Norvane Labs was founded in 2012. The company has 64 employees."},
+        {"id": "phone", "text": "The Gannet G5, released in 2022, has a 4,500 mAh battery. "
+         "At the G6's launch in 2024, Gannet said the G5 gets updates until 2027."},
+    ]  # fmt: skip
+    [staff] = find_facts(
+        plan := plan_question("How many people does Norvane Labs employ?"),
+        docs,
+        [ranking(p.query, docs) for p in plan.parts],
+    )
+    assert staff.value.text == "64" and staff.sure  # "employ" shares its stem with "employees"
+    plan = plan_question("Was Gannet already based in Lutz when the G5 came out?")
+    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert facts[-1].value.text == "2022"

@@ -66,6 +66,13 @@ def test_a_sum_needs_a_fact_for_each_thing_summed() -> None:
     assert all(p.value == "number" for p in plan.parts)
 
 
+def test_a_capitalised_opening_word_is_not_the_subject() -> None:
+    plan = plan_question(
+        "Without renewing, how many days longer can I keep a book at Tallowford than at Quessly?"
+    )
+    assert [p.subject for p in plan.parts] == ["Tallowford", "Quessly"]
+
+
 def test_a_sum_said_as_between_them_needs_a_fact_for_each_thing() -> None:
     plan = plan_question(
         "How many beds do Brinmouth Hospital and Varnholt Clinic have between them?"

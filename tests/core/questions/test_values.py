@@ -36,6 +36,16 @@ def test_a_year_is_not_read_out_of_a_longer_number() -> None:
     assert dates("Order 120174 shipped.") == []
 
 
+def test_money_in_a_currency_of_any_common_name() -> None:
+    assert [
+        v.amount for v in money("A ticket costs 7 marks, a pass 25 rupees or 3 shillings.")
+    ] == [
+        7.0,
+        25.0,
+        3.0,
+    ]
+
+
 def test_money_is_a_number_with_its_currency() -> None:
     found = money("A ticket is 18 crowns (€4.50); children pay 2.80 euros. It holds 1.7 litres.")
     assert [(v.text, v.amount) for v in found] == [
