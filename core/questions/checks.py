@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.questions.facts import Fact
+from core.questions.facts import Fact, unit_of
 from core.questions.plan import QuestionPlan, entities
 from core.questions.values import NUMBER_WORDS, UNIT_DAYS, Value, values
 from core.state import Finding
@@ -80,12 +80,18 @@ def conclusion(question: QuestionPlan, facts: list[Fact | None]) -> Conclusion |
         return None
     amounts = [v.amount for v in found]
     rel = question.relation
+    units = {unit_of(f.sentence, f.value) for f in facts[:compared] if f and f.value}
+    unit = f" {units.pop()}" if found[0].kind == "number" and len(units) == 1 else ""
     if rel == "sum":
         total = sum(amounts)
-        return Conclusion(_plain(total), Value(found[0].kind, total, _plain(total), 0))
-    if rel == "difference":
+        return Conclusion(_plain(total) + unit, Value(found[0].kind, total, _plain(total), 0))
+    if rel == "difference" or (
+        rel in ("more", "less")
+        and not question.options
+        and question.answer_type in ("number", "duration", "money")
+    ):  # "how much more water does A hold than B?": the gap
         gap = difference(found)
-        return Conclusion(gap.text, gap)
+        return Conclusion(gap.text + unit, gap)
     if len(found) != 2:
         return None
     pick: int | None = None
@@ -93,6 +99,8 @@ def conclusion(question: QuestionPlan, facts: list[Fact | None]) -> Conclusion |
         smaller = int(amounts[1] < amounts[0])
         pick = smaller if rel in ("earlier", "less") else 1 - smaller
     by = difference(found) if question.gap else None
+    if by is not None and unit:
+        by = Value(by.kind, by.amount, by.text + unit, by.start)
     if question.options == ["before", "after"]:
         return Conclusion("before" if amounts[0] < amounts[1] else "after")
     if question.options:

@@ -97,6 +97,21 @@ def candidates(part: Part, documents: list[Document], ranked: list[str]) -> list
     return [d for d in by_rank if d["id"] in order][:CANDIDATE_DOCUMENTS]
 
 
+def unit_of(sentence: str, value: Value) -> str:
+    """The word a number counts in `sentence` ("90 cars", "1.7 litres"); empty where none."""
+    after = re.match(r"\s+([A-Za-z][\w-]*)", sentence[value.start + len(value.text) :])
+    return after[1] if after and after[1].lower() not in _WEAK else ""
+
+
+def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
+    """The value of `typed` that counts what the part asks about ("carries 420 passengers and
+    90 cars" for "how many cars": 90), else the first."""
+    for value in typed:
+        if value.kind == "number" and key_words(unit_of(sentence, value)) & own:
+            return value
+    return typed[0] if typed else None
+
+
 def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     """The sentence of `documents` that states `part`: it must hold a value of the kind the part
     needs (where one is needed) and be on its topic (a shared key word, or similar in meaning);
@@ -116,7 +131,7 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
             typed = values(sentence, part.value) if part.value else []
             if part.value and not typed:
                 continue
-            found.append((document, sentence, typed[0] if typed else None))
+            found.append((document, sentence, counted(sentence, typed, own)))
     if not found:
         return None
     similar = cosine(embed([part.query]), embed([s for _, s, _ in found]))[0]

@@ -41,6 +41,14 @@ def test_a_wrong_conclusion_is_caught_from_the_values() -> None:
     assert sources(check_answer(CHOICE, CHOICE_FACTS, answer)) == ["conclusion"]
 
 
+def test_how_much_more_is_the_gap_in_the_unit_both_facts_count() -> None:
+    more = plan_question("How much more water does the Lumo K2 hold than the Fernway Brew?")
+    held = [fact(0, "l", "The Lumo K2 holds 1.7 litres.", "number"),
+            fact(1, "f", "The Fernway Brew holds 1.5 litres.", "number")]  # fmt: skip
+    verdict = conclusion(more, held)
+    assert verdict is not None and verdict.text == "0.2 litres"
+
+
 def test_dates_compare_by_day_and_numbers_by_value() -> None:
     condition = plan_question("Was the head office already in Orlen when the Mirela garden opened?")
     moved = fact(0, "k", "Its head office moved to Orlen in 2017.")
@@ -52,7 +60,7 @@ def test_dates_compare_by_day_and_numbers_by_value() -> None:
     counts = [fact(0, "k", "Kestrel runs 84 locomotives.", "number"),
               fact(1, "n", "Norvane Labs owns 12 locomotives.", "number")]  # fmt: skip
     verdict = conclusion(summed, counts)
-    assert verdict is not None and verdict.text == "96"
+    assert verdict is not None and verdict.text == "96 locomotives"  # the unit both count
     assert check_answer(summed, counts, "They have 96 [k, n]: 84 [k] and 12 [n].") == []
     assert sources(check_answer(summed, counts, "They have 95: 84 [k] and 12 [n].")) == [
         "conclusion"

@@ -80,3 +80,13 @@ def test_words_of_one_stem_are_one_key_word_and_came_out_is_a_release() -> None:
     plan = plan_question("Was Gannet already based in Lutz when the G5 came out?")
     facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
     assert facts[-1].value.text == "2022"
+
+
+def test_a_count_is_the_number_of_the_thing_asked_about() -> None:
+    docs = [
+        {"id": "salt", "text": "The Saltwren carries 420 passengers and 90 cars."},
+        {"id": "grey", "text": "The Greywren carries 300 passengers and 60 cars."},
+    ]
+    plan = plan_question("How many cars can the Saltwren and the Greywren carry between them?")
+    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert [f.value.text for f in facts] == ["90", "60"]
