@@ -104,11 +104,16 @@ def unit_of(sentence: str, value: Value) -> str:
 
 
 def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
-    """The value of `typed` that counts what the part asks about ("carries 420 passengers and
-    90 cars" for "how many cars": 90), else the first."""
+    """The value of `typed` the part asks about: the number that counts its thing ("carries
+    420 passengers and 90 cars" for "how many cars": 90), the date nearest its own word
+    ("worked there from 2008 to 2012, then left to found Norvane Labs in 2013" for "when did she
+    found it": 2013), else the first."""
     for value in typed:
         if value.kind == "number" and key_words(unit_of(sentence, value)) & own:
             return value
+    said = [m.start() for m in re.finditer(r"[\w'-]+", sentence) if key_words(m[0]) & own]
+    if len(typed) > 1 and typed[0].kind == "date" and said:
+        return min(typed, key=lambda v: min(abs(v.start - at) for at in said))
     return typed[0] if typed else None
 
 

@@ -90,3 +90,13 @@ def test_a_count_is_the_number_of_the_thing_asked_about() -> None:
     plan = plan_question("How many cars can the Saltwren and the Greywren carry between them?")
     facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
     assert [f.value.text for f in facts] == ["90", "60"]
+
+
+def test_a_date_is_the_one_nearest_the_event_asked_about() -> None:
+    docs = [
+        {"id": "ilse", "text": "Ilse Marrow graduated in 2005. She worked at Kestrel from 2008 "
+         "to 2012 and then left to found Norvane Labs in 2013."},
+    ]  # fmt: skip
+    plan = plan_question("How long after graduating did Ilse Marrow found Norvane Labs?")
+    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert [f.value.text for f in facts] == ["2005", "2013"]
