@@ -94,6 +94,10 @@ def conclusion(question: QuestionPlan, facts: list[Fact | None]) -> Conclusion |
         return Conclusion(gap.text + unit, gap)
     if len(found) != 2:
         return None
+    if rel == "same":  # dated to the year where either is a year alone
+        year = any(re.fullmatch(r"\d{4}", v.text) for v in found)
+        same = len({a // 10_000 if year else a for a in amounts}) == 1
+        return Conclusion("yes" if same else "no")
     pick: int | None = None
     if amounts[0] != amounts[1]:
         smaller = int(amounts[1] < amounts[0])

@@ -18,7 +18,7 @@ AnswerType = Literal[
 ]
 """What a question asks for: "when" may be answered by a date or by words ("on the last working
 day of the month"); "date" asks for one ("in which year")."""
-Relation = Literal["earlier", "later", "more", "less", "sum", "difference", "none"]
+Relation = Literal["earlier", "later", "more", "less", "sum", "difference", "same", "none"]
 
 AUXILIARIES = frozenset({
     "is", "are", "was", "were", "do", "does", "did", "can", "could", "has", "have", "had",
@@ -77,6 +77,13 @@ _CONDITION = re.compile(r"\b(?:when|while|by the time|already|still)\b", re.IGNO
 _ORDERS = frozenset({"earlier", "later", "more", "less"})
 VALUED = frozenset({"date", "duration", "number", "money", "time"})
 """Answer types a one-part question's fact must state a value of."""
+_SAME_TIME = re.compile(
+    r"\s+(?:in|on|at|during)\s+the\s+same\s+(?:year|month|day|date|time)\s+"
+    r"(?:that|as|when|in which)\s+",
+    re.IGNORECASE,
+)
+"""A question whether two events fell together ("Was X rebuilt in the same year that Y
+opened?"): both dates, compared."""
 _POSSESSIVE = re.compile(r"'s?\b")
 _HOW_LONG_BETWEEN = re.compile(
     r"^how (?:long|many (?:days|weeks|months|years))\s+(?:after|before)\s+(.+)\s+"
@@ -239,6 +246,9 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
         pieces = re.split(r"\s+before or after\s+|\s+after or before\s+", text)
         if len(pieces) == 2:
             clauses = [_strip_question_words(pieces[0]), _strip_question_words(pieces[1])]
+    elif found := _SAME_TIME.search(text):
+        rel = "same"
+        clauses = [_strip_question_words(text[: found.start()]), text[found.end() :].strip(" ?")]
     elif found := _OPTIONS.search(text):
         options = [_option(found[1]), _option(found[2])]
         stem = _strip_question_words(text[: found.start()])
@@ -262,6 +272,8 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
     # the sides of a comparison are measured alike: "Does X keep its data longer than Y keeps
     # deleted records?" compares two durations, though only X's side says "longer"
     measure = _value_kind(kind, text, rel) if rel in ("more", "less") else None
+    if rel == "same":
+        measure = "date"
     parts = [
         Part(
             query=" ".join(clause.split()),

@@ -152,3 +152,13 @@ def test_a_gap_between_durations_keeps_its_unit() -> None:
     facts = [fact(0, "jazz", jazz, "duration"), fact(1, "fair", fair, "duration")]
     verdict = conclusion(plan, facts)
     assert verdict is not None and verdict.text == "Jazz Week" and verdict.by.text == "5 days"  # type: ignore[union-attr]
+
+
+def test_same_year_compares_two_dates_to_the_year() -> None:
+    same = plan_question("Was the terminal rebuilt in the same year that Varnholt Clinic opened?")
+    assert same.relation == "same" and [p.value for p in same.parts] == ["date", "date"]
+    rebuilt = fact(0, "a", "The terminal was rebuilt in 2016.")
+    opened = fact(1, "c", "Varnholt Clinic opened in March 2016.")
+    assert conclusion(same, [rebuilt, opened]).text == "yes"  # type: ignore[union-attr]
+    later = fact(1, "c", "Varnholt Clinic opened in 2017.")
+    assert conclusion(same, [rebuilt, later]).text == "no"  # type: ignore[union-attr]
