@@ -120,8 +120,8 @@ def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
 def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     """The sentence of `documents` that states `part`: it must hold a value of the kind the part
     needs (where one is needed) and be on its topic (a shared key word, or similar in meaning);
-    among those, the one sharing most key words, then the most similar. None: no document
-    states it."""
+    among those, the one sharing most key words (a start event counting `START_WEIGHT` where
+    the part dates a start), then the most similar. None: no document states it."""
     query = part.query
     for phrase, word in _SAID_AS:
         query = phrase.sub(word, query)
