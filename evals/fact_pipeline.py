@@ -1,0 +1,63 @@
+"""How far the engine's question pipeline alone answers a grounded data set, without a model:
+each question planned (`core.questions.plan`), its documents narrowed to the versions in force
+(`core.questions.versions`), each part's fact found (`core.questions.facts`), and the answer
+composed from those facts and their worked-out conclusion (`nodes.answer_repair.compose`, what
+refinement falls back on), scored by the evaluation's own key-fact matcher (`evals.facts`).
+
+    .venv/bin/python -m evals.fact_pipeline evals/data/grounded_multi_dev.jsonl \\
+        evals/data/grounded_multi_heldout.jsonl [--misses]
+
+A question whose composed answer states every key fact (or declines an unanswerable one) has
+what refinement needs to repair any draft of it; the rest are where planning or fact finding
+fails. Deterministic and offline (MiniLM embeddings only): seconds a data set.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.questions.facts import find_facts
+from core.questions.plan import plan_question
+from core.questions.versions import in_force
+from core.state import Document
+from core.text.search import ranking
+from evals.datasets import EvalTask, load_dataset
+from evals.facts import FULLY_CORRECT, fact_metrics, hops_group
+from nodes.answer_repair import compose
+
+
+def composed(task: EvalTask) -> str:
+    """The answer the question pipeline composes for `task` from its documents alone."""
+    question = plan_question(task.task)
+    given: list[Document] = [{"id": d.id, "text": d.text} for d in task.documents or []]
+    documents = in_force(given, task.task)
+    queries = [p.query for p in question.parts] if question.multi else [task.task]
+    rankings = [ranking(query, documents) for query in queries]
+    return compose(question, find_facts(question, documents, rankings, task.task))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("datasets", nargs="+", type=Path)
+    parser.add_argument("--misses", action="store_true", help="print each question missed")
+    args = parser.parse_args(argv)
+    print("| data set | group | questions | composed answer fully correct |")
+    print("|---|---|---|---|")
+    for path in args.datasets:
+        tasks = [t for t in load_dataset(path) if t.kind == "grounded"]
+        right: dict[str, list[bool]] = {}
+        for task in tasks:
+            answer = composed(task)
+            ok = fact_metrics(task, answer).get(FULLY_CORRECT) == 1.0
+            for group in ("all", hops_group(task)):
+                right.setdefault(group, []).append(ok)
+            if args.misses and not ok:
+                print(f"<!-- {task.id}: {task.task} -> {answer} -->")
+        for group, found in right.items():
+            share = f"{sum(found)} ({sum(found) / len(found):.3f})"
+            print(f"| {path.name} | {group} | {len(found)} | {share} |")
+
+
+if __name__ == "__main__":
+    main()
