@@ -124,9 +124,19 @@ def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
     return typed[0] if typed else None
 
 
-def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
+_PRONOUNS = frozenset({"It", "Its", "He", "His", "She", "Her", "They", "Their", "I", "We"})
+
+
+def names_another(sentence: str, asked: str) -> bool:
+    """Whether `sentence` names someone or something `asked` does not (what a who-question's
+    fact must do: "Tallowford Rovers FC was founded in 1921." answers no "who founded it?")."""
+    return any(n not in _PRONOUNS and n.lower() not in asked.lower() for n in entities(sentence))
+
+
+def find_fact(index: int, part: Part, documents: list[Document], who: str = "") -> Fact | None:
     """The sentence of `documents` that states `part`: it must hold a value of the kind the part
-    needs (where one is needed) and be on its topic (a shared key word, or similar in meaning);
+    needs (where one is needed), name someone the question `who` does not (where it asks who),
+    and be on its topic (a shared key word, or similar in meaning);
     among those, the one sharing most key words (a start event counting `START_WEIGHT` where
     the part dates a start), then the most similar. None: no document states it."""
     query = part.query
@@ -141,7 +151,7 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
     for document in documents:
         for sentence in sentences(document["text"]):
             typed = values(sentence, part.value) if part.value else []
-            if part.value and not typed:
+            if (part.value and not typed) or (who and not names_another(sentence, who)):
                 continue
             found.append((document, sentence, counted(sentence, typed, own)))
     if not found:
@@ -154,7 +164,7 @@ def find_fact(index: int, part: Part, documents: list[Document]) -> Fact | None:
         for kw in [key_words(sentence)]
     ]  # fmt: skip
     shared, sim, document, sentence, value = max(scored, key=lambda s: s[:2])
-    if shared == 0 and sim < SIMILAR:
+    if shared == 0 and (sim < SIMILAR or who):  # a name found by likeness alone is a guess
         return None
     return Fact(index, document["id"], sentence, value, sure=shared > 0)
 
@@ -183,5 +193,6 @@ def find_facts(
         part = bridged(part, facts[-1] if facts else None, asked)
         if part.bridge and part.subject:
             ranked = ranking(part.query, documents)
-        facts.append(find_fact(i, part, candidates(part, documents, ranked)))
+        who = asked if question.answer_type == "name" and not question.multi else ""
+        facts.append(find_fact(i, part, candidates(part, documents, ranked), who))
     return facts

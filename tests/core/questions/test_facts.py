@@ -109,3 +109,14 @@ def test_a_price_of_another_thing_is_not_the_fact_of_a_cost_no_document_gives() 
     ]
     plan = plan_question("How much did the 2023 extension of the Wendry wind farm cost?")
     assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
+
+
+def test_a_who_question_needs_a_sentence_naming_someone_it_does_not() -> None:
+    docs = [{"id": "club", "text": "Tallow Rovers FC was founded in 1921. It plays in red."}]
+    plan = plan_question("Who founded Tallow Rovers FC?")
+    assert find_facts(plan, docs, [ranking(plan.parts[0].query, docs)], plan.parts[0].query) == [
+        None
+    ]
+    docs = [{"id": "club", "text": "Tallow Rovers FC was founded in 1921 by Ada Brenn."}]
+    [found] = find_facts(plan, docs, [ranking(plan.parts[0].query, docs)], plan.parts[0].query)
+    assert found is not None and "Ada Brenn" in found.sentence
