@@ -44,6 +44,7 @@ from nodes.validate import (
     drop_repeats,
     listing_sentences,
     overlap,
+    premise,
     repeated_sentences,
     sources_of,
     support,
@@ -350,7 +351,7 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> tup
         return await redraft_words(state, config)
     text = drop_repeats(text, required)
     known = {d["id"] for d in state.get("documents") or []}
-    text = cite_uncited(text, context_passages(state, config), known, state["task"])
+    text = cite_uncited(text, context_passages(state, config), known, premise(state))
     text = trim_to_length(text, state)
     if any(f["source"] == "answer" for f in findings) and not calls(state, "answer"):
         return await answer_from_facts(text, state, config)

@@ -180,3 +180,32 @@ def test_a_number_worked_out_from_two_in_the_passages_is_supported() -> None:
     assert support("The bank gained 3,500 members.", passage) > 0
     assert support("The bank had 85,500 members in all.", passage) > 0
     assert support("The bank gained 3,600 members.", passage) == 0.0
+
+
+def test_a_value_worked_out_from_the_facts_is_grounded_though_no_document_states_it() -> None:
+    from core.questions.facts import find_facts
+    from core.questions.plan import plan_question
+    from core.text.search import ranking
+
+    docs = [
+        {"id": "film", "text": "The Lutz Film Festival lasts eight days each spring."},
+        {"id": "folk", "text": "Merrow Folk Days lasts five days each summer."},
+    ]
+    task = "Which lasts longer, Merrow Folk Days or the Lutz Film Festival, and by how many days?"
+    plan = plan_question(task)
+    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts], task)  # type: ignore[arg-type]
+    asked = {
+        "task": task,
+        "documents": docs,
+        "passages": [{"doc_id": d["id"], "text": d["text"], "score": 1.0} for d in docs],
+        "plan": {"question": plan.model_dump()},
+        "facts": [f.as_dict() if f else None for f in facts],
+    }
+    answer = (
+        "The Lutz Film Festival lasts eight days [film]. It lasts longer by 3 days [film, folk]."
+    )
+    assert check_grounding(answer, asked)[0] == 1.0  # type: ignore[arg-type]
+    wrong = (
+        "The Lutz Film Festival lasts eight days [film]. It lasts longer by 4 days [film, folk]."
+    )
+    assert check_grounding(wrong, asked)[0] == 0.5  # type: ignore[arg-type]
