@@ -143,7 +143,9 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     for phrase, word in _SAID_AS:
         query = phrase.sub(word, query)
     own = key_words(query) - key_words(part.subject) - _KIND_WORDS.get(part.value or "", set())
-    dates_a_start = part.ordered or bool(own & _EVENT_KEYS)  # "... when it launched Parcelo?"
+    # "... when it launched Parcelo?" dates Parcelo's start; "when its restoration began?"
+    # names no thing whose start it is, and any founding would do
+    dates_a_start = part.ordered or (bool(part.subject) and bool(own & _EVENT_KEYS))
     starts = _EVENT_KEYS if part.value == "date" and dates_a_start else frozenset()
     # "which is older?" dates the things' start: a sentence of a founding or an opening counts
     # (`START_WEIGHT`), and the question's own word ("opened") counts more than another event

@@ -72,6 +72,11 @@ _COMPOUND = re.compile(
 )
 _BRIDGE = re.compile(r"\b(?:that|this|these|those|the same|it|its|they|their|them)\b", re.I)
 _GAP = re.compile(r"^(?:by )?how (?:much|many \w+|long)(?: \w+)?\??$", re.IGNORECASE)
+_HOW_OLD_WHEN = re.compile(
+    r"^how old (?:was|were|is|are) (?:the\s+)?(.+?)\s+(?:when|by the time)\s+(.+?)\??$",
+    re.IGNORECASE,
+)
+"""'How old was X when Y happened?': from X's start to Y, in years."""
 _CONDITION = re.compile(r"\b(?:when|while|by the time|already|still)\b", re.IGNORECASE)
 """A condition dates the events its clauses name, not the things' start."""
 _ORDERS = frozenset({"earlier", "later", "more", "less"})
@@ -234,9 +239,13 @@ def _option(text: str) -> str:
     return re.sub(r"^(?:the|a|an)\s+", "", text.strip(), flags=re.IGNORECASE)
 
 
-def _plan_one(text: str, context: str = "") -> QuestionPlan:
-    """The plan of one simple question (`context`: the sentences before it, which may name
-    what a "which is older?" compares)."""
+Shape = tuple[AnswerType, Relation, list[str], list[str]]
+"""A question's answer type, relation, options and the clauses of its parts."""
+
+
+def _shape(text: str) -> Shape:
+    """What the question's form alone says of its parts: a choice, a condition, a comparison,
+    a gap between two events; no clauses where it is none of those."""
     kind = answer_type(text)
     rel = relation(text)
     options: list[str] = []
@@ -255,8 +264,18 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
         clauses = [f"{option} {stem}" for option in options]
     elif found := _HOW_LONG_BETWEEN.search(text):  # "how long after X did Y?"
         clauses, rel = [found[1], found[2]], "difference"
+    elif found := _HOW_OLD_WHEN.search(text):  # X's start (a founding word: a start event)
+        kind, rel = "duration", "difference"
+        clauses = [f"{found[1]} was built or founded", found[2]]
     elif kind in ("yes_no", "duration", "number", "date", "when"):
         clauses = _joined_clauses(text)
+    return kind, rel, options, clauses
+
+
+def _plan_one(text: str, context: str = "") -> QuestionPlan:
+    """The plan of one simple question (`context`: the sentences before it, which may name
+    what a "which is older?" compares)."""
+    kind, rel, options, clauses = _shape(text)
     if not clauses and rel in _ORDERS and re.match(r"(?i)which\b", text):
         named = entities(f"{context} {text}")  # "A and B are firms. Which is older?"
         if len(named) >= 2:

@@ -44,7 +44,8 @@ WORKING_WEEK = 5
 _MONTH = "|".join(MONTHS)
 _DATE = re.compile(
     rf"\b(?:(\d{{1,2}})\s+({_MONTH})|({_MONTH})(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?,?)?)\s+(\d{{4}})\b"
-    rf"|\b(\d{{4}})-(\d{{2}})-(\d{{2}})\b|\b(1[5-9]\d\d|20\d\d)\b",
+    rf"|\b(\d{{4}})-(\d{{2}})-(\d{{2}})\b|\b(1[5-9]\d\d|20\d\d)\b"
+    rf"|(?:(?<=\bin )|(?<=\bsince )|(?<=\bfrom )|(?<=\buntil )|(?<=\bof ))(1[0-4]\d\d)\b",
     re.IGNORECASE,
 )
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)\b|\b(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
@@ -89,8 +90,8 @@ def dates(text: str) -> list[Value]:
             amount = int(m[5]) * 10_000 + month * 100 + day
         elif m[6]:
             amount = int(m[6]) * 10_000 + int(m[7]) * 100 + int(m[8])
-        else:
-            amount = int(m[9]) * 10_000 + 101
+        else:  # a year; before 1500 only after "in", "since", ... (else a count: "1342 seats")
+            amount = int(m[9] or m[10]) * 10_000 + 101
         found.append(Value("date", float(amount), m[0], m.start()))
     return found
 

@@ -120,3 +120,15 @@ def test_a_who_question_needs_a_sentence_naming_someone_it_does_not() -> None:
     docs = [{"id": "club", "text": "Tallow Rovers FC was founded in 1921 by Ada Brenn."}]
     [found] = find_facts(plan, docs, [ranking(plan.parts[0].query, docs)], plan.parts[0].query)
     assert found is not None and "Ada Brenn" in found.sentence
+
+
+def test_how_old_when_dates_the_thing_s_start_and_the_event() -> None:
+    docs = [
+        {"id": "castle", "text": "Wendry Castle was built in 1342 by the lords of Wendry. It "
+         "was a ruin from the 1700s until a restoration that ran from 1996 to 1999."},
+        {"id": "firm", "text": "Gannet Mobile was founded in 2015 in Caddenholm."},
+    ]  # fmt: skip
+    plan = plan_question("How old was Wendry Castle when its restoration began?")
+    assert (plan.answer_type, plan.relation) == ("duration", "difference")
+    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert [(f.doc_id, f.value.text) for f in facts] == [("castle", "1342"), ("castle", "1996")]

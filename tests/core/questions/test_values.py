@@ -25,6 +25,11 @@ def test_working_days_are_durations_a_fifth_of_a_week_each() -> None:
     assert numbers("Repairs take up to 10 working days.") == []
 
 
+def test_a_year_before_1500_is_a_date_only_after_in_since_from_until_or_of() -> None:
+    assert [v.text for v in dates("Built in 1342, it has 1342 seats.")] == ["1342"]
+    assert [v.text for v in numbers("Built in 1342, it has 1342 seats.")] == ["1342"]
+
+
 def test_a_number_inside_a_date_a_duration_or_a_clock_time_is_not_a_count() -> None:
     text = "Since 2017 it runs 1,200 trains, shifts of 9 hours, from 8:00."
     assert [v.amount for v in numbers(text)] == [1200.0]
