@@ -82,6 +82,7 @@ def conclusion(question: QuestionPlan, facts: list[Fact | None]) -> Conclusion |
     rel = question.relation
     units = {unit_of(f.sentence, f.value) for f in facts[:compared] if f and f.value}
     unit = f" {units.pop()}" if found[0].kind == "number" and len(units) == 1 else ""
+    unit = unit.rstrip()  # the facts an answer states have no sentence, so no unit
     if rel == "sum":
         total = sum(amounts)
         return Conclusion(_plain(total) + unit, Value(found[0].kind, total, _plain(total), 0))
@@ -122,8 +123,9 @@ def first_sentence(answer: str) -> str:
 def states(answer: str, value: Value) -> bool:
     """Whether the answer states `value` (as written, or as the same amount)."""
     plain = strip_citations(answer)
-    if value.text.lower() in plain.lower():
-        return True
+    written = re.escape(value.text.strip())
+    if re.search(rf"(?<![\w.,]){written}(?!\w|[.,]\d)", plain, re.IGNORECASE):
+        return True  # as a whole: "500 mAh" is not stated by "1,500 mAh"
     said = values(plain, value.kind)
     if value.kind == "date":  # "in 2021" states "March 2021"
         return any(v.amount // 10_000 == value.amount // 10_000 for v in said)

@@ -162,3 +162,15 @@ def test_same_year_compares_two_dates_to_the_year() -> None:
     assert conclusion(same, [rebuilt, opened]).text == "yes"  # type: ignore[union-attr]
     later = fact(1, "c", "Varnholt Clinic opened in 2017.")
     assert conclusion(same, [rebuilt, later]).text == "no"  # type: ignore[union-attr]
+
+
+def test_a_gap_is_stated_only_as_a_whole_number_not_inside_a_larger_one() -> None:
+    choice = plan_question(
+        "Which has the bigger battery, the Gannet G5 or the G6, and by how much?"
+    )
+    found = [fact(0, "g5", "The Gannet G5 has a 4,500 mAh battery.", "number"),
+             fact(1, "g6", "The Gannet G6 has a 5,000 mAh battery.", "number")]  # fmt: skip
+    wrong = "The G6 has 5,000 mAh [g6], 1,500 mAh more than the G5's 4,500 mAh [g5]."
+    assert sources(check_answer(choice, found, wrong)) == ["conclusion"]
+    right = "The G6, by 500 mAh: 5,000 mAh [g6] against 4,500 mAh [g5]."
+    assert check_answer(choice, found, right) == []
