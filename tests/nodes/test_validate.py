@@ -209,3 +209,10 @@ def test_a_value_worked_out_from_the_facts_is_grounded_though_no_document_states
         "The Lutz Film Festival lasts eight days [film]. It lasts longer by 4 days [film, folk]."
     )
     assert check_grounding(wrong, asked)[0] == 0.5  # type: ignore[arg-type]
+
+
+def test_an_amount_of_money_is_worked_out_only_from_amounts_of_money() -> None:
+    farm = "It opened with 22 turbines of 3.5 MW. In 2023 it gained 8 turbines of 5 MW."
+    assert support("The extension cost £1.5 million.", farm) == 0.0  # 5 MW less 3.5 MW
+    fares = "A pass cost 25 marks until 2024 and costs 28 marks now."
+    assert support("A pass costs 3 marks more now.", fares) > 0.0  # 28 less 25 marks
