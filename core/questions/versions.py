@@ -11,6 +11,7 @@ what it is a version of. Rules only, no model call.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from itertools import groupby
@@ -96,10 +97,11 @@ def in_force(documents: list[Document], question: str) -> list[Document]:
         family = list(same)
         if len({v.start for v in family}) < 2:
             continue
+        nexts = [v.start for v in family[1:]] + [math.inf]
         holding = [
             v
-            for v, after in zip(family, [*family[1:], None], strict=True)
-            if v.start <= when and when < min(v.end or NOW + 1, after.start if after else NOW + 1)
+            for v, next_start in zip(family, nexts, strict=True)
+            if v.start <= when < min(v.end or math.inf, next_start)  # until it ends or is replaced
         ]
         keep = holding[-1] if holding else family[-1]
         dropped |= {v.doc_id for v in family if v is not keep}
