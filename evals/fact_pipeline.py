@@ -17,24 +17,27 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.questions.facts import find_facts
-from core.questions.plan import plan_question
-from core.questions.versions import in_force
-from core.state import Document
-from core.text.search import ranking
+from core.run_config import load_config
+from core.state import RefineState
 from evals.datasets import EvalTask, load_dataset
 from evals.facts import FULLY_CORRECT, fact_metrics, hops_group
 from nodes.answer_repair import compose
+from nodes.plan import make_plan
+from nodes.retrieve import retrieve
+from nodes.validate import question_facts
 
 
 def composed(task: EvalTask) -> str:
-    """The answer the question pipeline composes for `task` from its documents alone."""
-    question = plan_question(task.task)
-    given: list[Document] = [{"id": d.id, "text": d.text} for d in task.documents or []]
-    documents = in_force(given, task.task)
-    queries = [p.query for p in question.parts] if question.multi else [task.task]
-    rankings = [ranking(query, documents) for query in queries]
-    return compose(question, find_facts(question, documents, rankings, task.task))
+    """The answer the question pipeline composes for `task` from its documents alone: the
+    engine's own plan and retrieval (the rules only, no model call), then `compose`."""
+    state: RefineState = {
+        "task": task.task,
+        "documents": [{"id": d.id, "text": d.text} for d in task.documents or []],
+        "config": "refine_default",
+    }
+    state["plan"] = make_plan(state, load_config(state["config"]), [])
+    question, facts = question_facts({**state, **retrieve(state)})  # type: ignore[typeddict-item]
+    return compose(question, facts) if question is not None else ""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,14 +42,12 @@ word it shares with the part: a founding sharing no word with "which football cl
 (3) beats "The club won the regional cup in 1978" (2), and "The lifeboat station at Lutz Harbour
 has been in service since 1926" (4) beats "Lutz Harbour Health Centre opened in 2011" (3)."""
 _EVENT_KEYS = frozenset(e[:STEM] for e in EVENTS)
-_KIND_WORDS = {
-    "money": frozenset({"cost", "price", "pay", "paid", "fee", "charge", "fare", "spend"})
-}
+_COST_WORDS = frozenset({"cost", "price", "pay", "paid", "fee", "charge", "fare", "spend"})
 """Words that only say what kind of value is asked ("how much did X cost?"): a sentence sharing
 no other word with the part is not on its topic (held-out gh20, "How much did the 2023 extension
 of the Wendry wind farm cost?", which no document answers, took "Entry costs 12 marks" from the
 castle of the same name)."""
-_SAID_AS = [(re.compile(r"\bc[oa]mes? out\b", re.IGNORECASE), "released")]
+_CAME_OUT = re.compile(r"\bc[oa]mes? out\b", re.IGNORECASE)
 """A question's phrase for an event its documents name with one word ("when the Lumo K2 came
 out": "released in 2022")."""
 
@@ -139,10 +137,9 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     and be on its topic (a shared key word, or similar in meaning);
     among those, the one sharing most key words (a start event counting `START_WEIGHT` where
     the part dates a start), then the most similar. None: no document states it."""
-    query = part.query
-    for phrase, word in _SAID_AS:
-        query = phrase.sub(word, query)
-    own = key_words(query) - key_words(part.subject) - _KIND_WORDS.get(part.value or "", set())
+    query = _CAME_OUT.sub("released", part.query)
+    kind_words = _COST_WORDS if part.value == "money" else frozenset()
+    own = key_words(query) - key_words(part.subject) - kind_words
     # "... when it launched Parcelo?" dates Parcelo's start; "when its restoration began?"
     # names no thing whose start it is, and any founding would do
     dates_a_start = part.ordered or (bool(part.subject) and bool(own & _EVENT_KEYS))
