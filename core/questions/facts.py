@@ -47,6 +47,9 @@ _COST_WORDS = frozenset({"cost", "price", "pay", "paid", "fee", "charge", "fare"
 no other word with the part is not on its topic (held-out gh20, "How much did the 2023 extension
 of the Wendry wind farm cost?", which no document answers, took "Entry costs 12 marks" from the
 castle of the same name)."""
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_SHARE_WORDS = re.compile(r"(?i)\b(?:percent(?:age)?|per cent|share|rate|proportion)\b|%")
+_SHARE_AFTER = re.compile(r"\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
 _CAME_OUT = re.compile(r"\bc[oa]mes? out\b", re.IGNORECASE)
 """A question's phrase for an event its documents name with one word ("when the Lumo K2 came
 out": "released in 2022")."""
@@ -125,6 +128,21 @@ def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
 _PRONOUNS = frozenset({"It", "Its", "He", "His", "She", "Her", "They", "Their", "I", "We"})
 
 
+def in_year(sentence: str, document: Document, years: list[str]) -> bool:
+    """Whether a sentence is about the years a question names: it states them, or its document
+    dates itself with them in its first sentence ("Annual report 2023. ..."). A capacity ("the
+    Saltwren carries 420 passengers") answers no "how many did it carry in 2023?" (dev gm55)."""
+    opening = (sentences(document["text"]) or [""])[0]
+    return all(y in sentence or y in opening for y in years)
+
+
+def counts(sentence: str, value: Value, query: str) -> bool:
+    """Whether a number can answer a count: a share ("deposits grew by 6 percent") counts no
+    customers, unless the question asks for a share (dev gm56)."""
+    share = _SHARE_AFTER.match(sentence[value.start + len(value.text) :]) is not None
+    return value.kind != "number" or not share or _SHARE_WORDS.search(query) is not None
+
+
 def names_another(sentence: str, asked: str) -> bool:
     """Whether `sentence` names someone or something `asked` does not (what a who-question's
     fact must do: "Tallowford Rovers FC was founded in 1921." answers no "who founded it?")."""
@@ -146,11 +164,16 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     starts = _EVENT_KEYS if part.value == "date" and dates_a_start else frozenset()
     # "which is older?" dates the things' start: a sentence of a founding or an opening counts
     # (`START_WEIGHT`), and the question's own word ("opened") counts more than another event
+    # a count or an amount "in 2023" is stated for that year (a date asked "in 2023" is not)
+    years = _YEAR.findall(part.query) if part.value in ("number", "money") else []
     found: list[tuple[Document, str, Value | None]] = []
     for document in documents:
         for sentence in sentences(document["text"]):
             typed = values(sentence, part.value) if part.value else []
+            typed = [v for v in typed if counts(sentence, v, part.query)]
             if (part.value and not typed) or (who and not names_another(sentence, who)):
+                continue
+            if years and not in_year(sentence, document, years):
                 continue
             found.append((document, sentence, counted(sentence, typed, own)))
     if not found:

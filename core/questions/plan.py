@@ -64,6 +64,9 @@ _OPENERS = frozenset({
 })  # fmt: skip
 """Words that open a question in capitals and are not part of a name ("Without renewing, how
 many days ...")."""
+_WHEN_PAST = re.compile(r"(?i)when (?:was|were|did)\b")
+"""A question about when something happened, which a date answers ("When was Oskeby harbour
+built?"); "When is the museum open?" is answered by days and hours, not a date."""
 _BEFORE_OR_AFTER = re.compile(r"\b(before|after) or (before|after)\b", re.IGNORECASE)
 _COMPOUND = re.compile(
     r",?\s+and\s+(?=(?:what|which|who|whom|when|where|how|by how|is|are|was|were|does|do|did|"
@@ -286,6 +289,8 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
         clauses = _summed_clauses(text)
     if len(clauses) < 2:
         value = _value_kind(kind, text, "none") if kind in VALUED else None
+        if kind == "when" and _WHEN_PAST.match(text):  # "When was X built?": a date
+            value = "date"
         part = Part(query=text, subject=(entities(text) or [""])[0], value=value)
         return QuestionPlan(answer_type=kind, relation=rel, parts=[part])
     # the sides of a comparison are measured alike: "Does X keep its data longer than Y keeps

@@ -132,3 +132,34 @@ def test_how_old_when_dates_the_thing_s_start_and_the_event() -> None:
     assert (plan.answer_type, plan.relation) == ("duration", "difference")
     facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
     assert [(f.doc_id, f.value.text) for f in facts] == [("castle", "1342"), ("castle", "1996")]
+
+
+def test_a_count_in_a_year_is_one_stated_for_that_year_not_a_capacity() -> None:
+    docs = [
+        {"id": "ferries", "text": "Pellucid Ferries has five ferries. The largest carries 420 "
+         "passengers and 90 cars."},
+        {"id": "air", "text": "Oskeby Air carried 212,000 passengers in 2023."},
+    ]  # fmt: skip
+    plan = plan_question("How many passengers did Pellucid Ferries carry in 2023?")
+    assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
+    docs[0]["text"] += " In 2023 its ferries carried 610,000 passengers."
+    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert found is not None and found.value.text == "610,000"
+
+
+def test_a_year_in_a_document_s_own_dating_covers_its_sentences() -> None:
+    docs = [{"id": "report", "text": "Brinmouth Savings Bank, annual report 2023. The bank had "
+             "285 staff at the end of the year."}]  # fmt: skip
+    plan = plan_question("How many staff did Brinmouth Savings Bank have in 2023?")
+    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert found is not None and found.value.text == "285"
+
+
+def test_a_share_counts_nothing_unless_a_share_is_asked() -> None:
+    docs = [{"id": "bank", "text": "Brinmouth Savings Bank, annual report 2023. Customer "
+             "deposits grew by 6 percent."}]  # fmt: skip
+    plan = plan_question("How many customers does Brinmouth Savings Bank have?")
+    assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
+    plan = plan_question("By what percentage did Brinmouth Savings Bank's deposits grow?")
+    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert found is not None and found.value.text == "6"

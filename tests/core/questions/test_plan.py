@@ -113,3 +113,17 @@ def test_a_request_that_is_not_a_question_is_not_planned_as_one() -> None:
 def test_a_clause_that_only_qualifies_the_one_fact_is_not_a_second_part() -> None:
     plan = plan_question("How many spectators did Pitfield Park hold before it was extended?")
     assert not plan.multi and plan.answer_type == "number"
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("When was Oskeby harbour built?", "date"),
+        ("When did Halden Cycles start making e-bikes?", "date"),
+        ("When is the Museum of Salt open?", None),
+    ],
+)
+def test_when_something_happened_is_a_date_when_it_is_open_is_not(
+    question: str, value: str | None
+) -> None:
+    assert plan_question(question).parts[0].value == value
