@@ -22,6 +22,8 @@ Order of work on a failing draft:
 
 from __future__ import annotations
 
+import re
+
 from core.instructions import Instruction, repair_all
 from core.instructions.text import rule_sentences
 from core.run_config import RoleModel, RunConfig
@@ -73,6 +75,17 @@ WORD_SHAPE_KINDS = frozenset({
 rule does not make a small model meet it, so none is asked for when only these fail."""
 
 
+def regrouped(text: str, specs: list[Instruction]) -> str:
+    """`text` with its sentences regrouped where a rule needs a count it cannot reach by
+    rewording alone (`SentenceTypeBalance.regroup`: statements joined so the count splits
+    three ways), kept where no other instruction fails after it."""
+    for spec in failing(text, specs):
+        joined = spec.regroup(text)
+        if joined and len(failing(joined, specs)) <= len(failing(text, specs)):
+            text = joined
+    return text
+
+
 def sized(role: RoleModel, tokens: int) -> RoleModel:
     """`role` with room for about `tokens` output tokens (never below its own cap)."""
     tokens = min(MAX_TOKENS, tokens)
@@ -116,7 +129,9 @@ async def reword(
     ]
     replies, usage = await write("reword", on_round(config.roles.refine, state), asks)
     for change, reply in zip(changes, replies, strict=True):
-        new = without_the_old(change.sentence, unquote(reply))
+        new = unlabelled(unquote(reply).strip())
+        if change.sentences == 1:
+            new = without_the_old(change.sentence, new)
         if not kept_layout(change.sentence, new):
             continue
         new = " ".join(new.split())
@@ -155,6 +170,18 @@ def borrowed(old: str, new: str, about: str) -> bool:
         return {tuple(found[i : i + BORROWED_RUN]) for i in range(len(found) - BORROWED_RUN + 1)}
 
     return bool((runs(new) & runs(about)) - runs(old))
+
+
+_LABEL = re.compile(
+    r"^(?:exclamation|question|statement|rewritten(?: sentence)?|new sentence|sentence)\s*:\s*",
+    re.IGNORECASE,
+)
+
+
+def unlabelled(reply: str) -> str:
+    """A reworded sentence without a label the model put before it (measured on IFBench dev:
+    "Exclamation: I deeply lament the chaos ...!" was spliced into the answer)."""
+    return _LABEL.sub("", reply, count=1)
 
 
 def without_the_old(old: str, reply: str) -> str:
@@ -237,6 +264,7 @@ async def follow_instructions(
         return None
     conflicted = bool((state.get("plan") or {}).get("conflicts"))
     text, _ = repair_all(text, specs)
+    text = regrouped(text, specs)
     bad = failing(text, specs)
     if not bad:
         return text, empty_usage()

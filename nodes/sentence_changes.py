@@ -59,6 +59,9 @@ class Change:
     done: Callable[[str], bool]
     adds: bool = False
     """The change only adds a content word: the reply must keep every content word it had."""
+    sentences: int = 1
+    """How many sentences the reply is: two where the change splits the sentence or adds one
+    after it (a reply that says the old sentence again is then no repeat to drop)."""
 
 
 def faithful(old: str, new: str, *, cuts: bool = False, adds: bool = False) -> bool:
@@ -209,9 +212,52 @@ def conversions(counts: dict[str, int], spec: Instruction) -> dict[tuple[str, st
     return best or None
 
 
+def split_in_two(sentence: str, mark: str) -> Change:
+    """A change that makes one sentence two, the second ending with `mark`: one more sentence
+    where the count of sentences cannot be balanced as it is (two sentences cannot be one
+    statement, one question and one exclamation)."""
+
+    def done(new: str) -> bool:
+        parts = rule_sentences(new)
+        return len(parts) == 2 and parts[1].endswith(mark) and not parts[1].endswith("?!")
+
+    return Change(sentence, f"it becomes two sentences, the second {ENDS[mark]}", done, False, 2)
+
+
+def followed_by(sentence: str, word: str) -> Change:
+    """A change that keeps the sentence and adds one after it that uses `word`: the way into
+    a given sentence N where the word would not fit the sentence there (measured on IFBench
+    dev: "eat" asked into "I plan to use these skills to develop more complex applications"
+    was refused three rounds running)."""
+
+    def done(new: str) -> bool:
+        parts = rule_sentences(new)
+        return len(parts) == 2 and has_word(parts[1], word) and not has_word(parts[0], word)
+
+    ask = f'it is followed by one new sentence that goes on from it and uses the word "{word}"'
+    return Change(sentence, ask, done, False, 2)
+
+
+def splits(text: str, counts: dict[str, int]) -> list[Change]:
+    """The longest statements, each to become two sentences, the second of a type the text
+    lacks most, as many as a balance of three types needs (to 3 sentences, or the next multiple
+    of 3); none where no statement is long enough to split (12 words)."""
+    total = sum(counts.get(m, 0) for m in ".?!")
+    needed = 3 - total if total < 3 else (3 - total % 3) % 3
+    lacking = sorted("?!.", key=lambda m: counts.get(m, 0))[:needed]
+    long = sorted(
+        (p for p in one_line_sentences(text) if _end(p) == "." and len(p.split()) >= 12),
+        key=lambda p: -len(p.split()),
+    )
+    return [split_in_two(p, mark) for p, mark in zip(long, lacking, strict=False)]
+
+
 def type_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
     parts = one_line_sentences(text)
-    moves = conversions(dict(sentence_types(text)), spec)
+    counts = dict(sentence_types(text))
+    moves = conversions(counts, spec)
+    if moves is None and spec.kind == "sentence_type_balance":
+        return splits(text, counts)
     changes: list[Change] = []
     for (source, target), n in (moves or {}).items():
         pool = [p for p in parts if _end(p) == source and p not in {c.sentence for c in changes}]
@@ -308,17 +354,21 @@ PLACED = frozenset({"keyword_in_sentence", "starts_with_verb"})
 """Rules on one given sentence of the text."""
 
 
-def placed(text: str, spec: Instruction, parts: list[str]) -> Change | None:
-    """The change a rule on one given sentence asks: the keyword into sentence N, a verb to
-    open the first; None where that sentence is not there to reword."""
+def placed(text: str, spec: Instruction, parts: list[str], offset: int = 0) -> Change | None:
+    """The change a rule on one given sentence asks: the keyword into sentence N (every other
+    round, a new sentence N with it after sentence N - 1), a verb to open the first; None
+    where that sentence is not there to reword."""
     if spec.kind == "starts_with_verb":
         first = parts[0] if parts else ""
         return opens_with_verb(first, spec) if first and text.lstrip().startswith(first) else None
     ruled = rule_sentences(text)
-    if len(ruled) < spec.sentence:  # type: ignore[attr-defined]
+    n, keyword = spec.sentence, spec.keyword  # type: ignore[attr-defined]
+    if len(ruled) < n:
         return None
-    target = ruled[spec.sentence - 1].strip()  # type: ignore[attr-defined]
-    return uses(target, spec.keyword) if target in text else None  # type: ignore[attr-defined]
+    target, before = ruled[n - 1].strip(), ruled[n - 2].strip() if n > 1 else ""
+    if offset % 2 and before and before in text:  # every other round: a new sentence N
+        return followed_by(before, keyword)
+    return uses(target, keyword) if target in text else None
 
 
 def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> list[Change]:
@@ -329,7 +379,7 @@ def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> li
     for spec in specs:
         taken = {c.sentence for c in changes}
         if spec.kind in PLACED:
-            change = placed(text, spec, parts)
+            change = placed(text, spec, parts, offset)
             if change is not None and change.sentence not in taken:
                 changes.append(change)
             continue

@@ -45,6 +45,11 @@ class Spec(BaseModel):
     def _repair(self, text: str) -> str | None:
         return None
 
+    def regroup(self, text: str) -> str | None:
+        """`text` regrouped, not reworded, towards a count that rewording alone cannot reach
+        (the check may still fail after it), or None where the rule needs no such step."""
+        return None
+
     def finding(self, message: str, *data: str) -> Finding:
         return {
             "source": f"instruction:{self.kind}",

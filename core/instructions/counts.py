@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 from pydantic import Field
 
 from core.instructions.base import Counted, Spec, Word
-from core.instructions.text import bare_words, rule_sentences, strip_punctuation, words
+from core.instructions.text import (
+    bare_words,
+    rule_sentences,
+    sentence_spans,
+    strip_punctuation,
+    words,
+)
 from core.state import Finding
 
 CONJUNCTIONS = ("and", "but", "for", "nor", "or", "so", "yet")
@@ -192,6 +199,51 @@ def sentence_types(text: str) -> Counter[str]:
     return Counter(s[-1] for s in rule_sentences(text) if s and s[-1] in ".?!")
 
 
+_JOINABLE_OPENERS = frozenset({
+    "the", "a", "an", "it", "its", "this", "that", "these", "those", "they", "their", "he", "his",
+    "she", "her", "we", "our", "there", "in", "on", "at", "many", "some", "each", "every", "as",
+    "when", "while", "after", "before", "during", "however", "then", "today", "now", "both",
+})  # fmt: skip
+"""First words a statement joined to the one before it takes in lower case; any other word
+(a name: "Ottoman forces ...") keeps its capital."""
+
+
+def join_shortest_statements(text: str) -> str | None:
+    """`text` with the shortest pair of neighbouring plain statements on one line joined into
+    one sentence by a semicolon, or None where no pair can be (each must end in one full stop,
+    the second open with a capital letter, and the join lose exactly one counted sentence)."""
+    spans = sentence_spans(text)
+    pairs: list[tuple[int, int, int, int]] = []
+    for (a, b), (c, d) in pairwise(spans):
+        first, gap, second = text[a:b], text[b:c], text[c:d]
+        if "\n" in first or "\n" in gap or "\n" in second or gap.strip():
+            continue
+        if not (re.search(r"\w\.$", first) and re.search(r"\w\.$", second)):
+            continue
+        if not second[:1].isupper():
+            continue
+        pairs.append((len(first.split()) + len(second.split()), a, b, c))
+    before = len(rule_sentences(text))
+    for _, _, b, c in sorted(pairs):
+        head = text[c:].split(" ", 1)[0]
+        opener = head.lower() if head.lower().strip(",") in _JOINABLE_OPENERS else head
+        joined = f"{text[: b - 1]}; {opener}{text[c + len(head) :]}"
+        if len(rule_sentences(joined)) == before - 1:
+            return joined
+    return None
+
+
+def exclaimed(text: str, n: int) -> str:
+    """`text` with its `n` shortest plain statements ending in "!" instead of "."."""
+    if n <= 0:
+        return text
+    spans = [(a, b) for a, b in sentence_spans(text) if re.search(r"\w\.$", text[a:b])]
+    chosen = sorted(sorted(spans, key=lambda s: len(text[s[0] : s[1]].split()))[:n])
+    for _, b in reversed(chosen):
+        text = f"{text[: b - 1]}!{text[b:]}"
+    return text
+
+
 class SentenceTypeRatio(Spec):
     """Declarative (`.`) and interrogative (`?`) sentences in the ratio
     `declarative:questions`, 2:1 by default (IFBench's `ratio:sentence_type`, where no
@@ -240,6 +292,29 @@ class SentenceTypeBalance(Spec):
 
     def describe(self) -> str:
         return "Write as many statements (ending in '.') as questions ('?') as exclamations ('!')."
+
+    def regroup(self, text: str) -> str | None:
+        """`text` with one or two pairs of neighbouring statements joined by a semicolon, so
+        that the sentences counted can split three ways (five statements cannot be balanced;
+        three can), then the shortest surplus statements ending in "!" as the exclamations
+        missing; None where neither step applies. Nothing is reworded: "The war began in 1914.
+        It ended in 1918." becomes "The war began in 1914; it ended in 1918." (measured on
+        IFBench dev: a model asked for an exclamation wrote "Oooh, the war lasted ...!"). The
+        questions missing are left to a rewording."""
+        original = text
+        total = sum(sentence_types(text).values())
+        joins = total % 3 if total - total % 3 >= 3 else 0
+        for _ in range(joins):
+            joined = join_shortest_statements(text)
+            if joined is None:
+                return None
+            text = joined
+        types = sentence_types(text)
+        total = sum(types.values())
+        if total % 3 == 0 and total:
+            share = total // 3
+            text = exclaimed(text, min(types["."] - share, share - types["!"]))
+        return text if text != original else None
 
 
 class WordRepeatLimit(Spec):

@@ -89,3 +89,11 @@ def test_a_rewording_that_copies_the_request_is_not_kept() -> None:
     assert not borrowed(old, kept, about)
     said_before = "Corruption, greed, inequity, madness, inequality and an establishment rule."
     assert not borrowed(said_before, said_before[:-1] + " in a labyrinth.", about)
+
+
+def test_a_label_before_a_reworded_sentence_is_not_kept() -> None:
+    from nodes.instruction_fixes import unlabelled
+
+    assert unlabelled("Exclamation: I lament the chaos!") == "I lament the chaos!"
+    assert unlabelled("Rewritten sentence: Is it late?") == "Is it late?"
+    assert unlabelled("Question time: is it late?") == "Question time: is it late?"

@@ -89,6 +89,15 @@ def test_a_keyword_goes_into_the_sentence_the_rule_names() -> None:
     assert sentence_changes(TEXT, [rule(kind="keyword_in_sentence", keyword="x", sentence=9)]) == []
 
 
+def test_every_other_round_a_keyword_gets_a_new_sentence_n_of_its_own() -> None:
+    spec = rule(kind="keyword_in_sentence", keyword="lantern", sentence=3)
+    [change] = sentence_changes(TEXT, [spec], offset=1)
+    assert change.sentence == "The boats go out to sea." and change.sentences == 2
+    assert change.done("The boats go out to sea. A lantern swings on each mast.")
+    assert not change.done("The boats go out to sea with a lantern.")  # still sentence 2
+    assert not change.done("A lantern boat goes out. A lantern swings.")  # not the old one
+
+
 def test_the_next_round_asks_other_sentences_and_the_total_is_capped() -> None:
     spec = rule(kind="keyword_frequency", keyword="tide", at_least=2)
     first = [c.sentence for c in sentence_changes(TEXT, [spec], offset=0)]
@@ -174,3 +183,16 @@ def test_a_keyword_woven_in_must_not_take_a_word_s_place() -> None:
 
 def test_no_number_is_asked_for_where_the_sentences_could_not_hold_them() -> None:
     assert sentence_changes(TEXT, [rule(kind="number_count", exactly=36)]) == []
+
+
+def test_too_few_sentences_to_balance_are_split_the_longest_first() -> None:
+    text = (
+        "A trained neural network is a set of numbers used by a program to bring about a "
+        "result in a computer. It is a program by that definition!"
+    )
+    [change] = sentence_changes(text, [rule(kind="sentence_type_balance")])
+    assert change.sentence.startswith("A trained neural network")
+    assert change.change == 'it becomes two sentences, the second a question ending with "?"'
+    assert change.done("A trained network is a set of numbers. Is it a program?")
+    assert not change.done("Is a trained network a set of numbers a program uses?")
+    assert sentence_changes("It rains. Wow!", [rule(kind="sentence_type_balance")]) == []

@@ -16,6 +16,7 @@ from core.instructions.counts import (
     StopWordRatio,
     TrigramOverlap,
     WordRepeatLimit,
+    sentence_types,
 )
 from core.instructions.words import UniqueWordCount
 
@@ -141,3 +142,25 @@ def test_equal_sentences() -> None:
     assert repeated is not None
     assert repeated["message"] == "words used more than once: cats"
     assert spec.check("Cats nap. Dogs run.") is not None
+
+
+def test_a_balance_regroups_statements_so_the_count_splits_three_ways() -> None:
+    spec = SentenceTypeBalance()
+    text = (
+        "The war began in 1914. It ended in 1918. Millions of soldiers died in the trenches "
+        "of France and Belgium and in the mountains of Italy.\n\nThe peace did not last. "
+        "Ottoman forces withdrew."
+    )
+    joined = spec.regroup(text)
+    assert joined == (
+        "The war began in 1914; it ended in 1918. Millions of soldiers died in the trenches "
+        "of France and Belgium and in the mountains of Italy.\n\nThe peace did not last; "
+        "Ottoman forces withdrew!"
+    )  # the two shortest pairs joined (a name keeps its capital, no join across a
+    # paragraph), then the shortest statement an exclamation: a question is left to a model
+    assert sentence_types(joined) == {".": 2, "!": 1}
+    assert spec.regroup("It rains. It pours. Why? Wow! Stop. Go.") == (
+        "It rains. It pours. Why? Wow! Stop! Go."
+    )  # six already: no join, one more exclamation
+    assert spec.regroup("It rains. Why? Wow! Stop!") is None  # no two statements side by side
+    assert spec.regroup("It rains? It pours!") is None  # too few to balance, nothing to do
