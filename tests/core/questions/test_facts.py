@@ -163,3 +163,14 @@ def test_a_share_counts_nothing_unless_a_share_is_asked() -> None:
     plan = plan_question("By what percentage did Brinmouth Savings Bank's deposits grow?")
     [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
     assert found is not None and found.value.text == "6"
+
+
+def test_a_change_between_two_years_is_found_with_either_year() -> None:
+    docs = [{"id": "report", "text": "Brinmouth Savings Bank, annual report 2023. At the end "
+             "of 2023 the bank had 285 staff."}]  # fmt: skip
+    plan = plan_question(
+        "By how much did Brinmouth Savings Bank's staff shrink between the end of 2021 and the "
+        "end of 2023?"
+    )
+    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert found is not None and found.value.text == "285"
