@@ -139,6 +139,8 @@ async def reword(
             continue
         if quotes_balanced(change.sentence) and not quotes_balanced(new):
             continue
+        if quoted_more(change.sentence, new):
+            continue  # the old sentence quoted inside the new one, not reworded
         if len(new.split()) > 3 * len(change.sentence.split()) + 10:
             continue  # a paragraph, not a sentence
         cuts = "does not use" in change.change or "fewer words" in change.change
@@ -176,6 +178,17 @@ _LABEL = re.compile(
     r"^(?:exclamation|question|statement|rewritten(?: sentence)?|new sentence|sentence)\s*:\s*",
     re.IGNORECASE,
 )
+
+
+_QUOTES = '"\u201c\u201d'
+
+
+def quoted_more(old: str, new: str) -> bool:
+    """Whether a rewording added double quotation marks the sentence did not have (measured
+    on IFBench dev: asked for a question, the model wrapped the old statement in quotes and
+    asked '"Did the war, fought on all continents, ... wounded, " do you think it was a
+    significant event in history?'). No change asks for a quotation."""
+    return sum(new.count(q) for q in _QUOTES) > sum(old.count(q) for q in _QUOTES)
 
 
 def unlabelled(reply: str) -> str:

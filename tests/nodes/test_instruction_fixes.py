@@ -97,3 +97,12 @@ def test_a_label_before_a_reworded_sentence_is_not_kept() -> None:
     assert unlabelled("Exclamation: I lament the chaos!") == "I lament the chaos!"
     assert unlabelled("Rewritten sentence: Is it late?") == "Is it late?"
     assert unlabelled("Question time: is it late?") == "Question time: is it late?"
+
+
+def test_a_rewording_that_quotes_the_old_sentence_is_not_kept() -> None:
+    from nodes.instruction_fixes import quoted_more
+
+    old = "The war was fought on all continents."
+    assert quoted_more(old, '"The war was fought on all continents," do you think it was?')
+    assert not quoted_more(old, "Was the war fought on all continents?")
+    assert not quoted_more('She said "go" twice.', 'Did she say "go" twice?')
