@@ -174,12 +174,6 @@ def borrowed(old: str, new: str, about: str) -> bool:
     return bool((runs(new) & runs(about)) - runs(old))
 
 
-_LABEL = re.compile(
-    r"^(?:exclamation|question|statement|rewritten(?: sentence)?|new sentence|sentence)\s*:\s*",
-    re.IGNORECASE,
-)
-
-
 _QUOTES = '"\u201c\u201d'
 
 
@@ -189,6 +183,13 @@ def quoted_more(old: str, new: str) -> bool:
     asked '"Did the war, fought on all continents, ... wounded, " do you think it was a
     significant event in history?'). No change asks for a quotation."""
     return sum(new.count(q) for q in _QUOTES) > sum(old.count(q) for q in _QUOTES)
+
+
+_LABEL = re.compile(
+    r"^(?:exclamation|question|statement|rewritten(?: sentence)?|new sentence|sentence)\s*:\s*",
+    re.IGNORECASE,
+)
+"""A label a model may put before a reworded sentence."""
 
 
 def unlabelled(reply: str) -> str:

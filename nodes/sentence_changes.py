@@ -221,7 +221,8 @@ def split_in_two(sentence: str, mark: str) -> Change:
         parts = rule_sentences(new)
         return len(parts) == 2 and parts[1].endswith(mark) and not parts[1].endswith("?!")
 
-    return Change(sentence, f"it becomes two sentences, the second {ENDS[mark]}", done, False, 2)
+    ask = f"it becomes two sentences, the second {ENDS[mark]}"
+    return Change(sentence, ask, done, sentences=2)
 
 
 def followed_by(sentence: str, word: str) -> Change:
@@ -235,7 +236,7 @@ def followed_by(sentence: str, word: str) -> Change:
         return len(parts) == 2 and has_word(parts[1], word) and not has_word(parts[0], word)
 
     ask = f'it is followed by one new sentence that goes on from it and uses the word "{word}"'
-    return Change(sentence, ask, done, False, 2)
+    return Change(sentence, ask, done, sentences=2)
 
 
 def splits(text: str, counts: dict[str, int]) -> list[Change]:
