@@ -120,7 +120,7 @@ def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
         if value.kind == "number" and key_words(unit_of(sentence, value)) & own:
             return value
     said = [m.start() for m in re.finditer(r"[\w'-]+", sentence) if key_words(m[0]) & own]
-    if len(typed) > 1 and typed[0].kind == "date" and said:
+    if len(typed) > 1 and typed[0].kind in ("date", "number") and said:
         return min(typed, key=lambda v: min(abs(v.start - at) for at in said))
     return typed[0] if typed else None
 

@@ -50,6 +50,13 @@ _DATE = re.compile(
 )
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)\b|\b(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w:]|\.\d)")
+_NUMBER_WORD = re.compile(
+    rf"(?<![\w-])((?:{'|'.join(_TENS)})(?:-(?:{'|'.join(_UNITS[1:10])}))?|{'|'.join(_UNITS[2:])})"
+    r"(?![\w-])",
+    re.IGNORECASE,
+)
+"""A count written in words, two to ninety-nine ("three a day in winter", "forty-two"); "one"
+and "a" are left out, as they are more often no count ("one of them")."""
 
 
 @dataclass(frozen=True)
@@ -108,13 +115,16 @@ def times(text: str) -> list[Value]:
 
 
 def numbers(text: str) -> list[Value]:
-    """Counts and amounts: numbers that are not part of a date, a duration or a clock time."""
+    """Counts and amounts, in digits or in words ("three"): numbers that are not part of a
+    date, a duration or a clock time."""
     taken = [(v.start, v.start + len(v.text)) for v in dates(text) + durations(text) + times(text)]
-    return [
-        Value("number", float(m[1].replace(",", "")), m[1], m.start())
-        for m in _NUMBER.finditer(text)
+    found = [
+        Value("number", sum(_amount(w) for w in m[1].split("-")), m[1], m.start())
+        for pattern in (_NUMBER, _NUMBER_WORD)
+        for m in pattern.finditer(text)
         if not any(a <= m.start() < b for a, b in taken)
     ]
+    return sorted(found, key=lambda v: v.start)
 
 
 CURRENCY = (

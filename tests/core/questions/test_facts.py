@@ -174,3 +174,11 @@ def test_a_change_between_two_years_is_found_with_either_year() -> None:
     )
     [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
     assert found is not None and found.value.text == "285"
+
+
+def test_a_count_is_the_one_nearest_the_words_asked_about() -> None:
+    docs = [{"id": "ferries", "text": "Pellucid Ferries sails to Oskeby. There are six sailings "
+             "a day in each direction in summer and three a day in winter."}]  # fmt: skip
+    plan = plan_question("How many times a day does the Pellucid ferry sail each way in winter?")
+    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert found is not None and found.value.text == "three"

@@ -58,3 +58,11 @@ def test_money_is_a_number_with_its_currency() -> None:
         ("€4.50", 4.5),
         ("2.80 euros", 2.8),
     ]
+
+
+def test_counts_written_in_words_are_numbers_but_one_and_parts_of_words_are_not() -> None:
+    found = numbers("Six sailings a day in summer, three in winter, forty-two in all.")
+    assert [(v.text, v.amount) for v in found] == [
+        ("Six", 6.0), ("three", 3.0), ("forty-two", 42.0)
+    ]  # fmt: skip
+    assert numbers("One of them is a two-year plan, four minutes away.") == []
