@@ -67,6 +67,8 @@ many days ...")."""
 _WHEN_PAST = re.compile(r"(?i)when (?:was|were|did)\b")
 """A question about when something happened, which a date answers ("When was Oskeby harbour
 built?"); "When is the museum open?" is answered by days and hours, not a date."""
+_LINKS = frozenset({"from", "at", "in", "of", "for", "by", "with", "its", "their", "the", "a"})
+"""Small words a "than" clause's other thing comes with ("than from its East Branch")."""
 _BEFORE_OR_AFTER = re.compile(r"\b(before|after) or (before|after)\b", re.IGNORECASE)
 _COMPOUND = re.compile(
     r",?\s+and\s+(?=(?:what|which|who|whom|when|where|how|by how|is|are|was|were|does|do|did|"
@@ -168,6 +170,18 @@ def entities(text: str) -> list[str]:
     return found
 
 
+_OWNED = re.compile(r"'s\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)")
+"""A named thing that belongs to another ("Tallowford library's East Branch")."""
+
+
+def subject_of(text: str) -> str:
+    """The named thing `text` asks about: its first name, unless a name follows a possessive
+    ("Tallowford library's East Branch": the branch, not Tallowford; dev gm64)."""
+    owned = _OWNED.search(text)
+    named = entities(text)
+    return owned[1] if owned and owned[1] in named else (named or [""])[0]
+
+
 _SUM_PHRASE = re.compile(r"\bbetween (?:them|the two|both)\b|\bin all\b", re.IGNORECASE)
 """A sum said without a word of its own ("How many beds do A and B have between them?")."""
 
@@ -219,7 +233,7 @@ def _joined_clauses(text: str) -> list[str]:
     first, last = _strip_question_words(pieces[0]), _strip_question_words(pieces[-1])
     if pieces[1] == "than":
         named, other = entities(first), entities(last)
-        if named and other and len(words(last)) <= 3:
+        if named and other and len([w for w in words(last) if w not in _LINKS]) <= 3:
             last = first.replace(named[0], other[0])
     if pieces[1] != "than" and not entities(last):  # "... before it was extended": a
         return []  # qualifier of the one fact asked for, not a second fact
@@ -291,7 +305,7 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
         value = _value_kind(kind, text, "none") if kind in VALUED else None
         if kind == "when" and _WHEN_PAST.match(text):  # "When was X built?": a date
             value = "date"
-        part = Part(query=text, subject=(entities(text) or [""])[0], value=value)
+        part = Part(query=text, subject=subject_of(text), value=value)
         return QuestionPlan(answer_type=kind, relation=rel, parts=[part])
     # the sides of a comparison are measured alike: "Does X keep its data longer than Y keeps
     # deleted records?" compares two durations, though only X's side says "longer"
@@ -301,7 +315,7 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
     parts = [
         Part(
             query=" ".join(clause.split()),
-            subject=(entities(clause) or [""])[0],
+            subject=subject_of(clause),
             value=measure or _value_kind(kind, clause, rel),
             ordered=rel in ("earlier", "later") and not _CONDITION.search(text),
         )

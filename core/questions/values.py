@@ -57,6 +57,13 @@ _NUMBER_WORD = re.compile(
 )
 """A count written in words, two to ninety-nine ("three a day in winter", "forty-two"); "one"
 and "a" are left out, as they are more often no count ("one of them")."""
+_TIMES_WORD = re.compile(
+    r"(?<![\w-])(twice|thrice|once(?=\s*(?:[.,;)]|$|a\b|per\b|every\b|each\b|and\b|or\b)))",
+    re.IGNORECASE,
+)
+"""How many times, in one word ("can be renewed once", "twice a year"); "once" only where it
+ends a clause or a rate, not where it means "when" ("once the snow melts")."""
+_TIMES = {"once": 1.0, "twice": 2.0, "thrice": 3.0}
 
 
 @dataclass(frozen=True)
@@ -119,11 +126,12 @@ def numbers(text: str) -> list[Value]:
     date, a duration or a clock time."""
     taken = [(v.start, v.start + len(v.text)) for v in dates(text) + durations(text) + times(text)]
     found = [
-        Value("number", sum(_amount(w) for w in m[1].split("-")), m[1], m.start())
-        for pattern in (_NUMBER, _NUMBER_WORD)
+        Value("number", _TIMES.get(m[1].lower()) or sum(_amount(w) for w in m[1].split("-")),
+              m[1], m.start())
+        for pattern in (_NUMBER, _NUMBER_WORD, _TIMES_WORD)
         for m in pattern.finditer(text)
         if not any(a <= m.start() < b for a, b in taken)
-    ]
+    ]  # fmt: skip
     return sorted(found, key=lambda v: v.start)
 
 

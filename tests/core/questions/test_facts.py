@@ -182,3 +182,11 @@ def test_a_count_is_the_one_nearest_the_words_asked_about() -> None:
     plan = plan_question("How many times a day does the Pellucid ferry sail each way in winter?")
     [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
     assert found is not None and found.value.text == "three"
+
+
+def test_a_sentence_whose_number_counts_the_thing_asked_beats_one_that_only_names_it() -> None:
+    docs = [{"id": "bank", "text": "Merrow Bank, annual report 2024. It closed one branch, and "
+             "a mobile branch now calls twice a week. The bank had 10 branches."}]  # fmt: skip
+    plan = plan_question("How many branches does Merrow Bank have now?")
+    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert found is not None and found.value.text == "10"

@@ -127,3 +127,14 @@ def test_when_something_happened_is_a_date_when_it_is_open_is_not(
     question: str, value: str | None
 ) -> None:
     assert plan_question(question).parts[0].value == value
+
+
+def test_a_name_after_a_possessive_is_the_thing_asked_about() -> None:
+    plan = plan_question("How many times can I renew a book at Tallowford library's East Branch?")
+    assert plan.parts[0].subject == "East Branch"
+    plan = plan_question(
+        "How many days longer can I keep a book from Tallowford's main library than from its "
+        "East Branch?"
+    )
+    assert [p.subject for p in plan.parts] == ["Tallowford", "East Branch"]
+    assert "days longer" in plan.parts[1].query  # asked alike of both

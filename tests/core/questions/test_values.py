@@ -66,3 +66,8 @@ def test_counts_written_in_words_are_numbers_but_one_and_parts_of_words_are_not(
         ("Six", 6.0), ("three", 3.0), ("forty-two", 42.0)
     ]  # fmt: skip
     assert numbers("One of them is a two-year plan, four minutes away.") == []
+
+
+def test_once_and_twice_are_counts_but_once_meaning_when_is_not() -> None:
+    found = numbers("Books can be renewed once. Once the snow melts, it opens twice a year.")
+    assert [(v.text, v.amount) for v in found] == [("once", 1.0), ("twice", 2.0)]
