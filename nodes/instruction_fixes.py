@@ -174,15 +174,25 @@ def borrowed(old: str, new: str, about: str) -> bool:
     return bool((runs(new) & runs(about)) - runs(old))
 
 
-_QUOTES = '"\u201c\u201d'
+_QUOTED = re.compile(r'["\u201c]([^"\u201c\u201d]+)["\u201d]')
+QUOTED_SHARE = 0.6
+"""The share of the old sentence's words a new quotation holding them makes it a quotation of
+the old sentence, not a title quoted in it."""
 
 
 def quoted_more(old: str, new: str) -> bool:
-    """Whether a rewording added double quotation marks the sentence did not have (measured
-    on IFBench dev: asked for a question, the model wrapped the old statement in quotes and
-    asked '"Did the war, fought on all continents, ... wounded, " do you think it was a
-    significant event in history?'). No change asks for a quotation."""
-    return sum(new.count(q) for q in _QUOTES) > sum(old.count(q) for q in _QUOTES)
+    """Whether a rewording put most of the old sentence inside quotation marks it did not
+    have (measured on IFBench dev: asked for a question, the model wrapped the old statement in
+    quotes and asked '"Did the war, fought on all continents, ... wounded, " do you think it
+    was a significant event in history?'). A quoted title ('Is the song "Silence Skull's
+    hollow" full of sharp lines?') is kept."""
+    before = set(_QUOTED.findall(old))
+    mine = set(words(old))
+    for quoted in _QUOTED.findall(new):
+        inside = set(words(quoted))
+        if quoted not in before and mine and len(inside & mine) >= QUOTED_SHARE * len(mine):
+            return True
+    return False
 
 
 _LABEL = re.compile(

@@ -106,3 +106,5 @@ def test_a_rewording_that_quotes_the_old_sentence_is_not_kept() -> None:
     assert quoted_more(old, '"The war was fought on all continents," do you think it was?')
     assert not quoted_more(old, "Was the war fought on all continents?")
     assert not quoted_more('She said "go" twice.', 'Did she say "go" twice?')
+    song = 'Is the song "Silence Skull\'s hollow" full of sharp lines?'
+    assert not quoted_more("The song is full of sharp lines.", song)  # a title quoted
