@@ -250,12 +250,15 @@ def _check_one(
     question: QuestionPlan, facts: list[Fact | None], answer: str, grounded: bool
 ) -> list[Finding]:
     """A one-part question: the kind of answer it asks for, and a refusal exactly where no
-    document states it and the answer is not supported."""
-    missing = facts[0] is None
+    document states it and the answer is not supported, or states a value of the kind asked
+    that no document gives for it (dev gm55: "How many passengers did Pellucid Ferries carry in
+    2023?" answered "The Saltwren ... carried 420 passengers and 90 cars in 2023", each word
+    supported, the year put beside a capacity)."""
+    part = facts[0] is None and question.parts[0]
     if abstains(answer):  # never overruled: a fact found by words alone may not be the one asked
         return []
-    if missing and not grounded:
-        return [_finding(f"no document states: {question.parts[0].query}", ["missing"])]
+    if part and (not grounded or (part.value is not None and gives(answer, part.value))):
+        return [_finding(f"no document states: {part.query}", ["missing"])]
     return check_type(question, answer)
 
 

@@ -143,15 +143,18 @@ def test_sentences_describing_the_plan_are_found_only_where_words_are_required()
 
 
 def test_an_answer_looping_on_one_phrase_does_not_answer_its_question() -> None:
+    from core.questions.facts import Fact
     from core.questions.plan import plan_question
+    from core.questions.values import dates
     from nodes.validate import check_answer_to_question
 
     question = plan_question("When was the main telescope installed?")
     source = "The main telescope was installed in 1974."
+    found = Fact(0, "d", source, dates(source)[0]).as_dict()
     state = {"task": "When was the main telescope installed?",
              "documents": [{"id": "d", "text": source}],
              "passages": [{"doc_id": "d", "text": source, "score": 1.0}],
-             "plan": {"question": question.model_dump()}, "facts": [None]}  # fmt: skip
+             "plan": {"question": question.model_dump()}, "facts": [found]}  # fmt: skip
     loop = "It was installed in 1974, and its main telescope was installed in 1974, " * 6
     score, findings = check_answer_to_question(loop, state)  # type: ignore[arg-type]
     assert score == 0.0 and findings[0]["data"] == ["looping"]

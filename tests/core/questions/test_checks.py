@@ -78,8 +78,21 @@ def test_the_kind_of_answer_asked_for() -> None:
     assert check_answer(yes_no, [None], "Yes, on the river path [v].", grounded=True) == []
     assert sources(check_answer(yes_no, [None], "Dogs may use the river path [v].")) == ["type"]
     duration = plan_question("At most how long may a Kestrel driver work in one shift?")
-    assert sources(check_answer(duration, [None], "Shifts start at 22:00 [k].")) == ["type"]
-    assert check_answer(duration, [None], "At most 9 hours [k].") == []
+    shift = [fact(0, "k", "A Kestrel driver works at most 9 hours in one shift.", "duration")]
+    assert sources(check_answer(duration, shift, "Shifts start at 22:00 [k].")) == ["type"]
+    assert check_answer(duration, shift, "At most 9 hours [k].") == []
+
+
+def test_a_value_of_the_kind_asked_that_no_document_gives_is_declined() -> None:
+    """Found on the dev set: "How many passengers did Pellucid Ferries carry in 2023?", which
+    no document answers, was answered with a ship's capacity and the year put beside it, every
+    word of it in a passage."""
+    plan = plan_question("How many passengers did Pellucid Ferries carry in 2023?")
+    made_up = "The Saltwren carried 420 passengers in 2023 [pellucid]."
+    assert sources(check_answer(plan, [None], made_up, grounded=True)) == ["missing"]
+    assert check_answer(plan, [None], "The documents do not say.", grounded=True) == []
+    yes_no = plan_question("Can I bring my dog to the Mirela garden?")  # no value asked
+    assert check_answer(yes_no, [None], "Yes, on the river path [v].", grounded=True) == []
 
 
 def test_a_part_no_document_states_must_be_declined_not_made_up() -> None:
@@ -125,8 +138,9 @@ def test_a_fact_found_only_by_similar_meaning_does_not_judge_a_conclusion() -> N
 
 def test_a_price_needs_its_currency_and_a_who_question_a_name() -> None:
     price = plan_question("How much does the Lumo K2 kettle cost?")
-    assert sources(check_answer(price, [None], "It holds 1.7 litres [k].")) == ["type"]
-    assert check_answer(price, [None], "It costs 49 crowns [k].") == []
+    kettle = [fact(0, "k", "The Lumo K2 kettle costs 49 crowns.", "money")]
+    assert sources(check_answer(price, kettle, "It holds 1.7 litres [k].")) == ["type"]
+    assert check_answer(price, kettle, "It costs 49 crowns [k].") == []
     who = plan_question("Who founded Tallowford Rovers FC?")
     assert sources(check_answer(who, [None], "Tallowford Rovers FC was founded in 1921.")) == [
         "type"
