@@ -172,20 +172,23 @@ def check_type(question: QuestionPlan, answer: str) -> list[Finding]:
 def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
     """Per part, the value the answer states for it: the first of the part's kind after the
     answer names the part's subject and before it names another part's ("Norvane Logistics
-    was founded in 2006, Norvane Labs in 2013"); None where it states none."""
+    was founded in 2006, Norvane Labs in 2013"), at the first mention that has one ("No, X was
+    not running when Y took place. X was first held in 1994, while Y ... in 2002": dev gm60's
+    first sentence names both and dates neither); None where it states none."""
     plain = strip_citations(answer)
     lower = plain.lower()
     named = [p.subject.lower() for p in question.parts if p.subject]
     out: list[Value | None] = []
     for part in question.parts:
-        at = lower.find(part.subject.lower()) if part.subject else -1
-        if part.value is None or at < 0:
-            out.append(None)
-            continue
-        after = at + len(part.subject)
-        ends = [lower.find(n, after) for n in named if n != part.subject.lower()]
-        end = min([e for e in ends if e >= after] + [len(plain)])
-        found = [v for v in values(plain, part.value) if after <= v.start < end]
+        subject = part.subject.lower()
+        mentions = [m.end() for m in re.finditer(re.escape(subject), lower)] if subject else []
+        found: list[Value] = []
+        for after in mentions if part.value is not None else []:
+            ends = [lower.find(n, after) for n in named if n != subject]
+            end = min([e for e in ends if e >= after] + [len(plain)])
+            found = [v for v in values(plain, part.value) if after <= v.start < end]  # type: ignore[arg-type]
+            if found:
+                break
         out.append(found[0] if found else None)
     return out
 

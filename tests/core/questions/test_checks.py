@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.questions.checks import abstains, check_answer, conclusion
+from core.questions.checks import abstains, check_answer, conclusion, stated_values
 from core.questions.facts import Fact
 from core.questions.plan import plan_question
 from core.questions.values import values
@@ -188,3 +188,19 @@ def test_a_gap_is_stated_only_as_a_whole_number_not_inside_a_larger_one() -> Non
     assert sources(check_answer(choice, found, wrong)) == ["conclusion"]
     right = "The G6, by 500 mAh: 5,000 mAh [g6] against 4,500 mAh [g5]."
     assert check_answer(choice, found, right) == []
+
+
+def test_a_value_is_read_at_the_first_mention_of_its_thing_that_has_one() -> None:
+    """Found on the dev set: a wrong "No" passed, as its first sentence names both festivals
+    and dates neither, and the dates that follow were never read as the answer's own."""
+    plan = plan_question(
+        "Was Brinmouth Jazz Week already running when the first Varnholt Book Fair took place?"
+    )
+    answer = (
+        "No, Brinmouth Jazz Week was not running when the first Varnholt Book Fair took place. "
+        "Brinmouth Jazz Week was first held in 1994 [j], while the Varnholt Book Fair was first "
+        "held in 2002 [v]."
+    )
+    assert [v.text for v in stated_values(plan, answer)] == ["1994", "2002"]
+    assert sources(check_answer(plan, [None, None], answer)) == ["conclusion"]
+    assert check_answer(plan, [None, None], "Yes" + answer[2:].replace(" not", "", 1)) == []
