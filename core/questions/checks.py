@@ -257,10 +257,11 @@ def _check_one(
     that no document gives for it (dev gm55: "How many passengers did Pellucid Ferries carry in
     2023?" answered "The Saltwren ... carried 420 passengers and 90 cars in 2023", each word
     supported, the year put beside a capacity)."""
-    part = facts[0] is None and question.parts[0]
+    part, missing = question.parts[0], facts[0] is None
     if abstains(answer):  # never overruled: a fact found by words alone may not be the one asked
         return []
-    if part and (not grounded or (part.value is not None and gives(answer, part.value))):
+    made_up = part.value is not None and gives(answer, part.value)
+    if missing and (not grounded or made_up):
         return [_finding(f"no document states: {part.query}", ["missing"])]
     return check_type(question, answer)
 

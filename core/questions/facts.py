@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.questions.plan import Part, QuestionPlan, entities
-from core.questions.values import Value, values
+from core.questions.values import YEAR, Value, values
 from core.state import Document
 from core.text.embeddings import cosine, embed
 from core.text.lexicon import lemma
@@ -47,10 +47,10 @@ _COST_WORDS = frozenset({"cost", "price", "pay", "paid", "fee", "charge", "fare"
 no other word with the part is not on its topic (held-out gh20, "How much did the 2023 extension
 of the Wendry wind farm cost?", which no document answers, took "Entry costs 12 marks" from the
 castle of the same name)."""
-_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_YEAR = re.compile(rf"\b{YEAR}\b")
 _SPAN = re.compile(
-    r"\b(?:from|between)\b[^.;:?!]*?\b((?:1[5-9]|20)\d\d)\b[^.;:?!]*?\b(?:to|until|till|and)\b"
-    r"[^.;:?!]*?\b((?:1[5-9]|20)\d\d)\b"
+    rf"\b(?:from|between)\b[^.;:?!]*?\b({YEAR})\b[^.;:?!]*?\b(?:to|until|till|and)\b"
+    rf"[^.;:?!]*?\b({YEAR})\b"
 )
 """A span of years written out ("from 1 April 2021 to 31 March 2024")."""
 _SHARE_WORDS = re.compile(r"(?i)\b(?:percent(?:age)?|per cent|share|rate|proportion)\b|%")
@@ -159,7 +159,7 @@ def in_year(sentence: str, document: Document, years: list[str]) -> bool:
     )  # "between 2021 and 2023": either
 
 
-def counts(sentence: str, value: Value, query: str) -> bool:
+def answers_a_count(sentence: str, value: Value, query: str) -> bool:
     """Whether a number can answer a count: a share ("deposits grew by 6 percent") counts no
     customers, unless the question asks for a share (dev gm56)."""
     share = _SHARE_AFTER.match(sentence[value.start + len(value.text) :]) is not None
@@ -193,7 +193,7 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     for document in documents:
         for sentence in sentences(document["text"]):
             typed = values(sentence, part.value) if part.value else []
-            typed = [v for v in typed if counts(sentence, v, part.query)]
+            typed = [v for v in typed if answers_a_count(sentence, v, part.query)]
             if (part.value and not typed) or (who and not names_another(sentence, who)):
                 continue
             if years and not in_year(sentence, document, years):

@@ -41,10 +41,12 @@ _DURATION = re.compile(
 )
 WORKING_WEEK = 5
 """Working (business) days in a calendar week: "10 working days" is two weeks."""
+YEAR = r"(?:1[5-9]\d\d|20\d\d)"
+"""A year written alone, 1500 to 2099 (an earlier one only after "in", "since", ...)."""
 _MONTH = "|".join(MONTHS)
 _DATE = re.compile(
     rf"\b(?:(\d{{1,2}})\s+({_MONTH})|({_MONTH})(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?,?)?)\s+(\d{{4}})\b"
-    rf"|\b(\d{{4}})-(\d{{2}})-(\d{{2}})\b|\b(1[5-9]\d\d|20\d\d)\b"
+    rf"|\b(\d{{4}})-(\d{{2}})-(\d{{2}})\b|\b({YEAR})\b"
     rf"|(?:(?<=\bin )|(?<=\bsince )|(?<=\bfrom )|(?<=\buntil )|(?<=\bof ))(1[0-4]\d\d)\b",
     re.IGNORECASE,
 )
