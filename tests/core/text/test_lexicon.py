@@ -35,6 +35,13 @@ def test_a_prefix_is_not_a_use() -> None:
     assert used_words("The carpet was red.", ["car"])[1] == ["car"]
 
 
+def test_a_word_inside_another_or_derived_from_it_is_not_a_use() -> None:
+    text = "She encountered a reporter and a mower, waiting impatiently."
+    assert used_words(text, ["counter", "report", "mow", "patient"])[0] == []
+    assert used_words("She put on her head phones.", ["headphone"]) == (["headphone"], [])
+    assert derived_forms("The mower hummed.", "mow") == ["mower"]  # hinted: write "mow"
+
+
 def test_coverage_is_a_share() -> None:
     assert coverage("A dog.", ["dog", "cat"]) == 0.5
     assert coverage("anything", []) == 1.0
