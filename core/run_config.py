@@ -93,7 +93,7 @@ class RefineStrategy(_Frozen):
     """Whether missing required words are first woven into the sentences most about them
     (reworded in place) before any gets a sentence of its own (which continues the sentence most
     about its words, right after it, either way). On by default since word drafts follow a plan
-    (`nodes.plan.word_plan`) and leave fewer words to weave; off, every missing group gets a
+    (`nodes.draft.word_plan`) and leave fewer words to weave; off, every missing group gets a
     sentence of its own (fewer tokens, more sentences)."""
     redraft_lists: bool = True
     """Whether a word draft that strings the words together with commas is written again once

@@ -103,9 +103,6 @@ class Plan(TypedDict):
     question: NotRequired[dict[str, Any]]
     """For a question over documents: what it asks for and the facts it needs (a
     `core.questions.plan.QuestionPlan`'s fields)."""
-    word_groups: NotRequired[list[list[str]]]
-    """For a request of required words: which words each sentence of the draft takes
-    (`nodes.plan.word_plan`), so a person sees the plan the drafter was given."""
 
 
 class ModelUsage(TypedDict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 from core.instructions import Instruction
@@ -12,7 +13,7 @@ from core.text.citations import canonical_citations, fold_source_sentences
 from core.text.plain import whole_sentences
 from nodes import prompts
 from nodes.context import context_block
-from nodes.plan import instructions_of, word_plan
+from nodes.plan import instructions_of
 from nodes.writing import without_rules, write
 
 MAX_DRAFT_TOKENS = 1024
@@ -50,6 +51,13 @@ def tidy(text: str, state: RefineState) -> str:
     return fold_source_sentences(canonical_citations(text, known), known)
 
 
+def draft_sentences(words: list[str]) -> int:
+    """How many sentences to ask for: a story of a beginning, a middle and an end even for a
+    few words (two lines of six words read as a list, not a story); about four words a sentence
+    for many."""
+    return max(4, min(8, (len(words) + 3) // 4))
+
+
 WORDS_NAMED = "the words given"
 """What a request's own list of its required words becomes where a prompt lists them itself."""
 
@@ -63,6 +71,15 @@ def without_word_list(task: str, words: list[str]) -> str:
     word = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     run = rf"(?<!\w)(?:{word})(?:\s*(?:,|and|or)\s*(?:and\s+)?(?:{word})){{2,}}(?!\w)"
     return re.sub(run, WORDS_NAMED, task, flags=re.IGNORECASE)
+
+
+def word_plan(words: list[str]) -> list[list[str]]:
+    """The required words dealt out to the draft's sentences, in the order given, a few to each
+    (`draft_sentences` of them): the model writes each sentence for its own handful instead of
+    spreading a list of thirty words over a story, where it drops a third of them."""
+    n = min(draft_sentences(words), len(words))
+    cuts = [round(i * len(words) / n) for i in range(n + 1)]
+    return [words[a:b] for a, b in pairwise(cuts)]
 
 
 def plan_lines(plan: list[list[str]]) -> str:
@@ -81,7 +98,7 @@ def draft_prompt(state: RefineState) -> str:
             form=prompts.ANSWER_FORMS.get(question.get("answer_type", ""), ""),
         )
     elif words:
-        plan = (state.get("plan") or {}).get("word_groups") or word_plan(words)
+        plan = word_plan(words)
         prompt = prompts.DRAFT_WORDS.format(
             task=without_word_list(state["task"], words),
             sentences=len(plan),

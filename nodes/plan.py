@@ -3,7 +3,6 @@ request's verifiable instructions ("under 120 words, all lowercase") into checks
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -15,7 +14,6 @@ from core.instructions.extract import Extracted, extract
 from core.questions.plan import is_question, plan_question
 from core.run_config import RunConfig, load_config
 from core.state import Plan, RefineState, empty_usage
-from core.text.grouping import related_groups
 from core.text.plain import estimate_tokens
 from nodes.read_instructions import read_with_model
 
@@ -65,24 +63,6 @@ def critic_weight(state: RefineState, config: RunConfig) -> float:
     planned = (state.get("plan") or {}).get("instructions")
     checkable = bool(constraints) or bool(state.get("documents")) or bool(planned)
     return config.weights.critic_checkable if checkable else config.weights.critic_free
-
-
-def draft_sentences(words: list[str]) -> int:
-    """How many sentences a word draft is planned in: a story of a beginning, a middle and an
-    end even for a few words (two lines of six words read as a list, not a story); about four
-    words a sentence for many."""
-    return max(4, min(8, (len(words) + 3) // 4))
-
-
-def word_plan(words: list[str]) -> list[list[str]]:
-    """The required words dealt out to the draft's sentences (`draft_sentences` of them), a few
-    to each, words of related meaning together: the model writes each sentence for its own
-    handful instead of spreading thirty words over a story, where it drops a third of them, and
-    a handful that belongs together ("snow, dunk, rink, winter") makes a sentence that does.
-    Measured on dev CommonGen-Hard 30-45 (first drafts from the drafter's prompt, seed 0, a
-    llama-server): the first draft's coverage 0.60 with the words dealt in the order given,
-    0.74 with related ones together; replies cut at the token cap 7 of 16 against 3."""
-    return related_groups(words, min(draft_sentences(words), len(words)))
 
 
 def make_plan(
@@ -137,7 +117,4 @@ async def plan(state: RefineState) -> dict[str, Any]:
         found, usage = await read_with_model(state["task"], extracted, config)
         known = {_key(i) for i in read}
         read += [item for item in found if _key(item) not in known]
-    made = make_plan(state, config, read)
-    if words := (state.get("constraints") or {}).get("required_words"):
-        made["word_groups"] = await asyncio.to_thread(word_plan, words)  # the encoder blocks
-    return {"plan": made, "usage": usage}
+    return {"plan": make_plan(state, config, read), "usage": usage}

@@ -35,7 +35,7 @@ DRAFT_WORDS = (
     "does something, never a list of words, and the same people go through the whole story. "
     "Reply with the story only."
 )
-"""A word draft follows a plan of which words each sentence takes (`nodes.plan.word_plan`):
+"""A word draft follows a plan of which words each sentence takes (`nodes.draft.word_plan`):
 measured on 8 CommonGen-Hard dev tasks past the first 30, a plan took the first draft's coverage
 from 0.62 to 0.74 and read as prose (asked for the words as one list, the 1.5B model wrote
 loops of one sentence pattern; asked for a plan without "full sentence", lists of nouns)."""

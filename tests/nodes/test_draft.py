@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.draft import draft_prompt, plan_lines, tidy
+from nodes.draft import draft_sentences, plan_lines, tidy, word_plan
 
 
 def test_tidy_writes_citations_of_the_requests_documents_in_one_form() -> None:
@@ -20,14 +20,11 @@ def test_tidy_folds_a_sentence_that_only_names_the_source() -> None:
     assert tidy(reply, state) == "Drivers get 15 percent [kestrel-pay]."
 
 
-def test_a_word_draft_is_asked_for_the_plans_groups_a_sentence_each() -> None:
-    state: Any = {
-        "task": "Write a story that uses all of these concepts: dog, snow, piano.",
-        "config": "refine_default",
-        "constraints": {"required_words": ["dog", "snow", "piano"]},
-        "plan": {"word_groups": [["snow"], ["dog", "piano"]]},
-    }
-    ask = draft_prompt(state)
-    assert "Sentence 1: snow\nSentence 2: dog, piano" in ask
-    assert "dog, snow, piano" not in ask  # the task's own list is named, not said twice
+def test_the_word_plan_deals_every_word_once_in_order_a_few_to_a_sentence() -> None:
+    words = [f"w{i}" for i in range(30)]
+    plan = word_plan(words)
+    assert [w for group in plan for w in group] == words
+    assert len(plan) == draft_sentences(words) and {len(g) for g in plan} == {3, 4}
+    assert [len(g) for g in word_plan(words[:6])] == [2, 1, 1, 2]  # four sentences, evened out
+    assert word_plan(["dog", "snow"]) == [["dog"], ["snow"]]
     assert plan_lines([["dog", "snow"], ["piano"]]) == "Sentence 1: dog, snow\nSentence 2: piano"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from core.run_config import load_config
 from core.stopping import stop_reason
-from nodes.plan import draft_sentences, make_plan, plan, word_plan
+from nodes.plan import make_plan
 from nodes.score import combine, score
 
 CONFIG = load_config("refine_default")
@@ -23,25 +22,6 @@ def test_plan_for_constrained_task_skips_critic_and_retrieval() -> None:
         "instructions": [],
         "conflicts": [],
     }
-
-
-def test_the_word_plan_deals_every_word_once_a_few_to_a_sentence_related_ones_together() -> None:
-    words = ["piano", "snow", "violin", "winter", "cupcake", "sled", "wine", "drum", "cake"]
-    groups = word_plan(words)
-    assert sorted(w for group in groups for w in group) == sorted(words)
-    assert len(groups) == draft_sentences(words) == 4 and max(map(len, groups)) <= 3
-    together = {frozenset(group) for group in groups}
-    assert any({"piano", "violin"} <= group for group in together)  # instruments
-    assert any({"snow", "winter"} <= group or {"snow", "sled"} <= group for group in together)
-    assert word_plan(["dog", "snow"]) == [["dog"], ["snow"]]
-
-
-def test_the_plan_node_gives_a_word_request_its_sentence_groups() -> None:
-    words = ["dog", "snow", "piano", "violin", "sled"]
-    state: Any = {"task": "t", "config": "refine_default", "constraints": {"required_words": words}}
-    made = asyncio.run(plan(state))["plan"]
-    assert made["word_groups"] == word_plan(words)
-    assert "word_groups" not in asyncio.run(plan({**state, "constraints": {}}))["plan"]
 
 
 def test_plan_reads_the_requests_instructions_and_drops_the_critic() -> None:
