@@ -85,3 +85,10 @@ def test_an_edit_is_judged_by_the_repeats_it_adds_not_those_the_text_had() -> No
     assert gains(woven, text, required)
     echoed = text + " She pressed the lamp with her hand, feeling the cold air."
     assert not gains(echoed, text, required)
+
+
+def test_an_edit_that_takes_a_used_word_out_is_refused_whatever_it_adds() -> None:
+    required = ["piano", "wine", "lamp", "snow"]
+    text = "She played the piano by the lamp."
+    assert gains("She played the piano by the lamp, sipping wine in the snow.", text, required)
+    assert not gains("She played the piano, sipping wine in the snow.", text, required)
