@@ -182,11 +182,12 @@ def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
     for part in question.parts:
         subject = part.subject.lower()
         mentions = [m.end() for m in re.finditer(re.escape(subject), lower)] if subject else []
+        typed = values(plain, part.value) if part.value is not None else []
         found: list[Value] = []
-        for after in mentions if part.value is not None else []:
+        for after in mentions if typed else []:
             ends = [lower.find(n, after) for n in named if n != subject]
             end = min([e for e in ends if e >= after] + [len(plain)])
-            found = [v for v in values(plain, part.value) if after <= v.start < end]  # type: ignore[arg-type]
+            found = [v for v in typed if after <= v.start < end]
             if found:
                 break
         out.append(found[0] if found else None)

@@ -146,13 +146,12 @@ def counts_thing(sentence: str, value: Value | None, own: set[str]) -> bool:
 _PRONOUNS = frozenset({"It", "Its", "He", "His", "She", "Her", "They", "Their", "I", "We"})
 
 
-def in_year(sentence: str, document: Document, years: list[str]) -> bool:
+def in_year(sentence: str, opening: str, years: list[str]) -> bool:
     """Whether a sentence is about the years a question names: it states one, or its document
-    dates itself with one in its first sentence ("Annual report 2023. ..."), or either gives a
-    span holding it ("fares from 1 April 2021 to 31 March 2024" for 2023, held-out gh07). A
-    capacity ("the Saltwren carries 420 passengers") answers no "how many did it carry in
-    2023?" (dev gm55)."""
-    opening = (sentences(document["text"]) or [""])[0]
+    dates itself with one in its first sentence, `opening` ("Annual report 2023. ..."), or
+    either gives a span holding it ("fares from 1 April 2021 to 31 March 2024" for 2023,
+    held-out gh07). A capacity ("the Saltwren carries 420 passengers") answers no "how many
+    did it carry in 2023?" (dev gm55)."""
     spans = [(int(a), int(b)) for a, b in _SPAN.findall(f"{opening} {sentence}")]
     return any(
         y in sentence or y in opening or any(a <= int(y) <= b for a, b in spans) for y in years
@@ -191,12 +190,13 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     years = _YEAR.findall(part.query) if part.value in ("number", "money") else []
     found: list[tuple[Document, str, Value | None]] = []
     for document in documents:
-        for sentence in sentences(document["text"]):
+        parts = sentences(document["text"])
+        for sentence in parts:
             typed = values(sentence, part.value) if part.value else []
             typed = [v for v in typed if answers_a_count(sentence, v, part.query)]
             if (part.value and not typed) or (who and not names_another(sentence, who)):
                 continue
-            if years and not in_year(sentence, document, years):
+            if years and not in_year(sentence, parts[0], years):
                 continue
             found.append((document, sentence, counted(sentence, typed, own)))
     if not found:

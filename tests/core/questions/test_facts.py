@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.questions.facts import find_facts
-from core.questions.plan import plan_question
+from core.questions.plan import QuestionPlan, plan_question
 from core.text.search import ranking
 
 DOCUMENTS = [
@@ -16,10 +16,13 @@ DOCUMENTS = [
 ]  # fmt: skip
 
 
+def found_in(plan: QuestionPlan, docs: list) -> list:  # type: ignore[type-arg]
+    """Each part's fact in `docs`, every part searched for by its own query."""
+    return find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+
+
 def facts_for(question: str) -> list:  # type: ignore[type-arg]
-    plan = plan_question(question)
-    rankings = [ranking(p.query, DOCUMENTS) for p in plan.parts]
-    return find_facts(plan, DOCUMENTS, rankings)
+    return found_in(plan_question(question), DOCUMENTS)
 
 
 def test_near_namesakes_each_find_their_own_document() -> None:
@@ -78,7 +81,7 @@ def test_words_of_one_stem_are_one_key_word_and_came_out_is_a_release() -> None:
     )
     assert staff.value.text == "64" and staff.sure  # "employ" shares its stem with "employees"
     plan = plan_question("Was Gannet already based in Lutz when the G5 came out?")
-    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    facts = found_in(plan, docs)
     assert facts[-1].value.text == "2022"
 
 
@@ -88,7 +91,7 @@ def test_a_count_is_the_number_of_the_thing_asked_about() -> None:
         {"id": "grey", "text": "The Greywren carries 300 passengers and 60 cars."},
     ]
     plan = plan_question("How many cars can the Saltwren and the Greywren carry between them?")
-    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    facts = found_in(plan, docs)
     assert [f.value.text for f in facts] == ["90", "60"]
 
 
@@ -98,7 +101,7 @@ def test_a_date_is_the_one_nearest_the_event_asked_about() -> None:
          "to 2012 and then left to found Norvane Labs in 2013."},
     ]  # fmt: skip
     plan = plan_question("How long after graduating did Ilse Marrow found Norvane Labs?")
-    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    facts = found_in(plan, docs)
     assert [f.value.text for f in facts] == ["2005", "2013"]
 
 
@@ -108,7 +111,7 @@ def test_a_price_of_another_thing_is_not_the_fact_of_a_cost_no_document_gives() 
         {"id": "castle", "text": "Wendry Castle is open daily. Entry costs 12 marks."},
     ]
     plan = plan_question("How much did the 2023 extension of the Wendry wind farm cost?")
-    assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
+    assert found_in(plan, docs) == [None]
 
 
 def test_a_who_question_needs_a_sentence_naming_someone_it_does_not() -> None:
@@ -130,7 +133,7 @@ def test_how_old_when_dates_the_thing_s_start_and_the_event() -> None:
     ]  # fmt: skip
     plan = plan_question("How old was Wendry Castle when its restoration began?")
     assert (plan.answer_type, plan.relation) == ("duration", "difference")
-    facts = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    facts = found_in(plan, docs)
     assert [(f.doc_id, f.value.text) for f in facts] == [("castle", "1342"), ("castle", "1996")]
 
 
@@ -141,9 +144,9 @@ def test_a_count_in_a_year_is_one_stated_for_that_year_not_a_capacity() -> None:
         {"id": "air", "text": "Oskeby Air carried 212,000 passengers in 2023."},
     ]  # fmt: skip
     plan = plan_question("How many passengers did Pellucid Ferries carry in 2023?")
-    assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
+    assert found_in(plan, docs) == [None]
     docs[0]["text"] += " In 2023 its ferries carried 610,000 passengers."
-    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    [found] = found_in(plan, docs)
     assert found is not None and found.value.text == "610,000"
 
 
@@ -151,7 +154,7 @@ def test_a_year_in_a_document_s_own_dating_covers_its_sentences() -> None:
     docs = [{"id": "report", "text": "Brinmouth Savings Bank, annual report 2023. The bank had "
              "285 staff at the end of the year."}]  # fmt: skip
     plan = plan_question("How many staff did Brinmouth Savings Bank have in 2023?")
-    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    [found] = found_in(plan, docs)
     assert found is not None and found.value.text == "285"
 
 
@@ -159,9 +162,9 @@ def test_a_share_counts_nothing_unless_a_share_is_asked() -> None:
     docs = [{"id": "bank", "text": "Brinmouth Savings Bank, annual report 2023. Customer "
              "deposits grew by 6 percent."}]  # fmt: skip
     plan = plan_question("How many customers does Brinmouth Savings Bank have?")
-    assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
+    assert found_in(plan, docs) == [None]
     plan = plan_question("By what percentage did Brinmouth Savings Bank's deposits grow?")
-    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    [found] = found_in(plan, docs)
     assert found is not None and found.value.text == "6"
 
 
@@ -172,7 +175,7 @@ def test_a_change_between_two_years_is_found_with_either_year() -> None:
         "By how much did Brinmouth Savings Bank's staff shrink between the end of 2021 and the "
         "end of 2023?"
     )
-    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    [found] = found_in(plan, docs)
     assert found is not None and found.value.text == "285"
 
 
@@ -180,7 +183,7 @@ def test_a_count_is_the_one_nearest_the_words_asked_about() -> None:
     docs = [{"id": "ferries", "text": "Pellucid Ferries sails to Oskeby. There are six sailings "
              "a day in each direction in summer and three a day in winter."}]  # fmt: skip
     plan = plan_question("How many times a day does the Pellucid ferry sail each way in winter?")
-    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    [found] = found_in(plan, docs)
     assert found is not None and found.value.text == "three"
 
 
@@ -188,7 +191,7 @@ def test_a_sentence_whose_number_counts_the_thing_asked_beats_one_that_only_name
     docs = [{"id": "bank", "text": "Merrow Bank, annual report 2024. It closed one branch, and "
              "a mobile branch now calls twice a week. The bank had 10 branches."}]  # fmt: skip
     plan = plan_question("How many branches does Merrow Bank have now?")
-    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    [found] = found_in(plan, docs)
     assert found is not None and found.value.text == "10"
 
 
@@ -196,7 +199,7 @@ def test_a_span_of_years_holds_the_year_asked() -> None:
     docs = [{"id": "fares", "text": "Railway fares from 1 April 2021 to 31 March 2024: a single "
              "ticket costs 6 marks."}]  # fmt: skip
     plan = plan_question("What did I pay for a single ticket in 2023?")
-    [found] = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts])
+    [found] = found_in(plan, docs)
     assert found is not None and found.value.text == "6 marks"
     plan = plan_question("What did I pay for a single ticket in 2019?")
-    assert find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts]) == [None]
+    assert found_in(plan, docs) == [None]
