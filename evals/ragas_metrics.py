@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from langchain_core.embeddings import Embeddings
 from ragas.dataset_schema import SingleTurnSample
 from ragas.metrics import (
     BleuScore,
@@ -25,6 +26,7 @@ from ragas.metrics import (
 from ragas.metrics.base import SingleTurnMetric
 
 from core.text.citations import cited_ids
+from core.text.embeddings import embed
 from core.text.plain import strip_citations
 from evals.datasets import EvalTask
 from evals.verifiers import InstructionCheck
@@ -64,6 +66,26 @@ def _embeddings() -> Any:
     from core.text.embeddings import model_path
 
     return HuggingFaceEmbeddings(model=model_path(), device="cpu")
+
+
+class _MiniLM(Embeddings):
+    """The engine's own MiniLM (`core.text.embeddings`) as a LangChain `Embeddings`."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return embed(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return embed([text])[0].tolist()
+
+
+@lru_cache(maxsize=1)
+def _query_embeddings() -> Any:
+    """The same model for ResponseRelevancy, which calls the older interface (`embed_query`,
+    `embed_documents`) that `HuggingFaceEmbeddings` above lacks (with it, answer_relevancy
+    failed on every task), through Ragas' own LangChain wrapper."""
+    from ragas.embeddings.base import LangchainEmbeddingsWrapper
+
+    return LangchainEmbeddingsWrapper(_MiniLM())
 
 
 def sample_of(task: EvalTask, answer: str, passages: list[str]) -> SingleTurnSample:
@@ -147,7 +169,7 @@ class Judge:
         self.name = name
         self.metrics: dict[str, SingleTurnMetric] = {
             "faithfulness": Faithfulness(llm=wrapped),
-            "answer_relevancy": ResponseRelevancy(llm=wrapped, embeddings=_embeddings()),
+            "answer_relevancy": ResponseRelevancy(llm=wrapped, embeddings=_query_embeddings()),
             "factual_correctness": FactualCorrectness(llm=wrapped),
         }
 

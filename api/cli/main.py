@@ -49,8 +49,15 @@ def _request(task: str, words: str | None, docs: list[Path]) -> dict[str, Any]:
     if words:
         request["constraints"] = {"required_words": [w.strip() for w in words.split(",")]}
     if docs:
-        request["documents"] = [{"id": p.stem, "text": p.read_text()} for p in docs]
+        request["documents"] = [{"id": p.stem, "text": _text_of(p)} for p in docs]
     return request
+
+
+def _text_of(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise typer.BadParameter(f"{path} is not UTF-8 text", param_hint="'--doc'") from exc
 
 
 def _summary(result: Any) -> Table:
@@ -167,7 +174,15 @@ async def _run_file(source: Path, target: Path, config: str, concurrency: int) -
 def run(
     task: Annotated[str | None, typer.Argument(help="What to write or answer.")] = None,
     words: Annotated[str | None, typer.Option(help="Required words, comma-separated.")] = None,
-    doc: Annotated[list[Path] | None, typer.Option(help="A source document (repeatable).")] = None,
+    doc: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A source document (repeatable); its file name without the suffix is its id.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ] = None,
     config: Annotated[str, typer.Option(help="Run configuration preset.")] = DEFAULT_CONFIG,
     thread: Annotated[str | None, typer.Option(help="Thread id (resumes it if known).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
