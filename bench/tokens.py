@@ -16,7 +16,9 @@ spent by the model), and the order alternates task by task (engine first on even
 Self-Refine first on odd ones; best-of-N needs the engine's tokens, so it follows it).
 
 Runs on the real local model, so serialize it:
-`flock /tmp/refinery-model.lock .venv/bin/python -m bench.tokens --limit 20`.
+`flock /tmp/refinery-model.lock .venv/bin/python -m bench.tokens --limit 20 --output F`. Each
+row is appended to F as it finishes, and a second run with the same F goes on where the first
+stopped (on two cores the 20 tasks take hours).
 `--fake` runs it on the in-process stand-in model instead (a check that it runs, no figure).
 """
 
@@ -154,6 +156,7 @@ async def engine(graph: Any, task: dict[str, Any]) -> dict[str, Any]:
         "answer": result.answer or "",
         "iterations": result.iterations,
         "stop": result.stop_reason,
+        "calls_by_node": {node: u.get("calls", 0) for node, u in usage.by_node.items()},
     }
 
 
@@ -195,23 +198,47 @@ def conditions(tasks: list[dict[str, Any]]) -> str:
     )
 
 
+def stored_rows(output: Path | None) -> list[dict[str, Any]]:
+    """The rows an earlier run of the bench wrote to `output` (a resumed run keeps them)."""
+    if output is None or not output.exists():
+        return []
+    return [json.loads(line) for line in output.read_text().splitlines() if line.strip()]
+
+
 async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
+    """Each task on each side, every row appended to `output` as it finishes; rows already
+    there (a resumed run: the bench takes hours on two cores) are kept, not run again."""
+    from core.llm.stats import llm_stats
     from core.text.lexicon import coverage
     from graph.builder import build_graph
 
     graph = build_graph(None)
     results: dict[str, list[dict[str, Any]]] = {"engine": [], "self_refine": [], "best_of_n": []}
+    ids = {task["id"] for task in tasks}
+    done = {(r["system"], r["id"]): r for r in stored_rows(output) if r["id"] in ids}
+    if any(r.get("cache_hits", 1) for r in done.values()):
+        raise SystemExit(f"{output} holds rows not checked free of cache hits: run afresh")
     print(conditions(tasks), flush=True)
+    if done:
+        print(f"resumed: {len(done)} rows of {output} kept", flush=True)
 
     async def record(i: int, task: dict[str, Any], name: str, run: Callable[[], Awaitable]) -> None:
+        kept = done.get((name, task["id"]))
+        if kept is not None:
+            results[name].append({k: v for k, v in kept.items() if k != "system"})
+            return
         started = time.perf_counter()
         row = await run()
         row |= {
             "id": task["id"],
             "wall_s": time.perf_counter() - started,
             "coverage": coverage(row["answer"], task["constraints"]["required_words"]),
+            "cache_hits": sum(llm_stats().snapshot().cache_hits.values()),  # so far: must be 0
         }
         results[name].append(row)
+        if output:
+            with output.open("a") as out:
+                out.write(json.dumps({"system": name, **row}) + "\n")
         print(
             f"[{i + 1}/{len(tasks)}] {task['id']} {name:11}: {row['tokens']:5d} tokens "
             f"{row['calls']:2d} calls coverage {row['coverage']:.3f} ({row['wall_s']:.0f} s)",
@@ -229,9 +256,6 @@ async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
         budget = results["engine"][-1]["tokens"]
         await record(i, task, "best_of_n", lambda t=task, b=budget: best_of_n(t, b))
     check_cache_off()
-    if output:
-        lines = [json.dumps({"system": k, **r}) + "\n" for k, rows in results.items() for r in rows]
-        await asyncio.to_thread(output.write_text, "".join(lines))
     rows = [summary(name, found) for name, found in results.items()]
     print(f"\n{conditions(tasks)}; cache checked: no hit")
     for row in rows:
@@ -252,7 +276,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--input", type=Path, default=DATA)
     parser.add_argument("--limit", type=int, default=20)
-    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--output", type=Path, default=None, help="JSONL of every row; a second run resumes it"
+    )
     parser.add_argument("--fake", action="store_true", help="the stand-in model (a smoke run)")
     args = parser.parse_args()
     os.environ["REFINERY_LLM_CACHE"] = "false"  # count spent tokens only (checked at the end)
