@@ -59,15 +59,6 @@ def _plain_metrics() -> dict[str, SingleTurnMetric]:
     return metrics
 
 
-@lru_cache(maxsize=1)
-def _embeddings() -> Any:
-    from ragas.embeddings import HuggingFaceEmbeddings
-
-    from core.text.embeddings import model_path
-
-    return HuggingFaceEmbeddings(model=model_path(), device="cpu")
-
-
 class _MiniLM(Embeddings):
     """The engine's own MiniLM (`core.text.embeddings`) as a LangChain `Embeddings`."""
 
@@ -79,10 +70,11 @@ class _MiniLM(Embeddings):
 
 
 @lru_cache(maxsize=1)
-def _query_embeddings() -> Any:
-    """The same model for ResponseRelevancy, which calls the older interface (`embed_query`,
-    `embed_documents`) that `HuggingFaceEmbeddings` above lacks (with it, answer_relevancy
-    failed on every task), through Ragas' own LangChain wrapper."""
+def _embeddings() -> Any:
+    """The engine's MiniLM through Ragas' LangChain wrapper, for SemanticSimilarity and for
+    ResponseRelevancy, which calls `embed_query` and `embed_documents` (Ragas' own
+    `HuggingFaceEmbeddings` has neither: with it, answer_relevancy failed on every task). One
+    model in memory; semantic_similarity is the same to the last digit as with Ragas' class."""
     from ragas.embeddings.base import LangchainEmbeddingsWrapper
 
     return LangchainEmbeddingsWrapper(_MiniLM())
@@ -169,7 +161,7 @@ class Judge:
         self.name = name
         self.metrics: dict[str, SingleTurnMetric] = {
             "faithfulness": Faithfulness(llm=wrapped),
-            "answer_relevancy": ResponseRelevancy(llm=wrapped, embeddings=_query_embeddings()),
+            "answer_relevancy": ResponseRelevancy(llm=wrapped, embeddings=_embeddings()),
             "factual_correctness": FactualCorrectness(llm=wrapped),
         }
 
