@@ -18,7 +18,10 @@ Self-Refine first on odd ones; best-of-N needs the engine's tokens, so it follow
 Runs on the real local model, so serialize it:
 `flock /tmp/refinery-model.lock .venv/bin/python -m bench.tokens --limit 20 --output F`. Each
 row is appended to F as it finishes, and a second run with the same F goes on where the first
-stopped (on two cores the 20 tasks take hours).
+stopped (on two cores the 20 tasks take hours); `--report` prints the table of the rows in F
+without running anything. Beside tokens and word coverage the table gives how the answers read
+(perplexity under the evaluation's second model, repeated sentence frames, word lists): the
+validators that pick best-of-N's sample and stop both loops count words, not prose.
 `--fake` runs it on the in-process stand-in model instead (a check that it runs, no figure).
 """
 
@@ -171,6 +174,50 @@ def summary(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def quality(rows: list[dict[str, Any]], tasks: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """How the answers read, beside how many words they use: the evaluation's perplexity under
+    the second model (median), its share of sentences that repeat an earlier one's frame, and
+    the share of answers with a sentence the validators call a word list. A higher coverage
+    bought with lists and bolted-on sentences shows here (never read perplexity alone: a list
+    of the words reads as fluent)."""
+    from evals.coherence import perplexity
+    from evals.repetition import repeated_frames
+    from nodes.validate import listing_sentences
+
+    return {
+        "perplexity": statistics.median(
+            perplexity(r["answer"], tasks[r["id"]]["task"]) for r in rows
+        ),
+        "repeated_frames": statistics.mean(repeated_frames(r["answer"]) for r in rows),
+        "listing": statistics.mean(float(bool(listing_sentences(r["answer"]))) for r in rows),
+    }
+
+
+def report(tasks: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]) -> None:
+    """The table over the tasks every side finished, answers' quality included."""
+    by_id = {task["id"]: task for task in tasks}
+    done = set.intersection(*({r["id"] for r in found} for found in results.values()))
+    print(f"\n{conditions(tasks)}; cache checked: no hit; {len(done)} tasks finished by all")
+    rows = []
+    for name, found in results.items():
+        kept = [r for r in found if r["id"] in done]
+        rows.append(summary(name, kept) | quality(kept, by_id))
+    for row in rows:
+        print(
+            f"  {row['name']:11}: {row['tokens']:8.1f} tokens/task  {row['calls']:5.1f} calls/task"
+            f"  coverage {row['coverage']:.3f}  all words {row['all_words']:.2f}"
+            f"  perplexity {row['perplexity']:.2f}  repeated frames {row['repeated_frames']:.3f}"
+            f"  with a list {row['listing']:.2f}  wall {row['wall_s']:.0f} s"
+        )
+    ours = rows[0]
+    for other in rows[1:]:
+        print(
+            f"engine against {other['name']}: tokens x{ours['tokens'] / other['tokens']:.3f}, "
+            f"coverage {ours['coverage'] - other['coverage']:+.3f}, perplexity "
+            f"x{ours['perplexity'] / other['perplexity']:.3f}"
+        )
+
+
 def check_cache_off() -> None:
     """Fail unless the response cache is off and has served nothing (a hit costs 0 tokens)."""
     from core.llm.stats import llm_stats
@@ -256,20 +303,19 @@ async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
         budget = results["engine"][-1]["tokens"]
         await record(i, task, "best_of_n", lambda t=task, b=budget: best_of_n(t, b))
     check_cache_off()
-    rows = [summary(name, found) for name, found in results.items()]
-    print(f"\n{conditions(tasks)}; cache checked: no hit")
-    for row in rows:
-        print(
-            f"  {row['name']:11}: {row['tokens']:8.1f} tokens/task  {row['calls']:5.1f} calls/task"
-            f"  coverage {row['coverage']:.3f}  all words {row['all_words']:.2f}"
-            f"  wall {row['wall_s']:.0f} s"
-        )
-    ours = rows[0]
-    for other in rows[1:]:
-        print(
-            f"engine against {other['name']}: tokens x{ours['tokens'] / other['tokens']:.3f}, "
-            f"coverage {ours['coverage'] - other['coverage']:+.3f}"
-        )
+    report(tasks, results)
+
+
+def stored_results(tasks: list[dict[str, Any]], output: Path) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `output` by side, for `--report` (no model call but the reader's)."""
+    ids = {task["id"] for task in tasks}
+    results: dict[str, list[dict[str, Any]]] = {"engine": [], "self_refine": [], "best_of_n": []}
+    for row in stored_rows(output):
+        if row["id"] in ids:
+            if row.get("cache_hits", 1):
+                raise SystemExit(f"{output} holds rows not checked free of cache hits")
+            results[row["system"]].append(row)
+    return results
 
 
 def main() -> None:
@@ -280,8 +326,17 @@ def main() -> None:
         "--output", type=Path, default=None, help="JSONL of every row; a second run resumes it"
     )
     parser.add_argument("--fake", action="store_true", help="the stand-in model (a smoke run)")
+    parser.add_argument(
+        "--report", action="store_true", help="print the table of the rows in --output, run nothing"
+    )
     args = parser.parse_args()
     os.environ["REFINERY_LLM_CACHE"] = "false"  # count spent tokens only (checked at the end)
+    if args.report:
+        if args.output is None:
+            parser.error("--report reads --output")
+        tasks = load_tasks(args.input, args.limit)
+        report(tasks, stored_results(tasks, args.output))
+        return
     # Tokens, not latency, are measured: a slow call on a busy machine must not time out
     # (a timed-out request keeps the server busy and the retry queues behind it).
     os.environ.setdefault("REFINERY_LLM_TIMEOUT_S", "900")
