@@ -146,12 +146,16 @@ def main() -> None:
         "runs": args.runs,
         "latency_ms": args.latency_ms,
         "capacity": args.capacity,
-        "model_slots": {"model-bound": 2 * args.model_slots, "cpu-bound": "unlimited"},
+        "model_slots": {
+            "model-bound": 2 * args.model_slots or "unlimited",
+            "cpu-bound": "unlimited",
+        },
     }
     with loopback_redis() as redis_url, tempfile.TemporaryDirectory() as tmp:
         for name in args.profiles.split(","):
             latency, capacity = settings[name]
-            slots = f"{2 * args.model_slots}" if name == "model-bound" else "unlimited"
+            limited = name == "model-bound" and args.model_slots
+            slots = f"{2 * args.model_slots}" if limited else "unlimited"
             print(
                 f"conditions: {name}: model latency {latency:.0f} ms, {slots} model slots in "
                 f"all (2 servers), {capacity} runs at once per replica, {args.clients} clients"
