@@ -41,6 +41,7 @@ from evals.datasets import DATA_DIR
 
 DATA = DATA_DIR / "commongen_hard_dev.jsonl"
 CONFIG = "refine_default"
+SYSTEMS = ("engine", "self_refine", "best_of_n")
 
 FEEDBACK = (
     "Give feedback on your last text: which of the required concepts are missing and what "
@@ -245,11 +246,17 @@ def conditions(tasks: list[dict[str, Any]]) -> str:
     )
 
 
-def stored_rows(output: Path | None) -> list[dict[str, Any]]:
-    """The rows an earlier run of the bench wrote to `output` (a resumed run keeps them)."""
+def stored_rows(tasks: list[dict[str, Any]], output: Path | None) -> list[dict[str, Any]]:
+    """The rows of `tasks` an earlier run of the bench wrote to `output` (a resumed run keeps
+    them, `--report` reads them); each must have been checked free of cache hits."""
     if output is None or not output.exists():
         return []
-    return [json.loads(line) for line in output.read_text().splitlines() if line.strip()]
+    ids = {task["id"] for task in tasks}
+    lines = output.read_text().splitlines()
+    rows = [row for line in lines if line.strip() and (row := json.loads(line))["id"] in ids]
+    if any(row.get("cache_hits", 1) for row in rows):
+        raise SystemExit(f"{output} holds rows not checked free of cache hits: run afresh")
+    return rows
 
 
 async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
@@ -260,11 +267,8 @@ async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
     from graph.builder import build_graph
 
     graph = build_graph(None)
-    results: dict[str, list[dict[str, Any]]] = {"engine": [], "self_refine": [], "best_of_n": []}
-    ids = {task["id"] for task in tasks}
-    done = {(r["system"], r["id"]): r for r in stored_rows(output) if r["id"] in ids}
-    if any(r.get("cache_hits", 1) for r in done.values()):
-        raise SystemExit(f"{output} holds rows not checked free of cache hits: run afresh")
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in SYSTEMS}
+    done = {(r["system"], r["id"]): r for r in stored_rows(tasks, output)}
     print(conditions(tasks), flush=True)
     if done:
         print(f"resumed: {len(done)} rows of {output} kept", flush=True)
@@ -306,18 +310,6 @@ async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
     report(tasks, results)
 
 
-def stored_results(tasks: list[dict[str, Any]], output: Path) -> dict[str, list[dict[str, Any]]]:
-    """The rows of `output` by side, for `--report` (no model call but the reader's)."""
-    ids = {task["id"] for task in tasks}
-    results: dict[str, list[dict[str, Any]]] = {"engine": [], "self_refine": [], "best_of_n": []}
-    for row in stored_rows(output):
-        if row["id"] in ids:
-            if row.get("cache_hits", 1):
-                raise SystemExit(f"{output} holds rows not checked free of cache hits")
-            results[row["system"]].append(row)
-    return results
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--input", type=Path, default=DATA)
@@ -335,7 +327,10 @@ def main() -> None:
         if args.output is None:
             parser.error("--report reads --output")
         tasks = load_tasks(args.input, args.limit)
-        report(tasks, stored_results(tasks, args.output))
+        results: dict[str, list[dict[str, Any]]] = {name: [] for name in SYSTEMS}
+        for row in stored_rows(tasks, args.output):
+            results[row["system"]].append(row)
+        report(tasks, results)
         return
     # Tokens, not latency, are measured: a slow call on a busy machine must not time out
     # (a timed-out request keeps the server busy and the retry queues behind it).
