@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.llm.local_model import DEFAULT_MODEL
+from core.llm.local_model import DEFAULT_MODEL, model_file
 from core.settings import Settings
 
 REFINERY = [sys.executable, "-m", "api.cli.main"]
@@ -47,13 +47,18 @@ def test_prepare_joins_verifies_and_replaces_a_damaged_copy(tmp_path: Path) -> N
 
 @pytest.mark.model
 def test_serve_answers_on_loopback_until_ctrl_c(tmp_path: Path) -> None:
-    (tmp_path / "models").symlink_to(Settings().data_dir.resolve() / "models")
+    (tmp_path / "models").symlink_to(model_file(Settings())[1].resolve().parent)
     served = subprocess.Popen([*REFINERY, "model", "serve"], env=_env(tmp_path),
                               stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert served.stderr is not None
-        line = served.stderr.readline()  # printed once the model answers its health check
-        assert line.startswith(f"serving {DEFAULT_MODEL.name} at http://127.0.0.1:"), line
+        said: list[str] = []
+        for line in served.stderr:  # "serving ..." once the model answers its health check
+            said.append(line)
+            if line.startswith("serving ") or len(said) > 50:
+                break
+        line = said[-1] if said else ""
+        assert line.startswith(f"serving {DEFAULT_MODEL.name} at http://127.0.0.1:"), said
         base_url = line.split(" at ")[1].split(";")[0]
         models = httpx.get(f"{base_url}/models", timeout=30).json()
         assert DEFAULT_MODEL.name in [m["id"] for m in models["data"]]
@@ -66,7 +71,8 @@ def test_serve_answers_on_loopback_until_ctrl_c(tmp_path: Path) -> None:
         assert reply["choices"][0]["message"]["content"].strip()
 
         served.send_signal(signal.SIGINT)
-        assert served.wait(timeout=60) == 0
+        code = served.wait(timeout=60)
+        assert code == 0, (code, served.stderr.read()[-3000:])
         with pytest.raises(httpx.TransportError):  # the model server went with it
             httpx.get(f"{base_url}/models", timeout=5)
     finally:
