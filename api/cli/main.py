@@ -293,18 +293,22 @@ def model_prepare() -> None:
 
 @model_app.command("serve")
 def model_serve() -> None:
-    """Serve the local model on loopback until interrupted (for REFINERY_OPENAI_BASE_URL)."""
-    import time
+    """Serve the local model on loopback until Ctrl-C or SIGTERM (for REFINERY_OPENAI_BASE_URL);
+    either stops its llama-server too. The handlers are set here, not inherited: a process
+    started in the background by a shell ignores SIGINT, and SIGTERM (what a supervisor sends)
+    would end Python without its exit hooks, leaving llama-server running."""
+    import signal
+    import threading
 
     from core.llm.local_server import local_server
 
     server = local_server()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     console.print(f"serving {server.model_name} at {server.base_url}; Ctrl-C stops it")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+    stop.wait()
+    server.stop()
 
 
 if __name__ == "__main__":

@@ -45,11 +45,23 @@ def test_prepare_joins_verifies_and_replaces_a_damaged_copy(tmp_path: Path) -> N
     assert not list(target.parent.glob("*.partial-*"))
 
 
+def _in_background() -> None:
+    """Start as a shell's background job does: SIGINT ignored (CI's run was started so, and
+    Ctrl-C must still stop the command, which sets its own handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.model
-def test_serve_answers_on_loopback_until_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_answers_on_loopback_until_ctrl_c(tmp_path: Path, signum: int) -> None:
     (tmp_path / "models").symlink_to(model_file(Settings())[1].resolve().parent)
-    served = subprocess.Popen([*REFINERY, "model", "serve"], env=_env(tmp_path),
-                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    served = subprocess.Popen(
+        [*REFINERY, "model", "serve"],
+        env=_env(tmp_path),
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_in_background,
+    )
     try:
         assert served.stderr is not None
         said: list[str] = []
@@ -70,7 +82,7 @@ def test_serve_answers_on_loopback_until_ctrl_c(tmp_path: Path) -> None:
         ).json()  # fmt: skip
         assert reply["choices"][0]["message"]["content"].strip()
 
-        served.send_signal(signal.SIGINT)
+        served.send_signal(signum)
         code = served.wait(timeout=60)
         assert code == 0, (code, served.stderr.read()[-3000:])
         with pytest.raises(httpx.TransportError):  # the model server went with it
