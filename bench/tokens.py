@@ -259,6 +259,12 @@ def stored_rows(tasks: list[dict[str, Any]], output: Path | None) -> list[dict[s
     return rows
 
 
+def append(path: Path, line: str) -> None:
+    """One JSON line added to the end of `path` (run off the event loop)."""
+    with path.open("a") as out:
+        out.write(line + "\n")
+
+
 async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
     """Each task on each side, every row appended to `output` as it finishes; rows already
     there (a resumed run: the bench takes hours on two cores) are kept, not run again."""
@@ -288,8 +294,7 @@ async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
         }
         results[name].append(row)
         if output:
-            with output.open("a") as out:
-                out.write(json.dumps({"system": name, **row}) + "\n")
+            await asyncio.to_thread(append, output, json.dumps({"system": name, **row}))
         print(
             f"[{i + 1}/{len(tasks)}] {task['id']} {name:11}: {row['tokens']:5d} tokens "
             f"{row['calls']:2d} calls coverage {row['coverage']:.3f} ({row['wall_s']:.0f} s)",
