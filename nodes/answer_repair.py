@@ -26,8 +26,9 @@ def cited(fact: Fact, subject: str = "") -> str:
     """A fact's source sentence with its citation, an opening pronoun replaced by the subject it
     stands for ("Its hulls carry ..." quoted alone says whose hulls nowhere)."""
     sentence = strip_citations(fact.sentence).rstrip().rstrip(".")
-    if subject:
-        sentence = _PRONOUN.sub(lambda m: subject if m[1] else f"{subject}'s", sentence, count=1)
+    if subject:  # at the sentence's start: "The Orne Gallery", not "the Orne Gallery"
+        named = subject[0].upper() + subject[1:]
+        sentence = _PRONOUN.sub(lambda m: named if m[1] else f"{named}'s", sentence, count=1)
     return f"{sentence} [{fact.doc_id}]."
 
 
@@ -98,8 +99,8 @@ def fact_sheet(question: QuestionPlan, facts: list[Fact | None]) -> str:
 async def answer_from_facts(text: str, state: RefineState, config: RunConfig) -> tuple[str, Usage]:
     """A new answer to the question: the model writes it from the facts (and the worked-out
     conclusion; for a one-part question the passages), kept if it answers the question and is
-    supported, else the facts composed (`text` kept for a one-part question); no call where a
-    part is in no document (the answer says which)."""
+    supported, else the facts composed (`text` kept for a one-part question its fact's words
+    give no yes or no to); no call where a part is in no document (the answer says which)."""
     question, found = question_facts(state)
     assert question is not None, "answer_from_facts needs a planned question"
     facts = with_stated(question, found, text, state)
@@ -122,4 +123,6 @@ async def answer_from_facts(text: str, state: RefineState, config: RunConfig) ->
     grounded = check_grounding(written, state)[0] == 1.0
     if written and grounded and not check_answer(question, facts, written, grounded):
         return written, usage
-    return (compose(question, facts) if question.multi and sure else text), usage
+    # a one-part question's own sentence composes a right answer where it says yes or no
+    composable = sure and (question.multi or verdict is not None)
+    return (compose(question, facts) if composable else text), usage

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from core.questions.facts import Fact, unit_of
 from core.questions.plan import QuestionPlan, entities
+from core.questions.polarity import polarity
 from core.questions.values import NUMBER_WORDS, UNIT_DAYS, Value, values
 from core.state import Finding
 from core.text.plain import sentences, strip_citations, words
@@ -69,9 +70,21 @@ def difference(found: list[Value]) -> Value:
     return Value(found[0].kind, gap, _plain(gap), 0)
 
 
+def said_by(question: QuestionPlan, fact: Fact | None) -> Conclusion | None:
+    """The yes or no a one-part yes/no question's sure fact says in its own words."""
+    if question.answer_type != "yes_no" or fact is None or not fact.sure:
+        return None
+    part = question.parts[0]
+    verdict = polarity(part.query, fact.sentence, part.subject)
+    return Conclusion(verdict) if verdict else None
+
+
 def conclusion(question: QuestionPlan, facts: list[Fact | None]) -> Conclusion | None:
     """The answer the facts' values give (None where a compared part has no value, or the
-    question is not a comparison, a condition, a sum or a difference of values)."""
+    question is not a comparison, a condition, a sum or a difference of values); for a one-part
+    yes/no question, what its sure fact's own words say (`core.questions.polarity`)."""
+    if not question.multi:
+        return said_by(question, (facts or [None])[0])
     compared = question.compared if question.compared is not None else len(question.parts)
     found = [f.value for f in facts[:compared] if f is not None and f.value is not None]
     if len(found) != compared or compared < 2 or question.relation == "none":
@@ -99,6 +112,14 @@ def conclusion(question: QuestionPlan, facts: list[Fact | None]) -> Conclusion |
         year = any(re.fullmatch(r"\d{4}", v.text) for v in found)
         same = len({a // 10_000 if year else a for a in amounts}) == 1
         return Conclusion("yes" if same else "no")
+    return _ordered(question, found, unit)
+
+
+def _ordered(question: QuestionPlan, found: list[Value], unit: str) -> Conclusion | None:
+    """Which of two compared values comes first, is more or is less: an option, a yes or no,
+    before or after."""
+    amounts = [v.amount for v in found]
+    rel = question.relation
     pick: int | None = None
     if amounts[0] != amounts[1]:
         smaller = int(amounts[1] < amounts[0])
@@ -253,18 +274,27 @@ def check_answer(
 def _check_one(
     question: QuestionPlan, facts: list[Fact | None], answer: str, grounded: bool
 ) -> list[Finding]:
-    """A one-part question: the kind of answer it asks for, and a refusal exactly where no
-    document states it and the answer is not supported, or states a value of the kind asked
-    that no document gives for it (dev gm55: "How many passengers did Pellucid Ferries carry in
-    2023?" answered "The Saltwren ... carried 420 passengers and 90 cars in 2023", each word
-    supported, the year put beside a capacity)."""
+    """A one-part question: the kind of answer it asks for, a yes or a no that agrees with what
+    its fact's sentence says (dev gm44: "Is the Museum of Salt open on Mondays?" answered "Yes"
+    where the museum is "closed on Mondays"), and a refusal exactly where no document states it
+    and the answer is not supported, or states a value of the kind asked that no document gives
+    for it (dev gm55: "How many passengers did Pellucid Ferries carry in 2023?" answered "The
+    Saltwren ... carried 420 passengers and 90 cars in 2023", each word supported, the year put
+    beside a capacity)."""
     part, missing = question.parts[0], facts[0] is None
     if abstains(answer):  # never overruled: a fact found by words alone may not be the one asked
         return []
     made_up = part.value is not None and gives(answer, part.value)
     if missing and (not grounded or made_up):
         return [_finding(f"no document states: {part.query}", ["missing"])]
-    return check_type(question, answer)
+    typed = check_type(question, answer)
+    verdict = conclusion(question, facts)
+    if typed or verdict is None or agrees(answer, verdict, question):
+        return typed
+    fact = facts[0]
+    assert fact is not None  # a verdict comes from a fact
+    message = f"[{fact.doc_id}] says {fact.sentence!r}: the answer is {verdict.text!r}"
+    return [_finding(message, ["conclusion", verdict.text])]
 
 
 def agrees(answer: str, verdict: Conclusion, question: QuestionPlan) -> bool:

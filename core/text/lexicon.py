@@ -90,3 +90,18 @@ def coverage(text: str, required: list[str]) -> float:
         return 1.0
     used, _ = used_words(text, required)
     return len(used) / len(required)
+
+
+def compound_heads(text: str, vocabulary: set[str]) -> set[str]:
+    """The head (last part) of each compound word of `text` whose two parts are words of
+    `vocabulary` (lemmas, or words a part begins): a question's "campfire" is about the
+    "fires" of a text that says "camping" and "fires" apart; the head is what a compound is."""
+    heads: set[str] = set()
+    for word in set(words(text)):
+        if len(word) < 7 or word in vocabulary:
+            continue
+        for cut in range(3, len(word) - 2):
+            modifier, head = word[:cut], lemma(word[cut:])
+            if head in vocabulary and any(v.startswith(modifier) for v in vocabulary):
+                heads.add(head)
+    return heads

@@ -92,3 +92,26 @@ async def test_a_repair_that_still_misses_the_question_is_not_kept(fake: FakeOpe
     assert result.answer == result.first_draft
     last = result.history[-1]["findings"]
     assert [f["data"] for f in last if f["source"] == "answer"] == [["type", "number"]]
+
+
+async def test_a_wrong_yes_to_a_one_part_question_gives_way_to_what_its_sentence_says(
+    fake: FakeOpenAI,
+) -> None:
+    """The model's repair still says yes where the document says "closed on Tuesdays": the
+    answer is composed from that sentence, opening with the no it gives."""
+    fake.responder = answers_with("Yes, the Orne Gallery is open on Tuesdays [gallery].")
+    gallery = "The Orne Gallery shows maps. It is open Wednesday to Sunday, and closed on Tuesdays."
+    since = len(fake.received)
+    task = "Is the Orne Gallery open on Tuesdays?"
+    result = await run_task(
+        build_graph(None),
+        {"task": task, "documents": [*DOCUMENTS, {"id": "gallery", "text": gallery}]},
+    )
+    assert result.error is None, result.error
+    sent = [k[0] for _, text in fake.received[since:] if (k := recognise(text))]
+    assert sent.count("answer_from_facts") == 1
+    assert result.answer == (
+        "No [gallery]. The Orne Gallery is open Wednesday to Sunday, and closed on Tuesdays "
+        "[gallery]."
+    )
+    assert not any(f["source"] == "answer" for f in result.history[-1]["findings"])

@@ -204,3 +204,24 @@ def test_a_value_is_read_at_the_first_mention_of_its_thing_that_has_one() -> Non
     assert [v.text for v in stated_values(plan, answer)] == ["1994", "2002"]
     assert sources(check_answer(plan, [None, None], answer)) == ["conclusion"]
     assert check_answer(plan, [None, None], "Yes" + answer[2:].replace(" not", "", 1)) == []
+
+
+def test_a_one_part_yes_or_no_must_agree_with_what_its_sentence_says() -> None:
+    """ "open on Tuesdays?" against "... and closed on Tuesdays": the answer is no."""
+    plan = plan_question("Is the Orne Gallery open on Tuesdays?")
+    sentence = "The Orne Gallery is open Wednesday to Sunday, and closed on Tuesdays."
+    facts = [Fact(0, "orne", sentence, None)]
+    assert conclusion(plan, facts).text == "no"
+    wrong = check_answer(plan, facts, "Yes, the gallery is open every day [orne].")
+    assert sources(wrong) == ["conclusion"] and "'no'" in wrong[0]["message"]
+    assert check_answer(plan, facts, "No, it is closed on Tuesdays [orne].") == []
+    unsure = [Fact(0, "orne", sentence, None, sure=False)]  # found by likeness: no verdict
+    assert conclusion(plan, unsure) is None
+    assert check_answer(plan, unsure, "Yes, the gallery is open every day [orne].") == []
+
+
+def test_a_one_part_sentence_that_says_neither_judges_nothing() -> None:
+    plan = plan_question("Can I bring my dog to the Orne garden?")
+    facts = [Fact(0, "orne", "Dogs are allowed only on the river path.", None)]
+    assert conclusion(plan, facts) is None
+    assert check_answer(plan, facts, "Yes, on the river path only [orne].") == []

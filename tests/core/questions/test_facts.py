@@ -203,3 +203,24 @@ def test_a_span_of_years_holds_the_year_asked() -> None:
     assert found is not None and found.value.text == "6 marks"
     plan = plan_question("What did I pay for a single ticket in 2019?")
     assert found_in(plan, docs) == [None]
+
+
+def test_already_dates_a_period_from_its_start() -> None:
+    """Whether someone already worked somewhere at a time asks when the work began."""
+    docs = [
+        {"id": "quist", "text": "Mara Quist was born in 1950. From 1971 to 1990 she taught "
+         "history at Pell College, and in 1991 she opened a bookshop."},
+        {"id": "pell", "text": "Pell College opened in 1890. Its library opened in 1962."},
+    ]  # fmt: skip
+    plan = plan_question("Was Mara Quist already teaching at Pell College when its library opened?")
+    quist, library = found_in(plan, docs)
+    assert (quist.value.text, library.value.text) == ("1971", "1962")
+
+
+def test_a_compound_of_the_question_finds_the_sentence_that_says_its_parts_apart() -> None:
+    docs = [
+        {"id": "orne", "text": "Lake Orne rules: camping is allowed in the two marked zones. "
+         "Open fires are banned all year; camping stoves are welcome."},
+    ]  # fmt: skip
+    [fact] = found_in(plan_question("Can I light a campfire at Lake Orne?"), docs)
+    assert fact.sentence.startswith("Open fires are banned")

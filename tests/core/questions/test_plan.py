@@ -138,3 +138,21 @@ def test_a_name_after_a_possessive_is_the_thing_asked_about() -> None:
     )
     assert [p.subject for p in plan.parts] == ["Tallowford", "East Branch"]
     assert "days longer" in plan.parts[1].query  # asked alike of both
+
+
+def test_a_condition_s_clause_about_its_thing_names_the_thing_named_before() -> None:
+    """ "when its library opened": the library of the last thing named in the first clause."""
+    plan = plan_question("Was Mara Quist already teaching at Pell College when its library opened?")
+    assert plan.relation == "earlier" and len(plan.parts) == 2
+    assert plan.parts[1].query == "Pell College's library opened"
+    assert [p.value for p in plan.parts] == ["date", "date"]
+
+
+def test_a_question_about_that_carries_the_sentences_it_refers_to() -> None:
+    plan = plan_question(
+        "A group of 12 wants to camp by Lake Orne for five nights. Is that allowed?"
+    )
+    assert plan.answer_type == "yes_no" and not plan.multi
+    assert "five nights" in plan.parts[0].query and plan.parts[0].subject == "Lake Orne"
+    alone = plan_question("Lake Orne is large. Is camping allowed at Lake Orne?")
+    assert alone.parts[0].query == "Is camping allowed at Lake Orne?"  # nothing referred to

@@ -1,0 +1,68 @@
+"""A one-part yes/no question gets a yes or a no from its sentence's own words, or none."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.questions.polarity import clause_about, limit_verdict, polarity
+
+GALLERY = "The gallery is open Wednesday to Sunday, 11:00 to 18:00, and closed on Tuesdays."
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        ("Is the Orne Gallery open on Tuesdays?", "no"),  # the opposite state, on the day asked
+        ("Is the Orne Gallery open on Sundays?", "yes"),  # the state asked, on the day asked
+        ("Is the Orne Gallery closed on Tuesdays?", "yes"),
+        ("Is the Orne Gallery open on Mondays?", None),  # no clause names Monday
+        ("Is the Orne Gallery not open on Tuesdays?", None),  # a negated question: unclear
+    ],
+)
+def test_the_clause_about_the_day_asked_says_yes_or_no(question: str, verdict: str) -> None:
+    assert polarity(question, GALLERY, "the Orne Gallery") == verdict
+
+
+def test_the_clause_chosen_is_the_one_about_what_is_asked_not_the_subject() -> None:
+    clause = clause_about("Is the Orne Gallery open on Tuesdays?", GALLERY, "the Orne Gallery")
+    assert clause == "closed on Tuesdays."
+
+
+def test_a_prohibition_of_a_compound_s_head_says_no() -> None:
+    """ "campfire" is about the fires of a text that says "camping" and "fires" apart."""
+    rules = "Open fires are banned at the lake all year; camping stoves are welcome."
+    assert polarity("Can I light a campfire at Lake Orne?", rules, "Lake Orne") == "no"
+    assert polarity("Can I use a camping stove at Lake Orne?", rules, "Lake Orne") == "yes"
+
+
+def test_no_longer_is_a_no() -> None:
+    sentence = "Since May, tickets are no longer sold on the ferry; buy them at the pier."
+    assert polarity("Can I buy a ticket on the ferry?", sentence) == "no"
+
+
+@pytest.mark.parametrize(("days", "verdict"), [("five", "no"), ("3", "yes"), ("2", "yes")])
+def test_an_amount_past_a_limit_says_no_and_one_within_it_falls_to_the_clause(
+    days: str, verdict: str
+) -> None:
+    rule = "Visiting boats are allowed to moor at the marina for at most 3 days."
+    question = f"We want to moor our boat at Orne marina for {days} days. Is that allowed?"
+    assert polarity(question, rule, "Orne") == verdict
+
+
+def test_a_minimum_the_amount_falls_short_of_says_no() -> None:
+    rule = "Kayaks are rented for at least 2 hours."
+    assert limit_verdict("Can I rent a kayak for 1 hour?", rule) == "no"
+    assert limit_verdict("Can I rent a kayak for 3 hours?", rule) is None
+    assert limit_verdict("Can I rent a kayak for 3 days?", rule) is None  # another unit
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Dogs are allowed only on the river path.",  # a condition, not a yes or a no
+        "Dogs are welcome, except in the rose garden.",
+        "The garden opens at 8:00 and closes at 18:00.",  # says nothing of dogs
+    ],
+)
+def test_a_qualified_or_unrelated_sentence_gives_no_verdict(sentence: str) -> None:
+    assert polarity("Can I bring my dog to the Orne garden?", sentence, "Orne") is None
