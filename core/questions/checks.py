@@ -55,7 +55,8 @@ def _years(days: float) -> str:
 
 
 def _plain(amount: float) -> str:
-    return str(int(amount)) if amount == int(amount) else f"{amount:g}"
+    """An amount as the documents write one: "3,500", "0.2", "704"."""
+    return f"{int(amount):,}" if amount == int(amount) else f"{amount:,g}"
 
 
 def difference(found: list[Value]) -> Value:
@@ -67,6 +68,9 @@ def difference(found: list[Value]) -> Value:
     if found[0].kind == "duration":  # amounts are in days
         text = f"{_plain(gap)} days" if gap < 60 else _years(gap)
         return Value("duration", gap, text, 0)
+    if found[0].kind == "money":  # in the currency of the amounts: "4 crowns", "$4"
+        text = re.sub(r"\d[\d,]*(?:\.\d+)?", _plain(gap), found[0].text, count=1)
+        return Value("money", gap, text, 0)
     return Value(found[0].kind, gap, _plain(gap), 0)
 
 

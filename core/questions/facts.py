@@ -10,6 +10,7 @@ from typing import Any
 
 from core.questions.plan import Part, QuestionPlan, entities
 from core.questions.values import YEAR, Value, values
+from core.questions.versions import in_force
 from core.state import Document
 from core.text.embeddings import cosine, embed
 from core.text.lexicon import compound_heads, lemma
@@ -121,12 +122,13 @@ def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
     """The value of `typed` the part asks about: the number that counts its thing ("carries
     420 passengers and 90 cars" for "how many cars": 90), the date nearest its own word
     ("worked there from 2008 to 2012, then left to found Norvane Labs in 2013" for "when did she
-    found it": 2013), else the first."""
+    found it": 2013; "a single ticket costs 2.40 crowns ...; a monthly pass costs 48 crowns" for
+    the monthly pass: 48 crowns), else the first."""
     for value in typed:
         if value.kind == "number" and key_words(unit_of(sentence, value)) & own:
             return value
     said = [m.start() for m in re.finditer(r"[\w'-]+", sentence) if key_words(m[0]) & own]
-    if len(typed) > 1 and typed[0].kind in ("date", "number") and said:
+    if len(typed) > 1 and typed[0].kind in ("date", "number", "money") and said:
         return min(typed, key=lambda v: min(abs(v.start - at) for at in said))
     return typed[0] if typed else None
 
@@ -261,5 +263,7 @@ def find_facts(
         if part.bridge and part.subject:
             ranked = ranking(part.query, documents)
         who = asked if question.answer_type == "name" and not question.multi else ""
-        facts.append(find_fact(i, part, candidates(part, documents, ranked), who))
+        # one side of a change is read from the version in force at its own time
+        searched = in_force(documents, part.query) if part.dated else documents
+        facts.append(find_fact(i, part, candidates(part, searched, ranked), who))
     return facts

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from core.questions.values import Kind
+from core.questions.values import MONTHS, Kind
 from core.text.plain import words
 
 AnswerType = Literal[
@@ -104,6 +104,65 @@ _HOW_LONG_BETWEEN = re.compile(
 )
 
 
+_CHANGED = re.compile(
+    r"^(?:by\s+)?how\s+(?:much|many)\b(?P<thing>.*?)\b(?P<verb>go(?:es)?\s+up|went\s+up|gone\s+up"
+    r"|go(?:es)?\s+down|went\s+down|gone\s+down|rise|rose|risen|increased?|grow|grew|grown|gain"
+    r"|gained|fall|fell|fallen|drop|dropped|decreased?|shrink|shrank|shrunk|lose|lost|changed?)\b"
+    r"(?P<when>.*?)\??$",
+    re.IGNORECASE,
+)
+"""A change of one quantity over time ("By how much did the price of a monthly pass go up in
+2024?", "How many members did X gain between the end of 2022 and the end of 2024?")."""
+_THAN_BEFORE = re.compile(
+    r"^how\s+(?:much|many)\s+(?:more|less|fewer)\b(?P<thing>.*?)\b(?P<when>(?:since|from|in)\s+.+?)"
+    r"\s+than\s+(?:before|previously|earlier)\??$",
+    re.IGNORECASE,
+)
+"""The same change asked as a comparison with the time before ("How much more does a weekly
+pass cost since April 2024 than before?")."""
+_BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
+_AUXILIARY = re.compile(rf"\b(?:{'|'.join(sorted(AUXILIARIES))})\b", re.IGNORECASE)
+
+
+def _before(when: str) -> str | None:
+    """The time just before the one `when` names ("in 2024": "in 2023", "since April 2024": "in
+    March 2024"); None where it names no date."""
+    found = re.search(rf"(?:(?P<month>{'|'.join(MONTHS)})\s+)?(?P<year>\d{{4}})", when, re.I)
+    if not found:
+        return None
+    year = int(found["year"])
+    if not found["month"]:
+        return f"in {year - 1}"
+    month = MONTHS[found["month"].lower()] - 1 or 12
+    return f"in {list(MONTHS)[month - 1].capitalize()} {year - (month == 12)}"
+
+
+def changed(text: str) -> list[str]:
+    """The two sides of a change over time, each the thing at its own time, earlier first
+    ("Brinmouth Savings Bank's staff at the end of 2021", "... at the end of 2023"); none where
+    the question asks no change of one thing between two times."""
+    found = _CHANGED.search(text) or _THAN_BEFORE.search(text)
+    if not found:
+        return []
+    when = found["when"].strip(" ,?")
+    between = _BETWEEN.search(when)
+    if between:
+        times = [_at(between[1]), _at(between[2])]
+    else:
+        earlier = _before(when)
+        if earlier is None:
+            return []
+        times = [earlier, re.sub(r"^(?:since|from)\b", "in", when, flags=re.IGNORECASE)]
+    # "members did Merrow Cooperative Bank": "Merrow Cooperative Bank members"
+    counted, owner = [*_AUXILIARY.split(found["thing"], maxsplit=1), ""][:2]
+    thing = " ".join(f"{owner} {counted}".split())
+    return [f"{thing} {t}" for t in times] if thing else []
+
+
+def _at(time: str) -> str:
+    return f"at {time}" if time.lower().startswith("the end") else f"in {time}"
+
+
 class Part(BaseModel):
     """One fact the question needs: a search query for it and what it is about."""
 
@@ -114,6 +173,9 @@ class Part(BaseModel):
     """The kind of value the fact states, where one is needed to answer (a date to compare)."""
     ordered: bool = False
     """Whether the question orders things in time ("older", "first"): their start is dated."""
+    dated: bool = False
+    """Whether the part asks about the time its query names ("Brinmouth Savings Bank's staff at
+    the end of 2021", one side of a change): its fact comes from the version in force then."""
     bridge: bool = False
     """Whether the part is about what an earlier part's answer names ("and when was that
     institution founded?"): its subject comes from the earlier part's fact."""
@@ -282,6 +344,9 @@ def _shape(text: str) -> Shape:
         pieces = re.split(r"\s+before or after\s+|\s+after or before\s+", text)
         if len(pieces) == 2:
             clauses = [_strip_question_words(pieces[0]), _strip_question_words(pieces[1])]
+    elif sides := changed(text):  # one quantity at two times: the gap between them
+        rel, clauses = "difference", sides
+        kind = kind if kind in ("money", "number", "duration") else "number"
     elif found := _SAME_TIME.search(text):
         rel = "same"
         clauses = [_strip_question_words(text[: found.start()]), text[found.end() :].strip(" ?")]
@@ -326,12 +391,16 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
     measure = _value_kind(kind, text, rel) if rel in ("more", "less") else None
     if rel == "same":
         measure = "date"
+    dated = bool(changed(text))
+    if dated:  # a change in a quantity is measured in the quantity, not in dates
+        measure = kind if kind in VALUED else "number"
     parts = [
         Part(
             query=" ".join(clause.split()),
             subject=subject_of(clause),
             value=measure or _value_kind(kind, clause, rel),
             ordered=rel in ("earlier", "later") and not _CONDITION.search(text),
+            dated=dated,
         )
         for clause in clauses[:4]
     ]

@@ -225,3 +225,18 @@ def test_a_one_part_sentence_that_says_neither_judges_nothing() -> None:
     facts = [Fact(0, "orne", "Dogs are allowed only on the river path.", None)]
     assert conclusion(plan, facts) is None
     assert check_answer(plan, facts, "Yes, on the river path only [orne].") == []
+
+
+def test_a_change_in_money_is_stated_in_its_currency_and_a_count_with_thousands() -> None:
+    prices = plan_question("By how much did a season pass at Orne Zoo go up in 2025?")
+    old, new = "A season pass costs 60 crowns.", "A season pass costs 66 crowns."
+    found = [fact(0, "zoo-2024", old, "money"), fact(1, "zoo-2025", new, "money")]
+    assert conclusion(prices, found).text == "6 crowns"
+    answer = "It went up by 6 crowns, from 60 crowns to 66 crowns [zoo-2024, zoo-2025]."
+    assert check_answer(prices, found, answer) == []
+    members = plan_question(
+        "How many members did Pell Bank gain between the end of 2022 and the end of 2024?"
+    )
+    old, new = "Pell Bank had 41,000 members.", "Pell Bank had 44,500 members."
+    found = [fact(0, "pell-2022", old, "number"), fact(1, "pell-2024", new, "number")]
+    assert conclusion(members, found).text == "3,500 members"

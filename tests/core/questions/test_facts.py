@@ -168,15 +168,16 @@ def test_a_share_counts_nothing_unless_a_share_is_asked() -> None:
     assert found is not None and found.value.text == "6"
 
 
-def test_a_change_between_two_years_is_found_with_either_year() -> None:
+def test_each_year_of_a_change_is_found_only_in_a_sentence_of_that_year() -> None:
     docs = [{"id": "report", "text": "Brinmouth Savings Bank, annual report 2023. At the end "
              "of 2023 the bank had 285 staff."}]  # fmt: skip
     plan = plan_question(
         "By how much did Brinmouth Savings Bank's staff shrink between the end of 2021 and the "
         "end of 2023?"
     )
-    [found] = found_in(plan, docs)
-    assert found is not None and found.value.text == "285"
+    in_2021, in_2023 = found_in(plan, docs)
+    assert in_2021 is None  # no document gives 2021's staff: the gap cannot be worked out
+    assert in_2023 is not None and in_2023.value.text == "285"
 
 
 def test_a_count_is_the_one_nearest_the_words_asked_about() -> None:
@@ -224,3 +225,20 @@ def test_a_compound_of_the_question_finds_the_sentence_that_says_its_parts_apart
     ]  # fmt: skip
     [fact] = found_in(plan_question("Can I light a campfire at Lake Orne?"), docs)
     assert fact.sentence.startswith("Open fires are banned")
+
+
+def test_each_side_of_a_change_is_read_from_the_version_in_force_at_its_time() -> None:
+    """Both fare tables state both prices; the nearest price to "season pass" in the version of
+    each time is that side's fact."""
+    docs = [
+        {"id": "zoo-2021", "text": "Orne Zoo prices from 1 March 2021 until 28 February 2025: a "
+         "day ticket costs 14 crowns and a season pass 60 crowns."},
+        {"id": "zoo-2025", "text": "Orne Zoo prices in force since 1 March 2025: a day ticket "
+         "costs 15 crowns and a season pass 66 crowns."},
+    ]  # fmt: skip
+    plan = plan_question(
+        "How much more does a season pass at Orne Zoo cost since March 2025 than before?"
+    )
+    before, after = found_in(plan, docs)
+    assert (before.doc_id, before.value.text) == ("zoo-2021", "60 crowns")
+    assert (after.doc_id, after.value.text) == ("zoo-2025", "66 crowns")

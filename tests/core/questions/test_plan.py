@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.questions.plan import answer_type, entities, is_question, plan_question
+from core.questions.plan import answer_type, changed, entities, is_question, plan_question
 
 
 @pytest.mark.parametrize(
@@ -156,3 +156,39 @@ def test_a_question_about_that_carries_the_sentences_it_refers_to() -> None:
     assert "five nights" in plan.parts[0].query and plan.parts[0].subject == "Lake Orne"
     alone = plan_question("Lake Orne is large. Is camping allowed at Lake Orne?")
     assert alone.parts[0].query == "Is camping allowed at Lake Orne?"  # nothing referred to
+
+
+@pytest.mark.parametrize(
+    ("question", "sides"),
+    [
+        (
+            "By how much did the price of a day ticket at Orne Zoo go up in 2025?",
+            ["the price of a day ticket at Orne Zoo in 2024",
+             "the price of a day ticket at Orne Zoo in 2025"],
+        ),
+        (
+            "How many pupils did Pell School lose between the end of 2019 and the end of 2022?",
+            ["Pell School pupils at the end of 2019", "Pell School pupils at the end of 2022"],
+        ),
+        (
+            "How much more does a season pass cost since March 2025 than before?",
+            ["a season pass cost in February 2025", "a season pass cost in March 2025"],
+        ),
+        (
+            "How much less does a season pass cost since January 2025 than before?",
+            ["a season pass cost in December 2024", "a season pass cost in January 2025"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_change_over_time_is_one_thing_at_two_times_earlier_first(
+    question: str, sides: list[str]
+) -> None:
+    plan = plan_question(question)
+    assert plan.relation == "difference" and [p.query for p in plan.parts] == sides
+    assert all(p.dated for p in plan.parts)
+    assert plan.parts[0].value == plan.parts[1].value != "date"
+
+
+def test_a_change_without_two_times_is_no_change_question() -> None:
+    assert changed("How many pupils did Pell School lose?") == []
+    assert not plan_question("How much did a season pass cost in March 2025?").multi
