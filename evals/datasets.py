@@ -30,6 +30,8 @@ GROUNDED_MULTI_DEV = REPO_DATA_DIR / "grounded_multi_dev.jsonl"
 distractors and unanswerable questions; rows carry key facts (see evals/data/README.md)."""
 GROUNDED_MULTI_HELDOUT = REPO_DATA_DIR / "grounded_multi_heldout.jsonl"
 """As GROUNDED_MULTI_DEV over another invented world: for measuring only, never for tuning."""
+GROUNDED_MULTI_FRESH = REPO_DATA_DIR / "grounded_multi_fresh.jsonl"
+"""24 questions over a third invented world, written blind to the engine (evals/data/README.md)."""
 FACTS_FILES: dict[str, Path] = {"grounded_qa_dev": REPO_DATA_DIR / "grounded_qa_dev_facts.jsonl"}
 """Data set (file stem) -> side file of key facts (`id`, `key_facts`, `answerable`) merged into
 its tasks by id when it is loaded: the shared file itself is never copied here."""

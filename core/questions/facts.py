@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.questions.plan import Part, QuestionPlan, entities
-from core.questions.values import YEAR, Value, values
-from core.questions.versions import in_force
+from core.questions.values import YEAR, Value, dates, values
+from core.questions.versions import in_force_at
 from core.state import Document
 from core.text.embeddings import cosine, embed
 from core.text.lexicon import compound_heads, lemma
@@ -122,11 +122,20 @@ def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
     """The value of `typed` the part asks about: the number that counts its thing ("carries
     420 passengers and 90 cars" for "how many cars": 90), the date nearest its own word
     ("worked there from 2008 to 2012, then left to found Norvane Labs in 2013" for "when did she
-    found it": 2013; "a single ticket costs 2.40 crowns ...; a monthly pass costs 48 crowns" for
-    the monthly pass: 48 crowns), else the first."""
+    found it": 2013), of several prices (asked as money or as a number) the one whose own words,
+    from the value before it, name most of the part's ("A single ticket between A and B cost 9
+    florins and a return ticket 16 florins" for the single ticket: 9 florins, though "ticket"
+    stands nearer 16), else the first."""
     for value in typed:
         if value.kind == "number" and key_words(unit_of(sentence, value)) & own:
             return value
+    paid = {v.start for v in values(sentence, "money")}
+    if len(typed) > 1 and all(v.start in paid for v in typed):  # prices: the noun before
+        ends = [0] + [v.start + len(v.text) for v in typed[:-1]]
+        own_words = [key_words(sentence[end : v.start]) for end, v in zip(ends, typed, strict=True)]
+        named = [len(w & own) for w in own_words]
+        if named.count(max(named)) == 1:
+            return typed[named.index(max(named))]
     said = [m.start() for m in re.finditer(r"[\w'-]+", sentence) if key_words(m[0]) & own]
     if len(typed) > 1 and typed[0].kind in ("date", "number", "money") and said:
         return min(typed, key=lambda v: min(abs(v.start - at) for at in said))
@@ -264,6 +273,7 @@ def find_facts(
             ranked = ranking(part.query, documents)
         who = asked if question.answer_type == "name" and not question.multi else ""
         # one side of a change is read from the version in force at its own time
-        searched = in_force(documents, part.query) if part.dated else documents
+        at = dates(part.query) if part.dated else []  # its time ends its query
+        searched = in_force_at(documents, at[-1].amount) if at else documents
         facts.append(find_fact(i, part, candidates(part, searched, ranked), who))
     return facts

@@ -76,6 +76,9 @@ _COMPOUND = re.compile(
     re.IGNORECASE,
 )
 _BRIDGE = re.compile(r"\b(?:that|this|these|those|the same|it|its|they|their|them)\b", re.I)
+_EVENT_JOINS = frozenset({"when", "while", "by the time"})
+"""Joints whose second clause is an event of its own ("when its ward opened"); "after its
+renovation" qualifies the one fact asked for."""
 _OWNER = re.compile(r"\b(its|their|his|her)\b", re.IGNORECASE)
 """A clause's word for whose thing it is about, named in the clause before."""
 _GAP = re.compile(r"^(?:by )?how (?:much|many \w+|long)(?: \w+)?\??$", re.IGNORECASE)
@@ -298,10 +301,12 @@ def _joined_clauses(text: str) -> list[str]:
     if pieces[1] == "than":
         named, other = entities(first), entities(last)
         if named and other and len([w for w in words(last) if w not in _LINKS]) <= 3:
-            last = first.replace(named[0], other[0])
+            # the name as written, possessive and all ("St Bride's Hospital": "St Bride Hospital")
+            written = r"(?:'s)?\s+".join(map(re.escape, named[0].split()))
+            last = re.sub(written, lambda _: other[0], first, count=1)
     owner = _OWNER.search(last)
     named = entities(first)
-    if pieces[1] != "than" and not entities(last) and owner and named:
+    if pieces[1] in _EVENT_JOINS and not entities(last) and owner and named:
         # "when its maternity ward opened": the ward of the last thing named before ("Was Yusuf
         # Ambrel already working at Caddenholm Infirmary when ...?"); "his", "her" and "their"
         # stand for the first, the one the question is about

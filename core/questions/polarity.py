@@ -34,7 +34,9 @@ OPPOSITES: dict[str, str] = {
 QUALIFIERS = frozenset({"only", "except", "unless", "but"})
 """Words that make a clause's answer a condition, not a yes or a no."""
 _CUES = NEGATIONS | PERMISSIONS | frozenset(OPPOSITES) | QUALIFIERS
-_CLAUSES = re.compile(r"\s*(?:[;:]|,\s*(?:and|but|while|whereas)?)\s*|\s+(?:but|whereas)\s+")
+_CLAUSES = re.compile(r"\s*(?:[;:]|,\s*(?:and|but|while|whereas)\b)\s*|\s+(?:but|whereas)\s+")
+"""Where a sentence's clauses part; a bare comma lists the things of one clause ("Swimming,
+boating and fishing are forbidden")."""
 _LIMIT = re.compile(
     r"\b(at most|no more than|up to|a maximum of|at least|no fewer than|no less than|"
     r"a minimum of)\s+(\S+)\s+([a-z]+)",

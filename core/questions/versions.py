@@ -87,8 +87,11 @@ def in_force(documents: list[Document], question: str) -> list[Document]:
     now, the one holding on a date the question names, all of them for a question about the
     change."""
     when = asked_date(question)
-    if when is None:
-        return documents
+    return documents if when is None else in_force_at(documents, when)
+
+
+def in_force_at(documents: list[Document], when: float) -> list[Document]:
+    """`documents` without the versions not in force on the date `when` (yyyymmdd)."""
     versions = sorted(
         (v for d in documents if (v := version_of(d)) is not None), key=lambda v: (v.of, v.start)
     )

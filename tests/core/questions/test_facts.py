@@ -231,10 +231,10 @@ def test_each_side_of_a_change_is_read_from_the_version_in_force_at_its_time() -
     """Both fare tables state both prices; the nearest price to "season pass" in the version of
     each time is that side's fact."""
     docs = [
-        {"id": "zoo-2021", "text": "Orne Zoo prices from 1 March 2021 until 28 February 2025: a "
-         "day ticket costs 14 crowns and a season pass 60 crowns."},
-        {"id": "zoo-2025", "text": "Orne Zoo prices in force since 1 March 2025: a day ticket "
-         "costs 15 crowns and a season pass 66 crowns."},
+        {"id": "zoo-2021", "text": "Orne Ferry fares from 1 March 2021 until 28 February 2025: "
+         "a day ticket between Orne and Pell costs 14 crowns and a season pass 60 crowns."},
+        {"id": "zoo-2025", "text": "Orne Ferry fares in force since 1 March 2025: a day ticket "
+         "between Orne and Pell costs 15 crowns and a season pass 66 crowns."},
     ]  # fmt: skip
     plan = plan_question(
         "How much more does a season pass at Orne Zoo cost since March 2025 than before?"
@@ -242,3 +242,14 @@ def test_each_side_of_a_change_is_read_from_the_version_in_force_at_its_time() -
     before, after = found_in(plan, docs)
     assert (before.doc_id, before.value.text) == ("zoo-2021", "60 crowns")
     assert (after.doc_id, after.value.text) == ("zoo-2025", "66 crowns")
+
+
+def test_an_amount_is_the_one_whose_own_words_name_the_thing_asked() -> None:
+    docs = [{"id": "fares", "text": "A single ticket between Orne and Pell costs 9 florins and a "
+             "return ticket 16 florins."}]  # fmt: skip
+    [single] = found_in(
+        plan_question("How much does a single ticket between Orne and Pell cost?"), docs
+    )
+    assert single.value.text == "9 florins"  # "ticket" stands nearer 16 florins
+    [back] = found_in(plan_question("How much does a return ticket cost?"), docs)
+    assert back.value.text == "16 florins"

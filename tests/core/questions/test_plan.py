@@ -192,3 +192,14 @@ def test_a_change_over_time_is_one_thing_at_two_times_earlier_first(
 def test_a_change_without_two_times_is_no_change_question() -> None:
     assert changed("How many pupils did Pell School lose?") == []
     assert not plan_question("How much did a season pass cost in March 2025?").multi
+
+
+def test_after_its_event_qualifies_the_one_fact_asked_for() -> None:
+    plan = plan_question("When did the Orne Gallery reopen after its renovation?")
+    assert not plan.multi and plan.parts[0].subject.endswith("Orne Gallery")
+
+
+def test_the_other_side_of_than_replaces_a_possessive_name_as_written() -> None:
+    plan = plan_question("How many more beds does St Bride's Hospital have than Orne Hospital?")
+    assert [p.subject for p in plan.parts] == ["St Bride Hospital", "Orne Hospital"]
+    assert "Orne Hospital" in plan.parts[1].query and "Bride" not in plan.parts[1].query

@@ -66,3 +66,8 @@ def test_a_minimum_the_amount_falls_short_of_says_no() -> None:
 )
 def test_a_qualified_or_unrelated_sentence_gives_no_verdict(sentence: str) -> None:
     assert polarity("Can I bring my dog to the Orne garden?", sentence, "Orne") is None
+
+
+def test_things_listed_with_commas_share_their_clause_s_verdict() -> None:
+    rule = "Swimming, boating and fishing are forbidden on the lake."
+    assert polarity("Can I go for a swim in Orne Lake?", rule, "Orne Lake") == "no"
