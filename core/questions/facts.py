@@ -129,8 +129,9 @@ def counted(sentence: str, typed: list[Value], own: set[str]) -> Value | None:
     for value in typed:
         if value.kind == "number" and key_words(unit_of(sentence, value)) & own:
             return value
-    paid = {v.start for v in values(sentence, "money")}
-    if len(typed) > 1 and all(v.start in paid for v in typed):  # prices: the noun before
+    several = len(typed) > 1 and typed[0].kind != "date"
+    paid = {v.start for v in values(sentence, "money")} if several else set()
+    if paid and all(v.start in paid for v in typed):  # prices: their noun comes before them
         ends = [0] + [v.start + len(v.text) for v in typed[:-1]]
         own_words = [key_words(sentence[end : v.start]) for end, v in zip(ends, typed, strict=True)]
         named = [len(w & own) for w in own_words]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from core.questions.values import NUMBER_WORDS
+from core.questions.values import amount
 from core.text.lexicon import compound_heads, lemma
 from core.text.plain import words
 
@@ -63,12 +63,9 @@ _COUNTED = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?|[a-z]+)(?=\s+([a-z]+))", re.IG
 
 
 def _amount(token: str) -> float | None:
-    """A count written in digits or in a word ("3", "five", "an"); None for any other word."""
-    token = token.lower().replace(",", "")
-    if token in NUMBER_WORDS:
-        return NUMBER_WORDS[token]
+    """A count written in digits or in a word ("3", "five"); None for any other word."""
     try:
-        return float(token)
+        return amount(token)
     except ValueError:
         return None
 

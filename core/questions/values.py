@@ -79,7 +79,8 @@ class Value:
     start: int
 
 
-def _amount(word: str) -> float:
+def amount(word: str) -> float:
+    """A count in digits or in a word ("3", "1,500", "five"); ValueError for any other word."""
     word = word.lower()
     return NUMBER_WORDS[word] if word in NUMBER_WORDS else float(word.replace(",", ""))
 
@@ -89,7 +90,7 @@ def durations(text: str) -> list[Value]:
     days" is 14 days, so it compares with "two weeks")."""
     found = []
     for m in _DURATION.finditer(text):
-        days = _amount(m[1]) * UNIT_DAYS[m[3].lower()]
+        days = amount(m[1]) * UNIT_DAYS[m[3].lower()]
         if (m[2] or "").lower() in ("working", "business"):
             days *= UNIT_DAYS["week"] / WORKING_WEEK
         found.append(Value("duration", days, m[0], m.start()))
@@ -128,7 +129,7 @@ def numbers(text: str) -> list[Value]:
     date, a duration or a clock time."""
     taken = [(v.start, v.start + len(v.text)) for v in dates(text) + durations(text) + times(text)]
     found = [
-        Value("number", _TIMES.get(m[1].lower()) or sum(_amount(w) for w in m[1].split("-")),
+        Value("number", _TIMES.get(m[1].lower()) or sum(amount(w) for w in m[1].split("-")),
               m[1], m.start())
         for pattern in (_NUMBER, _NUMBER_WORD, _TIMES_WORD)
         for m in pattern.finditer(text)
