@@ -32,6 +32,9 @@ GROUNDED_MULTI_HELDOUT = REPO_DATA_DIR / "grounded_multi_heldout.jsonl"
 """As GROUNDED_MULTI_DEV over another invented world: for measuring only, never for tuning."""
 GROUNDED_MULTI_FRESH = REPO_DATA_DIR / "grounded_multi_fresh.jsonl"
 """24 questions over a third invented world, written blind to the engine (evals/data/README.md)."""
+GROUNDED_MULTI_BLIND = REPO_DATA_DIR / "grounded_multi_blind.jsonl"
+"""24 questions over a fourth invented world, written blind to the engine and to the kinds the
+question pipeline had learned, measured once before anyone read it (evals/data/README.md)."""
 FACTS_FILES: dict[str, Path] = {"grounded_qa_dev": REPO_DATA_DIR / "grounded_qa_dev_facts.jsonl"}
 """Data set (file stem) -> side file of key facts (`id`, `key_facts`, `answerable`) merged into
 its tasks by id when it is loaded: the shared file itself is never copied here."""
