@@ -91,8 +91,11 @@ def check_length(answer: str, state: RefineState) -> tuple[float, list[Finding]]
 
 
 def word_bag(sentence: str) -> set[str]:
-    """A sentence's words, normalised, as a set (for the word overlap of two sentences)."""
-    return set(normalise(sentence).split())
+    """A sentence's words, normalised, and its numbers, as a set (for the word overlap of two
+    sentences): two versions of one fact differ in their numbers alone ("... cost 9 florins and
+    a return ticket 16 florins" and "... costs 12 florins and a return ticket 21 florins", fresh
+    gf09's repaired answer, were counted as one sentence said twice)."""
+    return set(normalise(sentence).split()) | set(_NUMBER.findall(strip_citations(sentence)))
 
 
 def overlap(a: set[str], b: set[str]) -> float:

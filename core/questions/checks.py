@@ -199,13 +199,19 @@ def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
     answer names the part's subject and before it names another part's ("Norvane Logistics
     was founded in 2006, Norvane Labs in 2013"), at the first mention that has one ("No, X was
     not running when Y took place. X was first held in 1994, while Y ... in 2002": dev gm60's
-    first sentence names both and dates neither); None where it states none."""
+    first sentence names both and dates neither); None where it states none, and for parts
+    that share their subject (one thing at two dates: "the fare in February 2023" and "in March
+    2023"), whose values its name cannot tell apart (fresh gf09: "... cost 12 florins" was read
+    as both fares, and their gap as 0)."""
     plain = strip_citations(answer)
     lower = plain.lower()
     named = [p.subject.lower() for p in question.parts if p.subject]
     out: list[Value | None] = []
     for part in question.parts:
         subject = part.subject.lower()
+        if subject and named.count(subject) > 1:
+            out.append(None)
+            continue
         mentions = [m.end() for m in re.finditer(re.escape(subject), lower)] if subject else []
         typed = values(plain, part.value) if part.value is not None else []
         found: list[Value] = []
@@ -293,12 +299,25 @@ def _check_one(
         return [_finding(f"no document states: {part.query}", ["missing"])]
     typed = check_type(question, answer)
     verdict = conclusion(question, facts)
-    if typed or verdict is None or agrees(answer, verdict, question):
+    if typed or verdict is None:
         return typed
     fact = facts[0]
     assert fact is not None  # a verdict comes from a fact
-    message = f"[{fact.doc_id}] says {fact.sentence!r}: the answer is {verdict.text!r}"
-    return [_finding(message, ["conclusion", verdict.text])]
+    if not agrees(answer, verdict, question):
+        message = f"[{fact.doc_id}] says {fact.sentence!r}: the answer is {verdict.text!r}"
+        return [_finding(message, ["conclusion", verdict.text])]
+    if bare(answer):
+        why = f"[{fact.doc_id}] says {fact.sentence!r}"
+        message = f"the answer says only {verdict.text!r}, not why: {why}"
+        return [_finding(message, ["incomplete", "0"])]
+    return []
+
+
+def bare(answer: str) -> bool:
+    """Whether the answer is a yes or a no and nothing else (dev gm71: "No [kessa-camping-2024]"
+    to "A group of 10 wants to camp ... for four nights in one place. Is that allowed?" passed
+    with score 1.000, the limit of 3 nights it breaks said nowhere)."""
+    return not [w for w in words(strip_citations(answer)) if w not in _YES_NO]
 
 
 def agrees(answer: str, verdict: Conclusion, question: QuestionPlan) -> bool:

@@ -67,6 +67,18 @@ def test_repeated_sentences_are_found() -> None:
     assert score == 0.75
 
 
+def test_two_versions_of_a_fact_are_not_one_sentence_said_twice() -> None:
+    """Fresh gf09's repaired answer quoted the fares of 2020 and of 2023, the same words with
+    other numbers: flagged as a repeat, it was dropped and the answer fell back to one fare."""
+    text = (
+        "A single ticket cost 9 florins and a return ticket 16 florins [fares-2020]. "
+        "A single ticket costs 12 florins and a return ticket 21 florins [fares-2023]."
+    )
+    assert repeated_sentences(text) == []
+    again = "A single ticket cost 9 florins and a return 16 florins [fares-2020]."
+    assert repeated_sentences(f"{text} {again}") == [again]
+
+
 def test_grounding_accepts_supported_and_rejects_invented_numbers() -> None:
     ok = "Kestrel runs 84 locomotives, and 31 are battery-electric [kestrel]."
     assert check_grounding(ok, state()) == (1.0, [])

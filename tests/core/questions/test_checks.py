@@ -240,3 +240,30 @@ def test_a_change_in_money_is_stated_in_its_currency_and_a_count_with_thousands(
     old, new = "Pell Bank had 41,000 members.", "Pell Bank had 44,500 members."
     found = [fact(0, "pell-2022", old, "number"), fact(1, "pell-2024", new, "number")]
     assert conclusion(members, found).text == "3,500 members"
+
+
+def test_one_thing_at_two_dates_is_judged_by_the_values_the_documents_give() -> None:
+    """Fresh gf09: an answer that gives only the new fare names the thing once, and its one
+    price was read as both dates' prices, so the rise was 0 and a right "3 florins" was asked
+    against it; the dated parts share a name, so the documents' values judge them."""
+    plan = plan_question("By how much did a single ticket on the Pell ferry go up in March 2023?")
+    old = "A single ticket on the Pell ferry cost 9 florins."
+    new = "A single ticket on the Pell ferry costs 12 florins."
+    found = [fact(0, "fares-2020", old, "money"), fact(1, "fares-2023", new, "money")]
+    only_new = "A single ticket on the Pell ferry costs 12 florins [fares-2023]."
+    assert stated_values(plan, only_new) == [None, None]
+    findings = check_answer(plan, found, only_new)
+    assert sources(findings) == ["incomplete", "conclusion"]
+    assert "9 florins" in findings[0]["message"] and "'3 florins'" in findings[1]["message"]
+    right = "It went up by 3 florins, from 9 florins to 12 florins [fares-2020, fares-2023]."
+    assert check_answer(plan, found, right) == []
+
+
+def test_a_yes_or_no_alone_does_not_say_why() -> None:
+    """Dev gm71: "No [kessa-camping-2024]" passed with score 1.000; the limit it breaks was
+    said nowhere."""
+    plan = plan_question("Is the Orne Gallery open on Tuesdays?")
+    facts = [Fact(0, "orne", "The Orne Gallery is closed on Tuesdays.", None)]
+    for alone in ("No [orne].", "No.", "no"):
+        assert sources(check_answer(plan, facts, alone)) == ["incomplete"], alone
+    assert check_answer(plan, facts, "No, it is closed on Tuesdays [orne].") == []
