@@ -8,9 +8,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from core.questions.plan import Part, QuestionPlan, entities
+from core.questions.plan import EARLIER_THAN, Part, QuestionPlan, entities
 from core.questions.values import YEAR, Value, dates, values
-from core.questions.versions import in_force_at
+from core.questions.versions import NOW, in_force_at
 from core.state import Document
 from core.text.embeddings import cosine, embed
 from core.text.lexicon import compound_heads, lemma
@@ -57,6 +57,10 @@ _SPAN = re.compile(
 """A span of years written out ("from 1 April 2021 to 31 March 2024", "From 1970 to 1986")."""
 _SHARE_WORDS = re.compile(r"(?i)\b(?:percent(?:age)?|per cent|share|rate|proportion)\b|%")
 _SHARE_AFTER = re.compile(r"\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
+_NOW = re.compile(r"\b(?:these days|at the moment|at present|right now|as of now)\b", re.I)
+"""A question's words for "now", which name no topic (blind gb22: "Who's the director of St
+Ardwin's Hospital these days?", which no document answers, took "Visiting hours are from 14:00
+to 20:00 every day" for sharing "days")."""
 _CAME_OUT = re.compile(r"\bc[oa]mes? out\b", re.IGNORECASE)
 """A question's phrase for an event its documents name with one word ("when the Lumo K2 came
 out": "released in 2022")."""
@@ -90,8 +94,10 @@ class Fact:
 
 
 def key_words(text: str) -> set[str]:
-    """The words of `text` that carry its topic, each as its lemma cut to `STEM` letters."""
-    return {lemma(w)[:STEM] for w in words(text) if w not in _WEAK and len(w) > 1}
+    """The words of `text` that carry its topic, each as its lemma cut to `STEM` letters (a
+    possessive as its name: "Orne's" is "Orne", part of the subject, not of the topic)."""
+    bare = [w.removesuffix("'s") for w in words(text)]
+    return {lemma(w)[:STEM] for w in bare if w not in _WEAK and len(w) > 1}
 
 
 def names(document: Document, subject: str) -> bool:
@@ -204,7 +210,7 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     and be on its topic (a shared key word, or similar in meaning);
     among those, the one sharing most key words (a start event counting `START_WEIGHT` where
     the part dates a start), then the most similar. None: no document states it."""
-    query = _CAME_OUT.sub("released", part.query)
+    query = _NOW.sub(" ", _CAME_OUT.sub("released", part.query))
     kind_words = _COST_WORDS if part.value == "money" else frozenset()
     own = key_words(query) - key_words(part.subject) - kind_words
     # a compound of the question is about its head where the documents say its parts apart
@@ -218,7 +224,9 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     # "which is older?" dates the things' start: a sentence of a founding or an opening counts
     # (`START_WEIGHT`), and the question's own word ("opened") counts more than another event
     # a count or an amount "in 2023" is stated for that year (a date asked "in 2023" is not)
-    years = _YEAR.findall(part.query) if part.value in ("number", "money") else []
+    # (the side before a change names the other side's year, not its own)
+    counts = part.value in ("number", "money") and EARLIER_THAN not in part.query
+    years = _YEAR.findall(part.query) if counts else []
     found: list[tuple[Document, str, Value | None]] = []
     for document in documents:
         parts = sentences(document["text"])
@@ -259,6 +267,17 @@ def bridged(part: Part, earlier: Fact | None, question: str) -> Part:
     return part.model_copy(update={"subject": new[0], "query": f"{new[0]} {part.query}"})
 
 
+def period_end(date: Value) -> float:
+    """The last day of the period a date names (yyyymmdd): "2025" is read as 31 December 2025,
+    "March 2024" as 31 March; a day as itself. A side of a change "in 2025" is the version in
+    force once 2025's change is made (blind gb15: permits "in force from 1 June 2025" were read
+    as not yet in force "in 2025", on its 1 January)."""
+    numbers = re.findall(r"\d+", date.text)
+    if len(numbers) != 1:
+        return date.amount
+    return date.amount + (1130 if date.text == numbers[0] else 30)
+
+
 def find_facts(
     question: QuestionPlan,
     documents: list[Document],
@@ -273,8 +292,13 @@ def find_facts(
         if part.bridge and part.subject:
             ranked = ranking(part.query, documents)
         who = asked if question.answer_type == "name" and not question.multi else ""
-        # one side of a change is read from the version in force at its own time
-        at = dates(part.query) if part.dated else []  # its time ends its query
-        searched = in_force_at(documents, at[-1].amount) if at else documents
+        # one side of a change is read from the version in force at its own time (its time
+        # ends its query; none is now), or from the one before it ("than before")
+        at = dates(part.query) if part.dated else []
+        when = period_end(at[-1]) if at else NOW
+        searched = in_force_at(documents, when) if part.dated else documents
+        if part.dated and EARLIER_THAN in part.query:  # only an earlier version says it
+            now = {d["id"] for d in searched}
+            searched = [d for d in in_force_at(documents, when, True) if d["id"] not in now]
         facts.append(find_fact(i, part, candidates(part, searched, ranked), who))
     return facts

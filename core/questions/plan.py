@@ -41,7 +41,10 @@ _RELATION_WORDS: dict[str, Relation] = {
 }  # fmt: skip
 RELATIONS = frozenset(_RELATION_WORDS) | {"already", "still"}
 """Words that compare or join facts, not part of any one fact."""
-_PAYS = r"(?:cost|costs|charge|charges|pay|paid|fee|fare|price)\b"
+_PAYS = (
+    r"(?:cost|costs|charge|charges|pay|paid|fee|fees|fare|fares|price|prices|budget|revenue"
+    r"|turnover|salary|rent|deposit|dearer|cheaper|expensive)\b"
+)
 _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bhow (?:many|much) (?:minutes|hours|days|weeks|months|years)\b"), "duration"),
     (re.compile(r"\bhow long\b|\bfor how long\b"), "duration"),
@@ -49,7 +52,8 @@ _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\b(?:which|what) (?:year|date)\b|\bin what year\b"), "date"),
     (re.compile(r"^(?:since |until )?when\b"), "when"),
     (re.compile(rf"\bhow much (?:[\w'-]+ )*?{_PAYS}|\bwhat (?:do|does|did|is|are|was) "
-                rf"(?:[\w'-]+ )*?{_PAYS}"), "money"),
+                rf"(?:[\w'-]+ )*?{_PAYS}|\bhow much (?:is|are|was|were) (?:a|an|one)\b"),
+     "money"),  # "how much is a single ticket?" asks a price
     (re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|share|number|amount)\b"), "number"),
     (re.compile(r"^(?:who|whom|whose)\b|\b(?:which|what) (?:company|person|firm|town)\b"), "name"),
 ]  # fmt: skip
@@ -117,12 +121,20 @@ _CHANGED = re.compile(
 """A change of one quantity over time ("By how much did the price of a monthly pass go up in
 2024?", "How many members did X gain between the end of 2022 and the end of 2024?")."""
 _THAN_BEFORE = re.compile(
-    r"^how\s+(?:much|many)\s+(?:more|less|fewer)\b(?P<thing>.*?)\b(?P<when>(?:since|from|in)\s+.+?)"
-    r"\s+than\s+(?:before|previously|earlier)\??$",
+    r"^how\s+(?:much|many)\s+(?:more|less|fewer|dearer|cheaper|higher|lower)\b(?P<thing>.*?)"
+    r"(?P<when>\b(?:since|from|in|under|now)\b.*?)?\s*(?:,\s*)?"
+    r"(?:than\s+(?:it\s+(?:was|did|used\s+to\s+be)\s+|they\s+(?:were|did)\s+)?"
+    r"(?:before|previously|earlier)|compared\s+(?:with|to)\s+(?:before|earlier|previously"
+    r"|the\s+(?:old|previous|former|earlier)\b.*))\??$",
     re.IGNORECASE,
 )
 """The same change asked as a comparison with the time before ("How much more does a weekly
-pass cost since April 2024 than before?")."""
+pass cost since April 2024 than before?", "How much dearer is a season permit under the 2025
+rules than it was before?", "How much more does a return cost now compared with the old
+fares?")."""
+EARLIER_THAN = "earlier than"
+"""What a side of a change is dated by where the question names no time for it ("than
+before", "the old fares"): the version before the one in force at the other side's time."""
 _BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
 _AUXILIARY = re.compile(rf"\b(?:{'|'.join(sorted(AUXILIARIES))})\b", re.IGNORECASE)
 
@@ -142,20 +154,25 @@ def _before(when: str) -> str | None:
 
 def changed(text: str) -> list[str]:
     """The two sides of a change over time, each the thing at its own time, earlier first
-    ("Brinmouth Savings Bank's staff at the end of 2021", "... at the end of 2023"); none where
-    the question asks no change of one thing between two times."""
-    found = _CHANGED.search(text) or _THAN_BEFORE.search(text)
-    if not found:
-        return []
-    when = found["when"].strip(" ,?")
-    between = _BETWEEN.search(when)
-    if between:
-        times = [_at(between[1]), _at(between[2])]
-    else:
-        earlier = _before(when)
-        if earlier is None:
+    ("Brinmouth Savings Bank's staff at the end of 2021", "... at the end of 2023"; against
+    "before", "... earlier than in 2025" and "... in 2025", or "... now"); none where the
+    question asks no change of one thing between two times."""
+    if found := _THAN_BEFORE.search(text):
+        when = (found["when"] or "now").strip(" ,?")
+        named = re.search(rf"(?:(?:{'|'.join(MONTHS)})\s+)?\d{{4}}", when, re.I)
+        later = f"in {named[0]}" if named else "now"
+        times = [f"{EARLIER_THAN} {later}", later]
+    elif found := _CHANGED.search(text):
+        when = found["when"].strip(" ,?")
+        between = _BETWEEN.search(when)
+        if between:
+            times = [_at(between[1]), _at(between[2])]
+        elif (earlier := _before(when)) is not None:
+            times = [earlier, re.sub(r"^(?:since|from)\b", "in", when, flags=re.IGNORECASE)]
+        else:
             return []
-        times = [earlier, re.sub(r"^(?:since|from)\b", "in", when, flags=re.IGNORECASE)]
+    else:
+        return []
     # "members did Merrow Cooperative Bank": "Merrow Cooperative Bank members"
     counted, owner = [*_AUXILIARY.split(found["thing"], maxsplit=1), ""][:2]
     thing = " ".join(f"{owner} {counted}".split())

@@ -90,8 +90,10 @@ def in_force(documents: list[Document], question: str) -> list[Document]:
     return documents if when is None else in_force_at(documents, when)
 
 
-def in_force_at(documents: list[Document], when: float) -> list[Document]:
-    """`documents` without the versions not in force on the date `when` (yyyymmdd)."""
+def in_force_at(documents: list[Document], when: float, before: bool = False) -> list[Document]:
+    """`documents` without the versions not in force on the date `when` (yyyymmdd); with
+    `before`, without those but the one in force before that one (what "than before" and "the
+    old fares" ask about, where no date is named for it)."""
     versions = sorted(
         (v for d in documents if (v := version_of(d)) is not None), key=lambda v: (v.of, v.start)
     )
@@ -101,11 +103,15 @@ def in_force_at(documents: list[Document], when: float) -> list[Document]:
         if len({v.start for v in family}) < 2:
             continue
         nexts = [v.start for v in family[1:]] + [math.inf]
+        # in force from its start, through the day it ends ("until 28 February 2023"), and
+        # until the next one starts; where none is on that day, the last one begun
         holding = [
-            v
-            for v, next_start in zip(family, nexts, strict=True)
-            if v.start <= when < min(v.end or math.inf, next_start)  # until it ends or is replaced
+            i
+            for i, (v, next_start) in enumerate(zip(family, nexts, strict=True))
+            if v.start <= when <= (v.end or math.inf) and when < next_start
         ]
-        keep = holding[-1] if holding else family[-1]
+        begun = [i for i, v in enumerate(family) if v.start <= when]
+        at = holding[-1] if holding else (begun[-1] if begun else 0)
+        keep = family[max(0, at - 1) if before else at]
         dropped |= {v.doc_id for v in family if v is not keep}
     return [d for d in documents if d["id"] not in dropped]

@@ -253,3 +253,36 @@ def test_an_amount_is_the_one_whose_own_words_name_the_thing_asked() -> None:
     assert single.value.text == "9 florins"  # "ticket" stands nearer 16 florins
     [back] = found_in(plan_question("How much does a return ticket cost?"), docs)
     assert back.value.text == "16 florins"
+
+
+PERMITS = [
+    {"id": "permits-2020", "text": "Permits for the Orne Glacier Trail, in force from 1 June "
+     "2020. A day permit costs 8 crowns and a season permit 45 crowns."},
+    {"id": "permits-2025", "text": "Permits for the Orne Glacier Trail, in force from 1 June "
+     "2025; they replace the permits of 1 June 2020. A day permit costs 12 crowns and a season "
+     "permit 60 crowns."},
+]  # fmt: skip
+
+
+def test_a_change_against_before_reads_the_version_replaced() -> None:
+    """Blind gb15: "under the 2025 rules than it was before" names no time for its earlier
+    side; "in 2025" is the version in force once 2025's change is made, not on 1 January."""
+    plan = plan_question(
+        "How much dearer is a season permit for the Orne Glacier Trail under the 2025 rules than "
+        "it was before?"
+    )
+    before, after = found_in(plan, PERMITS)
+    assert (before.doc_id, before.value.text) == ("permits-2020", "45 crowns")
+    assert (after.doc_id, after.value.text) == ("permits-2025", "60 crowns")
+    before, _ = found_in(plan, PERMITS[1:])
+    assert before is None  # no earlier version: the side before is in no document
+
+
+def test_words_for_now_name_no_topic() -> None:
+    """Blind gb22: "Who's the director ... these days?" took "Visiting hours are from 14:00 to
+    20:00 every day" for sharing "days"."""
+    docs = [{"id": "hospital", "text": "St Orne's Hospital has 310 beds. Visiting hours are "
+             "from 14:00 to 20:00 every day."}]  # fmt: skip
+    asked = "Who's the director of St Orne's Hospital these days?"
+    plan = plan_question(asked)
+    assert find_facts(plan, docs, [["hospital"]], asked) == [None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.questions.versions import NOW, asked_date, in_force, version_of
+from core.questions.versions import NOW, asked_date, in_force, in_force_at, version_of
 
 OLD = {
     "id": "ferry-fares-old",
@@ -70,3 +70,13 @@ def test_different_things_that_date_themselves_are_not_versions_of_each_other() 
     g5 = {"id": "g5", "text": "The Gannet G5 phone was released in 2022."}
     g6 = {"id": "g6", "text": "The Gannet G6 phone was released in 2024."}
     assert in_force([g5, g6], "How big is the G5's battery?") == [g5, g6]
+
+
+def test_a_version_holds_through_the_day_it_ends_and_before_is_the_one_replaced() -> None:
+    """'fares from 1 May 2020 until 30 April 2024' still hold on 30 April; the version before
+    the one in force now is the old one; a day before every version reads the first."""
+    fares = [OLD, NEW]
+    assert [d["id"] for d in in_force_at(fares, 20240430.0)] == [OLD["id"]]
+    assert [d["id"] for d in in_force_at(fares, 20240501.0)] == [NEW["id"]]
+    assert [d["id"] for d in in_force_at(fares, NOW, before=True)] == [OLD["id"]]
+    assert [d["id"] for d in in_force_at(fares, 20100101.0)] == [OLD["id"]]
