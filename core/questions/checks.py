@@ -54,6 +54,14 @@ def _years(days: float) -> str:
     return f"{months} months"
 
 
+def _clock(days: float) -> str:
+    """Less than a day in minutes, or in hours where it is whole hours ("47 minutes")."""
+    minutes = round(days * 1440)
+    if minutes % 60 == 0 and minutes:
+        return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def _plain(amount: float) -> str:
     """An amount as the documents write one: "3,500", "0.2", "704"."""
     return f"{int(amount):,}" if amount == int(amount) else f"{amount:,g}"
@@ -66,7 +74,7 @@ def difference(found: list[Value]) -> Value:
         return Value("duration", gap, _years(gap), 0)
     gap = abs(found[1].amount - found[0].amount)
     if found[0].kind == "duration":  # amounts are in days
-        text = f"{_plain(gap)} days" if gap < 60 else _years(gap)
+        text = _clock(gap) if gap < 1 else f"{_plain(gap)} days" if gap < 60 else _years(gap)
         return Value("duration", gap, text, 0)
     if found[0].kind == "money":  # in the currency of the amounts: "4 crowns", "$4"
         text = re.sub(r"\d[\d,]*(?:\.\d+)?", _plain(gap), found[0].text, count=1)

@@ -28,8 +28,12 @@ _WEAK = frozenset({
     "who", "when", "how", "many", "much", "long", "first", "earlier", "later", "more", "less",
     "fewer", "already", "still", "together", "combined", "total", "than", "its", "their", "it",
     "this", "that", "there", "with", "from", "as", "older", "oldest", "newer", "newest",
-    "younger", "longer", "shorter", "now", "currently", "today", "nowadays",
+    "younger", "longer", "shorter", "now", "currently", "today", "nowadays", "higher",
+    "highest", "lower", "lowest", "larger", "largest", "bigger", "biggest", "smaller",
+    "smallest", "quicker", "quickest", "slower", "greater", "cheaper", "dearer", "up", "down",
 })  # fmt: skip
+"""Words of a question that say how facts compare or when, not what they are about ("What's
+higher up, Scarrow Hut or ...?" took "groups of up to 8 people" for sharing "up")."""
 STEM = 6
 """Words sharing this many first letters are one key word ("employ", "employees")."""
 EVENTS = frozenset({
@@ -43,6 +47,18 @@ word it shares with the part: a founding sharing no word with "which football cl
 (3) beats "The club won the regional cup in 1978" (2), and "The lifeboat station at Lutz Harbour
 has been in service since 1926" (4) beats "Lutz Harbour Health Centre opened in 2011" (3)."""
 _EVENT_KEYS = frozenset(e[:STEM] for e in EVENTS)
+_SAID_AS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("live", "living", "popula", "inhabi", "reside"),
+                    frozenset({"inhabi", "reside", "popula"})),
+    **dict.fromkeys(("high", "low", "altitu", "elevat", "tall"),
+                    frozenset({"metre", "meter", "feet", "foot", "altitu", "elevat"})),
+    **dict.fromkeys(("quick", "slow"), frozenset({"minute", "hour", "journe", "trip"})),
+    **dict.fromkeys(("heavy", "light", "weigh"), frozenset({"tonne", "kilogr", "weigh"})),
+}  # fmt: skip
+"""Word stems of a question and the stems documents say the same with: people living in a
+town are its inhabitants, a place higher up stands at so many metres, a quicker ride takes so
+many minutes (blind gb09, "Does Gristane or Mendle have more people living in it?", took "It
+employs 212 people" from a chocolate maker's document over "Gristane had 9,450 inhabitants")."""
 _COST_WORDS = frozenset({"cost", "price", "pay", "paid", "fee", "charge", "fare", "spend"})
 """Words that only say what kind of value is asked ("how much did X cost?"): a sentence sharing
 no other word with the part is not on its topic (held-out gh20, "How much did the 2023 extension
@@ -213,6 +229,7 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     query = _NOW.sub(" ", _CAME_OUT.sub("released", part.query))
     kind_words = _COST_WORDS if part.value == "money" else frozenset()
     own = key_words(query) - key_words(part.subject) - kind_words
+    own |= {said for w in words(query) for said in _SAID_AS.get(lemma(w)[:STEM], ())}
     # a compound of the question is about its head where the documents say its parts apart
     # ("Can I have a campfire?": "Open fires are forbidden all year; camping stoves ...")
     said = {w for d in documents for w in words(d["text"])}

@@ -85,7 +85,20 @@ _EVENT_JOINS = frozenset({"when", "while", "by the time"})
 renovation" qualifies the one fact asked for."""
 _OWNER = re.compile(r"\b(its|their|his|her)\b", re.IGNORECASE)
 """A clause's word for whose thing it is about, named in the clause before."""
-_GAP = re.compile(r"^(?:by )?how (?:much|many \w+|long)(?: \w+)?\??$", re.IGNORECASE)
+_GAP = re.compile(
+    r"^(?:and )?(?:(?:by )?how (?:much|many \w+|many|long)(?: \w+)?"
+    r"|what(?:'s| is) the difference(?: in [\w ]+)?)\??$",
+    re.IGNORECASE,
+)
+"""A follow-up that asks only how far apart a comparison's values are ("and by how much?",
+"By how many metres?", "and what's the difference in travel time?")."""
+_NAME = r"[A-Z][\w'-]*(?:\s+(?:of\s+)?[A-Z0-9][\w'-]*)*"
+_AUX_OPTIONS = re.compile(
+    rf"^(?i:does|do|did|is|was|are|were|has|have|had)\s+(?:the\s+)?({_NAME})\s+or\s+(?:the\s+)?"
+    rf"({_NAME})\s+(.+?)\??$"
+)
+"""A choice asked with an auxiliary ("Does Gristane or Mendle have more people living in
+it?"): which of two named things, not a yes or a no."""
 _HOW_OLD_WHEN = re.compile(
     r"^how old (?:was|were|is|are) (?:the\s+)?(.+?)\s+(?:when|by the time)\s+(.+?)\??$",
     re.IGNORECASE,
@@ -291,7 +304,8 @@ def _value_kind(kind: AnswerType, clause: str, rel: Relation) -> Kind | None:
     if rel in ("earlier", "later"):
         return "date"
     if re.search(
-        r"\b(?:long|longer|shorter|durations?|period|warranty|minutes|hours|days|weeks|months|years)\b",
+        r"\b(?:long|longer|shorter|durations?|period|warranty|minutes|hours|days|weeks|months|years"
+        r"|quicker|quickest|slower|slowest)\b",
         lowered,
     ):
         return "duration"
@@ -303,7 +317,7 @@ def _value_kind(kind: AnswerType, clause: str, rel: Relation) -> Kind | None:
 def _strip_question_words(clause: str) -> str:
     kept = clause.strip(" ,?")
     head = kept.split(" ", 1)
-    if head and head[0].lower() in _QUESTION_WORDS and len(head) > 1:
+    if head and head[0].lower().removesuffix("'s") in _QUESTION_WORDS and len(head) > 1:
         kept = head[1]
     return kept
 
@@ -369,6 +383,9 @@ def _shape(text: str) -> Shape:
     elif sides := changed(text):  # one quantity at two times: the gap between them
         rel, clauses = "difference", sides
         kind = kind if kind in ("money", "number", "duration") else "number"
+    elif (found := _AUX_OPTIONS.match(text)) and relation(found[3]) in _ORDERS:
+        kind, rel, options = "other", relation(found[3]), [found[1], found[2]]
+        clauses = [f"{option} {found[3]}" for option in options]
     elif found := _SAME_TIME.search(text):
         rel = "same"
         clauses = [_strip_question_words(text[: found.start()]), text[found.end() :].strip(" ?")]
@@ -444,6 +461,10 @@ def plan_question(question: str) -> QuestionPlan:
     resting on the first's answer); otherwise the question itself."""
     text = " ".join(question.split())
     context, asked = _context_and_question(text)
+    if context.endswith("?") and _GAP.match(asked):  # "Which is higher, A or B? By how much?"
+        earlier = plan_question(context)
+        if earlier.multi:
+            return earlier.model_copy(update={"gap": True})
     pieces = [p for p in _COMPOUND.split(asked) if p.strip()]
     first = _plan_one(pieces[0].rstrip(" ,") + ("?" if len(pieces) > 1 else ""), context)
     rest = pieces[1:]

@@ -39,6 +39,9 @@ _DURATION = re.compile(
     r"(minute|hour|day|week|fortnight|month|year|decade)s?\b",
     re.IGNORECASE,
 )
+_JOINED = re.compile(r"\s+")
+"""What joins the parts of one duration written in two units ("1 hour 35 minutes"); a comma or
+"and" may join a list ("2 years, eighteen months and a week")."""
 WORKING_WEEK = 5
 """Working (business) days in a calendar week: "10 working days" is two weeks."""
 YEAR = r"(?:1[5-9]\d\d|20\d\d)"
@@ -88,12 +91,26 @@ def amount(word: str) -> float:
 def durations(text: str) -> list[Value]:
     """Durations in days; a working or business day is a fifth of a week ("up to 10 working
     days" is 14 days, so it compares with "two weeks")."""
-    found = []
+    found: list[Value] = []
+    units: list[float] = []
     for m in _DURATION.finditer(text):
-        days = amount(m[1]) * UNIT_DAYS[m[3].lower()]
+        unit = UNIT_DAYS[m[3].lower()]
+        days = amount(m[1]) * unit
         if (m[2] or "").lower() in ("working", "business"):
             days *= UNIT_DAYS["week"] / WORKING_WEEK
+        last = found[-1] if found else None
+        joined = last is not None and _JOINED.fullmatch(
+            text[last.start + len(last.text) : m.start()]
+        )
+        smaller = unit < units[-1] if units else False
+        if last is not None and joined and smaller and days < units[-1]:  # "1 hour 35 minutes"
+            found[-1] = Value(
+                "duration", last.amount + days, text[last.start : m.end()], last.start
+            )
+            units[-1] = unit
+            continue
         found.append(Value("duration", days, m[0], m.start()))
+        units.append(unit)
     return found
 
 

@@ -87,3 +87,20 @@ def test_retrieval_searches_the_version_in_force_when_the_question_asks() -> Non
     assert ids == ["new"]
     ids, _ = _retrieved("Could I light a fire in Vess Park in December 2020?", docs)
     assert ids == ["old"]
+
+
+def test_what_the_new_version_does_not_say_again_is_read_from_the_old_one() -> None:
+    """Blind gb07: only the hut's rules of 2019 give its height; those of 2023 replace them
+    and say nothing of it, so a question about now found no height for the hut."""
+    docs = [
+        {"id": "hut-2019", "text": "Rules of Orne Hut, in force from 1 June 2019. Orne Hut "
+         "stands at 2,610 metres and has 36 bunks. Guests may stay at most 5 nights."},
+        {"id": "hut-2023", "text": "Rules of Orne Hut, in force from 15 May 2023; they replace "
+         "the rules of 1 June 2019. Guests may stay at most 3 nights, and groups of up to 8 "
+         "people may book."},
+        {"id": "pass", "text": "The Orne pass road crosses the range at 2,214 metres."},
+    ]  # fmt: skip
+    ids, facts = _retrieved("What's higher up, Orne Hut or the Orne pass road?", docs)
+    assert [f["doc_id"] for f in facts] == ["hut-2019", "pass"] and "hut-2019" in ids
+    _, [nights] = _retrieved("How many nights may I stay at Orne Hut?", docs)
+    assert nights["doc_id"] == "hut-2023"  # the new version says it: the old one is not read

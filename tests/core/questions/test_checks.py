@@ -267,3 +267,13 @@ def test_a_yes_or_no_alone_does_not_say_why() -> None:
     for alone in ("No [orne].", "No.", "no"):
         assert sources(check_answer(plan, facts, alone)) == ["incomplete"], alone
     assert check_answer(plan, facts, "No, it is closed on Tuesdays [orne].") == []
+
+
+def test_a_gap_of_less_than_a_day_is_said_in_minutes() -> None:
+    plan = plan_question("Which is quicker, the Orne bus or the Pell railway, and by how much?")
+    bus = Fact(
+        0, "bus", "The trip takes 1 hour 35 minutes.", values("1 hour 35 minutes", "duration")[0]
+    )
+    rail = Fact(1, "rail", "A journey takes 48 minutes.", values("48 minutes", "duration")[0])
+    verdict = conclusion(plan, [bus, rail])
+    assert verdict.text == "Pell railway" and verdict.by.text == "47 minutes"

@@ -286,3 +286,16 @@ def test_words_for_now_name_no_topic() -> None:
     asked = "Who's the director of St Orne's Hospital these days?"
     plan = plan_question(asked)
     assert find_facts(plan, docs, [["hospital"]], asked) == [None]
+
+
+def test_people_living_in_a_town_are_its_inhabitants() -> None:
+    """Blind gb09 took "It employs 212 people" from a chocolate maker's document that names
+    the town, over "Gristane had 9,450 inhabitants"."""
+    docs = [
+        {"id": "chocolate", "text": "The Orne Chocolate Company makes the Gristane Peak bar. "
+         "It employs 212 people."},
+        {"id": "gristane", "text": "Gristane is a mountain town. Gristane had 9,450 inhabitants "
+         "at the 2021 census."},
+    ]  # fmt: skip
+    [found] = found_in(plan_question("How many people live in Gristane?"), docs)
+    assert (found.doc_id, found.value.text) == ("gristane", "9,450")

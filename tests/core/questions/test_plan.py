@@ -226,3 +226,21 @@ def test_a_price_asked_in_other_words_is_money(question: str) -> None:
     ...?"), which no document answers, were asked as a number or anything, and took "climbs 360
     metres" and "is a charity that funds mountain rescue" for their answers."""
     assert answer_type(question) == "money"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Does Gristane or Mendle have more people living in it, and by how many?",
+        "What's higher up, Orne Hut or the top of the Orne pass road? By how many metres?",
+        "Which is the quicker ride, bus line 7 to Orne or the railway to Pell, and what's the "
+        "difference in travel time?",
+    ],
+)
+def test_a_choice_with_its_gap_asked_in_a_users_words(question: str) -> None:
+    """Blind gb07-gb09: a choice opened by "Does", a gap asked in a sentence of its own, and
+    "what's the difference": each is two options compared, and how far apart they are."""
+    plan = plan_question(question)
+    assert len(plan.options) == 2 and plan.gap and plan.relation in ("more", "less")
+    assert [p.subject for p in plan.parts] != ["", ""]
+    assert not any(p.query.lower().startswith("what") for p in plan.parts)

@@ -71,3 +71,9 @@ def test_counts_written_in_words_are_numbers_but_one_and_parts_of_words_are_not(
 def test_once_and_twice_are_counts_but_once_meaning_when_is_not() -> None:
     found = numbers("Books can be renewed once. Once the snow melts, it opens twice a year.")
     assert [(v.text, v.amount) for v in found] == [("once", 1.0), ("twice", 2.0)]
+
+
+def test_a_duration_in_two_units_is_one_duration_but_a_list_is_not() -> None:
+    [trip] = durations("The trip takes 1 hour 35 minutes in each direction.")
+    assert trip.text == "1 hour 35 minutes" and round(trip.amount * 1440) == 95
+    assert len(durations("2 years, eighteen months and a week")) == 3
