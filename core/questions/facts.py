@@ -47,13 +47,16 @@ word it shares with the part: a founding sharing no word with "which football cl
 (3) beats "The club won the regional cup in 1978" (2), and "The lifeboat station at Lutz Harbour
 has been in service since 1926" (4) beats "Lutz Harbour Health Centre opened in 2011" (3)."""
 _EVENT_KEYS = frozenset(e[:STEM] for e in EVENTS)
-_SAID_AS: dict[str, frozenset[str]] = {
+SAID_AS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("live", "living", "popula", "inhabi", "reside"),
                     frozenset({"inhabi", "reside", "popula"})),
     **dict.fromkeys(("high", "low", "altitu", "elevat", "tall"),
                     frozenset({"metre", "meter", "feet", "foot", "altitu", "elevat"})),
     **dict.fromkeys(("quick", "slow"), frozenset({"minute", "hour", "journe", "trip"})),
     **dict.fromkeys(("heavy", "light", "weigh"), frozenset({"tonne", "kilogr", "weigh"})),
+    **dict.fromkeys(("bike", "bicycl", "cycle"), frozenset({"bicycl", "bike", "cycle"})),
+    **dict.fromkeys(("kid", "child"), frozenset({"child", "kid"})),
+    **dict.fromkeys(("lorry", "truck"), frozenset({"vehicl", "lorry", "truck"})),
 }  # fmt: skip
 """Word stems of a question and the stems documents say the same with: people living in a
 town are its inhabitants, a place higher up stands at so many metres, a quicker ride takes so
@@ -171,8 +174,12 @@ words: "the bank had 10 branches" (a count of branches) beats "it closed its Pol
 served by a mobile bank once a week" (held-out gh17), which shares as many words."""
 
 
-def counts_thing(sentence: str, value: Value | None, own: set[str]) -> bool:
-    """Whether `value` is a number that counts a thing the part asks about ("10 branches")."""
+def counts_thing(sentence: str, value: Value | None, own: set[str], tallied: set[str]) -> bool:
+    """Whether `value` is a number that counts a thing the part asks about ("10 branches"), or,
+    where the part asks no number, whether the sentence counts what the question counts
+    (`tallied`: "three bikes" against "at most 4 bicycles per bus", blind gb17)."""
+    if value is None and tallied:
+        return any(key_words(unit_of(sentence, v)) & tallied for v in values(sentence, "number"))
     if value is None or value.kind != "number":
         return False
     return bool(key_words(unit_of(sentence, value)) & own)
@@ -220,6 +227,24 @@ def period_start(sentence: str, value: Value) -> Value:
     return value
 
 
+_ENDED = re.compile(
+    r"\b(?:closed|ended|stopped|shut|ceased|retired|left|until|till|to|abandoned|demolished"
+    r"|dissolved|disbanded|sold)\b(?:\s+\w+){0,3}?\s+(?:in|on)?\s*$",
+    re.IGNORECASE,
+)
+"""Words before a date that say a period ended then ("closed in 1889", "until 2019")."""
+
+
+def period_close(sentence: str, value: Value) -> Value:
+    """The date a period of `sentence` ends where `value` is one of its dates ("a silver mine
+    that opened in 1612 and closed in 1889" for 1612: 1889): whether something was still so
+    at a time asks when it ended (blind gb12); where no date of it says an end, `value`."""
+    if value.kind != "date":
+        return value
+    ends = [v for v in values(sentence, "date") if _ENDED.search(sentence[: v.start])]
+    return next((v for v in ends if v.start >= value.start), ends[0] if ends else value)
+
+
 def find_fact(index: int, part: Part, documents: list[Document], who: str = "") -> Fact | None:
     """The sentence of `documents` that states `part`: it must hold a value of the kind the part
     needs (where one is needed), name someone the question `who` does not (where it asks who),
@@ -229,7 +254,15 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     query = _NOW.sub(" ", _CAME_OUT.sub("released", part.query))
     kind_words = _COST_WORDS if part.value == "money" else frozenset()
     own = key_words(query) - key_words(part.subject) - kind_words
-    own |= {said for w in words(query) for said in _SAID_AS.get(lemma(w)[:STEM], ())}
+    tallied = {
+        said
+        for v in values(query, "number")
+        for w in key_words(unit_of(query, v))
+        for said in {w} | SAID_AS.get(w, frozenset())
+    }  # what the question counts ("three bikes"), where it asks no number itself
+    # (not the subject's own words: "Halden Cycles" asks nothing about bicycles)
+    asked = {lemma(w)[:STEM] for w in words(query)} - key_words(part.subject)
+    own |= {said for w in asked for said in SAID_AS.get(w, ())}
     # a compound of the question is about its head where the documents say its parts apart
     # ("Can I have a campfire?": "Open fires are forbidden all year; camping stoves ...")
     said = {w for d in documents for w in words(d["text"])}
@@ -260,7 +293,8 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     similar = cosine(embed([part.query]), embed([s for _, s, _ in found]))[0]
     scored = [
         (2 * len(own & kw) + START_WEIGHT * bool(starts & kw)
-         + COUNTS_THING * counts_thing(sentence, value, own), float(sim), document, sentence,
+         + COUNTS_THING * counts_thing(sentence, value, own, tallied), float(sim), document,
+         sentence,
          value)
         for (document, sentence, value), sim in zip(found, similar, strict=True)
         for kw in [key_words(sentence)]
@@ -270,6 +304,8 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
         return None
     if value is not None and "already" in words(part.query):
         value = period_start(sentence, value)
+    elif value is not None and "still" in words(part.query):
+        value = period_close(sentence, value)
     return Fact(index, document["id"], sentence, value, sure=shared > 0)
 
 
@@ -284,7 +320,7 @@ def bridged(part: Part, earlier: Fact | None, question: str) -> Part:
     return part.model_copy(update={"subject": new[0], "query": f"{new[0]} {part.query}"})
 
 
-def period_end(date: Value) -> float:
+def last_day(date: Value) -> float:
     """The last day of the period a date names (yyyymmdd): "2025" is read as 31 December 2025,
     "March 2024" as 31 March; a day as itself. A side of a change "in 2025" is the version in
     force once 2025's change is made (blind gb15: permits "in force from 1 June 2025" were read
@@ -312,7 +348,7 @@ def find_facts(
         # one side of a change is read from the version in force at its own time (its time
         # ends its query; none is now), or from the one before it ("than before")
         at = dates(part.query) if part.dated else []
-        when = period_end(at[-1]) if at else NOW
+        when = last_day(at[-1]) if at else NOW
         searched = in_force_at(documents, when) if part.dated else documents
         if part.dated and EARLIER_THAN in part.query:  # only an earlier version says it
             now = {d["id"] for d in searched}

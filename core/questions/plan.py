@@ -286,10 +286,12 @@ _SUM_PHRASE = re.compile(r"\bbetween (?:them|the two|both)\b|\bin all\b", re.IGN
 def relation(question: str) -> Relation:
     if _SUM_PHRASE.search(question):
         return "sum"
-    for word in words(question):
+    said = words(question)
+    for word in said:
         if word in _RELATION_WORDS:
             return _RELATION_WORDS[word]
-    return "none"
+    # "Was X still working when Y opened?": X ended after Y, where nothing else compares
+    return "later" if "still" in said else "none"
 
 
 def _value_kind(kind: AnswerType, clause: str, rel: Relation) -> Kind | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from core.questions.facts import SAID_AS, STEM
 from core.questions.values import amount
 from core.text.lexicon import compound_heads, lemma
 from core.text.plain import words
@@ -70,23 +71,28 @@ def _amount(token: str) -> float | None:
         return None
 
 
+def _same_thing(a: str, b: str) -> bool:
+    """Whether two words name one thing ("night" and "nights", "bikes" and "bicycles")."""
+    a, b = lemma(a.lower()), lemma(b.lower())
+    return a == b or b[:STEM] in SAID_AS.get(a[:STEM], frozenset())
+
+
 def limit_verdict(question: str, sentence: str) -> Verdict | None:
     """ "no" where the question asks about more than the sentence's "at most" (or fewer than its
-    "at least") of the same thing; None where no limit of the sentence meets an amount of it."""
+    "at least") of the same thing, "yes" where its amount keeps within it (blind gb17: "three
+    bikes" against "at most 4 bicycles per bus"); None where no limit of the sentence meets an
+    amount of it."""
     for match in _LIMIT.finditer(sentence):
         limit = _amount(match[2])
-        unit = lemma(match[3].lower())
         if limit is None:
             continue
         for count, thing in _COUNTED.findall(question):
             amount = _amount(count)
-            if amount is None or lemma(thing.lower()) != unit:
+            if amount is None or not _same_thing(thing, match[3]):
                 continue
             over, under = amount > limit, amount < limit
-            if (over and match[1].lower() not in _AT_LEAST) or (
-                under and match[1].lower() in _AT_LEAST
-            ):
-                return "no"
+            at_least = match[1].lower() in _AT_LEAST
+            return "no" if (over and not at_least) or (under and at_least) else "yes"
     return None
 
 

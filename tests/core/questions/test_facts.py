@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.questions.checks import conclusion
 from core.questions.facts import find_facts
 from core.questions.plan import QuestionPlan, plan_question
 from core.text.search import ranking
@@ -299,3 +300,27 @@ def test_people_living_in_a_town_are_its_inhabitants() -> None:
     ]  # fmt: skip
     [found] = found_in(plan_question("How many people live in Gristane?"), docs)
     assert (found.doc_id, found.value.text) == ("gristane", "9,450")
+
+
+def test_still_so_at_a_time_reads_when_its_period_ended() -> None:
+    """Blind gb12: "Was the silver mine still working when the railway opened?" asks when
+    the mine closed (1889), not when it opened (1612)."""
+    docs = [
+        {"id": "town", "text": "Orne grew around a silver mine that opened in 1612 and closed "
+         "in 1889."},
+        {"id": "railway", "text": "The Orne Railway opened on 9 August 1897."},
+    ]  # fmt: skip
+    plan = plan_question("Was the silver mine in Orne still working when the Orne Railway opened?")
+    assert plan.relation == "later"
+    mine, railway = found_in(plan, docs)
+    assert (mine.value.text, railway.value.text) == ("1889", "9 August 1897")
+    assert conclusion(plan, [mine, railway]).text == "no"
+
+
+def test_a_sentence_counting_what_the_question_counts_is_its_fact() -> None:
+    """Blind gb17 took the bus's first sentence, sharing as many words, over the one that
+    counts the bicycles the question counts ("three bikes")."""
+    docs = [{"id": "bus", "text": "Post bus line 7 runs between Orne and Pell over the pass "
+             "road. Bicycles travel on the rear rack, at most 4 bicycles per bus."}]  # fmt: skip
+    [found] = found_in(plan_question("Can I bring three bikes on the post bus to Pell?"), docs)
+    assert found.sentence.startswith("Bicycles")

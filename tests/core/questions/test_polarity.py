@@ -52,8 +52,15 @@ def test_an_amount_past_a_limit_says_no_and_one_within_it_falls_to_the_clause(
 def test_a_minimum_the_amount_falls_short_of_says_no() -> None:
     rule = "Kayaks are rented for at least 2 hours."
     assert limit_verdict("Can I rent a kayak for 1 hour?", rule) == "no"
-    assert limit_verdict("Can I rent a kayak for 3 hours?", rule) is None
+    assert limit_verdict("Can I rent a kayak for 3 hours?", rule) == "yes"  # within it
     assert limit_verdict("Can I rent a kayak for 3 days?", rule) is None  # another unit
+
+
+def test_an_amount_within_a_limit_of_the_same_thing_in_other_words_says_yes() -> None:
+    """Blind gb17: "three bikes" against "at most 4 bicycles per bus"."""
+    rule = "Bicycles travel on the rear rack for 4 crowns each, at most 4 bicycles per bus."
+    assert limit_verdict("Can I bring three bikes on the post bus?", rule) == "yes"
+    assert limit_verdict("Can I bring five bikes on the post bus?", rule) == "no"
 
 
 @pytest.mark.parametrize(
