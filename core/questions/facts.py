@@ -76,6 +76,8 @@ _SPAN = re.compile(
 """A span of years written out ("from 1 April 2021 to 31 March 2024", "From 1970 to 1986")."""
 _SHARE_WORDS = re.compile(r"(?i)\b(?:percent(?:age)?|per cent|share|rate|proportion)\b|%")
 _SHARE_AFTER = re.compile(r"\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
+_NAME_RUN = r"[A-Z][\w'-]*(?:\s+(?:of\s+)?[A-Z][\w'-]*)*"
+"""A name: capitalised words, "of" between them ("Museum of Salt")."""
 _NOW = re.compile(r"\b(?:these days|at the moment|at present|right now|as of now)\b", re.I)
 """A question's words for "now", which name no topic (blind gb22: "Who's the director of St
 Ardwin's Hospital these days?", which no document answers, took "Visiting hours are from 14:00
@@ -96,6 +98,9 @@ class Fact:
     sure: bool = True
     """Whether the sentence shares a word of the part's topic (not only a similar meaning): only
     a sure fact's value is used to judge an answer's conclusion."""
+    about: str = ""
+    """What the sentence's document is about, where its first sentence opens by naming it
+    ("Hollerstead Alpine Museum"): whom an "it" or an "its" of the sentence stands for."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +114,7 @@ class Fact:
             sentence=data["sentence"],
             value=Value(**value) if value else None,
             sure=data.get("sure", True),
+            about=data.get("about", ""),
         )
 
 
@@ -245,6 +251,19 @@ def period_close(sentence: str, value: Value) -> Value:
     return next((v for v in ends if v.start >= value.start), ends[0] if ends else value)
 
 
+def named_by(document: Document) -> str:
+    """What a document is about, where its first sentence opens with its name, article kept,
+    and goes on ("The Hollerstead Alpine Museum opened in 1926 ...", "Gristane is ..."): a name
+    of two words or more, or the one the document's id spells; "" otherwise ("Rules of Scarrow
+    Hut, in force from ...", "Post bus line 7 runs ...")."""
+    first = sentences(document["text"])[0] if document["text"].strip() else ""
+    found = re.match(rf"((?:The\s+)?)({_NAME_RUN})\s+(?!of\b)[a-z]", first)
+    if not found:
+        return ""
+    name = found[2]
+    return found[1] + name if len(name.split()) > 1 or name.lower() == document["id"] else ""
+
+
 def find_fact(index: int, part: Part, documents: list[Document], who: str = "") -> Fact | None:
     """The sentence of `documents` that states `part`: it must hold a value of the kind the part
     needs (where one is needed), name someone the question `who` does not (where it asks who),
@@ -306,7 +325,7 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
         value = period_start(sentence, value)
     elif value is not None and "still" in words(part.query):
         value = period_close(sentence, value)
-    return Fact(index, document["id"], sentence, value, sure=shared > 0)
+    return Fact(index, document["id"], sentence, value, sure=shared > 0, about=named_by(document))
 
 
 def bridged(part: Part, earlier: Fact | None, question: str) -> Part:
