@@ -53,7 +53,7 @@ SAID_AS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("high", "low", "altitu", "elevat", "tall"),
                     frozenset({"metre", "meter", "feet", "foot", "altitu", "elevat"})),
     **dict.fromkeys(("quick", "slow"), frozenset({"minute", "hour", "journe", "trip"})),
-    **dict.fromkeys(("heavy", "light", "weigh"), frozenset({"tonne", "kilogr", "weigh"})),
+    **dict.fromkeys(("heavy", "weigh"), frozenset({"tonne", "kilogr", "weigh"})),
     **dict.fromkeys(("bike", "bicycl", "cycle"), frozenset({"bicycl", "bike", "cycle"})),
     **dict.fromkeys(("kid", "child"), frozenset({"child", "kid"})),
     **dict.fromkeys(("lorry", "truck"), frozenset({"vehicl", "lorry", "truck"})),
@@ -234,11 +234,12 @@ def period_start(sentence: str, value: Value) -> Value:
 
 
 _ENDED = re.compile(
-    r"\b(?:closed|ended|stopped|shut|ceased|retired|left|until|till|to|abandoned|demolished"
+    r"\b(?:closed|ended|stopped|shut|ceased|retired|left|until|till|abandoned|demolished"
     r"|dissolved|disbanded|sold)\b(?:\s+\w+){0,3}?\s+(?:in|on)?\s*$",
     re.IGNORECASE,
 )
-"""Words before a date that say a period ended then ("closed in 1889", "until 2019")."""
+"""Words before a date that say a period ended then ("closed in 1889", "until 2019"); a span
+"from 1970 to 1986" ends at its second date (`_SPAN`)."""
 
 
 def period_close(sentence: str, value: Value) -> Value:
@@ -247,7 +248,11 @@ def period_close(sentence: str, value: Value) -> Value:
     at a time asks when it ended (blind gb12); where no date of it says an end, `value`."""
     if value.kind != "date":
         return value
-    ends = [v for v in values(sentence, "date") if _ENDED.search(sentence[: v.start])]
+    said = values(sentence, "date")
+    for span in _SPAN.finditer(sentence):
+        if span.start() <= value.start < span.end():
+            return next((v for v in said if span.start(2) <= v.start < span.end(2)), value)
+    ends = [v for v in said if _ENDED.search(sentence[: v.start])]
     return next((v for v in ends if v.start >= value.start), ends[0] if ends else value)
 
 
@@ -312,9 +317,8 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     similar = cosine(embed([part.query]), embed([s for _, s, _ in found]))[0]
     scored = [
         (2 * len(own & kw) + START_WEIGHT * bool(starts & kw)
-         + COUNTS_THING * counts_thing(sentence, value, own, tallied), float(sim), document,
-         sentence,
-         value)
+         + COUNTS_THING * counts_thing(sentence, value, own, tallied),
+         float(sim), document, sentence, value)
         for (document, sentence, value), sim in zip(found, similar, strict=True)
         for kw in [key_words(sentence)]
     ]  # fmt: skip

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from core.questions.checks import conclusion
-from core.questions.facts import find_facts
+from core.questions.facts import find_facts, period_close
 from core.questions.plan import QuestionPlan, plan_question
+from core.questions.values import values
 from core.text.search import ranking
 
 DOCUMENTS = [
@@ -324,3 +325,11 @@ def test_a_sentence_counting_what_the_question_counts_is_its_fact() -> None:
              "road. Bicycles travel on the rear rack, at most 4 bicycles per bus."}]  # fmt: skip
     [found] = found_in(plan_question("Can I bring three bikes on the post bus to Pell?"), docs)
     assert found.sentence.startswith("Bicycles")
+
+
+def test_when_a_period_ended_is_read_from_its_words_not_any_later_date() -> None:
+    span = "From 1970 to 1986 she worked at the Orne Infirmary."
+    start = values(span, "date")[0]
+    assert period_close(span, start).text == "1986"
+    moved = "The mine opened in 1612, and its owner moved to Pell in 1700."
+    assert period_close(moved, values(moved, "date")[0]).text == "1612"  # "to" ends nothing
