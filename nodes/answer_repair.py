@@ -6,6 +6,7 @@ in no document, the answer says so instead of filling the gap."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from core.questions.checks import Conclusion, check_answer, conclusion, stated_values
 from core.questions.facts import Fact
@@ -101,6 +102,31 @@ def with_stated(
     return out
 
 
+def corroborated(
+    question: QuestionPlan, facts: list[Fact | None], text: str, state: RefineState
+) -> list[Fact | None]:
+    """The facts, each one found by loose means (not `sure`) made sure where the answer, in a
+    sentence its sources support, states the same value for the same part: two readings, the
+    search's and the model's, agree on it (blind gb11: "No. The telescope ... was installed in
+    1958, but the Aubery Dam was completed in 1964", both dates right and the dam's fact loose,
+    so no conclusion was worked out and the wrong "No" was kept)."""
+    said = stated_values(question, text)
+    grounded = [s for s in sentences(text) if check_grounding(s, state)[0] == 1.0]
+    out = list(facts)
+    for i, (fact, value) in enumerate(zip(facts, said, strict=True)):
+        if (
+            fact is not None
+            and not fact.sure
+            and fact.value is not None
+            and value is not None
+            and value.kind == fact.value.kind
+            and value.amount == fact.value.amount
+            and any(value.text in s for s in grounded)
+        ):
+            out[i] = replace(fact, sure=True)
+    return out
+
+
 def fact_sheet(question: QuestionPlan, facts: list[Fact | None]) -> str:
     return "\n".join(
         f"- {cited(f, question.parts[f.part].subject)}" for f in facts if f is not None
@@ -114,7 +140,7 @@ async def answer_from_facts(text: str, state: RefineState, config: RunConfig) ->
     give no yes or no to); no call where a part is in no document (the answer says which)."""
     question, found = question_facts(state)
     assert question is not None, "answer_from_facts needs a planned question"
-    facts = with_stated(question, found, text, state)
+    facts = corroborated(question, with_stated(question, found, text, state), text, state)
     if any(f is None for f in facts) or not any(facts):
         return compose(question, facts), empty_usage()
     sure = all(f is not None and f.sure for f in facts)

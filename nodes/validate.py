@@ -279,12 +279,52 @@ def worked_out(number: str, passage: str) -> bool:
     )
 
 
+_UNIT_OF = {
+    "m": "metre", "metre": "metre", "meter": "metre", "cm": "centimetre",
+    "centimetre": "centimetre", "centimeter": "centimetre", "mm": "millimetre",
+    "millimetre": "millimetre", "km": "kilometre", "kilometre": "kilometre",
+    "kilometer": "kilometre", "mile": "mile", "mi": "mile", "foot": "foot", "feet": "foot",
+    "ft": "foot", "yard": "yard", "t": "tonne", "tonne": "tonne", "ton": "tonne",
+    "kg": "kilogram", "kilogram": "kilogram", "kilo": "kilogram", "g": "gram", "gram": "gram",
+    "l": "litre", "litre": "litre", "liter": "litre", "ha": "hectare", "hectare": "hectare",
+    "acre": "acre", "percent": "percent", "per cent": "percent", "%": "percent",
+}  # fmt: skip
+"""Units of measure, each written in its usual ways, to one name."""
+_MEASURE = re.compile(
+    r"(?<![\w.,£$€¥])(\d+(?:[.,]\d+)*)\s*-?\s*("
+    + "|".join(sorted((re.escape(u) for u in _UNIT_OF), key=len, reverse=True))
+    + r")(?:e?s)?(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def measures(text: str) -> set[tuple[str, str]]:
+    """The amounts the text writes with a unit of measure, each as (number, unit): "86 metres"
+    and "an 86-metre dam" are both ("86", "metre")."""
+    return {(n.replace(",", ""), _UNIT_OF[u.lower()]) for n, u in _MEASURE.findall(text)}
+
+
+def measured_as(sentence: str, passage: str, given: str) -> bool:
+    """Whether every amount the sentence writes with a unit of measure is one the passage (or
+    `given`) writes with that unit, or worked out from two the passage writes with it: "about 3
+    miles north" is no reading of a passage whose 3 is a gap of three years (blind gb20, an
+    invented distance that passed grounding)."""
+    known = measures(passage) | measures(given)
+    for number, unit in measures(sentence) - known:
+        same = " ".join(n for n, u in known if u == unit)
+        if not worked_out(number, same):
+            return False
+    return True
+
+
 def support(sentence: str, passage: str, given: str = "") -> float:
     """Share of the sentence's content words found in the passage; 0 when it states a number
     that is neither in the passage (nor worked out from two of its numbers) nor `given` (the
     question's own numbers are its premise: "a shift that starts at 23:00" restates the
-    question, it claims nothing)."""
+    question, it claims nothing), or an amount of a unit the passage does not give it in."""
     bare = strip_citations(sentence)
+    if not measured_as(bare, passage, given):
+        return 0.0
     numbers = set(_NUMBER.findall(bare)) - set(_NUMBER.findall(given))
     # an amount of money is worked out from the passage's amounts of money only: "£1.5
     # million" is not 5 MW less 3.5 MW (held-out gh20, a cost no document gives, passed so)

@@ -202,6 +202,23 @@ def check_type(question: QuestionPlan, answer: str) -> list[Finding]:
     return []
 
 
+_GAP_BEFORE = re.compile(r"\bby\s+(?:about\s+|roughly\s+|some\s+|just\s+)?$", re.IGNORECASE)
+_GAP_AFTER = re.compile(
+    r"^(?:\s+[a-z]+)?\s+(?:more|fewer|less|higher|lower|longer|shorter|older|younger|larger|"
+    r"bigger|smaller|greater|earlier|later|further|farther|cheaper|dearer)\b",
+    re.IGNORECASE,
+)
+
+
+def is_gap(text: str, value: Value) -> bool:
+    """Whether the value is written as a difference between two things, not as either one's
+    ("by 182 beds", "182 more beds", "7 crowns dearer")."""
+    return bool(
+        _GAP_BEFORE.search(text[: value.start])
+        or _GAP_AFTER.match(text[value.start + len(value.text) :])
+    )
+
+
 def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
     """Per part, the value the answer states for it: the first of the part's kind after the
     answer names the part's subject and before it names another part's ("Norvane Logistics
@@ -210,7 +227,8 @@ def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
     first sentence names both and dates neither); None where it states none, and for parts
     that share their subject (one thing at two dates: "the fare in February 2023" and "in March
     2023"), whose values its name cannot tell apart (fresh gf09: "... cost 12 florins" was read
-    as both fares, and their gap as 0)."""
+    as both fares, and their gap as 0). A gap is no part's value ("Mendle, by 2,850
+    inhabitants" was read as Mendle's 2,850 people, blind gb09, and a right answer refused)."""
     plain = strip_citations(answer)
     lower = plain.lower()
     named = [p.subject.lower() for p in question.parts if p.subject]
@@ -222,6 +240,7 @@ def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
             continue
         mentions = [m.end() for m in re.finditer(re.escape(subject), lower)] if subject else []
         typed = values(plain, part.value) if part.value is not None else []
+        typed = [v for v in typed if not is_gap(plain, v)]
         found: list[Value] = []
         for after in mentions if typed else []:
             ends = [lower.find(n, after) for n in named if n != subject]
@@ -240,7 +259,9 @@ def check_answer(
     answer is supported by a document). An answer is judged by what it states itself where it
     can be: a part counts as answered when the answer states a value of its kind for its
     subject, and a conclusion is checked against the values the answer gives; the facts found
-    in the documents judge only what the answer leaves out."""
+    in the documents judge only what the answer leaves out: a worked-out answer states what it
+    was worked out from (blind gb13: "An adult return costs 7 crowns more now compared with the
+    old fares" gave neither fare, and passed)."""
     if not question.multi:
         return _check_one(question, facts, answer, grounded)
     said = stated_values(question, answer)
@@ -257,7 +278,7 @@ def check_answer(
                 missing.append(part.query)
         elif (
             fact is not None
-            and part.subject
+            and (part.subject or fact.sure)  # a loose fact of no named thing judges nothing
             and fact.value is not None
             and not states(answer, fact.value)
         ):

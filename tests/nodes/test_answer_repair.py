@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.questions.facts import Fact, named_by
 from core.questions.plan import plan_question
 from core.questions.values import values
-from nodes.answer_repair import cited, compose, with_stated
+from nodes.answer_repair import cited, compose, corroborated, with_stated
 
 QUESTION = "How many people do Norvane Logistics and Norvane Labs employ together?"
 LOGISTICS = "Norvane Logistics employs about 640 people."
@@ -48,3 +48,31 @@ def test_a_quoted_sentence_says_whose_its_is() -> None:
     assert cited(opening, "Orne") == "The Orne Alpine Museum is closed on Mondays [museum]."
     rules = {"id": "rules", "text": "Rules of Orne Hut, in force from 1 June 2019. Dogs stay out."}
     assert named_by(rules) == ""  # a title, not a thing that acts
+
+
+def test_a_loose_fact_the_answer_states_too_is_made_sure() -> None:
+    """Blind gb11: a fact found by meaning alone judges no conclusion; where the model's answer
+    states the same value for that part, in a sentence a passage supports, two readings agree
+    and the fact is sure (so the repair works out the "yes" the model got wrong)."""
+    task = (
+        "Was the telescope at Pelm Observatory already in place when the Aubery Dam was finished?"
+    )
+    plan = plan_question(task)
+    scope = "Its 60-centimetre telescope was installed at Pelm Observatory in 1958."
+    dam = "The Aubery Dam was completed in 1964 and is 86 metres high."
+    found = [
+        Fact(0, "pelm", scope, values(scope, "date")[0]),
+        Fact(1, "dam", dam, values(dam, "date")[0], sure=False),
+    ]
+    state = {
+        "task": task,
+        "passages": [{"doc_id": "pelm", "text": scope, "score": 1.0},
+                     {"doc_id": "dam", "text": dam, "score": 0.9}],
+    }  # fmt: skip
+    answer = (
+        "No [pelm]. The telescope at Pelm Observatory was installed in 1958, "
+        "but the Aubery Dam was completed in 1964 [pelm, dam]."
+    )
+    assert [f.sure for f in corroborated(plan, found, answer, state)] == [True, True]  # type: ignore[arg-type, union-attr]
+    other = "No [pelm]. The telescope was installed in 1958, and the Aubery Dam in 1966 [pelm]."
+    assert [f.sure for f in corroborated(plan, found, other, state)] == [True, False]  # type: ignore[arg-type, union-attr]

@@ -231,3 +231,21 @@ def test_an_amount_of_money_is_worked_out_only_from_amounts_of_money() -> None:
     assert support("The extension cost £1.5 million.", farm) == 0.0  # 5 MW less 3.5 MW
     fares = "A pass cost 25 marks until 2024 and costs 28 marks now."
     assert support("A pass costs 3 marks more now.", fares) > 0.0  # 28 less 25 marks
+
+
+def test_an_amount_with_a_unit_is_supported_only_in_that_unit() -> None:
+    """Blind gb20: "about 3 miles north" passed as the gap between 1958 and 1961 in a passage
+    that gives no distance; a unit of measure must be the passage's own, or worked out from
+    two amounts in it."""
+    from nodes.validate import measures, support
+
+    cableway = "Corvell Cableways was founded in 1958, and the cable car opened in 1961."
+    assert support("Orvik Gap lies about 3 miles north of the cable car.", cableway) == 0.0
+    dams = "The Aubery Dam is 86 metres high. The Scarrow weir is a 64-metre wall."
+    assert support("The Aubery Dam is 22 metres higher than the weir.", dams) > 0.0
+    assert support("The Aubery Dam is 86 m high.", dams) > 0.0
+    assert support("The Aubery Dam is 86 feet high.", dams) == 0.0
+    road = "Vehicles over 7.5 tonnes may not use the pass road."
+    asked = "Could a 12-tonne lorry use the pass road?"
+    assert support("A 12-tonne lorry is over 7.5 tonnes [road].", road, asked) > 0.0
+    assert measures("£1.5 m and 1,140 m") == {("1140", "metre")}  # money is not metres

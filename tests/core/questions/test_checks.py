@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.questions.checks import abstains, check_answer, conclusion, stated_values
 from core.questions.facts import Fact
 from core.questions.plan import plan_question
@@ -277,3 +279,36 @@ def test_a_gap_of_less_than_a_day_is_said_in_minutes() -> None:
     rail = Fact(1, "rail", "A journey takes 48 minutes.", values("48 minutes", "duration")[0])
     verdict = conclusion(plan, [bus, rail])
     assert verdict.text == "Pell railway" and verdict.by.text == "47 minutes"
+
+
+def test_a_gap_is_no_part_s_value() -> None:
+    """An answer that opens with the gap ("Pellby, by 2,850 people") names one town beside a
+    number that is the difference, not that town's people: read as its value, a right answer
+    was judged to conclude otherwise."""
+    plan = plan_question("Does Arnholt or Pellby have more people living in it, and by how many?")
+    found = [fact(0, "arnholt", "Arnholt had 9,450 inhabitants.", "number"),
+             fact(1, "pellby", "Pellby had 12,300 inhabitants.", "number")]  # fmt: skip
+    answer = (
+        "Pellby, by 2,850 inhabitants [arnholt, pellby]. Arnholt had 9,450 inhabitants "
+        "[arnholt]. Pellby had 12,300 inhabitants [pellby]."
+    )
+    assert [v.text if v else None for v in stated_values(plan, answer)] == ["9,450", "12,300"]
+    assert check_answer(plan, found, answer) == []
+    more = "Pellby has 2,850 more inhabitants [pellby]. Arnholt had 9,450 [arnholt]."
+    assert stated_values(plan, more)[1] is None
+
+
+def test_a_worked_out_change_states_the_values_it_was_worked_out_from() -> None:
+    """ "7 crowns more now" answers how much more, but says neither fare it compares; where
+    the documents give both (found by the question's own words), the answer must state them."""
+    plan = plan_question("How much more does a day pass on the tram cost now than before?")
+    old, new = "A day pass on the tram costs 24 crowns.", "A day pass on the tram costs 31 crowns."
+    found = [fact(0, "tram-2021", old, "money"), fact(1, "tram-2024", new, "money")]
+    bare_gap = "A day pass costs 7 crowns more now [tram-2024]."
+    findings = check_answer(plan, found, bare_gap)
+    assert sources(findings) == ["incomplete", "incomplete"]
+    assert "24 crowns" in findings[0]["message"] and "31 crowns" in findings[1]["message"]
+    right = "7 crowns more: 31 crowns now, up from 24 crowns [tram-2021, tram-2024]."
+    assert check_answer(plan, found, right) == []
+    loose = [replace(f, sure=False) for f in found]  # found by meaning alone: judges nothing
+    assert check_answer(plan, loose, bare_gap) == []
