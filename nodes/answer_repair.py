@@ -21,7 +21,7 @@ from nodes.validate import SUPPORT_OVERLAP, check_grounding, question_facts, sup
 from nodes.writing import write
 
 _PRONOUN = re.compile(r"^(It|They|He|She)\b|^(Its|Their|His|Her)\b")
-_INNER_OWNER = re.compile(r"(?<=\s)its\b")
+_INNER_OWNER = re.compile(r"(?<=\s)(its|it)\b")
 _NAMED = re.compile(r"\b[A-Z]")
 """A capitalised word after a sentence's first: something named that an "its" may stand for."""
 
@@ -31,7 +31,8 @@ def cited(fact: Fact, subject: str = "") -> str:
     for, the thing its document is about or else the part's subject ("Its hulls carry ..."
     quoted alone says whose hulls nowhere), and so an "its" inside it that nothing named before
     ("Among its 14,000 objects is the first cabin of the cable car": blind gb04, which asked
-    where that cabin is, and was told nowhere that this was the Hollerstead Alpine Museum)."""
+    where that cabin is, and was told nowhere that this was the Hollerstead Alpine Museum), and
+    so an "it" ("At the 2021 census it had 11,260 residents")."""
     sentence = strip_citations(fact.sentence).rstrip().rstrip(".")
     subject = fact.about or subject
     if subject:  # at the sentence's start: "The Orne Gallery", not "the Orne Gallery"
@@ -39,8 +40,8 @@ def cited(fact: Fact, subject: str = "") -> str:
         sentence = _PRONOUN.sub(lambda m: named if m[1] else f"{named}'s", sentence, count=1)
     inner = _INNER_OWNER.search(sentence)
     if fact.about and inner and not _NAMED.search(sentence, 1, inner.start()):
-        owner = re.sub(r"^The\b", "the", fact.about)
-        sentence = f"{sentence[: inner.start()]}{owner}'s{sentence[inner.end() :]}"
+        owner = re.sub(r"^The\b", "the", fact.about) + ("'s" if inner[1] == "its" else "")
+        sentence = f"{sentence[: inner.start()]}{owner}{sentence[inner.end() :]}"
     return f"{sentence} [{fact.doc_id}]."
 
 

@@ -57,6 +57,10 @@ SAID_AS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("bike", "bicycl", "cycle"), frozenset({"bicycl", "bike", "cycle"})),
     **dict.fromkeys(("kid", "child"), frozenset({"child", "kid"})),
     **dict.fromkeys(("lorry", "truck"), frozenset({"vehicl", "lorry", "truck"})),
+    "start": frozenset({"found", "establ", "start"}),  # who started a firm: who founded it
+    "establ": frozenset({"found", "establ"}),  # (not back: starting a course founds nothing)
+    **dict.fromkeys(("distan", "far", "distance-wise"),
+                    frozenset({"kilome", "km", "mile", "metre", "meter"})),
 }  # fmt: skip
 """Word stems of a question and the stems documents say the same with: people living in a
 town are its inhabitants, a place higher up stands at so many metres, a quicker ride takes so

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from core.questions.values import MONTHS, Kind
+from core.questions.values import MONTHS, YEAR, Kind
 from core.text.plain import words
 
 AnswerType = Literal[
@@ -37,13 +37,16 @@ _RELATION_WORDS: dict[str, Relation] = {
     "bigger": "more", "higher": "more", "most": "more", "longest": "more", "greater": "more",
     "less": "less", "fewer": "less", "shorter": "less", "smaller": "less", "lower": "less",
     "fewest": "less", "shortest": "less", "together": "sum", "combined": "sum", "total": "sum",
-    "altogether": "sum", "difference": "difference", "quicker": "less",
+    "altogether": "sum", "difference": "difference", "quicker": "less", "taller": "more",
+    "tallest": "more", "heavier": "more", "wider": "more", "deeper": "more", "further": "more",
+    "farther": "more", "lighter": "less", "narrower": "less",
 }  # fmt: skip
 RELATIONS = frozenset(_RELATION_WORDS) | {"already", "still"}
 """Words that compare or join facts, not part of any one fact."""
 _PAYS = (
     r"(?:cost|costs|charge|charges|pay|paid|fee|fees|fare|fares|price|prices|budget|revenue"
-    r"|turnover|salary|rent|deposit|dearer|cheaper|expensive)\b"
+    r"|turnover|salary|rent|deposit|dearer|cheaper|expensive|tickets?"
+    r"|(?:adult|child|family|senior|student)\s+(?:return|single))\b"
 )
 _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bhow (?:many|much) (?:minutes|hours|days|weeks|months|years)\b"), "duration"),
@@ -58,16 +61,18 @@ _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"^(?:who|whom|whose)\b|\b(?:which|what) (?:company|person|firm|town)\b"), "name"),
 ]  # fmt: skip
 _SPLITS = re.compile(r"\s*,?\s*\b(when|before|after|by the time|while|since|than)\b\s+")
-_OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?)\s+or\s+(?:the\s+)?([^,:?]+?)\s*\??$")
+_OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,:?]+?),?\s+or\s+(?:the\s+)?([^,:?]+?)\s*\??$")
 _ENTITY = re.compile(r"\b([A-Z][\w-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w-]*)*)")
 _PREPOSITIONS = frozenset({"in", "on", "at", "for", "by", "after", "before", "since"})
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
 _OPENERS = frozenset({
     "without", "with", "if", "apart", "besides", "except", "during", "under", "within", "from",
     "to", "of", "as", "about", "according", "including", "excluding", "between", "then", "so",
+    "our", "my", "we", "we're", "i'm", "i'd", "i've", "your", "you", "it", "its", "they",
+    "their", "last", "next", "and", "but", "also", "please", "distance-wise",
 })  # fmt: skip
-"""Words that open a question in capitals and are not part of a name ("Without renewing, how
-many days ...")."""
+"""Words that open a question or a sentence before it in capitals and are not part of a name
+("Without renewing, how many days ...", "Our horsebox weighs about 6 tonnes ...")."""
 _WHEN_PAST = re.compile(r"(?i)when (?:was|were|did)\b")
 """A question about when something happened, which a date answers ("When was Oskeby harbour
 built?"); "When is the museum open?" is answered by days and hours, not a date."""
@@ -79,19 +84,30 @@ _COMPOUND = re.compile(
     r"can)\b)",
     re.IGNORECASE,
 )
+_AMOUNT_OF = re.compile(
+    r"(?<![\w.,])(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+    r"[ -](?:of us\b|[a-z]{3,})",
+    re.IGNORECASE,
+)
+"""An amount of something, said in the sentences before a yes/no question ("a group of 7
+friends", "weighs about 6 tonnes", "three of us")."""
 _BRIDGE = re.compile(r"\b(?:that|this|these|those|the same|it|its|they|their|them)\b", re.I)
 _EVENT_JOINS = frozenset({"when", "while", "by the time"})
 """Joints whose second clause is an event of its own ("when its ward opened"); "after its
 renovation" qualifies the one fact asked for."""
 _OWNER = re.compile(r"\b(its|their|his|her)\b", re.IGNORECASE)
 """A clause's word for whose thing it is about, named in the clause before."""
+_ROUGHLY = r"(?:(?:roughly|about|approximately|around|more or less|exactly),? )?"
 _GAP = re.compile(
-    r"^(?:and )?(?:(?:by )?how (?:much|many \w+|many|long)(?: \w+)?"
-    r"|what(?:'s| is) the difference(?: in [\w ]+)?)\??$",
+    rf"^(?:and )?(?:(?:by )?{_ROUGHLY}how (?:much|many \w+|many|long|far)(?: \w+)?"
+    r"|what(?:'s| is) the difference(?: in [\w ]+)?"
+    r"|how (?:much|many) (?:more|fewer|less|longer|higher|taller|bigger|older)\b[\w ,']*)"
+    r"(?:,? (?:roughly|about|approximately|more or less))?\??$",
     re.IGNORECASE,
 )
 """A follow-up that asks only how far apart a comparison's values are ("and by how much?",
-"By how many metres?", "and what's the difference in travel time?")."""
+"By how many metres?", "and what's the difference in travel time?", "And by roughly how
+much?", "How many more people live there, roughly?")."""
 NAME = r"[A-Z][\w'-]*(?:\s+(?:of\s+)?[A-Z0-9][\w'-]*)*"
 """A name: capitalised words (a model's digits among them), "of" between them ("Museum of
 Salt", "Gannet G5")."""
@@ -186,8 +202,10 @@ def changed(text: str) -> list[str]:
         between = _BETWEEN.search(when)
         if between:
             times = [_at(between[1]), _at(between[2])]
+        elif re.match(r"(?i)since\b", when) and _MONTH_YEAR.search(when):
+            times = [re.sub(r"^since\b", "in", when, flags=re.IGNORECASE), "now"]  # then to now
         elif (earlier := _before(when)) is not None:
-            times = [earlier, re.sub(r"^(?:since|from)\b", "in", when, flags=re.IGNORECASE)]
+            times = [earlier, re.sub(r"^from\b", "in", when, flags=re.IGNORECASE)]
         else:
             return []
     else:
@@ -265,9 +283,8 @@ def entities(text: str) -> list[str]:
     found: list[str] = []
     for match in _ENTITY.finditer(_POSSESSIVE.sub("", text)):
         name = match[1]
-        head = name.split()[0].lower()
-        if head in _QUESTION_WORDS or head in _DETERMINERS or head in _OPENERS:
-            name = " ".join(name.split()[1:])
+        while name and name.split()[0].lower() in _QUESTION_WORDS | _DETERMINERS | _OPENERS:
+            name = " ".join(name.split()[1:])  # "Is the Kell Bridge": "Kell Bridge"
         if name and name not in found and name != "I":
             found.append(name)
     return found
@@ -312,6 +329,10 @@ def _value_kind(kind: AnswerType, clause: str, rel: Relation) -> Kind | None:
     if rel in ("earlier", "later"):
         return "date"
     if re.search(
+        r"\b(?:distance|distance-wise|far|farther|further|kilometres|km|miles)\b", lowered
+    ):
+        return "number"  # "Distance-wise, which is the longer ride?": a length, not a time
+    if re.search(
         r"\b(?:long|longer|shorter|durations?|period|warranty|minutes|hours|days|weeks|months|years"
         r"|quicker|quickest|slower|slowest)\b",
         lowered,
@@ -330,6 +351,14 @@ def _strip_question_words(clause: str) -> str:
     return kept
 
 
+_YEAR_BEFORE = re.compile(
+    r"^(?:in\s+)?(?:the\s+)?(?:year\s+(?:before|earlier|prior)|previous\s+year|a\s+year"
+    r"\s+(?:earlier|before))\W*$",
+    re.IGNORECASE,
+)
+"""A time said against the year a question names ("than the year before")."""
+
+
 def _joined_clauses(text: str) -> list[str]:
     """A condition's or a comparison's two clauses ("Was X ... when Y ...?", "X's warranty
     longer than Y's?": Y's warranty); none where the question has no such joint."""
@@ -337,7 +366,11 @@ def _joined_clauses(text: str) -> list[str]:
     if len(pieces) < 3:
         return []
     first, last = _strip_question_words(pieces[0]), _strip_question_words(pieces[-1])
-    if pieces[1] == "than":
+    year = re.search(rf"\b{YEAR}\b", first)
+    if pieces[1] == "than" and year and _YEAR_BEFORE.match(last):
+        # "sell more beer in 2024 than the year before": the same thing in 2023
+        last = f"{first[: year.start()]}{int(year[0]) - 1}{first[year.end() :]}"
+    elif pieces[1] == "than":
         named, other = entities(first), entities(last)
         if named and other and len([w for w in words(last) if w not in _LINKS]) <= 3:
             # the name as written, possessive and all ("St Bride's Hospital": "St Bride Hospital")
@@ -429,8 +462,11 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
             value = "date"
         # "A group of 10 wants to camp ... for four nights. Is that allowed?": what "that" is
         # asked about is in the sentences before it
+        # as is a case the question asks a rule about ("We're a group of 7 friends. Can we all
+        # go on one pitch?")
         joined = f"{context} {text}"
-        asked = joined if context and _BRIDGE.search(text) and len(joined) <= 500 else text
+        leans = _BRIDGE.search(text) or (kind == "yes_no" and _AMOUNT_OF.search(context))
+        asked = joined if context and leans and len(joined) <= 500 else text
         part = Part(query=asked, subject=subject_of(asked), value=value)
         return QuestionPlan(answer_type=kind, relation=rel, parts=[part])
     # the sides of a comparison are measured alike: "Does X keep its data longer than Y keeps
@@ -455,11 +491,41 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
 
 
 def _context_and_question(text: str) -> tuple[str, str]:
-    """The sentences before the question, and the question."""
-    found = re.search(r"(?:^|[.!?]\s+)([^.!?]*\?)\s*$", text)
-    if not found or not found.start(1):
+    """The sentences around the question (before it, and any after it: "When did the tramway
+    first open? I'd like the actual date if there is one."), and the last question."""
+    asked = list(re.finditer(r"(?:^|(?<=[.!?])\s+)([^.!?]*\?)", text))
+    if not asked:
         return "", text
-    return text[: found.start(1)].strip(), found[1]
+    last = asked[-1]
+    context = f"{text[: last.start(1)].strip()} {text[last.end(1) :].strip()}".strip()
+    return context, last[1]
+
+
+_GAP_WORDS = frozenset({
+    "and", "by", "how", "much", "many", "long", "far", "more", "fewer", "less", "longer",
+    "higher", "taller", "bigger", "older", "roughly", "about", "approximately", "around", "or",
+    "exactly", "what", "what's", "is", "the", "difference", "in", "there", "then", "it", "they",
+})  # fmt: skip
+
+
+def with_gap(plan: QuestionPlan, follow_up: str) -> QuestionPlan:
+    """A comparison that also asks its gap; what the follow-up says it counts goes into each
+    part's search ("Is Orlaby much bigger than Fennick? How many more people live there?":
+    people living there, not any number of the towns)."""
+    said = [w for w in re.findall(r"[\w'-]+", follow_up) if w.lower() not in _GAP_WORDS]
+    if not said:
+        return plan.model_copy(update={"gap": True})
+    extra = " ".join(said)
+    parts = [p.model_copy(update={"query": f"{p.query}: {extra}"}) for p in plan.parts]
+    return plan.model_copy(update={"gap": True, "parts": parts})
+
+
+_AROUND = re.compile(
+    r"\b(?:has|have|had) been (?:around|going|in business|running)(?: for)? (?:the )?"
+    r"(longer|longest)\b",
+    re.IGNORECASE,
+)
+"""Being around longer is being older ("Which hospital has been around longer, A or B?")."""
 
 
 def plan_question(question: str) -> QuestionPlan:
@@ -468,18 +534,19 @@ def plan_question(question: str) -> QuestionPlan:
     "and" ("which institution owns it, and when was that institution founded?", the second
     resting on the first's answer); otherwise the question itself."""
     text = " ".join(question.split())
+    text = _AROUND.sub(lambda m: "is older" if m[1].lower() == "longer" else "is oldest", text)
     context, asked = _context_and_question(text)
     if context.endswith("?") and _GAP.match(asked):  # "Which is higher, A or B? By how much?"
         earlier = plan_question(context)
         if earlier.multi:
-            return earlier.model_copy(update={"gap": True})
+            return with_gap(earlier, asked)
     pieces = [p for p in _COMPOUND.split(asked) if p.strip()]
     first = _plan_one(pieces[0].rstrip(" ,") + ("?" if len(pieces) > 1 else ""), context)
     rest = pieces[1:]
     if not rest:
         return first
     if first.multi and len(rest) == 1 and _GAP.match(rest[0].strip()):  # "..., and by how much?"
-        return first.model_copy(update={"gap": True})
+        return with_gap(first, rest[0])
     parts = list(first.parts)
     for piece in rest:
         sub = _plan_one(piece[0].upper() + piece[1:], context)

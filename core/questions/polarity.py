@@ -44,6 +44,24 @@ _LIMIT = re.compile(
     re.IGNORECASE,
 )
 _AT_LEAST = frozenset({"at least", "no fewer than", "no less than", "a minimum of"})
+_ABOVE = re.compile(
+    r"\b(?:heavier|longer|wider|taller|higher|larger|bigger|more|over|above|exceeding|"
+    r"in excess of)(?:\s+than)?\s+(\d+(?:\.\d+)?)\s*-?\s*([a-z]+)",
+    re.IGNORECASE,
+)
+"""What a rule forbids above an amount ("Vehicles heavier than 7.5 tonnes may not cross it"):
+at most that amount is allowed."""
+_FORBIDS = re.compile(
+    r"\b(?:may not|must not|cannot|can't|not (?:allowed|permitted)|forbidden|prohibited|"
+    r"banned|barred)\b",
+    re.IGNORECASE,
+)
+PEOPLE = frozenset({
+    "people", "person", "adult", "friend", "guest", "camper", "visitor", "passenger", "member",
+    "traveller", "traveler", "walker", "hiker", "rider", "student", "pupil",
+})  # fmt: skip
+"""Words that count people: a rule on "people" counts "7 friends"."""
+_GROUP = re.compile(r"\b(?:group|party|family|team) of (\w+)|\b(\w+) of us\b", re.IGNORECASE)
 _NEGATED = re.compile(r"n't\b", re.IGNORECASE)
 _SKIP = frozenset({
     "the", "a", "an", "of", "in", "on", "at", "to", "for", "by", "and", "or", "is", "are", "was",
@@ -72,28 +90,54 @@ def _amount(token: str) -> float | None:
 
 
 def _same_thing(a: str, b: str) -> bool:
-    """Whether two words name one thing ("night" and "nights", "bikes" and "bicycles")."""
+    """Whether two words name one thing ("night" and "nights", "bikes" and "bicycles", "friends"
+    and "people")."""
     a, b = lemma(a.lower()), lemma(b.lower())
-    return a == b or b[:STEM] in SAID_AS.get(a[:STEM], frozenset())
+    return (
+        a == b
+        or b[:STEM] in SAID_AS.get(a[:STEM], frozenset())
+        or {a, b} <= PEOPLE | {lemma(w) for w in PEOPLE}
+    )
+
+
+def _limits(sentence: str) -> list[tuple[float, str, bool]]:
+    """Each limit the sentence sets: (amount, what it counts, whether it is a least)."""
+    found = [
+        (limit, match[3], match[1].lower() in _AT_LEAST)
+        for match in _LIMIT.finditer(sentence)
+        if (limit := _amount(match[2])) is not None
+    ]
+    if _FORBIDS.search(sentence):  # "heavier than 7.5 tonnes may not": at most 7.5 tonnes
+        found += [(float(m[1]), m[2], False) for m in _ABOVE.finditer(sentence)]
+    return found
+
+
+def _amounts(question: str) -> list[tuple[float, str]]:
+    """Each amount the question states with what it counts ("three bikes", "a 12-tonne lorry":
+    12 tonnes; "a group of 7 friends", "three of us": people)."""
+    text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", question)
+    found = [(n, thing) for count, thing in _COUNTED.findall(text) if (n := _amount(count))]
+    for group in _GROUP.finditer(text):
+        if (n := _amount(group[1] or group[2])) is not None:
+            found.append((n, "people"))
+    return found
 
 
 def limit_verdict(question: str, sentence: str) -> Verdict | None:
     """ "no" where the question asks about more than the sentence's "at most" (or fewer than its
     "at least") of the same thing, "yes" where its amount keeps within it (blind gb17: "three
-    bikes" against "at most 4 bicycles per bus"); None where no limit of the sentence meets an
-    amount of it."""
-    for match in _LIMIT.finditer(sentence):
-        limit = _amount(match[2])
-        if limit is None:
-            continue
-        for count, thing in _COUNTED.findall(question):
-            amount = _amount(count)
-            if amount is None or not _same_thing(thing, match[3]):
-                continue
-            over, under = amount > limit, amount < limit
-            at_least = match[1].lower() in _AT_LEAST
-            return "no" if (over and not at_least) or (under and at_least) else "yes"
-    return None
+    bikes" against "at most 4 bicycles per bus"; "a 6-tonne horsebox" against "vehicles heavier
+    than 7.5 tonnes may not cross"), and "no" where it breaks any one limit of several ("6
+    friends for 5 nights" against "groups of up to 8 people ... at most 3 nights"); None where no
+    limit of the sentence meets an amount of it."""
+    kept: set[bool] = set()
+    for limit, counts, at_least in _limits(sentence):
+        for asked, thing in _amounts(question):
+            if _same_thing(thing, counts):
+                kept.add(asked >= limit if at_least else asked <= limit)
+    if not kept:
+        return None
+    return "yes" if all(kept) else "no"  # every limit met, else one is broken
 
 
 def clause_about(question: str, sentence: str, subject: str = "") -> str | None:

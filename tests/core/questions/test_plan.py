@@ -244,3 +244,63 @@ def test_a_choice_with_its_gap_asked_in_a_users_words(question: str) -> None:
     assert len(plan.options) == 2 and plan.gap and plan.relation in ("more", "less")
     assert [p.subject for p in plan.parts] != ["", ""]
     assert not any(p.query.lower().startswith("what") for p in plan.parts)
+
+
+def test_a_request_after_the_question_is_context_not_the_question() -> None:
+    plan = plan_question("When did the Pell Tramway first open? I'd like the exact date.")
+    assert [p.query for p in plan.parts] == ["When did the Pell Tramway first open?"]
+    assert plan.parts[0].subject == "Pell Tramway"
+
+
+def test_a_stated_case_before_a_yes_no_question_is_part_of_what_it_asks() -> None:
+    plan = plan_question("We're a party of 9 walkers. Can we all sleep at Brenn Hut?")
+    assert "9 walkers" in plan.parts[0].query and plan.parts[0].subject == "Brenn Hut"
+    owned = plan_question("Our trailer weighs 3 tonnes. Is the Kell Bridge open to it?")
+    assert owned.parts[0].subject == "Kell Bridge"  # "Our" opens a sentence, it names nothing
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which is taller, the Tolm tower or the Arra spire? And by roughly how much?",
+        "Is Tolm much bigger than Arra? How many more people live there, roughly?",
+    ],
+)
+def test_a_gap_asked_in_its_own_words_follows_the_comparison(question: str) -> None:
+    plan = plan_question(question)
+    assert plan.multi and plan.gap and plan.relation == "more"
+    assert all(p.value == "number" for p in plan.parts)
+
+
+def test_what_a_gap_follow_up_counts_goes_into_each_side() -> None:
+    plan = plan_question("Is Tolm much bigger than Arra? How many more people live there?")
+    assert all(p.query.endswith("people live") for p in plan.parts)
+
+
+def test_being_around_longer_is_being_older() -> None:
+    plan = plan_question("Which clinic has been around longer, Tolm Clinic or Arra Clinic?")
+    assert plan.relation == "earlier" and all(p.value == "date" for p in plan.parts)
+
+
+def test_the_year_before_is_the_year_before_the_one_named() -> None:
+    plan = plan_question("Did Tolm Dairy sell more cheese in 2024 than the year before?")
+    assert [p.query for p in plan.parts] == [
+        "Tolm Dairy sell more cheese in 2024",
+        "Tolm Dairy sell more cheese in 2023",
+    ]
+
+
+def test_since_a_year_is_from_then_to_now() -> None:
+    assert changed("How much has a day ticket on the Tolm tram gone up since 2022?") == [
+        "a day ticket on the Tolm tram in 2022",
+        "a day ticket on the Tolm tram now",
+    ]
+    assert answer_type("How much has an adult return on the ferry gone up?") == "money"
+
+
+def test_a_longer_ride_by_distance_is_a_length_and_options_may_end_in_a_comma() -> None:
+    plan = plan_question(
+        "Distance-wise, which is the longer ride: the tram from Tolm to Arra, or the bus to Arra?"
+    )
+    assert plan.options == ["tram from Tolm to Arra", "bus to Arra"]
+    assert all(p.value == "number" for p in plan.parts)

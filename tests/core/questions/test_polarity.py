@@ -78,3 +78,29 @@ def test_a_qualified_or_unrelated_sentence_gives_no_verdict(sentence: str) -> No
 def test_things_listed_with_commas_share_their_clause_s_verdict() -> None:
     rule = "Swimming, boating and fishing are forbidden on the lake."
     assert polarity("Can I go for a swim in Orne Lake?", rule, "Orne Lake") == "no"
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        ("Our van weighs 6 tonnes loaded. May we drive it over the Kell Bridge?", "yes"),
+        ("Could a 12-tonne lorry cross the Kell Bridge?", "no"),
+        ("We're a group of 7 friends. Can we all share one pitch?", "no"),
+        ("There are five of us. Can we share one pitch?", "yes"),
+    ],
+)
+def test_a_rule_applies_to_the_case_the_question_states(question: str, verdict: str) -> None:
+    """A limit said as what is forbidden above it, and amounts said as a group or with a
+    hyphen, meet the rule they are asked about; people are counted by any word for them."""
+    rules = (
+        "Vehicles heavier than 7.5 tonnes may not cross the Kell Bridge. "
+        if "Bridge" in question
+        else "Groups of up to 6 people may share one pitch; larger groups book two."
+    )
+    assert limit_verdict(question, rules) == verdict
+
+
+def test_an_amount_breaking_any_one_of_several_limits_says_no() -> None:
+    rules = "Groups of up to 8 people may book, and a stay is at most 3 nights."
+    assert limit_verdict("We are 6 friends and want to stay 5 nights. OK?", rules) == "no"
+    assert limit_verdict("We are 6 friends and want to stay 2 nights. OK?", rules) == "yes"
