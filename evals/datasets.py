@@ -35,6 +35,9 @@ GROUNDED_MULTI_FRESH = REPO_DATA_DIR / "grounded_multi_fresh.jsonl"
 GROUNDED_MULTI_BLIND = REPO_DATA_DIR / "grounded_multi_blind.jsonl"
 """24 questions over a fourth invented world, written blind to the engine and to the kinds the
 question pipeline had learned, measured once before anyone read it (evals/data/README.md)."""
+GROUNDED_MULTI_BLIND2 = REPO_DATA_DIR / "grounded_multi_blind2.jsonl"
+"""24 questions over a fifth invented world, written blind like GROUNDED_MULTI_BLIND and
+measured at the start of the session that added it, before anyone read it."""
 FACTS_FILES: dict[str, Path] = {"grounded_qa_dev": REPO_DATA_DIR / "grounded_qa_dev_facts.jsonl"}
 """Data set (file stem) -> side file of key facts (`id`, `key_facts`, `answerable`) merged into
 its tasks by id when it is loaded: the shared file itself is never copied here."""
