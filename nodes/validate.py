@@ -13,7 +13,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from core.instructions import Counted, Spec, check_all
 from core.instructions.text import rule_sentences
-from core.questions.checks import abstains, check_answer, conclusion
+from core.questions.checks import abstains, bare, check_answer, conclusion
 from core.questions.facts import Fact
 from core.questions.plan import QuestionPlan
 from core.questions.values import money
@@ -381,6 +381,7 @@ def check_grounding(answer: str, state: RefineState) -> tuple[float, list[Findin
         s
         for s in parts
         if not abstains(s)  # "the documents do not say" claims nothing
+        and not bare(s)  # nor does a "Yes." alone: the answer check judges it
         and not sources_of(s, passages, given)
     ]
     if not unsupported:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.questions.facts import Fact, unit_of
+from core.questions.facts import Fact, period_close, period_start, unit_of
 from core.questions.plan import QuestionPlan, entities
 from core.questions.polarity import polarity
 from core.questions.values import NUMBER_WORDS, UNIT_DAYS, Value, values
@@ -219,6 +219,22 @@ def is_gap(text: str, value: Value) -> bool:
     )
 
 
+def as_asked(text: str, value: Value, query: str) -> Value:
+    """A date the answer states, read as the part asks it: whether something was "already" so
+    asks when its period began, "still" so when it ended, each read in the value's own sentence
+    ("... has occupied the mill since 1978, ... unused since it stopped pumping in 1952" says the
+    mill's pumping ended in 1952, not 1978)."""
+    asked = set(words(query))
+    if value.kind != "date" or not asked & {"already", "still"}:
+        return value
+    start = max(text.rfind(". ", 0, value.start) + 2, 0)
+    end = text.find(". ", value.start)
+    sentence = text[start : end if end >= 0 else len(text)]
+    local = Value(value.kind, value.amount, value.text, value.start - start)
+    read = period_start(sentence, local) if "already" in asked else period_close(sentence, local)
+    return Value(read.kind, read.amount, read.text, read.start + start)
+
+
 def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
     """Per part, the value the answer states for it: the first of the part's kind after the
     answer names the part's subject and before it names another part's ("Norvane Logistics
@@ -248,7 +264,7 @@ def stated_values(question: QuestionPlan, answer: str) -> list[Value | None]:
             found = [v for v in typed if after <= v.start < end]
             if found:
                 break
-        out.append(found[0] if found else None)
+        out.append(as_asked(plain, found[0], part.query) if found else None)
     return out
 
 

@@ -61,6 +61,7 @@ PEOPLE = frozenset({
     "traveller", "traveler", "walker", "hiker", "rider", "student", "pupil",
 })  # fmt: skip
 """Words that count people: a rule on "people" counts "7 friends"."""
+_PEOPLE_LEMMAS = PEOPLE | {lemma(w) for w in PEOPLE}
 _GROUP = re.compile(r"\b(?:group|party|family|team) of (\w+)|\b(\w+) of us\b", re.IGNORECASE)
 _NEGATED = re.compile(r"n't\b", re.IGNORECASE)
 _SKIP = frozenset({
@@ -93,11 +94,7 @@ def _same_thing(a: str, b: str) -> bool:
     """Whether two words name one thing ("night" and "nights", "bikes" and "bicycles", "friends"
     and "people")."""
     a, b = lemma(a.lower()), lemma(b.lower())
-    return (
-        a == b
-        or b[:STEM] in SAID_AS.get(a[:STEM], frozenset())
-        or {a, b} <= PEOPLE | {lemma(w) for w in PEOPLE}
-    )
+    return a == b or b[:STEM] in SAID_AS.get(a[:STEM], frozenset()) or {a, b} <= _PEOPLE_LEMMAS
 
 
 def _limits(sentence: str) -> list[tuple[float, str, bool]]:
@@ -116,7 +113,9 @@ def _amounts(question: str) -> list[tuple[float, str]]:
     """Each amount the question states with what it counts ("three bikes", "a 12-tonne lorry":
     12 tonnes; "a group of 7 friends", "three of us": people)."""
     text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", question)
-    found = [(n, thing) for count, thing in _COUNTED.findall(text) if (n := _amount(count))]
+    found = [
+        (n, thing) for count, thing in _COUNTED.findall(text) if (n := _amount(count)) is not None
+    ]
     for group in _GROUP.finditer(text):
         if (n := _amount(group[1] or group[2])) is not None:
             found.append((n, "people"))

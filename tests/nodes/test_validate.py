@@ -87,6 +87,13 @@ def test_grounding_accepts_supported_and_rejects_invented_numbers() -> None:
     assert findings[0]["source"] == "grounding"
 
 
+def test_a_yes_or_no_alone_claims_nothing_for_grounding_to_check() -> None:
+    """ "Yes [d11, d07]." opening a right answer was judged unsupported (its one word is in no
+    passage), and the loop restated or dropped it; the answer check judges the yes."""
+    answer = "Yes [kestrel]. Kestrel runs 84 locomotives, and 31 are battery-electric [kestrel]."
+    assert check_grounding(answer, state()) == (1.0, [])
+
+
 def test_numbers_of_the_question_are_its_premise_not_a_claim() -> None:
     answer = "A Kestrel driver on a shift that starts at 23:00 gets a 15 percent supplement."
     source = "Night shifts, those starting after 22:00, carry a 15 percent supplement for drivers."

@@ -312,3 +312,18 @@ def test_a_worked_out_change_states_the_values_it_was_worked_out_from() -> None:
     assert check_answer(plan, found, right) == []
     loose = [replace(f, sure=False) for f in found]  # found by meaning alone: judges nothing
     assert check_answer(plan, loose, bare_gap) == []
+
+
+def test_a_date_the_answer_states_is_read_as_the_period_asked() -> None:
+    """Whether a mill was "still" pumping when a hospital opened asks when its pumping ended:
+    an answer's "since 1978 ... stopped pumping in 1952" states 1952 for the mill, not the
+    first date after its name (a right "No" was judged to conclude otherwise)."""
+    plan = plan_question("Was the Tolm mill still pumping when Arra Hospital opened?")
+    found = [fact(0, "mill", "The Tolm mill pumped water from 1790 until 1952."),
+             fact(1, "arra", "Arra Hospital opened in 1957.")]  # fmt: skip
+    answer = (
+        "No [mill, arra]. A museum has occupied the Tolm mill since 1978, unused since it "
+        "stopped pumping in 1952 [mill]. Arra Hospital opened in 1957 [arra]."
+    )
+    assert [v.text if v else None for v in stated_values(plan, answer)] == ["1952", "1957"]
+    assert check_answer(plan, found, answer) == []
