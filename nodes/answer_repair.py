@@ -17,7 +17,14 @@ from core.text.plain import sentences, strip_citations
 from nodes import prompts
 from nodes.context import context_block
 from nodes.draft import tidy
-from nodes.validate import SUPPORT_OVERLAP, check_grounding, question_facts, support
+from nodes.validate import (
+    SUPPORT_OVERLAP,
+    check_grounding,
+    premise,
+    question_facts,
+    sources_of,
+    support,
+)
 from nodes.writing import write
 
 _PRONOUN = re.compile(r"^(It|They|He|She)\b|^(Its|Their|His|Her)\b")
@@ -112,7 +119,9 @@ def corroborated(
     1958, but the Aubery Dam was completed in 1964", both dates right and the dam's fact loose,
     so no conclusion was worked out and the wrong "No" was kept)."""
     said = stated_values(question, text)
-    grounded = [s for s in sentences(text) if check_grounding(s, state)[0] == 1.0]
+    passages = [(p["doc_id"], p["text"]) for p in state.get("passages") or []]
+    given = premise(state)  # worked out once, not once a sentence
+    grounded = [s for s in sentences(text) if sources_of(s, passages, given)]
     out = list(facts)
     for i, (fact, value) in enumerate(zip(facts, said, strict=True)):
         if (

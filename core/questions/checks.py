@@ -13,7 +13,7 @@ from core.questions.plan import QuestionPlan, entities
 from core.questions.polarity import polarity
 from core.questions.values import NUMBER_WORDS, UNIT_DAYS, Value, values
 from core.state import Finding
-from core.text.plain import sentences, strip_citations, words
+from core.text.plain import sentence_spans, sentences, strip_citations, words
 
 ABSTAIN = re.compile(
     r"\b(?:do(?:es)?\s*(?:not|n't)\s+(?:say|state|mention|give|specify|hold|include|contain|"
@@ -227,9 +227,10 @@ def as_asked(text: str, value: Value, query: str) -> Value:
     asked = set(words(query))
     if value.kind != "date" or not asked & {"already", "still"}:
         return value
-    start = max(text.rfind(". ", 0, value.start) + 2, 0)
-    end = text.find(". ", value.start)
-    sentence = text[start : end if end >= 0 else len(text)]
+    start, end = next(
+        ((a, b) for a, b in sentence_spans(text) if a <= value.start < b), (0, len(text))
+    )
+    sentence = text[start:end]
     local = Value(value.kind, value.amount, value.text, value.start - start)
     read = period_start(sentence, local) if "already" in asked else period_close(sentence, local)
     return Value(read.kind, read.amount, read.text, read.start + start)
