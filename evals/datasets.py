@@ -38,6 +38,9 @@ question pipeline had learned, measured once before anyone read it (evals/data/R
 GROUNDED_MULTI_BLIND2 = REPO_DATA_DIR / "grounded_multi_blind2.jsonl"
 """24 questions over a fifth invented world, written blind like GROUNDED_MULTI_BLIND and
 measured at the start of the session that added it, before anyone read it."""
+GROUNDED_MULTI_BLIND3 = REPO_DATA_DIR / "grounded_multi_blind3.jsonl"
+"""24 questions over a sixth invented world, written blind like GROUNDED_MULTI_BLIND and
+measured before and after the model's chain of look-ups, before anyone read it."""
 FACTS_FILES: dict[str, Path] = {"grounded_qa_dev": REPO_DATA_DIR / "grounded_qa_dev_facts.jsonl"}
 """Data set (file stem) -> side file of key facts (`id`, `key_facts`, `answerable`) merged into
 its tasks by id when it is loaded: the shared file itself is never copied here."""

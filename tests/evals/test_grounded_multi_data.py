@@ -13,6 +13,7 @@ from evals.datasets import (
     FACTS_FILES,
     GROUNDED_MULTI_BLIND,
     GROUNDED_MULTI_BLIND2,
+    GROUNDED_MULTI_BLIND3,
     GROUNDED_MULTI_DEV,
     GROUNDED_MULTI_FRESH,
     GROUNDED_MULTI_HELDOUT,
@@ -28,6 +29,7 @@ SETS = {
     GROUNDED_MULTI_FRESH: {"documents": 30, "questions": 24, "unanswerable": 4, "prefix": "gf"},
     GROUNDED_MULTI_BLIND: {"documents": 30, "questions": 24, "unanswerable": 4, "prefix": "gb"},
     GROUNDED_MULTI_BLIND2: {"documents": 30, "questions": 24, "unanswerable": 4, "prefix": "gc"},
+    GROUNDED_MULTI_BLIND3: {"documents": 30, "questions": 24, "unanswerable": 4, "prefix": "gd"},
 }
 """Each set's minimum counts and its id prefix."""
 COMPUTED: dict[str, set[str]] = {
@@ -71,6 +73,15 @@ COMPUTED: dict[str, set[str]] = {
     "gb14": {"8 branches"},  # 41 - 33
     "gb15": {"15 crowns"},  # 60 - 45
     "gc20": {"51.00"},  # 3 x (12.00 + 2 x 2.50) euros, three adults and their bicycles
+    "gd04": {"08:05"},  # 07:10 + 55 minutes
+    "gd05": {"12 years"},  # 1903 - 1891
+    "gd06": {"35 metres"},  # 64 - 29
+    "gd07": {"115 years"},  # 1962 - 1847
+    "gd08": {"22"},  # 42 - 20 beds
+    "gd09": {"33 years"},  # 2004 - 1971
+    "gd15": {"£4"},  # 19 - 15 pounds
+    "gd16": {"2900"},  # 21,300 - 18,400 tonnes
+    "gd19": {"104"},  # 86 + 18 beds
 }
 """Key facts (by their first form) that no document states: they are computed from ones that
 do. Every other key fact, yes and no apart, is in the text of the row's reference documents."""
@@ -121,7 +132,13 @@ def test_counts_and_shape(dataset: tuple[Path, list[EvalTask]]) -> None:
 
 @pytest.mark.parametrize(
     "other",
-    [GROUNDED_MULTI_HELDOUT, GROUNDED_MULTI_FRESH, GROUNDED_MULTI_BLIND, GROUNDED_MULTI_BLIND2],
+    [
+        GROUNDED_MULTI_HELDOUT,
+        GROUNDED_MULTI_FRESH,
+        GROUNDED_MULTI_BLIND,
+        GROUNDED_MULTI_BLIND2,
+        GROUNDED_MULTI_BLIND3,
+    ],
     ids=lambda p: p.stem,
 )
 def test_the_measuring_sets_are_other_worlds_than_dev(other: Path) -> None:
