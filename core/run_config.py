@@ -89,6 +89,11 @@ class RefineStrategy(_Frozen):
     read_with_model: bool = True
     """Whether the plan asks the model for instructions in sentences its rules did not read
     (one JSON-mode call, only when such a sentence exists)."""
+    chain_with_model: bool = True
+    """Whether the plan asks the model for the look-ups of a grounded question that the rules
+    read as one fact though it describes a thing in a clause of its own ("the town where X is
+    based - how many people live there?"): one JSON-mode call, trusted only for a chain it can
+    check (`core.questions.chains`)."""
     weave_words: bool = True
     """Whether missing required words are first woven into the sentences most about them
     (reworded in place) before any gets a sentence of its own (which continues the sentence most

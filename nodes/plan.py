@@ -11,10 +11,13 @@ from pydantic import ValidationError
 
 from core.instructions import Instruction, conflicts, parse_instruction
 from core.instructions.extract import Extracted, extract
-from core.questions.plan import is_question, plan_question
+from core.llm.factory import complete
+from core.questions.chains import REPLY_FORMAT, chained, worth_asking
+from core.questions.plan import QuestionPlan, is_question, plan_question
 from core.run_config import RunConfig, load_config
-from core.state import Plan, RefineState, empty_usage
+from core.state import Plan, RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import estimate_tokens
+from nodes import prompts
 from nodes.read_instructions import read_with_model
 
 log = logging.getLogger(__name__)
@@ -106,9 +109,25 @@ def make_plan(
     return plan
 
 
+async def chain_with_model(
+    question: str, planned: QuestionPlan, config: RunConfig
+) -> tuple[QuestionPlan, Usage]:
+    """The question's plan, split into a chain of look-ups where the model finds one the rules
+    missed and its reply passes the checks of `core.questions.chains`; no call where the
+    question describes no thing in a clause of its own."""
+    if not worth_asking(question, planned):
+        return planned, empty_usage()
+    ask = prompts.SPLIT_QUESTION.format(question=" ".join(question.split()))
+    [reply], usage = await complete(
+        "plan", config.roles.critique, [ask], prompts.system_for(ask), response_format=REPLY_FORMAT
+    )
+    return chained(planned, reply, question) or planned, usage
+
+
 async def plan(state: RefineState) -> dict[str, Any]:
-    """The plan, with instructions the model read in sentences the rules left (when the run
-    configuration allows that call and such a sentence exists)."""
+    """The plan, with instructions the model read in sentences the rules left, and a grounded
+    question's chain of look-ups the model found (each when the run configuration allows that
+    call and the request has something for it to read)."""
     config = load_config(state["config"])
     extracted = extract(state["task"])  # read once: the rules' list also tells the model call
     read = read_instructions(state, extracted)
@@ -117,4 +136,10 @@ async def plan(state: RefineState) -> dict[str, Any]:
         found, usage = await read_with_model(state["task"], extracted, config)
         known = {_key(i) for i in read}
         read += [item for item in found if _key(item) not in known]
-    return {"plan": make_plan(state, config, read), "usage": usage}
+    planned = make_plan(state, config, read)
+    if config.refine.chain_with_model and "question" in planned:
+        question = QuestionPlan.model_validate(planned["question"])
+        question, used = await chain_with_model(state["task"], question, config)
+        planned["question"] = question.model_dump()
+        usage = merge_usage(usage, used)
+    return {"plan": planned, "usage": usage}

@@ -157,6 +157,20 @@ READ_INSTRUCTIONS = (
     "with only rules the sentences clearly set; an empty list if they set none."
 )
 
+SPLIT_QUESTION = (
+    "List the facts someone must look up in documents, in order, to answer the question. A "
+    'fact about what an earlier fact found is about "that <thing>". Reply with JSON only.\n\n'
+    "Question: How many staff work at the yard that built the Venn lifeboat?\n"
+    '{{"facts": [{{"about": "Venn lifeboat", "look_up": "the yard that built the Venn '
+    'lifeboat"}}, {{"about": "that yard", "look_up": "how many staff work at that yard"}}]}}\n\n'
+    "Question: Which opened first, Ostrid Bridge or the Pella Museum?\n"
+    '{{"facts": [{{"about": "Ostrid Bridge", "look_up": "when Ostrid Bridge opened"}}, '
+    '{{"about": "Pella Museum", "look_up": "when the Pella Museum opened"}}]}}\n\n'
+    "Question: When did Brask Ironworks close?\n"
+    '{{"facts": [{{"about": "Brask Ironworks", "look_up": "when Brask Ironworks closed"}}]}}'
+    "\n\nQuestion: {question}"
+)
+
 CRITIQUE = (
     "Review the answer to the request below. Reply with JSON only, in this form: "
     '{{"score": <0-10, 10 is perfect>, "feedback": ["<one concrete change>", ...]}}. '
@@ -193,6 +207,7 @@ PROMPTS: dict[str, str] = {
     "rewrite": REWRITE,
     "critique": CRITIQUE,
     "read_instructions": READ_INSTRUCTIONS,
+    "split_question": SPLIT_QUESTION,
 }
 """Every prompt a node sends to a model, by name. The marker of each is its own fixed text (the
 template between its fields): `recognise` reads a sent prompt back to its name and fields from

@@ -128,6 +128,7 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     "rewrite": lambda f: _rewrite(f["draft"], f["feedback"]),
     "critique": lambda f: '{"score": 7, "feedback": ["Be more specific."]}',
     "read_instructions": lambda f: '{"instructions": []}',
+    "split_question": lambda f: json.dumps({"facts": [{"about": "", "look_up": f["question"]}]}),
 }
 """How the cooperative stand-in answers each prompt in `nodes.prompts.PROMPTS`, by name: a
 weak model that does what it is asked, partly. A word draft uses the first half of its
@@ -138,8 +139,9 @@ expansion adds one fixed sentence (a continuation two); a rewrite, whether from 
 feedback or from broken rules, returns the answer unchanged (but for a sentence the feedback
 says to add, `add the sentence "..."`, put at its end); a sentence asked to use a word
 gets it tacked on; the critic answers a 7 with one feedback item; the instruction reader
-finds none. A sentence asked to change (`_reword`) changes the crude way: a word tacked on or
-cut out, the end mark swapped, a punctuation mark after its first word, small words dropped."""
+finds none; the question splitter gives one look-up, the question itself. A sentence asked to
+change (`_reword`) changes the crude way: a word tacked on or cut out, the end mark swapped, a
+punctuation mark after its first word, small words dropped."""
 
 UNRECOGNISED = "No template made this prompt."
 """The reply to a prompt no template made (counted by the server in `unrecognised`)."""

@@ -258,6 +258,15 @@ def period_close(sentence: str, value: Value) -> Value:
     return next((v for v in ends if v.start >= value.start), ends[0] if ends else value)
 
 
+def ends_then(sentence: str, value: Value) -> bool:
+    """Whether `sentence` dates an end at `value` or after it ("ran the business until 1994",
+    "opened in 1612 and closed in 1889")."""
+    return period_close(sentence, value).start >= value.start and any(
+        _ENDED.search(sentence[: v.start]) or _SPAN.search(sentence)
+        for v in values(sentence, "date")
+    )
+
+
 def named_by(document: Document) -> str:
     """What a document is about, where its first sentence opens with its name, article kept,
     and goes on ("The Hollerstead Alpine Museum opened in 1926 ...", "Gristane is ..."): a name
@@ -269,6 +278,15 @@ def named_by(document: Document) -> str:
         return ""
     name = found[2]
     return found[1] + name if len(name.split()) > 1 or name.lower() == document["id"] else ""
+
+
+def at_home(document: Document, subject: str) -> bool:
+    """Whether the document is about `subject`: its first sentence opens with that name."""
+    return _plain_name(subject) in _plain_name(named_by(document)) if named_by(document) else False
+
+
+def _plain_name(name: str) -> str:
+    return " ".join(w for w in words(name) if w not in ("the", "a", "an"))
 
 
 def find_fact(index: int, part: Part, documents: list[Document], who: str = "") -> Fact | None:
@@ -295,7 +313,10 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     own |= {h[:STEM] for h in compound_heads(query, said | {lemma(w) for w in said})}
     # "... when it launched Parcelo?" dates Parcelo's start; "when its restoration began?"
     # names no thing whose start it is, and any founding would do
-    dates_a_start = part.ordered or (bool(part.subject) and bool(own & _EVENT_KEYS))
+    # whether a thing was still so at a time asks when it stopped, not when it started: a
+    # sentence dating an end ("She ran the business until 1994") counts as a start would
+    ends = part.value == "date" and "still" in words(part.query)
+    dates_a_start = not ends and (part.ordered or (bool(part.subject) and bool(own & _EVENT_KEYS)))
     starts = _EVENT_KEYS if part.value == "date" and dates_a_start else frozenset()
     # "which is older?" dates the things' start: a sentence of a founding or an opening counts
     # (`START_WEIGHT`), and the question's own word ("opened") counts more than another event
@@ -317,14 +338,21 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     if not found:
         return None
     similar = cosine(embed([part.query]), embed([s for _, s, _ in found]))[0]
+    # of sentences matching alike, one in the subject's own document ("Quenford Infirmary opened
+    # in 1921 ... It has 86 beds") beats one in a document that names it in passing
+    home = {d["id"] for d in documents if part.subject and at_home(d, part.subject)}
     scored = [
         (2 * len(own & kw) + START_WEIGHT * bool(starts & kw)
+         + START_WEIGHT * (ends and value is not None and ends_then(sentence, value))
          + COUNTS_THING * counts_thing(sentence, value, own, tallied),
-         float(sim), document, sentence, value)
+         document["id"] in home, float(sim), document, sentence, value)
         for (document, sentence, value), sim in zip(found, similar, strict=True)
         for kw in [key_words(sentence)]
     ]  # fmt: skip
-    shared, sim, document, sentence, value = max(scored, key=lambda s: s[:2])
+    # (only among sentences sharing a key word: likeness alone is not outranked by the home)
+    shared, _, sim, document, sentence, value = max(
+        scored, key=lambda s: (s[0], s[0] > 0 and s[1], s[2])
+    )
     if shared == 0 and (sim < SIMILAR or who):  # a name found by likeness alone is a guess
         return None
     if value is not None and "already" in words(part.query):

@@ -69,7 +69,8 @@ _OPENERS = frozenset({
     "without", "with", "if", "apart", "besides", "except", "during", "under", "within", "from",
     "to", "of", "as", "about", "according", "including", "excluding", "between", "then", "so",
     "our", "my", "we", "we're", "i'm", "i'd", "i've", "your", "you", "it", "its", "they",
-    "their", "last", "next", "and", "but", "also", "please", "distance-wise",
+    "their", "last", "next", "and", "but", "also", "please", "distance-wise", "she", "he",
+    "her", "his", "them", "us",
 })  # fmt: skip
 """Words that open a question or a sentence before it in capitals and are not part of a name
 ("Without renewing, how many days ...", "Our horsebox weighs about 6 tonnes ...")."""
@@ -277,14 +278,27 @@ def answer_type(question: str) -> AnswerType:
     return "other"
 
 
+_OPENING_WORD = re.compile(
+    r"[A-Z][a-z]+(?:ly(?=,|\s+(?:how|what|when|which|who|where|why)\b)"
+    r"|ing(?=\s+(?:of|about|if|whether|to|on|for|at|over|ahead)\b))"
+)
+"""A lone capitalised word opening a sentence that is an adverb or a verb's -ing form, not a
+name ("Roughly how many ...", "Honestly, ...", "Thinking of taking ..."); "Kettering has" and
+"Ely is" stay names, and so does "Reading Abbey" (two words)."""
+
+
 def entities(text: str) -> list[str]:
     """Named things in `text` (runs of capitalised words, a question's own first word and
     possessives left out), in order, without repeats."""
     found: list[str] = []
-    for match in _ENTITY.finditer(_POSSESSIVE.sub("", text)):
+    plain = _POSSESSIVE.sub("", text)
+    for match in _ENTITY.finditer(plain):
         name = match[1]
         while name and name.split()[0].lower() in _QUESTION_WORDS | _DETERMINERS | _OPENERS:
             name = " ".join(name.split()[1:])  # "Is the Kell Bridge": "Kell Bridge"
+        opens = not plain[: match.start()].strip() or plain[: match.start()].rstrip()[-1] in ".!?:"
+        if opens and name == match[1] and _OPENING_WORD.match(plain, match.start()):
+            continue  # "Roughly how many ...", "Thinking of taking my dad ..."
         if name and name not in found and name != "I":
             found.append(name)
     return found
@@ -444,15 +458,29 @@ def _shape(text: str) -> Shape:
     return kind, rel, options, clauses
 
 
+_MORE_NOW = re.compile(
+    r"^how much (?:more|dearer|higher)\s+(?:is|are|does|do)\s+(?P<thing>(?:an?|the)\s+[^?]+?)"
+    r"(?:\s+cost)?\s+(?:now|today|these days|nowadays)\??$",
+    re.IGNORECASE,
+)
+"""A rise asked against a time the sentences before the question name ("How much more is an
+adult return now?" after "I last went in 2021")."""
+
+
 def _plan_one(text: str, context: str = "") -> QuestionPlan:
     """The plan of one simple question (`context`: the sentences before it, which may name
-    what a "which is older?" compares)."""
+    what a "which is older?" compares, or the time a change is counted from)."""
+    if (more := _MORE_NOW.match(text)) and (year := re.search(rf"\b{YEAR}\b", context)):
+        # "I last took the steamer in 2021. How much more is an adult return now?"
+        text = f"How much has {more['thing']} gone up since {year[0]}?"
     kind, rel, options, clauses = _shape(text)
-    if not clauses and rel in _ORDERS and re.match(r"(?i)which\b", text):
-        named = entities(f"{context} {text}")  # "A and B are firms. Which is older?"
+    which = re.search(r"(?i)(?:^|,\s*)(which\b.*)$", text)
+    if not clauses and rel in _ORDERS and which:
+        # "A and B are firms. Which is older?", "Between A and B, which steamer is older?"
+        named = entities(f"{context} {text[: which.start(1)]}")
         if len(named) >= 2:
             options = named[:2]
-            stem = _strip_question_words(text)
+            stem = _strip_question_words(which[1])
             clauses = [f"{option} {stem}" for option in options]
     if not clauses and rel == "sum":
         clauses = _summed_clauses(text)
@@ -490,6 +518,13 @@ def _plan_one(text: str, context: str = "") -> QuestionPlan:
     return QuestionPlan(answer_type=kind, relation=rel, parts=parts, options=options)
 
 
+_LEAD_IN = re.compile(
+    rf"^([^:?]{{1,60}}):\s+(?=(?i:{'|'.join(sorted(_QUESTION_WORDS - _PREPOSITIONS))})\b)"
+)
+"""A few words and a colon before the question proper ("Out of curiosity: who founded ...?",
+"Quick one: is the pool open on Sundays?")."""
+
+
 def _context_and_question(text: str) -> tuple[str, str]:
     """The sentences around the question (before it, and any after it: "When did the tramway
     first open? I'd like the actual date if there is one."), and the last question."""
@@ -498,6 +533,8 @@ def _context_and_question(text: str) -> tuple[str, str]:
         return "", text
     last = asked[-1]
     context = f"{text[: last.start(1)].strip()} {text[last.end(1) :].strip()}".strip()
+    if lead := _LEAD_IN.match(last[1]):  # "Out of curiosity: who founded ...?"
+        return f"{context} {lead[1]}".strip(), last[1][lead.end() :]
     return context, last[1]
 
 
@@ -506,6 +543,22 @@ _GAP_WORDS = frozenset({
     "higher", "taller", "bigger", "older", "roughly", "about", "approximately", "around", "or",
     "exactly", "what", "what's", "is", "the", "difference", "in", "there", "then", "it", "they",
 })  # fmt: skip
+
+
+_HOW_MUCH = re.compile(
+    rf"^(?:and )?(?:by )?{_ROUGHLY}how (?:much|many|long|far)\b(?P<rest>[^?]*)\??$", re.IGNORECASE
+)
+
+
+def asks_gap(follow_up: str) -> bool:
+    """Whether a follow-up to a comparison asks only how far apart its values are: `_GAP`'s
+    phrasings, or any "how much/many ..." that names no thing of its own and is short ("and how
+    many years older is she?", "How many metres in it, comparing their deepest points?")."""
+    text = " ".join(follow_up.split())
+    if _GAP.match(text):
+        return True
+    found = _HOW_MUCH.match(text)
+    return bool(found) and not entities(found["rest"]) and len(words(found["rest"])) <= 8
 
 
 def with_gap(plan: QuestionPlan, follow_up: str) -> QuestionPlan:
@@ -536,7 +589,7 @@ def plan_question(question: str) -> QuestionPlan:
     text = " ".join(question.split())
     text = _AROUND.sub(lambda m: "is older" if m[1].lower() == "longer" else "is oldest", text)
     context, asked = _context_and_question(text)
-    if context.endswith("?") and _GAP.match(asked):  # "Which is higher, A or B? By how much?"
+    if context.endswith("?") and asks_gap(asked):  # "Which is higher, A or B? By how much?"
         earlier = plan_question(context)
         if earlier.multi:
             return with_gap(earlier, asked)
@@ -545,7 +598,7 @@ def plan_question(question: str) -> QuestionPlan:
     rest = pieces[1:]
     if not rest:
         return first
-    if first.multi and len(rest) == 1 and _GAP.match(rest[0].strip()):  # "..., and by how much?"
+    if first.multi and len(rest) == 1 and asks_gap(rest[0]):  # "..., and by how much?"
         return with_gap(first, rest[0])
     parts = list(first.parts)
     for piece in rest:

@@ -72,12 +72,15 @@ def version_of(document: Document) -> Version | None:
     return Version(document["id"], " ".join(head), found[0].amount, end)
 
 
+_NOW_WORDS = re.compile(r"\b(?:now|today|these days|nowadays|currently)\b", re.IGNORECASE)
+
+
 def asked_date(question: str) -> float | None:
     """The one date `question` asks about (`NOW` where it names none); None where it asks
     about a change between versions, or names two dates."""
     named = dates(question)
-    if _CHANGE.search(question) or len(named) > 1:
-        return None
+    if _CHANGE.search(question) or len(named) > 1 or (named and _NOW_WORDS.search(question)):
+        return None  # "I went in 2021. How much more is it now?" asks about both times
     return named[0].amount if named else NOW
 
 

@@ -4,6 +4,7 @@ no document states is declined, never made up."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -115,3 +116,44 @@ async def test_a_wrong_yes_to_a_one_part_question_gives_way_to_what_its_sentence
         "[gallery]."
     )
     assert not any(f["source"] == "answer" for f in result.history[-1]["findings"])
+
+
+async def test_a_thing_the_question_describes_is_found_first_then_asked_about(
+    fake: FakeOpenAI,
+) -> None:
+    """The rules read "the town where ... - how many people live there?" as one fact; the
+    model's look-ups chain it (the brewery's town, then that town's people), and the answer is
+    completed from the second document, which names neither the brewery nor the question's
+    words for the town."""
+    chain = [
+        {"about": "Harwick Brewing", "look_up": "the town where Harwick Brewing is based"},
+        {"about": "that town", "look_up": "how many people live in that town"},
+    ]
+
+    def responder(messages: list[dict[str, Any]]) -> str:
+        known = recognise(str(messages[-1]["content"]))
+        if known and known[0] == "split_question":
+            return json.dumps({"facts": chain})
+        return cooperative_responder(messages)
+
+    fake.responder = responder
+    brewery = "Harwick Brewing was set up in 1994. It is based in Selby, by the old canal."
+    selby = "Selby is a market town on the Arle. It has 9,400 residents and a weekly market."
+    since = len(fake.received)
+    result = await run_task(
+        build_graph(None),
+        {
+            "task": "The town where Harwick Brewing is based - how many people live there?",
+            "documents": [
+                *DOCUMENTS,
+                {"id": "brewery", "text": brewery},
+                {"id": "selby", "text": selby},
+            ],
+        },
+    )
+    assert result.error is None, result.error
+    sent = [k[0] for _, text in fake.received[since:] if (k := recognise(text))]
+    assert sent[0] == "split_question"
+    assert {"brewery", "selby"} <= set(result.passages)
+    assert "9,400" in (result.answer or "") and "[selby]" in (result.answer or "")
+    assert result.stop_reason == "passed"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.questions.checks import conclusion
-from core.questions.facts import find_facts, period_close
-from core.questions.plan import QuestionPlan, plan_question
+from core.questions.facts import find_fact, find_facts, period_close
+from core.questions.plan import Part, QuestionPlan, plan_question
 from core.questions.values import values
 from core.text.search import ranking
 
@@ -333,3 +333,38 @@ def test_when_a_period_ended_is_read_from_its_words_not_any_later_date() -> None
     assert period_close(span, start).text == "1986"
     moved = "The mine opened in 1612, and its owner moved to Pell in 1700."
     assert period_close(moved, values(moved, "date")[0]).text == "1612"  # "to" ends nothing
+
+
+def test_a_thing_named_in_passing_finds_its_fact_in_its_own_document() -> None:
+    """Blind3 gd11: the cottage hospital's page names the infirmary it sends patients to; the
+    infirmary's beds are in the infirmary's own page, though both sentences count beds and the
+    cottage hospital's reads a little more like the question."""
+    docs = [
+        {"id": "cottage", "text": "Pell Cottage Hospital opened in 1908 and has 18 beds, most of "
+         "them used by older patients recovering after treatment elsewhere. Its minor injuries "
+         "unit is open from 8 am to 8 pm every day. The hospital has no operating theatre, so "
+         "patients who need emergency surgery are taken to Pell Infirmary."},
+        {"id": "infirmary", "text": "Pell Infirmary opened in 1921 and is the main hospital for "
+         "the lakes. It has 86 beds, two operating theatres and an emergency department that is "
+         "open 24 hours a day. A helicopter landing pad was added beside the car park in 2009."},
+    ]  # fmt: skip
+    beds = Part(query="Pell Infirmary How many beds does it have?", subject="Pell Infirmary",
+                value="number", bridge=True)  # fmt: skip
+    found = find_fact(1, beds, docs)
+    assert found is not None and (found.doc_id, found.value.text) == ("infirmary", "86")
+
+
+def test_still_so_reads_the_sentence_that_ends_it_not_the_one_that_starts_it() -> None:
+    """Blind3 gd14: "still running the launches" shares "launch" with the firm's founding
+    (a start event), but asks when she stopped: "ran the business until 1994"."""
+    docs = [
+        {"id": "launches", "text": "Orne Launches was started in 1962 by Ada Orne at Pell. She "
+         "ran the business until 1994, when her son took over."},
+        {"id": "hostel", "text": "Pell Youth Hostel opened in 1989 in an old boathouse."},
+    ]  # fmt: skip
+    plan = plan_question(
+        "Was Ada Orne still running the launches herself when Pell Youth Hostel opened?"
+    )
+    ran, hostel = found_in(plan, docs)
+    assert (ran.value.text, hostel.value.text) == ("1994", "1989")
+    assert conclusion(plan, [ran, hostel]).text == "yes"

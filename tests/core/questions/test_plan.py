@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from core.questions.plan import answer_type, changed, entities, is_question, plan_question
+from core.questions.plan import (
+    answer_type,
+    asks_gap,
+    changed,
+    entities,
+    is_question,
+    plan_question,
+)
 
 
 @pytest.mark.parametrize(
@@ -304,3 +311,38 @@ def test_a_longer_ride_by_distance_is_a_length_and_options_may_end_in_a_comma() 
     )
     assert plan.options == ["tram from Tolm to Arra", "bus to Arra"]
     assert all(p.value == "number" for p in plan.parts)
+
+
+def test_a_lone_opening_adverb_or_ing_word_is_no_name() -> None:
+    assert entities("Roughly how many people work for Tolm Launches?") == ["Tolm Launches"]
+    assert entities("Thinking of taking my dad to Arra Museum. Is it open?") == ["Arra Museum"]
+    assert entities("Honestly, is Ely open?") == ["Ely"]
+    # a town that happens to end so, before a verb, stays a name
+    assert entities("Kettering has 5 pools. Ely is small.") == ["Kettering", "Ely"]
+
+
+def test_a_few_words_and_a_colon_before_the_question_are_context() -> None:
+    plan = plan_question("Out of curiosity: who founded the Tolm boatyard?")
+    assert plan.answer_type == "name"
+
+
+def test_a_comparison_after_a_lead_naming_both_and_its_gap_in_any_words() -> None:
+    plan = plan_question(
+        "Between the Tolm and the Arra, which steamer has been around longer, and how many "
+        "years older is she?"
+    )
+    assert plan.options == ["Tolm", "Arra"] and plan.gap and plan.relation == "earlier"
+    deeper = plan_question(
+        "Is Tolm Water much deeper than Arra Water? How many metres in it, comparing their "
+        "deepest points?"
+    )
+    assert [p.subject for p in deeper.parts] == ["Tolm Water", "Arra Water"] and deeper.gap
+    assert not asks_gap("How many beds does Tolm Infirmary have?")  # a thing of its own
+
+
+def test_a_rise_asked_now_against_a_year_said_before() -> None:
+    plan = plan_question(
+        "I last took the Tolm ferry in 2021. How much more is an adult return now?"
+    )
+    assert [p.query for p in plan.parts] == ["an adult return in 2021", "an adult return now"]
+    assert plan.relation == "difference" and all(p.dated for p in plan.parts)

@@ -62,6 +62,7 @@ def test_a_question_about_the_change_keeps_every_version() -> None:
         "By how much did a ferry crossing go up in 2024?",
         "How much more does a crossing cost now than before?",
         "What were the previous dune rules?",
+        "I last took the ferry in 2021. How much more is a crossing now?",
     ):
         assert _kept(question) == [d["id"] for d in DOCS]
 
