@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.questions.plan import EARLIER_THAN, NAME, Part, QuestionPlan, entities
-from core.questions.values import YEAR, Value, dates, last_day, values
+from core.questions.values import MONTHS, YEAR, Value, dates, last_day, values
 from core.questions.versions import NOW, in_force_at
 from core.state import Document
 from core.text.embeddings import cosine, embed
@@ -57,6 +57,7 @@ SAID_AS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("bike", "bicycl", "cycle"), frozenset({"bicycl", "bike", "cycle"})),
     **dict.fromkeys(("kid", "child"), frozenset({"child", "kid"})),
     **dict.fromkeys(("lorry", "truck"), frozenset({"vehicl", "lorry", "truck"})),
+    **dict.fromkeys(("charge", "boss"), frozenset({"direct", "manage", "chief", "chair"})),
     "start": frozenset({"found", "establ", "start"}),  # who started a firm: who founded it
     "establ": frozenset({"found", "establ"}),  # (not back: starting a course founds nothing)
     **dict.fromkeys(("distan", "far", "distance-wise"),
@@ -194,6 +195,11 @@ def counts_thing(sentence: str, value: Value | None, own: set[str], tallied: set
 
 
 _PRONOUNS = frozenset({"It", "Its", "He", "His", "She", "Her", "They", "Their", "I", "We"})
+_TIMES = frozenset(MONTHS) | {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "easter", "christmas",
+}  # fmt: skip
+"""Capitalised words that name a time, not someone ("on the last Saturday of August")."""
 
 
 def in_year(sentence: str, opening: str, years: list[str]) -> bool:
@@ -217,8 +223,11 @@ def answers_a_count(sentence: str, value: Value, query: str) -> bool:
 
 def names_another(sentence: str, asked: str) -> bool:
     """Whether `sentence` names someone or something `asked` does not (what a who-question's
-    fact must do: "Tallowford Rovers FC was founded in 1921." answers no "who founded it?")."""
-    return any(n not in _PRONOUNS and n.lower() not in asked.lower() for n in entities(sentence))
+    fact must do: "Tallowford Rovers FC was founded in 1921." answers no "who founded it?"); a
+    name made of the question's own words ("the Quenford Lantern Regatta" for "the Lantern
+    Regatta at Quenford") or of a time ("the last Saturday of August") names no one else."""
+    said = set(words(asked)) | _TIMES | {"of", "the"}
+    return any(n not in _PRONOUNS and not set(words(n)) <= said for n in entities(sentence))
 
 
 def period_start(sentence: str, value: Value) -> Value:

@@ -581,6 +581,16 @@ _AROUND = re.compile(
 """Being around longer is being older ("Which hospital has been around longer, A or B?")."""
 
 
+_THAT_THAN = re.compile(
+    rf"^(?:and )?(?:was|is|were|are) (?:that|it|this) (?:(?:more|less|higher|lower|fewer)"
+    rf"(?: or (?:more|less|higher|lower|fewer))?) than (?:in |it was in )?(?P<year>{YEAR})"
+    r"(?P<gap>,? (?:and )?by how (?:much|many)\b.*)?\??$",
+    re.IGNORECASE,
+)
+"""A follow-up setting the amount just asked for against another year ("And was that more or
+less than in 2022, by how much?")."""
+
+
 def plan_question(question: str) -> QuestionPlan:
     """The facts `question` needs: one per option of a choice, one per clause of a condition
     or a "than" comparison, one per named thing summed, and those of each question joined by
@@ -593,6 +603,19 @@ def plan_question(question: str) -> QuestionPlan:
         earlier = plan_question(context)
         if earlier.multi:
             return with_gap(earlier, asked)
+    if context.endswith("?") and (then := _THAT_THAN.match(asked)):
+        # "How much slate did X send out in 2024? And was that more or less than in 2022?"
+        earlier = plan_question(context)
+        year = re.search(rf"\b{YEAR}\b", earlier.parts[0].query)
+        if not earlier.multi and year and earlier.answer_type in ("number", "money"):
+            one = earlier.parts[0].model_copy(update={"dated": True})
+            other = one.model_copy(update={"query": one.query.replace(year[0], then["year"])})
+            return QuestionPlan(
+                answer_type=earlier.answer_type,
+                relation="more",
+                parts=[other, one],
+                gap=bool(then["gap"]),
+            )
     pieces = [p for p in _COMPOUND.split(asked) if p.strip()]
     first = _plan_one(pieces[0].rstrip(" ,") + ("?" if len(pieces) > 1 else ""), context)
     rest = pieces[1:]

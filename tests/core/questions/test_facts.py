@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.questions.checks import conclusion
-from core.questions.facts import find_fact, find_facts, period_close
+from core.questions.facts import find_fact, find_facts, names_another, period_close
 from core.questions.plan import Part, QuestionPlan, plan_question
 from core.questions.values import values
 from core.text.search import ranking
@@ -368,3 +368,20 @@ def test_still_so_reads_the_sentence_that_ends_it_not_the_one_that_starts_it() -
     ran, hostel = found_in(plan, docs)
     assert (ran.value.text, hostel.value.text) == ("1994", "1989")
     assert conclusion(plan, [ran, hostel]).text == "yes"
+
+
+def test_a_who_question_is_not_answered_by_its_own_words_or_a_date() -> None:
+    """Blind3 gd21: "the Quenford Lantern Regatta ... on the last Saturday of August" names
+    no one for "Who started the Lantern Regatta at Quenford?"."""
+    asked = "Who started the Lantern Regatta at Orne?"
+    assert not names_another(
+        "The Orne Lantern Regatta is held on the last Saturday of August.", asked
+    )
+    assert names_another("It was started by Ada Pell in May 1953.", asked)
+
+
+def test_who_is_in_charge_asks_for_a_director() -> None:
+    docs = [{"id": "slate", "text": "Orne Slate Company quarries slate at Pell. In March 2024 "
+             "Ada Pell became managing director, succeeding Tom Orne."}]  # fmt: skip
+    [found] = found_in(plan_question("Who's in charge at the Orne Slate Company these days?"), docs)
+    assert found is not None and "Ada Pell" in found.sentence

@@ -346,3 +346,15 @@ def test_a_rise_asked_now_against_a_year_said_before() -> None:
     )
     assert [p.query for p in plan.parts] == ["an adult return in 2021", "an adult return now"]
     assert plan.relation == "difference" and all(p.dated for p in plan.parts)
+
+
+def test_an_amount_set_against_another_year_in_a_follow_up() -> None:
+    plan = plan_question(
+        "How much cheese did Tolm Dairy sell in 2024? And was that more or less than in 2022, "
+        "by how much?"
+    )
+    assert [p.query for p in plan.parts] == [
+        "How much cheese did Tolm Dairy sell in 2022?",
+        "How much cheese did Tolm Dairy sell in 2024?",
+    ]
+    assert plan.relation == "more" and plan.gap and all(p.dated for p in plan.parts)
