@@ -298,12 +298,16 @@ def _plain_name(name: str) -> str:
     return " ".join(w for w in words(name) if w not in ("the", "a", "an"))
 
 
-def find_fact(index: int, part: Part, documents: list[Document], who: str = "") -> Fact | None:
+def find_fact(
+    index: int, part: Part, documents: list[Document], who: str = "", leads: bool = False
+) -> Fact | None:
     """The sentence of `documents` that states `part`: it must hold a value of the kind the part
     needs (where one is needed), name someone the question `who` does not (where it asks who),
     and be on its topic (a shared key word, or similar in meaning);
     among those, the one sharing most key words (a start event counting `START_WEIGHT` where
-    the part dates a start), then the most similar. None: no document states it."""
+    the part dates a start), then the most similar; with `leads` (the part finds what the next
+    part is about) a sentence naming the part's subject counts as a shared key word. None: no
+    document states it."""
     query = _NOW.sub(" ", _CAME_OUT.sub("released", part.query))
     kind_words = _COST_WORDS if part.value == "money" else frozenset()
     own = key_words(query) - key_words(part.subject) - kind_words
@@ -350,8 +354,15 @@ def find_fact(index: int, part: Part, documents: list[Document], who: str = "") 
     # of sentences matching alike, one in the subject's own document ("Quenford Infirmary opened
     # in 1921 ... It has 86 beds") beats one in a document that names it in passing
     home = {d["id"] for d in documents if part.subject and at_home(d, part.subject)}
+    # a look-up that leads to the next ("the town where Gadwall Brewing is based") is stated
+    # by a sentence naming its subject and something new ("Gadwall Brewing ... in Wrenhaven")
+    subject = set(words(part.subject))
+
+    def names_it(sentence: str) -> bool:
+        return bool(subject) and subject <= set(words(sentence))
+
     scored = [
-        (2 * len(own & kw) + START_WEIGHT * bool(starts & kw)
+        (2 * len(own & kw) + START_WEIGHT * bool(starts & kw) + 2 * (leads and names_it(sentence))
          + START_WEIGHT * (ends and value is not None and ends_then(sentence, value))
          + COUNTS_THING * counts_thing(sentence, value, own, tallied),
          document["id"] in home, float(sim), document, sentence, value)
@@ -396,6 +407,8 @@ def find_facts(
         if part.bridge and part.subject:
             ranked = ranking(part.query, documents)
         who = asked if question.answer_type == "name" and not question.multi else ""
+        leads = i + 1 < len(question.parts) and question.parts[i + 1].bridge
+        who = asked if leads else who  # what it finds is named, and new to the question
         # one side of a change is read from the version in force at its own time (its time
         # ends its query; none is now), or from the one before it ("than before")
         at = dates(part.query) if part.dated else []
@@ -404,5 +417,5 @@ def find_facts(
         if part.dated and EARLIER_THAN in part.query:  # only an earlier version says it
             now = {d["id"] for d in searched}
             searched = [d for d in in_force_at(documents, when, True) if d["id"] not in now]
-        facts.append(find_fact(i, part, candidates(part, searched, ranked), who))
+        facts.append(find_fact(i, part, candidates(part, searched, ranked), who, leads))
     return facts

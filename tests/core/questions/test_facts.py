@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.questions.chains import chained
 from core.questions.checks import conclusion
 from core.questions.facts import find_fact, find_facts, names_another, period_close
 from core.questions.plan import Part, QuestionPlan, plan_question
@@ -385,3 +386,27 @@ def test_who_is_in_charge_asks_for_a_director() -> None:
              "Ada Pell became managing director, succeeding Tom Orne."}]  # fmt: skip
     [found] = found_in(plan_question("Who's in charge at the Orne Slate Company these days?"), docs)
     assert found is not None and "Ada Pell" in found.sentence
+
+
+def test_a_look_up_leading_to_the_next_is_a_sentence_naming_its_subject_and_something_new() -> None:
+    """Blind2 gc10: "the town where Gadwall Brewing is based" shares no word with "Gadwall
+    Brewing is a brewery in Wrenhaven"; the brewery's sentence about the towns it supplies names
+    no town, so it cannot lead on."""
+    docs = [
+        {"id": "brewing", "text": "Tolm Brewing is a brewery in Arra, founded in 2009 by two "
+         "friends. The brewery began supplying all five of the valley's towns in 2023."},
+        {"id": "arra", "text": "Arra sits on a low ridge above the river. It is the smallest of "
+         "the valley's towns, with 1,745 residents."},
+        {"id": "pell", "text": "Pell is the largest of the valley's towns, with 23,840 residents."},
+    ]  # fmt: skip
+    asked = "The town where Tolm Brewing is based - how many people live there?"
+    plan = chained(
+        plan_question(asked),
+        '{"facts": [{"about": "Tolm Brewing", "look_up": "the town where Tolm Brewing is based"},'
+        ' {"about": "that town", "look_up": "how many people live in that town"}]}',
+        asked,
+    )
+    assert plan is not None
+    town, people = find_facts(plan, docs, [ranking(p.query, docs) for p in plan.parts], asked)
+    assert town is not None and town.sentence.startswith("Tolm Brewing is a brewery in Arra")
+    assert people is not None and (people.doc_id, people.value.text) == ("arra", "1,745")
