@@ -28,6 +28,7 @@ from nodes.validate import (
 from nodes.writing import write
 
 _PRONOUN = re.compile(r"^(It|They|He|She)\b|^(Its|Their|His|Her)\b")
+_PERSONAL = re.compile(r"^(?:He|She|His|Her)\b")
 _INNER_OWNER = re.compile(r"(?<=\s)(its|it)\b")
 _NAMED = re.compile(r"\b[A-Z]")
 """A capitalised word after a sentence's first: something named that an "its" may stand for."""
@@ -36,12 +37,16 @@ _NAMED = re.compile(r"\b[A-Z]")
 def cited(fact: Fact, subject: str = "") -> str:
     """A fact's source sentence with its citation, an opening pronoun replaced by what it stands
     for, the thing its document is about or else the part's subject ("Its hulls carry ..."
-    quoted alone says whose hulls nowhere), and so an "its" inside it that nothing named before
+    quoted alone says whose hulls nowhere; a "She" or "His" is the part's subject where it has
+    one, a person), and so an "its" inside it that nothing named before
     ("Among its 14,000 objects is the first cabin of the cable car": blind gb04, which asked
     where that cabin is, and was told nowhere that this was the Hollerstead Alpine Museum), and
     so an "it" ("At the 2021 census it had 11,260 residents")."""
     sentence = strip_citations(fact.sentence).rstrip().rstrip(".")
-    subject = fact.about or subject
+    # "She ran the business until 1994" in Pellor Launches' document stands for the person
+    # the part asks about (Agnes Pellor), not for the firm (blind3 gd14)
+    personal = _PERSONAL.match(sentence) and subject and subject != fact.about
+    subject = subject if personal else fact.about or subject
     if subject:  # at the sentence's start: "The Orne Gallery", not "the Orne Gallery"
         named = subject[0].upper() + subject[1:]
         sentence = _PRONOUN.sub(lambda m: named if m[1] else f"{named}'s", sentence, count=1)

@@ -76,3 +76,12 @@ def test_a_loose_fact_the_answer_states_too_is_made_sure() -> None:
     assert [f.sure for f in corroborated(plan, found, answer, state)] == [True, True]  # type: ignore[arg-type, union-attr]
     other = "No [pelm]. The telescope was installed in 1958, and the Aubery Dam in 1966 [pelm]."
     assert [f.sure for f in corroborated(plan, found, other, state)] == [True, False]  # type: ignore[arg-type, union-attr]
+
+
+def test_a_personal_pronoun_stands_for_the_person_asked_about_not_the_firm() -> None:
+    """Blind3 gd14 composed "Pellor Launches ran the business until 1994" from "She ran the
+    business until 1994" in the firm's document, asked about its founder."""
+    ran = Fact(0, "launches", "She ran the business until 1994.", None, about="Orne Launches")
+    assert cited(ran, "Ada Orne") == "Ada Orne ran the business until 1994 [launches]."
+    its = Fact(0, "launches", "It has three motor launches.", None, about="Orne Launches")
+    assert cited(its, "Ada Orne") == "Orne Launches has three motor launches [launches]."
