@@ -268,12 +268,9 @@ def period_close(sentence: str, value: Value) -> Value:
 
 
 def ends_then(sentence: str, value: Value) -> bool:
-    """Whether `sentence` dates an end at `value` or after it ("ran the business until 1994",
-    "opened in 1612 and closed in 1889")."""
-    return period_close(sentence, value).start >= value.start and any(
-        _ENDED.search(sentence[: v.start]) or _SPAN.search(sentence)
-        for v in values(sentence, "date")
-    )
+    """Whether `sentence` says a period ended, at `value` or after it ("ran the business until
+    1994" for 1994, "opened in 1612 and closed in 1889" for 1612)."""
+    return period_close(sentence, value) != value or bool(_ENDED.search(sentence[: value.start]))
 
 
 def named_by(document: Document) -> str:
@@ -290,12 +287,13 @@ def named_by(document: Document) -> str:
 
 
 def at_home(document: Document, subject: str) -> bool:
-    """Whether the document is about `subject`: its first sentence opens with that name."""
-    return _plain_name(subject) in _plain_name(named_by(document)) if named_by(document) else False
+    """Whether the document is about `subject`: its first sentence opens with that name (every
+    word of it, as whole words: "Pell" is not at home in "Pellor Launches")."""
+    wanted = set(words(subject)) - _ARTICLES
+    return bool(wanted) and wanted <= set(words(named_by(document)))
 
 
-def _plain_name(name: str) -> str:
-    return " ".join(w for w in words(name) if w not in ("the", "a", "an"))
+_ARTICLES = frozenset({"the", "a", "an"})
 
 
 def find_fact(
