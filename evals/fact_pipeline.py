@@ -21,7 +21,6 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from core.questions.plan import QuestionPlan
 from core.run_config import load_config
 from core.state import RefineState
 from evals.datasets import EvalTask, load_dataset
@@ -43,10 +42,8 @@ def composed(task: EvalTask, chain: bool = False) -> str:
     }
     config = load_config(state["config"])
     state["plan"] = make_plan(state, config, [])
-    if chain and "question" in state["plan"]:
-        planned = QuestionPlan.model_validate(state["plan"]["question"])
-        planned, _ = asyncio.run(chain_with_model(task.task, planned, config))
-        state["plan"]["question"] = planned.model_dump()
+    if chain:
+        state["plan"], _ = asyncio.run(chain_with_model(task.task, state["plan"], config))
     question, facts = question_facts({**state, **retrieve(state)})  # type: ignore[typeddict-item]
     return compose(question, facts) if question is not None else ""
 

@@ -109,19 +109,21 @@ def make_plan(
     return plan
 
 
-async def chain_with_model(
-    question: str, planned: QuestionPlan, config: RunConfig
-) -> tuple[QuestionPlan, Usage]:
-    """The question's plan, split into a chain of look-ups where the model finds one the rules
-    missed and its reply passes the checks of `core.questions.chains`; no call where the
-    question describes no thing in a clause of its own."""
-    if not worth_asking(question, planned):
+async def chain_with_model(task: str, planned: Plan, config: RunConfig) -> tuple[Plan, Usage]:
+    """The plan, its question split into a chain of look-ups where the model finds one the
+    rules missed and its reply passes the checks of `core.questions.chains`; no call where the
+    plan has no question or the question describes no thing in a clause of its own."""
+    if "question" not in planned:
         return planned, empty_usage()
-    ask = prompts.SPLIT_QUESTION.format(question=" ".join(question.split()))
+    rules = QuestionPlan.model_validate(planned["question"])
+    if not worth_asking(task, rules):
+        return planned, empty_usage()
+    ask = prompts.SPLIT_QUESTION.format(question=" ".join(task.split()))
     [reply], usage = await complete(
         "plan", config.roles.critique, [ask], prompts.system_for(ask), response_format=REPLY_FORMAT
     )
-    return chained(planned, reply, question) or planned, usage
+    question = chained(rules, reply, task) or rules
+    return {**planned, "question": question.model_dump()}, usage
 
 
 async def plan(state: RefineState) -> dict[str, Any]:
@@ -137,9 +139,7 @@ async def plan(state: RefineState) -> dict[str, Any]:
         known = {_key(i) for i in read}
         read += [item for item in found if _key(item) not in known]
     planned = make_plan(state, config, read)
-    if config.refine.chain_with_model and "question" in planned:
-        question = QuestionPlan.model_validate(planned["question"])
-        question, used = await chain_with_model(state["task"], question, config)
-        planned["question"] = question.model_dump()
+    if config.refine.chain_with_model:
+        planned, used = await chain_with_model(state["task"], planned, config)
         usage = merge_usage(usage, used)
     return {"plan": planned, "usage": usage}
