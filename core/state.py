@@ -214,6 +214,9 @@ class RefineState(InputState):
     stale: NotRequired[int]
     """Scored iterations since the best score last improved (for plateau detection)."""
     history: NotRequired[Annotated[list[IterationRecord], operator.add]]
+    tried: NotRequired[Annotated[list[str], operator.add]]
+    """Appended by `refine`: every word edit asked so far (`nodes.word_edits.WordEdit.key`), so
+    no round asks the model the same again."""
     stop_reason: NotRequired[StopReason]
     answer: NotRequired[str]
     confidence: NotRequired[float]

@@ -76,19 +76,46 @@ def rewords_nothing(messages: list[dict[str, Any]]) -> str:
     return cooperative_responder(messages)
 
 
-async def test_words_a_rewording_could_not_take_get_a_sentence_next_to_it(
+def no_lamp_in_a_sentence(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that no sentence asked to take "lamp" in takes it."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "reword_sentence" and '"lamp"' in known[1]["change"]:
+        return known[1]["sentence"]
+    return cooperative_responder(messages)
+
+
+async def test_a_refused_rewording_is_never_asked_again(fake: FakeOpenAI) -> None:
+    fake.responder = rewords_nothing
+    words = ["dog", "snow", "piano", "lamp"]
+    since = len(fake.received)
+    result, sent = await run(
+        fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
+    )
+    # the pair into the sentence most about it, then each word alone into another sentence;
+    # two rounds without a gain are a plateau, and no prompt was sent twice
+    assert sent == ["draft_words", "reword_sentence", "reword_sentence", "reword_sentence"]
+    asks = [text for _, text in fake.received[since:]]
+    assert len(set(asks)) == len(asks)
+    assert result.stop_reason == "plateau"
+
+
+async def test_a_word_no_sentence_takes_gets_a_sentence_of_its_own_next_to_it(
     fake: FakeOpenAI,
 ) -> None:
-    fake.responder = rewords_nothing
+    fake.responder = no_lamp_in_a_sentence
     words = ["dog", "snow", "piano", "lamp"]
     result, sent = await run(
         fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
     )
-    assert sent == ["draft_words", "reword_sentence", "cover_words"]
+    # the pair is refused; "piano" alone is woven in, "lamp" alone is refused by another
+    # sentence, then gets a sentence of its own
+    assert sent == [
+        "draft_words", "reword_sentence", "reword_sentence", "reword_sentence", "cover_words"
+    ]  # fmt: skip
     answer = result.answer or ""
-    added = "Then the piano and the lamp appeared together."
+    added = "Then the lamp appeared together."
     assert coverage(answer, words) == 1.0 and added in answer
-    assert not answer.endswith(added)  # placed after the sentence most about them
+    assert not answer.endswith(added)  # placed after the sentence most about it
 
 
 async def test_an_unsupported_sentence_is_restated_from_its_source(fake: FakeOpenAI) -> None:
