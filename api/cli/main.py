@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
@@ -42,6 +43,10 @@ app.add_typer(feedback_app, name="feedback")
 app.add_typer(threads_app, name="threads")
 app.add_typer(train_app, name="train")
 console = Console(stderr=True)
+
+
+SHOWN = frozenset({"content", "required_words", "repetition", "answer"})
+"""Findings a score line names besides failing instructions: what the next round works on."""
 
 
 def _request(task: str, words: str | None, docs: list[Path]) -> dict[str, Any]:
@@ -76,6 +81,39 @@ def _summary(result: Any) -> Table:
     for key, value in rows:
         table.add_row(f"[bold]{key}[/]", value)
     return table
+
+
+def edits(first: str, final: str) -> list[tuple[str, str]]:
+    """What refinement changed in the first draft, sentence by sentence, in text order: ("-", a
+    sentence taken out or reworded), ("+", one put in or as reworded). Nothing for an answer
+    that is its first draft."""
+    from difflib import SequenceMatcher
+
+    from core.text.plain import sentences
+
+    old, new = sentences(first), sentences(final)
+    changes: list[tuple[str, str]] = []
+    for op, a, b, c, d in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op != "equal":
+            changes += [("-", s) for s in old[a:b]] + [("+", s) for s in new[c:d]]
+    return changes
+
+
+def _edits_panel(result: Any) -> Panel | None:
+    changes = edits(result.first_draft or "", result.answer or "")
+    if not changes:
+        return None
+    style = {"-": "red", "+": "green"}
+    lines = [f"[{style[mark]}]{mark} {escape(sentence)}[/]" for mark, sentence in changes]
+    return Panel("\n".join(lines), title="edits to the first draft", expand=False)
+
+
+def _show(result: Any) -> None:
+    """A finished run at the terminal: its edits to the first draft, the answer, the figures."""
+    if panel := _edits_panel(result):
+        console.print(panel)
+    console.print(Panel(result.answer or "", title="answer", expand=False))
+    console.print(_summary(result))
 
 
 def _followed(result: Any) -> str:
@@ -114,7 +152,7 @@ async def _run_one(
         elif name == "score":
             console.print(f"[cyan]score[/] iteration {data['iteration']}: {data['score']:.3f}")
             for finding in data.get("findings") or []:
-                if finding["source"].startswith("instruction:") or finding["source"] == "content":
+                if finding["source"].startswith("instruction:") or finding["source"] in SHOWN:
                     console.print(
                         f"  [red]fails[/] {finding['source']}: {finding['message'][:160]}"
                     )
@@ -237,8 +275,7 @@ def run(
     elif result.review is not None:
         _paused(result)
     else:
-        console.print(Panel(result.answer or "", title="answer", expand=False))
-        console.print(_summary(result))
+        _show(result)
     if result.error:
         raise typer.Exit(1)
 
