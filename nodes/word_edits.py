@@ -213,18 +213,56 @@ async def cover_missing(
     text: str, missing: list[str], state: RefineState, config: RunConfig
 ) -> tuple[str, Usage, list[str]]:
     """`text` with this round's word edits made (asked in parallel, checked one by one), the
-    usage, and the keys of the asks made (for `RefineState.tried`). No ask left: `text` as it
-    is, and nothing spent."""
+    usage, and the keys of the asks made (for `RefineState.tried`). A rewording refused for a
+    word that was asked into `REWORD_TRIES` sentences is followed in the same round by a sentence
+    of its own after that sentence: a round that gained nothing twice is a plateau, so the third
+    round that would ask for it might never come (measured on dev cgh000: four words refused as
+    pairs, then alone, and the run stopped with none of them). No ask left: `text` as it is, and
+    nothing spent."""
     required = required_words(state)
     tried = set(state.get("tried") or [])
     edits = await asyncio.to_thread(plan_edits, text, missing, tried, config)  # the encoder blocks
     if not edits:
         return text, empty_usage(), []
+    text, usage, refused = await _make(text, edits, required, config)
+    spent = tried | {e.key for e in edits}
+    due = [
+        e.words
+        for e in refused
+        if not e.follow and min(reworded_into(w, spent) for w in e.words) >= REWORD_TRIES
+    ]
+    after = await asyncio.to_thread(follow_edits, text, due, spent)
+    if after:
+        text, more, _ = await _make(text, after, required, config)
+        usage = merge_usage(usage, more)
+    return text, usage, [e.key for e in edits + after]
+
+
+def follow_edits(text: str, groups: list[tuple[str, ...]], spent: set[str]) -> list[WordEdit]:
+    """A sentence of its own for each group, after the sentence of `text` most about it that no
+    other group follows, where that was not asked before."""
+    edits: list[WordEdit] = []
+    for words, order in zip(groups, ranked_sentences(text, [list(g) for g in groups]), strict=True):
+        anchor = next((s for s in order if s not in {e.sentence for e in edits}), "")
+        edit = WordEdit(anchor, words, follow=True)
+        if anchor and edit.key not in spent:
+            edits.append(edit)
+    return edits
+
+
+async def _make(
+    text: str, edits: list[WordEdit], required: list[str], config: RunConfig
+) -> tuple[str, Usage, list[WordEdit]]:
+    """`text` with `edits` asked (in parallel) and each reply kept where its checks pass; the
+    usage, and the edits whose replies were refused."""
     replies, usage = await write("refine", config.roles.refine, [ask_of(e, text) for e in edits])
+    refused = []
     for edit, reply in zip(edits, replies, strict=True):
-        make = followed if edit.follow else reworded
-        text = make(text, edit, reply, required) or text
-    return text, merge_usage(empty_usage(), usage), [e.key for e in edits]
+        made = (followed if edit.follow else reworded)(text, edit, reply, required)
+        if made is None:
+            refused.append(edit)
+        text = made or text
+    return text, merge_usage(empty_usage(), usage), refused
 
 
 SPARSE_MIN_WORDS = 8

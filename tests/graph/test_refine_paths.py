@@ -68,14 +68,6 @@ async def test_missing_words_are_woven_into_the_sentence_most_about_them(
     assert "with the piano and the lamp." in answer
 
 
-def rewords_nothing(messages: list[dict[str, Any]]) -> str:
-    """Cooperative, except that a sentence asked to take words in comes back unchanged."""
-    known = recognise(str(messages[-1]["content"]))
-    if known and known[0] == "reword_sentence":
-        return known[1]["sentence"]
-    return cooperative_responder(messages)
-
-
 def no_lamp_in_a_sentence(messages: list[dict[str, Any]]) -> str:
     """Cooperative, except that no sentence asked to take "lamp" in takes it."""
     known = recognise(str(messages[-1]["content"]))
@@ -84,16 +76,26 @@ def no_lamp_in_a_sentence(messages: list[dict[str, Any]]) -> str:
     return cooperative_responder(messages)
 
 
-async def test_a_refused_rewording_is_never_asked_again(fake: FakeOpenAI) -> None:
-    fake.responder = rewords_nothing
+def refuses_every_word(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that no sub-task takes a word in: a sentence asked to comes back
+    unchanged, and one asked to follow another says it again."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] in ("reword_sentence", "cover_words"):
+        return known[1]["sentence"]
+    return cooperative_responder(messages)
+
+
+async def test_a_refused_word_edit_is_never_asked_again(fake: FakeOpenAI) -> None:
+    fake.responder = refuses_every_word
     words = ["dog", "snow", "piano", "lamp"]
     since = len(fake.received)
     result, sent = await run(
         fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
     )
-    # the pair into the sentence most about it, then each word alone into another sentence;
-    # two rounds without a gain are a plateau, and no prompt was sent twice
-    assert sent == ["draft_words", "reword_sentence", "reword_sentence", "reword_sentence"]
+    # the pair into the sentence most about it; then each word alone into another sentence
+    # and, refused there too, a sentence of its own after it, in the same round: two rounds
+    # without a gain are a plateau, and no prompt was sent twice
+    assert sent == ["draft_words"] + ["reword_sentence"] * 3 + ["cover_words"] * 2
     asks = [text for _, text in fake.received[since:]]
     assert len(set(asks)) == len(asks)
     assert result.stop_reason == "plateau"
@@ -108,7 +110,7 @@ async def test_a_word_no_sentence_takes_gets_a_sentence_of_its_own_next_to_it(
         fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
     )
     # the pair is refused; "piano" alone is woven in, "lamp" alone is refused by another
-    # sentence, then gets a sentence of its own
+    # sentence and gets a sentence of its own after it
     assert sent == [
         "draft_words", "reword_sentence", "reword_sentence", "reword_sentence", "cover_words"
     ]  # fmt: skip
