@@ -1,17 +1,17 @@
 """Word stories: missing required words worked into the text where they fit, each ask made once.
 
-A word draft leaves some of its words out. Each round hands the model one small sub-task per
-group of missing words: reword the sentence most about them so that it uses them (in place), or,
-where two sentences could not take a word, write one short sentence that continues the sentence
-most about it (placed right after it). Every edit is kept only if it adds required words without
-repeating or copying what the text says, listing words, or cutting the sentence short.
+A word draft leaves some of its words out. A run's first word round asks the model to reword,
+for each pair of missing words, the sentence most about them so that it uses them (in place, in
+parallel). A word the pair could not place is asked alone into the next sentence most about it;
+refused there too, it gets one short sentence of its own that continues the sentence most about
+it (placed right after it), in the same round. Every edit is kept only if it adds required words
+without repeating or copying what the text says, listing words, or cutting the sentence short.
 
 No ask is made twice in a run (`RefineState.tried`): the refiner's role answers one prompt the
-same way every time, so a rewording the model refused is not asked of that sentence again; the
-next round tries the word alone in the next sentence most about it. A run whose asks are spent
-stops on a plateau instead of paying for the same refusals. Measured on dev cgh000 at 9497f02:
-26 calls in four rounds, 8 of them prompts already refused ("deck" and "pit" into one sentence
-five times).
+same way every time, so a rewording the model refused is not asked of that sentence again. A run
+whose asks are spent stops on a plateau instead of paying for the same refusals. Measured on dev
+cgh000 at 9497f02: 26 calls in four rounds, 8 of them prompts already refused ("deck" and "pit"
+into one sentence five times).
 """
 
 from __future__ import annotations
