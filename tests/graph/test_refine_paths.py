@@ -92,16 +92,18 @@ async def test_a_refused_word_edit_is_never_asked_again(fake: FakeOpenAI) -> Non
     result, sent = await run(
         fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
     )
-    # the pair into the sentence most about it; then each word alone into another sentence
-    # and, refused there too, a sentence of its own after it, in the same round: two rounds
+    # the pair into the sentence most about it, then a sentence of its own; next round each
+    # word alone into a sentence, then a sentence of its own after another one: two rounds
     # without a gain are a plateau, and no prompt was sent twice
-    assert sent == ["draft_words"] + ["reword_sentence"] * 3 + ["cover_words"] * 2
+    first_round = ["reword_sentence", "cover_words"]
+    second_round = ["reword_sentence", "reword_sentence", "cover_words", "cover_words"]
+    assert sent == ["draft_words", *first_round, *second_round]
     asks = [text for _, text in fake.received[since:]]
     assert len(set(asks)) == len(asks)
     assert result.stop_reason == "plateau"
 
 
-async def test_a_word_no_sentence_takes_gets_a_sentence_of_its_own_next_to_it(
+async def test_words_a_rewording_could_not_take_get_a_sentence_next_to_it(
     fake: FakeOpenAI,
 ) -> None:
     fake.responder = no_lamp_in_a_sentence
@@ -109,15 +111,11 @@ async def test_a_word_no_sentence_takes_gets_a_sentence_of_its_own_next_to_it(
     result, sent = await run(
         fake, {"task": "Write.", "constraints": {"required_words": words}, "config": WOVEN}
     )
-    # the pair is refused; "piano" alone is woven in, "lamp" alone is refused by another
-    # sentence and gets a sentence of its own after it
-    assert sent == [
-        "draft_words", "reword_sentence", "reword_sentence", "reword_sentence", "cover_words"
-    ]  # fmt: skip
+    assert sent == ["draft_words", "reword_sentence", "cover_words"]  # in the same round
     answer = result.answer or ""
-    added = "Then the lamp appeared together."
+    added = "Then the piano and the lamp appeared together."
     assert coverage(answer, words) == 1.0 and added in answer
-    assert not answer.endswith(added)  # placed after the sentence most about it
+    assert not answer.endswith(added)  # placed after the sentence most about them
 
 
 async def test_an_unsupported_sentence_is_restated_from_its_source(fake: FakeOpenAI) -> None:

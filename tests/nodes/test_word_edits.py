@@ -42,11 +42,16 @@ def test_a_refused_ask_is_not_made_again_and_the_word_goes_alone_to_the_next_sen
     assert len({e.sentence for e in edits}) == 2  # never two rewordings of one sentence
 
 
-def test_a_word_no_sentence_took_gets_a_sentence_of_its_own_once() -> None:
+def test_a_word_two_sentences_refused_gets_sentences_of_its_own_each_after_another() -> None:
     tried = {WordEdit(s, ("skate",)).key for s in SENTENCES[:REWORD_TRIES]}
-    [edit] = plan_edits(STORY, ["skate"], tried, CONFIG)
-    assert edit.follow and edit.words == ("skate",) and edit.sentence in SENTENCES
-    assert plan_edits(STORY, ["skate"], tried | {edit.key}, CONFIG) == []
+    anchors = []
+    for _ in SENTENCES:
+        [edit] = plan_edits(STORY, ["skate"], tried, CONFIG)
+        assert edit.follow and edit.words == ("skate",)
+        anchors.append(edit.sentence)
+        tried.add(edit.key)
+    assert sorted(anchors) == sorted(SENTENCES)  # each sentence followed once
+    assert plan_edits(STORY, ["skate"], tried, CONFIG) == []
 
 
 async def test_a_round_with_no_ask_left_spends_nothing() -> None:
