@@ -61,8 +61,10 @@ class WordEdit:
 
     @property
     def key(self) -> str:
-        """How `RefineState.tried` remembers the ask."""
-        return "\x1f".join(("follow" if self.follow else "reword", self.sentence, *self.words))
+        """How `RefineState.tried` remembers the ask, readable in a thread's state: "reword:
+        skate, ice | The girl walked to the lake." (or "follow: ...")."""
+        kind = "follow" if self.follow else "reword"
+        return f"{kind}: {', '.join(self.words)} | {self.sentence}"
 
 
 def word_groups(missing: list[str], first: bool, config: RunConfig) -> list[list[str]]:
@@ -88,7 +90,12 @@ def ranked_sentences(text: str, groups: list[list[str]]) -> list[list[str]]:
 
 def reworded_into(word: str, tried: set[str]) -> int:
     """How many sentences `word` has been asked into (alone or with another word)."""
-    return sum(1 for key in tried if key.startswith("reword\x1f") and word in key.split("\x1f")[2:])
+    asked = (key.removeprefix("reword: ").partition(" | ")[0] for key in tried if _reword(key))
+    return sum(1 for words in asked if word in words.split(", "))
+
+
+def _reword(key: str) -> bool:
+    return key.startswith("reword: ")
 
 
 def plan_edits(text: str, missing: list[str], tried: set[str], config: RunConfig) -> list[WordEdit]:
@@ -96,7 +103,7 @@ def plan_edits(text: str, missing: list[str], tried: set[str], config: RunConfig
     twice: each group into the sentence most about it that it was not yet asked into; a group
     whose words were asked into `REWORD_TRIES` sentences (or that has none left) gets a sentence
     of its own after the sentence most about it, once."""
-    first = not any(key.startswith("reword\x1f") for key in tried)
+    first = not any(_reword(key) for key in tried)
     groups = word_groups(missing, first, config)
     ranked = ranked_sentences(text, groups)
     edits: list[WordEdit] = []

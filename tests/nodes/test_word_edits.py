@@ -100,3 +100,8 @@ def test_an_edit_that_takes_a_used_word_out_is_refused_whatever_it_adds() -> Non
     text = "She played the piano by the lamp."
     assert gains("She played the piano by the lamp, sipping wine in the snow.", text, required)
     assert not gains("She played the piano, sipping wine in the snow.", text, required)
+
+
+def test_an_ask_is_remembered_in_words_a_person_reads_in_the_thread_state() -> None:
+    assert WordEdit("It snowed.", ("skate", "ice")).key == "reword: skate, ice | It snowed."
+    assert WordEdit("It snowed.", ("ice",), follow=True).key == "follow: ice | It snowed."
