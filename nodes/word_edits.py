@@ -11,8 +11,9 @@ repeating or copying what the text says, listing words, or cutting the sentence 
 No ask is made twice in a run (`RefineState.tried`): the refiner's role answers one prompt the
 same way every time, so a rewording the model refused is not asked of that sentence again. A run
 whose asks are spent stops on a plateau instead of paying for the same refusals. Measured on dev
-cgh000 at 9497f02: 26 calls in four rounds, 8 of them prompts already refused ("deck" and "pit"
-into one sentence five times).
+cgh000 at 9497f02: 26 calls in four rounds, 10 of them prompts sent before ("deck" and "pit"
+asked of one sentence eight times, four rewordings and four sentences of their own, with the
+same refused reply each time).
 """
 
 from __future__ import annotations
