@@ -117,8 +117,7 @@ def plan_edits(text: str, missing: list[str], tried: set[str], config: RunConfig
                 edits.append(WordEdit(fresh[0], words))
                 taken.add(fresh[0])
                 continue
-        follows = [WordEdit(s, words, follow=True) for s in order if s not in taken]
-        if follow := next((e for e in follows if e.key not in tried), None):
+        if follow := first_follow(words, order, taken, tried):
             edits.append(follow)
             taken.add(follow.sentence)
     return edits[: config.refine.max_groups]
@@ -249,10 +248,18 @@ def follow_edits(text: str, groups: list[tuple[str, ...]], spent: set[str]) -> l
     other group follows and that it was not asked to follow before."""
     edits: list[WordEdit] = []
     for words, order in zip(groups, ranked_sentences(text, [list(g) for g in groups]), strict=True):
-        taken = {e.sentence for e in edits}
-        fresh = [WordEdit(s, words, follow=True) for s in order if s not in taken]
-        edits += [e for e in fresh if e.key not in spent][:1]
+        if follow := first_follow(words, order, {e.sentence for e in edits}, spent):
+            edits.append(follow)
     return edits
+
+
+def first_follow(
+    words: tuple[str, ...], order: list[str], taken: set[str], tried: set[str]
+) -> WordEdit | None:
+    """A sentence of its own for `words` after the first sentence of `order` not `taken` this
+    round that it was not asked to follow before; None where every one was."""
+    fresh = (WordEdit(s, words, follow=True) for s in order if s not in taken)
+    return next((e for e in fresh if e.key not in tried), None)
 
 
 async def _make(
