@@ -324,9 +324,11 @@ def gate(
     resume: ResumeOpt = False,
 ) -> None:
     """Fail (exit 1) when a quality metric fell more than --max-drop against the baseline, or
-    has no value (missing, NaN, errored) on a task the baseline scored."""
+    has no value (missing, NaN, errored) on a task the baseline scored. A run made now scores
+    what the baseline scored: coherence (the second model) only where the baseline has it."""
     from evals.evaluate import EvalRun
     from evals.gate import check
+    from evals.metrics import COHERENCE
 
     base = EvalRun.load(baseline)
     if run is None:
@@ -334,7 +336,8 @@ def gate(
         name = config or stamp.config
         datasets = [Path(d.path) for d in stamp.datasets]
         limits: list[int | None] = [d.tasks for d in stamp.datasets]
-        [candidate] = _run_configs([name], datasets, limits, out, resume)
+        coherence = any(metric in COHERENCE for row in base.rows for metric in row.metrics)
+        [candidate] = _run_configs([name], datasets, limits, out, resume, coherence)
     else:
         candidate = EvalRun.load(run)
     try:

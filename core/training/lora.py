@@ -1,6 +1,6 @@
 """LoRA fine-tuning on CPU with `peft` and transformers' `Trainer` (its progress bar, its
 checkpoints of adapter, optimiser, scheduler and data position, and its resume): the base is a
-packaged GGUF, loaded dequantised (`gguf_file=`), so nothing is downloaded."""
+packaged GGUF, dequantised once (`core.training.dequantised`), so nothing is downloaded."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from core.training.bases import base_file
 from core.training.config import TrainConfig
 from core.training.dataset import TRAIN_FILE, VALIDATION_FILE
+from core.training.dequantised import load_dequantised
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +52,11 @@ class TrainingResult(BaseModel):
 
 
 def load_base(recipe: TrainConfig, settings: Settings | None = None) -> tuple[Any, Any, Path]:
-    """The base model (float32, dequantised from its GGUF) and its tokenizer, read from the
-    GGUF's own metadata (chat template included)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+    """The base model (float32, dequantised from its GGUF, converted once and kept under the
+    data folder) and its tokenizer, from the GGUF's own metadata (chat template included)."""
+    settings = settings or get_settings()
     gguf = base_file(recipe.base, settings)
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
-    )
-    # The GGUF's tensors were dequantised on load: what is in memory is a plain float32 model,
-    # which Trainer would otherwise refuse as "quantized with GGUF".
-    if getattr(model, "hf_quantizer", None) is not None:
-        model.hf_quantizer.remove_quantization_config(model)
+    model, tokenizer = load_dequantised(gguf, settings.data_dir / "models")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer, gguf
@@ -198,8 +190,8 @@ def train(
     started = time.perf_counter()
     if recipe.threads:
         torch.set_num_threads(recipe.threads)
-    torch.manual_seed(recipe.seed)
     model, tokenizer, gguf = load_base(recipe, settings)
+    torch.manual_seed(recipe.seed)  # after the load, so the adapter's start ignores its draws
     train_rows = read_rows(data / TRAIN_FILE, tokenizer, recipe.max_length, weighted=True)
     if not train_rows:
         raise ValueError(f"{data / TRAIN_FILE} holds no examples: nothing to train on")

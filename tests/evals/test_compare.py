@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from evals.compare import bootstrap_ci, compare, holm, rank_biserial
+from evals.compare import bootstrap_ci, cohens_dz, compare, holm, rank_biserial
 from tests.evals.synthetic import make_run
 
 IDS = [f"t{i:02d}" for i in range(12)]
@@ -25,6 +25,10 @@ def test_effect_sizes_and_interval() -> None:
     low, high = bootstrap_ci(diffs)
     assert low < diffs.mean() < high
     assert bootstrap_ci(np.array([0.1, 0.1, 0.1])) == pytest.approx((0.1, 0.1))
+    assert cohens_dz(np.array([1.0, 2.0, 3.0])) == pytest.approx(2.0)
+    # one difference, reached by float sums that round apart: no spread, no effect size
+    same = np.array([0.2, 0.6 - 0.4, 0.4 - 0.2, 0.3 - 0.1])
+    assert same.std(ddof=1) > 0 and cohens_dz(same) is None
 
 
 def test_b_better_on_coverage_and_cheaper_a() -> None:

@@ -14,12 +14,15 @@ from langchain_openai.chat_models._client_utils import _cached_async_httpx_clien
 from typer.testing import CliRunner
 
 from core.run_config import load_config
+from evals import cli
 from evals.cli import eval_app
 from evals.datasets import DEFAULT_DATASETS, EvalTask
 from evals.evaluate import EvalRun, generate, generated_by, git_state, kept_results
+from evals.metrics import COHERENCE
 from graph.runner import TaskResult
 from testkit.fake_openai import FakeOpenAI
 from testkit.llm import Configure
+from tests.evals.synthetic import make_run
 
 
 @pytest.fixture
@@ -51,7 +54,10 @@ def _compare(*args: str) -> str:
 def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_path: Path) -> None:
     sets = [arg for path in small_sets for arg in ("--dataset", str(path))]
     out = tmp_path / "report"
-    both = ["--config", "single_pass", "--config", "refine_default", *sets, "--out", str(out)]
+    # coherence is read on the second model, minutes on two cores (tests/evals/test_report.py
+    # covers its place in the report; tests/evals/test_coherence.py the model)
+    configs = ["--config", "single_pass", "--config", "refine_default"]
+    both = [*configs, *sets, "--out", str(out), "--no-coherence"]
     # two tasks at once: the answers land in the same rows
     assert "verdict" in _compare(*both, "--concurrency", "2")
     single, refined = EvalRun.load(out / "single_pass"), EvalRun.load(out / "refine_default")
@@ -160,12 +166,14 @@ def test_eval_run_then_gate_runs_the_baseline_s_tasks_again(
     fake_model: FakeOpenAI, small_sets: list[Path], tmp_path: Path
 ) -> None:
     """`eval run` stores a run; `eval gate` without `--run` runs the baseline's preset over its
-    data sets and limits now and passes (the fake answers the same); a stored run whose metric
-    lost its values fails it."""
+    data sets and limits now, scoring what the baseline scored (no coherence here), and passes
+    (the fake answers the same); a stored run whose metric lost its values fails it."""
     sets = [arg for path in small_sets for arg in ("--dataset", str(path))]
     runner = CliRunner()
     base = tmp_path / "base"
-    made = runner.invoke(eval_app, ["run", *sets, "--limit", "1", "--out", str(base)])
+    made = runner.invoke(
+        eval_app, ["run", *sets, "--limit", "1", "--no-coherence", "--out", str(base)]
+    )
     assert made.exit_code == 0, made.output
     baseline = EvalRun.load(base)
     assert [r.id for r in baseline.rows] == ["cgh000", "qa00"] and not baseline.summary.errored
@@ -180,6 +188,8 @@ def test_eval_run_then_gate_runs_the_baseline_s_tasks_again(
     assert "gate passed" in gated.output and fake_model.calls > calls
     rerun = EvalRun.load(now / "refine_default")
     assert [r.answer for r in rerun.rows] == [r.answer for r in baseline.rows]
+    assert [set(r.metrics) for r in rerun.rows] == [set(r.metrics) for r in baseline.rows]
+    assert not set(COHERENCE) & {m for r in rerun.rows for m in r.metrics}
 
     broken = rerun
     broken.rows[1].metrics["semantic_similarity"] = float("nan")
@@ -191,3 +201,22 @@ def test_eval_run_then_gate_runs_the_baseline_s_tasks_again(
     assert failed.exit_code == 1
     assert "semantic_similarity has no value on 1 task(s)" in failed.output
     assert "qa00 (error: OSError: no embedding model)" in failed.output
+
+
+@pytest.mark.parametrize("scored", [True, False])
+def test_a_gate_run_scores_coherence_where_its_baseline_has_it(
+    scored: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    metrics = {"concept_coverage": 0.8} | ({"perplexity": 9.0} if scored else {})
+    baseline = make_run("refine_default", {"t1": metrics})
+    baseline.save(tmp_path / "base")
+    asked: list[bool] = []
+
+    def run_now(configs: list[str], *args: object) -> list[EvalRun]:
+        asked.append(bool(args[-1]))  # the coherence flag
+        return [baseline]
+
+    monkeypatch.setattr(cli, "_run_configs", run_now)
+    gated = CliRunner().invoke(eval_app, ["gate", "--baseline", str(tmp_path / "base")])
+    assert gated.exit_code == 0, gated.output
+    assert asked == [scored]
