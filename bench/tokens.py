@@ -18,10 +18,14 @@ Self-Refine first on odd ones; best-of-N needs the engine's tokens, so it follow
 Runs on the real local model, so serialize it:
 `flock /tmp/refinery-model.lock .venv/bin/python -m bench.tokens --limit 20 --output F`. Each
 row is appended to F as it finishes, and a second run with the same F goes on where the first
-stopped (on two cores the 20 tasks take hours); `--report` prints the table of the rows in F
-without running anything. Beside tokens and word coverage the table gives how the answers read
-(perplexity under the evaluation's second model, repeated sentence frames, word lists): the
-validators that pick best-of-N's sample and stop both loops count words, not prose.
+stopped (on two cores the 20 tasks take hours), if the code is the same: every row carries the
+stamp of the engine that made it (`engine_stamp`), and rows of another engine are refused, not
+mixed in. `--report` prints the table of the rows in F without running anything. Coverage in
+the table is the evaluation's (`evals.concepts`: the word or an inflection of it), not the
+engine's more lenient matcher that the validators use. Beside tokens and word coverage the
+table gives how the answers read (perplexity under the evaluation's second model, repeated
+sentence frames, word lists): the validators that pick best-of-N's sample and stop both loops
+count words, not prose.
 `--fake` runs it on the in-process stand-in model instead (a check that it runs, no figure).
 """
 
@@ -29,15 +33,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import statistics
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from evals.datasets import DATA_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE_PATHS = ("graph", "nodes", "core", "bench/tokens.py", "requirements.lock")
+NOT_ENGINE = ("core/training/",)
+"""The files whose content the engine stamp covers: the graph, its nodes, the shared code and
+the pinned packages, less the training code no run imports."""
 
 DATA = DATA_DIR / "commongen_hard_dev.jsonl"
 CONFIG = "refine_default"
@@ -48,6 +60,24 @@ FEEDBACK = (
     "reads badly. Be concrete. Do not rewrite the text."
 )
 REFINE = "Now rewrite the text using that feedback. Reply with the new text only."
+
+
+def engine_stamp(root: Path = ROOT) -> str:
+    """A hash of the tracked `ENGINE_PATHS` files as they are in the working tree (an edit not
+    yet committed counts): two rows with one stamp were made by the same code."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--", *ENGINE_PATHS],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    digest = hashlib.sha256()
+    for name in sorted(n for n in listed.split("\0") if n and not n.startswith(NOT_ENGINE)):
+        path = root / name
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"(deleted)")
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
 
 
 def load_tasks(path: Path, limit: int) -> list[dict[str, Any]]:
@@ -164,13 +194,22 @@ async def engine(graph: Any, task: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summary(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def summary(
+    name: str, rows: list[dict[str, Any]], tasks: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Cost and coverage of one side; coverage by the evaluation's matcher, read again from
+    each answer (a row's own `coverage` is the validators' lenient one, printed as it runs)."""
+    from evals.concepts import concept_coverage
+
+    honest = [
+        concept_coverage(r["answer"], tasks[r["id"]]["constraints"]["required_words"]) for r in rows
+    ]
     return {
         "name": name,
         "tokens": statistics.mean(r["tokens"] for r in rows),
         "calls": statistics.mean(r["calls"] for r in rows),
-        "coverage": statistics.mean(r["coverage"] for r in rows),
-        "all_words": statistics.mean(float(r["coverage"] == 1.0) for r in rows),
+        "coverage": statistics.mean(honest),
+        "all_words": statistics.mean(float(c == 1.0) for c in honest),
         "wall_s": sum(r["wall_s"] for r in rows),
     }
 
@@ -198,11 +237,15 @@ def report(tasks: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]
     """The table over the tasks every side finished, answers' quality included."""
     by_id = {task["id"]: task for task in tasks}
     done = set.intersection(*({r["id"] for r in found} for found in results.values()))
-    print(f"\n{conditions(tasks)}; cache checked: no hit; {len(done)} tasks finished by all")
+    stamps = sorted({r.get("engine") or "unstamped" for found in results.values() for r in found})
+    print(
+        f"\n{conditions(tasks)}; engine {', '.join(stamps)}; cache checked: no hit; "
+        f"{len(done)} tasks finished by all; coverage by the evaluation's matcher"
+    )
     rows = []
     for name, found in results.items():
         kept = [r for r in found if r["id"] in done]
-        rows.append(summary(name, kept) | quality(kept, by_id))
+        rows.append(summary(name, kept, by_id) | quality(kept, by_id))
     for row in rows:
         print(
             f"  {row['name']:11}: {row['tokens']:8.1f} tokens/task  {row['calls']:5.1f} calls/task"
@@ -246,9 +289,12 @@ def conditions(tasks: list[dict[str, Any]]) -> str:
     )
 
 
-def stored_rows(tasks: list[dict[str, Any]], output: Path | None) -> list[dict[str, Any]]:
+def stored_rows(
+    tasks: list[dict[str, Any]], output: Path | None, engine: str | None = None
+) -> list[dict[str, Any]]:
     """The rows of `tasks` an earlier run of the bench wrote to `output` (a resumed run keeps
-    them, `--report` reads them); each must have been checked free of cache hits."""
+    them, `--report` reads them); each must have been checked free of cache hits, and all made
+    by one engine: `engine` when given (a resumed run's own), else whichever made the first."""
     if output is None or not output.exists():
         return []
     ids = {task["id"] for task in tasks}
@@ -256,6 +302,15 @@ def stored_rows(tasks: list[dict[str, Any]], output: Path | None) -> list[dict[s
     rows = [row for line in lines if line.strip() and (row := json.loads(line))["id"] in ids]
     if any(row.get("cache_hits", 1) for row in rows):
         raise SystemExit(f"{output} holds rows not checked free of cache hits: run afresh")
+    stamps = {row.get("engine") for row in rows}
+    wanted = {engine} if engine else stamps
+    if rows and (len(stamps) > 1 or stamps != wanted):
+        made = ", ".join(sorted(str(s) for s in stamps))
+        raise SystemExit(
+            f"{output} holds rows of engine {made}, not only of "
+            f"{engine or 'one engine'}: the code changed between them, so they are not one "
+            "measurement; give another --output"
+        )
     return rows
 
 
@@ -273,9 +328,10 @@ async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
     from graph.builder import build_graph
 
     graph = build_graph(None)
+    stamp = engine_stamp()
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in SYSTEMS}
-    done = {(r["system"], r["id"]): r for r in stored_rows(tasks, output)}
-    print(conditions(tasks), flush=True)
+    done = {(r["system"], r["id"]): r for r in stored_rows(tasks, output, stamp)}
+    print(f"{conditions(tasks)}; engine {stamp}", flush=True)
     if done:
         print(f"resumed: {len(done)} rows of {output} kept", flush=True)
 
@@ -291,13 +347,15 @@ async def run_all(tasks: list[dict[str, Any]], output: Path | None) -> None:
             "wall_s": time.perf_counter() - started,
             "coverage": coverage(row["answer"], task["constraints"]["required_words"]),
             "cache_hits": sum(llm_stats().snapshot().cache_hits.values()),  # so far: must be 0
+            "engine": stamp,
         }
         results[name].append(row)
         if output:
             await asyncio.to_thread(append, output, json.dumps({"system": name, **row}))
         print(
             f"[{i + 1}/{len(tasks)}] {task['id']} {name:11}: {row['tokens']:5d} tokens "
-            f"{row['calls']:2d} calls coverage {row['coverage']:.3f} ({row['wall_s']:.0f} s)",
+            f"{row['calls']:2d} calls coverage (validators) {row['coverage']:.3f} "
+            f"({row['wall_s']:.0f} s)",
             flush=True,
         )
 
