@@ -24,7 +24,8 @@ def _run(config: str, ratio: float, frames: float) -> object:
                 "perplexity_ratio": ratio,
                 "pairwise": 0.5,
                 "judged_not_worse": 1.0,
-                "repeated_frames": frames,
+                # B - A is `frames` on every task, through sums that round apart
+                "repeated_frames": 0.07 * n + frames,
             }
             for n, task in enumerate(IDS)
         },
@@ -37,9 +38,10 @@ def test_coherence_figures_are_reported_beside_coverage(tmp_path: Path) -> None:
     report = write_report(a, b, comparison, tmp_path).read_text()
 
     assert f"| perplexity_ratio [judge: {READER}] | coherence | 10 | 1.000 | 1.400 |" in report
-    # one difference on every task: no spread, so no effect size (not dz = 6.6e15)
-    assert "| repeated_frames | coherence | 10 | 0.000 | 0.200 |" in report
-    assert "| 0/10 |" in report and "e15" not in report and "6577928" not in report
+    # one difference on every task: no spread, so no effect size (it printed dz = 6.2e15)
+    assert "| repeated_frames | coherence | 10 | 0.315 | 0.515 | +0.200 |" in report
+    frames_row = next(line for line in report.splitlines() if "| repeated_frames |" in line)
+    assert frames_row.split("|")[11].strip() == "-"  # Cohen dz
     assert f"Coherence, read by a second model ({READER}), not the writer" in report
     assert "`repeated_frames` (no model)" in report
     by_name = {m.metric: m for m in comparison.metrics}
