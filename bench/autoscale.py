@@ -11,6 +11,13 @@ trace has `history_days` days of the same traffic before the day that is measure
 predictive scaler's forecast is fitted on them (and on the measured day as it passes), the way
 it reads the telemetry's request-rate series in Redis. A day runs in seconds.
 
+Predictive scaling plans for the forecast's upper bound (`core.scaling.forecast.upper_bound`:
+its peak over the lead time plus the 95th percentile of its measured under-forecasts); the row
+"predictive, point forecast" plans for the forecast alone, to show what the margin costs and
+buys. Traces: a daily cycle, a business-hours step, a business day (traffic triples within 20
+minutes at 09:00: a test of the lead time that the gentle daily cycle is not), a flash crowd
+that comes every day, and one that only the measured day has.
+
     .venv/bin/python -m bench.autoscale [--seed 7] [--quick]
 """
 
@@ -26,7 +33,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.scaling.forecast import Forecast, ForecastConfig, ForecastError, fit_forecast
+from core.scaling.forecast import (
+    Forecast,
+    ForecastConfig,
+    ForecastError,
+    fit_forecast,
+    margin,
+    upper_bound,
+)
 from core.scaling.scaler import LoadSignals, Scaler, ScalingPolicy
 
 DAY = 86_400.0
@@ -81,6 +95,15 @@ def flash(t: np.ndarray) -> np.ndarray:
     return daily(t) + np.where((h >= 12.5) & (h < 12.5 + 20 / 60), 4.0, 0.0)
 
 
+def business(t: np.ndarray) -> np.ndarray:
+    """A business day: 0.5 req/s at night, 1.2 req/s by 09:00, then everyone logs in and the
+    traffic triples within 20 minutes (3.6 req/s at 09:20); 2.8 req/s over lunch (12:15-13:00,
+    15-minute ramps), back to 3.6 until 17:00, down to 0.5 by 19:00."""
+    hours = [0.0, 7.0, 9.0, 9 + 20 / 60, 12.0, 12.25, 13.0, 13.25, 17.0, 19.0, 24.0]
+    rates = [0.5, 0.5, 1.2, 3.6, 3.6, 2.8, 2.8, 3.6, 3.6, 0.5, 0.5]
+    return np.interp(_hour(t), hours, rates)
+
+
 def _surprise_rate(history_days: int) -> RateFn:
     def rate(t: np.ndarray) -> np.ndarray:
         h, day = _hour(t), np.floor(t / DAY)
@@ -94,6 +117,11 @@ def traces(c: Conditions) -> list[Trace]:
     return [
         Trace("daily", daily, "0.4 to 4 req/s, peak 16:00"),
         Trace("step", step, "0.5 req/s, 3.5 req/s 09:00-17:00"),
+        Trace(
+            "business day",
+            business,
+            "0.5 req/s at night; 1.2 to 3.6 req/s 09:00-09:20, lunch dip, down 17:00-19:00",
+        ),
         Trace("flash crowd", flash, "daily + 4 req/s for 20 min at 12:30, every day"),
         Trace(
             "unforeseen crowd",
@@ -157,8 +185,10 @@ class Replay:
         mode: str,
         fixed: int = 0,
         forecast_history_s: float | None = None,
+        upper_quantile: float | None = 0.95,
     ) -> None:
         self.c, self.times, self.service, self.policy, self.mode = c, times, service, policy, mode
+        self.config = ForecastConfig(bucket_s=c.bucket_s, upper_quantile=upper_quantile)
         self.fixed = fixed
         self.history = list(history)
         """Arrival rate per forecast bucket before the measured day (what the telemetry kept)."""
@@ -173,7 +203,9 @@ class Replay:
         self.events: list[tuple[float, int, str, int]] = []
         self._seq = 0
         self.forecast: Forecast | None = None
-        self.error = ForecastError()
+        self.error = ForecastError(window=self.config.error_buckets)
+        self.margins: list[float] = []
+        """The margin over the forecast (requests/s) at each round that planned with one."""
         self.methods: set[str] = set()
         self.bucket_counts = np.zeros(int(DAY // c.bucket_s) + 1)
 
@@ -295,14 +327,14 @@ class Replay:
         if self.forecast is None or at - self.forecast.start >= c.refit_s:
             past = self.history + list(self.bucket_counts[:bucket] / c.bucket_s)
             horizon = math.ceil((c.refit_s + c.startup_s + c.tick_s) / c.bucket_s) + 1
-            config = ForecastConfig(bucket_s=c.bucket_s)
             # the forecast's clock: measured-day seconds, history ending at this bucket's start
-            self.forecast = fit_forecast(past, bucket * c.bucket_s, config, horizon)
+            self.forecast = fit_forecast(past, bucket * c.bucket_s, self.config, horizon)
             self.methods.add(self.forecast.method)
             self.error.expect(self.forecast)
         if self.forecast.method != "holt_winters":
             return None  # the recent rate is what reactive scaling reads already
-        return self.forecast.peak(at, at + c.startup_s + c.tick_s)
+        self.margins.append(margin(self.forecast, self.error, self.config))
+        return upper_bound(self.forecast, self.error, self.config, at, at + c.startup_s + c.tick_s)
 
     def _apply(self, at: float, desired: int) -> None:
         live = [inst for inst in self.instances if inst.stopped is None and not inst.draining]
@@ -372,6 +404,7 @@ def replay_trace(c: Conditions, trace: Trace, seed: int) -> dict[str, object]:
         "fixed peak": {"mode": "fixed", "fixed": fixed},
         "reactive": {"mode": "reactive"},
         "predictive": {"mode": "predictive"},
+        "predictive, point forecast": {"mode": "predictive", "upper_quantile": None},
         "predictive, 2 h history": {"mode": "predictive", "forecast_history_s": 7200.0},
     }
     names = list(runs)
@@ -386,6 +419,7 @@ def replay_trace(c: Conditions, trace: Trace, seed: int) -> dict[str, object]:
             "wall_s": time.perf_counter() - started,
             "methods": sorted(replay.methods),
             "error": replay.error,
+            "margin": float(np.mean(replay.margins)) if replay.margins else None,
         }
     return {"trace": trace, "fixed": fixed, "peak": peak, "rows": {n: rows[n] for n in runs}}
 
@@ -403,7 +437,7 @@ def print_table(c: Conditions, report: list[dict[str, object]], seed: int) -> No
         "because of the wait for a slot (the rest took longer than the SLO to generate alone)."
     )
     header = (
-        f"{'trace':<17}{'policy':<25}{'requests':>9}{'over SLO':>9}{'waited':>7}{'503':>6}"
+        f"{'trace':<17}{'policy':<28}{'requests':>9}{'over SLO':>9}{'waited':>7}{'503':>6}"
         f"{'violations':>11}{'inst-h':>8}{'vs fixed':>9}{'peak':>5}{'forecast':>26}"
     )
     print(header)
@@ -416,7 +450,7 @@ def print_table(c: Conditions, report: list[dict[str, object]], seed: int) -> No
             r: Result = row["result"]
             methods = ",".join(row["methods"]) or "-"
             print(
-                f"{trace.name:<17}{name:<25}{r.requests:>9}{r.over_slo:>9}{r.waited_over:>7}"
+                f"{trace.name:<17}{name:<28}{r.requests:>9}{r.over_slo:>9}{r.waited_over:>7}"
                 f"{r.shed:>6}"
                 f"{r.violations:>10.3%}{r.instance_hours:>8.1f}"
                 f"{r.instance_hours / fixed_hours:>9.2f}{r.peak_instances:>5}{methods:>26}"
@@ -427,11 +461,13 @@ def print_table(c: Conditions, report: list[dict[str, object]], seed: int) -> No
     print("current before it began; WAPE = total absolute error / total demand):")
     for entry in report:
         for name in ("predictive", "predictive, 2 h history"):
-            err: ForecastError = entry["rows"][name]["error"]  # type: ignore[index]
-            methods = ",".join(entry["rows"][name]["methods"])  # type: ignore[index]
+            row = entry["rows"][name]  # type: ignore[index]
+            err: ForecastError = row["error"]
+            methods = ",".join(row["methods"])
+            planned = "" if row["margin"] is None else f"  mean margin {row['margin']:.3f} req/s"
             print(
                 f"  {entry['trace'].name:<17}{name:<25} WAPE {err.wape:6.1%}  "  # type: ignore[union-attr]
-                f"MAE {err.mae:.3f} req/s  RMSE {err.rmse:.3f} req/s  ({methods})"
+                f"MAE {err.mae:.3f} req/s  RMSE {err.rmse:.3f} req/s  ({methods}){planned}"
             )
 
 

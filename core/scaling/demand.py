@@ -9,7 +9,15 @@ import math
 import time
 from collections.abc import Sequence
 
-from core.scaling.forecast import Forecast, ForecastConfig, ForecastError, fit_forecast, resample
+from core.scaling.forecast import (
+    Forecast,
+    ForecastConfig,
+    ForecastError,
+    fit_forecast,
+    margin,
+    resample,
+    upper_bound,
+)
 from core.scaling.metrics import FORECAST, FORECAST_ERROR
 from core.telemetry.timeline import Timeline
 
@@ -39,7 +47,9 @@ class DemandForecaster:
         self.horizon_s = horizon_s
         self.request_types = tuple(request_types)
         self.forecasts: dict[str, Forecast] = {}
-        self.errors: dict[str, ForecastError] = {t: ForecastError() for t in self.request_types}
+        self.errors: dict[str, ForecastError] = {
+            t: ForecastError(window=config.error_buckets) for t in self.request_types
+        }
         self.fitted_at: float | None = None
 
     async def refresh(self, now: float | None = None) -> dict[str, Forecast]:
@@ -75,19 +85,27 @@ class DemandForecaster:
             FORECAST_ERROR.labels(rtype, "wape").set(error.wape)
         if error.mae is not None:
             FORECAST_ERROR.labels(rtype, "mae").set(error.mae)
+        if error.rmse is not None:
+            FORECAST_ERROR.labels(rtype, "rmse").set(error.rmse)
 
     def planned_rate(self, now: float, lead_s: float) -> float | None:
-        """The highest total rate forecast over [now, now + lead_s], summed over the request
-        types; None while no type has the history for a seasonal forecast (the recent rate
-        says nothing the observed load does not already say)."""
+        """The total rate to plan for over [now, now + lead_s]: each request type's forecast
+        peak plus its margin (`forecast.upper_bound`), summed; None while no type has the
+        history for a seasonal forecast (the recent rate says nothing the observed load does not
+        already say). Summing the types' margins plans as if their errors came together: never
+        less than the quantile of the total's error."""
         if not any(f.method == "holt_winters" for f in self.forecasts.values()):
             return None
         total = 0.0
         for rtype, forecast in self.forecasts.items():
-            peak = forecast.peak(now, now + lead_s)
-            FORECAST.labels(rtype).set(peak)
-            total += peak
+            FORECAST.labels(rtype).set(forecast.peak(now, now + lead_s))
+            FORECAST_ERROR.labels(rtype, "margin").set(self.upper_margin(rtype))
+            total += upper_bound(forecast, self.errors[rtype], self.config, now, now + lead_s)
         return total
+
+    def upper_margin(self, rtype: str) -> float:
+        """What is added to `rtype`'s forecast to plan for its upper bound (requests/s)."""
+        return margin(self.forecasts[rtype], self.errors[rtype], self.config)
 
     def status(self) -> dict[str, dict[str, float | str | None]]:
         """Each type's method and forecast error, for `GET /v1/scaling`."""
@@ -96,6 +114,8 @@ class DemandForecaster:
                 "method": forecast.method,
                 "wape": self.errors[rtype].wape,
                 "mae": self.errors[rtype].mae,
+                "rmse": self.errors[rtype].rmse,
+                "margin": self.upper_margin(rtype),
             }
             for rtype, forecast in self.forecasts.items()
         }

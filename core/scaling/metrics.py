@@ -28,8 +28,9 @@ FORECAST = Gauge(
 )
 FORECAST_ERROR = Gauge(
     "refinery_demand_forecast_error",
-    "Error of past forecasts against the demand that arrived: wape (share of demand) and "
-    "mae (requests/s).",
+    "Error of past forecasts against the demand that arrived: wape (share of demand), mae and "
+    "rmse (requests/s), and margin: the quantile of the under-forecasts added to the forecast "
+    "to plan capacity (requests/s).",
     ["request_type", "measure"],
     multiprocess_mode="max",
 )

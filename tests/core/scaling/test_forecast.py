@@ -1,11 +1,20 @@
-"""Demand forecasts: Holt-Winters on enough history, the recent rate before it, and their error."""
+"""Demand forecasts: Holt-Winters on enough history, the recent rate before it, their error,
+and the upper bound capacity is planned for."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from core.scaling.forecast import Forecast, ForecastConfig, ForecastError, fit_forecast, resample
+from core.scaling.forecast import (
+    Forecast,
+    ForecastConfig,
+    ForecastError,
+    fit_forecast,
+    margin,
+    resample,
+    upper_bound,
+)
 
 CONFIG = ForecastConfig(bucket_s=300.0, season_s=86_400.0)
 SEASON = CONFIG.season_buckets
@@ -60,3 +69,47 @@ def test_forecast_error_compares_each_bucket_with_the_forecast_made_before_it() 
     assert error.buckets == 2
     assert error.mae == pytest.approx(1.0)
     assert error.wape == pytest.approx(2.0 / 5.0)
+
+
+def test_the_upper_bound_adds_the_quantile_of_the_fit_s_errors_before_any_was_scored() -> None:
+    errors = tuple(float(e) for e in range(-10, 11))  # -10 .. 10 req/s
+    forecast = Forecast("holt_winters", 0.0, 300.0, (5.0, 7.0), errors)
+    config = ForecastConfig(upper_quantile=0.95)
+    assert upper_bound(forecast, ForecastError(), config, 0.0, 600.0) == pytest.approx(7.0 + 9.0)
+    point = ForecastConfig(upper_quantile=None)
+    assert upper_bound(forecast, ForecastError(), point, 0.0, 600.0) == 7.0
+
+
+def test_an_hour_of_scored_buckets_replaces_the_fit_s_errors_with_the_measured_ones() -> None:
+    forecast = Forecast("holt_winters", 0.0, 300.0, (2.0,) * 13, (5.0,) * 10)
+    error = ForecastError()
+    error.expect(forecast)
+    config = ForecastConfig(upper_quantile=0.5)
+    for i in range(11):  # 55 minutes: the fit's errors still count
+        error.observe(i * 300.0, 2.5)
+    assert margin(forecast, error, config) == 5.0
+    error.observe(11 * 300.0, 2.5)
+    assert margin(forecast, error, config) == pytest.approx(0.5)
+
+
+def test_the_margin_reads_under_forecasts_only_and_forgets_beyond_its_window() -> None:
+    forecast = Forecast("holt_winters", 0.0, 300.0, (4.0,) * 24)
+    error = ForecastError(window=12)
+    error.expect(forecast)
+    config = ForecastConfig(upper_quantile=0.95)
+    for i in range(12):  # a crowd the forecast missed: 3 req/s over it
+        error.observe(i * 300.0, 7.0)
+    assert margin(forecast, error, config) == pytest.approx(3.0)
+    for i in range(12, 24):  # a day later, demand falls short of the forecast: no margin
+        error.observe(i * 300.0, 1.0)
+    assert list(error.recent) == [-3.0] * 12
+    assert margin(forecast, error, config) == 0.0
+
+
+def test_a_holt_winters_fit_keeps_its_last_day_of_in_sample_errors() -> None:
+    rates = daily_rates(3)
+    forecast = fit_forecast(rates, 0.0, CONFIG, 4)
+    assert len(forecast.fit_errors) == SEASON
+    # Poisson noise on a 300 s bucket at up to 4 req/s: its sd is at most 0.115 req/s
+    assert 0.02 < margin(forecast, None, CONFIG) < 0.3
+    assert fit_forecast([1.0] * 24, 0.0, CONFIG, 2).fit_errors == ()

@@ -1,6 +1,7 @@
 """The scaling loop on Redis and the telemetry timeline: two replicas make one decision from
 their summed load; a daily demand series in the timeline makes the decision predictive, and
-the forecast and its error are exported; with two hours of history it stays reactive."""
+the forecast and its error are exported, and capacity is planned for the forecast plus the
+quantile of its errors; with two hours of history it stays reactive."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 import uuid
 from collections.abc import AsyncIterator
 
+import numpy as np
 import pytest
 import redis.asyncio as aredis
 
@@ -92,6 +94,32 @@ async def test_three_days_of_demand_make_the_decision_plan_for_the_coming_peak(
     assert stored.decision.reason == "up: forecast"
     metrics = exposition()[0].decode()
     assert 'refinery_demand_forecast_rps{request_type="open"}' in metrics
+
+
+async def test_the_decision_plans_for_the_forecast_plus_the_quantile_of_its_errors(
+    client: aredis.Redis, redis_url: str
+) -> None:
+    settings = settings_for(redis_url)
+    now = 10 * DAY + 9 * 3600
+    timeline = Timeline(client, f"{settings.redis_key_prefix}:telemetry", settings)
+    noise = np.random.default_rng(5).normal(0.0, 0.2, 3 * 288)
+    for i, at in enumerate(range(now - 3 * DAY, now, 300)):
+        runs = float(max(0.0, rate(at) + noise[i]) * 300)
+        await timeline.add({"runs": runs, "runs:open": runs}, at)
+    scaling = service(client, settings, "a", (0, 1), now)
+    stored = await scaling.tick()
+    assert stored is not None
+    forecaster = scaling.forecaster
+    margin = forecaster.upper_margin("open")
+    # no forecast scored yet: the 95th percentile of the fit's errors, about 1.645 sd of noise
+    assert 0.2 < margin < 0.5
+    planned = forecaster.planned_rate(now, 615)
+    assert planned == pytest.approx(forecaster.forecasts["open"].peak(now, now + 615) + margin)
+    assert stored.decision.needs["forecast"] == math.ceil(planned * 10 / 3)
+    assert forecaster.status()["open"]["margin"] == margin
+    assert 'refinery_demand_forecast_error{measure="margin",request_type="open"}' in (
+        exposition()[0].decode()
+    )
 
 
 async def test_the_error_of_past_forecasts_is_measured_and_exported(
