@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from api.services import Services
-from core.scaling.fleet import LocalFleet, llama_server_command, llama_server_memory
-from core.scaling.scaler import ScalingPolicy
+from core.scaling.fleet import LocalFleet, llama_server_fleet
 from core.scaling.service import ScalingService
 from core.settings import Settings
 
@@ -21,23 +20,11 @@ def _load(services: Services) -> tuple[int, int]:
 
 
 async def local_fleet(settings: Settings) -> LocalFleet:
-    """Embedded model servers beyond the one the local tier starts (which stays: `base`)."""
+    """Embedded model servers beyond the one the local tier starts (which stays: `base`),
+    joining every role's pool of the local tier."""
     from core.llm.factory import balancers
 
-    policy = ScalingPolicy.model_validate(settings.scaling_policy)
-    return LocalFleet(
-        "local",
-        llama_server_command(settings),
-        lambda: balancers("local"),
-        base=1,
-        ready_path="/health",
-        instance_bytes=await asyncio.to_thread(llama_server_memory, settings),
-        reserve_bytes=settings.scaling_memory_reserve_mb * 1024 * 1024,
-        start_timeout_s=max(180.0, 3 * policy.startup_s),
-        drain_timeout_s=settings.local_call_timeout_s,
-        poll_s=0.5,
-        log_dir=settings.data_dir / "logs",
-    )
+    return await asyncio.to_thread(llama_server_fleet, settings, lambda: balancers("local"))
 
 
 async def scaling_service(services: Services) -> ScalingService:

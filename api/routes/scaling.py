@@ -29,7 +29,8 @@ class ScalingStatus(BaseModel):
     forecast: dict[str, dict[str, float | str | None]]
     """Per request type: the forecast's method and its error so far (WAPE, MAE)."""
     local_instances: dict[str, int] | None
-    """Instances this replica runs on its machine by state (None: publish only)."""
+    """Instances this replica runs on its machine by state, the starts the memory refused
+    and the group's slots (None: publish only)."""
 
 
 @router.get(

@@ -36,6 +36,9 @@ class Target(BaseModel):
     base_url: str
     api_key: str = "none"
     weight: float = 1.0
+    slots: int | None = Field(None, ge=1)
+    """Requests in flight on this endpoint at most (its server's parallel slots); None: the
+    pool's `slots`."""
 
 
 Targets = Callable[[], tuple[list[Target], str]]
@@ -203,6 +206,8 @@ class PooledChatModel(BaseChatModel):
             self._targets.pop(url, None)
             for clients in self._loop_clients.values():
                 clients.pop(url, None)
+            for gates in self._gates.values():  # a later server on this port has its own slots
+                gates.pop(url, None)
 
     def in_flight(self, url: str | None = None) -> int:
         """Calls in flight on `url` (None: on every endpoint of the pool)."""
@@ -217,12 +222,15 @@ class PooledChatModel(BaseChatModel):
         return url, self._async_client(url)
 
     def _gate(self, url: str) -> contextlib.AbstractAsyncContextManager[Any]:
-        """This endpoint's slot (per event loop: asyncio primitives belong to one loop)."""
-        if self.slots is None:
+        """This endpoint's slot (per event loop: asyncio primitives belong to one loop): its
+        target's `slots`, else the pool's."""
+        target = self._targets.get(url)
+        slots = target.slots if target is not None and target.slots else self.slots
+        if slots is None:
             return contextlib.nullcontext()
         gates = self._gates.setdefault(asyncio.get_running_loop(), {})
         if url not in gates:
-            gates[url] = asyncio.Semaphore(self.slots)
+            gates[url] = asyncio.Semaphore(slots)
         return gates[url]
 
     def _shaped(self, kwargs: dict[str, Any], client: ChatOpenAI) -> dict[str, Any]:

@@ -2,7 +2,12 @@
 process on its own loopback port (a `llama-server` on the embedded model's file, or any server
 of the OpenAI protocol a command starts), joins the group's balancers once it answers, and is
 drained (no new calls; the calls in flight end) before it is stopped. An instance starts only
-while the machine's available memory holds it beside a reserve."""
+while the machine's available memory holds it beside a reserve.
+
+The group's capacity is counted in slots (requests served at once). Given a range of slots, the
+fleet starts each instance with the slots the group still lacks, within the range and the memory
+(every slot's KV cache costs memory), and it joins the balancers with a weight and a slot limit
+in proportion; a server's slots are fixed at its start, so capacity changes by instances."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import httpx
 from core.llm.pooled import PooledChatModel, Target
 from core.processes import free_port, stop_process
 from core.scaling.metrics import INSTANCES
+from core.scaling.scaler import ScalingPolicy
 from core.settings import Settings
 
 __all__ = [
@@ -29,13 +35,16 @@ __all__ = [
     "LocalFleet",
     "available_memory",
     "llama_server_command",
+    "llama_server_fleet",
     "llama_server_memory",
+    "llama_server_slot_bytes",
 ]
 
 log = logging.getLogger(__name__)
 
-Command = Callable[[int], list[str]]
-"""The command line of one instance listening on the given loopback port."""
+Command = Callable[[int, int], list[str]]
+"""The command line of one instance listening on the given loopback port with the given
+number of parallel slots."""
 Balancers = Callable[[], list[PooledChatModel]]
 """The group's balancers now (every role's pool of the group)."""
 
@@ -53,26 +62,41 @@ def available_memory() -> int:
 
 def llama_server_command(settings: Settings) -> Command:
     """`llama-server` on the embedded model's file, as `LocalModelServer` runs it (its own
-    port, no lock: the instance belongs to the fleet, not to the data directory)."""
+    port and slots, no lock: the instance belongs to the fleet, not to the data directory)."""
     from core.llm.local_server import LocalModelServer
 
-    def command(port: int) -> list[str]:
+    def command(port: int, slots: int) -> list[str]:
         server = LocalModelServer(settings, shared=False)
         server.port = port
+        server.slots = slots
         return server.command()
 
     return command
 
 
-def llama_server_memory(settings: Settings, kv_bytes_per_token: int = 28 * 1024) -> int:
+KV_BYTES_PER_TOKEN = 28 * 1024
+"""Qwen2.5-1.5B's KV cache per token: 28 layers x 2 x 256 x f16."""
+
+
+def llama_server_slot_bytes(
+    settings: Settings, kv_bytes_per_token: int = KV_BYTES_PER_TOKEN
+) -> int:
+    """An estimate of one slot's memory in a `llama-server`: the KV cache of its context."""
+    return settings.local_context * kv_bytes_per_token
+
+
+def llama_server_memory(
+    settings: Settings, slots: int | None = None, kv_bytes_per_token: int = KV_BYTES_PER_TOKEN
+) -> int:
     """An estimate of one `llama-server`'s memory: its model file, and a KV cache of every
-    slot's context (28 KiB a token is Qwen2.5-1.5B's: 28 layers x 2 x 256 x f16)."""
+    slot's context (`slots`; None: the local server's, `REFINERY_LOCAL_PARALLEL`)."""
     from core.llm.local_model import model_file
     from core.llm.local_server import default_slots
 
     _, path = model_file(settings)
-    slots = settings.local_parallel or default_slots()
-    return path.stat().st_size + settings.local_context * slots * kv_bytes_per_token
+    if slots is None:
+        slots = settings.local_parallel or default_slots()
+    return path.stat().st_size + slots * llama_server_slot_bytes(settings, kv_bytes_per_token)
 
 
 @dataclass
@@ -81,6 +105,8 @@ class Instance:
 
     port: int
     process: subprocess.Popen[bytes]
+    slots: int = 1
+    """Requests it serves at once (fixed for the life of the process)."""
     state: State = "starting"
     started: float = 0.0
 
@@ -91,7 +117,14 @@ class Instance:
 
 class LocalFleet:
     """Instances of one endpoint group beyond its permanent members (`base` of them, never
-    stopped here), started and drained so that the group counts `apply(desired)` instances."""
+    stopped here), started and drained so that the group has the slots of `apply(desired)`
+    instances of `unit_slots` each.
+
+    Without `slot_range` every instance has `unit_slots` slots and joins with `weight` and the
+    pool's slot limit (so the count is of instances). With it, a new instance gets the slots
+    the group lacks, within the range and what the memory holds (`instance_bytes` and
+    `slot_bytes` per slot), and joins with `weight` per `unit_slots` slots and its own slot
+    limit; `base_slots` are the permanent members' slots together."""
 
     def __init__(
         self,
@@ -103,7 +136,11 @@ class LocalFleet:
         ready_path: str = "/health",
         api_key: str = "local",
         weight: float = 1.0,
+        unit_slots: int = 1,
+        slot_range: tuple[int, int] | None = None,
+        base_slots: int | None = None,
         instance_bytes: int = 0,
+        slot_bytes: int = 0,
         reserve_bytes: int = 0,
         memory: Callable[[], int] = available_memory,
         start_timeout_s: float = 180.0,
@@ -118,7 +155,13 @@ class LocalFleet:
         self.ready_path = ready_path
         self.api_key = api_key
         self.weight = weight
+        self.unit_slots = unit_slots
+        if slot_range is not None and not 1 <= slot_range[0] <= slot_range[1]:
+            raise ValueError(f"slot range {slot_range} is not 1 <= fewest <= most")
+        self.slot_range = slot_range
+        self.base_slots = base * unit_slots if base_slots is None else base_slots
         self.instance_bytes = instance_bytes
+        self.slot_bytes = slot_bytes
         self.reserve_bytes = reserve_bytes
         self.memory = memory
         self.start_timeout_s = start_timeout_s
@@ -142,19 +185,28 @@ class LocalFleet:
     def starting(self) -> int:
         return self.count("starting")
 
+    def current_slots(self) -> int:
+        """Slots of the group that serve or will: the base's, starting and serving ones'."""
+        return self.base_slots + sum(
+            i.slots for i in self.instances if i.state in ("starting", "serving")
+        )
+
     # --- applying a decision -------------------------------------------------------------------
 
     async def apply(self, desired: int) -> None:
-        """Start or drain instances until the group counts `desired` (never below `base`);
-        returns at once: starts and drains go on in the background (`settled()` awaits them)."""
+        """Start or drain instances until the group has the slots of `desired` instances of
+        `unit_slots` (never fewer than the base's); returns at once: starts and drains go on in
+        the background (`settled()` awaits them). Capacity beyond that stays where no instance
+        is small enough to go without falling below it."""
         self._sync()
-        wanted = max(desired, self.base)
+        wanted = max(desired * self.unit_slots, self.base_slots)
         for instance in self.instances:  # a draining instance serves again before a new one
-            if self.current() < wanted and instance.state == "draining":
+            if self.current_slots() < wanted and instance.state == "draining":
                 instance.state = "serving"
                 self._join(instance)
-        while self.current() < wanted:
-            if not self._memory_holds_one_more():
+        while (lacking := wanted - self.current_slots()) > 0:
+            slots = self._size(lacking)
+            if slots is None:
                 self.refused_for_memory += 1
                 log.warning(
                     "%s: not starting instance %d: the memory would not hold it",
@@ -162,15 +214,16 @@ class LocalFleet:
                     self.current() + 1,
                 )
                 break
-            self._spawn(self._bring_up(self._launch()))
-        surplus = self.current() - wanted
+            self._spawn(self._bring_up(self._launch(slots)))
+        surplus = self.current_slots() - wanted
         # starting ones go first (they serve nobody yet), then the newest serving ones
-        victims = sorted(
+        for instance in sorted(
             (i for i in self.instances if i.state in ("starting", "serving")),
             key=lambda i: (i.state == "serving", -i.started),
-        )[: max(surplus, 0)]
-        for instance in victims:
-            self._spawn(self._stop(instance))
+        ):
+            if instance.slots <= surplus:
+                surplus -= instance.slots
+                self._spawn(self._stop(instance))
         self._gauges()
 
     async def settled(self, timeout_s: float | None = None) -> None:
@@ -181,7 +234,7 @@ class LocalFleet:
 
     async def aclose(self) -> None:
         """Stop every instance (draining them first, within `drain_timeout_s`)."""
-        await self.apply(self.base)
+        await self.apply(0)  # down to the base's slots, whatever a unit holds
         await self.settled(self.drain_timeout_s + 10)
 
     # --- internals -----------------------------------------------------------------------------
@@ -191,16 +244,27 @@ class LocalFleet:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _memory_holds_one_more(self) -> bool:
-        if not self.instance_bytes:
-            return True
-        pending = self.count("starting") * self.instance_bytes  # not resident yet
-        return self.memory() - pending - self.reserve_bytes >= self.instance_bytes
+    def _bytes(self, slots: int) -> int:
+        return self.instance_bytes + slots * self.slot_bytes
 
-    def _launch(self) -> Instance:
-        """Start one instance's process (listed at once, as starting)."""
+    def _size(self, lacking: int) -> int | None:
+        """Slots for a new instance when the group lacks `lacking`: `unit_slots` without a
+        range; with one, `lacking` within it, fewer where the memory holds no more. None: the
+        memory beside the reserve holds not even the fewest."""
+        low, high = self.slot_range or (self.unit_slots, self.unit_slots)
+        slots = min(max(lacking, low), high)
+        if not (self.instance_bytes or self.slot_bytes):
+            return slots
+        pending = sum(self._bytes(i.slots) for i in self.instances if i.state == "starting")
+        room = self.memory() - pending - self.reserve_bytes - self.instance_bytes
+        if self.slot_bytes:  # not resident yet: `pending`
+            slots = min(slots, room // self.slot_bytes)
+        return slots if room >= 0 and slots >= low else None
+
+    def _launch(self, slots: int) -> Instance:
+        """Start one instance's process with `slots` (listed at once, as starting)."""
         port = free_port()
-        args = self.command(port)
+        args = self.command(port, slots)
         out = subprocess.DEVNULL
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -210,7 +274,7 @@ class LocalFleet:
         )
         if out is not subprocess.DEVNULL:
             out.close()  # type: ignore[union-attr]
-        instance = Instance(port=port, process=process, started=time.monotonic())
+        instance = Instance(port=port, process=process, slots=slots, started=time.monotonic())
         self.instances.append(instance)
         return instance
 
@@ -247,7 +311,12 @@ class LocalFleet:
         return [balancer for balancer in self.balancers() if balancer.resolved_urls()]
 
     def _join(self, instance: Instance) -> None:
-        target = Target(base_url=instance.base_url, api_key=self.api_key, weight=self.weight)
+        target = Target(
+            base_url=instance.base_url,
+            api_key=self.api_key,
+            weight=self.weight * instance.slots / self.unit_slots,
+            slots=instance.slots if self.slot_range is not None else None,
+        )
         for balancer in self._live():
             balancer.join(target)
 
@@ -293,10 +362,45 @@ class LocalFleet:
             INSTANCES.labels(self.group, state).set(self.count(state))  # type: ignore[arg-type]
 
 
-def python_command(module: str, *args: str) -> Command:
-    """`python -m module --port PORT *args` (a server of the OpenAI protocol in Python)."""
+def llama_server_fleet(settings: Settings, balancers: Balancers) -> LocalFleet:
+    """The `llama-server` instances beyond the local tier's own (`base`, which keeps its
+    slots): each with that server's slots, or, with `max_slots_per_instance` in the scaling
+    policy, with the slots the group lacks counted in `slots_per_instance` units. Reads the
+    model file's size (call it off the event loop)."""
+    from core.llm.local_server import default_slots
 
-    def command(port: int) -> list[str]:
-        return [sys.executable, "-m", module, "--port", str(port), *args]
+    policy = ScalingPolicy.model_validate(settings.scaling_policy)
+    own = settings.local_parallel or default_slots()
+    slot_range = None
+    if policy.max_slots_per_instance is not None:
+        slot_range = (policy.min_slots_per_instance, policy.max_slots_per_instance)
+    unit = policy.slots_per_instance if slot_range else own
+    return LocalFleet(
+        "local",
+        llama_server_command(settings),
+        balancers,
+        base=1,
+        ready_path="/health",
+        weight=unit / own,  # the local tier's own server weighs 1 for its `own` slots
+        unit_slots=unit,
+        slot_range=slot_range,
+        base_slots=own,
+        instance_bytes=llama_server_memory(settings, slots=0),
+        slot_bytes=llama_server_slot_bytes(settings),
+        reserve_bytes=settings.scaling_memory_reserve_mb * 1024 * 1024,
+        start_timeout_s=max(180.0, 3 * policy.startup_s),
+        drain_timeout_s=settings.local_call_timeout_s,
+        poll_s=0.5,
+        log_dir=settings.data_dir / "logs",
+    )
+
+
+def python_command(module: str, *args: str, slots_flag: str | None = None) -> Command:
+    """`python -m module --port PORT *args` (a server of the OpenAI protocol in Python), and
+    `slots_flag SLOTS` where the server takes its slots so."""
+
+    def command(port: int, slots: int) -> list[str]:
+        sized = [slots_flag, str(slots)] if slots_flag else []
+        return [sys.executable, "-m", module, "--port", str(port), *args, *sized]
 
     return command

@@ -29,7 +29,15 @@ class ScalingPolicy(BaseModel):
     min_instances: int = Field(1, ge=0, le=1000)
     max_instances: int = Field(4, ge=1, le=1000)
     slots_per_instance: int = Field(4, ge=1, le=1024)
-    """Requests one instance serves at once (a llama.cpp server's parallel slots)."""
+    """Requests one instance serves at once (a llama.cpp server's parallel slots). Where the
+    embedded fleet sizes its instances (`max_slots_per_instance`), the counts here are of
+    this many slots each, and the fleet turns them into slots."""
+    min_slots_per_instance: int = Field(1, ge=1, le=1024)
+    """The fewest slots the embedded fleet starts a new instance with."""
+    max_slots_per_instance: int | None = Field(None, ge=1, le=1024)
+    """The most slots the embedded fleet starts a new instance with: each new `llama-server`
+    gets the slots the group still lacks, within these bounds and the memory; None: every
+    instance has the local server's slots (`REFINERY_LOCAL_PARALLEL`)."""
     service_time_s: float = Field(10.0, gt=0)
     """How long one request holds a slot, when the signals carry no observed figure."""
     target_utilisation: float = Field(0.75, gt=0, le=1)
@@ -56,6 +64,11 @@ class ScalingPolicy(BaseModel):
             raise ValueError("min_instances must not exceed max_instances")
         if self.scale_down_utilisation > self.target_utilisation:
             raise ValueError("scale_down_utilisation must not exceed target_utilisation")
+        if (
+            self.max_slots_per_instance is not None
+            and self.min_slots_per_instance > self.max_slots_per_instance
+        ):
+            raise ValueError("min_slots_per_instance must not exceed max_slots_per_instance")
         return self
 
     def instances_for(self, concurrency: float, utilisation: float) -> int:

@@ -151,6 +151,7 @@ class ScalingService:
                     "draining": self.fleet.count("draining"),
                     "stopping": self.fleet.count("stopping"),
                     "refused_for_memory": self.fleet.refused_for_memory,
+                    "slots": self.fleet.current_slots(),
                 }
                 if self.fleet is not None
                 else None

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from langchain_core.messages import HumanMessage
 
 from core.llm.endpoints import EndpointPool, HealthBoard, NoHealthyEndpointError
+from core.llm.pooled import PooledChatModel, Target
+from testkit.fake_openai import FakeOpenAI
 
 
 def pool(*urls: str) -> EndpointPool:
@@ -56,3 +61,34 @@ def test_draining_never_falls_back_to_a_draining_member_in_panic_mode() -> None:
         p.pick()
     p.panic = True
     assert p.pick() == "a"
+
+
+async def _fan_out(model: PooledChatModel, calls: int) -> None:
+    await asyncio.gather(*(model.ainvoke([HumanMessage("Say hello.")]) for _ in range(calls)))
+
+
+async def test_a_joined_endpoint_s_own_slots_bound_its_calls_and_a_rejoin_takes_new_ones() -> None:
+    first, joined = FakeOpenAI(latency_s=0.3).serve(), FakeOpenAI(latency_s=0.3).serve()
+    model = PooledChatModel(
+        model_name="fake",
+        static_targets=[Target(base_url=first.base_url)],
+        board=HealthBoard(),
+        timeout_s=30,
+    )  # no pool-wide slot limit: only the joined endpoint's own
+    try:
+        model.join(Target(base_url=joined.base_url, slots=2))
+        model.drain(first.base_url)
+        await _fan_out(model, 4)
+        assert joined.max_active == 2 and first.calls == 0
+        # the same address again (a new server on a freed port) with another slot count
+        model.join(Target(base_url=first.base_url))
+        model.drain(joined.base_url)
+        model.leave(joined.base_url)
+        model.join(Target(base_url=joined.base_url, slots=3))
+        model.drain(first.base_url)
+        joined.max_active = 0
+        await _fan_out(model, 6)
+        assert joined.max_active == 3
+    finally:
+        first.stop()
+        joined.stop()

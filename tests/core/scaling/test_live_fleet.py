@@ -119,6 +119,7 @@ async def test_a_load_ramp_starts_a_second_instance_that_serves_then_drains_it(
     assert (decision.current, decision.desired, decision.reason) == (1, 2, "up: load")
     await fleet.settled(timeout_s=30)
     assert fleet.count("serving") == 1
+    assert (await service.status())["local_instances"]["slots"] == 2  # one slot a unit here
     instance = fleet.instances[0]
     assert model._pool.members() == [model.static_targets[0].base_url, instance.base_url]
 

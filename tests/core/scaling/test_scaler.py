@@ -113,3 +113,6 @@ def test_a_policy_with_its_bounds_the_wrong_way_round_is_refused() -> None:
         ScalingPolicy(min_instances=5, max_instances=2)
     with pytest.raises(ValidationError, match="scale_down_utilisation"):
         ScalingPolicy(target_utilisation=0.5, scale_down_utilisation=0.8)
+    with pytest.raises(ValidationError, match="min_slots_per_instance"):
+        ScalingPolicy(min_slots_per_instance=8, max_slots_per_instance=4)
+    assert ScalingPolicy(min_slots_per_instance=8).max_slots_per_instance is None  # no range
