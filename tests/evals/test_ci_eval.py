@@ -35,7 +35,11 @@ CI_MAX_DROP = 0.05
 between the first and each other: no metric fell on any task (the answers were the same). On
 four slots the same three runs differed by up to 52% (BLEU of one grounded task) and 50%
 (all-words rate: one of two tasks flipped), which is why the run uses one slot. 5% leaves room
-for another CPU's floating-point paths, and is the gate's own default."""
+for another CPU's floating-point paths, and is the gate's own default. The three runs had the
+same server history: llama-server's prompt-prefix reuse makes a refinement depend on the requests
+before it (2026-12-06: `eval run` of refine_default alone and `eval compare` gave other answers
+on all three dev word tasks; with `cache_prompt` off they agreed), so this test runs its tasks
+in the baseline's order on a fresh server."""
 
 
 @pytest.fixture
