@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     """Longest a call to the local model may generate once it has a slot. A slow generation on
     the embedded server is not a fault: it is never retried (calls beyond the slots wait for one,
     and that wait is not part of this time)."""
+    local_prompt_reuse: bool = True
+    """Whether the local model server may reuse the prompt prefix an earlier request left in a
+    slot (llama.cpp's `cache_prompt`): faster, but a reply then depends on the requests before
+    it, since a reused prefix was computed in other batches (other float sums). Off: each reply
+    depends on its own request alone, about a fifth more wall time. Evaluations turn it off."""
     local_port: int | None = Field(None, ge=1, le=65535)
     """Fixed port of the local model server; unset picks a free loopback port."""
 

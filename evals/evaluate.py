@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from core.run_config import load_config
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, get_settings
 from evals.datasets import DatasetInfo, EvalTask, TaskKind
 from evals.instruction_summary import InstructionSummary, summarise_instructions
 from evals.metrics import METRICS, describe, task_metrics, trajectory
@@ -89,6 +89,10 @@ class RunStamp(BaseModel):
     """The model behind the LLM-judged metrics, when they ran."""
     response_cache: bool = False
     """Whether cached model replies were allowed (they cost nothing, so costs read low)."""
+    prompt_reuse: bool | None = None
+    """Whether the embedded server could reuse earlier requests' prompt prefixes (answers then
+    depend on the order of the run; see `measure_real_calls`). None: not recorded (runs made
+    before 2026-12-06, which had it on)."""
     ragas_version: str = version("ragas")
     started_at: str
     finished_at: str = ""
@@ -212,11 +216,15 @@ async def score_results(
 
 def measure_real_calls() -> None:
     """Turn the response cache off for this process: a cached reply costs no tokens and no time,
-    so it would flatter whichever configuration runs second (they share the first draft)."""
+    so it would flatter whichever configuration runs second (they share the first draft). And
+    the embedded server's prompt-prefix reuse: with it a reply depends on the requests before
+    it, so one run alone and the same run inside a comparison gave other answers (measured
+    2026-12-06 on all three dev word tasks; without it they agreed byte for byte)."""
     from core.llm.factory import reset_models
-    from core.settings import get_settings
 
-    get_settings().llm_cache = False
+    settings = get_settings()
+    settings.llm_cache = False
+    settings.local_prompt_reuse = False
     reset_models()
 
 
@@ -237,8 +245,6 @@ def _model_identity(results: list[TaskResult]) -> str:
 
 def _endpoint() -> str:
     """Where the calls went, without starting the local server just to ask."""
-    from core.settings import get_settings
-
     return get_settings().openai_base_url or "embedded local model server"
 
 
@@ -378,6 +384,7 @@ async def finish(
         datasets=datasets,
         judge=judge.name if judge else None,
         response_cache=cache,
+        prompt_reuse=get_settings().local_prompt_reuse,
         started_at=started,
         finished_at=now(),
     )

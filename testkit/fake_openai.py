@@ -210,9 +210,11 @@ class FakeOpenAI:
     """Prompts that no template in `nodes.prompts.PROMPTS` made (a prompt changed or added
     without the stand-in following); tests that drive the real nodes assert it stays empty."""
     caps: list[dict[str, int]] = field(default_factory=list)
+    """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
     formats: list[dict[str, Any] | None] = field(default_factory=list)
     """The `response_format` each call carried in its body (None: none)."""
-    """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    """Each call's whole request body, in arrival order."""
     port: int = 0
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -243,6 +245,7 @@ class FakeOpenAI:
         messages = body.get("messages") or [{}]
         prompt = str(messages[-1].get("content", ""))
         self.received.append((time.time(), prompt))
+        self.bodies.append(body)
         kind = recognise(prompt)
         if kind is None:
             self.unrecognised.append(prompt)

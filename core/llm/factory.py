@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -82,6 +82,8 @@ class Tier:
     retry_timeouts: bool = True
     """Whether a call that timed out is retried (not on the embedded server: a slow
     generation there is not a fault a retry fixes)."""
+    request_body: Mapping[str, Any] = field(default_factory=dict)
+    """Fields its requests carry besides OpenAI's (the embedded server's `cache_prompt`)."""
 
 
 def _local_targets() -> tuple[list[Target], str]:
@@ -116,6 +118,7 @@ def tiers(settings: Settings) -> list[Tier]:
         retry_timeouts=False,
         structured_output="json_schema",
         legacy_max_tokens=True,  # both cap fields: older llama.cpp servers read only one
+        request_body={} if settings.local_prompt_reuse else {"cache_prompt": False},
     )
     if settings.llm_endpoints:
         chain = []
@@ -195,6 +198,7 @@ def _new_tier_model(
         max_tokens=role.max_tokens,
         legacy_max_tokens=tier.legacy_max_tokens,
         seed=role.seed,
+        request_body=dict(tier.request_body),
         timeout_s=tier.timeout_s or settings.llm_timeout_s,
         context_window=tier.context_window,
         tokenizer=tier.tokenizer,

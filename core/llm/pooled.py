@@ -67,6 +67,8 @@ class PooledChatModel(BaseChatModel):
     legacy_max_tokens: bool = False
     """Also send the cap as `max_tokens` (servers that ignore `max_completion_tokens`)."""
     seed: int | None = None
+    request_body: dict[str, Any] = Field(default_factory=dict)
+    """Fields every request carries besides OpenAI's (e.g. llama.cpp's `cache_prompt`)."""
     timeout_s: float = 120.0
     context_window: int = 4096
     """Tokens the model's context holds (prompt and reply)."""
@@ -148,14 +150,18 @@ class PooledChatModel(BaseChatModel):
             api_key=target.api_key,
             temperature=self.temperature,
             max_completion_tokens=self.max_tokens,
-            # ChatOpenAI renames `max_tokens` in the payload, so the legacy field goes as extra
-            extra_body={"max_tokens": self.max_tokens} if self.legacy_max_tokens else None,
+            extra_body=self._body() or None,
             seed=self.seed,
             timeout=self.timeout_s,
             max_retries=0,  # the retry loop is `core.llm.retries`, once, around this model
             stream_usage=True,
             **extra,
         )
+
+    def _body(self) -> dict[str, Any]:
+        # ChatOpenAI renames `max_tokens` in the payload, so the legacy field goes as extra
+        legacy = {"max_tokens": self.max_tokens} if self.legacy_max_tokens else {}
+        return {**legacy, **self.request_body}
 
     def _async_client(self, url: str) -> ChatOpenAI:
         """`url`'s client for the running event loop, with a connection pool of its own: an

@@ -35,11 +35,11 @@ CI_MAX_DROP = 0.05
 between the first and each other: no metric fell on any task (the answers were the same). On
 four slots the same three runs differed by up to 52% (BLEU of one grounded task) and 50%
 (all-words rate: one of two tasks flipped), which is why the run uses one slot. 5% leaves room
-for another CPU's floating-point paths, and is the gate's own default. The three runs had the
-same server history: llama-server's prompt-prefix reuse makes a refinement depend on the requests
-before it (2026-12-06: `eval run` of refine_default alone and `eval compare` gave other answers
-on all three dev word tasks; with `cache_prompt` off they agreed), so this test runs its tasks
-in the baseline's order on a fresh server."""
+for another CPU's floating-point paths, and is the gate's own default. Those three runs had the
+same server history. llama-server's prompt-prefix reuse makes a refinement depend on the
+requests before it (2026-12-06: `eval run` of refine_default alone and `eval compare` gave
+other answers on all three dev word tasks; with `cache_prompt` off they agreed), so evaluations
+now turn it off (`evals.evaluate.measure_real_calls`) and the baseline records that it was."""
 
 
 @pytest.fixture
@@ -66,6 +66,9 @@ def committed_baseline() -> EvalRun:
         (d.sha256, d.tasks) for d in current
     ], f"the data sets changed since the CI baseline was made: remake it with `{MAKE_BASELINE}`"
     assert stamp.config == DEFAULT_CONFIG and not stamp.response_cache
+    assert stamp.prompt_reuse is False, (
+        f"the CI baseline was made with prompt-prefix reuse: remake it with `{MAKE_BASELINE}`"
+    )
     if stamp.fingerprint != load_config(DEFAULT_CONFIG).fingerprint():
         print(f"note: {DEFAULT_CONFIG} changed since the baseline ({stamp.fingerprint}): gated")
     return baseline
@@ -86,6 +89,7 @@ def test_small_evaluation_on_the_local_model_holds_the_baseline(
     summary = run.summary
     assert summary.tasks == 2 * TASKS_EACH and summary.failed == 0 and not summary.errored
     assert "qwen" in summary.stamp.model.lower() and not summary.stamp.response_cache
+    assert summary.stamp.prompt_reuse is False
     assert all(row.metrics["calls"] >= 1 and row.metrics["tokens"] > 0 for row in run.rows)
     failures = check(baseline, run, max_drop=CI_MAX_DROP)
     assert not failures, "\n".join(f.message(CI_MAX_DROP) for f in failures)

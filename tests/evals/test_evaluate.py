@@ -70,6 +70,7 @@ def test_run_and_compare(fake_model: FakeOpenAI, small_sets: list[Path], tmp_pat
     stamp = refined.summary.stamp
     assert stamp.fingerprint == load_config("refine_default").fingerprint()
     assert stamp.git_commit == git_state()[0] and stamp.model and not stamp.response_cache
+    assert stamp.prompt_reuse is False  # answers that do not depend on the run's order
     assert [d.tasks for d in stamp.datasets] == [2, 2]
     kinds = {row.id: row.kind for row in refined.rows}
     assert kinds == {

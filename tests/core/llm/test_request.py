@@ -49,6 +49,29 @@ def test_the_embedded_model_always_gets_the_legacy_field() -> None:
     assert local.name == "local" and local.legacy_max_tokens
 
 
+def test_the_embedded_model_reuses_prompt_prefixes_unless_told_not_to() -> None:
+    [local] = tiers(Settings(openai_base_url=None, llm_endpoints=[]))
+    assert local.request_body == {}
+    [local] = tiers(Settings(openai_base_url=None, llm_endpoints=[], local_prompt_reuse=False))
+    assert local.request_body == {"cache_prompt": False}
+
+
+async def test_a_tier_s_own_fields_travel_in_every_request_body(fake: FakeOpenAI) -> None:
+    """Plain calls and calls with a JSON schema alike: the schema's body must not replace
+    them (`PooledChatModel._shaped` merges the two)."""
+    model = PooledChatModel(
+        model_name="fake", max_tokens=8, legacy_max_tokens=True, structured_output="json_schema",
+        request_body={"cache_prompt": False}, static_targets=[Target(base_url=fake.base_url)],
+        board=HealthBoard(),
+    )  # fmt: skip
+    await model.ainvoke("Say something.")
+    await model.ainvoke("Review this.", response_format=VERDICT_FORMAT)
+    model.invoke("Say something else.")
+    assert [body.get("cache_prompt") for body in fake.bodies] == [False, False, False]
+    assert [body.get("max_tokens") for body in fake.bodies] == [8, 8, 8]
+    assert fake.formats == [None, VERDICT_FORMAT, None]
+
+
 def rambling(messages: list[dict[str, Any]]) -> str:
     return '{"score": 7, "feedback": [' + ", ".join(['"more detail"'] * 40) + "]}"
 
