@@ -39,7 +39,9 @@ for another CPU's floating-point paths, and is the gate's own default. Those thr
 same server history. llama-server's prompt-prefix reuse makes a refinement depend on the
 requests before it (2026-12-06: `eval run` of refine_default alone and `eval compare` gave
 other answers on all three dev word tasks; with `cache_prompt` off they agreed), so evaluations
-now turn it off (`evals.evaluate.measure_real_calls`) and the baseline records that it was."""
+now turn it off (`evals.evaluate.measure_real_calls`) and the baseline records that it was. The
+baseline remade so (90cec74): `eval run` twice and inside an `eval compare` with single_pass
+interleaved gave the same four answers byte for byte, and `eval gate --max-drop 0` passed."""
 
 
 @pytest.fixture
