@@ -284,7 +284,8 @@ def conditions(tasks: list[dict[str, Any]]) -> str:
         f"preset {CONFIG} ({config.fingerprint()}): threshold {config.score_threshold}, "
         f"{config.max_iterations} rounds at most, plateau {config.plateau_patience}; draft "
         f"temperature {roles.draft.temperature}, critique {roles.critique.temperature}; "
-        f"response cache {'on' if settings.llm_cache else 'off'}; order alternates by task; "
+        f"response cache {'on' if settings.llm_cache else 'off'}; prompt-prefix reuse "
+        f"{'on' if settings.local_prompt_reuse else 'off'}; order alternates by task; "
         "best-of-N spends at most the engine's tokens on each task"
     )
 
@@ -386,6 +387,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     os.environ["REFINERY_LLM_CACHE"] = "false"  # count spent tokens only (checked at the end)
+    # answers that depend on the task alone, not on the requests the server saw before it
+    os.environ["REFINERY_LOCAL_PROMPT_REUSE"] = "false"
     if args.report:
         if args.output is None:
             parser.error("--report reads --output")
