@@ -1,13 +1,16 @@
 """Live on loopback: a load ramp through the real balancer makes the scaling loop (its decision
 through Redis) start a second model instance (the fake OpenAI-protocol server as its own
-process), which then serves calls; after the ramp the loop drains it and stops it, and every
-call sent is answered. The scaler's clock is injected: the cool-down passes without a sleep."""
+process, and then a real `llama-server`), which then serves calls; after the ramp the loop
+drains it and stops it, and every call sent is answered. The scaler's clock is injected: the
+cool-down passes without a sleep."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,8 +18,10 @@ import redis.asyncio as aredis
 from langchain_core.messages import HumanMessage
 
 from core.llm.endpoints import HealthBoard
+from core.llm.local_model import COHERENCE_MODEL, assemble
+from core.llm.local_server import LocalModelServer
 from core.llm.pooled import PooledChatModel, Target
-from core.scaling.fleet import LocalFleet, python_command
+from core.scaling.fleet import LocalFleet, llama_server_fleet, python_command
 from core.scaling.service import ScalingService
 from core.settings import Settings
 from core.telemetry.timeline import Timeline
@@ -60,15 +65,44 @@ async def base() -> AsyncIterator[FakeOpenAI]:
     fake.stop()
 
 
-@pytest.fixture
-async def rig(redis_url: str, base: FakeOpenAI) -> AsyncIterator[tuple]:
-    settings = Settings(
+def scaling_settings(redis_url: str, **extra: object) -> Settings:
+    return Settings(
         redis_url=redis_url,
         redis_key_prefix=f"scale-{uuid.uuid4().hex[:8]}",
         scaling_enabled=True,
         scaling_predictive=False,
         scaling_policy=POLICY,
+        **extra,  # type: ignore[arg-type]
     )
+
+
+@asynccontextmanager
+async def scaled(
+    settings: Settings, model: PooledChatModel, fleet: LocalFleet
+) -> AsyncIterator[tuple[ScalingService, Clock]]:
+    """The scaling loop of one replica over `fleet`, its load `model`'s calls in flight; the
+    fleet stopped afterwards."""
+    client = aredis.from_url(settings.redis_url)
+    clock = Clock()
+    service = ScalingService(
+        client,
+        settings,
+        "replica-a",
+        load=lambda: (0, model.in_flight()),
+        timeline=Timeline(client, f"{settings.redis_key_prefix}:telemetry", settings),
+        fleet=fleet,
+        clock=clock,
+    )
+    try:
+        yield service, clock
+    finally:
+        await fleet.aclose()
+        await client.aclose()
+
+
+@pytest.fixture
+async def rig(redis_url: str, base: FakeOpenAI) -> AsyncIterator[tuple]:
+    settings = scaling_settings(redis_url)
     model = PooledChatModel(
         model_name="fake",
         static_targets=[Target(base_url=base.base_url)],
@@ -86,20 +120,8 @@ async def rig(redis_url: str, base: FakeOpenAI) -> AsyncIterator[tuple]:
         start_timeout_s=30,
         drain_timeout_s=30,
     )
-    client = aredis.from_url(redis_url)
-    clock = Clock()
-    service = ScalingService(
-        client,
-        settings,
-        "replica-a",
-        load=lambda: (0, model.in_flight()),
-        timeline=Timeline(client, f"{settings.redis_key_prefix}:telemetry", settings),
-        fleet=fleet,
-        clock=clock,
-    )
-    yield model, fleet, service, clock
-    await fleet.aclose()
-    await client.aclose()
+    async with scaled(settings, model, fleet) as (service, clock):
+        yield model, fleet, service, clock
 
 
 async def ask(model: PooledChatModel, n: int) -> str:
@@ -152,3 +174,91 @@ async def test_a_load_ramp_starts_a_second_instance_that_serves_then_drains_it(
     assert model._pool.urls == [model.static_targets[0].base_url]
     assert len(answers) == 18 and all(answers)  # no call lost
     assert model.in_flight() == 0
+
+
+# --- the embedded model's own actuator: `llama-server` instances -----------------------------
+
+
+@pytest.fixture
+def llama_settings(redis_url: str, tmp_path: Path) -> Settings:
+    """Two slots a server on one thread each, on the 0.5B model: two servers on two cores load
+    and answer in seconds (the actuator runs the 1.5B default the same way)."""
+    small = assemble(COHERENCE_MODEL, Settings().data_dir / "models")
+    return scaling_settings(
+        redis_url, data_dir=tmp_path / "data", model_path=small, local_parallel=2,
+        local_threads=1, local_context=1024,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def llama_base(llama_settings: Settings) -> Iterator[LocalModelServer]:
+    server = LocalModelServer(llama_settings, shared=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+def llama_pool(server: LocalModelServer, max_tokens: int) -> PooledChatModel:
+    return PooledChatModel(
+        model_name=server.model_name, tier="local", max_tokens=max_tokens,
+        legacy_max_tokens=True, slots=2, timeout_s=300, board=HealthBoard(),
+        static_targets=[Target(base_url=server.base_url, api_key="local")],
+    )  # fmt: skip
+
+
+PREDICTED = "llamacpp:tokens_predicted_total "
+
+
+async def generated_tokens(root_url: str) -> float:
+    """Tokens a `llama-server` has generated, by its own Prometheus counter."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        text = (await http.get(f"{root_url}/metrics")).text
+    [count] = [line.split()[-1] for line in text.splitlines() if line.startswith(PREDICTED)]
+    return float(count)
+
+
+@pytest.mark.model
+async def test_a_load_ramp_starts_a_second_llama_server_that_serves_then_drains_it(
+    llama_settings: Settings, llama_base: LocalModelServer
+) -> None:
+    """`llama_server_fleet`, the actuator `refinery serve` uses on the embedded model: the
+    second instance is a `llama-server` process on the same model file, ready by its `/health`,
+    joining the balancer with its slots, and stopped only once its last call has ended."""
+    model = llama_pool(llama_base, max_tokens=8)
+    long = llama_pool(llama_base, max_tokens=200)  # another role's calls: the drain waits for one
+    fleet = llama_server_fleet(llama_settings, lambda: [model, long])
+    async with scaled(llama_settings, model, fleet) as (service, clock):
+        first = [asyncio.create_task(ask(model, n)) for n in range(6)]
+        await until(lambda: model.in_flight() == 6, "6 calls in flight", 60)
+        decision = (await service.tick()).decision
+        assert (decision.current, decision.desired, decision.reason) == (1, 2, "up: load")
+        await fleet.settled(timeout_s=180)
+        [instance] = fleet.instances
+        assert instance.state == "serving" and instance.slots == 2
+        assert model._pool.members() == [llama_base.base_url, instance.base_url]
+        assert long._pool.members() == [llama_base.base_url, instance.base_url]
+
+        second = [asyncio.create_task(ask(model, n)) for n in range(6, 12)]
+        answers = await asyncio.gather(*first, *second)
+        root = instance.base_url.removesuffix("/v1")
+        assert await generated_tokens(root) > 0  # the new server answered some of them
+
+        stories = [
+            asyncio.create_task(long.ainvoke([HumanMessage("Write a long story about a harbour.")]))
+            for _ in range(2)
+        ]
+        await until(lambda: long.in_flight(instance.base_url) >= 1, "a call on the second", 60)
+        clock.now += 30
+        assert (await service.tick()).decision.reason == "down wanted, cooling down"
+        clock.now += 30
+        decision = (await service.tick()).decision
+        assert (decision.current, decision.desired) == (2, 1)
+        await until(lambda: fleet.count("draining") == 1, "the second instance draining")
+        assert long._pool.members() == [llama_base.base_url]
+        assert long.in_flight(instance.base_url) >= 1 and instance.process.poll() is None
+        replies = await asyncio.gather(*stories)
+        await fleet.settled(timeout_s=120)
+
+        assert instance.process.returncode is not None  # stopped, after its last call ended
+        assert fleet.instances == [] and model._pool.urls == [llama_base.base_url]
+        assert len(answers) == 12 and all(answers) and all(r.content for r in replies)
