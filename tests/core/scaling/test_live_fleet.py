@@ -224,7 +224,7 @@ async def test_a_load_ramp_starts_a_second_llama_server_that_serves_then_drains_
     """`llama_server_fleet`, the actuator `refinery serve` uses on the embedded model: the
     second instance is a `llama-server` process on the same model file, ready by its `/health`,
     joining the balancer with its slots, and stopped only once its last call has ended."""
-    model = llama_pool(llama_base, max_tokens=8)
+    model = llama_pool(llama_base, max_tokens=32)  # the ramp outlasts the first tick
     long = llama_pool(llama_base, max_tokens=200)  # another role's calls: the drain waits for one
     fleet = llama_server_fleet(llama_settings, lambda: [model, long])
     async with scaled(llama_settings, model, fleet) as (service, clock):
