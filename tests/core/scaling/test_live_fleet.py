@@ -129,6 +129,17 @@ async def ask(model: PooledChatModel, n: int) -> str:
     return str(reply.content)
 
 
+async def scale_down(service: ScalingService, clock: Clock, fleet: LocalFleet) -> None:
+    """After the ramp: the cool-down holds the first wish to scale down, the tick after it lets
+    the second instance go, and the fleet drains it."""
+    clock.now += 30
+    assert (await service.tick()).decision.reason == "down wanted, cooling down"
+    clock.now += 30
+    decision = (await service.tick()).decision
+    assert (decision.current, decision.desired) == (2, 1)
+    await until(lambda: fleet.count("draining") == 1, "the second instance draining")
+
+
 async def test_a_load_ramp_starts_a_second_instance_that_serves_then_drains_it(
     rig: tuple, base: FakeOpenAI
 ) -> None:
@@ -158,12 +169,7 @@ async def test_a_load_ramp_starts_a_second_instance_that_serves_then_drains_it(
         await http.post(f"http://127.0.0.1:{instance.port}/_fake/config", json={"latency_ms": 3000})
     last = [asyncio.create_task(ask(model, n)) for n in range(16, 18)]
     await until(lambda: model.in_flight(instance.base_url) == 1, "a call on the second instance")
-    clock.now += 30
-    assert (await service.tick()).decision.reason == "down wanted, cooling down"
-    clock.now += 30
-    decision = (await service.tick()).decision
-    assert (decision.current, decision.desired) == (2, 1)
-    await until(lambda: fleet.count("draining") == 1, "the second instance draining")
+    await scale_down(service, clock, fleet)
     assert model._pool.members() == [model.static_targets[0].base_url]
     assert model.in_flight(instance.base_url) == 1 and instance.process.poll() is None
     answers += await asyncio.gather(*last)
@@ -248,12 +254,7 @@ async def test_a_load_ramp_starts_a_second_llama_server_that_serves_then_drains_
             for _ in range(2)
         ]
         await until(lambda: long.in_flight(instance.base_url) >= 1, "a call on the second", 60)
-        clock.now += 30
-        assert (await service.tick()).decision.reason == "down wanted, cooling down"
-        clock.now += 30
-        decision = (await service.tick()).decision
-        assert (decision.current, decision.desired) == (2, 1)
-        await until(lambda: fleet.count("draining") == 1, "the second instance draining")
+        await scale_down(service, clock, fleet)
         assert long._pool.members() == [llama_base.base_url]
         assert long.in_flight(instance.base_url) >= 1 and instance.process.poll() is None
         replies = await asyncio.gather(*stories)
