@@ -209,8 +209,6 @@ class FakeOpenAI:
     unrecognised: list[str] = field(default_factory=list)
     """Prompts that no template in `nodes.prompts.PROMPTS` made (a prompt changed or added
     without the stand-in following); tests that drive the real nodes assert it stays empty."""
-    caps: list[dict[str, int]] = field(default_factory=list)
-    """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
     formats: list[dict[str, Any] | None] = field(default_factory=list)
     """The `response_format` each call carried in its body (None: none)."""
     bodies: list[dict[str, Any]] = field(default_factory=list)
@@ -223,6 +221,12 @@ class FakeOpenAI:
     _loop: asyncio.AbstractEventLoop | None = None
     _released: asyncio.Event | None = None
     _active: int = 0
+
+    @property
+    def caps(self) -> list[dict[str, int]]:
+        """The output-cap fields (`max_tokens`, `max_completion_tokens`) each call carried."""
+        fields = ("max_tokens", "max_completion_tokens")
+        return [{k: body[k] for k in fields if k in body} for body in self.bodies]
 
     @property
     def base_url(self) -> str:
@@ -249,7 +253,6 @@ class FakeOpenAI:
         kind = recognise(prompt)
         if kind is None:
             self.unrecognised.append(prompt)
-        self.caps.append({k: body[k] for k in ("max_tokens", "max_completion_tokens") if k in body})
         _, fault = self._next_fault()
         if fault == "429":
             return JSONResponse(

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import redis.asyncio as aredis
 from langchain_core.messages import HumanMessage
+from prometheus_client.parser import text_string_to_metric_families
 
 from core.llm.endpoints import HealthBoard
 from core.llm.local_model import COHERENCE_MODEL, assemble
@@ -212,15 +213,16 @@ def llama_pool(server: LocalModelServer, max_tokens: int) -> PooledChatModel:
     )  # fmt: skip
 
 
-PREDICTED = "llamacpp:tokens_predicted_total "
-
-
 async def generated_tokens(root_url: str) -> float:
     """Tokens a `llama-server` has generated, by its own Prometheus counter."""
     async with httpx.AsyncClient(timeout=10) as http:
         text = (await http.get(f"{root_url}/metrics")).text
-    [count] = [line.split()[-1] for line in text.splitlines() if line.startswith(PREDICTED)]
-    return float(count)
+    samples = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    return samples["llamacpp:tokens_predicted_total"]
 
 
 @pytest.mark.model
