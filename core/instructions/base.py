@@ -45,6 +45,12 @@ class Spec(BaseModel):
     def _repair(self, text: str) -> str | None:
         return None
 
+    def nearness(self, text: str) -> float:
+        """How near a failing `text` is to following the instruction, in [0, 1): the share of
+        its parts already met (6 of 7 punctuation marks). 0 where the rule has no parts to
+        count; a count's nearness is read from its finding (`nodes.validate.progress`)."""
+        return 0.0
+
     def regroup(self, text: str) -> str | None:
         """`text` regrouped, not reworded, towards a count that rewording alone cannot reach
         (the check may still fail after it), or None where the rule needs no such step."""

@@ -68,8 +68,10 @@ class NumberCount(Counted):
 
     def _repair(self, text: str) -> str | None:
         """Too many: small whole numbers (up to twenty) written out in words, the last first,
-        until the count holds ("3 steps" becomes "three steps"); a list item's own number, a
-        year, a decimal or an amount is left as it is. Too few is the model's work."""
+        until the count holds ("3 steps" becomes "three steps"); a year, a decimal or an amount
+        is left as it is. A list item's own number is not written out; where the list's
+        numbers are the excess, its last items are joined (`merged_items`: no words lost).
+        Too few is the model's work."""
         high = self.high()
         excess = len(self.found(text)) - high if high is not None else 0
         if excess <= 0:
@@ -80,13 +82,38 @@ class NumberCount(Counted):
             if int(m.group()) > 20 or (not line.strip() and text[m.end() : m.end() + 1] in ".)"):
                 continue  # a list item's number
             spots.append(m)
-        if len(spots) < excess:
-            return None
         for m in reversed(spots[-excess:]):
             word = SMALL_NUMBERS[int(m.group())]
             opens = not text[: m.start()].strip() or re.search(r"[.!?]\s*$", text[: m.start()])
             text = text[: m.start()] + (word.capitalize() if opens else word) + text[m.end() :]
-        return text
+        return merged_items(text, excess - len(spots)) if len(spots) < excess else text
+
+
+_NUMBERED_ITEM = re.compile(r"(?m)^(\s*)(\d+)([.)])[ \t]+(\S[^\n]*)$")
+"""A numbered list item on its own line: indent, number, mark, the item's text."""
+
+
+def merged_items(text: str, n: int) -> str | None:
+    """`text` with its numbered list `n` items shorter, each of the last two items made one
+    ("5. It aids communication." and "6. It regulates transport." become "5. It aids
+    communication; it regulates transport."): every item's words kept, one number fewer each
+    time. None where the list has fewer than `n` + 2 items, or an item ends in no full stop
+    or word."""
+    for _ in range(n):
+        items = list(_NUMBERED_ITEM.finditer(text))
+        if len(items) < 3:
+            return None
+        last, before = items[-1], items[-2]
+        if text[before.end() : last.start()].strip():
+            return None  # the last two items are not neighbours
+        head, tail = before.group(4).rstrip(), last.group(4).strip()
+        if not re.search(r"[\w.]$", head):
+            return None
+        first = tail.split(" ", 1)[0]
+        opener = first.lower() if first[1:].islower() else first
+        joined = f"{head.removesuffix('.')}; {opener}{tail[len(first) :]}"
+        text = text[: before.start(4)] + joined + text[last.end() :]
+    return text
 
 
 class ConjunctionCount(Counted):
@@ -147,23 +174,53 @@ class AllPunctuation(Spec):
 
     kind: Literal["all_punctuation"] = "all_punctuation"
 
-    def check(self, text: str) -> Finding | None:
+    def missing(self, text: str) -> list[str]:
+        """The marks `text` never uses, the interrobang as `?!`."""
         interrobang = "?!" in text or "!?" in text or "‽" in text
         rest = text.replace("?!", "", 1)
         if len(rest) == len(text):
             rest = text.replace("!?", "", 1)
-        missing = [mark for mark in ".,!?;:" if mark not in rest] + ([] if interrobang else ["?!"])
+        return [mark for mark in ".,!?;:" if mark not in rest] + ([] if interrobang else ["?!"])
+
+    def check(self, text: str) -> Finding | None:
+        missing = self.missing(text)
         if not missing:
             return None
         named = [m for m in missing if m != "?!"]
         message = "; ".join(
             ([f"punctuation marks never used: {' '.join(named)}"] if named else [])
-            + ([] if interrobang else ["no interrobang (?! or ‽)"])
+            + (["no interrobang (?! or ‽)"] if "?!" in missing else [])
         )
         return self.finding(message, *missing)
 
     def describe(self) -> str:
         return "Use every punctuation mark at least once: . , ! ? ; : and an interrobang (?!)."
+
+    def nearness(self, text: str) -> float:
+        return 1 - len(self.missing(text)) / 7
+
+    def regroup(self, text: str) -> str | None:
+        """`text` with the marks it lacks that need no new words put in, where a sentence is
+        there to take them: a semicolon by joining the shortest two neighbouring statements,
+        a colon at the end of a line that introduces a list, "!" on the shortest statement,
+        and "?!" on the shortest of two or more questions (one "?" stays plain). The rest
+        (a question where there is none) is a rewording's work. None where nothing applies."""
+        original = text
+        missing = self.missing(text)
+        if ";" in missing:
+            text = join_shortest_statements(text) or text
+        if ":" in missing:
+            text = colon_before_list(text) or text
+        if "!" in missing and len(_statement_spans(text)) >= 2:
+            text = exclaimed(text, 1)
+        if "?!" in missing:
+            asked = [(a, b) for a, b in sentence_spans(text) if text[a:b].endswith("?")]
+            if len(asked) >= 2:
+                _, b = min(asked, key=lambda s: len(text[s[0] : s[1]]))
+                text = f"{text[:b]}!{text[b:]}"
+        if len(self.missing(text)) >= len(missing):
+            return None
+        return text if text != original else None
 
 
 class StopWordRatio(Spec):
@@ -192,6 +249,11 @@ class StopWordRatio(Spec):
     def describe(self) -> str:
         return f"Keep stop words (the, a, of, and...) to at most {self.percent:g}% of all words."
 
+    def nearness(self, text: str) -> float:
+        found = words(text)
+        stop = sum(w.lower() in STOP_WORDS for w in found)
+        return min(1.0, self.percent / (100 * stop / len(found))) if stop else 0.0
+
 
 def sentence_types(text: str) -> Counter[str]:
     """How many sentences end with `.`, `?` and `!`, split as IFBench splits them (a closing
@@ -208,6 +270,10 @@ _JOINABLE_OPENERS = frozenset({
 (a name: "Ottoman forces ...") keeps its capital."""
 
 
+_ITEM_NUMBER = re.compile(r"(?:^|\n)\s*\d+\.$")
+"""A list item's own number, split off as if it ended a sentence ("2.", "### Steps\n1.")."""
+
+
 def join_shortest_statements(text: str) -> str | None:
     """`text` with the shortest pair of neighbouring plain statements on one line joined into
     one sentence by a semicolon, or None where no pair can be (each must end in one full stop,
@@ -219,6 +285,8 @@ def join_shortest_statements(text: str) -> str | None:
         if "\n" in first or "\n" in gap or "\n" in second or gap.strip():
             continue
         if not (re.search(r"\w\.$", first) and re.search(r"\w\.$", second)):
+            continue
+        if _ITEM_NUMBER.search(first) or _ITEM_NUMBER.search(second):
             continue
         if not second[:1].isupper():
             continue
@@ -233,11 +301,43 @@ def join_shortest_statements(text: str) -> str | None:
     return None
 
 
+_LIST_ITEM = re.compile(r"\s*(?:[-*+•]|\d+[.)])\s")
+"""A line's opening list marker."""
+
+
+def colon_before_list(text: str) -> str | None:
+    """`text` with a colon ending the first plain line that introduces a list (the next
+    non-blank line is a list item): "Key points" or "The steps are as follows." before "1. ...";
+    None where no such line is there. A header, a list item or a line with a colon is left."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        following = next((n for n in lines[i + 1 :] if n.strip()), "")
+        bare = line.rstrip()
+        if not bare or not _LIST_ITEM.match(following) or _LIST_ITEM.match(line):
+            continue
+        if bare.lstrip().startswith(("#", "*", "_", ">")) or ":" in bare:
+            continue
+        if re.search(r"[A-Za-z]\.?$", bare):
+            lines[i] = bare.removesuffix(".") + ":"
+            return "\n".join(lines)
+    return None
+
+
+def _statement_spans(text: str) -> list[tuple[int, int]]:
+    """The plain statements of `text`: sentences ending "word." (a list item's own "2." is
+    none)."""
+    return [
+        (a, b)
+        for a, b in sentence_spans(text)
+        if re.search(r"\w\.$", text[a:b]) and not _ITEM_NUMBER.search(text[a:b])
+    ]
+
+
 def exclaimed(text: str, n: int) -> str:
     """`text` with its `n` shortest plain statements ending in "!" instead of "."."""
     if n <= 0:
         return text
-    spans = [(a, b) for a, b in sentence_spans(text) if re.search(r"\w\.$", text[a:b])]
+    spans = _statement_spans(text)
     chosen = sorted(sorted(spans, key=lambda s: len(text[s[0] : s[1]].split()))[:n])
     for _, b in reversed(chosen):
         text = f"{text[: b - 1]}!{text[b:]}"

@@ -34,6 +34,9 @@ class IncludedKeywords(Spec):
     def describe(self) -> str:
         return f"Include the keywords {', '.join(repr(k) for k in self.keywords)}."
 
+    def nearness(self, text: str) -> float:
+        return sum(bool(_occurrences(k, text)) for k in self.keywords) / len(self.keywords)
+
 
 class KeywordFrequency(Counted):
     """A keyword appears a number of times, in any case, counted as a substring like IFEval's

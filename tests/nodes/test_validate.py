@@ -132,6 +132,16 @@ def test_a_count_that_misses_earns_partial_credit_and_nothing_else_does() -> Non
     assert check_instructions("Tea and cake but no jam or bread so yes.", state) == (1.0, [])  # type: ignore[arg-type]
 
 
+def test_a_rule_with_parts_earns_credit_for_the_parts_it_meets() -> None:
+    plan = {"instructions": [{"kind": "all_punctuation", "read_from": "every punctuation mark"}]}
+    state = {"task": "t", "plan": plan}
+    one_missing = check_instructions("Tea, cake; jam: yes! Why? Really?!", state)[0]  # type: ignore[arg-type]
+    three_missing = check_instructions("Tea, cake. Why? Why not?!", state)[0]  # type: ignore[arg-type]
+    assert one_missing == pytest.approx(0.5 * 6 / 7)  # no full stop
+    assert three_missing == pytest.approx(0.5 * 4 / 7)  # no ; : !
+    assert 0 < three_missing < one_missing < 0.5  # nearer scores higher, never as a pass
+
+
 def test_a_sentence_that_only_strings_words_together_is_a_list() -> None:
     from nodes.validate import check_repetition, listing_sentences
 

@@ -41,6 +41,22 @@ def test_too_many_numbers_are_written_out_from_the_last_small_one() -> None:
     assert NumberCount(at_least=9).repair(steps) is None  # too few: the model's work
 
 
+def test_a_numbered_list_over_the_count_has_its_last_items_joined() -> None:
+    points = (
+        "Key points:\n1. It is a bilayer.\n2. It holds proteins.\n3. It aids signalling.\n"
+        "4. It regulates transport.\n\nThat is all."
+    )
+    assert NumberCount(exactly=3).repair(points) == (
+        "Key points:\n1. It is a bilayer.\n2. It holds proteins.\n"
+        "3. It aids signalling; it regulates transport.\n\nThat is all."
+    )  # every word kept, one number fewer
+    mixed = "We saw 3 cats.\n1. One item.\n2. Two items.\n3. SQL items."
+    assert NumberCount(exactly=2).repair(mixed) == (
+        "We saw three cats.\n1. One item.\n2. Two items; SQL items."
+    )  # small numbers first, then the list; an acronym keeps its capitals
+    assert NumberCount(exactly=1).repair("1. One.\n2. Two.") is None  # two items: no list left
+
+
 def test_conjunctions_are_distinct_and_name_the_unused() -> None:
     spec = ConjunctionCount(at_least=3)
     assert spec.check("Tea and cake, but no jam, so we left.") is None
@@ -72,6 +88,24 @@ def test_all_punctuation_needs_an_interrobang_and_every_mark() -> None:
     missing = spec.check("What?! Yes.")
     assert missing is not None
     assert missing["message"] == "punctuation marks never used: , ! ? ; :"
+
+
+def test_punctuation_marks_that_need_no_new_words_are_put_in() -> None:
+    spec = AllPunctuation()
+    text = (
+        "Here is the plan. It is short. Is it good? Why not?\nKey points\n"
+        "1. The membrane is thin, and it bends.\n2. It moves."
+    )
+    assert spec.nearness(text) == pytest.approx(3 / 7)  # no ! ; : or interrobang
+    regrouped = spec.regroup(text)
+    assert regrouped == (
+        "Here is the plan; it is short. Is it good? Why not?!\nKey points:\n"
+        "1. The membrane is thin, and it bends.\n2. It moves!"
+    )  # the shortest pair joined, a list introduced, one question of two astonished
+    assert spec.check(regrouped) is None
+    lone = "It is late. Why?"
+    assert spec.regroup(lone) is None  # one question stays a question; no pair to join
+    assert spec.regroup("### Steps\n1. Mix it, then stop.") is None  # a header takes no colon
 
 
 def test_stop_word_ratio() -> None:
