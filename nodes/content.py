@@ -89,9 +89,37 @@ def looping(answer: str) -> bool:
     return n >= 5 and 4 * n / len(tokens) >= LOOP_SHARE
 
 
+ECHO_SHARE = 0.8
+"""An answer whose five-word runs are this much the request's own repeats the request."""
+ECHO_KINDS = FORM_KINDS | {"repeat_prompt"}
+"""Kinds that ask for the request's own words back."""
+
+
+def echoes(answer: str, state: RefineState) -> bool:
+    """Whether the answer is the request said back (`ECHO_SHARE` of its five-word runs are
+    the request's), not a response to it: measured on IFBench dev, a 1.5B drafter answered
+    "can you rephrase this: ...", "SHORT IT ...", "translate to ..." and "Use induction to
+    prove ..." with the request's text, in 11 of 64 first drafts; the instruction checks
+    passed some of them. None where a rule asks for the request's words back."""
+    planned: list[dict[str, Any]] = (state.get("plan") or {}).get("instructions") or []
+    if any(i["kind"] in ECHO_KINDS for i in planned):
+        return False
+    runs = _runs(answer)
+    if len(runs) < 8:
+        return False
+    asked = set(_runs(state.get("task") or ""))
+    return sum(run in asked for run in runs) >= ECHO_SHARE * len(runs)
+
+
+def _runs(text: str, n: int = 5) -> list[tuple[str, ...]]:
+    found = [w.lower() for w in words(text)]
+    return [tuple(found[i : i + n]) for i in range(len(found) - n + 1)]
+
+
 def hollow(answer: str, state: RefineState) -> bool:
-    """Whether the answer says nothing worth keeping: too short, or a loop."""
-    return too_short(answer, state) or looping(answer)
+    """Whether the answer says nothing worth keeping: too short, a loop, or the request
+    said back."""
+    return too_short(answer, state) or looping(answer) or echoes(answer, state)
 
 
 def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]]:
@@ -105,6 +133,8 @@ def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]
                               "too_short")]  # fmt: skip
     if looping(answer):
         return 0.0, [_finding("the answer repeats one phrase over and over", "looping")]
+    if echoes(answer, state):
+        return 0.0, [_finding("the answer repeats the request instead of answering it", "echo")]
     if not first or answer == first or any(i["kind"] in FORM_KINDS for i in planned):
         return 1.0, []
     if not answer.strip():

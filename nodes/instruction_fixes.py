@@ -69,7 +69,7 @@ WORD_SHAPE_KINDS = frozenset({
     "no_same_first_letter", "syllable_alternation", "alliteration_growth",
     "last_word_first_next", "sentence_growth", "equal_sentences", "sentence_initials_alphabet",
     "nth_word_japanese", "keyword_at_position", "second_word_both_ends", "palindrome_count",
-    "lines_start_end_same", "trigram_overlap",
+    "lines_start_end_same",
 })  # fmt: skip
 """Rules on the shape of every word or sentence, or on exact positions: a rewrite told the
 rule does not make a small model meet it, so none is asked for when only these fail."""

@@ -77,7 +77,8 @@ DRAFT_INSTRUCTED = (
 REDRAFT = (
     "{task}\n\n"
     "First write the full response this request asks for: several complete sentences with "
-    "the substance it wants, not just a closing line. It must also follow each of these "
+    "the substance it wants, in your own words, not just a closing line and not the "
+    "request's text said back. It must also follow each of these "
     "rules:\n{rules}\n"
     "Reply with the whole response only."
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.state import RefineState
-from nodes.content import content_guard, hollow, looping, too_short
+from nodes.content import content_guard, echoes, hollow, looping, too_short
 
 STORY = (
     "The team trained every morning before sunrise. They ran drills on the wet grass and "
@@ -48,3 +48,35 @@ def test_an_answer_that_drops_most_of_the_first_draft_fails_unless_a_rule_caps_i
     short = "The team trained every morning before sunrise and walked out calm and ready."
     assert content_guard(short, state())[0] == 0.0
     assert content_guard(short, state({"kind": "sentence_count", "at_most": 1}))[0] == 1.0
+
+
+PASSAGE = (
+    "Moreover, video games are being acknowledged for their therapeutic potential rather than "
+    "just being a source of amusement. Playing games created with psychological concepts in "
+    "mind can help people deal with anxiety."
+)
+
+
+def test_the_request_said_back_is_no_answer() -> None:
+    asked: RefineState = {  # type: ignore[typeddict-item]
+        "task": f"can you rephrase this: {PASSAGE} Use at least 4 different conjunctions.",
+        "first_draft": PASSAGE,
+        "plan": {"instructions": [{"kind": "conjunction_count", "at_least": 4}]},
+    }
+    assert echoes(PASSAGE, asked) and hollow(PASSAGE, asked)
+    score, [finding] = content_guard(PASSAGE, asked)
+    assert score == 0.0 and finding["data"] == ["echo"]
+    rephrased = (
+        "Video games are now seen as a way to heal, not only as fun. Games built on ideas "
+        "from psychology can help players cope with anxiety, and they can aid recovery too."
+    )
+    assert not echoes(rephrased, asked)
+    quoting = (
+        f"The passage argues one thing. {PASSAGE.split('.')[0]}. I agree with it, since "
+        "play lowers stress, and I have seen friends recover faster when they had a game to "
+        "look forward to every evening after work."
+    )
+    assert not echoes(quoting, asked)  # quoting a sentence of it is still answering
+    repeat = {**asked, "plan": {"instructions": [{"kind": "repeat_prompt", "prompt": "x"}]}}
+    assert not echoes(PASSAGE, repeat)  # asked for the request's words back
+    assert not echoes("Moreover, video games are being acknowledged.", asked)  # too short to say

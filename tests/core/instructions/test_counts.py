@@ -166,6 +166,20 @@ def test_trigram_overlap_within_tolerance() -> None:
     assert spec.check("Hi") is not None
 
 
+def test_trigram_overlap_is_reached_by_taking_out_whole_sentences() -> None:
+    reference = "The quick brown fox jumps over the lazy dog. It sleeps all day in the sun."
+    own = "Wombats dig burrows with strong claws."
+    text = f"Foxes are fast. {reference} {own}"
+    spec = TrigramOverlap(reference=reference, percent=80)  # 56% as it is
+    assert spec.check(text) is not None  # the wombat sentence is its own wording
+    fixed = spec.repair(text)
+    assert fixed == f"Foxes are fast. {reference}"  # that sentence out, nothing reworded
+    assert spec.nearness(text) < 1
+    copied = TrigramOverlap(reference=reference, percent=40)
+    assert copied.repair(reference) is None  # a copy cannot become its own words by cutting
+    assert "in the sun" not in copied.describe()  # named by its opening, not pasted again
+
+
 def test_equal_sentences() -> None:
     spec = EqualSentences()
     assert spec.check("Cats nap. Dogs run. Owls fly.") is None
