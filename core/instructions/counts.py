@@ -480,9 +480,10 @@ class TrigramOverlap(Spec):
         reworded, and at least half the text's words and its first sentence stay; None where
         that cannot reach the target (an answer copied whole cannot become 59% its own)."""
         budget = len(text.split()) // 2
-        while (share := self.share(text)) is not None and abs(
-            share - self.percent
-        ) > self.tolerance:
+        while self.check(text) is not None:
+            share = self.share(text)
+            if share is None:
+                return None
             spans = sentence_spans(text)[1:]
             options = []
             for a, b in spans:
