@@ -80,6 +80,7 @@ CONTENT = {
     "content_to_task": "to_task",
     "content_to_first_draft": "to_first_draft",
     "content_length_share": "length_share",
+    "content_echo": "echo",
 }
 """Our name -> the content guard's figure (`nodes.content.figures`): informational."""
 

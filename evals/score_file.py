@@ -10,11 +10,12 @@ set with key facts, the key-fact metrics (`evals.facts`), optionally split by ho
 
 Instructions, per file: prompt- and instruction-level accuracy (strict, loose; instruction level
 the micro average), per instruction family, tokens a task, tasks in error, the content guard's
-figures (median), and for each later file against the first an exact McNemar test on
-prompt-level loose. Grounded: key-fact recall (answerable tasks), fully correct, abstained (on
-answerable and on unanswerable tasks apart), retrieval recall of the reference documents, tokens
-a task, tasks in error; with `--by hops` also for single-document, multi-document (2+) and
-unanswerable tasks apart; McNemar on fully correct.
+figures (median), the answers that only say the request back (`nodes.content.echoes`) and
+prompt-level loose accuracy with those counted as failed, and for each later file against the
+first an exact McNemar test on prompt-level loose. Grounded: key-fact recall (answerable
+tasks), fully correct, abstained (on answerable and on unanswerable tasks apart), retrieval
+recall of the reference documents, tokens a task, tasks in error; with `--by hops` also for
+single-document, multi-document (2+) and unanswerable tasks apart; McNemar on fully correct.
 """
 
 from __future__ import annotations
@@ -161,11 +162,11 @@ def grounded_table(scored: list[dict[str, Any]], by_hops: bool = False) -> str:
 def score(rows: dict[str, dict[str, Any]], results: Path) -> dict[str, Any]:
     """The figures of one results file (every row of the data set; a missing or failed task
     follows nothing)."""
-    from nodes.content import figures
+    from nodes.content import ECHO_KINDS, ECHO_SHARE, figures
 
     answers = read_results(results)
     checks: dict[str, list[InstructionCheck]] = {}
-    tokens, errors, guard = [], [], []
+    tokens, errors, guard, echoed = [], [], [], set()
     for task_id, row in rows.items():
         result = answers.get(task_id) or {}
         answer = result.get("answer") or ""
@@ -176,12 +177,21 @@ def score(rows: dict[str, dict[str, Any]], results: Path) -> dict[str, Any]:
         ids, benchmark = row["instruction_id_list"], benchmark_of(row["instruction_id_list"])
         checks[task_id] = check(benchmark, row["prompt"], ids, row["kwargs"], answer)
         if answer and result.get("first_draft"):
-            guard.append(figures(answer, result["first_draft"], row["prompt"]))
+            seen = figures(answer, result["first_draft"], row["prompt"])
+            guard.append(seen)
+            kinds = {i.get("kind") for i in result.get("instructions") or []}
+            if seen["echo"] >= ECHO_SHARE and not kinds & ECHO_KINDS:
+                echoed.add(task_id)
     summary = summarise_checks(list(checks.values()))
+    passed = {k: all(c.loose for c in v) for k, v in checks.items()}
     return {
         "file": str(results),
         "summary": summary.model_dump(),
-        "prompt_loose": {k: all(c.loose for c in v) for k, v in checks.items()},
+        "prompt_loose": passed,
+        "echoes": sorted(echoed),
+        "prompt_loose_answering": round(
+            sum(v and k not in echoed for k, v in passed.items()) / len(passed), 4
+        ),
         "tokens_per_task": round(statistics.mean(tokens), 1),
         "errors": errors,
         "content": {
@@ -204,7 +214,8 @@ def mcnemar(a: dict[str, bool], b: dict[str, bool]) -> dict[str, Any]:
 def table(scored: list[dict[str, Any]]) -> str:
     head = (
         "| results | prompt strict | prompt loose | instr. strict | instr. loose | tokens/task "
-        "| errors | to task | to first draft | length share |\n" + "|---" * 10 + "|"
+        "| errors | to task | to first draft | length share | request said back "
+        "| prompt loose, those failed |\n" + "|---" * 12 + "|"
     )
     lines = [head]
     for s in scored:
@@ -213,7 +224,8 @@ def table(scored: list[dict[str, Any]]) -> str:
             f"| {Path(s['file']).stem} | {m['prompt_strict']:.3f} | {m['prompt_loose']:.3f} | "
             f"{m['instruction_strict']:.3f} | {m['instruction_loose']:.3f} | "
             f"{s['tokens_per_task']:.0f} | {len(s['errors'])} | {c.get('to_task', '-')} | "
-            f"{c.get('to_first_draft', '-')} | {c.get('length_share', '-')} |"
+            f"{c.get('to_first_draft', '-')} | {c.get('length_share', '-')} | "
+            f"{len(s['echoes'])} | {s['prompt_loose_answering']:.3f} |"
         )
     families = sorted({f for s in scored for f in s["summary"]["by_family"]})
     names = " | ".join(Path(s["file"]).stem + " loose" for s in scored)

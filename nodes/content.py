@@ -42,14 +42,16 @@ TASK_SLACK = 0.1
 
 def figures(answer: str, first_draft: str, task: str) -> dict[str, float]:
     """Similarity of the answer to the task and to the first draft, the first draft's to the
-    task, and the answer's length as a share of the first draft's (what the guard reads, and
-    what an evaluation reports beside accuracy)."""
+    task, the answer's length as a share of the first draft's, and how much of it is the
+    request's own words (`echo_share`): what the guard reads, and what an evaluation reports
+    beside accuracy."""
     a, d, t = embed([answer, first_draft, task])
     return {
         "to_task": round(float(a @ t), 4),
         "to_first_draft": round(float(a @ d), 4),
         "first_draft_to_task": round(float(d @ t), 4),
         "length_share": round(len(words(answer)) / max(1, len(words(first_draft))), 4),
+        "echo": round(echo_share(answer, task), 4),
     }
 
 
@@ -104,11 +106,17 @@ def echoes(answer: str, state: RefineState) -> bool:
     planned: list[dict[str, Any]] = (state.get("plan") or {}).get("instructions") or []
     if any(i["kind"] in ECHO_KINDS for i in planned):
         return False
+    return echo_share(answer, state.get("task") or "") >= ECHO_SHARE
+
+
+def echo_share(answer: str, task: str) -> float:
+    """The share of the answer's five-word runs that are the request's own (0 for an answer
+    of under a dozen words: too short to tell)."""
     runs = _runs(answer)
     if len(runs) < 8:
-        return False
-    asked = set(_runs(state.get("task") or ""))
-    return sum(run in asked for run in runs) >= ECHO_SHARE * len(runs)
+        return 0.0
+    asked = set(_runs(task))
+    return sum(run in asked for run in runs) / len(runs)
 
 
 def _runs(text: str, n: int = 5) -> list[tuple[str, ...]]:

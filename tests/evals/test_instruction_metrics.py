@@ -116,6 +116,7 @@ async def test_content_figures_come_from_the_content_guard(
             "to_first_draft": 0.9,
             "first_draft_to_task": 0.6,
             "length_share": 0.5,
+            "echo": 0.25,
         }
 
     monkeypatch.setattr(nodes.content, "figures", figures)
@@ -125,6 +126,7 @@ async def test_content_figures_come_from_the_content_guard(
         "content_to_task": 0.7,
         "content_to_first_draft": 0.9,
         "content_length_share": 0.5,
+        "content_echo": 0.25,
     }
     assert seen == [("Rain falls.", "Rain falls softly today.", RAINY.task)]
     no_draft = await content_metrics(RAINY, result.model_copy(update={"first_draft": None}))
@@ -132,7 +134,7 @@ async def test_content_figures_come_from_the_content_guard(
     assert math.isnan(no_draft.values["content_to_first_draft"])
     assert math.isnan(no_draft.values["content_length_share"])
     empty = await content_metrics(RAINY, result.model_copy(update={"answer": ""}))
-    assert empty.values == dict.fromkeys(empty.values, 0.0) and len(empty.values) == 3
+    assert empty.values == dict.fromkeys(empty.values, 0.0) and len(empty.values) == 4
 
 
 async def test_content_figures_with_the_real_embedder() -> None:

@@ -37,6 +37,22 @@ def test_a_results_file_is_scored_by_the_verifiers_and_a_missing_task_follows_no
     assert scored["summary"]["by_family"]["format"]["instructions"] == 2
 
 
+def test_an_answer_that_says_the_request_back_is_counted_apart(tmp_path: Path) -> None:
+    passage = "Rain falls on the old town every evening and the streets shine under the lamps"
+    rows = load_rows(write(tmp_path / "data.jsonl", [
+        {"key": 3, "prompt": f"Rephrase this: {passage}. Write each word on a new line.",
+         "instruction_id_list": ["format:newline"], "kwargs": [{}]},
+    ]))  # fmt: skip
+    said_back = "\n".join(passage.split())
+    results = write(tmp_path / "a.jsonl", [
+        {"id": "ifbench-3", "answer": said_back, "first_draft": passage,
+         "instructions": [{"kind": "one_word_per_line"}]},
+    ])  # fmt: skip
+    scored = score(rows, results)
+    assert scored["prompt_loose"] == {"ifbench-3": True}  # the verifier passes a copy
+    assert scored["echoes"] == ["ifbench-3"] and scored["prompt_loose_answering"] == 0.0
+
+
 def test_mcnemar_counts_the_discordant_prompts() -> None:
     a = {"t1": True, "t2": False, "t3": False, "t4": True}
     b = {"t1": True, "t2": True, "t3": True, "t4": False}
