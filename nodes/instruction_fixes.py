@@ -31,23 +31,22 @@ from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import normalise, quotes_balanced, sentences, unquote, words
 from nodes import prompts
 from nodes.content import hollow
-from nodes.draft import described, draft_role, numbered, write_draft
+from nodes.draft import (
+    GROWABLE,
+    POSITIONED,
+    WORDS_PER,
+    described,
+    draft_role,
+    numbered,
+    write_draft,
+)
 from nodes.plan import instructions_of
 from nodes.sentence_changes import Change, faithful, kept_layout, sentence_changes
-from nodes.validate import POSITIONED, drop_repeats
+from nodes.validate import drop_repeats
 from nodes.writing import on_round, without_rules, write
 
 MAX_TOKENS = 1024
 """The most output tokens a continuation or a whole rewrite is given."""
-GROWABLE = {
-    "word_count": ("words", 1.0),
-    "unique_word_count": ("words", 1.5),
-    "pronoun_count": ("words", 10.0),
-    "sentence_count": ("sentences", 1.0),
-    "paragraph_count": ("paragraphs", 1.0),
-}
-"""Counts more text raises: the unit the continuation is sized in, and how many of that unit
-one more of the count takes (about one word in ten is a pronoun)."""
 MAX_REWRITES = 1
 """Whole rewrites per run at most: each costs a whole response's tokens, and a rule the model
 missed once it mostly misses again (two allowed: the dev sample's rewrites all came back
@@ -239,7 +238,7 @@ async def grow(
     text: str, noun: str, missing: int, state: RefineState, config: RunConfig
 ) -> tuple[str, Usage]:
     """One more paragraph continuing the text, about as long as the count is short."""
-    size = max(30, min(400, {"words": missing, "sentences": missing * 18, "paragraphs": 80}[noun]))
+    size = max(30, min(400, missing * WORDS_PER[noun]))
     ask = prompts.CONTINUE.format(task=state["task"], draft=text, words=size)
     role = sized(config.roles.rewrite, int(size * 1.4) + 40)
     [reply], usage = await write("continue", role, [ask])

@@ -30,6 +30,7 @@ from core.text.plain import (
     words,
 )
 from nodes.content import content_guard, looping
+from nodes.draft import POSITIONED
 from nodes.plan import instructions_of
 from nodes.prompts import CONSTRAINT_NOTES
 
@@ -445,10 +446,6 @@ def check_answer_to_question(answer: str, state: RefineState) -> tuple[float, li
     grounded = check_grounding(answer, state)[0] == 1.0
     findings = check_answer(question, facts, answer, grounded)
     return max(0.0, 1.0 - len(findings) / 3), findings
-
-
-POSITIONED = frozenset({"keyword_in_sentence", "keyword_at_position"})
-"""Rules on sentence N of the text: a text with fewer sentences must grow first."""
 
 
 def progress(spec: Spec, finding: Finding, answer: str = "") -> float:

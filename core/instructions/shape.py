@@ -50,7 +50,12 @@ class KeywordInSentence(Spec):
         )
 
     def describe(self) -> str:
-        return f"Use the word {self.keyword!r} in sentence number {self.sentence}."
+        longer = (
+            f" (so the response has at least {self.sentence} sentences)"
+            if self.sentence > 3
+            else ""
+        )
+        return f"Use the word {self.keyword!r} in sentence number {self.sentence}{longer}."
 
 
 class KeywordAtPosition(Spec):
@@ -81,7 +86,15 @@ class KeywordAtPosition(Spec):
         )
 
     def describe(self) -> str:
-        return f"Make {self.keyword!r} word number {self.word} of sentence number {self.sentence}."
+        longer = (
+            f" (so the response has at least {self.sentence} sentences)"
+            if self.sentence > 3
+            else ""
+        )
+        return (
+            f"Make {self.keyword!r} word number {self.word} of sentence number "
+            f"{self.sentence}{longer}."
+        )
 
 
 class SecondWordBothEnds(Spec):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.draft import draft_sentences, plan_lines, tidy, word_plan
+from core.instructions import parse_instruction
+from core.run_config import load_config
+from nodes.draft import draft_role, draft_sentences, plan_lines, tidy, word_plan, words_wanted
 
 
 def test_tidy_writes_citations_of_the_requests_documents_in_one_form() -> None:
@@ -28,3 +30,20 @@ def test_the_word_plan_deals_every_word_once_in_order_a_few_to_a_sentence() -> N
     assert [len(g) for g in word_plan(words[:6])] == [2, 1, 1, 2]  # four sentences, evened out
     assert word_plan(["dog", "snow"]) == [["dog"], ["snow"]]
     assert plan_lines([["dog", "snow"], ["piano"]]) == "Sentence 1: dog, snow\nSentence 2: piano"
+
+
+def test_the_draft_cap_holds_what_the_instructions_need() -> None:
+    def state(*instructions: dict[str, Any]) -> Any:
+        return {
+            "task": "t",
+            "config": "refine_default",
+            "plan": {"instructions": list(instructions)},
+        }
+
+    config = load_config("refine_default")
+    assert draft_role(state(), config).max_tokens == config.roles.draft.max_tokens
+    late = {"kind": "keyword_in_sentence", "keyword": "migratory", "sentence": 28}
+    assert words_wanted(parse_instruction(late)) == 28 * 18
+    assert draft_role(state(late), config).max_tokens == int(28 * 18 * 1.4) + 60
+    assert draft_role(state({"kind": "word_count", "at_least": 2000}), config).max_tokens == 1024
+    assert words_wanted(parse_instruction({"kind": "no_commas"})) == 0
