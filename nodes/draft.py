@@ -129,13 +129,12 @@ def draft_prompt(state: RefineState) -> str:
 
 def words_wanted(spec: Instruction) -> int:
     """About how many words a text needs to hold for `spec`: a count more text raises at its
-    low end, a rule on sentence N at N sentences (0 for any other rule)."""
-    if spec.kind in POSITIONED:
-        return spec.sentence * WORDS_PER["sentences"]  # type: ignore[attr-defined]
+    low end, else what the rule itself needs (`Spec.words_needed`: a keyword in sentence N,
+    a table of N rows)."""
     if spec.kind in GROWABLE:
         noun, per = GROWABLE[spec.kind]
         return int(spec.low() * per * WORDS_PER[noun])  # type: ignore[attr-defined]
-    return 0
+    return spec.words_needed()
 
 
 def draft_role(state: RefineState, config: RunConfig) -> RoleModel:

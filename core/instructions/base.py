@@ -45,6 +45,11 @@ class Spec(BaseModel):
     def _repair(self, text: str) -> str | None:
         return None
 
+    def words_needed(self) -> int:
+        """About how many words a text must hold to follow the rule (a keyword in sentence
+        28 needs 28 sentences), for sizing a draft; 0 where the rule sets no length."""
+        return 0
+
     def nearness(self, text: str) -> float:
         """How near a failing `text` is to following the instruction, in [0, 1): the share of
         its parts already met (6 of 7 punctuation marks). 0 where the rule has no parts to

@@ -27,6 +27,10 @@ def _word_tokens(text: str) -> list[str]:
     return re.findall(r"\w+(?:-\w+)*|'\w+|[^\w\s]", text)
 
 
+SENTENCE_WORDS = 18
+"""About how many words a sentence of an answer takes, for sizing a draft."""
+
+
 class KeywordInSentence(Spec):
     """The keyword appears as a whole word, in any case, in sentence `sentence`
     (IFBench's `sentence:keyword`)."""
@@ -34,6 +38,9 @@ class KeywordInSentence(Spec):
     kind: Literal["keyword_in_sentence"] = "keyword_in_sentence"
     keyword: Word
     sentence: Position
+
+    def words_needed(self) -> int:
+        return self.sentence * SENTENCE_WORDS
 
     def check(self, text: str) -> Finding | None:
         parts = rule_sentences(text)
@@ -67,6 +74,9 @@ class KeywordAtPosition(Spec):
     keyword: Word
     sentence: Position
     word: Position
+
+    def words_needed(self) -> int:
+        return self.sentence * SENTENCE_WORDS
 
     def check(self, text: str) -> Finding | None:
         parts = rule_sentences(text)
@@ -386,6 +396,9 @@ class SentenceInitialsAlphabet(Spec):
 
     kind: Literal["sentence_initials_alphabet"] = "sentence_initials_alphabet"
     count: Annotated[int, Field(ge=1, le=26)] = 26
+
+    def words_needed(self) -> int:
+        return self.count * SENTENCE_WORDS
 
     def check(self, text: str) -> Finding | None:
         parts = rule_sentences(text)

@@ -47,3 +47,5 @@ def test_the_draft_cap_holds_what_the_instructions_need() -> None:
     assert draft_role(state(late), config).max_tokens == int(28 * 18 * 1.4) + 60
     assert draft_role(state({"kind": "word_count", "at_least": 2000}), config).max_tokens == 1024
     assert words_wanted(parse_instruction({"kind": "no_commas"})) == 0
+    alphabet = parse_instruction({"kind": "sentence_initials_alphabet"})
+    assert words_wanted(alphabet) == 26 * 18  # a rule's own length need

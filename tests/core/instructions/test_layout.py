@@ -201,6 +201,17 @@ def test_csv_table_quoting_rules() -> None:
     assert special.check("A,B\n1,x\n2,z") is not None
 
 
+def test_a_csv_table_is_cut_to_the_columns_and_rows_asked() -> None:
+    spec = CsvTable(columns=["ID", "City"], rows=2, quoted_special=True)
+    extra = 'ID,Country,City,"Note"\n1,FR,"Paris, France",a\n2,IT,Rome,b\n3,ES,Madrid,c\n4,PT,Li'
+    assert spec.repair(extra) == 'ID,City\n1,"Paris, France"\n2,Rome'  # quotes kept as written
+    header_only = 'ID,City,"Special Character"\n1,"Nice!"\n2,Rome\n3,Oslo\n4,Ber'
+    assert spec.repair(header_only) == 'ID,City\n1,"Nice!"\n2,Rome'
+    assert spec.repair("ID,Town\n1,Paris\n2,Rome") is None  # a column missing
+    assert spec.repair('ID,City\n1,"Paris!"') is None  # a row missing: the model's work
+    assert CsvTable(columns=["A", "B", "C"], rows=14).words_needed() == 90
+
+
 def test_two_paragraphs_or_two_lines_become_two_responses() -> None:
     from core.instructions.layout import TwoResponses
 
