@@ -371,6 +371,14 @@ class SentenceTypeRatio(Spec):
             f"{self.declarative}:{self.questions}."
         )
 
+    def nearness(self, text: str) -> float:
+        """How near the questions are to their share of the sentences (13 statements and 1
+        question is nearer 2:1 than 14 and none; 2 and 2 is past it)."""
+        types = sentence_types(text)
+        d, q = types["."], types["?"]
+        wanted = (d + q) * self.questions / (self.declarative + self.questions)
+        return max(0.0, 1 - abs(q - wanted) / wanted) if wanted else 0.0
+
 
 class SentenceTypeBalance(Spec):
     """As many statements (`.`) as questions (`?`) as exclamations (`!`) (IFBench's
@@ -392,6 +400,14 @@ class SentenceTypeBalance(Spec):
 
     def describe(self) -> str:
         return "Write as many statements (ending in '.') as questions ('?') as exclamations ('!')."
+
+    def nearness(self, text: str) -> float:
+        """1 less how far the three counts are from a third each, as a share of the farthest
+        they can be (all of one type)."""
+        types = sentence_types(text)
+        counts = [types["."], types["?"], types["!"]]
+        third = sum(counts) / 3
+        return 1 - sum(abs(n - third) for n in counts) / (4 * third) if third else 0.0
 
     def regroup(self, text: str) -> str | None:
         """`text` with one or two pairs of neighbouring statements joined by a semicolon, so
@@ -436,6 +452,11 @@ class WordRepeatLimit(Spec):
 
     def describe(self) -> str:
         return f"Do not use any word more than {self.at_most} times."
+
+    def nearness(self, text: str) -> float:
+        """The share of the over-used words' uses that are within the limit."""
+        over = [n for _, n in Counter(bare_words(text)).most_common() if n > self.at_most]
+        return self.at_most * len(over) / sum(over) if over else 0.0
 
 
 class TrigramOverlap(Spec):

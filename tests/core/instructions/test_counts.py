@@ -212,3 +212,17 @@ def test_a_balance_regroups_statements_so_the_count_splits_three_ways() -> None:
     )  # six already: no join, one more exclamation
     assert spec.regroup("It rains. Why? Wow! Stop!") is None  # no two statements side by side
     assert spec.regroup("It rains? It pours!") is None  # too few to balance, nothing to do
+
+
+def test_sentence_types_and_repeats_earn_nearness_as_they_get_closer() -> None:
+    def text(marks: str) -> str:
+        return " ".join(f"Cats sleep{mark}" for mark in marks)
+
+    ratio = SentenceTypeRatio()
+    near = [ratio.nearness(text(m)) for m in ("....", "...?", "..??")]
+    assert near == pytest.approx([0.0, 0.75, 0.5])  # 2:2 is past 2:1
+    balance = SentenceTypeBalance()
+    near = [balance.nearness(text(m)) for m in ("......", ".....?", "....!?")]
+    assert near == pytest.approx([0.0, 0.25, 0.5])
+    repeats = WordRepeatLimit(at_most=2)
+    assert repeats.nearness("the the the the cat") < repeats.nearness("the the the cat")
