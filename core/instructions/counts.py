@@ -20,6 +20,7 @@ from core.instructions.text import (
     words,
 )
 from core.state import Finding
+from core.text.plain import replace_spans
 
 CONJUNCTIONS = ("and", "but", "for", "nor", "or", "so", "yet")
 PRONOUNS = frozenset(
@@ -110,7 +111,7 @@ def merged_items(text: str, n: int) -> str | None:
         if not re.search(r"[\w.]$", head):
             return None
         first = tail.split(" ", 1)[0]
-        opener = first.lower() if first[1:].islower() else first
+        opener = first.lower() if first.lower() in _JOINABLE_OPENERS else first
         joined = f"{head.removesuffix('.')}; {opener}{tail[len(first) :]}"
         text = text[: before.start(4)] + joined + text[last.end() :]
     return text
@@ -508,7 +509,7 @@ class TrigramOverlap(Spec):
             spans = sentence_spans(text)[1:]
             options = []
             for a, b in spans:
-                cut = (text[:a].rstrip() + " " + text[b:].lstrip()).strip()
+                cut = replace_spans(text, {(a, b): ""})
                 if len(text.split()) - len(cut.split()) <= budget and (new := self.share(cut)):
                     options.append((abs(new - self.percent), a, b, cut))
             if not options:
