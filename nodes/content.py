@@ -109,14 +109,29 @@ def echoes(answer: str, state: RefineState) -> bool:
     return echo_share(answer, state.get("task") or "") >= ECHO_SHARE
 
 
-def echo_share(answer: str, task: str) -> float:
-    """The share of the answer's five-word runs that are the request's own (0 for an answer
-    of under a dozen words: too short to tell)."""
-    runs = _runs(answer)
-    if len(runs) < 8:
+def echo_share(answer: str, task: str, n: int = 5, least: int = 8) -> float:
+    """The share of the answer's `n`-word runs that are the request's own (0 for an answer of
+    fewer than `least` runs: too short to tell; a sentence is read with `n=4, least=3`)."""
+    runs = _runs(answer, n)
+    if len(runs) < least:
         return 0.0
-    asked = set(_runs(task))
+    asked = set(_runs(task, n))
     return sum(run in asked for run in runs) / len(runs)
+
+
+SAME_MEANING = 0.5
+"""MiniLM similarity at which a sentence said in other words still says the same thing
+(measured: the model's rephrasings of IFBench dev sentences 0.86 to 0.99, a memo sentence
+rephrased by hand 0.57; "Board games are fun for families." beside a sentence on video games
+as therapy 0.41, an unrelated one 0.07)."""
+
+
+def same_meaning(old: str, new: str) -> bool:
+    """Whether `new` says what `old` says, in any words (MiniLM similarity): measured on a
+    rephrased memo, "Tag every lead before movers come" kept two of eleven content words of
+    "Please label each cable before the movers arrive"."""
+    a, b = embed([old, new])
+    return float(a @ b) >= SAME_MEANING
 
 
 def _runs(text: str, n: int = 5) -> list[tuple[str, ...]]:
@@ -142,7 +157,9 @@ def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]
     if looping(answer):
         return 0.0, [_finding("the answer repeats one phrase over and over", "looping")]
     if echoes(answer, state):
-        return 0.0, [_finding("the answer repeats the request instead of answering it", "echo")]
+        share = echo_share(answer, state["task"])
+        message = f"{share:.0%} of the answer repeats the request instead of answering it"
+        return 1 - share, [_finding(message, "echo")]
     if not first or answer == first or any(i["kind"] in FORM_KINDS for i in planned):
         return 1.0, []
     if not answer.strip():

@@ -30,7 +30,7 @@ from core.run_config import RoleModel, RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import normalise, quotes_balanced, sentences, unquote, words
 from nodes import prompts
-from nodes.content import hollow
+from nodes.content import echoes, hollow, same_meaning
 from nodes.draft import (
     GROWABLE,
     POSITIONED,
@@ -41,7 +41,13 @@ from nodes.draft import (
     write_draft,
 )
 from nodes.plan import instructions_of
-from nodes.sentence_changes import Change, faithful, kept_layout, sentence_changes
+from nodes.sentence_changes import (
+    Change,
+    faithful,
+    kept_layout,
+    restatements,
+    sentence_changes,
+)
 from nodes.validate import drop_repeats
 from nodes.writing import on_round, without_rules, write
 
@@ -143,8 +149,12 @@ async def reword(
         if len(new.split()) > 3 * len(change.sentence.split()) + 10:
             continue  # a paragraph, not a sentence
         cuts = "does not use" in change.change or "fewer words" in change.change
-        if not faithful(change.sentence, new, cuts=cuts, adds=change.adds):
+        if not faithful(
+            change.sentence, new, cuts=cuts, adds=change.adds, restates=change.restates
+        ):
             continue  # cut short, or another sentence
+        if change.restates and not same_meaning(change.sentence, new):
+            continue  # other words, and another meaning
         if borrowed(change.sentence, new, about):
             continue  # the request's words, not the sentence's
         candidate = text.replace(change.sentence, new, 1)
@@ -280,7 +290,13 @@ async def follow_instructions(
     specs = instructions_of(state)
     if not specs:
         return None
-    if hollow(text, state):  # it says nothing (too short, or a loop): write it in full
+    if echoes(text, state) and calls(state, "refine"):  # redrafted, and said back again
+        changes = restatements(text, state["task"], offset=state.get("iteration", 0))
+        changes = changes[: max(0, MAX_REWORDS - calls(state, "reword"))]
+        if changes:
+            text, used = await reword(text, changes, specs, state, config)
+            return repair_all(text, specs)[0], used
+    if hollow(text, state):  # it says nothing (too short, a loop, the request): write it in full
         text, used = await redraft(specs, state, config)
         return repair_all(text, specs)[0], used
     if not failing(text, specs):

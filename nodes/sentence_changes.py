@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from core.instructions import Instruction
 from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
 from core.instructions.text import bare_words, rule_sentences, sentence_spans
+from nodes.content import echo_share
 
 MAX_CHANGES = 6
 """Sentence rewordings per round at most (each a short call of about a hundred tokens)."""
@@ -62,15 +63,21 @@ class Change:
     sentences: int = 1
     """How many sentences the reply is: two where the change splits the sentence or adds one
     after it (a reply that says the old sentence again is then no repeat to drop)."""
+    restates: bool = False
+    """The change says the sentence in other words: the reply need keep none of its words,
+    only its meaning (`nodes.content.same_meaning`)."""
 
 
-def faithful(old: str, new: str, *, cuts: bool = False, adds: bool = False) -> bool:
+def faithful(
+    old: str, new: str, *, cuts: bool = False, adds: bool = False, restates: bool = False
+) -> bool:
     """Whether a reworded sentence is still the old one with the change made: it ends as a
     sentence where the old one did, and keeps the old one's content words (all but one in
     seven; half where the change takes words out; every one, in some form, and it grows,
-    where the change only adds a word). Measured: a rewording that used its word but stopped
-    mid-sentence ("... using the kaleidoscope to see") was spliced into the text; one asked
-    to use "whisper" put it in place of a verb ("solutions that can whisper the problems")."""
+    where the change only adds a word; none where it restates the sentence). Measured: a
+    rewording that used its word but stopped mid-sentence ("... using the kaleidoscope to
+    see") was spliced into the text; one asked to use "whisper" put it in place of a verb
+    ("solutions that can whisper the problems")."""
     ended = _end(old) in ".!?"
     if ended and _end(new) not in ".!?":
         return False
@@ -82,6 +89,8 @@ def faithful(old: str, new: str, *, cuts: bool = False, adds: bool = False) -> b
         return longer and all(w[:5] in stems for w in before if w not in STOP_WORDS)
     if not before:
         return True
+    if restates:
+        return True  # another wording keeps few words: `same_meaning` judges it
     kept = len(before & after) / len(before)
     return kept >= (0.5 if cuts else 6 / 7)
 
@@ -348,6 +357,31 @@ def stop_word_changes(text: str, offset: int) -> list[Change]:
             fewer(stops, p),
         )
         for p in spread(wordy[: max(3, len(wordy) // 2)], 4, offset)
+    ]
+
+
+RESTATE = "it does what the request asks of the text, in words of your own"
+"""What a sentence of the request said back is asked to become (measured on IFBench dev: asked
+for "the same in different words", a 1.5B model wrapped the old sentence in quotation marks
+and changed a word; asked this, it rephrased and shortened as "rephrase this" and "SHORT IT"
+ask)."""
+SAID_BACK = 0.5
+"""A sentence whose four-word runs are this much the request's is the request's sentence."""
+
+
+def restatements(text: str, task: str, offset: int = 0) -> list[Change]:
+    """The sentences of an answer that says the request back, each to be said as the request
+    asks in the model's own words (a whole redraft of such a request came back a copy again:
+    a small model asked to "rephrase this: ..." copies the text); a reply is kept where it is
+    no longer mostly the request's words."""
+
+    def said(sentence: str) -> float:
+        return echo_share(sentence, task, n=4, least=3)
+
+    copied = [p for p in one_line_sentences(text) if said(p) >= SAID_BACK]
+    return [
+        Change(p, RESTATE, lambda new, p=p: said(new) < min(SAID_BACK, said(p)), restates=True)
+        for p in spread(copied, MAX_CHANGES, offset)
     ]
 
 

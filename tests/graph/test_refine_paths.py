@@ -359,6 +359,42 @@ async def test_a_draft_that_loops_on_one_phrase_is_written_in_full(fake: FakeOpe
     assert (result.answer or "").startswith("the office moves on friday.")
 
 
+MEMO = (
+    "The old server room closes on Friday and every team moves its machines to the new hall. "
+    "Please label each cable before the movers arrive so that nothing is plugged in wrongly."
+)
+
+
+def says_the_request_back(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that the draft and its redraft copy the text to rephrase, and a
+    sentence asked to be said as the request asks is said in other words."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] in ("draft_instructed", "redraft"):
+        return MEMO
+    if known and known[0] == "reword" and "in words of your own" in known[1]["change"]:
+        return {
+            MEMO.split(". ")[0] + ".": "On Friday the server room shuts, and all teams shift "
+            "their hardware to the hall.",
+            MEMO.split(". ")[1]: "Tag every lead before movers come, so no plug goes astray.",
+        }[known[1]["sentence"]]
+    return cooperative_responder(messages)
+
+
+async def test_a_draft_that_says_the_request_back_is_restated_sentence_by_sentence(
+    fake: FakeOpenAI,
+) -> None:
+    fake.responder = says_the_request_back
+    task = f"Rephrase this memo in plain words, in at least 20 words: {MEMO}"
+    result, sent = await run(fake, {"task": task})
+    assert result.history[0]["findings"][0]["data"] == ["echo"]  # the memo itself: no answer
+    assert sent == ["draft_instructed", "redraft", "reword", "reword"]  # redrafted, copied again
+    assert result.answer == (
+        "On Friday the server room shuts, and all teams shift their hardware to the hall. "
+        "Tag every lead before movers come, so no plug goes astray."
+    )
+    assert result.failing == [] and result.stop_reason == "passed"
+
+
 WINTER = ["snow", "dog", "coffee", "window", "scarf", "run"]
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from core.instructions import Instruction, parse_instruction
 from core.instructions.counts import sentence_types
-from nodes.sentence_changes import MAX_CHANGES, conversions, sentence_changes, spread
+from nodes.content import same_meaning
+from nodes.sentence_changes import (
+    MAX_CHANGES,
+    conversions,
+    restatements,
+    sentence_changes,
+    spread,
+)
 
 TEXT = (
     "The harbour wakes at dawn. The boats go out to sea. The gulls follow the boats. "
@@ -196,3 +203,25 @@ def test_too_few_sentences_to_balance_are_split_the_longest_first() -> None:
     assert change.done("A trained network is a set of numbers. Is it a program?")
     assert not change.done("Is a trained network a set of numbers a program uses?")
     assert sentence_changes("It rains. Wow!", [rule(kind="sentence_type_balance")]) == []
+
+
+def test_the_sentences_of_the_request_said_back_are_restated() -> None:
+    task = (
+        "SHORT IT: Step into the lab and discover a world where alchemy binds reality. "
+        "Join Ada's quest for knowledge in a blend of magic and science."
+    )
+    answer = (
+        "Step into the lab and discover a world where alchemy binds reality. Join Ada's quest "
+        "for knowledge in a blend of magic and science. It is a fine read for a rainy day."
+    )
+    changes = restatements(answer, task)
+    assert [c.sentence for c in changes] == [
+        "Step into the lab and discover a world where alchemy binds reality.",
+        "Join Ada's quest for knowledge in a blend of magic and science.",
+    ]  # the third sentence is the answer's own
+    assert all(c.restates and "words of your own" in c.change for c in changes)
+    first = changes[0]
+    assert first.done("Enter a lab where alchemy shapes what is real.")
+    assert not first.done("Step into the lab and discover a world where alchemy binds it.")
+    assert same_meaning(first.sentence, "Enter a lab where alchemy shapes what is real.")
+    assert not same_meaning(first.sentence, "I like to eat pizza on Fridays with my friends.")
