@@ -36,6 +36,13 @@ from evals.verifiers import InstructionCheck, benchmark_of, check
 GROUNDED_COLUMNS = (KEY_FACT_RECALL, FULLY_CORRECT, ABSTAINED, "retrieval_recall")
 
 
+def label(file: str) -> str:
+    """A results file's name in a table: its stem, with its folder where the stem is
+    `eval`'s own `results` (runs/if_c2/refine_default/results.jsonl: refine_default/results)."""
+    path = Path(file)
+    return f"{path.parent.name}/{path.stem}" if path.stem == "results" else path.stem
+
+
 def load_rows(dataset: Path) -> dict[str, dict[str, Any]]:
     """Data set rows by the id `refinery run` results carry (`<benchmark>-<key>`)."""
     rows = {}
@@ -138,7 +145,7 @@ def grounded_table(scored: list[dict[str, Any]], by_hops: bool = False) -> str:
     for s in scored:
         m, a, u = s["summary"], s["answerable"], s["unanswerable"]
         lines.append(
-            f"| {Path(s['file']).stem} | {m['tasks']} | {_cell(m, KEY_FACT_RECALL)} | "
+            f"| {label(s['file'])} | {m['tasks']} | {_cell(m, KEY_FACT_RECALL)} | "
             f"{_cell(m, FULLY_CORRECT)} | {_cell(a, ABSTAINED)} | {_cell(u, ABSTAINED)} | "
             f"{_cell(m, 'retrieval_recall')} | {s['tokens_per_task']:.0f} | {len(s['errors'])} |"
         )
@@ -152,7 +159,7 @@ def grounded_table(scored: list[dict[str, Any]], by_hops: bool = False) -> str:
         for s in scored:
             for name, g in s["by_hops"].items():
                 lines.append(
-                    f"| {Path(s['file']).stem} | {name} | {g['tasks']} | "
+                    f"| {label(s['file'])} | {name} | {g['tasks']} | "
                     f"{_cell(g, KEY_FACT_RECALL)} | {_cell(g, FULLY_CORRECT)} | "
                     f"{_cell(g, ABSTAINED)} | {_cell(g, 'retrieval_recall')} |"
                 )
@@ -221,14 +228,14 @@ def table(scored: list[dict[str, Any]]) -> str:
     for s in scored:
         m, c = s["summary"], s["content"]
         lines.append(
-            f"| {Path(s['file']).stem} | {m['prompt_strict']:.3f} | {m['prompt_loose']:.3f} | "
+            f"| {label(s['file'])} | {m['prompt_strict']:.3f} | {m['prompt_loose']:.3f} | "
             f"{m['instruction_strict']:.3f} | {m['instruction_loose']:.3f} | "
             f"{s['tokens_per_task']:.0f} | {len(s['errors'])} | {c.get('to_task', '-')} | "
             f"{c.get('to_first_draft', '-')} | {c.get('length_share', '-')} | "
             f"{len(s['echoes'])} | {s['prompt_loose_answering']:.3f} |"
         )
     families = sorted({f for s in scored for f in s["summary"]["by_family"]})
-    names = " | ".join(Path(s["file"]).stem + " loose" for s in scored)
+    names = " | ".join(label(s["file"]) + " loose" for s in scored)
     lines += ["", f"| family | n | {names} |", "|---|---|" + "---|" * len(scored)]
     for name in families:
         cells = [s["summary"]["by_family"].get(name, {}) for s in scored]
@@ -262,7 +269,7 @@ def main() -> None:
         key, label = "prompt_loose", "prompt loose"
     for later in scored[1:]:
         test = mcnemar(scored[0][key], later[key])
-        names = f"{Path(later['file']).stem} against {Path(scored[0]['file']).stem}"
+        names = f"{label(later['file'])} against {label(scored[0]['file'])}"
         print(
             f"\n{names}, {label}: {test['gained']} gained, {test['lost']} lost, "
             f"exact McNemar p = {test['p_value']}"
