@@ -47,6 +47,7 @@ from nodes.sentence_changes import (
     kept_layout,
     restatements,
     sentence_changes,
+    what_is_asked,
 )
 from nodes.validate import drop_repeats
 from nodes.writing import on_round, without_rules, write
@@ -122,13 +123,14 @@ def gist(task: str, limit: int = 30) -> str:
 
 async def reword(
     text: str, changes: list[Change], specs: list[Instruction], state: RefineState,
-    config: RunConfig,
+    config: RunConfig, asked: str | None = None,
 ) -> tuple[str, Usage]:  # fmt: skip
     """Each sentence reworded as its change asks, in parallel, on the round's seed (`on_round`:
     the sentence a keyword is ruled into is asked again each round, and got the same failing
     reply again); a reply is kept where it passes its change's test, is still about one
-    sentence long, and no instruction that held before fails after it."""
-    about = gist(state["task"])
+    sentence long, and no instruction that held before fails after it. `asked`: the request
+    as the sub-tasks see it (its gist), where not the whole request."""
+    about = gist(asked or state["task"])
     asks = [
         prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
     ]
@@ -294,7 +296,8 @@ async def follow_instructions(
         changes = restatements(text, state["task"], offset=state.get("iteration", 0))
         changes = changes[: max(0, MAX_REWORDS - calls(state, "reword"))]
         if changes:
-            text, used = await reword(text, changes, specs, state, config)
+            asked = what_is_asked(state["task"], text)
+            text, used = await reword(text, changes, specs, state, config, asked)
             return repair_all(text, specs)[0], used
     if hollow(text, state):  # it says nothing (too short, a loop, the request): write it in full
         text, used = await redraft(specs, state, config)

@@ -369,6 +369,18 @@ SAID_BACK = 0.5
 """A sentence whose four-word runs are this much the request's is the request's sentence."""
 
 
+def what_is_asked(task: str, text: str) -> str:
+    """The request without the sentences of it that `text` says back: what it asks of them
+    ("SHORT IT: Step into ... Join Ada's quest ..." said back leaves "SHORT IT:"). A rewording
+    shown the request's text itself as its gist rewrote that instead of its own sentence
+    (measured on IFBench dev: asked to restate the second sentence of a blurb, the model
+    wrote the first one again, and the reply was refused as borrowed)."""
+    rest = " ".join(task.split())
+    for sentence in one_line_sentences(text):
+        rest = rest.replace(" ".join(sentence.split()), " ")
+    return " ".join(rest.split()) or task
+
+
 def restatements(text: str, task: str, offset: int = 0) -> list[Change]:
     """The sentences of an answer that says the request back, each to be said as the request
     asks in the model's own words (a whole redraft of such a request came back a copy again:

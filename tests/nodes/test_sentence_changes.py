@@ -11,6 +11,7 @@ from nodes.sentence_changes import (
     restatements,
     sentence_changes,
     spread,
+    what_is_asked,
 )
 
 TEXT = (
@@ -223,5 +224,6 @@ def test_the_sentences_of_the_request_said_back_are_restated() -> None:
     first = changes[0]
     assert first.done("Enter a lab where alchemy shapes what is real.")
     assert not first.done("Step into the lab and discover a world where alchemy binds it.")
+    assert what_is_asked(task, answer) == "SHORT IT:"  # what the sub-tasks are told is asked
     assert same_meaning(first.sentence, "Enter a lab where alchemy shapes what is real.")
     assert not same_meaning(first.sentence, "I like to eat pizza on Fridays with my friends.")
