@@ -7,6 +7,7 @@ from itertools import pairwise
 from typing import Any
 
 from core.instructions import Instruction
+from core.instructions.shape import SENTENCE_WORDS
 from core.run_config import RoleModel, RunConfig, load_config
 from core.state import RefineState, Usage
 from core.text.citations import canonical_citations, fold_source_sentences
@@ -29,7 +30,7 @@ GROWABLE = {
 one more of the count takes (about one word in ten is a pronoun)."""
 POSITIONED = frozenset({"keyword_in_sentence", "keyword_at_position"})
 """Rules on sentence N of the text: a text with fewer sentences must grow first."""
-WORDS_PER = {"words": 1, "sentences": 18, "paragraphs": 80}
+WORDS_PER = {"words": 1, "sentences": SENTENCE_WORDS, "paragraphs": 80}
 """About how many words one of each unit takes."""
 
 

@@ -31,6 +31,12 @@ SENTENCE_WORDS = 18
 """About how many words a sentence of an answer takes, for sizing a draft."""
 
 
+def at_least_sentences(n: int) -> str:
+    """What a rule on sentence `n` adds to its wording, so a draft is long enough to have it
+    (nothing for the first three)."""
+    return f" (so the response has at least {n} sentences)" if n > 3 else ""
+
+
 class KeywordInSentence(Spec):
     """The keyword appears as a whole word, in any case, in sentence `sentence`
     (IFBench's `sentence:keyword`)."""
@@ -57,12 +63,10 @@ class KeywordInSentence(Spec):
         )
 
     def describe(self) -> str:
-        longer = (
-            f" (so the response has at least {self.sentence} sentences)"
-            if self.sentence > 3
-            else ""
+        return (
+            f"Use the word {self.keyword!r} in sentence number {self.sentence}"
+            f"{at_least_sentences(self.sentence)}."
         )
-        return f"Use the word {self.keyword!r} in sentence number {self.sentence}{longer}."
 
 
 class KeywordAtPosition(Spec):
@@ -96,14 +100,9 @@ class KeywordAtPosition(Spec):
         )
 
     def describe(self) -> str:
-        longer = (
-            f" (so the response has at least {self.sentence} sentences)"
-            if self.sentence > 3
-            else ""
-        )
         return (
             f"Make {self.keyword!r} word number {self.word} of sentence number "
-            f"{self.sentence}{longer}."
+            f"{self.sentence}{at_least_sentences(self.sentence)}."
         )
 
 
