@@ -103,10 +103,16 @@ def echoes(answer: str, state: RefineState) -> bool:
     "can you rephrase this: ...", "SHORT IT ...", "translate to ..." and "Use induction to
     prove ..." with the request's text, in 11 of 64 first drafts; the instruction checks
     passed some of them. None where a rule asks for the request's words back."""
+    return echo_of(answer, state) >= ECHO_SHARE
+
+
+def echo_of(answer: str, state: RefineState) -> float:
+    """`echo_share` of the answer against the request, 0 where a rule asks for the request's
+    words back."""
     planned: list[dict[str, Any]] = (state.get("plan") or {}).get("instructions") or []
     if any(i["kind"] in ECHO_KINDS for i in planned):
-        return False
-    return echo_share(answer, state.get("task") or "") >= ECHO_SHARE
+        return 0.0
+    return echo_share(answer, state.get("task") or "")
 
 
 def echo_share(answer: str, task: str, n: int = 5, least: int = 8) -> float:
@@ -156,8 +162,7 @@ def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]
                               "too_short")]  # fmt: skip
     if looping(answer):
         return 0.0, [_finding("the answer repeats one phrase over and over", "looping")]
-    if echoes(answer, state):
-        share = echo_share(answer, state["task"])
+    if (share := echo_of(answer, state)) >= ECHO_SHARE:
         message = f"{share:.0%} of the answer repeats the request instead of answering it"
         return 1 - share, [_finding(message, "echo")]
     if not first or answer == first or any(i["kind"] in FORM_KINDS for i in planned):

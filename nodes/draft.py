@@ -28,8 +28,6 @@ GROWABLE = {
 }
 """Counts more text raises: the unit a text is sized in for them, and how many of that unit
 one more of the count takes (about one word in ten is a pronoun)."""
-POSITIONED = frozenset({"keyword_in_sentence", "keyword_at_position"})
-"""Rules on sentence N of the text: a text with fewer sentences must grow first."""
 WORDS_PER = {"words": 1, "sentences": SENTENCE_WORDS, "paragraphs": 80}
 """About how many words one of each unit takes."""
 

@@ -33,7 +33,6 @@ from nodes import prompts
 from nodes.content import echoes, hollow, same_meaning
 from nodes.draft import (
     GROWABLE,
-    POSITIONED,
     WORDS_PER,
     described,
     draft_role,
@@ -52,6 +51,8 @@ from nodes.sentence_changes import (
 from nodes.validate import drop_repeats
 from nodes.writing import on_round, without_rules, write
 
+POSITIONED = frozenset({"keyword_in_sentence", "keyword_at_position"})
+"""Rules on sentence N of the text: a text with fewer sentences must grow first."""
 MAX_TOKENS = 1024
 """The most output tokens a continuation or a whole rewrite is given."""
 MAX_REWRITES = 1

@@ -12,7 +12,6 @@ from typing import Any
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from core.instructions import Counted, Spec, check_all
-from core.instructions.text import rule_sentences
 from core.questions.checks import abstains, bare, check_answer, conclusion
 from core.questions.facts import Fact
 from core.questions.plan import QuestionPlan
@@ -30,7 +29,6 @@ from core.text.plain import (
     words,
 )
 from nodes.content import content_guard, looping
-from nodes.draft import POSITIONED
 from nodes.plan import instructions_of
 from nodes.prompts import CONSTRAINT_NOTES
 
@@ -450,15 +448,12 @@ def check_answer_to_question(answer: str, state: RefineState) -> tuple[float, li
 
 def progress(spec: Spec, finding: Finding, answer: str = "") -> float:
     """Credit in [0, 0.5) for a count that misses but is closer than nothing (3 of 4 more
-    conjunctions is not 0 of 4), and for a text growing towards the sentence a positional rule
-    names (17 of 28 sentences), and for a rule with parts of which some are met (`Spec.nearness`:
-    6 of 7 punctuation marks): so a refinement that gets nearer is kept as the best draft and
-    the next round builds on it (measured on IFBench dev: rewordings got every mark but the
-    semicolon in, scored as no better, and the next round started from the first draft again).
-    A miss of any other kind, or an empty answer, earns none."""
-    if spec.kind in POSITIONED:
-        have, need = len(rule_sentences(answer)), spec.sentence  # type: ignore[attr-defined]
-        return 0.4 * have / need if have < need else 0.0
+    conjunctions is not 0 of 4), and for a rule that is nearer by its own measure
+    (`Spec.nearness`: 6 of 7 punctuation marks; 17 of the 28 sentences a keyword is ruled
+    into): so a refinement that gets nearer is kept as the best draft and the next round
+    builds on it (measured on IFBench dev: rewordings got every mark but the semicolon in,
+    scored as no better, and the next round started from the first draft again). A miss of
+    any other kind, or an empty answer, earns none."""
     data = finding.get("data") or []
     if not isinstance(spec, Counted) or len(data) < 2 or not data[1].isdigit():
         return 0.5 * min(spec.nearness(answer), 0.99)

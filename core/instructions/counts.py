@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cached_property
 from itertools import pairwise
 from typing import Annotated, Literal
 
@@ -460,6 +461,10 @@ class WordRepeatLimit(Spec):
         return self.at_most * len(over) / sum(over) if over else 0.0
 
 
+def _trigrams(text: str) -> set[str]:
+    return {text[i : i + 3] for i in range(len(text) - 2)}
+
+
 class TrigramOverlap(Spec):
     """The share of the answer's distinct character trigrams also found in the reference text
     is within `tolerance` points of `percent` (±2). This is what if-verifiable 0.1.2 measures
@@ -471,12 +476,13 @@ class TrigramOverlap(Spec):
     percent: Annotated[float, Field(ge=0, le=100)]
     tolerance: Annotated[float, Field(ge=0, le=100)] = 2
 
-    def share(self, text: str) -> float | None:
-        def grams(t: str) -> set[str]:
-            return {t[i : i + 3] for i in range(len(t) - 2)}
+    @cached_property
+    def _reference_grams(self) -> set[str]:
+        return _trigrams(self.reference)
 
-        mine = grams(text)
-        return 100 * len(mine & grams(self.reference)) / len(mine) if mine else None
+    def share(self, text: str) -> float | None:
+        mine = _trigrams(text)
+        return 100 * len(mine & self._reference_grams) / len(mine) if mine else None
 
     def check(self, text: str) -> Finding | None:
         share = self.share(text)

@@ -31,6 +31,13 @@ SENTENCE_WORDS = 18
 """About how many words a sentence of an answer takes, for sizing a draft."""
 
 
+def growing_to(n: int, text: str) -> float:
+    """How near a text with fewer than `n` sentences is to having sentence `n`, at most 0.8
+    (a text that has it but breaks the rule there earns nothing)."""
+    have = len(rule_sentences(text))
+    return 0.8 * have / n if have < n else 0.0
+
+
 def at_least_sentences(n: int) -> str:
     """What a rule on sentence `n` adds to its wording, so a draft is long enough to have it
     (nothing for the first three)."""
@@ -47,6 +54,9 @@ class KeywordInSentence(Spec):
 
     def words_needed(self) -> int:
         return self.sentence * SENTENCE_WORDS
+
+    def nearness(self, text: str) -> float:
+        return growing_to(self.sentence, text)
 
     def check(self, text: str) -> Finding | None:
         parts = rule_sentences(text)
@@ -81,6 +91,9 @@ class KeywordAtPosition(Spec):
 
     def words_needed(self) -> int:
         return self.sentence * SENTENCE_WORDS
+
+    def nearness(self, text: str) -> float:
+        return growing_to(self.sentence, text)
 
     def check(self, text: str) -> Finding | None:
         parts = rule_sentences(text)
