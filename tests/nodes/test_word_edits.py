@@ -10,7 +10,9 @@ from nodes.word_edits import (
     cover_missing,
     echoes,
     gains,
+    inserted_only,
     plan_edits,
+    reworded,
 )
 
 CONFIG = load_config("refine_default")
@@ -105,3 +107,22 @@ def test_an_edit_that_takes_a_used_word_out_is_refused_whatever_it_adds() -> Non
 def test_an_ask_is_remembered_in_words_a_person_reads_in_the_thread_state() -> None:
     assert WordEdit("It snowed.", ("skate", "ice")).key == "reword: skate, ice | It snowed."
     assert WordEdit("It snowed.", ("ice",), follow=True).key == "follow: ice | It snowed."
+
+
+def test_a_part_way_edit_is_kept_only_where_it_put_words_in() -> None:
+    old = "The hurdle was a small obstacle that the kids had to jump over."
+    assert inserted_only(old, old.replace("over.", "over on the cliff."))
+    assert inserted_only("The car was fast.", "The red car was fast.")
+    assert not inserted_only("The car was a fast machine.", "The bench was a fast machine.")
+    assert not inserted_only(old, old)  # nothing put in
+
+
+def test_a_rewording_that_places_one_of_its_two_words_is_kept_and_the_other_is_left() -> None:
+    required = ["girl", "lake", "cliff", "bow"]
+    edit = WordEdit(SENTENCES[0], ("cliff", "bow"))
+    one = "The girl walked to the frozen lake below the cliff in the morning."
+    assert reworded(STORY, edit, one, required) == STORY.replace(SENTENCES[0], one)
+    swapped = "The girl walked to the frozen cliff in the morning."  # "lake" swapped out
+    assert reworded(STORY, edit, swapped, ["girl", "cliff", "bow"]) is None
+    both = "The girl walked to the frozen lake below the cliff, bow in hand, in the morning."
+    assert reworded(STORY, edit, both, required) == STORY.replace(SENTENCES[0], both)
