@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from pydantic import Field
+
 from core.instructions.base import Spec
 from core.state import Finding
 
@@ -75,3 +77,67 @@ class NoCommas(Spec):
     def _repair(self, text: str) -> str | None:
         text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
         return re.sub(r"\s*,", "", text)
+
+
+MARK_NAMES = {
+    "!": "exclamation marks",
+    "?": "question marks",
+    ";": "semicolons",
+    ":": "colons",
+    "—": "dashes",
+}
+"""The punctuation marks a request may forbid by name, as the prompts name them ("—" stands for
+every dash: em, en, and a hyphen standing between spaces)."""
+_DASHES = re.compile(r"\s*[—–]\s*|\s+-{1,2}\s+")
+_MARKS = {
+    "!": re.compile(r"!"),
+    "?": re.compile(r"\?"),
+    ";": re.compile(r";"),
+    ":": re.compile(r":"),
+    "—": _DASHES,
+}
+
+
+class NoMarks(Spec):
+    """None of the named punctuation marks anywhere ("with no exclamation marks", "without
+    semicolons or dashes"): the rule IFEval's `no_comma` is for commas, for the other marks a
+    request forbids by name."""
+
+    kind: Literal["no_marks"] = "no_marks"
+    marks: list[Literal["!", "?", ";", ":", "—"]] = Field(min_length=1, max_length=5)
+
+    def check(self, text: str) -> Finding | None:
+        found = {m: len(_MARKS[m].findall(text)) for m in self.marks}
+        used = [
+            f"{n} {MARK_NAMES[m] if n > 1 else re.sub(r'e?s$', '', MARK_NAMES[m])}"
+            for m, n in found.items()
+            if n
+        ]
+        if not used:
+            return None
+        return self.finding(f"{', '.join(used)}, none allowed", *[m for m, n in found.items() if n])
+
+    def describe(self) -> str:
+        names = [MARK_NAMES[m] for m in self.marks]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        return f"Do not use any {listed}."
+
+    def _repair(self, text: str) -> str | None:
+        """Each forbidden mark as the nearest allowed one: an exclamation or a question ends as
+        a statement ("?!" as whichever of the two is allowed), a semicolon or a dash joins with
+        a comma, a colon between digits (a time) becomes a full stop and any other a comma."""
+        banned = set(self.marks)
+        if {"!", "?"} <= banned:
+            text = re.sub(r"[?!]+", ".", text)
+        elif "!" in banned:
+            text = re.sub(r"\?!|!\?", "?", text).replace("!", ".")
+        elif "?" in banned:
+            text = re.sub(r"\?!|!\?", "!", text).replace("?", ".")
+        if ";" in banned:
+            text = re.sub(r"\s*;", ",", text)
+        if ":" in banned:
+            text = re.sub(r"(?<=\d):(?=\d)", ".", text)
+            text = re.sub(r"\s*:", ",", text)
+        if "—" in banned:
+            text = _DASHES.sub(", ", text)
+        return text

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from itertools import combinations
 
 from core.instructions.base import Counted, Spec
-from core.instructions.casing import AllCapitals, AllLowercase, NoCommas
+from core.instructions.casing import MARK_NAMES, AllCapitals, AllLowercase, NoCommas, NoMarks
+from core.instructions.counts import AllPunctuation, SentenceTypeBalance, SentenceTypeRatio
 from core.instructions.formats import NoWhitespace, TitleCase
 from core.instructions.layout import CsvTable
 from core.instructions.length import WordCount
@@ -36,6 +37,17 @@ def _needed_words(spec: Spec) -> set[str]:
     return set()
 
 
+def _marks_needed(spec: Spec) -> set[str]:
+    """Punctuation marks `spec` requires the answer to use."""
+    if isinstance(spec, AllPunctuation):
+        return {".", ",", "!", "?", ";", ":"}
+    if isinstance(spec, SentenceTypeBalance):
+        return {"!", "?"}
+    if isinstance(spec, SentenceTypeRatio):
+        return {"?"}
+    return set()
+
+
 def _pair_conflict(a: Spec, b: Spec) -> str | None:
     for x, y in ((a, b), (b, a)):
         if isinstance(x, AllCapitals) and isinstance(y, AllLowercase | TitleCase):
@@ -52,6 +64,9 @@ def _pair_conflict(a: Spec, b: Spec) -> str | None:
             clash = {w.lower() for w in x.words} & _needed_words(y)
             if clash:
                 return f"{', '.join(sorted(clash))} is both forbidden and required"
+        if isinstance(x, NoMarks) and (clash := _marks_needed(y) & set(x.marks)):
+            names = ", ".join(MARK_NAMES[m] for m in sorted(clash))
+            return f"no {names} cannot hold with {y.kind}, which needs them"
         if isinstance(x, NoWhitespace) and isinstance(y, WordCount) and y.low() > 1:
             return "no whitespace leaves one word, more are required"
     return None

@@ -605,6 +605,33 @@ def commas(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "no_commas"}
 
 
+_MARK = (
+    r"(?:exclamation\s+(?:marks?|points?)|question\s+marks?|semi-?colons?|(?<!semi)(?<!semi-)colons?"
+    r"|(?:em[- ]|en[- ])?dash(?:es)?)"
+)
+_MARK_OF = (("exclamation", "!"), ("question", "?"), ("semi", ";"), ("colon", ":"), ("dash", "—"))
+
+
+@rule(
+    r"\b(?:no\s+|without\s+(?:using\s+)?(?:any\s+)?|(?:do\s+not|don't|never)\s+use\s+(?:any\s+|a\s+single\s+)?"
+    r"|(?:avoid|omit)\s+(?:using\s+)?(?:any\s+|all\s+)?|refrain\s+from\s+(?:using\s+|the\s+use\s+of\s+)?"
+    r"(?:any\s+)?)("
+    + _MARK
+    + r"(?:\s*(?:,|\band\b|\bor\b|\bnor\b)\s*(?:or\s+|and\s+)?(?:no\s+|any\s+)?"
+    + _MARK
+    + r")*)"
+)
+def marks(m: re.Match[str], task: str) -> dict[str, Any]:
+    """ "with no exclamation marks", "without semicolons or dashes": the marks named."""
+    named = re.findall(_MARK, m[1], re.IGNORECASE)
+    found = []
+    for name in named:
+        mark = next(mark for key, mark in _MARK_OF if key in name.lower())
+        if mark not in found:
+            found.append(mark)
+    return {"kind": "no_marks", "marks": found}
+
+
 @rule(
     r"(?:title\s+case|capitali[sz]e\s+the\s+first\s+letter\s+of\s+(?:every|each)\s+(?:major\s+)?word)"
 )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 
 from core.instructions.base import Spec
-from core.instructions.casing import AllCapitals, AllLowercase, NoCommas
+from core.instructions.casing import AllCapitals, AllLowercase, NoCommas, NoMarks
 from core.instructions.counts import (
     AllPunctuation,
     ConjunctionCount,
@@ -125,6 +125,7 @@ Instruction = Annotated[
     | AllCapitals
     | AllLowercase
     | NoCommas
+    | NoMarks
     | NumberCount
     | ConjunctionCount
     | PronounCount

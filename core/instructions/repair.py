@@ -10,7 +10,9 @@ from core.instructions.base import Spec
 
 FRAMING_KINDS = ("title", "repeat_prompt", "start_phrase", "end_phrase", "postscript")
 """Repairs that add an opening or a closing: tried after those that trim or regroup the body."""
-LATE_KINDS = ("quotation", "json_format", "all_capitals", "all_lowercase", "no_commas")
+LATE_KINDS = (
+    "quotation", "json_format", "all_capitals", "all_lowercase", "no_commas", "no_marks"
+)  # fmt: skip
 """Repairs that rewrite or wrap the whole text: tried last."""
 
 

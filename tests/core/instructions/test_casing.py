@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.instructions.casing import AllCapitals, AllLowercase, NoCommas
+from core.instructions.casing import AllCapitals, AllLowercase, NoCommas, NoMarks
 
 
 def test_all_capitals() -> None:
@@ -34,3 +34,21 @@ def test_no_commas_says_where_and_repairs() -> None:
     fixed = spec.repair(text)
     assert fixed == "Snow fell the dog ran and 1000 flakes fell."
     assert spec.check("A full-width comma， is allowed.") is None
+
+
+def test_named_marks_are_counted_and_each_becomes_the_nearest_allowed_one() -> None:
+    spec = NoMarks(marks=["!", ";", ":", "—"])
+    text = "Wake up! The bus leaves at 7:30; pack: a map, a torch \u2014 and water. Ready?!"
+    finding = spec.check(text)
+    assert finding is not None
+    assert finding["message"] == (
+        "2 exclamation marks, 1 semicolon, 2 colons, 1 dash, none allowed"
+    )
+    assert spec.repair(text) == (
+        "Wake up. The bus leaves at 7.30, pack, a map, a torch, and water. Ready?"
+    )
+    assert NoMarks(marks=["?"]).repair("Ready?! Is it? Yes.") == "Ready! Is it. Yes."
+    assert NoMarks(marks=["—"]).check("A well-known, self-made man.") is None  # hyphens stay
+    assert NoMarks(marks=["!", "?"]).describe() == (
+        "Do not use any exclamation marks or question marks."
+    )

@@ -41,6 +41,14 @@ from core.instructions import conflicts, parse_instructions
             "comma-separated csv_table",
         ),
         ([{"kind": "no_whitespace"}, {"kind": "word_count", "at_least": 5}], "one word"),
+        (
+            [{"kind": "no_marks", "marks": ["!"]}, {"kind": "all_punctuation"}],
+            "no exclamation marks cannot hold with all_punctuation",
+        ),
+        (
+            [{"kind": "no_marks", "marks": ["?"]}, {"kind": "sentence_type_ratio"}],
+            "no question marks cannot hold",
+        ),
     ],
 )
 def test_conflicts_are_named(items: list[dict[str, Any]], reason: str) -> None:

@@ -63,6 +63,15 @@ def read(task: str) -> list[dict[str, Any]]:
         ("Wrap your entire answer in double quotes.", {"kind": "quotation"}),
         ("Please respond in JSON.", {"kind": "json_format"}),
         ("Keep it comma-free.", {"kind": "no_commas"}),
+        ("Write a poem with no exclamation marks.", {"kind": "no_marks", "marks": ["!"]}),
+        (
+            "Do not use question marks, colons, or exclamation points.",
+            {"kind": "no_marks", "marks": ["?", ":", "!"]},
+        ),
+        (
+            "Answer with no semicolons and no em dashes.",
+            {"kind": "no_marks", "marks": [";", "\u2014"]},
+        ),
         ("Reply in lowercase letters only.", {"kind": "all_lowercase"}),
         ("Shout it: all caps please.", {"kind": "all_capitals"}),
         (

@@ -47,6 +47,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "all_capitals": {},
     "all_lowercase": {},
     "no_commas": {},
+    "no_marks": {"marks": ["!", ";"]},
     "number_count": {"exactly": 3},
     "conjunction_count": {"at_least": 4},
     "pronoun_count": {"at_least": 5},
@@ -103,7 +104,10 @@ DRAFT = (
     "A scarf hung by the door. Nobody spoke, and then the sun rose."
 )
 
-FAILING = {"quotes_explained": 'He said "hi" "bye"'}
+FAILING = {
+    "quotes_explained": 'He said "hi" "bye"',
+    "no_marks": "Snow fell; the dog ran! It was a cold, bright day.",
+}
 """A failing text for the kinds the draft happens to follow."""
 
 
@@ -167,6 +171,7 @@ REPAIRED = {
     "all_capitals",
     "all_lowercase",
     "no_commas",
+    "no_marks",
     "emoji_per_sentence",
     "indent_stairs",
     "one_word_per_line",
