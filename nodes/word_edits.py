@@ -199,9 +199,10 @@ def reworded(text: str, edit: WordEdit, reply: str, required: list[str]) -> str 
     """`text` with `edit`'s sentence reworded as the reply says, or None where the reply is not
     the sentence with its words in: cut short, grown into a paragraph, a list, a quotation left
     open, a word lost or a repeat made. A reply that worked in some of its words, not all, is
-    kept where it only put words in (`inserted_only`): the rest are asked for again (measured on
-    dev CommonGen-Hard 30-49, a first word round: 14 of 65 rewordings took both words, 19 more
-    took one of them and passed every other check, and were thrown away)."""
+    kept where it only put words in (`inserted_only`): the rest are asked for again. Measured on
+    the first drafts of dev CommonGen-Hard 30-49, one first word round: 14 of 65 rewordings took
+    both words and 19 more took one of them and passed every other check but were thrown away;
+    kept as pure insertions, 28 of the 65 were kept, placing 42 words."""
     new = " ".join(unquote(reply).split())
     candidate = text.replace(edit.sentence, new, 1)
     placed, left = used_words(new, list(edit.words))

@@ -607,7 +607,7 @@ def commas(m: re.Match[str], task: str) -> dict[str, Any]:
 
 _MARK = (
     r"(?:exclamation\s+(?:marks?|points?)|question\s+marks?|semi-?colons?|(?<!semi)(?<!semi-)colons?"
-    r"|(?:em[- ]|en[- ])?dash(?:es)?)"
+    r"|(?:em[- ]|en[- ])?dash(?:es)?)\b"
 )
 _MARK_OF = (("exclamation", "!"), ("question", "?"), ("semi", ";"), ("colon", ":"), ("dash", "—"))
 

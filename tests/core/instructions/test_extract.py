@@ -197,3 +197,8 @@ def test_a_request_to_repeat_is_read_with_the_request_itself_and_not_the_instruc
 
 def test_the_same_instruction_said_twice_is_one_check() -> None:
     assert read("No commas. Really: no commas.") == [{"kind": "no_commas"}]
+
+
+def test_a_mark_named_only_in_passing_is_not_a_rule() -> None:
+    assert read("Show no dashboard widgets and explain the plan.") == []
+    assert read("There is no question that it works; describe it.") == []
