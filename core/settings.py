@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     Leave off for OpenAI itself, whose newer models refuse a request that sets both."""
     llm_timeout_s: float = Field(120.0, gt=0)
     """Per-call timeout of a model request (the whole call, streamed or not)."""
+    llm_timeout_multiple: float | None = Field(None, ge=1, le=100)
+    """Make a remote endpoint's call timeout follow the observed call time: this multiple of
+    the p99 of its pool's last 200 successful calls, between `llm_timeout_floor_s` and
+    `llm_timeout_s` (`llm_timeout_s` until 20 calls have been seen), so a hung endpoint is
+    left early while calls are fast and slow calls under load are not cut. Async calls without
+    streaming (the engine's); None: always `llm_timeout_s`."""
+    llm_timeout_floor_s: float = Field(10.0, gt=0)
+    """The shortest timeout `llm_timeout_multiple` may set."""
     llm_max_retries: int = Field(3, ge=0, le=20)
     """Retries of a failed model call on one tier (exponential backoff with jitter); the
     OpenAI client's own retries are off, so this is the only retry loop."""

@@ -31,6 +31,7 @@ from core.llm.pooled import PooledChatModel, Target
 from core.llm.resilient import ResilientChatModel
 from core.llm.retries import with_retries
 from core.llm.stats import llm_stats
+from core.llm.timeouts import AdaptiveTimeout
 from core.run_config import RoleModel
 from core.settings import Settings, get_settings
 from core.state import Usage
@@ -200,6 +201,7 @@ def _new_tier_model(
         seed=role.seed,
         request_body=dict(tier.request_body),
         timeout_s=tier.timeout_s or settings.llm_timeout_s,
+        adaptive_timeout=_adaptive_timeout(tier, settings),
         context_window=tier.context_window,
         tokenizer=tier.tokenizer,
         slots=tier.slots,
@@ -211,6 +213,19 @@ def _new_tier_model(
         board=health_board(),
         cache=False,  # the cache sits in front of the whole chain (`ResilientChatModel`)
         tags=["nostream"],  # LangGraph streams the outer model's tokens; these are the same
+    )
+
+
+def _adaptive_timeout(tier: Tier, settings: Settings) -> AdaptiveTimeout | None:
+    """A pool's timeout that follows its call times, where the settings ask for one and a
+    timed-out call is retried (not on the embedded server: a slow generation is no fault)."""
+    if settings.llm_timeout_multiple is None or not tier.retry_timeouts:
+        return None
+    ceiling = tier.timeout_s or settings.llm_timeout_s
+    return AdaptiveTimeout(
+        ceiling_s=ceiling,
+        floor_s=min(settings.llm_timeout_floor_s, ceiling),
+        multiple=settings.llm_timeout_multiple,
     )
 
 

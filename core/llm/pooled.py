@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr
 from core.llm.endpoints import EndpointPool, HealthBoard
 from core.llm.retries import EmptyResponseError, cause_of, is_transient
 from core.llm.stats import llm_stats
+from core.llm.timeouts import AdaptiveTimeout
 from core.text.plain import estimate_tokens
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,9 @@ class PooledChatModel(BaseChatModel):
     request_body: dict[str, Any] = Field(default_factory=dict)
     """Fields every request carries besides OpenAI's (e.g. llama.cpp's `cache_prompt`)."""
     timeout_s: float = 120.0
+    adaptive_timeout: InstanceOf[AdaptiveTimeout] | None = Field(default=None, exclude=True)
+    """Where set, an async call's timeout follows this pool's observed call times (at most
+    `timeout_s`); None: always `timeout_s`."""
     context_window: int = 4096
     """Tokens the model's context holds (prompt and reply)."""
     slots: int | None = None
@@ -294,11 +299,21 @@ class PooledChatModel(BaseChatModel):
     ) -> ChatResult:
         url, client = await self._achoose()
         kwargs = self._shaped(kwargs, client)
+        adaptive = self.adaptive_timeout
         try:
-            async with self._gate(url), asyncio.timeout(self.timeout_s):
-                result = await client._agenerate(
-                    messages, stop=stop, run_manager=run_manager, **kwargs
-                )
+            async with self._gate(url):
+                limit = adaptive.current() if adaptive is not None else self.timeout_s
+                started = time.monotonic()
+                try:
+                    async with asyncio.timeout(limit):
+                        result = await client._agenerate(
+                            messages, stop=stop, run_manager=run_manager, **kwargs
+                        )
+                except TimeoutError:
+                    log.info("%s %s: no answer within %.1f s", self.tier, url, limit)
+                    raise
+                if adaptive is not None:
+                    adaptive.observe(time.monotonic() - started)
         except Exception as exc:
             self._failed(url, exc)
             raise

@@ -2,12 +2,14 @@
 last changes and recent recommendations): observed load and, when given, the forecast over the
 lead time become the desired number of instances of one endpoint group.
 
-Up: the most instances any signal needs at `target_utilisation` (requests in flight and queued,
-the arrival rate, the forecast peak over the next lead time, latency over its target), at once
-after `scale_up_cooldown_s`. Down: only to what the load needs at the lower
-`scale_down_utilisation` (hysteresis), the highest such need over the last
-`scale_down_window_s` (Kubernetes' stabilisation window), and not within `scale_down_cooldown_s`
-of any change. Time is the signals' `at`: the caller's clock, simulated in benches and tests.
+Up: the most instances any signal needs (requests in flight and queued, the arrival rate, the
+forecast peak over the next lead time, latency over its target), at once after
+`scale_up_cooldown_s`; a load needs the instances that hold it at `target_utilisation`, or,
+with `queue_wait_s` set, the fewest at which few requests wait long for a slot (Erlang C).
+Down: only to what the load needs at the lower `scale_down_utilisation` (or a tenth of the
+waiting share; hysteresis), the highest such need over the last `scale_down_window_s`
+(Kubernetes' stabilisation window), and not within `scale_down_cooldown_s` of any change.
+Time is the signals' `at`: the caller's clock, simulated in benches and tests.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections import deque
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.scaling.queueing import slots_for_wait
 
 __all__ = ["Decision", "LoadSignals", "Scaler", "ScalingPolicy"]
 
@@ -44,6 +48,15 @@ class ScalingPolicy(BaseModel):
     """Share of the slots the load may fill before another instance is wanted."""
     scale_down_utilisation: float = Field(0.5, gt=0, le=1)
     """Share of the slots the load must fit in on fewer instances before one goes."""
+    queue_wait_s: float | None = Field(None, gt=0, le=3600)
+    """Size for the wait for a slot rather than for a fixed utilisation: a load needs the fewest
+    instances at which at most `queue_wait_share` of requests wait longer than this for a slot
+    (Erlang C, `core.scaling.queueing`). A small pool then keeps the headroom its bursts need
+    (two instances at 75 % busy queue often), a large one no more than its own. Set it to the
+    latency target less the slowest generations' time. None: `target_utilisation`."""
+    queue_wait_share: float = Field(0.001, gt=0, lt=1)
+    """Share of requests that may wait longer than `queue_wait_s`; scaling down asks for a
+    tenth of it (the hysteresis `scale_down_utilisation` gives the utilisation rule)."""
     target_latency_s: float | None = Field(None, gt=0)
     """Latency above which one more instance is wanted (None: latency is not a signal)."""
     startup_s: float = Field(60.0, ge=0)
@@ -75,6 +88,17 @@ class ScalingPolicy(BaseModel):
         """Instances whose slots hold `concurrency` requests at `utilisation`."""
         return math.ceil(round(concurrency / (self.slots_per_instance * utilisation), 9))
 
+    def instances_needed(self, concurrency: float, service_s: float, down: bool = False) -> int:
+        """Instances for `concurrency` requests in service on average (arrival rate x service
+        time): by the wait for a slot where `queue_wait_s` is set, else at the target (`down`:
+        the scale-down) utilisation."""
+        if self.queue_wait_s is None:
+            utilisation = self.scale_down_utilisation if down else self.target_utilisation
+            return self.instances_for(concurrency, utilisation)
+        share = self.queue_wait_share / 10 if down else self.queue_wait_share
+        slots = slots_for_wait(concurrency, service_s, self.queue_wait_s, share)
+        return math.ceil(slots / self.slots_per_instance)
+
 
 class LoadSignals(BaseModel):
     """What the scaler sees at one moment (summed over the replicas)."""
@@ -103,7 +127,7 @@ class Decision(BaseModel):
     desired: int
     reason: str
     needs: dict[str, int] = Field(default_factory=dict)
-    """Instances each signal asks for at the target utilisation."""
+    """Instances each signal asks for to scale up."""
 
 
 class Scaler:
@@ -117,22 +141,22 @@ class Scaler:
         self.last_change = float("-inf")
         self._down_needs: deque[tuple[float, int]] = deque()
 
-    def needs(self, s: LoadSignals, utilisation: float) -> dict[str, int]:
-        """Instances each signal asks for at `utilisation`."""
+    def needs(self, s: LoadSignals, down: bool = False) -> dict[str, int]:
+        """Instances each signal asks for to scale up (`down`: to scale down to)."""
         p = self.policy
         service = s.service_time_s or p.service_time_s
         needs = {
-            "load": p.instances_for(s.in_flight + s.queue_depth, utilisation),
-            "rate": p.instances_for(s.arrival_rate * service, utilisation),
+            "load": p.instances_needed(s.in_flight + s.queue_depth, service, down),
+            "rate": p.instances_needed(s.arrival_rate * service, service, down),
         }
         if s.forecast_rate is not None:
-            needs["forecast"] = p.instances_for(s.forecast_rate * service, utilisation)
+            needs["forecast"] = p.instances_needed(s.forecast_rate * service, service, down)
         return needs
 
     def decide(self, s: LoadSignals) -> Decision:
         """The desired instances now; becomes `current` for the next call."""
         p = self.policy
-        needs = self.needs(s, p.target_utilisation)
+        needs = self.needs(s)
         slow = (
             p.target_latency_s is not None
             and s.latency_s is not None
@@ -144,7 +168,7 @@ class Scaler:
             needs["latency"] = self.current + 1
         up_need, up_signal = max((n, name) for name, n in needs.items())
         window = p.scale_down_window_s if s.forecast_rate is None else p.forecast_down_window_s
-        down = max(self.needs(s, p.scale_down_utilisation).values())
+        down = max(self.needs(s, down=True).values())
         down_need = self._window_need(s.at, down, window)
         desired, reason = self.current, "steady"
         if up_need > self.current:

@@ -88,6 +88,30 @@ async def test_a_hang_times_out_and_is_retried(
     assert llm_stats().snapshot().failures == {"timeout": 1}
 
 
+async def test_once_calls_are_fast_a_hang_is_cut_at_the_timeout_they_set_not_the_configured(
+    llm_settings: Configure, fakes: list[FakeOpenAI]
+) -> None:
+    fake = serve(fakes, faults={21: "hang"})
+    configured = 60.0
+    llm_settings(
+        **retry_settings(
+            openai_base_url=fake.base_url,
+            llm_timeout_s=configured,
+            llm_timeout_multiple=4.0,
+            llm_timeout_floor_s=HANG_TIMEOUT_S,
+        )
+    )
+    for _ in range(20):  # loopback answers: 4 x their p99 is under the floor
+        await complete("test", ROLE, ["Say something."], "system")
+
+    [text], _ = await complete("test", ROLE, ["Say something."], "system")
+
+    assert text == UNRECOGNISED
+    waited = fake.call_times[21] - fake.call_times[20]
+    assert HANG_TIMEOUT_S <= waited < configured  # the floor, not the configured 60 s
+    assert llm_stats().snapshot().failures == {"timeout": 1}
+
+
 async def test_every_request_completes_under_a_fault_schedule(
     llm_settings: Configure, fakes: list[FakeOpenAI]
 ) -> None:

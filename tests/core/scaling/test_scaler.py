@@ -93,6 +93,33 @@ def test_with_a_forecast_scale_down_waits_only_for_the_shorter_window() -> None:
     assert scaler.decide(at(121, in_flight=1, forecast_rate=0.1)).desired == 1
 
 
+WAITING = POLICY.model_copy(
+    update={"max_instances": 30, "service_time_s": 8.0, "queue_wait_s": 4.0}
+)
+"""The same group sized for the wait for a slot: at most 0.1 % of requests wait over 4 s."""
+
+
+def test_sized_for_the_wait_a_small_load_keeps_more_headroom_and_a_large_one_less() -> None:
+    night, peak = Scaler(WAITING, current=1), Scaler(WAITING, current=1)
+    # 0.4 requests/s of 8 s: 3.2 in service; 75 % of 4 slots would take 2 instances
+    assert POLICY.instances_for(3.2, 0.75) == 2
+    assert night.decide(at(0, arrival_rate=0.4)).needs["rate"] == 3
+    # 8 requests/s: 64 in service; 75 % would take 22 instances, the wait 19
+    assert POLICY.instances_for(64, 0.75) == 22
+    decision = peak.decide(at(0, arrival_rate=8.0))
+    assert (decision.desired, decision.reason) == (19, "up: rate")
+
+
+def test_sized_for_the_wait_scaling_down_asks_for_a_tenth_of_the_share() -> None:
+    scaler = Scaler(WAITING.model_copy(update={"scale_down_window_s": 0.0}), current=20)
+    signals = at(0, arrival_rate=8.0)
+    assert (scaler.needs(signals)["rate"], scaler.needs(signals, down=True)["rate"]) == (19, 20)
+    for t in range(0, 1000, 15):  # 19 would do, but not with the margin to go down to it
+        assert scaler.decide(at(t, arrival_rate=8.0)).desired == 20
+    decision = scaler.decide(at(1000, arrival_rate=7.5))  # 19 now holds it with the margin
+    assert (decision.desired, decision.reason) == (19, "down: load fits on fewer")
+
+
 def test_the_count_stays_within_the_bounds() -> None:
     scaler = Scaler(POLICY, current=1)
     assert scaler.decide(at(0, in_flight=100)).desired == 6
