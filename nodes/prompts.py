@@ -107,6 +107,15 @@ CONTINUE = (
     "Reply with that paragraph only."
 )
 
+CONTINUE_STORY = (
+    "{task}\n\nThe story so far: {draft}\n\n"
+    "Write the rest of the story: {sentences} more sentences that go on from there, with the "
+    "same characters{words}. Reply with those sentences only."
+)
+"""A word story too short to be one goes on from where it stops: asked again from its plan
+instead, the README demo's one-sentence draft came back as six short ones ("It snowed. The dog
+chased the snow outside. ..."), its first sentence lost."""
+
 FIX_RULES = (
     "{task}\n\nCurrent response:\n{draft}\n\n"
     "The response breaks these rules:\n{problems}\n\n"
@@ -197,6 +206,7 @@ PROMPTS: dict[str, str] = {
     "reword": REWORD,
     "reword_sentence": REWORD_SENTENCE,
     "continue": CONTINUE,
+    "continue_story": CONTINUE_STORY,
     "fix_rules": FIX_RULES,
     "draft_words": DRAFT_WORDS,
     "answer_from_facts": ANSWER_FROM_FACTS,

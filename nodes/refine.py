@@ -38,6 +38,7 @@ from nodes.validate import (
     support,
 )
 from nodes.word_edits import (
+    continue_story,
     cover_missing,
     first_sentence,
     redraft_words,
@@ -165,9 +166,12 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> Rev
         return Revision(*followed)
     required = required_words(state)
     told = [(f.get("data") or [""])[0] for f in findings if f["source"] == "repetition"]
-    listed = required and {"listing", "plan", "short"} & set(told)  # the validator read it
-    if (listed or sparse(text, required)) and not calls(state, "redraft"):  # not a story: again
-        return Revision(*await redraft_words(state, config))
+    listed = required and {"listing", "plan"} & set(told)  # the validator read it
+    short = required and "short" in told
+    if short and not listed and not sparse(text, required) and not calls(state, "continue_story"):
+        return Revision(*await continue_story(text, state, config))  # a story begun: go on
+    if (listed or short or sparse(text, required)) and not calls(state, "redraft"):
+        return Revision(*await redraft_words(state, config))  # not a story: again
     text = drop_repeats(text, required)
     known = {d["id"] for d in state.get("documents") or []}
     text = cite_uncited(text, context_passages(state, config), known, premise(state))

@@ -36,11 +36,24 @@ from core.text.plain import (
     sentences,
     strip_citations,
     unquote,
+    whole_sentences,
 )
 from nodes import prompts
-from nodes.draft import draft_prompt, draft_role, write_draft
+from nodes.draft import (
+    draft_prompt,
+    draft_role,
+    draft_sentences,
+    without_word_list,
+    write_draft,
+)
 from nodes.sentence_changes import faithful, uses_all
-from nodes.validate import listing_sentences, overlap, repeated_sentences, word_bag
+from nodes.validate import (
+    REPEAT_JACCARD,
+    listing_sentences,
+    overlap,
+    repeated_sentences,
+    word_bag,
+)
 from nodes.writing import on_round, write
 
 WEAVE_GROUP = 2
@@ -326,3 +339,41 @@ async def redraft_words(state: RefineState, config: RunConfig) -> tuple[str, Usa
     role = on_round(draft_role(state, config), state)
     reply, usage = await write_draft("redraft", role, draft_prompt(state))
     return reply.strip(), usage
+
+
+STORY_TOKENS_PER_SENTENCE = 40
+"""The cap of a story's continuation, per sentence asked for (a sentence of the 1.5B model's
+stories is 20-30 tokens; it loops on one sentence past what it was asked, as one in six
+replies did on the README demo's draft)."""
+
+
+def quoted(words: list[str]) -> str:
+    """`"a"`, `"a" and "b"`, `"a", "b" and "c"`."""
+    marked = [f'"{w}"' for w in words]
+    return marked[0] if len(marked) == 1 else f"{', '.join(marked[:-1])} and {marked[-1]}"
+
+
+async def continue_story(text: str, state: RefineState, config: RunConfig) -> tuple[str, Usage]:
+    """A word story too short to be one, kept byte for byte and told on: the sentences its plan
+    still lacks, with the same characters, using the words it left out. Only whole sentences
+    of the reply are kept, none that repeats one before it, and no more than were asked for
+    and one: the model runs on past the count and loops."""
+    required = required_words(state)
+    missing = used_words(strip_citations(text), required)[1]
+    more = max(2, draft_sentences(required) - len(sentences(text)))
+    noun = "word" if len(missing) == 1 else "words"
+    ask = prompts.CONTINUE_STORY.format(
+        task=without_word_list(state["task"], required),
+        draft=text,
+        sentences=more,
+        words=f", using the {noun} {quoted(missing)}" if missing else "",
+    )
+    cap = STORY_TOKENS_PER_SENTENCE * (more + 1)
+    role = on_round(config.roles.draft, state).model_copy(update={"max_tokens": cap})
+    [reply], usage = await write("continue_story", role, [ask])
+    told, bags = text, [word_bag(s) for s in sentences(text)]
+    for sentence in sentences(whole_sentences(reply.strip()))[: more + 1]:
+        bag = word_bag(sentence)
+        if bag and all(overlap(bag, seen) < REPEAT_JACCARD for seen in bags):
+            told, bags = f"{told} {sentence}", [*bags, bag]
+    return told, usage

@@ -121,6 +121,11 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
     "reword": lambda f: _reword(f["sentence"], f["change"]),
     "reword_sentence": lambda f: _reword(f["sentence"], f["change"]),
     "continue": lambda f: "It was a quiet morning in the town. The shops opened one by one.",
+    "continue_story": lambda f: (
+        "They went on together. "
+        + "".join(f"Then came the {w}. " for w in re.findall(r'"([^"]+)"', f["words"]))
+        + "It ended well."
+    ),
     "fix_rules": lambda f: f["draft"],
     "cover_words": lambda f: f"Then the {' and the '.join(_words(f))} appeared together.",
     "fix_sentence": lambda f: f"{_first_sentence(f['source'])} [{f['doc_id']}].",
@@ -135,7 +140,8 @@ weak model that does what it is asked, partly. A word draft uses the first half 
 required words; a sentence sub-task uses every word it is given; a grounded draft and a
 sentence fix restate the first sentence of the (first) document with its citation; an answer
 written from a question's facts states the first fact only; an
-expansion adds one fixed sentence (a continuation two); a rewrite, whether from the critic's
+expansion adds one fixed sentence (a continuation two; a story's continuation one for each
+word it is asked to use, between two fixed ones); a rewrite, whether from the critic's
 feedback or from broken rules, returns the answer unchanged (but for a sentence the feedback
 says to add, `add the sentence "..."`, put at its end); a sentence asked to use a word
 gets it tacked on; the critic answers a 7 with one feedback item; the instruction reader

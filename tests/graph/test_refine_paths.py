@@ -453,20 +453,47 @@ async def test_a_redraft_that_tells_a_story_with_fewer_words_beats_the_list(
     assert (result.answer or "").startswith("Snow fell before dawn")  # the story, mended
 
 
-async def test_a_story_of_one_sentence_is_written_again_though_it_uses_every_word(
-    fake: FakeOpenAI,
-) -> None:
-    """The README demo's draft: asked for four sentences, one came back with all six words
-    ("In the snow-covered morning, a dog, with a scarf, raced down the window of a cozy coffee
-    shop."), one word was swapped in, and it passed at 1.000."""
-    fake.responder = drafts_first(
-        "In the snow-covered morning a dog in a scarf ran to the window of a coffee shop."
-    )
+async def test_a_story_of_one_sentence_goes_on_from_where_it_stops(fake: FakeOpenAI) -> None:
+    """The README demo's draft: asked for four sentences, one came back with five of its six
+    words ("In the snow-covered morning, a dog, with a scarf, raced down the window of a cozy
+    coffee shop."). Asked again from its plan, it came back as six short sentences, its first
+    one lost; now the story is told on from it, with the word it left out."""
+    first = "In the snow-covered morning a dog in a scarf raced to the window of a coffee shop."
+    fake.responder = drafts_first(first)
     result, sent = await run_winter_story(fake)
     [short] = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
     assert short["data"] == ["short"] and result.history[0]["score"] < 0.95
-    assert sent == ["draft_words", "draft_words"]
-    assert result.answer == STORY and result.stop_reason == "passed"
+    assert sent == ["draft_words", "continue_story"]
+    prompt = next(text for _, text in fake.received if recognise(text)[0] == "continue_story")
+    assert f"The story so far: {first}" in prompt
+    assert "3 more sentences" in prompt and 'using the word "run"' in prompt
+    assert result.answer == f"{first} They went on together. Then came the run. It ended well."
+    assert result.stop_reason == "passed"
+
+
+async def test_a_continuation_keeps_whole_sentences_that_say_something_new(
+    fake: FakeOpenAI,
+) -> None:
+    """The 1.5B model ran on past the count it was asked for and looped on one sentence: only
+    the sentences asked for and one more are kept, none that says an earlier one again, and
+    not the one its token cap cut."""
+    first = "In the snow-covered morning a dog in a scarf ran to the window of a coffee shop."
+    loop = "The dog ran into the coffee shop. " * 6
+
+    def respond(messages: list[dict[str, Any]]) -> str:
+        known = recognise(str(messages[-1]["content"]))
+        if known and known[0] == "draft_words":
+            return first
+        if known and known[0] == "continue_story":
+            return f"The dog ran to the window. {loop}The smell of"
+        return cooperative_responder(messages)
+
+    fake.responder = respond
+    result, sent = await run_winter_story(fake)
+    assert sent[:2] == ["draft_words", "continue_story"]
+    assert result.history[1]["draft"] == (
+        f"{first} The dog ran to the window. The dog ran into the coffee shop."
+    )
 
 
 def redrafts_past_its_cap() -> Responder:

@@ -12,6 +12,7 @@ from nodes.word_edits import (
     gains,
     inserted_only,
     plan_edits,
+    quoted,
     reworded,
 )
 
@@ -126,3 +127,9 @@ def test_a_rewording_that_places_one_of_its_two_words_is_kept_and_the_other_is_l
     assert reworded(STORY, edit, swapped, ["girl", "cliff", "bow"]) is None
     both = "The girl walked to the frozen lake below the cliff, bow in hand, in the morning."
     assert reworded(STORY, edit, both, required) == STORY.replace(SENTENCES[0], both)
+
+
+def test_the_words_a_continuation_must_use_are_quoted_as_a_list_reads() -> None:
+    assert quoted(["run"]) == '"run"'
+    assert quoted(["flour", "bread"]) == '"flour" and "bread"'
+    assert quoted(["a", "b", "c"]) == '"a", "b" and "c"'
