@@ -73,8 +73,8 @@ class PooledChatModel(BaseChatModel):
     """Fields every request carries besides OpenAI's (e.g. llama.cpp's `cache_prompt`)."""
     timeout_s: float = 120.0
     adaptive_timeout: InstanceOf[AdaptiveTimeout] | None = Field(default=None, exclude=True)
-    """Where set, an async call's timeout follows this pool's observed call times (at most
-    `timeout_s`); None: always `timeout_s`."""
+    """Where set, an async call's timeout (a stream's: its whole time) follows this pool's
+    observed call times (at most `timeout_s`); None: always `timeout_s`."""
     context_window: int = 4096
     """Tokens the model's context holds (prompt and reply)."""
     slots: int | None = None
@@ -352,18 +352,34 @@ class PooledChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        # A hang is caught by the client's read timeout (`timeout_s` between bytes); a failure
-        # before the first chunk lets the fallback chain move on to the next tier.
+        # A hang is caught by the client's read timeout (`timeout_s` between bytes) and, with
+        # an adaptive timeout, by the whole stream's deadline (checked around each chunk it
+        # waits for, never across a yield); a failure before the first chunk lets the fallback
+        # chain move on to the next tier.
         url, client = await self._achoose()
         kwargs = self._shaped(kwargs, client)
+        adaptive = self.adaptive_timeout
         chunks = 0
         try:
             async with self._gate(url):
-                async for chunk in client._astream(
-                    messages, stop=stop, run_manager=run_manager, **kwargs
-                ):
-                    chunks += 1
-                    yield chunk
+                started = time.monotonic()
+                limit = adaptive.current() if adaptive is not None else None
+                deadline = asyncio.get_running_loop().time() + limit if limit else None
+                stream = client._astream(messages, stop=stop, run_manager=run_manager, **kwargs)
+                async with contextlib.aclosing(stream):
+                    while True:
+                        try:
+                            async with asyncio.timeout_at(deadline):
+                                chunk = await anext(stream, None)
+                        except TimeoutError:
+                            log.info("%s %s: no answer within %.1f s", self.tier, url, limit)
+                            raise
+                        if chunk is None:
+                            break
+                        chunks += 1
+                        yield chunk
+                if adaptive is not None and chunks:
+                    adaptive.observe(time.monotonic() - started)
             if not chunks:
                 raise EmptyResponseError(f"{url} streamed no chunk")
         except Exception as exc:

@@ -112,6 +112,31 @@ async def test_once_calls_are_fast_a_hang_is_cut_at_the_timeout_they_set_not_the
     assert llm_stats().snapshot().failures == {"timeout": 1}
 
 
+async def test_a_stream_that_hangs_is_cut_at_the_timeout_the_streams_before_it_set(
+    llm_settings: Configure, fakes: list[FakeOpenAI]
+) -> None:
+    fake = serve(fakes, faults={21: "hang"})
+    configured = 60.0
+    llm_settings(
+        **retry_settings(
+            openai_base_url=fake.base_url,
+            llm_timeout_s=configured,
+            llm_timeout_multiple=4.0,
+            llm_timeout_floor_s=HANG_TIMEOUT_S,
+        )
+    )
+    model = chat_model(ROLE)
+    for _ in range(20):
+        assert [c async for c in model.astream("Stream, please.")]
+
+    chunks = [c.content async for c in model.astream("Stream, please.")]
+
+    assert "".join(str(c) for c in chunks) == UNRECOGNISED
+    waited = fake.call_times[21] - fake.call_times[20]
+    assert HANG_TIMEOUT_S <= waited < configured
+    assert llm_stats().snapshot().failures == {"timeout": 1}
+
+
 async def test_every_request_completes_under_a_fault_schedule(
     llm_settings: Configure, fakes: list[FakeOpenAI]
 ) -> None:
