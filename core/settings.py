@@ -82,8 +82,8 @@ class Settings(BaseSettings):
     """Make a remote endpoint's call timeout follow the observed call time: this multiple of
     the p99 of its pool's last 200 successful calls, between `llm_timeout_floor_s` and
     `llm_timeout_s` (`llm_timeout_s` until 20 calls have been seen), so a hung endpoint is
-    left early while calls are fast and slow calls under load are not cut. Async calls without
-    streaming (the engine's); None: always `llm_timeout_s`."""
+    left early while calls are fast and slow calls under load are not cut. Async calls,
+    streamed or not (a stream's whole time); None: always `llm_timeout_s`."""
     llm_timeout_floor_s: float = Field(10.0, gt=0)
     """The shortest timeout `llm_timeout_multiple` may set."""
     llm_max_retries: int = Field(3, ge=0, le=20)
