@@ -343,8 +343,8 @@ async def redraft_words(state: RefineState, config: RunConfig) -> tuple[str, Usa
 
 STORY_TOKENS_PER_SENTENCE = 40
 """The cap of a story's continuation, per sentence asked for (a sentence of the 1.5B model's
-stories is 20-30 tokens; it loops on one sentence past what it was asked, as one in six
-replies did on the README demo's draft)."""
+stories is about 20-30 tokens; past the count it was asked for it may loop on one sentence to
+its cap, as 2 of 9 replies to the README demo's draft did when the prompt was tried)."""
 
 
 def quoted(words: list[str]) -> str:
