@@ -64,7 +64,8 @@ class Conditions:
     max_instances: int = 24
     queue_wait_s: float | None = 4.0
     """Instances sized for the wait for a slot (at most 0.1 % of requests wait longer than
-    this: the SLO less the 16 s the slowest 1 % of generations take); None: 75 % utilisation."""
+    this: the SLO less what the slowest 1 % of generations take, over 15.4 s here, rounded
+    down); None: 75 % utilisation."""
 
 
 @dataclass(frozen=True)
