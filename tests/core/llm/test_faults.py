@@ -88,19 +88,24 @@ async def test_a_hang_times_out_and_is_retried(
     assert llm_stats().snapshot().failures == {"timeout": 1}
 
 
+CONFIGURED_TIMEOUT_S = 60.0
+
+
+def adaptive_settings(fake: FakeOpenAI) -> dict[str, object]:
+    """A timeout of 4 x the calls' p99, at least the hang guard, at most the configured 60 s."""
+    return retry_settings(
+        openai_base_url=fake.base_url,
+        llm_timeout_s=CONFIGURED_TIMEOUT_S,
+        llm_timeout_multiple=4.0,
+        llm_timeout_floor_s=HANG_TIMEOUT_S,
+    )
+
+
 async def test_once_calls_are_fast_a_hang_is_cut_at_the_timeout_they_set_not_the_configured(
     llm_settings: Configure, fakes: list[FakeOpenAI]
 ) -> None:
     fake = serve(fakes, faults={21: "hang"})
-    configured = 60.0
-    llm_settings(
-        **retry_settings(
-            openai_base_url=fake.base_url,
-            llm_timeout_s=configured,
-            llm_timeout_multiple=4.0,
-            llm_timeout_floor_s=HANG_TIMEOUT_S,
-        )
-    )
+    llm_settings(**adaptive_settings(fake))
     for _ in range(20):  # loopback answers: 4 x their p99 is under the floor
         await complete("test", ROLE, ["Say something."], "system")
 
@@ -108,7 +113,7 @@ async def test_once_calls_are_fast_a_hang_is_cut_at_the_timeout_they_set_not_the
 
     assert text == UNRECOGNISED
     waited = fake.call_times[21] - fake.call_times[20]
-    assert HANG_TIMEOUT_S <= waited < configured  # the floor, not the configured 60 s
+    assert HANG_TIMEOUT_S <= waited < CONFIGURED_TIMEOUT_S  # the floor, not the configured 60 s
     assert llm_stats().snapshot().failures == {"timeout": 1}
 
 
@@ -116,15 +121,7 @@ async def test_a_stream_that_hangs_is_cut_at_the_timeout_the_streams_before_it_s
     llm_settings: Configure, fakes: list[FakeOpenAI]
 ) -> None:
     fake = serve(fakes, faults={21: "hang"})
-    configured = 60.0
-    llm_settings(
-        **retry_settings(
-            openai_base_url=fake.base_url,
-            llm_timeout_s=configured,
-            llm_timeout_multiple=4.0,
-            llm_timeout_floor_s=HANG_TIMEOUT_S,
-        )
-    )
+    llm_settings(**adaptive_settings(fake))
     model = chat_model(ROLE)
     for _ in range(20):
         assert [c async for c in model.astream("Stream, please.")]
@@ -133,7 +130,7 @@ async def test_a_stream_that_hangs_is_cut_at_the_timeout_the_streams_before_it_s
 
     assert "".join(str(c) for c in chunks) == UNRECOGNISED
     waited = fake.call_times[21] - fake.call_times[20]
-    assert HANG_TIMEOUT_S <= waited < configured
+    assert HANG_TIMEOUT_S <= waited < CONFIGURED_TIMEOUT_S
     assert llm_stats().snapshot().failures == {"timeout": 1}
 
 
