@@ -75,6 +75,17 @@ async def test_two_replicas_make_one_decision_from_their_summed_load(
     assert 'refinery_scaling_desired_instances{group="local"} 4.0' in exposition()[0].decode()
 
 
+async def test_a_policy_sized_for_the_wait_is_read_from_the_settings(
+    client: aredis.Redis, redis_url: str
+) -> None:
+    policy = POLICY | {"queue_wait_s": 5.0}
+    settings = settings_for(redis_url, scaling_predictive=False, scaling_policy=policy)
+    stored = await service(client, settings, "a", (2, 8), now=1000.0).tick()
+    assert stored is not None
+    # 10 waiting or running: 4 instances at 75 %, 5 so that 0.1 % wait over 5 s for a slot
+    assert stored.decision.needs["load"] == 5
+
+
 async def test_three_days_of_demand_make_the_decision_plan_for_the_coming_peak(
     client: aredis.Redis, redis_url: str
 ) -> None:
