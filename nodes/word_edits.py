@@ -48,7 +48,6 @@ from nodes.draft import (
 )
 from nodes.sentence_changes import faithful, uses_all
 from nodes.validate import (
-    REPEAT_JACCARD,
     listing_sentences,
     overlap,
     repeated_sentences,
@@ -371,9 +370,9 @@ async def continue_story(text: str, state: RefineState, config: RunConfig) -> tu
     cap = STORY_TOKENS_PER_SENTENCE * (more + 1)
     role = on_round(config.roles.draft, state).model_copy(update={"max_tokens": cap})
     [reply], usage = await write("continue_story", role, [ask])
-    told, bags = text, [word_bag(s) for s in sentences(text)]
+    told = text
     for sentence in sentences(whole_sentences(reply.strip()))[: more + 1]:
-        bag = word_bag(sentence)
-        if bag and all(overlap(bag, seen) < REPEAT_JACCARD for seen in bags):
-            told, bags = f"{told} {sentence}", [*bags, bag]
+        longer = f"{told} {sentence}"
+        if word_bag(sentence) and len(repeated_sentences(longer)) == len(repeated_sentences(told)):
+            told = longer
     return told, usage
