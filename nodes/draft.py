@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -14,7 +15,8 @@ from core.text.citations import canonical_citations, fold_source_sentences
 from core.text.plain import whole_sentences
 from nodes import prompts
 from nodes.context import context_block
-from nodes.plan import instructions_of
+from nodes.intake import cleaned
+from nodes.plan import instructions_of, make_plan
 from nodes.writing import without_rules, write
 
 MAX_DRAFT_TOKENS = 1024
@@ -124,6 +126,18 @@ def draft_prompt(state: RefineState) -> str:
         prompt = prompts.DRAFT_FREE.format(task=state["task"])
     notes = constraint_notes(state)
     return f"{prompt}\n{notes}" if notes else prompt
+
+
+def one_pass_prompt(request: Mapping[str, Any], config: str = "single_pass") -> str | None:
+    """The prompt a one-pass run under `config` sends its drafter for `request` (task and
+    constraints, the instructions its rules read): what a distilled student learns to answer with
+    the loop's final answer, so that it meets the same prompt when it answers in one pass. None
+    for a grounded request, whose prompt holds the passages retrieval picks for it."""
+    if request.get("documents"):
+        return None
+    state: Any = cleaned({**request, "config": config})  # type: ignore[typeddict-item]
+    state["plan"] = make_plan(state, load_config(config))
+    return draft_prompt(state)
 
 
 def words_wanted(spec: Instruction) -> int:

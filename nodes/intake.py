@@ -20,6 +20,11 @@ def _clean_words(words: list[str]) -> list[str]:
 
 async def intake(state: RefineState) -> dict[str, Any]:
     """Trim the task, de-duplicate required words, check the configuration name exists."""
+    return cleaned(state)
+
+
+def cleaned(state: RefineState) -> dict[str, Any]:
+    """The request as the rest of the graph reads it (raises on an unknown configuration)."""
     name = state.get("config") or DEFAULT_CONFIG
     load_config(name)  # raises UnknownConfigError with the known names
     constraints: Constraints = dict(state.get("constraints") or {})  # type: ignore[assignment]

@@ -9,7 +9,7 @@ import hashlib
 import json
 import subprocess
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,10 @@ from core.training.heldout import HeldOut, normalise
 TRAIN_FILE, VALIDATION_FILE, PREFERENCE_FILE = "train.jsonl", "validation.jsonl", "preference.jsonl"
 MANIFEST_FILE = "manifest.json"
 
+Prompter = Callable[[Mapping[str, Any], str], str | None]
+"""The prompt a one-pass run under a preset sends its drafter for a request (the engine's
+`nodes.draft.one_pass_prompt`), or None where the task as written is the prompt."""
+
 
 class Example(BaseModel):
     """One task and the answer to learn for it."""
@@ -32,6 +36,9 @@ class Example(BaseModel):
     task: str
     documents: list[dict[str, str]] = []
     """The request's source documents (`id`, `text`): a grounded answer is learnt with them."""
+    drafter_prompt: str | None = None
+    """The prompt the one-pass drafter sends for the task (see `Prompter`): the student meets
+    it when it answers in one pass, so it learns the loop's answer to it. None: the task."""
     answer: str
     """The chosen side: the run's final, checked answer."""
     rejected: str | None = None
@@ -44,7 +51,10 @@ class Example(BaseModel):
     run_id: str | None = None
 
     def prompt(self) -> str:
-        """The task as the student sees it: after its documents, when it has any."""
+        """The task as the student sees it: the drafter's prompt, else the task after its
+        documents, when it has any."""
+        if self.drafter_prompt:
+            return self.drafter_prompt
         if not self.documents:
             return self.task
         sources = "\n\n".join(f"[{d['id']}] {d['text']}" for d in self.documents)
@@ -105,10 +115,10 @@ def passed_checks(row: dict[str, Any], rules: DataConfig) -> str | None:
 
 def from_results(
     results: Iterable[dict[str, Any]], requests: dict[str, dict[str, Any]], rules: DataConfig,
-    dropped: Counter[str], source: str,
+    dropped: Counter[str], source: str, prompt: Callable[[Mapping[str, Any]], str | None],
 ) -> list[Example]:  # fmt: skip
     """Examples from result rows (`refinery run --output`, an evaluation's results.jsonl), their
-    tasks read from the request files by id."""
+    tasks read from the request files by id, each with the prompt `prompt` gives its request."""
     examples = []
     for row in results:
         request = requests.get(str(row.get("id")))
@@ -123,6 +133,7 @@ def from_results(
             Example(
                 id=str(row["id"]),
                 task=request.get("task") or request["prompt"],
+                drafter_prompt=prompt(request),
                 documents=request.get("documents") or [],
                 answer=row["answer"],
                 rejected=draft if draft and draft.strip() != row["answer"].strip() else None,
@@ -213,8 +224,11 @@ def build_dataset(
     requests: Sequence[Path] = (),
     feedback: Iterable[RunRecord] = (),
     held_out: HeldOut | None = None,
+    prompter: Prompter | None = None,
 ) -> DataManifest:
-    """Write train.jsonl, validation.jsonl, preference.jsonl and manifest.json into `out`."""
+    """Write train.jsonl, validation.jsonl, preference.jsonl and manifest.json into `out`; with
+    a `prompter`, each example's prompt is the one its request gets in one pass under the
+    recipe's evaluation preset (else the task as written)."""
     rules = recipe.data
     held = held_out or HeldOut.load([*rules.exclude, *recipe.evaluation.sets])
     by_id = {
@@ -224,9 +238,15 @@ def build_dataset(
         if r.get("task") or r.get("prompt")  # side files (key facts) share ids, hold no task
     }
     dropped: Counter[str] = Counter()
+    preset = recipe.evaluation.preset
+
+    def prompt(request: Mapping[str, Any]) -> str | None:
+        task = {**request, "task": request.get("task") or request["prompt"]}
+        return prompter(task, preset) if prompter else None
+
     examples: list[Example] = []
     for path in results:
-        examples += from_results(_jsonl(path), by_id, rules, dropped, source=path.name)
+        examples += from_results(_jsonl(path), by_id, rules, dropped, path.name, prompt)
     examples = deduplicate(apply_feedback(examples, feedback, rules, dropped), dropped)
     kept = [e for e in examples if not held.holds(e.id, e.task)]
     dropped["held-out task"] += len(examples) - len(kept)

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from core.feedback.store import RunRecord
 from core.settings import Settings
 from core.training.config import TrainConfig
-from core.training.dataset import DataManifest, build_dataset
+from core.training.dataset import DataManifest, Prompter, build_dataset
 from core.training.export import ExportedAdapter, adapter_name, export_adapter
 from core.training.lora import ADAPTER_DIR, BASE_CONFIG_DIR, TrainingResult, train
 from core.training.promotion import promote
@@ -78,17 +78,20 @@ def run_pipeline(
     requests: Sequence[Path] = (),
     feedback: Iterable[RunRecord] = (),
     evaluate: Evaluate | None = None,
+    prompter: Prompter | None = None,
     progress: bool = True,
     settings: Settings | None = None,
     clock: Callable[[], float] = time.time,
 ) -> PipelineReport:
-    """Data, training, export, evaluation and the report, in `root/<timestamp>-<recipe>/`."""
+    """Data (each example's prompt from `prompter`, see `build_dataset`), training, export,
+    evaluation and the report, in `root/<timestamp>-<recipe>/`."""
     started = clock()
     stamp = datetime.fromtimestamp(started, UTC)
     out = root / f"{stamp:%Y%m%dT%H%M%S}-{recipe.name}"
     data = build_dataset(
-        out / "data", recipe, results=results, requests=requests, feedback=feedback
-    )
+        out / "data", recipe, results=results, requests=requests, feedback=feedback,
+        prompter=prompter,
+    )  # fmt: skip
     fields: dict[str, Any] = {
         "reason": reason, "recipe": recipe.name, "started_at": stamp.isoformat(),
         "directory": str(out), "data": data,

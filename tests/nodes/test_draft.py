@@ -6,7 +6,16 @@ from typing import Any
 
 from core.instructions import parse_instruction
 from core.run_config import load_config
-from nodes.draft import draft_role, draft_sentences, plan_lines, tidy, word_plan, words_wanted
+from nodes import prompts
+from nodes.draft import (
+    draft_role,
+    draft_sentences,
+    one_pass_prompt,
+    plan_lines,
+    tidy,
+    word_plan,
+    words_wanted,
+)
 
 
 def test_tidy_writes_citations_of_the_requests_documents_in_one_form() -> None:
@@ -49,3 +58,32 @@ def test_the_draft_cap_holds_what_the_instructions_need() -> None:
     assert words_wanted(parse_instruction({"kind": "no_commas"})) == 0
     alphabet = parse_instruction({"kind": "sentence_initials_alphabet"})
     assert words_wanted(alphabet) == 26 * 18  # a rule's own length need
+
+
+def test_the_one_pass_prompt_is_the_drafters_for_words_and_for_instructions_read_by_rules() -> None:
+    words = ["Dog", "snow", "dog", "window", "scarf"]
+    task = "Write a short story using dog, snow, window and scarf."
+    prompt = one_pass_prompt({"task": f"  {task} ", "constraints": {"required_words": words}})
+    # intake's cleaning (trimmed, words de-duplicated), then the word plan of the drafter
+    plan = word_plan(["dog", "snow", "window", "scarf"])
+    assert prompt == prompts.DRAFT_WORDS.format(
+        task="Write a short story using the words given.",
+        sentences=len(plan),
+        plan=plan_lines(plan),
+    )
+    ruled = one_pass_prompt({"task": "Describe rain in all lowercase, with no commas."})
+    assert ruled is not None
+    assert ruled.startswith("Describe rain in all lowercase, with no commas.")
+    assert "1. Write the entire answer in lower case" in ruled
+    assert "2. Do not use any commas." in ruled
+    assert one_pass_prompt({"task": "Name three rivers."}) == prompts.DRAFT_FREE.format(
+        task="Name three rivers."
+    )
+
+
+def test_a_grounded_request_has_no_one_pass_prompt_of_its_own() -> None:
+    request = {
+        "task": "When did it open?",
+        "documents": [{"id": "d1", "text": "It opened in 1990."}],
+    }
+    assert one_pass_prompt(request) is None

@@ -87,6 +87,28 @@ def test_only_runs_that_passed_their_checks_are_kept_with_drafts_as_rejected_sid
     assert manifest.counts["dropped: score below the minimum"] == 1
 
 
+def test_an_example_is_learnt_with_the_prompt_its_task_gets_in_one_pass(
+    tmp_path: Path, history: tuple[Path, Path]
+) -> None:
+    results, requests = history
+    seen: list[tuple[str, str]] = []
+
+    def prompter(request: Any, preset: str) -> str | None:
+        seen.append((request["task"], preset))
+        return None if request["id"] == "r5" else f"PROMPT {request['id']}"
+
+    build_dataset(tmp_path / "out", _recipe(), results=[results], requests=[requests],
+                  prompter=prompter)  # fmt: skip
+
+    train = {r["id"]: r for r in _rows(tmp_path / "out" / TRAIN_FILE)}
+    assert train["r0"]["messages"][0] == {"role": "user", "content": "PROMPT r0"}
+    assert train["r0"]["task"] == "Task number 0: write about the sea."  # held-out checks use it
+    assert train["r5"]["messages"][0]["content"] == "Task number 5: write about the sea."
+    pairs = {p["id"]: p for p in _rows(tmp_path / "out" / PREFERENCE_FILE)}
+    assert pairs["r0"]["prompt"] == "PROMPT r0"
+    assert {preset for _, preset in seen} == {"single_pass"}  # the recipe's evaluation preset
+
+
 def test_a_persons_rating_weighs_up_drops_or_adds_an_example(
     tmp_path: Path, history: tuple[Path, Path]
 ) -> None:
