@@ -128,16 +128,23 @@ def draft_prompt(state: RefineState) -> str:
     return f"{prompt}\n{notes}" if notes else prompt
 
 
-def one_pass_prompt(request: Mapping[str, Any], config: str = "single_pass") -> str | None:
-    """The prompt a one-pass run under `config` sends its drafter for `request` (task and
-    constraints, the instructions its rules read): what a distilled student learns to answer with
-    the loop's final answer, so that it meets the same prompt when it answers in one pass. None
-    for a grounded request, whose prompt holds the passages retrieval picks for it."""
+def one_pass_messages(
+    request: Mapping[str, Any], config: str = "single_pass"
+) -> list[dict[str, str]] | None:
+    """The chat messages a one-pass run under `config` sends its drafter for `request` (task
+    and constraints, the instructions its rules read; the system prompt `write` adds): what a
+    distilled student learns to answer with the loop's final answer, so that it meets the same
+    prompt when it answers in one pass. None for a grounded request, whose prompt holds the
+    passages retrieval picks for it."""
     if request.get("documents"):
         return None
     state: Any = cleaned({**request, "config": config})  # type: ignore[typeddict-item]
     state["plan"] = make_plan(state, load_config(config))
-    return draft_prompt(state)
+    prompt = draft_prompt(state)
+    return [
+        {"role": "system", "content": prompts.system_for(prompt)},
+        {"role": "user", "content": prompt},
+    ]
 
 
 def words_wanted(spec: Instruction) -> int:

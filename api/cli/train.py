@@ -98,12 +98,12 @@ def data(
 ) -> None:
     """Build the training data set (held-out rows excluded) and its manifest."""
     from core.training.dataset import build_dataset
-    from nodes.draft import one_pass_prompt
+    from nodes.draft import one_pass_messages
 
     ratings = asyncio.run(_feedback()) if feedback else []
     manifest = build_dataset(
         out, _recipe(recipe), results=_results(results), requests=_requests(requests),
-        feedback=ratings, prompter=one_pass_prompt,
+        feedback=ratings, prompter=one_pass_messages,
     )  # fmt: skip
     typer.echo(json.dumps(manifest.counts, indent=2))
     console.print(f"data set {manifest.version} -> {out}")
@@ -152,12 +152,12 @@ def _pipeline(recipe: str, results: Any, requests: Any, feedback: bool, evaluate
         return evaluate_adapter(cfg, adapter, out, concurrency=concurrency)
 
     def start(reason: Any) -> Any:
-        from nodes.draft import one_pass_prompt
+        from nodes.draft import one_pass_messages
 
         return run_pipeline(
             config, root, reason=reason, results=_results(results),
             requests=_requests(requests), feedback=ratings, evaluate=judge if evaluate else None,
-            prompter=one_pass_prompt,
+            prompter=one_pass_messages,
         )  # fmt: skip
 
     return start

@@ -23,9 +23,10 @@ from core.training.heldout import HeldOut, normalise
 TRAIN_FILE, VALIDATION_FILE, PREFERENCE_FILE = "train.jsonl", "validation.jsonl", "preference.jsonl"
 MANIFEST_FILE = "manifest.json"
 
-Prompter = Callable[[Mapping[str, Any], str], str | None]
-"""The prompt a one-pass run under a preset sends its drafter for a request (the engine's
-`nodes.draft.one_pass_prompt`), or None where the task as written is the prompt."""
+Messages = list[dict[str, str]]
+Prompter = Callable[[Mapping[str, Any], str], Messages | None]
+"""The chat messages a one-pass run under a preset sends its drafter for a request (the
+engine's `nodes.draft.one_pass_messages`), or None where the task as written is the prompt."""
 
 
 class Example(BaseModel):
@@ -36,9 +37,10 @@ class Example(BaseModel):
     task: str
     documents: list[dict[str, str]] = []
     """The request's source documents (`id`, `text`): a grounded answer is learnt with them."""
-    drafter_prompt: str | None = None
-    """The prompt the one-pass drafter sends for the task (see `Prompter`): the student meets
-    it when it answers in one pass, so it learns the loop's answer to it. None: the task."""
+    drafter_messages: Messages | None = None
+    """What the one-pass drafter sends for the task (see `Prompter`): the student meets it when
+    it answers in one pass, so it learns the loop's answer to it. None: the task as a user's
+    message."""
     answer: str
     """The chosen side: the run's final, checked answer."""
     rejected: str | None = None
@@ -53,16 +55,16 @@ class Example(BaseModel):
     def prompt(self) -> str:
         """The task as the student sees it: the drafter's prompt, else the task after its
         documents, when it has any."""
-        if self.drafter_prompt:
-            return self.drafter_prompt
+        if self.drafter_messages:
+            return self.drafter_messages[-1]["content"]
         if not self.documents:
             return self.task
         sources = "\n\n".join(f"[{d['id']}] {d['text']}" for d in self.documents)
         return f"Documents:\n{sources}\n\n{self.task}"
 
-    def messages(self) -> list[dict[str, str]]:
-        user = {"role": "user", "content": self.prompt()}
-        return [user, {"role": "assistant", "content": self.answer}]
+    def messages(self) -> Messages:
+        asked = self.drafter_messages or [{"role": "user", "content": self.prompt()}]
+        return [*asked, {"role": "assistant", "content": self.answer}]
 
 
 class DataManifest(BaseModel):
@@ -115,7 +117,7 @@ def passed_checks(row: dict[str, Any], rules: DataConfig) -> str | None:
 
 def from_results(
     results: Iterable[dict[str, Any]], requests: dict[str, dict[str, Any]], rules: DataConfig,
-    dropped: Counter[str], source: str, prompt: Callable[[Mapping[str, Any]], str | None],
+    dropped: Counter[str], source: str, prompt: Callable[[Mapping[str, Any]], Messages | None],
 ) -> list[Example]:  # fmt: skip
     """Examples from result rows (`refinery run --output`, an evaluation's results.jsonl), their
     tasks read from the request files by id, each with the prompt `prompt` gives its request."""
@@ -133,7 +135,7 @@ def from_results(
             Example(
                 id=str(row["id"]),
                 task=request.get("task") or request["prompt"],
-                drafter_prompt=prompt(request),
+                drafter_messages=prompt(request),
                 documents=request.get("documents") or [],
                 answer=row["answer"],
                 rejected=draft if draft and draft.strip() != row["answer"].strip() else None,
@@ -240,7 +242,7 @@ def build_dataset(
     dropped: Counter[str] = Counter()
     preset = recipe.evaluation.preset
 
-    def prompt(request: Mapping[str, Any]) -> str | None:
+    def prompt(request: Mapping[str, Any]) -> Messages | None:
         task = {**request, "task": request.get("task") or request["prompt"]}
         return prompter(task, preset) if prompter else None
 
@@ -268,7 +270,8 @@ def build_dataset(
     (out / PREFERENCE_FILE).write_text(
         "".join(
             json.dumps(
-                {"prompt": e.prompt(), "chosen": e.answer, "rejected": e.rejected, "id": e.id,
+                {"messages": e.messages()[:-1], "prompt": e.prompt(), "chosen": e.answer,
+                 "rejected": e.rejected, "id": e.id,
                  "split": "validation" if normalise(e.task) in held_back else "train"},
                 ensure_ascii=False,
             ) + "\n"

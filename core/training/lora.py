@@ -63,8 +63,10 @@ def load_base(recipe: TrainConfig, settings: Settings | None = None) -> tuple[An
 
 
 def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> dict[str, list]:
-    """One chat example as token ids, the loss on the answer only (the prompt's labels -100)."""
-    prompt = tokenizer.apply_chat_template(messages[:1], tokenize=False, add_generation_prompt=True)
+    """One chat example (its messages, the answer last) as token ids, the loss on the answer
+    only (the prompt's labels -100)."""
+    asked = messages[:-1]
+    prompt = tokenizer.apply_chat_template(asked, tokenize=False, add_generation_prompt=True)
     full = tokenizer.apply_chat_template(messages, tokenize=False)
     ids = tokenizer(full, add_special_tokens=False)["input_ids"][:max_length]
     prompt_len = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])

@@ -10,7 +10,7 @@ from nodes import prompts
 from nodes.draft import (
     draft_role,
     draft_sentences,
-    one_pass_prompt,
+    one_pass_messages,
     plan_lines,
     tidy,
     word_plan,
@@ -60,10 +60,22 @@ def test_the_draft_cap_holds_what_the_instructions_need() -> None:
     assert words_wanted(alphabet) == 26 * 18  # a rule's own length need
 
 
-def test_the_one_pass_prompt_is_the_drafters_for_words_and_for_instructions_read_by_rules() -> None:
+def _user(messages: list[dict[str, str]] | None) -> str:
+    assert messages is not None
+    system, user = messages
+    assert system == {"role": "system", "content": prompts.WRITER}
+    assert user["role"] == "user"
+    return user["content"]
+
+
+def test_the_one_pass_messages_are_the_drafters_for_words_and_for_instructions_read_by_rules() -> (
+    None
+):
     words = ["Dog", "snow", "dog", "window", "scarf"]
     task = "Write a short story using dog, snow, window and scarf."
-    prompt = one_pass_prompt({"task": f"  {task} ", "constraints": {"required_words": words}})
+    prompt = _user(
+        one_pass_messages({"task": f"  {task} ", "constraints": {"required_words": words}})
+    )
     # intake's cleaning (trimmed, words de-duplicated), then the word plan of the drafter
     plan = word_plan(["dog", "snow", "window", "scarf"])
     assert prompt == prompts.DRAFT_WORDS.format(
@@ -71,19 +83,17 @@ def test_the_one_pass_prompt_is_the_drafters_for_words_and_for_instructions_read
         sentences=len(plan),
         plan=plan_lines(plan),
     )
-    ruled = one_pass_prompt({"task": "Describe rain in all lowercase, with no commas."})
-    assert ruled is not None
+    ruled = _user(one_pass_messages({"task": "Describe rain in all lowercase, with no commas."}))
     assert ruled.startswith("Describe rain in all lowercase, with no commas.")
     assert "1. Write the entire answer in lower case" in ruled
     assert "2. Do not use any commas." in ruled
-    assert one_pass_prompt({"task": "Name three rivers."}) == prompts.DRAFT_FREE.format(
-        task="Name three rivers."
-    )
+    free = _user(one_pass_messages({"task": "Name three rivers."}))
+    assert free == prompts.DRAFT_FREE.format(task="Name three rivers.")
 
 
-def test_a_grounded_request_has_no_one_pass_prompt_of_its_own() -> None:
+def test_a_grounded_request_has_no_one_pass_messages_of_its_own() -> None:
     request = {
         "task": "When did it open?",
         "documents": [{"id": "d1", "text": "It opened in 1990."}],
     }
-    assert one_pass_prompt(request) is None
+    assert one_pass_messages(request) is None

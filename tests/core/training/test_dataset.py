@@ -93,19 +93,29 @@ def test_an_example_is_learnt_with_the_prompt_its_task_gets_in_one_pass(
     results, requests = history
     seen: list[tuple[str, str]] = []
 
-    def prompter(request: Any, preset: str) -> str | None:
+    def prompter(request: Any, preset: str) -> list[dict[str, str]] | None:
         seen.append((request["task"], preset))
-        return None if request["id"] == "r5" else f"PROMPT {request['id']}"
+        if request["id"] == "r5":
+            return None
+        return [
+            {"role": "system", "content": "S"},
+            {"role": "user", "content": f"P {request['id']}"},
+        ]
 
     build_dataset(tmp_path / "out", _recipe(), results=[results], requests=[requests],
                   prompter=prompter)  # fmt: skip
 
     train = {r["id"]: r for r in _rows(tmp_path / "out" / TRAIN_FILE)}
-    assert train["r0"]["messages"][0] == {"role": "user", "content": "PROMPT r0"}
+    assert train["r0"]["messages"] == [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "P r0"},
+        {"role": "assistant", "content": "final r0"},
+    ]
     assert train["r0"]["task"] == "Task number 0: write about the sea."  # held-out checks use it
     assert train["r5"]["messages"][0]["content"] == "Task number 5: write about the sea."
     pairs = {p["id"]: p for p in _rows(tmp_path / "out" / PREFERENCE_FILE)}
-    assert pairs["r0"]["prompt"] == "PROMPT r0"
+    assert pairs["r0"]["prompt"] == "P r0"
+    assert pairs["r0"]["messages"] == train["r0"]["messages"][:-1]
     assert {preset for _, preset in seen} == {"single_pass"}  # the recipe's evaluation preset
 
 
