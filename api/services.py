@@ -50,8 +50,10 @@ class Services:
 
 
 def experiments_to_run() -> list[Experiment]:
-    """The enabled experiments; every variant must name a known run configuration."""
-    from core.run_config import preset_names
+    """The enabled experiments; every variant must name a known run configuration, and one
+    whose roles name a local model (the promoted student) needs that model to exist."""
+    from core.llm.local_models import named_local_model
+    from core.run_config import Roles, load_config, preset_names
 
     known = set(preset_names())
     experiments = enabled_experiments()
@@ -59,6 +61,10 @@ def experiments_to_run() -> list[Experiment]:
         unknown = [v.config for v in experiment.variants if v.config not in known]
         if unknown:
             raise ValueError(f"experiment {experiment.name!r} names unknown configs {unknown}")
+        for variant in experiment.variants:
+            roles = load_config(variant.config).roles
+            for role in Roles.model_fields:
+                named_local_model(getattr(roles, role).model)  # raises if none is promoted
     return experiments
 
 

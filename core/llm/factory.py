@@ -1,11 +1,13 @@
 """The model factory: one fallback chain per role setting, built once and shared.
 
 A role's chain is its tiers in order (`Settings.llm_endpoints` by tier, then the embedded local
-model; or the one configured endpoint; or the local model alone). Each tier is a weighted pool
-of endpoints (`core.llm.pooled`), retried on transient failures (`core.llm.retries`), and the
-tiers are joined with `with_fallbacks`, which also covers a stream failing before its first
-token. Deterministic roles (temperature 0, or a fixed seed) answer repeated prompts from the
-response cache (`core.llm.cache`). Nodes ask for `chat_model(role)` or call `complete()`.
+model; or the one configured endpoint; or the local model alone), after the local model the
+role names, if it names one (`core.llm.local_models`: the promoted student on its own local
+server). Each tier is a weighted pool of endpoints (`core.llm.pooled`), retried on transient
+failures (`core.llm.retries`), and the tiers are joined with `with_fallbacks`, which also covers
+a stream failing before its first token. Deterministic roles (temperature 0, or a fixed seed)
+answer repeated prompts from the response cache (`core.llm.cache`). Nodes ask for
+`chat_model(role)` or call `complete()`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -26,6 +28,7 @@ from langchain_core.runnables.base import RunnableBindingBase
 from core.llm.cache import TieredCache
 from core.llm.context_window import fit_to_window
 from core.llm.endpoints import HealthBoard
+from core.llm.local_models import LocalModel, named_local_model
 from core.llm.local_server import default_slots
 from core.llm.pooled import PooledChatModel, Target
 from core.llm.resilient import ResilientChatModel
@@ -85,20 +88,22 @@ class Tier:
     generation there is not a fault a retry fixes)."""
     request_body: Mapping[str, Any] = field(default_factory=dict)
     """Fields its requests carry besides OpenAI's (the embedded server's `cache_prompt`)."""
+    served: LocalModel | None = None
+    """The local model its own server serves (None: the embedded default, or endpoints)."""
 
 
-def _local_targets() -> tuple[list[Target], str]:
+def _local_targets(model: LocalModel | None = None) -> tuple[list[Target], str]:
     from core.llm.local_server import local_server
 
-    server = local_server()
+    server = local_server(model)
     return [Target(base_url=server.base_url, api_key="local")], server.model_name
 
 
-async def _local_ready(timeout_s: float) -> bool:
-    """Wait until the embedded server answers (it may be restarting), up to `timeout_s`."""
+async def _local_ready(timeout_s: float, model: LocalModel | None = None) -> bool:
+    """Wait until the local server answers (it may be restarting), up to `timeout_s`."""
     from core.llm.local_server import running_server
 
-    server = running_server()
+    server = running_server(model)
     return True if server is None else await server.until_ready(timeout_s)
 
 
@@ -106,9 +111,18 @@ def _key(spec_key: Any) -> str:
     return spec_key.get_secret_value() if spec_key else "none"
 
 
-def tiers(settings: Settings) -> list[Tier]:
-    """The fallback chain the settings describe, primary first."""
-    local = Tier(
+def tiers(settings: Settings, named: LocalModel | None = None) -> list[Tier]:
+    """The fallback chain the settings describe, primary first; after a tier of its own for the
+    local model a role names, if it names one."""
+    chain = _deployment_tiers(settings)
+    if named is None:
+        return chain
+    local = _local_tier(settings)
+    return [replace(local, name=f"local:{named.name}", model=named.name, served=named), *chain]
+
+
+def _local_tier(settings: Settings) -> Tier:
+    return Tier(
         "local",
         (),
         None,
@@ -121,6 +135,10 @@ def tiers(settings: Settings) -> list[Tier]:
         legacy_max_tokens=True,  # both cap fields: older llama.cpp servers read only one
         request_body={} if settings.local_prompt_reuse else {"cache_prompt": False},
     )
+
+
+def _deployment_tiers(settings: Settings) -> list[Tier]:
+    local = _local_tier(settings)
     if settings.llm_endpoints:
         chain = []
         for level in sorted({spec.tier for spec in settings.llm_endpoints}):
@@ -208,8 +226,8 @@ def _new_tier_model(
         structured_output=tier.structured_output,
         last_resort=last_resort,
         static_targets=list(tier.targets),
-        targets=None if tier.targets else _local_targets,
-        ready=None if tier.targets else _local_ready,
+        targets=None if tier.targets else partial(_local_targets, tier.served),
+        ready=None if tier.targets else partial(_local_ready, model=tier.served),
         board=health_board(),
         cache=False,  # the cache sits in front of the whole chain (`ResilientChatModel`)
         tags=["nostream"],  # LangGraph streams the outer model's tokens; these are the same
@@ -250,10 +268,12 @@ class CountedFallbacks(RunnableWithFallbacks):
 def chat_model(role: RoleModel) -> ResilientChatModel:
     """The chat model for a role's settings (a `BaseChatModel`), shared by every run."""
     settings = get_settings()
-    chain = tiers(settings)
+    named = named_local_model(role.model, settings)
+    chain = tiers(settings, named)
+    deployment = role.model_copy(update={"model": None}) if named else role
     links = [
         with_retries(
-            _tier_model(tier, role, settings, tier is chain[-1]),
+            _tier_model(tier, role if tier.served else deployment, settings, tier is chain[-1]),
             settings,
             tier.name,
             retry_timeouts=tier.retry_timeouts,

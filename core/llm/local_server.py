@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 
 from core.llm.local_model import model_file
+from core.llm.local_models import LocalModel
 from core.processes import free_port, stop_process
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.telemetry.metrics import LOCAL_MODEL_READY, LOCAL_MODEL_RESTARTS
@@ -438,31 +439,34 @@ def _exited_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
     return True
 
 
-_server: LocalModelServer | None = None
+_servers: dict[str | None, LocalModelServer] = {}
 _lock = threading.Lock()
 
 
-def local_server() -> LocalModelServer:
-    """The process's shared local model server, started on first use and stopped at exit."""
-    global _server
+def local_server(model: LocalModel | None = None) -> LocalModelServer:
+    """The process's shared server of `model` (None: the embedded default), started on first use
+    and stopped at exit."""
+    key = model.name if model is not None else None
     with _lock:
-        if _server is None:
-            server = LocalModelServer()
+        if key not in _servers:
+            settings = get_settings()
+            server = LocalModelServer(model.settings(settings) if model else settings)
             server.start()
             atexit.register(server.stop)
-            _server = server
-        return _server
+            _servers[key] = server
+        return _servers[key]
 
 
 def stop_local_server() -> None:
-    """Stop the shared server (the next call starts one with the settings of then)."""
-    global _server
+    """Stop the shared servers (the next call starts one with the settings of then)."""
     with _lock:
-        server, _server = _server, None
-    if server is not None:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
         server.stop()
 
 
-def running_server() -> LocalModelServer | None:
-    """The shared server if this process started one (never starts it)."""
-    return _server
+def running_server(model: LocalModel | None = None) -> LocalModelServer | None:
+    """The shared server of `model` (None: the default) if this process started it (never
+    starts it)."""
+    return _servers.get(model.name if model is not None else None)

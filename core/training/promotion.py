@@ -1,41 +1,25 @@
-"""Promotion: a trained adapter that its evaluation allows becomes the named model endpoint the
-local server can serve (`REFINERY_MODEL_PATH` = its base, `REFINERY_MODEL_LORA` = the adapter);
-the decision is a person's (`refinery train promote`) unless the recipe promotes on its own."""
+"""Promotion: a trained adapter that its evaluation allows becomes the promoted local model, which
+a preset's role names as `promoted` (`core.llm.local_models`: its own local server, base and
+adapter) or a deployment serves as its default (`REFINERY_MODEL_PATH` = its base,
+`REFINERY_MODEL_LORA` = the adapter); the decision is a person's (`refinery train promote`)
+unless the recipe promotes on its own."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from pydantic import BaseModel
-
-from core.settings import Settings, get_settings
+from core.llm.local_models import LocalModel, promoted_path
+from core.settings import Settings
 
 
 class NotPromotableError(ValueError):
     """The run has no adapter, or its evaluation refused it."""
 
 
-class PromotedModel(BaseModel):
-    name: str
-    """The name the local server answers to: `<base file stem>+<adapter file stem>`."""
-    base_file: str
-    adapter_file: str
-    report: str
-    """The pipeline report that allowed it."""
-
-    def environment(self) -> dict[str, str]:
-        """The settings that serve it."""
-        return {"REFINERY_MODEL_PATH": self.base_file, "REFINERY_MODEL_LORA": self.adapter_file}
-
-
-def promoted_path(settings: Settings | None = None) -> Path:
-    return (settings or get_settings()).data_dir / "training" / "promoted.json"
-
-
 def promote(
     report_dir: Path, *, force: bool = False, settings: Settings | None = None
-) -> PromotedModel:
+) -> LocalModel:
     """Record the run in `report_dir` as the promoted model (a refused evaluation needs `force`)."""
     from core.training.pipeline import load_report
 
@@ -47,7 +31,7 @@ def promote(
         raise NotPromotableError(f"{report_dir}: its evaluation refused it (worse on {worse})")
     adapter = Path(report.adapter.path)
     base = Path(report.training.base_file)
-    model = PromotedModel(
+    model = LocalModel(
         name=f"{base.stem}+{adapter.stem}",
         base_file=str(base),
         adapter_file=str(adapter),

@@ -16,12 +16,16 @@ import numpy as np
 import pytest
 import redis.asyncio as aredis
 
-from core.llm.local_server import LocalModelServer
-from core.settings import Settings
+from core.llm.factory import complete, reset_models
+from core.llm.local_models import PROMOTED
+from core.llm.local_server import LocalModelServer, stop_local_server
+from core.run_config import RoleModel
+from core.settings import Settings, get_settings
 from core.telemetry.drift import DriftMonitor
 from core.training.bases import smollm2_file
 from core.training.config import SHARED_DATA, load_training
 from core.training.pipeline import REPORT_FILE, PipelineReport, run_pipeline
+from core.training.promotion import promote
 from core.training.trigger import DAY_S, TrainingEvent, TrainingEvents, check, due
 
 WINDOWS = {"drift_baseline_size": 100, "drift_recent_size": 60, "drift_min_samples": 50}
@@ -133,3 +137,31 @@ def test_the_local_server_loads_the_adapter_and_answers(fired: Any, tmp_path: Pa
         assert reply["usage"]["completion_tokens"] > 0
     finally:
         server.stop()
+
+
+def test_a_role_that_names_the_promoted_model_is_answered_by_its_own_server(
+    fired: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Promoted, the adapter answers a preset's role that names `promoted` (the promoted
+    student's A/B variant, `promoted_single_pass`) on a local server of its own."""
+    monkeypatch.setenv("REFINERY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("REFINERY_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # never reached
+    monkeypatch.setenv("REFINERY_LOCAL_PARALLEL", "1")
+    monkeypatch.setenv("REFINERY_LOCAL_CONTEXT", "1024")
+    monkeypatch.setenv("REFINERY_LLM_CACHE", "false")
+    get_settings.cache_clear()
+    reset_models()
+    model = promote(Path(fired[1].report.directory))
+    try:
+        role = RoleModel(model=PROMOTED, temperature=0, max_tokens=12)
+        texts, usage = asyncio.run(
+            complete("draft", role, ["Write a sentence with: dog, park."], "Be brief.")
+        )
+        assert texts[0]
+        assert list(usage["by_model"]) == [model.name]
+        assert model.name == f"SmolLM2-135M-Instruct.Q4_1+{Path(model.adapter_file).stem}"
+    finally:
+        stop_local_server()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        reset_models()
