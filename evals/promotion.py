@@ -1,8 +1,8 @@
 """Evaluation before promotion: the trained student (its base with the adapter, served by the
-local server as `<base>+<adapter>`) and its base each answer the recipe's held-out rows under one
-preset (`refinery eval run`, one process each, so each gets its own local server), then
-`evals.compare` says where the student differs; it may be promoted only when it is significantly
-worse on none of the metrics that must not worsen."""
+local server as `<base>+<adapter>`), its base, and the deployment's current default model each
+answer the recipe's held-out rows under one preset (`refinery eval run`, one process each, so
+each gets its own local server), then `evals.compare` says where the student differs; it may be
+promoted only when it is significantly worse than neither on the metrics that must not worsen."""
 
 from __future__ import annotations
 
@@ -32,10 +32,16 @@ def eval_command(recipe: TrainConfig, out: Path, concurrency: int = 1) -> list[s
     return command
 
 
-def run_side(recipe: TrainConfig, out: Path, adapter: Path | None, concurrency: int) -> EvalRun:
-    """One side of the comparison, in its own process (its own local model server)."""
-    env = os.environ | {"REFINERY_MODEL_PATH": str(base_file(recipe.base))}
-    env.pop("REFINERY_MODEL_LORA", None)
+def run_side(
+    recipe: TrainConfig, out: Path, adapter: Path | None, concurrency: int, *, base: bool = True
+) -> EvalRun:
+    """One side of the comparison, in its own process (its own local model server): the
+    recipe's base (with `adapter` over it, if given), or with `base` False the deployment's
+    current default model as its settings serve it."""
+    env = dict(os.environ)
+    if base:
+        env["REFINERY_MODEL_PATH"] = str(base_file(recipe.base))
+        env.pop("REFINERY_MODEL_LORA", None)
     if adapter is not None:
         env["REFINERY_MODEL_LORA"] = str(adapter)
     done = subprocess.run(eval_command(recipe, out, concurrency), env=env, text=True)
@@ -57,16 +63,33 @@ def decide(comparison: Comparison, must_not_worsen: list[str] | None) -> list[st
 def evaluate_adapter(
     recipe: TrainConfig, adapter: Path, out: Path, concurrency: int = 1
 ) -> Evaluation:
-    """Base against student on the held-out rows; the report is written under `out`."""
+    """Base against student on the held-out rows, and the current default against the student
+    when the recipe asks; the reports are written under `out` (`out/vs-default` for the
+    second)."""
+    rules = recipe.evaluation
     base = run_side(recipe, out / "base", None, concurrency)
     student = run_side(recipe, out / "student", adapter, concurrency)
     comparison = compare(base, student)
     report = write_report(base, student, comparison, out)
-    worse = decide(comparison, recipe.evaluation.must_not_worsen)
+    worse = decide(comparison, rules.must_not_worsen)
+    complete = comparison.verdict != "incomplete"
+    means = {"base": base.summary.means, "student": student.summary.means}
+    against: dict[str, object] = {}
+    if rules.against_default:
+        default = run_side(recipe, out / "default", None, concurrency, base=False)
+        versus = compare(default, student)
+        against = {
+            "default_report": str(write_report(default, student, versus, out / "vs-default")),
+            "default_verdict": versus.verdict_text,
+            "worse_than_default_on": decide(versus, rules.must_not_worsen),
+        }
+        complete = complete and versus.verdict != "incomplete"
+        means["default"] = default.summary.means
     return Evaluation(
         report=str(report),
         verdict=comparison.verdict_text,
         worse_on=worse,
-        allows_promotion=not worse and comparison.verdict != "incomplete",
-        means={"base": base.summary.means, "student": student.summary.means},
+        allows_promotion=not worse and not against.get("worse_than_default_on") and complete,
+        means=means,
+        **against,  # type: ignore[arg-type]
     )

@@ -77,6 +77,10 @@ class EvaluationConfig(_Frozen):
     must_not_worsen: list[str] | None = None
     """Metrics on which the student may not be significantly worse than its base; None: every
     quality metric the comparison tests."""
+    against_default: bool = True
+    """Also answer the rows with the deployment's current default model under the same preset;
+    the student may then not be significantly worse than that either (a student that takes
+    traffic from the default must hold up against it, not only against its own base)."""
     coherence: bool = True
     """Also score how answers read to a second model (`refinery eval run --coherence`)."""
     auto_promote: bool = False

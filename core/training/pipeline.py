@@ -33,9 +33,14 @@ class Evaluation(BaseModel):
     verdict: str
     worse_on: list[str]
     """Metrics on which the student is significantly worse than its base (and may not be)."""
+    default_report: str | None = None
+    """The comparison with the deployment's current default model, when the recipe asks."""
+    default_verdict: str | None = None
+    worse_than_default_on: list[str] = []
+    """Metrics on which the student is significantly worse than the current default."""
     allows_promotion: bool
     means: dict[str, dict[str, float]] = {}
-    """Side ("base", "student") -> metric -> mean."""
+    """Side ("base", "student", "default") -> metric -> mean."""
 
 
 Evaluate = Callable[[TrainConfig, Path, Path], Evaluation]
