@@ -52,7 +52,7 @@ class Services:
 def experiments_to_run() -> list[Experiment]:
     """The enabled experiments; every variant must name a known run configuration, and one
     whose roles name a local model (the promoted student) needs that model to exist."""
-    from core.llm.local_models import named_local_model
+    from core.llm.promoted import named_local_model
     from core.run_config import Roles, load_config, preset_names
 
     known = set(preset_names())

@@ -2,7 +2,7 @@
 
 A role's chain is its tiers in order (`Settings.llm_endpoints` by tier, then the embedded local
 model; or the one configured endpoint; or the local model alone), after the local model the
-role names, if it names one (`core.llm.local_models`: the promoted student on its own local
+role names, if it names one (`core.llm.promoted`: the promoted student on its own local
 server). Each tier is a weighted pool of endpoints (`core.llm.pooled`), retried on transient
 failures (`core.llm.retries`), and the tiers are joined with `with_fallbacks`, which also covers
 a stream failing before its first token. Deterministic roles (temperature 0, or a fixed seed)
@@ -28,9 +28,9 @@ from langchain_core.runnables.base import RunnableBindingBase
 from core.llm.cache import TieredCache
 from core.llm.context_window import fit_to_window
 from core.llm.endpoints import HealthBoard
-from core.llm.local_models import LocalModel, named_local_model
 from core.llm.local_server import default_slots
 from core.llm.pooled import PooledChatModel, Target
+from core.llm.promoted import LocalModel, named_local_model
 from core.llm.resilient import ResilientChatModel
 from core.llm.retries import with_retries
 from core.llm.stats import llm_stats

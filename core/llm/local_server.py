@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from core.llm.local_model import model_file
-from core.llm.local_models import LocalModel
+from core.llm.promoted import LocalModel
 from core.processes import free_port, stop_process
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.telemetry.metrics import LOCAL_MODEL_READY, LOCAL_MODEL_RESTARTS

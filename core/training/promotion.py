@@ -1,5 +1,5 @@
 """Promotion: a trained adapter that its evaluation allows becomes the promoted local model, which
-a preset's role names as `promoted` (`core.llm.local_models`: its own local server, base and
+a preset's role names as `promoted` (`core.llm.promoted`: its own local server, base and
 adapter) or a deployment serves as its default (`REFINERY_MODEL_PATH` = its base,
 `REFINERY_MODEL_LORA` = the adapter); the decision is a person's (`refinery train promote`)
 unless the recipe promotes on its own."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.llm.local_models import LocalModel, promoted_path
+from core.llm.promoted import LocalModel, promoted_path
 from core.settings import Settings
 
 

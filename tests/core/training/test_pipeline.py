@@ -17,8 +17,8 @@ import pytest
 import redis.asyncio as aredis
 
 from core.llm.factory import complete, reset_models
-from core.llm.local_models import PROMOTED
 from core.llm.local_server import LocalModelServer, stop_local_server
+from core.llm.promoted import PROMOTED
 from core.run_config import RoleModel
 from core.settings import Settings, get_settings
 from core.telemetry.drift import DriftMonitor

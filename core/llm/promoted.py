@@ -1,7 +1,8 @@
-"""Local models besides the embedded default that a preset's role can name: the promoted
-student (`refinery train promote` records it in `data/training/promoted.json`: a base GGUF and
-its LoRA adapter), served by a `llama-server` of its own the first time a role asks for it, with
-the deployment's own chain as its fallback."""
+"""The promoted student, a local model besides the embedded default that a preset's role can
+name (`refinery train promote` records it in `data/training/promoted.json`: a base GGUF and its
+LoRA adapter): served by a `llama-server` of its own the first time a role asks for it, with the
+deployment's own chain as its fallback. The record is read when a role's chain is first built,
+so a new promotion reaches a process started after it (or after `reset_models`)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import pytest
 from api.services import experiments_to_run
 from core.feedback.experiments import load_experiment
 from core.llm.factory import chat_model, primary_model, reset_models, tiers
-from core.llm.local_models import (
+from core.llm.promoted import (
     PROMOTED,
     LocalModel,
     NoPromotedModelError,
