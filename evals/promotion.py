@@ -74,22 +74,23 @@ def evaluate_adapter(
     worse = decide(comparison, rules.must_not_worsen)
     complete = comparison.verdict != "incomplete"
     means = {"base": base.summary.means, "student": student.summary.means}
-    against: dict[str, object] = {}
+    default_report = default_verdict = None
+    worse_than_default: list[str] = []
     if rules.against_default:
         default = run_side(recipe, out / "default", None, concurrency, base=False)
         versus = compare(default, student)
-        against = {
-            "default_report": str(write_report(default, student, versus, out / "vs-default")),
-            "default_verdict": versus.verdict_text,
-            "worse_than_default_on": decide(versus, rules.must_not_worsen),
-        }
+        default_report = str(write_report(default, student, versus, out / "vs-default"))
+        default_verdict = versus.verdict_text
+        worse_than_default = decide(versus, rules.must_not_worsen)
         complete = complete and versus.verdict != "incomplete"
         means["default"] = default.summary.means
     return Evaluation(
         report=str(report),
         verdict=comparison.verdict_text,
         worse_on=worse,
-        allows_promotion=not worse and not against.get("worse_than_default_on") and complete,
+        default_report=default_report,
+        default_verdict=default_verdict,
+        worse_than_default_on=worse_than_default,
+        allows_promotion=not worse and not worse_than_default and complete,
         means=means,
-        **against,  # type: ignore[arg-type]
     )

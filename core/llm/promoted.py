@@ -7,11 +7,14 @@ so a new promotion reaches a process started after it (or after `reset_models`).
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 PROMOTED = "promoted"
 """What a role's `model` says to be answered by whichever model is promoted now (a preset
@@ -64,7 +67,13 @@ def named_local_model(name: str | None, settings: Settings | None = None) -> Loc
     None where it names none of them (the deployment's endpoints serve the role)."""
     if name is None:
         return None
-    model = promoted_model(settings)
+    try:
+        model = promoted_model(settings)
+    except NoPromotedModelError:
+        if name == PROMOTED:
+            raise
+        log.warning("a broken promoted-model record is ignored for model %r", name, exc_info=True)
+        return None  # a deployment's own model name must not fail on it
     if name == PROMOTED and model is None:
         raise NoPromotedModelError(
             f"a role asks for the {PROMOTED!r} model, but none is promoted in "

@@ -72,6 +72,7 @@ def test_an_unreadable_record_is_a_clear_error(data_dir: Path) -> None:
     path.write_text(json.dumps({"name": "x"}))
     with pytest.raises(NoPromotedModelError, match="not a promoted model's record"):
         named_local_model(PROMOTED, get_settings())
+    assert named_local_model("gpt-4o-mini", get_settings()) is None  # other roles still run
 
 
 def test_its_tier_comes_first_and_the_deployment_answers_behind_it(data_dir: Path) -> None:
