@@ -61,10 +61,13 @@ def experiments_to_run() -> list[Experiment]:
         unknown = [v.config for v in experiment.variants if v.config not in known]
         if unknown:
             raise ValueError(f"experiment {experiment.name!r} names unknown configs {unknown}")
-        for variant in experiment.variants:
-            roles = load_config(variant.config).roles
-            for role in Roles.model_fields:
-                named_local_model(getattr(roles, role).model)  # raises if none is promoted
+        named = {
+            getattr(load_config(variant.config).roles, role).model
+            for variant in experiment.variants
+            for role in Roles.model_fields
+        }
+        for name in named:
+            named_local_model(name)  # raises if it is `promoted` and none is
     return experiments
 
 

@@ -370,9 +370,9 @@ async def continue_story(text: str, state: RefineState, config: RunConfig) -> tu
     cap = STORY_TOKENS_PER_SENTENCE * (more + 1)
     role = on_round(config.roles.draft, state).model_copy(update={"max_tokens": cap})
     [reply], usage = await write("continue_story", role, [ask])
-    told = text
+    told, repeats = text, len(repeated_sentences(text))
     for sentence in sentences(whole_sentences(reply.strip()))[: more + 1]:
         longer = f"{told} {sentence}"
-        if word_bag(sentence) and len(repeated_sentences(longer)) == len(repeated_sentences(told)):
+        if word_bag(sentence) and len(repeated_sentences(longer)) == repeats:
             told = longer
     return told, usage
