@@ -87,13 +87,30 @@ def server_decode(threads: int, repeats: int = 3) -> float:
     return statistics.median(rates)
 
 
+#: llama-server's own counters kept from `/metrics`: where the model's time went.
+COUNTERS = ("prompt_tokens_total", "prompt_seconds_total", "tokens_predicted_total",
+            "tokens_predicted_seconds_total", "n_decode_total")  # fmt: skip
+
+
+def read_counters(text: str) -> dict[str, float]:
+    """The `llamacpp:` counters named in COUNTERS from a Prometheus text page."""
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("llamacpp:") and name[9:] in COUNTERS:
+            found[name[9:]] = float(value)
+    return found
+
+
 class BusyPoller:
     """Polls a llama-server's `/slots` every 50 ms and adds up the time any slot was
-    processing: the model's busy wall time (overlapping slots counted once). The server dies
-    with the engine's process, so the sum is kept as it goes."""
+    processing: the model's busy wall time (overlapping slots counted once); and its
+    `/metrics` every second for the prompt and generation counters. The server dies with the
+    engine's process, so both are kept as they go."""
 
     def __init__(self, url: str) -> None:
         self.url, self.busy_s = url, 0.0
+        self.counters: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -106,9 +123,16 @@ class BusyPoller:
         self._thread.join()
 
     def _run(self) -> None:
-        last, busy = time.perf_counter(), False
+        last, busy, polls = time.perf_counter(), False, 0
         with httpx.Client(timeout=2) as client:
             while not self._stop.wait(0.05):
+                polls += 1
+                if polls % 20 == 0:
+                    with contextlib.suppress(httpx.HTTPError):
+                        page = client.get(self.url.replace("/slots", "/metrics"))
+                        # A restarted server starts its counters again: keep the larger.
+                        for name, value in read_counters(page.text).items():
+                            self.counters[name] = max(value, self.counters.get(name, 0.0))
                 now = time.perf_counter()
                 if busy:
                     self.busy_s += now - last
@@ -134,10 +158,14 @@ def old_server(threads: int, log: Path) -> Iterator[str]:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/v1"
-        for _ in range(600):
+        deadline = time.monotonic() + 300
+        while True:
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{url}/models", timeout=2).status_code == 200:
                     break
+            if process.poll() is not None or time.monotonic() > deadline:
+                # A cell against a server that never came up measures nothing: say so.
+                raise RuntimeError(f"llama-cpp-python's server did not start; see {log}")
             time.sleep(0.2)
         yield url
     finally:
@@ -204,6 +232,8 @@ def run_cell(
         # concurrency 1 their sum is the engine's time for the same calls the model served.
         figures["model_busy_s"] = round(polled.busy_s, 1)
         figures["engine_over_model"] = round(sum(latencies) / polled.busy_s, 3)
+        figures["server_counters"] = polled.counters
+    figures["input_tokens"] = sum(r["usage"].get("input_tokens", 0) for r in results)
     return figures
 
 
@@ -232,9 +262,13 @@ def main() -> None:
     parser.add_argument("--decode-only", action="store_true", help="only the decode figures")
     args = parser.parse_args()
     servers = args.servers.split(",")
-    if "llama-cpp-python" in servers and importlib.util.find_spec("llama_cpp") is None:
+    missing = [m for m in ("llama_cpp", "starlette_context") if importlib.util.find_spec(m) is None]
+    if "llama-cpp-python" in servers and missing:
+        # The project installs llama-cpp-python for the coherence metric, not its server extra.
         servers.remove("llama-cpp-python")
-        print("llama-cpp-python is not installed: only llama-server is measured", file=sys.stderr)
+        print(f"{', '.join(missing)} not installed (`.venv/bin/python -m pip install "
+              "'llama-cpp-python[server]==0.3.36'` measures the old tier): only llama-server is "
+              "measured", file=sys.stderr)  # fmt: skip
     if args.decode_only:
         limit, decode = llama_bench(args.threads), server_decode(args.threads)
         print(f"llama-bench tg128 {limit} tok/s; llama-server single stream {decode:.2f} tok/s")

@@ -203,6 +203,13 @@ class LocalModelServer:
             self._spawn()
             if self._wait_healthy(deadline - time.monotonic()):
                 break
+            if self._process is not None and self._process.returncode == -signal.SIGILL:
+                self.stop()  # the same binary fails the same way every time: no retry
+                raise ServerBinaryError(
+                    f"{BINARY_NAME} stopped on an illegal instruction: it was compiled for "
+                    "another CPU. Run scripts/setup.sh on this machine (it rebuilds for this "
+                    "CPU), or set REFINERY_LLAMA_PORTABLE=1 before it for a portable build"
+                )
             if self._stopping.is_set() or time.monotonic() >= deadline or attempt == 3:
                 reason = self.state.reason
                 self.stop()

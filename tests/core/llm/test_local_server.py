@@ -22,7 +22,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from core.llm.endpoints import HealthBoard
-from core.llm.local_server import LocalModelServer
+from core.llm.local_server import LocalModelServer, ServerBinaryError
 from core.llm.pooled import PooledChatModel, Target
 from core.llm.retries import run_retry_budget, with_retries
 from core.llm.stats import llm_stats
@@ -228,3 +228,19 @@ def test_refinery_run_input_survives_a_model_server_kill(tmp_path: Path, redis_u
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == ["a", "b"]
     assert all(r["error"] is None and r["answer"] for r in rows)
+
+
+def test_a_server_built_for_another_cpu_says_so_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A binary that dies on an illegal instruction (`-march=native` built elsewhere) fails the
+    start with the fix, not three tries and a timeout."""
+    binary = tmp_path / "llama-server"
+    binary.write_text("#!/bin/sh\nkill -ILL $$\n")
+    binary.chmod(0o755)
+    monkeypatch.setattr("core.llm.local_server.server_binary", lambda: binary)
+    (tmp_path / "models").symlink_to(Settings().data_dir.resolve() / "models")
+    served = LocalModelServer(Settings(data_dir=tmp_path), shared=False)
+    with pytest.raises(ServerBinaryError, match=r"compiled for another CPU.*setup\.sh"):
+        served.start()
+    assert served.state.restarts == 0  # one try, not three
