@@ -105,8 +105,8 @@ def read_counters(text: str) -> dict[str, float]:
 class BusyPoller:
     """Polls a llama-server's `/slots` every 50 ms and adds up the time any slot was
     processing: the model's busy wall time (overlapping slots counted once); and its
-    `/metrics` every second for the prompt and generation counters. The server dies with the
-    engine's process, so both are kept as they go."""
+    `/metrics` every second for the prompt and generation counters (so they may miss the last
+    second's). The server dies with the engine's process, so both are kept as they go."""
 
     def __init__(self, url: str) -> None:
         self.url, self.busy_s = url, 0.0

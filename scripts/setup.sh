@@ -78,8 +78,9 @@ fi
 # 3. llama-server and llama-bench, compiled once (no network code) from the llama.cpp source
 # vendored in this llama-cpp-python sdist, for this machine's CPU (-march=native: set-up runs
 # where the model runs; with AVX-512 it reads prompts 1.3x as fast as the portable AVX2 build
-# and serves four generations at once 1.3x as fast; docs/model_tier.md). REFINERY_LLAMA_PORTABLE=1 builds the portable AVX2 binary
-# for a .venv that moves between machines. Rebuilt when the pin, the flavour or the CPU changes.
+# and serves four generations at once 1.3x as fast; docs/model_tier.md).
+# REFINERY_LLAMA_PORTABLE=1 builds the portable AVX2 binary, for a .venv that moves between
+# machines. Rebuilt when the pin, the flavour or the CPU changes.
 llama_sdist="llama-cpp-python==0.3.36"
 if [ "${REFINERY_LLAMA_PORTABLE:-0}" = 1 ]; then llama_native=OFF; else llama_native=ON; fi
 llama_cpu="$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || uname -m)"
