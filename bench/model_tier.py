@@ -33,6 +33,7 @@ from core.llm.local_model import model_file
 from core.llm.local_server import default_slots, server_binary
 from core.processes import free_port, stop_process
 from evals.datasets import DATA_DIR
+from testkit.processes import wait_until
 
 OUT = Path(__file__).resolve().parent / "out" / "model_tier.json"
 
@@ -158,15 +159,9 @@ def old_server(threads: int, log: Path) -> Iterator[str]:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 300
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                # A cell against a server that never came up measures nothing: say so.
-                raise RuntimeError(f"llama-cpp-python's server did not start; see {log}")
-            time.sleep(0.2)
+        # A cell against a server that never came up measures nothing: fail, do not go on.
+        wait_until(lambda: httpx.get(f"{url}/models", timeout=2).status_code == 200, 300,
+                   f"llama-cpp-python's server (log: {log})", process)  # fmt: skip
         yield url
     finally:
         stop_process(process, grace_s=10)

@@ -26,6 +26,7 @@ import httpx
 
 from core.llm.local_model import model_file
 from core.processes import free_port, stop_process
+from testkit.processes import wait_until
 
 TOKENS = 96
 
@@ -41,14 +42,8 @@ def serving(binary: Path, threads: int) -> Iterator[str]:
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{binary} did not start")
-            time.sleep(0.2)
+        wait_until(lambda: httpx.get(f"{url}/health", timeout=2).status_code == 200, 120,
+                   str(binary), process)  # fmt: skip
         yield url
     finally:
         stop_process(process, grace_s=5)
