@@ -207,8 +207,9 @@ class LocalModelServer:
                 self.stop()  # the same binary fails the same way every time: no retry
                 raise ServerBinaryError(
                     f"{BINARY_NAME} stopped on an illegal instruction: it was compiled for "
-                    "another CPU. Run scripts/setup.sh on this machine (it rebuilds for this "
-                    "CPU), or set REFINERY_LLAMA_PORTABLE=1 before it for a portable build"
+                    "another CPU (REFINERY_LLAMA_NATIVE=1). Run scripts/setup.sh on this machine "
+                    "(it rebuilds for this CPU), or without REFINERY_LLAMA_NATIVE for the "
+                    "portable build"
                 )
             if self._stopping.is_set() or time.monotonic() >= deadline or attempt == 3:
                 reason = self.state.reason
