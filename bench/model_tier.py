@@ -98,8 +98,9 @@ def read_counters(text: str) -> dict[str, float]:
     found = {}
     for line in text.splitlines():
         name, _, value = line.partition(" ")
-        if name.startswith("llamacpp:") and name[9:] in COUNTERS:
-            found[name[9:]] = float(value)
+        counter = name.removeprefix("llamacpp:")
+        if counter != name and counter in COUNTERS:
+            found[counter] = float(value)
     return found
 
 
@@ -109,8 +110,8 @@ class BusyPoller:
     `/metrics` every second for the prompt and generation counters (so they may miss the last
     second's). The server dies with the engine's process, so both are kept as they go."""
 
-    def __init__(self, url: str) -> None:
-        self.url, self.busy_s = url, 0.0
+    def __init__(self, root: str) -> None:
+        self.slots_url, self.metrics_url, self.busy_s = f"{root}/slots", f"{root}/metrics", 0.0
         self.counters: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -130,7 +131,7 @@ class BusyPoller:
                 polls += 1
                 if polls % 20 == 0:
                     with contextlib.suppress(httpx.HTTPError):
-                        page = client.get(self.url.replace("/slots", "/metrics"))
+                        page = client.get(self.metrics_url)
                         # A restarted server starts its counters again: keep the larger.
                         for name, value in read_counters(page.text).items():
                             self.counters[name] = max(value, self.counters.get(name, 0.0))
@@ -139,7 +140,7 @@ class BusyPoller:
                     self.busy_s += now - last
                 last = now
                 try:
-                    slots = client.get(self.url).json()
+                    slots = client.get(self.slots_url).json()
                 except (httpx.HTTPError, ValueError):
                     slots = None  # not up yet, or gone
                 # A list of slots once it serves; an error object while it loads.
@@ -195,7 +196,7 @@ def run_cell(
         else:
             port = free_port()
             env |= {"REFINERY_LOCAL_PORT": str(port)}
-            poller = BusyPoller(f"http://127.0.0.1:{port}/slots")
+            poller = BusyPoller(f"http://127.0.0.1:{port}")
         with poller as polled:
             started = time.perf_counter()
             done = subprocess.run(command, env=env, capture_output=True, text=True)

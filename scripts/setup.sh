@@ -80,11 +80,14 @@ fi
 # the same answers on every machine (the CI evaluation gate compares against a committed
 # baseline). REFINERY_LLAMA_NATIVE=1 builds for this machine's CPU instead (-march=native: with
 # AVX-512 it reads prompts 1.3x as fast and serves four generations at once 1.3x as fast, but
-# rounds differently, so answers change; docs/model_tier.md). Rebuilt when the pin, the flavour
-# or the CPU changes.
+# rounds differently, so answers change; docs/model_tier.md). Rebuilt when the pin or the
+# flavour changes, and a native build also when the CPU does.
 llama_sdist="llama-cpp-python==0.3.36"
 if [ "${REFINERY_LLAMA_NATIVE:-0}" = 1 ]; then llama_native=ON; else llama_native=OFF; fi
-llama_cpu="$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || uname -m)"
+llama_cpu=portable  # a portable binary does not depend on which CPU built it
+if [ "$llama_native" = ON ]; then
+  llama_cpu="$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || uname -m)"
+fi
 llama_stamp=".venv/.llama-server-$(printf '%s\n' "$llama_sdist" "$llama_native" "$llama_cpu" \
   | sha256sum | cut -c1-12)"
 if [ ! -f "$llama_stamp" ] || [ ! -x .venv/bin/llama-server ]; then
