@@ -116,6 +116,22 @@ CONTINUE_STORY = (
 instead, the README demo's one-sentence draft came back as six short ones ("It snowed. The dog
 chased the snow outside. ..."), its first sentence lost."""
 
+STORY_OPENING = (
+    "Write the opening sentence of a short story. In it, someone does something, and it uses "
+    "all of these words: {words}. Reply with the sentence only."
+)
+
+STORY_NEXT = (
+    'A short story so far: "{story}"\n\n'
+    "Write its next sentence: at most 25 words, about the same people, in which someone does "
+    "something, using all of these words: {words}. Reply with the sentence only."
+)
+"""A word story told again a sentence at a time (`nodes.story_by_sentence`): each ask is for
+one sentence of the plan, shown the story's last two sentences. Tried on the eight listing
+drafts of dev CommonGen-Hard 0-29: this wording used 0.76 of the words; "the same people do
+something new" 0.70 (and was said back as a sentence of the story); "one more sentence that
+continues it with the same characters" 0.64, its replies copying the sentences before them."""
+
 FIX_RULES = (
     "{task}\n\nCurrent response:\n{draft}\n\n"
     "The response breaks these rules:\n{problems}\n\n"
@@ -207,6 +223,8 @@ PROMPTS: dict[str, str] = {
     "reword_sentence": REWORD_SENTENCE,
     "continue": CONTINUE,
     "continue_story": CONTINUE_STORY,
+    "story_opening": STORY_OPENING,
+    "story_next": STORY_NEXT,
     "fix_rules": FIX_RULES,
     "draft_words": DRAFT_WORDS,
     "answer_from_facts": ANSWER_FROM_FACTS,

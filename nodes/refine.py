@@ -30,6 +30,7 @@ from nodes.draft import (
     tidy,
 )
 from nodes.instruction_fixes import calls, follow_instructions
+from nodes.story_by_sentence import tell_by_sentence
 from nodes.validate import (
     SUPPORT_OVERLAP,
     drop_repeats,
@@ -41,7 +42,6 @@ from nodes.word_edits import (
     continue_story,
     cover_missing,
     first_sentence,
-    redraft_words,
     required_words,
     sparse,
 )
@@ -171,7 +171,7 @@ async def improve(text: str, findings: list[Finding], state: RefineState) -> Rev
     if short and not listed and not sparse(text, required) and not calls(state, "continue_story"):
         return Revision(*await continue_story(text, state, config))  # a story begun: go on
     if (listed or short or sparse(text, required)) and not calls(state, "redraft"):
-        return Revision(*await redraft_words(state, config))  # not a story: again
+        return Revision(*await tell_by_sentence(state, config))  # not a story: again
     text = drop_repeats(text, required)
     known = {d["id"] for d in state.get("documents") or []}
     text = cite_uncited(text, context_passages(state, config), known, premise(state))

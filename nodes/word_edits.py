@@ -40,11 +40,8 @@ from core.text.plain import (
 )
 from nodes import prompts
 from nodes.draft import (
-    draft_prompt,
-    draft_role,
     draft_sentences,
     without_word_list,
-    write_draft,
 )
 from nodes.sentence_changes import faithful, uses_all
 from nodes.validate import (
@@ -325,19 +322,6 @@ def sparse(text: str, required: list[str]) -> bool:
     """Whether a word draft left most of its words out (`SPARSE_SHARE`)."""
     used = len(used_words(strip_citations(text), required)[0])
     return len(required) >= SPARSE_MIN_WORDS and used < SPARSE_SHARE * len(required)
-
-
-async def redraft_words(state: RefineState, config: RunConfig) -> tuple[str, Usage]:
-    """A word story drafted again from the drafter's own plan prompt, on the round as its seed
-    (the drafter's seed would give the same text again): for a draft that listed the words,
-    described its plan, was too short to be a story, or left most of them out. A prompt of
-    its own for a listing draft (every word in one list, "a short story of N sentences") did
-    worse than the plan asked again: on dev CommonGen-Hard 0-18, both on seed 1 against a
-    llama-server, coverage 0.42 against 0.58, 13 replies looping to the token cap against 5,
-    42 sentences echoing an earlier one against 30, and as many listing drafts (2)."""
-    role = on_round(draft_role(state, config), state)
-    reply, usage = await write_draft("redraft", role, draft_prompt(state))
-    return reply.strip(), usage
 
 
 STORY_TOKENS_PER_SENTENCE = 40

@@ -126,6 +126,8 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
         + "".join(f"Then came the {w}. " for w in re.findall(r'"([^"]+)"', f["words"]))
         + "It ended well."
     ),
+    "story_opening": lambda f: f"One morning a girl found the {' and the '.join(_words(f))}.",
+    "story_next": lambda f: f"Then she took the {' and the '.join(_words(f))} along.",
     "fix_rules": lambda f: f["draft"],
     "cover_words": lambda f: f"Then the {' and the '.join(_words(f))} appeared together.",
     "fix_sentence": lambda f: f"{_first_sentence(f['source'])} [{f['doc_id']}].",
@@ -166,6 +168,8 @@ def one_word_responder(messages: list[dict[str, Any]]) -> str:
     known = recognise(str(messages[-1].get("content", "")))
     if known and known[0] == "cover_words":
         return f"Then the {_words(known[1])[0]} appeared."
+    if known and known[0] in ("story_opening", "story_next"):
+        return f"Then the {_words(known[1])[0]} was there."
     return cooperative_responder(messages)
 
 

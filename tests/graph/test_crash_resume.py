@@ -23,6 +23,7 @@ import pytest
 from langgraph.checkpoint.base import CheckpointTuple
 
 from core.checkpoint import RedisSaver
+from nodes.prompts import recognise
 from testkit.fake_openai import FakeOpenAI, one_word_responder
 
 REFINERY = str(Path(sys.executable).with_name("refinery"))
@@ -166,10 +167,12 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(
 
     # No completed node ran again; the killed one ran once more, and only it.
     calls = Counter(prompt for _, prompt in fake.received)
-    # The draft ran once, and its redraft (the fake's draft is a comma list, drafted again from
-    # the same plan prompt on the next seed) once, both before the kill.
+    # The draft ran once, and (the fake's draft is a comma list) the story told again a
+    # sentence at a time, each sentence asked once, all before the kill.
     draft_prompts = [p for p in done if "each using its words" in p]
-    assert len(draft_prompts) == 2 and calls[draft_prompts[0]] == 2
+    told = [p for p in done if (known := recognise(p)) and known[0].startswith("story_")]
+    assert len(draft_prompts) == 1 and calls[draft_prompts[0]] == 1
+    assert len(told) == 4 and all(calls[p] == 1 for p in told)
     assert not set(done) & set(after)
     assert Counter(after)[cut[0]] == 1 and set(cut) <= set(after)
     assert all(n == 1 for n in Counter(after).values())

@@ -5,7 +5,6 @@ long is trimmed, one too short is expanded, the critic's feedback is a rewrite."
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -413,14 +412,17 @@ STORY = (
 
 
 def drafts_first(first: str, then: str = STORY) -> Responder:
-    """Cooperative, except that the first word draft is `first`; the word draft asked again
-    (the same plan prompt on another seed) is `then`."""
-    drafts = itertools.count()
+    """Cooperative, except that the word draft is `first`, and the story told again a sentence
+    at a time is `then`, one of its sentences for each ask (the cooperative answer once they
+    are all told)."""
+    told = iter(sentences(then))
 
     def respond(messages: list[dict[str, Any]]) -> str:
         known = recognise(str(messages[-1]["content"]))
         if known and known[0] == "draft_words":
-            return first if next(drafts) == 0 else then
+            return first
+        if known and known[0].startswith("story_"):
+            return next(told, None) or cooperative_responder(messages)
         return cooperative_responder(messages)
 
     return respond
@@ -433,7 +435,10 @@ async def test_a_draft_that_lists_the_words_is_written_again_as_a_story(
     result, sent = await run_winter_story(fake)
     told = [f["data"][0] for f in result.history[0]["findings"] if f["source"] == "repetition"]
     assert told == ["listing", "short"]  # one line of words: a list, and no story
-    assert sent == ["draft_words", "draft_words"]  # the plan asked again, on the next seed
+    # told again a sentence at a time, one ask for each of the plan's four groups of words
+    assert sent == ["draft_words", "story_opening", "story_next", "story_next", "story_next"]
+    asks = [text for _, text in fake.received if recognise(text)[0] == "story_next"]
+    assert '"Snow fell on the quiet town before dawn."' in asks[0]  # shown the story so far
     assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
     assert coverage(result.answer or "", WINTER) == 1.0 and result.stop_reason == "passed"
 
@@ -447,7 +452,7 @@ async def test_a_redraft_that_tells_a_story_with_fewer_words_beats_the_list(
         LISTED, "Snow fell before dawn. My dog barked at the window. I stayed in bed."
     )
     result, sent = await run_winter_story(fake)
-    assert sent[:2] == ["draft_words", "draft_words"]
+    assert sent[:2] == ["draft_words", "story_opening"]
     assert result.history[1]["score"] > result.history[0]["score"]
     assert LISTED not in (result.answer or "")
     assert (result.answer or "").startswith("Snow fell before dawn")  # the story, mended
@@ -509,7 +514,7 @@ async def test_a_redraft_cut_at_its_token_cap_ends_on_its_last_full_sentence(
 ) -> None:
     fake.responder = redrafts_past_its_cap()
     result, sent = await run_winter_story(fake)
-    assert sent[:2] == ["draft_words", "draft_words"]
+    assert sent[:2] == ["draft_words", "story_opening"]
     redrafted = result.history[1]["draft"]
     assert redrafted.startswith("Snow fell on the quiet town before dawn.")
     assert redrafted.endswith("but the cat would never care."), redrafted[-80:]  # no stump
@@ -532,7 +537,8 @@ async def test_a_draft_that_describes_its_plan_is_written_again_as_a_story(
     findings = [f for f in result.history[0]["findings"] if f["source"] == "repetition"]
     [told] = [f for f in findings if f["data"][0] == "plan"]
     assert len(told["data"]) == 3  # both sentences named
-    assert sent == ["draft_words", "draft_words"]  # every word was there: only the plan talk
+    # every word was there, only in the plan talk: told again a sentence at a time
+    assert sent == ["draft_words", "story_opening", "story_next", "story_next", "story_next"]
     assert (result.answer or "").startswith("Snow fell on the quiet town before dawn.")
     assert result.stop_reason == "passed"
 
@@ -541,21 +547,12 @@ TEN = ["harbour", "rope", "gull", "lantern", "net", "boat", "storm", "bread", "m
 
 
 def ignores_its_plan_once() -> Any:
-    """Cooperative, except that the first word draft tells a story of its own (one of ten
-    words); asked again, it follows the plan."""
-    drafts: list[str] = []
+    """Cooperative, except that the word draft tells a story of its own (one of ten words)."""
 
     def respond(messages: list[dict[str, Any]]) -> str:
         known = recognise(str(messages[-1]["content"]))
         if known and known[0] == "draft_words":
-            drafts.append(known[1]["plan"])
-            if len(drafts) == 1:
-                return "The old harbour was quiet. Nobody came that day. It was a long wait."
-            return (
-                "At the harbour a sailor coiled rope while a gull watched. He lit a lantern, "
-                "mended a net and pushed the boat out before the storm. He ate bread over a "
-                "map, and the bell rang him home."
-            )
+            return "The old harbour was quiet. Nobody came that day. It was a long wait."
         return cooperative_responder(messages)
 
     return respond
@@ -566,9 +563,11 @@ async def test_a_draft_that_ignored_its_plan_is_drafted_again_not_mended(
 ) -> None:
     fake.responder = ignores_its_plan_once()
     result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": TEN}})
-    assert sent == ["draft_words", "draft_words"]  # one more draft, no sub-task per word
-    first, again = [text for _, text in fake.received if recognise(text)[0] == "draft_words"]
-    assert first == again  # the same plan asked again (with the next seed)
+    # told again a sentence at a time, no sub-task per word
+    assert sent == ["draft_words", "story_opening", "story_next", "story_next", "story_next"]
+    asks = [known for _, text in fake.received if (known := recognise(text))]
+    told = [w for name, ask in asks if name.startswith("story_") for w in ask["words"].split(", ")]
+    assert told == TEN  # the plan's groups of words, in order
     assert coverage(result.first_draft or "", TEN) == 0.1
     assert coverage(result.answer or "", TEN) == 1.0 and result.stop_reason == "passed"
 
