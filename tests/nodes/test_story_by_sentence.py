@@ -38,3 +38,12 @@ def test_the_instruction_said_back_a_list_of_words_or_a_cut_reply_is_not_kept() 
     assert new_sentence("Net, storm, bread, map, bell, rope, sail.", TOLD) == ""
     assert new_sentence("Then the storm broke over the net and", TOLD) == ""
     assert new_sentence("", TOLD) == ""
+
+
+def test_a_sentence_told_before_with_a_new_opening_is_not_kept() -> None:
+    """Read in the 30-task dev run: the same clause again after another opening."""
+    told = ["As the person continued to float, they noticed their coat soak up the soap."]
+    again = "As the person reached the station, they noticed their coat soak up the soap."
+    assert new_sentence(again, told) == ""
+    onward = "At the station the groom waited with a pitcher of lemonade."
+    assert new_sentence(f"{again} {onward}", told) == onward
