@@ -92,6 +92,26 @@ def _reword(sentence: str, change: str) -> str:
     return sentence
 
 
+STORY_FRAMES = (
+    "Then she took the {} along.",
+    "By noon her brother had carried the {} up the hill.",
+    "They talked about the {} over a late lunch.",
+    "At dusk the family packed the {} into the old van.",
+    "Later a neighbour waved from behind the {}.",
+    "Before bed, grandmother told a tale of the {}.",
+)
+"""A story's next sentences in turn (the teller refuses a sentence that says one told before
+again in other words, as a weak model's "Then she took the X along." each time would)."""
+
+
+def _story_next(words: list[str], story: str) -> str:
+    """The frame after the last one the story so far ends with, filled with `words`."""
+    openings = [frame.partition("{")[0] for frame in STORY_FRAMES]
+    last = max(range(len(openings)), key=lambda i: story.rfind(openings[i]))
+    turn = (last + 1) % len(STORY_FRAMES) if story.rfind(openings[last]) >= 0 else 0
+    return STORY_FRAMES[turn].format(" and the ".join(words))
+
+
 def _rewrite(draft: str, feedback: str) -> str:
     """The draft unchanged, but with each sentence the feedback asks to add (`add the sentence
     "..."`: how the review tests tell a rewrite that followed a reviewer's notes)."""
@@ -127,7 +147,7 @@ ANSWERS: dict[str, Callable[[dict[str, str]], str]] = {
         + "It ended well."
     ),
     "story_opening": lambda f: f"One morning a girl found the {' and the '.join(_words(f))}.",
-    "story_next": lambda f: f"Then she took the {' and the '.join(_words(f))} along.",
+    "story_next": lambda f: _story_next(_words(f), f["story"]),
     "fix_rules": lambda f: f["draft"],
     "cover_words": lambda f: f"Then the {' and the '.join(_words(f))} appeared together.",
     "fix_sentence": lambda f: f"{_first_sentence(f['source'])} [{f['doc_id']}].",
@@ -169,7 +189,7 @@ def one_word_responder(messages: list[dict[str, Any]]) -> str:
     if known and known[0] == "cover_words":
         return f"Then the {_words(known[1])[0]} appeared."
     if known and known[0] in ("story_opening", "story_next"):
-        return f"Then the {_words(known[1])[0]} was there."
+        return _story_next(_words(known[1])[:1], known[1].get("story", ""))
     return cooperative_responder(messages)
 
 
