@@ -129,8 +129,9 @@ STORY_NEXT = (
 """A word story told again a sentence at a time (`nodes.story_by_sentence`): each ask is for
 one sentence of the plan, shown the story's last two sentences. Tried on the eight listing
 drafts of dev CommonGen-Hard 0-29: this wording used 0.76 of the words; "the same people do
-something new" 0.70 (and was said back as a sentence of the story); "one more sentence that
-continues it with the same characters" 0.64, its replies copying the sentences before them."""
+something new", shown only the last sentence, 0.70 (and was said back as a sentence of the
+story); "one more sentence that continues it with the same characters" 0.64, its replies
+copying the sentences before them."""
 
 FIX_RULES = (
     "{task}\n\nCurrent response:\n{draft}\n\n"
