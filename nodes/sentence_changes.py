@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from core.instructions import Instruction
 from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
+from core.instructions.formats import APOSTROPHE
 from core.instructions.text import bare_words, rule_sentences, sentence_spans
 from nodes.content import echo_share
 
@@ -66,6 +69,9 @@ class Change:
     restates: bool = False
     """The change says the sentence in other words: the reply need keep none of its words,
     only its meaning (`nodes.content.same_meaning`)."""
+    quotes: bool = False
+    """The change puts the sentence's words in quotation marks (a nested quotation), which a
+    rewording is otherwise not kept for (`nodes.instruction_fixes.quoted_more`)."""
 
 
 def faithful(
@@ -150,6 +156,52 @@ def opens_with_verb(sentence: str, spec: Instruction) -> Change:
         'it starts with a verb, such as "Consider", "Imagine" or "Explore"',
         lambda new: spec.check(new) is None,
     )
+
+
+NESTED_EXAMPLE = 'My guide said, "The old keeper told us, \'Our sign has always read "Welcome."\'"'
+"""A quotation three levels deep, double, single, double, shown to a rewording."""
+
+
+def quoting(sentence: str, spec: Instruction) -> Change:
+    """A sentence to report someone's words that quote another's, who quote a third, in
+    alternating double and single quotes (the model rarely nests them in a whole draft)."""
+    return Change(
+        sentence,
+        "someone says it in double quotes, quoting another person in single quotes inside, "
+        f"who quotes a third in double quotes inside those, like this: {NESTED_EXAMPLE}",
+        lambda new: spec.check(new) is None,
+        quotes=True,
+    )
+
+
+def _edge_words(sentence: str) -> tuple[str, str]:
+    """A sentence's first and last word as IFBench's `words:last_first` reads them (outer
+    punctuation stripped, lower case)."""
+    first = sentence.lstrip(string.punctuation + " ").split()
+    last = sentence.rstrip(string.punctuation + " ").split()
+    return (first[0].lower() if first else ""), (last[-1].lower() if last else "")
+
+
+def chain_changes(text: str, offset: int) -> list[Change]:
+    """Sentences to open with the last word of the one before ("... in every session.
+    Sessions differ because ..."), each keeping its own last word so that the next link
+    still holds; spread over the broken links, from `offset` on."""
+    ruled = [s.strip() for s in rule_sentences(text)]
+    broken = []
+    for before, sentence in pairwise(ruled):
+        (_, word), (first, last) = _edge_words(before), _edge_words(sentence)
+        if word and first != word and sentence in text and "\n" not in sentence:
+            broken.append((sentence, word, last))
+    chosen = {s for s in spread([s for s, _, _ in broken], MAX_CHANGES, offset)}
+    return [
+        Change(
+            sentence,
+            f'it starts with the word "{word}" and still ends with the word "{last}"',
+            lambda new, w=word, e=last: _edge_words(new) == (w, e),
+        )
+        for sentence, word, last in broken
+        if sentence in chosen
+    ]
 
 
 def ending(sentence: str, mark: str) -> Change:
@@ -418,6 +470,27 @@ def placed(text: str, spec: Instruction, parts: list[str], offset: int = 0) -> C
     return uses(target, keyword) if target in text else None
 
 
+def quote_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
+    """One sentence that quotes nothing yet, to become a nested quotation."""
+    bare = [p for p in one_line_sentences(text) if not _QUOTE.search(APOSTROPHE.sub("", p))]
+    return [quoting(p, spec) for p in spread(bare, 1, offset)]
+
+
+_QUOTE = re.compile("[\"'\u201c\u201d\u2018]")
+"""A quotation mark, double or single, straight or curly."""
+BY_KIND: dict[str, Callable[[str, Instruction, int], list[Change]]] = {
+    "sentence_type_ratio": type_changes,
+    "sentence_type_balance": type_changes,
+    "word_repeat_limit": lambda text, spec, _: repeat_changes(text, spec),
+    "all_punctuation": punctuation_changes,
+    "stop_word_ratio": lambda text, _, offset: stop_word_changes(text, offset),
+    "number_count": number_changes,
+    "last_word_first_next": lambda text, _, offset: chain_changes(text, offset),
+    "nested_quotes": quote_changes,
+}
+"""The rewordings of the rules that are not about words a text lacks, by kind."""
+
+
 def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> list[Change]:
     """The rewordings that would bring `text` closer to the failing `specs`: at most
     `MAX_CHANGES`, never two for one sentence, spread over the text."""
@@ -430,16 +503,9 @@ def sentence_changes(text: str, specs: list[Instruction], offset: int = 0) -> li
             if change is not None and change.sentence not in taken:
                 changes.append(change)
             continue
-        if spec.kind in ("sentence_type_ratio", "sentence_type_balance"):
-            found = type_changes(text, spec, offset)
-        elif spec.kind == "word_repeat_limit":
-            found = repeat_changes(text, spec)
-        elif spec.kind == "all_punctuation":
-            found = punctuation_changes(text, spec, offset)
-        elif spec.kind == "stop_word_ratio":
-            found = stop_word_changes(text, offset)
-        elif spec.kind == "number_count":
-            found = number_changes(text, spec, offset)
+        by_kind = BY_KIND.get(spec.kind)
+        if by_kind is not None:
+            found = by_kind(text, spec, offset)
         else:
             found = []
             for word, more in word_needs(text, spec):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import string
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -206,6 +207,10 @@ class QuotesExplained(Spec):
         return "Follow every quoted phrase with an explanation outside the quotes."
 
 
+APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])")
+"""An apostrophe inside a word ("don't", "Europe's"), not a quotation mark."""
+
+
 class NestedQuotes(Spec):
     """Quotes within quotes within quotes, `depth` levels, alternating `"` and `'` (IFBench's
     `format:quotes`, which reads an apostrophe as a quote too)."""
@@ -234,6 +239,64 @@ class NestedQuotes(Spec):
             '"she said \'he said "yes"\'".'
         )
 
+    def _repair(self, text: str) -> str | None:
+        """Apostrophes inside words written as typographic ones ("don’t"), which the checker
+        (IFBench's, which reads every ASCII `'` as a quote) does not take for an opening single
+        quote: a draft's "don't" before its nested quotation otherwise unbalances it."""
+        return APOSTROPHE.sub("\u2019", text)
+
+
+PHRASE_STARTS = frozenset({
+    "which", "that", "who", "whose", "where", "when", "while", "because", "as", "if", "though",
+    "although", "of", "in", "on", "at", "for", "with", "without", "within", "to", "from", "by",
+    "about", "like", "than", "through", "into", "over", "under", "after", "before", "and",
+    "but", "or", "so", "yet", "during", "across", "beyond", "among",
+})  # fmt: skip
+"""Words that open a phrase a bracket can start before."""
+_WORD = re.compile(r"\S+")
+
+
+def _phrase_starts(sentence: str, depth: int) -> list[int]:
+    """Character offsets in `sentence` where `depth` nested asides can open: before phrase
+    words (`PHRASE_STARTS`) past its first two words, each aside at least two words long, and
+    where there are too few of those, in the middle of the longest stretches between them;
+    [] where the sentence is too short."""
+    found = list(_WORD.finditer(sentence))
+    if len(found) < 2 * depth + 2:
+        return []
+    cuts: list[int] = []
+    for i in range(2, len(found) - 1):
+        word = found[i].group().lower().strip(string.punctuation)
+        if word in PHRASE_STARTS and i - (cuts[-1] if cuts else 0) >= 2:
+            cuts.append(i)
+    cuts = cuts[:depth]
+    while len(cuts) < depth:
+        bounds = [0, *cuts, len(found)]
+        size, left = max((b - a, a) for a, b in pairwise(bounds))
+        if size < 4:
+            return []
+        cuts = sorted([*cuts, left + size // 2])
+    return [found[i].start() for i in cuts]
+
+
+def _nested(sentence: str, cuts: list[int]) -> str:
+    """`sentence` with a bracket opened at each offset of `cuts`, cycling ( [ {, a comma just
+    before an opening dropped, and every bracket closed before the end mark."""
+    body = sentence.rstrip()
+    tail = len(body) - len(body.rstrip(".!?\"'”’*_ "))
+    end, mark = body[: len(body) - tail], body[len(body) - tail :] + sentence[len(body) :]
+    opens = "([{"
+    parts, at = [], 0
+    for depth, cut in enumerate(cuts):
+        head = end[at:cut].rstrip()
+        parts.append((head[:-1] if head.endswith(",") else head) + " " + opens[depth % 3])
+        at = cut
+    parts.append(end[at:])
+    closes = "".join(
+        {"(": ")", "[": "]", "{": "}"}[opens[d % 3]] for d in reversed(range(len(cuts)))
+    )
+    return "".join(parts) + closes + mark
+
 
 class NestedBrackets(Spec):
     """Brackets `(`, `[`, `{` nested `depth` levels deep and closed in order (IFBench's
@@ -261,6 +324,26 @@ class NestedBrackets(Spec):
 
     def describe(self) -> str:
         return f"Nest brackets (and [brackets {{and braces}}]) at least {self.depth} levels deep."
+
+    def _repair(self, text: str) -> str | None:
+        """One sentence's own phrases nested as asides, each opening before a word that starts
+        a phrase ("which", "of", "with", "and" ...) and all closing before its end mark: "The
+        sea is a mirror (of the sky [with its clouds {and its light (that shifts [all
+        day])}])." Every word is kept; the sentence with the most such words is taken, or,
+        where none has enough, the longest, split at evenly spaced words."""
+        spans = [
+            (a, b) for a, b in sentence_spans(text)
+            if not re.search(r"[()\[\]{}\n]", text[a:b].strip())
+        ]  # fmt: skip
+        best: tuple[int, int, list[int]] | None = None
+        for a, b in spans:
+            cuts = _phrase_starts(text[a:b], self.depth)
+            if cuts and (best is None or len(cuts) > len(best[2])):
+                best = (a, b, cuts)
+        if best is None:
+            return None
+        a, b, cuts = best
+        return text[:a] + _nested(text[a:b], cuts[: self.depth]) + text[b:]
 
 
 def _sentence_chunks(text: str, low: int, high: int) -> list[list[str]]:

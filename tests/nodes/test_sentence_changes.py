@@ -227,3 +227,26 @@ def test_the_sentences_of_the_request_said_back_are_restated() -> None:
     assert what_is_asked(task, answer) == "SHORT IT:"  # what the sub-tasks are told is asked
     assert same_meaning(first.sentence, "Enter a lab where alchemy shapes what is real.")
     assert not same_meaning(first.sentence, "I like to eat pizza on Fridays with my friends.")
+
+
+def test_each_broken_link_asks_a_sentence_to_open_with_the_last_word_before_it() -> None:
+    spec = rule(kind="last_word_first_next")
+    text = "The tide rises at dawn. Boats leave the harbour. Harbour lights fade by noon."
+    [change] = sentence_changes(text, [spec])
+    assert change.sentence == "Boats leave the harbour."
+    assert '"dawn"' in change.change and '"harbour"' in change.change
+    assert change.done("Dawn is when the boats leave the harbour.")
+    assert not change.done("Dawn is when the boats leave.")  # the next link would break
+    assert not change.done("At dawn the boats leave the harbour.")
+    fixed = text.replace(change.sentence, "Dawn sees the boats leave the harbour.")
+    assert spec.check(fixed) is None
+    assert sentence_changes(fixed, [spec]) == []
+
+
+def test_a_sentence_that_quotes_nothing_is_asked_to_become_a_nested_quotation() -> None:
+    spec = rule(kind="nested_quotes")
+    text = 'She said "hello" to me. The harbour wakes at dawn. It isn\'t quiet.'
+    [change] = sentence_changes(text, [spec])
+    assert change.sentence == "The harbour wakes at dawn." and change.quotes
+    assert change.done('The keeper said, "My father told me, \'The sign read "Dawn."\' every day."')
+    assert not change.done("The keeper said, \"My father told me 'dawn' at dawn.\"")

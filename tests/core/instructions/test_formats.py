@@ -236,3 +236,55 @@ def test_template_labels_repair_shares_the_text_out_under_the_labels() -> None:
         "effect ends quickly."
     )
     assert spec.repair("My Answer: yes. The rest.") is None  # a half-used template is the model's
+
+
+def test_nested_quotes_repair_makes_apostrophes_typographic_so_they_open_no_quote() -> None:
+    spec = NestedQuotes()
+    broken = 'She said: "He told me \'don\'t go past the sign that reads "Open"\' today."'
+    assert spec.check(broken) is not None  # the apostrophe in "don't" closed the single quote
+    fixed = spec.repair(broken)
+    assert fixed == broken.replace("don't", "don\u2019t")
+    assert spec.check(fixed) is None
+    assert spec.repair("No quotes here, isn't it?") is None  # nothing to nest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The infinite is a concept that goes beyond all numbers, and we cannot grasp it with "
+        "our finite minds. It is vast.",
+        "Infinity has no end. We try to picture it in our heads and in our songs, but the "
+        "picture always falls short of the thing itself, which keeps going!",
+        "The answer is C since the layer has two hundred kernels across fourteen channels "
+        "every time",
+    ],
+)
+def test_nested_brackets_repair_nests_a_sentence_s_own_phrases(text: str) -> None:
+    spec = NestedBrackets()
+    fixed = spec.repair(text)
+    assert fixed is not None and spec.check(fixed) is None
+    assert fixed.translate(str.maketrans("", "", "()[]{},")).split() == (
+        text.replace(",", "").split()
+    )  # every word kept, in order
+    if text[-1] in ".!?":
+        assert fixed[-1] == text[-1]  # the end mark stays last
+
+
+def test_nested_brackets_repair_takes_phrase_words_and_needs_room() -> None:
+    spec = NestedBrackets()
+    fixed = spec.repair(
+        "We try to picture it in our heads and in our songs, but the picture falls short "
+        "of the thing itself, which keeps going."
+    )
+    assert fixed == (
+        "We try (to picture it [in our heads {and in our songs (but the picture falls short "
+        "[of the thing itself, which keeps going])}])."
+    )
+    assert spec.repair("Too short to nest. Far too short.") is None
+    assert (
+        spec.repair(
+            "A (bracketed) sentence that already has one opened somewhere in it "
+            "and would not nest cleanly at all."
+        )
+        is None
+    )

@@ -153,6 +153,7 @@ def test_every_repair_passes_and_keeps_content(kind: str) -> None:
 REPAIRED = {
     "capital_word_frequency",
     "sub_bullets",
+    "nested_brackets",
     "sentences_then_bullets",
     "template_labels",
     "word_count",
