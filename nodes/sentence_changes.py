@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from core.instructions import Instruction
-from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
+from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, PronounCount, sentence_types
 from core.instructions.formats import APOSTROPHE
 from core.instructions.text import bare_words, rule_sentences, sentence_spans
 from nodes.content import echo_share
@@ -470,6 +470,33 @@ def placed(text: str, spec: Instruction, parts: list[str], offset: int = 0) -> C
     return uses(target, keyword) if target in text else None
 
 
+PRONOUN_WORDS = 6
+"""The fewest words a sentence needs to be asked for more pronouns."""
+
+
+def pronoun_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
+    """Sentences to take more pronouns (about two each, so as many as half the shortfall),
+    those with the fewest first: speaking to the reader as "you", of us as "we", or saying
+    "it", "they", "his" for a thing the sentence names again."""
+    count = PronounCount.count
+    short = spec.low() - count(text)  # type: ignore[attr-defined]
+    if short <= 0:
+        return []
+    fit = [p for p in one_line_sentences(text) if len(p.split()) >= PRONOUN_WORDS]
+    fit.sort(key=lambda p: count(p) / len(p.split()))
+    chosen = set(spread(fit[: 2 * MAX_CHANGES], min(MAX_CHANGES, -(-short // 2)), offset))
+    return [
+        Change(
+            p,
+            'it uses more pronouns: it speaks to the reader as "you" or of us as "we", or '
+            'says "it", "they", "his" or "their" for what it names again',
+            lambda new, old=p: count(new) > count(old),
+        )
+        for p in fit
+        if p in chosen
+    ]
+
+
 def quote_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
     """One sentence that quotes nothing yet, to become a nested quotation."""
     bare = [p for p in one_line_sentences(text) if not _QUOTE.search(APOSTROPHE.sub("", p))]
@@ -487,6 +514,7 @@ BY_KIND: dict[str, Callable[[str, Instruction, int], list[Change]]] = {
     "number_count": number_changes,
     "last_word_first_next": lambda text, _, offset: chain_changes(text, offset),
     "nested_quotes": quote_changes,
+    "pronoun_count": pronoun_changes,
 }
 """The rewordings of the rules that are not about words a text lacks, by kind."""
 

@@ -146,9 +146,12 @@ class PronounCount(Counted):
 
     kind: Literal["pronoun_count"] = "pronoun_count"
 
+    @staticmethod
+    def count(text: str) -> int:
+        return sum(1 for w in bare_words(text.replace("/", " ")) if w in PRONOUNS)
+
     def check(self, text: str) -> Finding | None:
-        n = sum(1 for w in bare_words(text.replace("/", " ")) if w in PRONOUNS)
-        return self.counted(n, "pronouns")
+        return self.counted(self.count(text), "pronouns")
 
     def describe(self) -> str:
         return f"Use {self.relation()} pronouns (I, me, my, you, he, she, it, we, they...)."
@@ -272,8 +275,10 @@ _JOINABLE_OPENERS = frozenset({
 (a name: "Ottoman forces ...") keeps its capital."""
 
 
-_ITEM_NUMBER = re.compile(r"(?:^|\n)\s*\d+\.$")
-"""A list item's own number, split off as if it ended a sentence ("2.", "### Steps\n1.")."""
+_ITEM_NUMBER = re.compile(r"(?:^|\n)\s*(?:#{1,6}\s*)?\d+\.$")
+"""A list item's or a header's own number, split off as if it ended a sentence ("2.",
+"### Steps\n1.", and "#### 1." of "#### 1. Research", which became "#### 1! Research" on
+IFBench dev)."""
 
 
 def join_shortest_statements(text: str) -> str | None:

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.instructions.base import Counted, Spec, Word
-from core.instructions.text import bare_words, rule_sentences, strip_punctuation
+from core.instructions.text import bare_words, rule_sentences, split_clauses, strip_punctuation
 from core.state import Finding
 
 Position = Annotated[int, Field(ge=1, le=10_000)]
@@ -77,6 +77,12 @@ class KeywordInSentence(Spec):
             f"Use the word {self.keyword!r} in sentence number {self.sentence}"
             f"{at_least_sentences(self.sentence)}."
         )
+
+    def regroup(self, text: str) -> str | None:
+        """Clauses joined by a semicolon or a conjunction told as sentences of their own
+        (`split_clauses`), where the text has fewer sentences than the rule's number."""
+        have = len(rule_sentences(text))
+        return split_clauses(text, self.sentence - have) if have < self.sentence else None
 
 
 class KeywordAtPosition(Spec):

@@ -148,3 +148,39 @@ def rule_sentences(text: str) -> list[str]:
         work = work.replace(mark, mark + _END)
     parts = [p.strip() for p in work.replace(_KEEP, ".").split(_END)]
     return parts[:-1] if parts and not parts[-1] else parts
+
+
+_CLAUSE_JOIN = re.compile(r"(?:;|,\s+(?P<conj>and|but|so|yet))\s+(?=[a-z])")
+"""A semicolon, or a comma and a conjunction, between two clauses of one sentence."""
+CLAUSE_WORDS = 4
+"""The fewest words each side of a join needs to stand as a sentence of its own."""
+
+
+def split_clauses(text: str, more: int) -> str:
+    """`text` with up to `more` sentences split in two where they join two clauses ("The
+    river floods; the town moves." -> "The river floods. The town moves."; ", but the" ->
+    ". But the"; ", and the" -> ". The"), in the longest sentences first. A join is split only
+    where each side has `CLAUSE_WORDS` words and the side before has no other comma, so a list
+    ("red, white, and blue") is left alone."""
+    found = []
+    for a, b in sentence_spans(text):
+        for m in _CLAUSE_JOIN.finditer(text, a, b):
+            before, after = text[a : m.start()], text[m.end() : b]
+            last = max(before.rfind(";"), before.rfind(". "))
+            clause = before[last + 1 :]
+            if "," in clause or len(clause.split()) < CLAUSE_WORDS:
+                continue
+            if len(re.split(r"[;,]", after)[0].split()) < CLAUSE_WORDS:
+                continue
+            found.append((b - a, m))
+    chosen = sorted(m.start() for _, m in sorted(found, key=lambda f: -f[0])[: max(0, more)])
+    for start in reversed(chosen):
+        m = _CLAUSE_JOIN.match(text, start)
+        assert m is not None
+        conj = m["conj"]
+        opening = f"{conj.capitalize()} " if conj and conj != "and" else ""
+        rest = text[m.end() :]
+        if not opening:
+            rest = rest[:1].upper() + rest[1:]
+        text = f"{text[:start]}. {opening}{rest}"
+    return text

@@ -177,3 +177,11 @@ def test_lines_that_do_not_end_with_their_first_word_get_it_before_the_closing_m
         "Tides turn twice a day, tides.\n\nSunrise paints the harbour gold, sunrise!\n"
         "Boats rest, boats"
     )
+
+
+def test_a_keyword_rule_on_a_later_sentence_splits_joined_clauses_to_reach_it() -> None:
+    spec = KeywordInSentence(keyword="tide", sentence=3)
+    text = "The river floods every spring; the town moves its market uphill. It rains."
+    grouped = spec.regroup(text)
+    assert grouped == "The river floods every spring. The town moves its market uphill. It rains."
+    assert spec.regroup(grouped) is None  # sentence 3 is there: the keyword is a rewording

@@ -8,6 +8,7 @@ from core.instructions.text import (
     blank_line_paragraphs,
     rule_sentences,
     sentences,
+    split_clauses,
     star_paragraphs,
     tokens,
     words,
@@ -94,3 +95,25 @@ def test_rule_sentences_split_as_ifbench_does(text: str, expected: list[str]) ->
 def test_words_count_an_emoji_variation_selector_as_nltk_does() -> None:
     assert len(words("Snow ❄️ fell")) == 3
     assert len(words("Snow ❄ fell")) == 2
+
+
+CLAUSES = (
+    "The river floods every spring; the town moves its market uphill. We visited Paris, Rome, "
+    "and the little town of Siena. Birds migrate south in autumn, but many of them return to "
+    "the same nests in spring. The old bridge was built in 1820, and it still carries carts "
+    "over the water today."
+)
+
+
+def test_joined_clauses_become_sentences_the_longest_sentences_first() -> None:
+    assert len(rule_sentences(CLAUSES)) == 4
+    one = split_clauses(CLAUSES, 1)
+    assert "Birds migrate south in autumn. But many of them return" in one
+    assert len(rule_sentences(one)) == 5
+    every = split_clauses(CLAUSES, 10)
+    assert "The river floods every spring. The town moves" in every
+    assert "built in 1820. It still carries carts" in every
+    assert "Paris, Rome, and the little town of Siena." in every  # a list is no clause
+    assert len(rule_sentences(every)) == 7
+    assert split_clauses(CLAUSES, 0) == CLAUSES
+    assert split_clauses("Short; too short, and short.", 3) == "Short; too short, and short."
