@@ -11,6 +11,7 @@ from nodes.sentence_changes import (
     restatements,
     sentence_changes,
     spread,
+    takes_mark,
     what_is_asked,
 )
 
@@ -266,3 +267,20 @@ def test_sentences_with_the_fewest_pronouns_are_asked_for_more_half_the_shortfal
     assert change.done("You can watch as the boats go out to the open sea early.")
     assert not change.done(change.sentence)
     assert sentence_changes(text, [rule(kind="pronoun_count", at_least=1)]) == []
+
+
+def test_a_closing_mark_must_close_the_sentence_and_not_follow_another() -> None:
+    assert takes_mark("Who could have known?!", "?!")
+    assert not takes_mark("We justify the decisions.?!", "?!")
+    assert takes_mark('Did he say "go"?', "?")
+    assert not takes_mark("Did he say go?!", "?") and not takes_mark("Go!", "?")
+    assert takes_mark("What a day!", "!") and not takes_mark("What a day.!", "!")
+    assert takes_mark("First; second.", ";") and not takes_mark("First, second.", ";")
+
+
+def test_a_keyword_the_sentence_has_only_inside_a_longer_word_is_asked_for_as_itself() -> None:
+    spec = rule(kind="keyword_in_sentence", keyword="eat", sentence=1)
+    [change] = sentence_changes("Eating breakfast is important. It helps.", [spec])
+    assert change.change == 'it uses the word "eat" itself, as a word of its own (not "Eating")'
+    assert not change.done("Eating breakfast is very important.")
+    assert change.done("To eat breakfast is important.")
