@@ -176,6 +176,13 @@ class SentenceGrowth(Spec):
         return f"Give each sentence exactly {self.step} more words than the sentence before it."
 
 
+def _link(before: str, after: str) -> bool:
+    """Whether `after` starts with the word `before` ends with, as IFBench compares them."""
+    last = before.rstrip(string.punctuation + " ").split()
+    first = after.lstrip(string.punctuation + " ").split()
+    return bool(last and first) and last[-1].lower() == first[0].lower()
+
+
 class LastWordFirstNext(Spec):
     """The last word of each sentence is the first word of the next, compared without case
     (IFBench's `words:last_first`: punctuation is stripped from the end of a sentence and the
@@ -188,7 +195,7 @@ class LastWordFirstNext(Spec):
         for i in range(len(parts) - 1):
             last = parts[i].rstrip(string.punctuation + " ").split()
             first = parts[i + 1].lstrip(string.punctuation + " ").split()
-            if not last or not first or last[-1].lower() != first[0].lower():
+            if not _link(parts[i], parts[i + 1]):
                 return self.finding(
                     f"sentence {i + 2} must start with {last[-1] if last else ''!r}, the last "
                     f"word of sentence {i + 1}; it starts with {first[0] if first else ''!r}",
@@ -198,6 +205,14 @@ class LastWordFirstNext(Spec):
 
     def describe(self) -> str:
         return "Start each sentence with the last word of the sentence before it."
+
+    def nearness(self, text: str) -> float:
+        """The share of the links between sentences that hold (the rule is met link by link,
+        so a round that mends some of them is the next round's start)."""
+        parts = rule_sentences(text)
+        links = list(pairwise(parts))
+        held = sum(_link(a, b) for a, b in links)
+        return held / len(links) if links and held < len(links) else 0.0
 
 
 class LinesStartEndSame(Spec):

@@ -185,3 +185,9 @@ def test_a_keyword_rule_on_a_later_sentence_splits_joined_clauses_to_reach_it() 
     grouped = spec.regroup(text)
     assert grouped == "The river floods every spring. The town moves its market uphill. It rains."
     assert spec.regroup(grouped) is None  # sentence 3 is there: the keyword is a rewording
+
+
+def test_the_share_of_links_that_hold_is_how_near_a_chain_of_sentences_is() -> None:
+    spec = LastWordFirstNext()
+    assert spec.nearness("The tide rises. Rises are slow. Boats wait. Waiting is long.") == 1 / 3
+    assert spec.nearness("The tide rises. Rises are slow.") == 0.0  # it holds: nothing to near
