@@ -147,7 +147,7 @@ async def reword(
             continue
         if quotes_balanced(change.sentence) and not quotes_balanced(new):
             continue
-        if not change.quotes and quoted_more(change.sentence, new):
+        if quoted_more(change.sentence, new):
             continue  # the old sentence quoted inside the new one, not reworded
         if len(new.split()) > 3 * len(change.sentence.split()) + 10:
             continue  # a paragraph, not a sentence

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from core.instructions import Instruction
-from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, PronounCount, sentence_types
-from core.instructions.formats import APOSTROPHE
+from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
 from core.instructions.text import bare_words, rule_sentences, sentence_spans
 from nodes.content import echo_share
 
@@ -69,9 +68,6 @@ class Change:
     restates: bool = False
     """The change says the sentence in other words: the reply need keep none of its words,
     only its meaning (`nodes.content.same_meaning`)."""
-    quotes: bool = False
-    """The change puts the sentence's words in quotation marks (a nested quotation), which a
-    rewording is otherwise not kept for (`nodes.instruction_fixes.quoted_more`)."""
 
 
 def faithful(
@@ -159,22 +155,6 @@ def opens_with_verb(sentence: str, spec: Instruction) -> Change:
         sentence,
         'it starts with a verb, such as "Consider", "Imagine" or "Explore"',
         lambda new: spec.check(new) is None,
-    )
-
-
-NESTED_EXAMPLE = 'My guide said, "The old keeper told us, \'Our sign has always read "Welcome."\'"'
-"""A quotation three levels deep, double, single, double, shown to a rewording."""
-
-
-def quoting(sentence: str, spec: Instruction) -> Change:
-    """A sentence to report someone's words that quote another's, who quote a third, in
-    alternating double and single quotes (the model rarely nests them in a whole draft)."""
-    return Change(
-        sentence,
-        "someone says it in double quotes, quoting another person in single quotes inside, "
-        f"who quotes a third in double quotes inside those, like this: {NESTED_EXAMPLE}",
-        lambda new: spec.check(new) is None,
-        quotes=True,
     )
 
 
@@ -487,41 +467,6 @@ def placed(text: str, spec: Instruction, parts: list[str], offset: int = 0) -> C
     return uses(target, keyword) if target in text else None
 
 
-PRONOUN_WORDS = 6
-"""The fewest words a sentence needs to be asked for more pronouns."""
-
-
-def pronoun_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
-    """Sentences to take more pronouns (about two each, so as many as half the shortfall),
-    those with the fewest first: speaking to the reader as "you", of us as "we", or saying
-    "it", "they", "his" for a thing the sentence names again."""
-    count = PronounCount.count
-    short = spec.low() - count(text)  # type: ignore[attr-defined]
-    if short <= 0:
-        return []
-    fit = [p for p in one_line_sentences(text) if len(p.split()) >= PRONOUN_WORDS]
-    fit.sort(key=lambda p: count(p) / len(p.split()))
-    chosen = set(spread(fit[: 2 * MAX_CHANGES], min(MAX_CHANGES, -(-short // 2)), offset))
-    return [
-        Change(
-            p,
-            'it uses more pronouns: it speaks to the reader as "you" or of us as "we", or '
-            'says "it", "they", "his" or "their" for what it names again',
-            lambda new, old=p: count(new) > count(old),
-        )
-        for p in fit
-        if p in chosen
-    ]
-
-
-def quote_changes(text: str, spec: Instruction, offset: int) -> list[Change]:
-    """One sentence that quotes nothing yet, to become a nested quotation."""
-    bare = [p for p in one_line_sentences(text) if not _QUOTE.search(APOSTROPHE.sub("", p))]
-    return [quoting(p, spec) for p in spread(bare, 1, offset)]
-
-
-_QUOTE = re.compile("[\"'\u201c\u201d\u2018]")
-"""A quotation mark, double or single, straight or curly."""
 BY_KIND: dict[str, Callable[[str, Instruction, int], list[Change]]] = {
     "sentence_type_ratio": type_changes,
     "sentence_type_balance": type_changes,
@@ -530,8 +475,6 @@ BY_KIND: dict[str, Callable[[str, Instruction, int], list[Change]]] = {
     "stop_word_ratio": lambda text, _, offset: stop_word_changes(text, offset),
     "number_count": number_changes,
     "last_word_first_next": lambda text, _, offset: chain_changes(text, offset),
-    "nested_quotes": quote_changes,
-    "pronoun_count": pronoun_changes,
 }
 """The rewordings of the rules that are not about words a text lacks, by kind."""
 

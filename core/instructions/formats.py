@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterator
 from itertools import pairwise
 from typing import Annotated, Literal
 
@@ -241,9 +242,17 @@ class NestedQuotes(Spec):
 
     def _repair(self, text: str) -> str | None:
         """Apostrophes inside words written as typographic ones ("don’t"), which the checker
-        (IFBench's, which reads every ASCII `'` as a quote) does not take for an opening single
-        quote: a draft's "don't" before its nested quotation otherwise unbalances it."""
-        return APOSTROPHE.sub("\u2019", text)
+        (IFBench's, which reads every ASCII `'` as a quote) would take for a quotation mark;
+        then, where the text still nests no quotation, one sentence's own phrases quoted
+        within each other as the brackets are nested (`nestings`): "This belief has led to
+        "the loss 'of many "of the country’s unique heritage"'"." Every word is kept: a small
+        model shown a nested quotation to make copies the example (measured: six asks, six
+        copies or quotations of the sentence it was given)."""
+        plain = APOSTROPHE.sub("\u2019", text)
+        if self.check(plain) is None:
+            return plain
+        quoted = nestings(plain, self.depth, "\"\"''", "\"'\u201c\u201d\u2018")
+        return next((t for t in quoted if self.check(t) is None), None)
 
 
 PHRASE_STARTS = frozenset({
@@ -279,23 +288,44 @@ def _phrase_starts(sentence: str, depth: int) -> list[int]:
     return [found[i].start() for i in cuts]
 
 
-def _nested(sentence: str, cuts: list[int]) -> str:
-    """`sentence` with a bracket opened at each offset of `cuts`, cycling ( [ {, a comma just
-    before an opening dropped, and every bracket closed before the end mark."""
+def _nested(sentence: str, cuts: list[int], marks: str) -> str:
+    """`sentence` with a mark opened at each offset of `cuts`, cycling through `marks` (pairs
+    of opening and closing: "()[]{}"), a comma just before a bracket dropped, and every one
+    closed before the end mark."""
     body = sentence.rstrip()
     tail = len(body) - len(body.rstrip(".!?\"'”’*_ "))
     end, mark = body[: len(body) - tail], body[len(body) - tail :] + sentence[len(body) :]
-    opens = "([{"
+    pairs = [marks[i : i + 2] for i in range(0, len(marks), 2)]
     parts, at = [], 0
     for depth, cut in enumerate(cuts):
-        head = end[at:cut].rstrip()
-        parts.append((head[:-1] if head.endswith(",") else head) + " " + opens[depth % 3])
+        head, opener = end[at:cut].rstrip(), pairs[depth % len(pairs)][0]
+        if head.endswith(",") and opener in "([{":  # "sea, (which" reads as "sea (which"
+            head = head[:-1]
+        parts.append(f"{head} {opener}")
         at = cut
     parts.append(end[at:])
-    closes = "".join(
-        {"(": ")", "[": "]", "{": "}"}[opens[d % 3]] for d in reversed(range(len(cuts)))
-    )
+    closes = "".join(pairs[d % len(pairs)][1] for d in reversed(range(len(cuts))))
     return "".join(parts) + closes + mark
+
+
+def nestings(text: str, depth: int, marks: str, taken: str) -> Iterator[str]:
+    """`text` with one sentence's own phrases nested `depth` deep in `marks` (`_nested`), one
+    version for each sentence on one line that has room and none of the characters of `taken`,
+    those with the most phrase words first."""
+    found = []
+    for a, b in sentence_spans(text):
+        sentence = text[a:b]
+        if any(c in taken for c in sentence.strip()) or "\n" in sentence.strip():
+            continue
+        cuts = _phrase_starts(sentence, depth)
+        if cuts:
+            found.append((a, b, cuts, _phrase_words(sentence)))
+    for a, b, cuts, _ in sorted(found, key=lambda f: -f[3]):
+        yield text[:a] + _nested(text[a:b], cuts, marks) + text[b:]
+
+
+def _phrase_words(sentence: str) -> int:
+    return sum(w.lower().strip(string.punctuation) in PHRASE_STARTS for w in sentence.split())
 
 
 class NestedBrackets(Spec):
@@ -330,20 +360,11 @@ class NestedBrackets(Spec):
         a phrase ("which", "of", "with", "and" ...) and all closing before its end mark: "The
         sea is a mirror (of the sky [with its clouds {and its light (that shifts [all
         day])}])." Every word is kept; the sentence with the most such words is taken, or,
-        where none has enough, the longest, split at evenly spaced words."""
-        spans = [
-            (a, b) for a, b in sentence_spans(text)
-            if not re.search(r"[()\[\]{}\n]", text[a:b].strip())
-        ]  # fmt: skip
-        best: tuple[int, int, list[int]] | None = None
-        for a, b in spans:
-            cuts = _phrase_starts(text[a:b], self.depth)
-            if cuts and (best is None or len(cuts) > len(best[2])):
-                best = (a, b, cuts)
-        if best is None:
-            return None
-        a, b, cuts = best
-        return text[:a] + _nested(text[a:b], cuts[: self.depth]) + text[b:]
+        where none has enough, the longest stretches split in the middle."""
+        return next(
+            (t for t in nestings(text, self.depth, "()[]{}", "()[]{}") if self.check(t) is None),
+            None,
+        )
 
 
 def _sentence_chunks(text: str, low: int, high: int) -> list[list[str]]:

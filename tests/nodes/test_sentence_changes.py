@@ -244,31 +244,6 @@ def test_each_broken_link_asks_a_sentence_to_open_with_the_last_word_before_it()
     assert sentence_changes(fixed, [spec]) == []
 
 
-def test_a_sentence_that_quotes_nothing_is_asked_to_become_a_nested_quotation() -> None:
-    spec = rule(kind="nested_quotes")
-    text = 'She said "hello" to me. The harbour wakes at dawn. It isn\'t quiet.'
-    [change] = sentence_changes(text, [spec])
-    assert change.sentence == "The harbour wakes at dawn." and change.quotes
-    assert change.done('The keeper said, "My father told me, \'The sign read "Dawn."\' every day."')
-    assert not change.done("The keeper said, \"My father told me 'dawn' at dawn.\"")
-
-
-def test_sentences_with_the_fewest_pronouns_are_asked_for_more_half_the_shortfall() -> None:
-    spec = rule(kind="pronoun_count", at_least=6)
-    text = (
-        "We love the harbour at dawn. The boats go out to the open sea early. "
-        "The gulls follow the boats all the way out. The market opens at noon on the square. "
-        "The fish are sold by the kilo there."
-    )
-    changes = sentence_changes(text, [spec])
-    assert len(changes) == 3  # 5 short, about two a sentence
-    assert "We love" not in " ".join(c.sentence for c in changes)  # the one with a pronoun
-    change = changes[0]
-    assert change.done("You can watch as the boats go out to the open sea early.")
-    assert not change.done(change.sentence)
-    assert sentence_changes(text, [rule(kind="pronoun_count", at_least=1)]) == []
-
-
 def test_a_closing_mark_must_close_the_sentence_and_not_follow_another() -> None:
     assert takes_mark("Who could have known?!", "?!")
     assert not takes_mark("We justify the decisions.?!", "?!")

@@ -245,7 +245,21 @@ def test_nested_quotes_repair_makes_apostrophes_typographic_so_they_open_no_quot
     fixed = spec.repair(broken)
     assert fixed == broken.replace("don't", "don\u2019t")
     assert spec.check(fixed) is None
-    assert spec.repair("No quotes here, isn't it?") is None  # nothing to nest
+
+
+def test_nested_quotes_repair_quotes_a_sentence_s_own_phrases_within_each_other() -> None:
+    spec = NestedQuotes()
+    text = (
+        'She said "hi". This belief has led to the loss of many of the country\'s unique '
+        "cultural heritage. It isn't new."
+    )
+    fixed = spec.repair(text)
+    assert fixed == (
+        'She said "hi". This belief has led "to the loss \'of many "of the country\u2019s '
+        'unique cultural heritage"\'". It isn\u2019t new.'
+    )
+    assert spec.check(fixed) is None
+    assert spec.repair("Too short to quote. Far too short.") is None
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,7 @@ REPAIRED = {
     "capital_word_frequency",
     "sub_bullets",
     "nested_brackets",
+    "nested_quotes",
     "sentences_then_bullets",
     "template_labels",
     "word_count",
