@@ -251,34 +251,45 @@ class NestedQuotes(Spec):
         plain = APOSTROPHE.sub("\u2019", text)
         if self.check(plain) is None:
             return plain
-        quoted = nestings(plain, self.depth, "\"\"''", "\"'\u201c\u201d\u2018")
+        quoted = nestings(plain, self.depth, "\"\"''", "\"'\u201c\u201d\u2018\\`")
         return next((t for t in quoted if self.check(t) is None), None)
 
 
-PHRASE_STARTS = frozenset({
-    "which", "that", "who", "whose", "where", "when", "while", "because", "as", "if", "though",
-    "although", "of", "in", "on", "at", "for", "with", "without", "within", "to", "from", "by",
-    "about", "like", "than", "through", "into", "over", "under", "after", "before", "and",
-    "but", "or", "so", "yet", "during", "across", "beyond", "among",
-})  # fmt: skip
-"""Words that open a phrase a bracket can start before."""
+PHRASE_STARTS = (
+    frozenset({"which", "that", "who", "whose", "where", "when", "while", "because", "although",
+               "though", "if", "since", "unless"}),
+    frozenset({"of", "in", "on", "at", "for", "with", "without", "within", "to", "from", "by",
+               "about", "like", "than", "through", "into", "over", "under", "after", "before",
+               "during", "across", "beyond", "among", "as"}),
+    frozenset({"and", "but", "or", "so", "yet"}),
+)  # fmt: skip
+"""Words that open a phrase a bracket or a quotation can start before, the surest first: a
+clause ("which", "that"), a prepositional phrase, then a conjunction after a comma (without
+one it may join two nouns: "stars and bars")."""
 _WORD = re.compile(r"\S+")
 
 
 def _phrase_starts(sentence: str, depth: int) -> list[int]:
     """Character offsets in `sentence` where `depth` nested asides can open: before phrase
-    words (`PHRASE_STARTS`) past its first two words, each aside at least two words long, and
-    where there are too few of those, in the middle of the longest stretches between them;
-    [] where the sentence is too short."""
+    words (`PHRASE_STARTS`, the surest kind first) past its first two words, each aside at
+    least two words long, and where there are too few of those, in the middle of the longest
+    stretches between them; [] where the sentence is too short."""
     found = list(_WORD.finditer(sentence))
     if len(found) < 2 * depth + 2:
         return []
+    bare = [m.group().lower().strip(string.punctuation) for m in found]
     cuts: list[int] = []
-    for i in range(2, len(found) - 1):
-        word = found[i].group().lower().strip(string.punctuation)
-        if word in PHRASE_STARTS and i - (cuts[-1] if cuts else 0) >= 2:
-            cuts.append(i)
-    cuts = cuts[:depth]
+    for kind in PHRASE_STARTS:
+        for i in range(2, len(found) - 1):
+            joins = kind is not PHRASE_STARTS[-1] or found[i - 1].group().endswith(",")
+            if (
+                len(cuts) < depth
+                and bare[i] in kind
+                and joins
+                and all(abs(i - c) >= 2 for c in cuts)
+            ):
+                cuts.append(i)
+    cuts.sort()
     while len(cuts) < depth:
         bounds = [0, *cuts, len(found)]
         size, left = max((b - a, a) for a, b in pairwise(bounds))
@@ -325,7 +336,8 @@ def nestings(text: str, depth: int, marks: str, taken: str) -> Iterator[str]:
 
 
 def _phrase_words(sentence: str) -> int:
-    return sum(w.lower().strip(string.punctuation) in PHRASE_STARTS for w in sentence.split())
+    bare = [w.lower().strip(string.punctuation) for w in sentence.split()]
+    return sum(w in kind for kind in PHRASE_STARTS for w in bare)
 
 
 class NestedBrackets(Spec):
@@ -362,7 +374,7 @@ class NestedBrackets(Spec):
         day])}])." Every word is kept; the sentence with the most such words is taken, or,
         where none has enough, the longest stretches split in the middle."""
         return next(
-            (t for t in nestings(text, self.depth, "()[]{}", "()[]{}") if self.check(t) is None),
+            (t for t in nestings(text, self.depth, "()[]{}", "()[]{}\\`") if self.check(t) is None),
             None,
         )
 

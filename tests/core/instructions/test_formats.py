@@ -291,8 +291,8 @@ def test_nested_brackets_repair_takes_phrase_words_and_needs_room() -> None:
         "of the thing itself, which keeps going."
     )
     assert fixed == (
-        "We try (to picture it [in our heads {and in our songs (but the picture falls short "
-        "[of the thing itself, which keeps going])}])."
+        "We try (to picture it [in our heads and {in our songs, but the picture falls short "
+        "(of the thing itself [which keeps going])}])."
     )
     assert spec.repair("Too short to nest. Far too short.") is None
     assert (
