@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import string
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from itertools import pairwise
 
 from core.instructions import Instruction
 from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
+from core.instructions.shape import edge_words
 from core.instructions.text import bare_words, rule_sentences, sentence_spans
 from nodes.content import echo_share
 
@@ -158,14 +158,6 @@ def opens_with_verb(sentence: str, spec: Instruction) -> Change:
     )
 
 
-def _edge_words(sentence: str) -> tuple[str, str]:
-    """A sentence's first and last word as IFBench's `words:last_first` reads them (outer
-    punctuation stripped, lower case)."""
-    first = sentence.lstrip(string.punctuation + " ").split()
-    last = sentence.rstrip(string.punctuation + " ").split()
-    return (first[0].lower() if first else ""), (last[-1].lower() if last else "")
-
-
 def chain_changes(text: str, offset: int) -> list[Change]:
     """Sentences to open with the last word of the one before ("... in every session.
     Sessions differ because ..."), each keeping its own last word so that the next link
@@ -173,7 +165,7 @@ def chain_changes(text: str, offset: int) -> list[Change]:
     ruled = [s.strip() for s in rule_sentences(text)]
     broken = []
     for before, sentence in pairwise(ruled):
-        (_, word), (first, last) = _edge_words(before), _edge_words(sentence)
+        (_, word), (first, last) = edge_words(before), edge_words(sentence)
         if word and first != word and sentence in text and "\n" not in sentence:
             broken.append((sentence, word, last))
     chosen = {s for s in spread([s for s, _, _ in broken], MAX_CHANGES, offset)}
@@ -181,7 +173,7 @@ def chain_changes(text: str, offset: int) -> list[Change]:
         Change(
             sentence,
             f'it starts with the word "{word}" and still ends with the word "{last}"',
-            lambda new, w=word, e=last: _edge_words(new) == (w, e),
+            lambda new, w=word, e=last: edge_words(new) == (w, e),
         )
         for sentence, word, last in broken
         if sentence in chosen

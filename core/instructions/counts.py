@@ -146,12 +146,9 @@ class PronounCount(Counted):
 
     kind: Literal["pronoun_count"] = "pronoun_count"
 
-    @staticmethod
-    def count(text: str) -> int:
-        return sum(1 for w in bare_words(text.replace("/", " ")) if w in PRONOUNS)
-
     def check(self, text: str) -> Finding | None:
-        return self.counted(self.count(text), "pronouns")
+        n = sum(1 for w in bare_words(text.replace("/", " ")) if w in PRONOUNS)
+        return self.counted(n, "pronouns")
 
     def describe(self) -> str:
         return f"Use {self.relation()} pronouns (I, me, my, you, he, she, it, we, they...)."

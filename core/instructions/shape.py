@@ -176,11 +176,18 @@ class SentenceGrowth(Spec):
         return f"Give each sentence exactly {self.step} more words than the sentence before it."
 
 
+def edge_words(sentence: str) -> tuple[str, str]:
+    """A sentence's first and last word as IFBench's `words:last_first` reads them (outer
+    punctuation stripped, lower case)."""
+    first = sentence.lstrip(string.punctuation + " ").split()
+    last = sentence.rstrip(string.punctuation + " ").split()
+    return (first[0].lower() if first else ""), (last[-1].lower() if last else "")
+
+
 def _link(before: str, after: str) -> bool:
     """Whether `after` starts with the word `before` ends with, as IFBench compares them."""
-    last = before.rstrip(string.punctuation + " ").split()
-    first = after.lstrip(string.punctuation + " ").split()
-    return bool(last and first) and last[-1].lower() == first[0].lower()
+    (_, last), (first, _) = edge_words(before), edge_words(after)
+    return bool(last and first) and last == first
 
 
 class LastWordFirstNext(Spec):

@@ -173,14 +173,13 @@ def split_clauses(text: str, more: int) -> str:
             if len(re.split(r"[;,]", after)[0].split()) < CLAUSE_WORDS:
                 continue
             found.append((b - a, m))
-    chosen = sorted(m.start() for _, m in sorted(found, key=lambda f: -f[0])[: max(0, more)])
-    for start in reversed(chosen):
-        m = _CLAUSE_JOIN.match(text, start)
-        assert m is not None
+    chosen = sorted((m for _, m in sorted(found, key=lambda f: -f[0])[: max(0, more)]),
+                    key=lambda m: m.start())  # fmt: skip
+    for m in reversed(chosen):  # from the end, so the earlier matches' offsets still hold
         conj = m["conj"]
         opening = f"{conj.capitalize()} " if conj and conj != "and" else ""
         rest = text[m.end() :]
         if not opening:
             rest = rest[:1].upper() + rest[1:]
-        text = f"{text[:start]}. {opening}{rest}"
+        text = f"{text[: m.start()]}. {opening}{rest}"
     return text
