@@ -173,8 +173,8 @@ def split_clauses(text: str, more: int) -> str:
             if len(re.split(r"[;,]", after)[0].split()) < CLAUSE_WORDS:
                 continue
             found.append((b - a, m))
-    chosen = sorted((m for _, m in sorted(found, key=lambda f: -f[0])[: max(0, more)]),
-                    key=lambda m: m.start())  # fmt: skip
+    longest = [m for _, m in sorted(found, key=lambda f: -f[0])[: max(0, more)]]
+    chosen = sorted(longest, key=lambda m: m.start())
     for m in reversed(chosen):  # from the end, so the earlier matches' offsets still hold
         conj = m["conj"]
         opening = f"{conj.capitalize()} " if conj and conj != "and" else ""
