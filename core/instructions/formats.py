@@ -372,9 +372,10 @@ class NestedBrackets(Spec):
         a phrase ("which", "of", "with", "and" ...) and all closing before its end mark: "The
         sea is a mirror (of the sky [with its clouds {and its light (that shifts [all
         day])}])." Every word is kept; the sentence with the most such words is taken, or,
-        where none has enough, the longest stretches split in the middle."""
+        where none has enough, the longest stretches split in the middle. A sentence with a
+        formula (a backslash) is left alone; one with inline `code` may take them, around it."""
         return next(
-            (t for t in nestings(text, self.depth, "()[]{}", "()[]{}\\`") if self.check(t) is None),
+            (t for t in nestings(text, self.depth, "()[]{}", "()[]{}\\") if self.check(t) is None),
             None,
         )
 

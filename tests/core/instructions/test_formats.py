@@ -302,3 +302,15 @@ def test_nested_brackets_repair_takes_phrase_words_and_needs_room() -> None:
         )
         is None
     )
+
+
+def test_nested_marks_go_around_inline_code_but_never_into_a_formula() -> None:
+    code = (
+        "The `nn.Conv1d` layer is a type of convolutional layer designed for processing "
+        "one-dimensional input and producing one-dimensional output."
+    )
+    brackets = NestedBrackets().repair(code)
+    assert brackets is not None and "`nn.Conv1d`" in brackets
+    assert NestedQuotes().repair(code) is None  # quoting code reads as quoting the code
+    formula = "The count of solutions to \\(x_1 + x_2 = n\\) is given by a binomial coefficient."
+    assert NestedBrackets().repair(formula) is None
