@@ -168,7 +168,7 @@ def chain_changes(text: str, offset: int) -> list[Change]:
         (_, word), (first, last) = edge_words(before), edge_words(sentence)
         if word and first != word and sentence in text and "\n" not in sentence:
             broken.append((sentence, word, last))
-    chosen = {s for s in spread([s for s, _, _ in broken], MAX_CHANGES, offset)}
+    chosen = set(spread([s for s, _, _ in broken], MAX_CHANGES, offset))
     return [
         Change(
             sentence,

@@ -326,7 +326,7 @@ def nestings(text: str, depth: int, marks: str, taken: str) -> Iterator[str]:
     found = []
     for a, b in sentence_spans(text):
         sentence = text[a:b]
-        if any(c in taken for c in sentence.strip()) or "\n" in sentence.strip():
+        if any(c in taken or c == "\n" for c in sentence.strip()):
             continue
         cuts = _phrase_starts(sentence, depth)
         if cuts:
