@@ -138,6 +138,58 @@ class ConjunctionCount(Counted):
             "(and, but, for, nor, or, so, yet)."
         )
 
+    def regroup(self, text: str) -> str | None:
+        """`text` with the conjunctions it lacks said where it already links two statements
+        in other words (`conjoined`: "However, the cost rose" becomes "But the cost rose"),
+        no more swaps than conjunctions missing; the rest is a rewording's work. None where
+        nothing applies."""
+        used = {strip_punctuation(w).lower() for w in text.split()} & set(CONJUNCTIONS)
+        short = self.low() - len(used)
+        if short <= 0:
+            return None
+        swapped = conjoined(text, [c for c in CONJUNCTIONS if c not in used], short)
+        return swapped if swapped != text else None
+
+
+CONNECTIVES: dict[str, tuple[str, ...]] = {
+    "but": ("However", "Nevertheless", "Nonetheless", "On the other hand", "Still"),
+    "yet": ("Nevertheless", "Nonetheless", "However", "Still"),
+    "so": ("Therefore", "Thus", "Hence", "Consequently", "As a result", "Accordingly"),
+    "and": ("Additionally", "Moreover", "Furthermore", "In addition", "Also"),
+    "or": ("Alternatively", "Otherwise"),
+}
+"""Sentence-opening adverbs, each with the coordinating conjunction that says the same link
+("However, ..." is "But ..."), most exact first."""
+_OPENING = r"(?:^|(?<=\n)|(?<=[.!?] )|(?<=[.!?][\"')\]] ))(?:[-*+] |\d+[.)] )?"
+"""Where a sentence opens: at a line's start (after any list marker) or after an end mark."""
+
+
+def conjoined(text: str, wanted: list[str], most: int) -> str:
+    """`text` with up to `most` of the `wanted` conjunctions said in place of an opening
+    adverb that means the same ("Therefore, we wait." becomes "So we wait.") or of ", because"
+    (", for"); the next word loses its capital unless it is a name. Each conjunction once."""
+    for conjunction in wanted:
+        if most <= 0:
+            break
+        if conjunction == "for":
+            swapped = re.sub(r", because (?!of\b)", ", for ", text, count=1)
+        else:
+            adverbs = "|".join(CONNECTIVES.get(conjunction, ()))
+            if not adverbs:
+                continue
+            pattern = rf"{_OPENING}(?P<adverb>{adverbs}), (?P<next>\w+)"
+            swapped = re.sub(pattern, lambda m, c=conjunction: _opened(m, c), text, count=1)
+        if swapped != text:
+            text, most = swapped, most - 1
+    return text
+
+
+def _opened(m: re.Match[str], conjunction: str) -> str:
+    after = m.group("next")
+    kept = after.lower() if after == after.capitalize() and after.lower() in STOP_WORDS else after
+    marker = m.group()[: m.start("adverb") - m.start()]
+    return f"{marker}{conjunction.capitalize()} {kept}"
+
 
 class PronounCount(Counted):
     """The number of personal, possessive and reflexive pronouns (`PRONOUNS`), in words split

@@ -66,6 +66,30 @@ def test_conjunctions_are_distinct_and_name_the_unused() -> None:
     assert "unused: but, for, nor, or, so, yet" in finding["message"]
 
 
+def test_missing_conjunctions_replace_the_adverbs_that_say_the_same_link() -> None:
+    spec = ConjunctionCount(at_least=4)
+    text = (
+        "Moreover, games help. However, they cost time, because of the rain. "
+        'Therefore, McGonigal plays. "Fun." Still, they reward, because they teach.\n'
+        "- Additionally, it rains."
+    )
+    regrouped = spec.regroup(text)
+    assert regrouped == (
+        "And games help. But they cost time, because of the rain. "
+        'So McGonigal plays. "Fun." Still, they reward, for they teach.\n'
+        "- Additionally, it rains."
+    )  # four swaps for four missing; "because of" is no "for"; a name keeps its capital
+    assert spec.check(regrouped) is None
+    only_two = ConjunctionCount(at_least=2).regroup("However, it rains. Thus, we wait.")
+    assert only_two == "But it rains. So we wait."
+    one = ConjunctionCount(at_least=1).regroup("Still, it rains. Thus, we wait.")
+    assert one == "But it rains. Thus, we wait."  # no more swaps than missing
+    listed = ConjunctionCount(at_least=1).regroup("Steps:\n1. Otherwise, stop.")
+    assert listed == "Steps:\n1. Or stop."  # a list item's opening
+    assert spec.regroup("It rains, however, all day.") is None  # no opening adverb
+    assert ConjunctionCount(at_least=1).regroup("Tea and jam.") is None  # it holds
+
+
 def test_pronouns_count_every_use_and_split_on_slashes() -> None:
     assert PronounCount(at_least=4).check("She/her/hers said it.") is None
     assert PronounCount(at_least=2).check("The cat sat.") is not None
