@@ -22,6 +22,7 @@ Order of work on a failing draft:
 
 from __future__ import annotations
 
+import logging
 import re
 
 from core.instructions import Instruction, repair_all
@@ -50,6 +51,8 @@ from nodes.sentence_changes import (
 )
 from nodes.validate import drop_repeats
 from nodes.writing import on_round, without_rules, write
+
+log = logging.getLogger(__name__)
 
 POSITIONED = frozenset({"keyword_in_sentence", "keyword_at_position"})
 """Rules on sentence N of the text: a text with fewer sentences must grow first."""
@@ -140,30 +143,45 @@ async def reword(
         new = unlabelled(unquote(reply).strip())
         if change.sentences == 1:
             new = without_the_old(change.sentence, new)
-        if not kept_layout(change.sentence, new):
+        why = refusal(change, new, text, about)
+        if why is not None:
+            log.info("rewording refused (%s): %r -> %r", why, change.sentence[:80], new[:160])
             continue
         new = " ".join(new.split())
-        if not new or not change.done(new) or change.sentence not in text:
-            continue
-        if quotes_balanced(change.sentence) and not quotes_balanced(new):
-            continue
-        if quoted_more(change.sentence, new):
-            continue  # the old sentence quoted inside the new one, not reworded
-        if len(new.split()) > 3 * len(change.sentence.split()) + 10:
-            continue  # a paragraph, not a sentence
-        cuts = "does not use" in change.change or "fewer words" in change.change
-        if not faithful(
-            change.sentence, new, cuts=cuts, adds=change.adds, restates=change.restates
-        ):
-            continue  # cut short, or another sentence
-        if change.restates and not same_meaning(change.sentence, new):
-            continue  # other words, and another meaning
-        if borrowed(change.sentence, new, about):
-            continue  # the request's words, not the sentence's
         candidate = text.replace(change.sentence, new, 1)
         if len(failing(candidate, specs)) <= len(failing(text, specs)):
             text = candidate
+        else:
+            log.info("rewording refused (another rule fails): %r", new[:160])
     return text, usage
+
+
+def refusal(change: Change, reply: str, text: str, about: str) -> str | None:
+    """Why a reworded sentence may not replace `change.sentence` in `text`, or None where it
+    may: it must keep the sentence's place in the layout, make the change, keep quotes
+    balanced, not quote the old sentence, stay about a sentence long, keep its content words
+    (or its meaning, where it restates), and not copy the request (`about`)."""
+    if not kept_layout(change.sentence, reply):
+        return "layout"
+    new = " ".join(reply.split())
+    if not new or not change.done(new):
+        return "change not made"
+    if change.sentence not in text:
+        return "sentence gone"
+    if quotes_balanced(change.sentence) and not quotes_balanced(new):
+        return "unbalanced quotes"
+    if quoted_more(change.sentence, new):
+        return "the old sentence quoted, not reworded"
+    if len(new.split()) > 3 * len(change.sentence.split()) + 10:
+        return "a paragraph, not a sentence"
+    cuts = "does not use" in change.change or "fewer words" in change.change
+    if not faithful(change.sentence, new, cuts=cuts, adds=change.adds, restates=change.restates):
+        return "cut short, or another sentence"
+    if change.restates and not same_meaning(change.sentence, new):
+        return "another meaning"
+    if borrowed(change.sentence, new, about):
+        return "the request's words, not the sentence's"
+    return None
 
 
 BORROWED_RUN = 6
