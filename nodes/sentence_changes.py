@@ -52,6 +52,15 @@ MARKS = {
 """How a sentence takes up a punctuation mark the text never uses."""
 
 
+LINKING_WORDS = frozenset({
+    "rather", "instead", "while", "whereas", "although", "though", "however", "moreover",
+    "therefore", "thus", "hence", "also", "additionally", "furthermore", "because", "since",
+    "meanwhile", "otherwise", "nevertheless", "nonetheless", "still", "besides",
+})  # fmt: skip
+"""Words that link clauses rather than say what they are about: a rewording may put a
+conjunction in their place."""
+
+
 @dataclass(frozen=True)
 class Change:
     """Reword `sentence` so that `change` (the end of "Rewrite this sentence so that ...");
@@ -79,11 +88,15 @@ def faithful(
     where the change only adds a word; none where it restates the sentence). Measured: a
     rewording that used its word but stopped mid-sentence ("... using the kaleidoscope to
     see") was spliced into the text; one asked to use "whisper" put it in place of a verb
-    ("solutions that can whisper the problems")."""
+    ("solutions that can whisper the problems"). Small words ("than", "their", "just") and
+    linking words ("rather", "however") are not content: asked for "but", the model made
+    "rather than just being a source" "but not just for being a source", refused for losing
+    "rather" and "than"."""
     ended = _end(old) in ".!?"
     if ended and _end(new) not in ".!?":
         return False
     before = {w for w in re.findall(r"[a-z']+", old.lower()) if len(w) > 3}
+    before -= STOP_WORDS | LINKING_WORDS
     after = set(re.findall(r"[a-z']+", new.lower()))
     if adds:  # and it is longer: "It captures ..." became "Emma captures ..." for a name
         stems = {w[:5] for w in after}

@@ -319,9 +319,10 @@ _JOINABLE_OPENERS = frozenset({
     "the", "a", "an", "it", "its", "this", "that", "these", "those", "they", "their", "he", "his",
     "she", "her", "we", "our", "there", "in", "on", "at", "many", "some", "each", "every", "as",
     "when", "while", "after", "before", "during", "however", "then", "today", "now", "both",
-})  # fmt: skip
-"""First words a statement joined to the one before it takes in lower case; any other word
-(a name: "Ottoman forces ...") keeps its capital."""
+}) | STOP_WORDS  # fmt: skip
+"""First words a statement joined to the one before it takes in lower case (these and every
+stop word: "steps; Below is ..." was left in an answer); any other word (a name: "Ottoman
+forces ...") keeps its capital."""
 
 
 _ITEM_NUMBER = re.compile(r"(?:^|\n)\s*(?:#{1,6}\s*)?\d+\.$")

@@ -17,6 +17,7 @@ from core.instructions.text import (
     words,
 )
 from core.state import Finding
+from core.text.plain import replace_spans
 
 
 class WordCount(Counted):
@@ -34,7 +35,30 @@ class WordCount(Counted):
         high = self.high()
         if high is None or high < max(1, self.low()):
             return None
-        return trim_to_words(text, high)
+        cut = trim_to_words(text, high)
+        if len(words(cut)) >= self.low():
+            return cut
+        return skipped_to_words(text, self.low(), high) or cut
+
+
+def skipped_to_words(text: str, low: int, high: int) -> str | None:
+    """`text` brought within `low` to `high` words where cutting its end cannot land there
+    (measured on IFBench dev: 76 words after the last whole sentence that fits 93, 81
+    required): its sentences in order, each kept while it still fits, so a shorter one further
+    on takes the place of one too long; the first always stays and nothing is reworded. None
+    where no such choice is within the range."""
+    spans = sentence_spans(text)
+    total, last, dropped = 0, 0, {}
+    for a, b in spans:
+        n = len(words(text[a:b]))
+        if total + n <= high:
+            total, last = total + n, b
+        elif not last:
+            return None  # the first sentence alone is too long
+        else:
+            dropped[(a, b)] = ""
+    kept = replace_spans(text[:last], {span: "" for span in dropped if span[1] <= last})
+    return kept if low <= len(words(kept)) <= high else None
 
 
 def trim_to_words(text: str, limit: int) -> str:

@@ -131,6 +131,10 @@ def test_a_rewording_cut_short_or_turned_into_another_sentence_is_not_faithful()
                              "the kaleidoscope to see")  # fmt: skip
     assert not faithful(old, "A kaleidoscope of colours filled the quiet room.")
     assert faithful("The the the dog ran home.", "Dog ran home.", cuts=True)
+    rather = "Games are valued for their healing power rather than just being a source of fun."
+    but = "Games are valued for their healing power, but not only as a source of fun."
+    assert faithful(rather, but)  # "than", "just", "being" are no content to keep
+    assert not faithful(rather, "Games are valued so that they can improve health.")
 
 
 def test_no_rewording_is_asked_of_a_sentence_that_runs_over_lines() -> None:

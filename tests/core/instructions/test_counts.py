@@ -16,6 +16,7 @@ from core.instructions.counts import (
     StopWordRatio,
     TrigramOverlap,
     WordRepeatLimit,
+    join_shortest_statements,
     sentence_types,
 )
 from core.instructions.words import UniqueWordCount
@@ -236,6 +237,9 @@ def test_a_balance_regroups_statements_so_the_count_splits_three_ways() -> None:
     )  # six already: no join, one more exclamation
     assert spec.regroup("It rains. Why? Wow! Stop!") is None  # no two statements side by side
     assert spec.regroup("It rains? It pours!") is None  # too few to balance, nothing to do
+    assert join_shortest_statements("It takes steps. Below is a plan.") == (
+        "It takes steps; below is a plan."
+    )  # a stop word is no name
 
 
 def test_sentence_types_and_repeats_earn_nearness_as_they_get_closer() -> None:

@@ -54,6 +54,20 @@ def test_word_count_repair_trims_to_whole_sentences() -> None:
     assert spec.check(fixed) is None
 
 
+def test_a_word_range_the_end_cannot_reach_skips_a_sentence_too_long() -> None:
+    text = (
+        "Snow fell on the town. The long night brought wind, ice and a cold that reached "
+        "every house on the hill. Morning came.\n\nThe dog barked. Then the sun rose."
+    )
+    spec = WordCount(at_least=9, at_most=11)
+    assert len(trim_to_words(text, 11).split()) == 5  # cut at the end: too short
+    fixed = spec.repair(text)
+    assert fixed == "Snow fell on the town. Morning came.\n\nThe dog barked."
+    assert spec.check(fixed) is None
+    assert WordCount(exactly=27).repair(text) is None  # no choice lands there
+    assert WordCount(at_least=2, at_most=3).repair(text) is not None  # the first, cut
+
+
 def test_word_count_repair_cuts_inside_a_sentence_when_none_fits() -> None:
     assert trim_to_words("One two three four five.", 3) == "One two three"
     assert WordCount(at_least=50).repair(ESSAY) is None
