@@ -199,6 +199,8 @@ def test_csv_table_quoting_rules() -> None:
     special = CsvTable(columns=["A", "B"], rows=2, quoted_special=True)
     assert special.check('A,B\n1,"x&y"\n2,z') is None
     assert special.check("A,B\n1,x\n2,z") is not None
+    plain_quotes = CsvTable(columns=["A", "B", "C"], rows=1, quoted_special=True)
+    assert plain_quotes.check('A,B,C\n"Apple",200,"10"') is not None  # ",200," is no field
 
 
 def test_a_csv_table_is_cut_to_the_columns_and_rows_asked() -> None:
