@@ -91,6 +91,18 @@ def test_the_wordiest_sentences_lose_small_words() -> None:
     assert not changes[0].done("")
 
 
+def test_a_text_over_its_word_limit_has_its_longest_sentences_shortened() -> None:
+    long = "The old fishing boats of the harbour go out to the open sea before the sun rises."
+    text = f"The harbour wakes. {long} The gulls follow them all the way out to the far reef."
+    spec = rule(kind="word_count", at_least=20, at_most=30)  # 35 words: 5 too many
+    [change] = sentence_changes(text, [spec])
+    assert change.sentence == long  # the longest: 17 words, at most 12 asked
+    assert "fewer words (at most 12)" in change.change
+    assert change.done("The harbour's old fishing boats sail out before sunrise.")
+    assert not change.done(long)
+    assert sentence_changes("The harbour wakes.", [spec]) == []  # within (under) the limit
+
+
 def test_a_keyword_goes_into_the_sentence_the_rule_names() -> None:
     spec = rule(kind="keyword_in_sentence", keyword="lantern", sentence=3)
     [change] = sentence_changes(TEXT, [spec])
