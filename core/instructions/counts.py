@@ -186,7 +186,8 @@ def conjoined(text: str, wanted: list[str], most: int) -> str:
 
 def _opened(m: re.Match[str], conjunction: str) -> str:
     after = m.group("next")
-    kept = after.lower() if after == after.capitalize() and after.lower() in STOP_WORDS else after
+    lower = after == after.capitalize() and after.lower() in _JOINABLE_OPENERS  # not "US"
+    kept = after.lower() if lower else after
     marker = m.group()[: m.start("adverb") - m.start()]
     return f"{marker}{conjunction.capitalize()} {kept}"
 
@@ -319,10 +320,10 @@ _JOINABLE_OPENERS = frozenset({
     "the", "a", "an", "it", "its", "this", "that", "these", "those", "they", "their", "he", "his",
     "she", "her", "we", "our", "there", "in", "on", "at", "many", "some", "each", "every", "as",
     "when", "while", "after", "before", "during", "however", "then", "today", "now", "both",
-}) | STOP_WORDS  # fmt: skip
+}) | (STOP_WORDS - {"i"})  # fmt: skip
 """First words a statement joined to the one before it takes in lower case (these and every
-stop word: "steps; Below is ..." was left in an answer); any other word (a name: "Ottoman
-forces ...") keeps its capital."""
+stop word but "I": "steps; Below is ..." was left in an answer); any other word (a name:
+"Ottoman forces ...") keeps its capital."""
 
 
 _ITEM_NUMBER = re.compile(r"(?:^|\n)\s*(?:#{1,6}\s*)?\d+\.$")

@@ -85,6 +85,7 @@ def test_missing_conjunctions_replace_the_adverbs_that_say_the_same_link() -> No
     assert only_two == "But it rains. So we wait."
     one = ConjunctionCount(at_least=1).regroup("Still, it rains. Thus, we wait.")
     assert one == "But it rains. Thus, we wait."  # no more swaps than missing
+    assert ConjunctionCount(at_least=1).regroup("However, I stay.") == "But I stay."
     listed = ConjunctionCount(at_least=1).regroup("Steps:\n1. Otherwise, stop.")
     assert listed == "Steps:\n1. Or stop."  # a list item's opening
     assert spec.regroup("It rains, however, all day.") is None  # no opening adverb
@@ -240,6 +241,7 @@ def test_a_balance_regroups_statements_so_the_count_splits_three_ways() -> None:
     assert join_shortest_statements("It takes steps. Below is a plan.") == (
         "It takes steps; below is a plan."
     )  # a stop word is no name
+    assert join_shortest_statements("It rains. I stay.") == "It rains; I stay."
 
 
 def test_sentence_types_and_repeats_earn_nearness_as_they_get_closer() -> None:
