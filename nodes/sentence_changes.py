@@ -101,7 +101,7 @@ def faithful(
     if adds:  # and it is longer: "It captures ..." became "Emma captures ..." for a name
         stems = {w[:5] for w in after}
         longer = len(re.findall(r"\w+", new)) > len(re.findall(r"\w+", old))
-        return longer and all(w[:5] in stems for w in before if w not in STOP_WORDS)
+        return longer and all(w[:5] in stems for w in before)
     if not before:
         return True
     if restates:
@@ -429,8 +429,10 @@ def shortening_changes(text: str, spec: Instruction, offset: int) -> list[Change
     changes: list[Change] = []
     for p in parts:
         size = len(words(p))
-        if excess <= 0 or len(changes) == 3 or size < 9:
+        if excess <= 0 or len(changes) == 3:
             break
+        if size < 9:
+            continue  # too short to say in a third fewer words
         most = size - max(3, size // 3)
         changes.append(
             Change(
