@@ -201,6 +201,10 @@ def test_csv_table_quoting_rules() -> None:
     assert special.check("A,B\n1,x\n2,z") is not None
     plain_quotes = CsvTable(columns=["A", "B", "C"], rows=1, quoted_special=True)
     assert plain_quotes.check('A,B,C\n"Apple",200,"10"') is not None  # ",200," is no field
+    extra = 'A,B,C,"Special Character"\n"Apple",200,"10"'
+    assert plain_quotes.repair(extra) is None  # the cut alone does not pass
+    assert plain_quotes.regroup(extra) == 'A,B,C\n"Apple",200,"10"'  # but is kept as a step
+    assert plain_quotes.regroup('A,B,C\n"Apple",200,"10"') is None  # nothing to cut
 
 
 def test_a_csv_table_is_cut_to_the_columns_and_rows_asked() -> None:
