@@ -358,6 +358,19 @@ class CsvTable(Spec):
             return self.finding("no field holds a special character inside double quotes")
         return None
 
+    def nearness(self, text: str) -> float:
+        """The share of the check's steps met before the first it fails (header, row count,
+        fields a row, then each quoting rule asked), so a table cut to the right header
+        outscores the draft it came from (ifbench-276: the cut scored no better, and the
+        draft with a sixth column was returned)."""
+        finding = self.check(text)
+        if finding is None:
+            return 1.0
+        steps = ["the header is", "data rows,", "fields,"]
+        steps += ["every field"] * self.all_quoted + ["no field holds"] * self.quoted_special
+        failed = next((i for i, step in enumerate(steps) if step in finding["message"]), 0)
+        return failed / len(steps)
+
     def words_needed(self) -> int:
         return (self.rows + 1) * len(self.columns) * 2  # a field is a token or two
 

@@ -205,6 +205,9 @@ def test_csv_table_quoting_rules() -> None:
     assert plain_quotes.repair(extra) is None  # the cut alone does not pass
     assert plain_quotes.regroup(extra) == 'A,B,C\n"Apple",200,"10"'  # but is kept as a step
     assert plain_quotes.regroup('A,B,C\n"Apple",200,"10"') is None  # nothing to cut
+    assert plain_quotes.nearness(extra) == 0  # the header is wrong: the first step
+    assert plain_quotes.nearness('A,B,C\n"Apple",200,"10"') == 3 / 4  # all but the special
+    assert plain_quotes.nearness('A,B,C\n"Apple & Co",200,"10"') == 1
 
 
 def test_a_csv_table_is_cut_to_the_columns_and_rows_asked() -> None:
