@@ -174,8 +174,9 @@ def refusal(change: Change, reply: str, text: str, about: str) -> str | None:
         return "the old sentence quoted, not reworded"
     if len(new.split()) > 3 * len(change.sentence.split()) + 10:
         return "a paragraph, not a sentence"
-    cuts = "does not use" in change.change or "fewer words" in change.change
-    if not faithful(change.sentence, new, cuts=cuts, adds=change.adds, restates=change.restates):
+    if not faithful(
+        change.sentence, new, cuts=change.cuts, adds=change.adds, restates=change.restates
+    ):
         return "cut short, or another sentence"
     if change.restates and not same_meaning(change.sentence, new):
         return "another meaning"

@@ -77,6 +77,8 @@ class Change:
     restates: bool = False
     """The change says the sentence in other words: the reply need keep none of its words,
     only its meaning (`nodes.content.same_meaning`)."""
+    cuts: bool = False
+    """The change takes words out: the reply need keep only half the content words."""
 
 
 def faithful(
@@ -328,7 +330,7 @@ def repeat_changes(text: str, spec: Instruction) -> list[Change]:
             if excess <= 0:
                 break
             less = fewer(lambda s, w=word: _count(s, w), p)
-            changes.append(Change(p, f'it does not use the word "{word}"', less))
+            changes.append(Change(p, f'it does not use the word "{word}"', less, cuts=True))
             excess -= _count(p, word)
     return changes
 
@@ -409,6 +411,7 @@ def stop_word_changes(text: str, offset: int) -> list[Change]:
             'it says the same in fewer words, leaving out small words like "the", "a", "of", '
             '"that" and "it"',
             fewer(stops, p),
+            cuts=True,
         )
         for p in spread(wordy[: max(3, len(wordy) // 2)], 4, offset)
     ]
@@ -440,6 +443,7 @@ def shortening_changes(text: str, spec: Instruction, offset: int) -> list[Change
                 p,
                 f"it says the same in fewer words (at most {most})",
                 lambda new, size=size: 0 < len(words(new)) < size,
+                cuts=True,
             )
         )
         excess -= size - most

@@ -124,8 +124,13 @@ class ConjunctionCount(Counted):
 
     kind: Literal["conjunction_count"] = "conjunction_count"
 
+    @staticmethod
+    def used(text: str) -> set[str]:
+        """The different coordinating conjunctions `text` uses, without case."""
+        return {strip_punctuation(w).lower() for w in text.split()} & set(CONJUNCTIONS)
+
     def check(self, text: str) -> Finding | None:
-        used = {strip_punctuation(w).lower() for w in text.split()} & set(CONJUNCTIONS)
+        used = self.used(text)
         missing = [c for c in CONJUNCTIONS if c not in used]
         finding = self.counted(len(used), "different coordinating conjunctions")
         if finding is not None and missing:
@@ -143,7 +148,7 @@ class ConjunctionCount(Counted):
         in other words (`conjoined`: "However, the cost rose" becomes "But the cost rose"),
         no more swaps than conjunctions missing; the rest is a rewording's work. None where
         nothing applies."""
-        used = {strip_punctuation(w).lower() for w in text.split()} & set(CONJUNCTIONS)
+        used = self.used(text)
         short = self.low() - len(used)
         if short <= 0:
             return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -332,44 +333,55 @@ class CsvTable(Spec):
     quoted_special: bool = False
 
     def check(self, text: str) -> Finding | None:
+        return next(self._misses(text), (0, None))[1]
+
+    def _misses(self, text: str) -> Iterator[tuple[int, Finding]]:
+        """The check's steps in order, each (steps met before it, its finding) where it fails:
+        the header, the row count, the fields a row, then each quoting rule asked."""
         lines = [line for line in text.strip().split("\n") if line.strip()]
         if not lines:
-            return self.finding("no CSV data")
+            yield 0, self.finding("no CSV data")
+            return
         header = [f.strip().strip('"') for f in lines[0].split(self.delimiter)]
         if header != self.columns:
-            return self.finding(
-                f"the header is {header}, it must be {self.columns}", *header[: len(self.columns)]
+            yield (
+                0,
+                self.finding(
+                    f"the header is {header}, it must be {self.columns}",
+                    *header[: len(self.columns)],
+                ),
             )
         data = lines[1:]
         if len(data) != self.rows:
-            return self.finding(f"{len(data)} data rows, exactly {self.rows} required")
+            yield 1, self.finding(f"{len(data)} data rows, exactly {self.rows} required")
         for i, line in enumerate(data, 2):
             fields = next(csv.reader([line], delimiter=self.delimiter))
             if len(fields) != len(self.columns):
-                return self.finding(
-                    f"line {i} has {len(fields)} fields, {len(self.columns)} required", str(i)
+                yield (
+                    2,
+                    self.finding(
+                        f"line {i} has {len(fields)} fields, {len(self.columns)} required", str(i)
+                    ),
                 )
+                break
         raw = [line.split(self.delimiter) for line in lines]
         if self.all_quoted and not all(
             len(f.strip()) > 1 and f.strip()[0] == f.strip()[-1] == '"' for row in raw for f in row
         ):
-            return self.finding("every field must be enclosed in double quotes")
+            yield 3, self.finding("every field must be enclosed in double quotes")
         if self.quoted_special and not any(map(_quoted_special, data)):
-            return self.finding("no field holds a special character inside double quotes")
-        return None
+            yield (
+                3 + self.all_quoted,
+                self.finding("no field holds a special character inside double quotes"),
+            )
 
     def nearness(self, text: str) -> float:
         """The share of the check's steps met before the first it fails (header, row count,
         fields a row, then each quoting rule asked), so a table cut to the right header
         outscores the draft it came from (ifbench-276: the cut scored no better, and the
         draft with a sixth column was returned)."""
-        finding = self.check(text)
-        if finding is None:
-            return 1.0
-        steps = ["the header is", "data rows,", "fields,"]
-        steps += ["every field"] * self.all_quoted + ["no field holds"] * self.quoted_special
-        failed = next((i for i, step in enumerate(steps) if step in finding["message"]), 0)
-        return failed / len(steps)
+        met, finding = next(self._misses(text), (0, None))
+        return 1.0 if finding is None else met / (3 + self.all_quoted + self.quoted_special)
 
     def words_needed(self) -> int:
         return (self.rows + 1) * len(self.columns) * 2  # a field is a token or two
