@@ -168,11 +168,20 @@ def draft_role(state: RefineState, config: RunConfig) -> RoleModel:
     return role.model_copy(update={"max_tokens": cap}) if cap > role.max_tokens else role
 
 
-async def write_draft(node: str, role: RoleModel, ask: str) -> tuple[str, Usage]:
-    """One whole text from `ask`; a reply cut at its token cap ends on its last full sentence
-    (measured: a word redraft that looped on one sentence frame stopped at "... but the goat
-    would never", and the next edit spliced a sentence onto that stump)."""
-    [reply], usage = await write(node, role, [ask])
+def grammar_of(specs: list[Instruction]) -> str | None:
+    """The grammar a whole response is written under for `specs`: the first rule's that has
+    one (two grammars do not combine; the rest are checked and repaired as any rule is)."""
+    return next((g for spec in specs if (g := spec.grammar()) is not None), None)
+
+
+async def write_draft(
+    node: str, role: RoleModel, ask: str, grammar: str | None = None
+) -> tuple[str, Usage]:
+    """One whole text from `ask` (under `grammar`, where the model's server takes one); a reply
+    cut at its token cap ends on its last full sentence (measured: a word redraft that looped on
+    one sentence frame stopped at "... but the goat would never", and the next edit spliced a
+    sentence onto that stump)."""
+    [reply], usage = await write(node, role, [ask], grammar)
     if usage["output_tokens"] >= role.max_tokens - 2:
         reply = whole_sentences(reply)
     return reply, usage
@@ -180,8 +189,10 @@ async def write_draft(node: str, role: RoleModel, ask: str) -> tuple[str, Usage]
 
 async def draft(state: RefineState) -> dict[str, Any]:
     config = load_config(state["config"])
-    reply, usage = await write_draft("draft", draft_role(state, config), draft_prompt(state))
-    text = tidy(without_rules(reply, described(instructions_of(state))), state)
+    specs = instructions_of(state)
+    role, ask = draft_role(state, config), draft_prompt(state)
+    reply, usage = await write_draft("draft", role, ask, grammar_of(specs))
+    text = tidy(without_rules(reply, described(specs)), state)
     return {
         "draft": text,
         "first_draft": text,

@@ -37,6 +37,7 @@ from nodes.draft import (
     WORDS_PER,
     described,
     draft_role,
+    grammar_of,
     numbered,
     write_draft,
 )
@@ -285,7 +286,8 @@ async def redraft(
     """A new draft for one that said too little to answer anything, asked for in full, with a
     seed of its round (the drafter's fixed seed would give the same few words again)."""
     ask = prompts.REDRAFT.format(task=state["task"], rules=numbered(specs))
-    reply, usage = await write_draft("refine", on_round(draft_role(state, config), state), ask)
+    role = on_round(draft_role(state, config), state)
+    reply, usage = await write_draft("refine", role, ask, grammar_of(specs))
     return drop_repeats(without_rules(reply, described(specs)).strip(), []), usage
 
 
@@ -300,7 +302,7 @@ async def rewrite_to_rules(
     )
     ask = prompts.FIX_RULES.format(task=state["task"], draft=text, problems=problems)
     role = sized(config.roles.rewrite, int(len(words(text)) * 1.5) + 60)
-    [reply], usage = await write("rewrite", role, [ask])
+    [reply], usage = await write("rewrite", role, [ask], grammar_of(instructions_of(state)))
     return (drop_repeats(without_rules(reply, described(bad)).strip(), []) or text), usage
 
 

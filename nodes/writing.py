@@ -94,10 +94,12 @@ def on_round(role: RoleModel, state: RefineState) -> RoleModel:
     return role.model_copy(update={"seed": role.seed + state.get("iteration", 0) + 1})
 
 
-async def write(node: str, role: RoleModel, asks: list[str]) -> tuple[list[str], Usage]:
-    """One reply per prompt (concurrently), each cut where it starts repeating a prompt's own
-    wording (measured: a whole rewrite came back with "The response breaks these rules: ..."
-    and the rules after the answer, and was kept as the final answer), and without its talk
-    about itself (`without_self_talk`)."""
-    replies, usage = await complete(node, role, asks, prompts.system_for(*asks))
+async def write(
+    node: str, role: RoleModel, asks: list[str], grammar: str | None = None
+) -> tuple[list[str], Usage]:
+    """One reply per prompt (concurrently), under `grammar` where the model's server takes one,
+    each cut where it starts repeating a prompt's own wording (measured: a whole rewrite came
+    back with "The response breaks these rules: ..." and the rules after the answer, and was
+    kept as the final answer), and without its talk about itself (`without_self_talk`)."""
+    replies, usage = await complete(node, role, asks, prompts.system_for(*asks), grammar=grammar)
     return [without_self_talk(prompts.unechoed(reply)) for reply in replies], usage

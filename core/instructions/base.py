@@ -45,6 +45,12 @@ class Spec(BaseModel):
     def _repair(self, text: str) -> str | None:
         return None
 
+    def grammar(self) -> str | None:
+        """A GBNF grammar under which any text follows the rule (`core.instructions.grammars`),
+        for a server that constrains its sampler to one; None where the rule has none a model
+        writes readable text under."""
+        return None
+
     def words_needed(self) -> int:
         """About how many words a text must hold to follow the rule (a keyword in sentence
         28 needs 28 sentences), for sizing a draft; 0 where the rule sets no length."""

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from core.instructions import grammars
 from core.instructions.base import Counted, Spec, Word
 from core.instructions.text import bare_words, rule_sentences, split_clauses, strip_punctuation
 from core.state import Finding
@@ -274,6 +275,9 @@ class AlphabetChain(Spec):
     def describe(self) -> str:
         return "Start each word with the next letter of the alphabet, looping from Z back to A."
 
+    def grammar(self) -> str | None:
+        return grammars.letter_chain()
+
 
 class ConsonantClusters(Spec):
     """Every word has two consonants in a row (IFBench's `words:consonants`: words split on
@@ -317,6 +321,11 @@ class VowelLimit(Spec):
             "different vowels in all."
         )
 
+    def grammar(self) -> str | None:
+        """Only the most used vowels of English (e, a, o, i, u in that order): the model keeps
+        the most words it would have written."""
+        return grammars.without_letters("eaoiu"[self.at_most :])
+
 
 class NoSameFirstLetter(Spec):
     """No two neighbouring words start with the same letter (IFBench's `words:no_consecutive`;
@@ -334,6 +343,9 @@ class NoSameFirstLetter(Spec):
 
     def describe(self) -> str:
         return "Never let two neighbouring words start with the same letter."
+
+    def grammar(self) -> str | None:
+        return grammars.distinct_neighbour_initials()
 
 
 class PalindromeCount(Counted):

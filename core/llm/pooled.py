@@ -89,6 +89,9 @@ class PooledChatModel(BaseChatModel):
     gets it where they take schemas (the embedded llama-server compiles it to a grammar),
     plain JSON mode where they take only that, and nothing where neither (the caller's lenient
     reader copes)."""
+    grammars: bool = False
+    """Whether the endpoints take a GBNF `grammar` in the request body (llama.cpp servers); a
+    call's `grammar` is dropped where they do not (the prompt still says the rule in words)."""
     ready: Ready | None = Field(default=None, exclude=True)
     """Waits (up to its argument, in seconds) until the endpoints' server answers: the
     supervised embedded server may be restarting. A call waits for it before taking a slot."""
@@ -245,12 +248,19 @@ class PooledChatModel(BaseChatModel):
         return gates[url]
 
     def _shaped(self, kwargs: dict[str, Any], client: ChatOpenAI) -> dict[str, Any]:
-        """The call's keyword arguments with its `response_format` as these endpoints take it.
+        """The call's keyword arguments with its `grammar` and `response_format` as these
+        endpoints take them.
 
         A JSON schema travels in the request body (`extra_body`), not as the client's own
         `response_format`: given that, langchain-openai calls the SDK's `parse`, which raises
         `LengthFinishReasonError` on a reply cut at its token cap instead of returning the text
         for the lenient reader (measured: one critic call in 32 tasks failed its run so)."""
+        if "grammar" in kwargs:
+            kwargs = dict(kwargs)
+            grammar = kwargs.pop("grammar")
+            if grammar and self.grammars:
+                body = {**(client.extra_body or {}), **(kwargs.get("extra_body") or {})}
+                kwargs["extra_body"] = {**body, "grammar": grammar}
         wanted = kwargs.get("response_format")
         if not isinstance(wanted, dict) or wanted.get("type") != "json_schema":
             return kwargs

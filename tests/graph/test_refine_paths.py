@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.instructions import parse_instruction
 from core.text.lexicon import coverage
 from core.text.plain import sentences
 from graph.builder import build_graph
@@ -582,3 +583,45 @@ async def test_a_draft_using_half_its_words_is_mended_not_drafted_again(
     result, sent = await run(fake, {"task": "Write.", "constraints": {"required_words": TEN}})
     assert coverage(result.first_draft or "", TEN) == 0.5
     assert sent.count("draft_words") == 1 and "reword_sentence" in sent
+
+
+SHAPE_TASK = "Describe a harbour at dawn. No two consecutive words can share the same first letter."
+
+
+def draft_bodies(fake: FakeOpenAI) -> list[dict[str, Any]]:
+    return [
+        body
+        for body in fake.bodies
+        if (k := recognise(str(body["messages"][-1]["content"]))) and k[0] == "draft_instructed"
+    ]
+
+
+async def test_a_word_shape_rule_is_drafted_under_its_grammar_where_the_server_takes_one(
+    llm_settings: Configure,
+) -> None:
+    """On a llama.cpp server (an endpoint marked `tokenizer`, like the embedded model) the
+    draft carries the rule's GBNF grammar, so the model can only write words the rule allows;
+    no other call carries it."""
+    server = FakeOpenAI(responder=cooperative_responder).serve()
+    try:
+        llm_settings(
+            llm_endpoints=[{"base_url": server.base_url, "tokenizer": True}],
+            llm_local_fallback=False, llm_cache=False,
+        )  # fmt: skip
+        result, _ = await run(server, {"task": SHAPE_TASK})
+        assert [i["kind"] for i in result.instructions] == ["no_same_first_letter"]
+        [drafted] = draft_bodies(server)
+        assert drafted["grammar"] == parse_instruction({"kind": "no_same_first_letter"}).grammar()
+        assert [b for b in server.bodies if "grammar" in b] == [drafted]
+    finally:
+        server.stop()
+
+
+async def test_an_openai_endpoint_gets_the_same_draft_without_a_grammar(fake: FakeOpenAI) -> None:
+    _, sent = await run(fake, {"task": SHAPE_TASK})
+    assert sent[0] == "draft_instructed"
+    [drafted] = draft_bodies(fake)
+    assert "grammar" not in drafted
+    assert "Never let two neighbouring words start with the same letter." in str(
+        drafted["messages"][-1]["content"]
+    )

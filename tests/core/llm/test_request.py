@@ -96,3 +96,37 @@ async def test_a_json_schema_reply_cut_at_its_cap_comes_back_as_text_not_an_erro
         }  # fmt: skip
     finally:
         server.stop()
+
+
+GRAMMAR = 'root ::= "yes" | "no"'
+
+
+async def test_a_grammar_travels_in_the_body_only_to_servers_that_take_one(
+    fake: FakeOpenAI,
+) -> None:
+    """llama.cpp servers read a GBNF `grammar` beside the tier's own fields; any other endpoint
+    gets the call without it (an unknown field is an error there), its prompt unchanged."""
+
+    def pool(grammars: bool) -> PooledChatModel:
+        return PooledChatModel(
+            model_name="fake", max_tokens=8, grammars=grammars,
+            request_body={"cache_prompt": False}, static_targets=[Target(base_url=fake.base_url)],
+            board=HealthBoard(),
+        )  # fmt: skip
+
+    await pool(grammars=True).ainvoke("Answer yes or no.", grammar=GRAMMAR)
+    await pool(grammars=False).ainvoke("Answer yes or no.", grammar=GRAMMAR)
+    await pool(grammars=True).ainvoke("Say something.")
+    assert [body.get("grammar") for body in fake.bodies] == [GRAMMAR, None, None]
+    assert [body.get("cache_prompt") for body in fake.bodies] == [False, False, False]
+    assert fake.unrecognised.count("Answer yes or no.") == 2
+
+
+def test_the_embedded_model_and_llama_cpp_endpoints_take_grammars() -> None:
+    [local] = tiers(Settings(openai_base_url=None, llm_endpoints=[]))
+    assert local.grammars
+    [openai_like] = tiers(Settings(openai_base_url="http://127.0.0.1:9/v1", llm_endpoints=[]))
+    assert not openai_like.grammars
+    endpoints = [{"base_url": "http://127.0.0.1:9/v1", "tokenizer": True}]
+    llama_cpp, *_ = tiers(Settings(openai_base_url=None, llm_endpoints=endpoints))
+    assert llama_cpp.grammars
