@@ -25,8 +25,9 @@ _TAIL = "[a-zA-Z0-9'-]*"
 """The rest of a word after its first character: no spaces, nothing that ends it."""
 _CLOSE = "[.,;:!?\"')]?"
 """Punctuation a word may close with."""
-SEPARATOR = 'sep ::= " " | "\\n" | "\\n\\n"'
-"""Between words: a space, a line break or a paragraph break."""
+SEPARATOR = 'sep ::= " " | ("\\n" | "\\n\\n") item?\nitem ::= "- " | "* "'
+"""Between words: a space, or a line or paragraph break that may open a list item (a marker
+is punctuation alone, which IFBench drops: the words either side of it are neighbours)."""
 
 
 def _word(rule: str, first: str, then: str) -> str:
@@ -44,7 +45,7 @@ def letter_chain() -> str:
         else f"w{c} ::= {_OPEN} [{c}{c.upper()}] {_TAIL} {_CLOSE}"
         for i, c in enumerate(LETTERS)
     ]
-    return "\n".join(["root ::= wa", *rules, SEPARATOR])
+    return "\n".join(["root ::= item? wa", *rules, SEPARATOR])
 
 
 def distinct_neighbour_initials() -> str:
@@ -55,7 +56,7 @@ def distinct_neighbour_initials() -> str:
         _word(name, first, " | ".join(other for other in firsts if other != name))
         for name, first in firsts.items()
     ]
-    return "\n".join(["root ::= " + " | ".join(firsts), *rules, SEPARATOR])
+    return "\n".join(["root ::= item? (" + " | ".join(firsts) + ")", *rules, SEPARATOR])
 
 
 def without_letters(letters: str) -> str:
