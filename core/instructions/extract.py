@@ -899,8 +899,12 @@ def same_word_ends(m: re.Match[str], task: str) -> dict[str, Any]:
 
 
 @rule(
-    r"each\s+word\s+(?:in\s+your\s+response\s+)?(?:must|should)\s+start\s+with\s+the\s+next\s+letter\s+"
-    r"of\s+the\s+alphabet"
+    r"(?:(?:each|every)\s+word\s+(?:in\s+(?:your|the)\s+(?:response|answer)\s+)?"
+    r"(?:(?:must|should|has\s+to|needs\s+to)\s+)?(?:start|begin)s?"
+    r"|(?:start|begin)\s+(?:each|every)\s+word)\s+with\s+the\s+(?:next|following)\s+letter\s+"
+    r"(?:of|in)\s+the\s+alphabet"
+    r"|(?:each|every)\s+word\s+(?:(?:must|should)\s+)?(?:start|begin)s?\s+with\s+the\s+letter\s+"
+    r"(?:that\s+)?(?:follows|after)"
 )
 def alphabet_chain(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "alphabet_chain"}
@@ -919,14 +923,21 @@ def consonant_clusters(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "consonant_clusters"}
 
 
-@rule(rf"(?:contain|use|with)\s+only\s+(?P<n>{NUM})\s+(?:types\s+of|different)\s+vowels")
+@rule(
+    rf"(?:only|at\s+most|no\s+more\s+than)\s+(?P<n>{NUM})\s+"
+    rf"(?:(?:types|kinds|sorts)\s+of|different|distinct)\s+vowels"
+)
 def vowels(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "vowel_limit", "at_most": number(m["n"])}
 
 
 @rule(
-    r"no\s+two\s+(?:consecutive|adjacent|neighbou?ring)\s+words\s+(?:can|may|should|must)\s+"
-    r"(?:share|start\s+with|begin\s+with)\s+the\s+same\s+(?:first\s+)?letter"
+    r"(?:no|(?:do\s+not|don't|never)\s+let)\s+two\s+(?:consecutive|adjacent|neighbou?ring)\s+"
+    r"words\s+(?:(?:can|may|should|must)\s+)?(?:share|start\s+with|begin\s+with)\s+the\s+same\s+"
+    r"(?:first\s+|initial\s+|starting\s+)?letter"
+    r"|(?:consecutive|adjacent|neighbou?ring)\s+words\s+(?:(?:must|should|may|can|do)\s+)?"
+    r"(?:not|never)\s+(?:share|start\s+with|begin\s+with)\s+(?:the\s+same|a)\s+"
+    r"(?:first\s+|initial\s+|starting\s+)?letter"
 )
 def no_same_first(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "no_same_first_letter"}

@@ -149,6 +149,28 @@ def read(task: str) -> list[dict[str, Any]]:
             {"kind": "starts_with_verb"},
         ),
         ("Describe the sea. Your reply must open with a verb.", {"kind": "starts_with_verb"}),
+        ("Start every word with the next letter of the alphabet.", {"kind": "alphabet_chain"}),
+        (
+            "Every word must begin with the letter that follows the previous word's first letter.",
+            {"kind": "alphabet_chain"},
+        ),
+        (
+            "Make sure consecutive words never start with the same letter.",
+            {"kind": "no_same_first_letter"},
+        ),
+        (
+            "Do not let two adjacent words begin with the same letter.",
+            {"kind": "no_same_first_letter"},
+        ),
+        ("Neighbouring words must not share a first letter.", {"kind": "no_same_first_letter"}),
+        (
+            "Use at most three distinct vowels in the entire response.",
+            {"kind": "vowel_limit", "at_most": 3},
+        ),
+        (
+            "Your answer may contain no more than 2 kinds of vowels.",
+            {"kind": "vowel_limit", "at_most": 2},
+        ),
     ],
 )
 def test_a_phrasing_not_in_the_dev_set_is_read(task: str, expected: dict[str, Any]) -> None:
