@@ -1,19 +1,26 @@
-"""Word-shape rules' grammars: which rules have one, and that the embedded model, asked under
-one, writes only text that follows the rule."""
+"""Grammars for word-shape rules and sentence rewordings: which rules have one, and that the
+embedded model, asked under one, writes only text that follows the rule or makes the change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from core.instructions import Instruction, parse_instruction
-from core.instructions.grammars import without_letters
+from core.instructions.grammars import (
+    containing,
+    ending_with,
+    opening,
+    without_letters,
+)
+from core.instructions.shape import edge_words
 from core.llm.factory import complete
 from core.llm.local_server import stop_local_server
 from core.run_config import RoleModel
 from nodes.draft import grammar_of
 from nodes.prompts import WRITER
+from nodes.sentence_changes import has_word
 from testkit.llm import Configure
 
 WITH_GRAMMARS = ("alphabet_chain", "no_same_first_letter", "vowel_limit")
@@ -74,3 +81,31 @@ async def test_the_embedded_model_writes_only_what_the_grammar_allows(
     [reply], _ = await complete("test", role, [ask], WRITER, grammar=rule.grammar())
     assert len(reply.split()) >= 3, reply
     assert rule.check(reply) is None, reply
+
+
+SENTENCE = "The harbour was quiet at dawn, and the boats rocked slowly."
+REWORDINGS = [
+    (containing(["lantern"]), 'it uses the word "lantern"', lambda new: has_word(new, "lantern")),
+    (
+        containing(["snow", "piano"]),
+        'it also uses the words "snow" and "piano"',
+        lambda new: has_word(new, "snow") and has_word(new, "piano"),
+    ),
+    (
+        opening("dawn"),
+        'it starts with the word "dawn" and still ends with the word "slowly"',
+        lambda new: edge_words(new)[0] == "dawn",
+    ),
+    (ending_with("?"), 'it becomes a question ending with "?"', lambda new: new.endswith("?")),
+]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("grammar", "change", "done"), REWORDINGS)
+async def test_a_sentence_reworded_under_its_change_s_grammar_makes_the_change(
+    embedded: None, grammar: str, change: str, done: Callable[[str], bool]
+) -> None:
+    ask = f'One sentence of a longer text: "{SENTENCE}"\n\nRewrite this sentence so that {change}.'
+    role = RoleModel(temperature=0.3, max_tokens=60, seed=0)
+    [reply], _ = await complete("test", role, [ask], WRITER, grammar=grammar)
+    assert "\n" not in reply and done(reply), reply
