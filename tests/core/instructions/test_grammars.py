@@ -9,6 +9,7 @@ import pytest
 
 from core.instructions import Instruction, parse_instruction
 from core.instructions.grammars import (
+    _steps,
     containing,
     ending_with,
     opening,
@@ -109,3 +110,14 @@ async def test_a_sentence_reworded_under_its_change_s_grammar_makes_the_change(
     role = RoleModel(temperature=0.3, max_tokens=60, seed=0)
     [reply], _ = await complete("test", role, [ask], WRITER, grammar=grammar)
     assert "\n" not in reply and done(reply), reply
+
+
+def test_the_word_automaton_keeps_the_longest_start_of_the_word_matched() -> None:
+    """`containing` lets the word come only where a word ends: its rules step through the
+    word's letters as a KMP automaton, so a text that half-writes it and starts again
+    ("lanlantern") still reaches it."""
+    assert _steps("lantern", 0, "l") == 1 and _steps("lantern", 6, "n") == 7
+    assert _steps("lantern", 3, "l") == 1  # "lanl": only the new "l" starts the word again
+    assert _steps("abab", 3, "a") == 1 and _steps("abab", 3, "b") == 4
+    assert _steps("nana", 3, "n") == 1 and _steps("nana", 2, "n") == 3
+    assert "w0s6 ::=" in containing(["lantern"]) and "w1s0" in containing(["snow", "piano"])
