@@ -22,10 +22,8 @@ Order of work on a failing draft:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from functools import reduce
 
 from core.instructions import Instruction, repair_all
 from core.instructions.text import rule_sentences
@@ -132,21 +130,16 @@ async def reword(
     text: str, changes: list[Change], specs: list[Instruction], state: RefineState,
     config: RunConfig, asked: str | None = None,
 ) -> tuple[str, Usage]:  # fmt: skip
-    """Each sentence reworded as its change asks (under its grammar, where the change has one
-    and the model's server takes one), in parallel, on the round's seed (`on_round`:
+    """Each sentence reworded as its change asks, in parallel, on the round's seed (`on_round`:
     the sentence a keyword is ruled into is asked again each round, and got the same failing
     reply again); a reply is kept where it passes its change's test, is still about one
     sentence long, and no instruction that held before fails after it. `asked`: the request
     as the sub-tasks see it (its gist), where not the whole request."""
     about = gist(asked or state["task"])
-    role = on_round(config.roles.refine, state)
-    written = await asyncio.gather(*(
-        write("reword", role, [prompts.REWORD.format(gist=about, sentence=c.sentence,
-                                                     change=c.change)], c.grammar)
-        for c in changes
-    ))  # fmt: skip
-    replies = [reply for [reply], _ in written]
-    usage = reduce(merge_usage, (used for _, used in written), empty_usage())
+    asks = [
+        prompts.REWORD.format(gist=about, sentence=c.sentence, change=c.change) for c in changes
+    ]
+    replies, usage = await write("reword", on_round(config.roles.refine, state), asks)
     for change, reply in zip(changes, replies, strict=True):
         new = unlabelled(unquote(reply).strip())
         if change.sentences == 1:

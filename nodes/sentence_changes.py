@@ -23,7 +23,6 @@ from itertools import pairwise
 
 from core.instructions import Instruction
 from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
-from core.instructions.grammars import containing, ending_with, opening
 from core.instructions.shape import edge_words
 from core.instructions.text import bare_words, rule_sentences, sentence_spans, words
 from nodes.content import echo_share
@@ -80,9 +79,6 @@ class Change:
     only its meaning (`nodes.content.same_meaning`)."""
     cuts: bool = False
     """The change takes words out: the reply need keep only half the content words."""
-    grammar: str | None = None
-    """A GBNF grammar every reply that makes the change matches (`core.instructions.grammars`),
-    for a server that takes one; None where none says the change."""
 
 
 def faithful(
@@ -155,7 +151,7 @@ def uses(sentence: str, word: str) -> Change:
     longer = re.search(rf"\b{re.escape(word)}\w+", sentence, re.IGNORECASE)
     if longer:  # measured on IFBench dev: asked for "eat", "Eating breakfast ..." came back
         ask += f' itself, as a word of its own (not "{longer.group()}")'
-    return Change(sentence, ask, lambda new: has_word(new, word), adds, grammar=containing([word]))
+    return Change(sentence, ask, lambda new: has_word(new, word), adds)
 
 
 def uses_all(sentence: str, words: list[str], done: Callable[[str], bool]) -> Change:
@@ -164,9 +160,7 @@ def uses_all(sentence: str, words: list[str], done: Callable[[str], bool]) -> Ch
     quoted = [f'"{w}"' for w in words]
     listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
     noun = "word" if len(words) == 1 else "words"
-    return Change(
-        sentence, f"it also uses the {noun} {listed}", done, grammar=containing(list(words))
-    )
+    return Change(sentence, f"it also uses the {noun} {listed}", done)
 
 
 def opens_with_verb(sentence: str, spec: Instruction) -> Change:
@@ -195,7 +189,6 @@ def chain_changes(text: str, offset: int) -> list[Change]:
             sentence,
             f'it starts with the word "{word}" and still ends with the word "{last}"',
             lambda new, w=word, e=last: edge_words(new) == (w, e),
-            grammar=opening(word),
         )
         for sentence, word, last in broken
         if sentence in chosen
@@ -207,7 +200,7 @@ def ending(sentence: str, mark: str) -> Change:
         parts = rule_sentences(new)
         return len(parts) == 1 and parts[0].endswith(mark) and not parts[0].endswith("?!")
 
-    return Change(sentence, f"it becomes {ENDS[mark]}", done, grammar=ending_with(mark))
+    return Change(sentence, f"it becomes {ENDS[mark]}", done)
 
 
 def _end(sentence: str) -> str:

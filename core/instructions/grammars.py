@@ -16,7 +16,6 @@ sentences from A to Z" ran into filler ("Lorem ipsum ...") half-way through the 
 
 from __future__ import annotations
 
-import json
 import string
 
 LETTERS = string.ascii_lowercase
@@ -64,82 +63,3 @@ def without_letters(letters: str) -> str:
     """One paragraph on a single line that uses none of `letters`, in either case."""
     banned = "".join(sorted({*letters.lower(), *letters.upper()}))
     return f"root ::= [^{banned}\\n]+"
-
-
-def _literal(word: str) -> str:
-    """`word` as GBNF: a word in lower case with each letter in either case (it may open a
-    sentence), any other (a name, "NASA") exactly as given."""
-    if not word.islower():
-        return json.dumps(word.strip())
-    return " ".join(
-        f"[{c.lower()}{c.upper()}]" if c.isalpha() else json.dumps(c) for c in word.strip()
-    )
-
-
-_LINE = "[^\\n]"
-_NOT_LETTER = "[^a-zA-Z\\n]"
-
-
-def _steps(word: str, state: int, char: str) -> int:
-    """How much of `word` is matched after `char`, where `state` letters were matched (the
-    longest start of `word` that ends the text so far: a KMP automaton's step)."""
-    seen = word[:state] + char
-    return next(j for j in range(min(len(seen), len(word)), -1, -1) if seen.endswith(word[:j]))
-
-
-def _until(word: str, name: str, then: str) -> list[str]:
-    """Rules `{name}{k}` for a line that runs until it uses `word` as a word of its own, then
-    goes on as `then`: an automaton state per letter matched, so the word can come only where
-    a word ends ("lanterns" and "kaleidoscopic" cannot be written: the model, reaching for
-    them, ended its sentence and ran on to its token cap looking for the word itself)."""
-    folded = word.islower()
-    key = word.lower() if folded else word
-    letters = sorted(set(key))
-
-    def cls(chars: list[str]) -> str:
-        found = {x for c in chars for x in ((c, c.upper()) if folded else (c,))}
-        return "[" + "".join(_escaped(c) for c in sorted(found)) + "]"
-
-    rules = []
-    for state in range(len(key)):
-        targets: dict[int, list[str]] = {}
-        for char in letters:
-            targets.setdefault(_steps(key, state, char), []).append(char)
-        alts = [
-            f"{cls(chars)} {then if target == len(key) else f'{name}{target}'}"
-            for target, chars in sorted(targets.items())
-        ]
-        alts.append(f"[^{''.join(_escaped(c) for c in sorted(cls(letters)[1:-1]))}\\n] {name}0")
-        rules.append(f"{name}{state} ::= " + " | ".join(alts))
-    return rules
-
-
-def _escaped(char: str) -> str:
-    """`char` as it may stand inside a GBNF character class."""
-    return "\\" + char if char in "]\\^-[" else char
-
-
-def containing(words: list[str]) -> str:
-    """One line that uses each of `words` as a word of its own, in the order given: for a
-    sentence reworded to take them in (told in words alone, the 1.5B model handed half of
-    such sentences back unchanged: IFBench dev, 2026-12-07)."""
-    rules = ["root ::= w0s0"]
-    for i, word in enumerate(words):
-        after = f"w{i}end"
-        rules += _until(word, f"w{i}s", after)
-        rest = f"w{i + 1}s0" if i + 1 < len(words) else f"{_LINE}*"
-        rules.append(f"{after} ::= ({_NOT_LETTER} {rest})" + ("" if i + 1 < len(words) else "?"))
-    return "\n".join(rules)
-
-
-def opening(first: str) -> str:
-    """One line that opens with the word `first`. (A grammar that also fixed the last word let
-    the model run past the end it wanted to its token cap, looking for that word: measured on
-    the embedded model, 2026-12-07.)"""
-    return f"root ::= {_literal(first)} {_NOT_LETTER} {_LINE}*"
-
-
-def ending_with(mark: str) -> str:
-    """One sentence on one line that ends with `mark` ("?" or "!") and has no other full
-    stop, question or exclamation mark in it."""
-    return f"root ::= [^\\n.!?]+ {json.dumps(mark)}"

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from core.instructions import parse_instruction
-from core.instructions.grammars import containing
 from core.text.lexicon import coverage
 from core.text.plain import sentences
 from graph.builder import build_graph
@@ -626,26 +625,3 @@ async def test_an_openai_endpoint_gets_the_same_draft_without_a_grammar(fake: Fa
     assert "Never let two neighbouring words start with the same letter." in str(
         drafted["messages"][-1]["content"]
     )
-
-
-async def test_a_rewording_carries_its_change_s_grammar_where_the_server_takes_one(
-    llm_settings: Configure,
-) -> None:
-    """Asked to work "lantern" into a sentence, the model may hand the sentence back as it was
-    (half the refusals on IFBench dev); on a llama.cpp server the ask carries a grammar that
-    every reply using the word matches."""
-    server = FakeOpenAI(responder=cooperative_responder).serve()
-    try:
-        llm_settings(
-            llm_endpoints=[{"base_url": server.base_url, "tokenizer": True}],
-            llm_local_fallback=False, llm_cache=False,
-        )  # fmt: skip
-        task = "Describe a harbour. Use the word 'lantern' at least 2 times."
-        _, sent = await run(server, {"task": task})
-        assert sent == ["draft_instructed", "reword", "reword"]
-        rewords = [
-            b for b in server.bodies if recognise(b["messages"][-1]["content"])[0] == "reword"
-        ]
-        assert [b.get("grammar") for b in rewords] == [containing(["lantern"])] * 2
-    finally:
-        server.stop()

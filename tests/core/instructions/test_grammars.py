@@ -1,27 +1,19 @@
-"""Grammars for word-shape rules and sentence rewordings: which rules have one, and that the
-embedded model, asked under one, writes only text that follows the rule or makes the change."""
+"""Word-shape rules' grammars: which rules have one, and that the embedded model, asked under
+one, writes only text that follows the rule."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from core.instructions import Instruction, parse_instruction
-from core.instructions.grammars import (
-    _steps,
-    containing,
-    ending_with,
-    opening,
-    without_letters,
-)
-from core.instructions.shape import edge_words
+from core.instructions.grammars import without_letters
 from core.llm.factory import complete
 from core.llm.local_server import stop_local_server
 from core.run_config import RoleModel
 from nodes.draft import grammar_of
 from nodes.prompts import WRITER
-from nodes.sentence_changes import has_word
 from testkit.llm import Configure
 
 WITH_GRAMMARS = ("alphabet_chain", "no_same_first_letter", "vowel_limit")
@@ -82,42 +74,3 @@ async def test_the_embedded_model_writes_only_what_the_grammar_allows(
     [reply], _ = await complete("test", role, [ask], WRITER, grammar=rule.grammar())
     assert len(reply.split()) >= 3, reply
     assert rule.check(reply) is None, reply
-
-
-SENTENCE = "The harbour was quiet at dawn, and the boats rocked slowly."
-REWORDINGS = [
-    (containing(["lantern"]), 'it uses the word "lantern"', lambda new: has_word(new, "lantern")),
-    (
-        containing(["snow", "piano"]),
-        'it also uses the words "snow" and "piano"',
-        lambda new: has_word(new, "snow") and has_word(new, "piano"),
-    ),
-    (
-        opening("dawn"),
-        'it starts with the word "dawn" and still ends with the word "slowly"',
-        lambda new: edge_words(new)[0] == "dawn",
-    ),
-    (ending_with("?"), 'it becomes a question ending with "?"', lambda new: new.endswith("?")),
-]
-
-
-@pytest.mark.model
-@pytest.mark.parametrize(("grammar", "change", "done"), REWORDINGS)
-async def test_a_sentence_reworded_under_its_change_s_grammar_makes_the_change(
-    embedded: None, grammar: str, change: str, done: Callable[[str], bool]
-) -> None:
-    ask = f'One sentence of a longer text: "{SENTENCE}"\n\nRewrite this sentence so that {change}.'
-    role = RoleModel(temperature=0.3, max_tokens=60, seed=0)
-    [reply], _ = await complete("test", role, [ask], WRITER, grammar=grammar)
-    assert "\n" not in reply and done(reply), reply
-
-
-def test_the_word_automaton_keeps_the_longest_start_of_the_word_matched() -> None:
-    """`containing` lets the word come only where a word ends: its rules step through the
-    word's letters as a KMP automaton, so a text that half-writes it and starts again
-    ("lanlantern") still reaches it."""
-    assert _steps("lantern", 0, "l") == 1 and _steps("lantern", 6, "n") == 7
-    assert _steps("lantern", 3, "l") == 1  # "lanl": only the new "l" starts the word again
-    assert _steps("abab", 3, "a") == 1 and _steps("abab", 3, "b") == 4
-    assert _steps("nana", 3, "n") == 1 and _steps("nana", 2, "n") == 3
-    assert "w0s6 ::=" in containing(["lantern"]) and "w1s0" in containing(["snow", "piano"])
