@@ -83,9 +83,6 @@ class Tier:
     """Per-call timeout once a slot is the call's (None: `llm_timeout_s`)."""
     structured_output: Literal["json_schema", "json_object", "none"] = "json_object"
     """The strongest `response_format` its servers honour (see `PooledChatModel`)."""
-    grammars: bool = False
-    """Whether its servers take a GBNF `grammar` (llama.cpp's: the embedded one, and endpoints
-    marked `tokenizer`, which are llama.cpp servers too)."""
     retry_timeouts: bool = True
     """Whether a call that timed out is retried (not on the embedded server: a slow
     generation there is not a fault a retry fixes)."""
@@ -93,6 +90,12 @@ class Tier:
     """Fields its requests carry besides OpenAI's (the embedded server's `cache_prompt`)."""
     served: LocalModel | None = None
     """The local model its own server serves (None: the embedded default, or endpoints)."""
+
+    @property
+    def grammars(self) -> bool:
+        """Whether its servers take a GBNF `grammar`: llama.cpp's do (the embedded one, and
+        endpoints marked `tokenizer`)."""
+        return self.tokenizer
 
 
 def _local_targets(model: LocalModel | None = None) -> tuple[list[Target], str]:
@@ -135,7 +138,6 @@ def _local_tier(settings: Settings) -> Tier:
         timeout_s=settings.local_call_timeout_s,
         retry_timeouts=False,
         structured_output="json_schema",
-        grammars=True,
         legacy_max_tokens=True,  # both cap fields: older llama.cpp servers read only one
         request_body={} if settings.local_prompt_reuse else {"cache_prompt": False},
     )
@@ -157,7 +159,6 @@ def _deployment_tiers(settings: Settings) -> list[Tier]:
                     specs[0].model or settings.model_name,
                     min(s.context_window or settings.llm_context_window for s in specs),
                     tokenizer=all(s.tokenizer for s in specs),
-                    grammars=all(s.tokenizer for s in specs),
                     legacy_max_tokens=settings.openai_legacy_max_tokens,
                 )
             )
@@ -229,7 +230,6 @@ def _new_tier_model(
         tokenizer=tier.tokenizer,
         slots=tier.slots,
         structured_output=tier.structured_output,
-        grammars=tier.grammars,
         last_resort=last_resort,
         static_targets=list(tier.targets),
         targets=None if tier.targets else partial(_local_targets, tier.served),
@@ -373,8 +373,8 @@ async def complete(
     servers take one); returns the replies' text and their usage (cache hits use no tokens)."""
     chain = chat_model(role)
     batch = [await _fit([SystemMessage(system), HumanMessage(p)], role, chain) for p in prompts]
-    bound = {"response_format": response_format, "grammar": grammar}
-    model = chain.bind(**{k: v for k, v in bound.items() if v}) if any(bound.values()) else chain
+    bound = {k: v for k, v in (("response_format", response_format), ("grammar", grammar)) if v}
+    model = chain.bind(**bound) if bound else chain
     replies = await asyncio.gather(*(model.ainvoke(messages) for messages in batch))
     texts = [str(r.content).strip() for r in replies]
     return texts, usage_of(node, model_name(chain), replies)

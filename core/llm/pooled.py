@@ -83,15 +83,14 @@ class PooledChatModel(BaseChatModel):
     last_resort: bool = False
     """Whether no tier follows this one (its pool then never refuses: panic mode)."""
     tokenizer: bool = False
-    """Whether the endpoints are llama.cpp servers with a tokenizer endpoint (exact counts)."""
+    """Whether the endpoints are llama.cpp servers: a tokenizer endpoint (exact counts) and a
+    GBNF `grammar` in the request body (a call's grammar is dropped elsewhere: the prompt
+    still says the rule in words)."""
     structured_output: Literal["json_schema", "json_object", "none"] = "json_object"
     """The strongest `response_format` the endpoints honour: a call asking for a JSON schema
     gets it where they take schemas (the embedded llama-server compiles it to a grammar),
     plain JSON mode where they take only that, and nothing where neither (the caller's lenient
     reader copes)."""
-    grammars: bool = False
-    """Whether the endpoints take a GBNF `grammar` in the request body (llama.cpp servers); a
-    call's `grammar` is dropped where they do not (the prompt still says the rule in words)."""
     ready: Ready | None = Field(default=None, exclude=True)
     """Waits (up to its argument, in seconds) until the endpoints' server answers: the
     supervised embedded server may be restarting. A call waits for it before taking a slot."""
@@ -255,19 +254,22 @@ class PooledChatModel(BaseChatModel):
         `response_format`: given that, langchain-openai calls the SDK's `parse`, which raises
         `LengthFinishReasonError` on a reply cut at its token cap instead of returning the text
         for the lenient reader (measured: one critic call in 32 tasks failed its run so)."""
+
+        def in_body(rest: dict[str, Any], **fields: Any) -> dict[str, Any]:
+            body = {**(client.extra_body or {}), **(rest.get("extra_body") or {})}
+            return {**rest, "extra_body": {**body, **fields}}
+
         if "grammar" in kwargs:
-            kwargs = dict(kwargs)
-            grammar = kwargs.pop("grammar")
-            if grammar and self.grammars:
-                body = {**(client.extra_body or {}), **(kwargs.get("extra_body") or {})}
-                kwargs["extra_body"] = {**body, "grammar": grammar}
+            grammar = kwargs["grammar"]
+            kwargs = {k: v for k, v in kwargs.items() if k != "grammar"}
+            if grammar and self.tokenizer:
+                kwargs = in_body(kwargs, grammar=grammar)
         wanted = kwargs.get("response_format")
         if not isinstance(wanted, dict) or wanted.get("type") != "json_schema":
             return kwargs
         if self.structured_output == "json_schema":
             rest = {k: v for k, v in kwargs.items() if k != "response_format"}
-            body = {**(client.extra_body or {}), **(kwargs.get("extra_body") or {})}
-            return {**rest, "extra_body": {**body, "response_format": wanted}}
+            return in_body(rest, response_format=wanted)
         if self.structured_output == "json_object":
             return {**kwargs, "response_format": {"type": "json_object"}}
         return {k: v for k, v in kwargs.items() if k != "response_format"}

@@ -109,7 +109,7 @@ async def test_a_grammar_travels_in_the_body_only_to_servers_that_take_one(
 
     def pool(grammars: bool) -> PooledChatModel:
         return PooledChatModel(
-            model_name="fake", max_tokens=8, grammars=grammars,
+            model_name="fake", max_tokens=8, tokenizer=grammars,
             request_body={"cache_prompt": False}, static_targets=[Target(base_url=fake.base_url)],
             board=HealthBoard(),
         )  # fmt: skip
