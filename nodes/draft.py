@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
-from core.instructions import Instruction
+from core.instructions import Instruction, grammars
 from core.instructions.shape import SENTENCE_WORDS
 from core.run_config import RoleModel, RunConfig, load_config
 from core.state import RefineState, Usage
@@ -170,7 +170,11 @@ def draft_role(state: RefineState, config: RunConfig) -> RoleModel:
 
 def grammar_of(specs: list[Instruction]) -> str | None:
     """The grammar a whole response is written under for `specs`: the first rule's that has
-    one (two grammars do not combine; the rest are checked and repaired as any rule is)."""
+    one (two grammars do not combine; the rest are checked and repaired as any rule is), and
+    none where another rule needs marks the grammars rule out (`grammars.UNWRITABLE`: an
+    emoji after each sentence, a JSON answer), which would then never be met."""
+    if any(spec.kind in grammars.UNWRITABLE for spec in specs):
+        return None
     return next((g for spec in specs if (g := spec.grammar()) is not None), None)
 
 

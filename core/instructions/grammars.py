@@ -59,6 +59,22 @@ def distinct_neighbour_initials() -> str:
     return "\n".join(["root ::= item? (" + " | ".join(firsts) + ")", *rules, SEPARATOR])
 
 
+UNWRITABLE = frozenset(
+    {
+        "emoji_per_sentence", "indent_stairs", "one_word_per_line", "no_whitespace",
+        "nested_quotes", "nested_brackets", "quotes_explained", "template_labels",
+        "placeholders", "highlighted_sections", "sections", "json_format", "title", "postscript",
+        "csv_table", "number_sequence", "date_list", "item_list", "sorted_lines",
+        "multiple_choice", "nth_word_japanese", "all_punctuation", "no_marks", "exact_text",
+        "repeat_prompt", "repeat_changed_first_word", "two_responses", "options_only",
+        "constrained_response", "sub_bullets", "sentences_then_bullets",
+    }
+)  # fmt: skip
+"""Rules whose text needs marks or a layout no grammar here writes (emoji, brackets, JSON,
+headings, placeholders, a text given word for word, one word a line): a request with one is
+drafted without a grammar, which would rule its marks out."""
+
+
 def without_letters(letters: str) -> str:
     """One paragraph on a single line that uses none of `letters`, in either case."""
     banned = "".join(sorted({*letters.lower(), *letters.upper()}))

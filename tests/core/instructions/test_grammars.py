@@ -41,6 +41,17 @@ def test_the_first_rule_with_a_grammar_gives_the_response_s_grammar() -> None:
     assert grammar_of([spec("word_count")]) is None
 
 
+def test_a_rule_that_needs_marks_leaves_the_response_without_a_grammar() -> None:
+    """An emoji after each sentence, or a JSON answer, cannot be written under a grammar of
+    words; the word-shape rule is then asked for in words alone, and the marks can be."""
+    shape = spec("no_same_first_letter")
+    assert grammar_of([shape]) is not None
+    assert grammar_of([spec("emoji_per_sentence"), shape]) is None
+    assert grammar_of([shape, spec("json_format")]) is None
+    bullets = parse_instruction({"kind": "custom_bullets", "marker": "-"})
+    assert grammar_of([bullets, spec("no_same_first_letter")]) is not None
+
+
 def test_a_vowel_limit_keeps_the_most_used_vowels() -> None:
     assert parse_instruction({"kind": "vowel_limit", "at_most": 3}).grammar() == without_letters(
         "iu"
