@@ -242,11 +242,24 @@ async def test_rules_no_repair_can_meet_go_to_one_rewrite_that_names_them(
     assert result.answer == result.first_draft
 
 
-async def test_word_shape_rules_alone_get_no_rewrite(fake: FakeOpenAI) -> None:
-    task = "Describe a harbour. Use only words with lengths that are prime numbers."
-    result, sent = await run(fake, {"task": task})
-    assert sent == ["draft_instructed"]  # a small model's rewrite does not meet such rules
-    assert result.failing == ["prime_length_words"] and result.stop_reason == "plateau"
+@pytest.mark.parametrize(
+    ("rule", "kind"),
+    [
+        ("Use only words with lengths that are prime numbers.", "prime_length_words"),
+        (
+            "Write at least two sentences, followed by at least two bullet points.",
+            "sentences_then_bullets",
+        ),
+    ],
+)
+async def test_rules_a_rewrite_does_not_move_get_none(
+    fake: FakeOpenAI, rule: str, kind: str
+) -> None:
+    """A word shape, or a layout a small model's rewrite was measured never to meet
+    (`UNMOVED_BY_REWRITE`): the run ends on its best draft without asking for one."""
+    result, sent = await run(fake, {"task": f"Describe a harbour. {rule}"})
+    assert sent == ["draft_instructed"]
+    assert result.failing == [kind] and result.stop_reason == "plateau"
 
 
 def reader_that_invents(messages: list[dict[str, Any]]) -> str:
