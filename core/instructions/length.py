@@ -75,8 +75,8 @@ class SentenceCount(Counted):
     """The number of sentences.
 
     IFEval and IFBench count with nltk's punkt model; this splits at `.`, `!`, `?` and `…`
-    before whitespace, except after known abbreviations or initials or before a lower-case
-    word (see `text.sentence_spans`). A line without end punctuation runs on into the next
+    before whitespace, except after known abbreviations or initials, whatever case the next
+    word is in (see `text.sentence_spans`). A line without end punctuation runs on into the next
     line's sentence, as in punkt; unusual abbreviations may count differently."""
 
     kind: Literal["sentence_count"] = "sentence_count"

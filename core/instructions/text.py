@@ -42,11 +42,14 @@ def tokens(text: str) -> list[str]:
 
 
 def _ends_sentence(text: str, start: int, end: int) -> bool:
+    """Whether the mark at `start:end` ends its sentence, as punkt reads it: a lower-case word
+    after it goes on the sentence only after an ellipsis ("it rains. we stay in." is two
+    sentences, as IFEval counts an all-lowercase answer; "Wait... then go." is one), and an
+    abbreviation's or an initial's dot does not end one."""
     mark = text[start:end]
-    following = text[end:].lstrip()
-    if following[:1].islower():
-        return False  # "e.g. the", "approx. ten": the sentence goes on
-    if mark.startswith(".") and not mark.startswith(".."):
+    if mark.startswith(("..", "…")):
+        return not text[end:].lstrip()[:1].islower()
+    if mark.startswith("."):
         before = re.search(r"([\w.]+)$", text[:start])
         word = before.group(1).lower() if before else ""
         if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word != "i"):
@@ -56,8 +59,8 @@ def _ends_sentence(text: str, start: int, end: int) -> bool:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of each sentence: a sentence ends at `.`, `!`, `?` or `…` (with any
-    closing quotes or brackets) before whitespace or the end, unless the next word starts in
-    lower case or the dot closes a known abbreviation or an initial. Line breaks alone do not
+    closing quotes or brackets) before whitespace or the end, unless the dot closes a known
+    abbreviation or an initial. Line breaks alone do not
     end a sentence. Spans without a letter or digit (a lone `***`) are dropped."""
     spans: list[tuple[int, int]] = []
     start = 0

@@ -45,7 +45,8 @@ def test_tokens_keep_inner_apostrophes_hyphens_and_dots() -> None:
         ("Mr. Smith met Dr. Jones. They talked.", ["Mr. Smith met Dr. Jones.", "They talked."]),
         ("It costs 3.50 dollars. Cheap.", ["It costs 3.50 dollars.", "Cheap."]),
         ("Use tools, e.g. hammers. Done.", ["Use tools, e.g. hammers.", "Done."]),
-        ('"Stop!" she said. He did.', ['"Stop!" she said.', "He did."]),
+        ('"Stop!" she said. He did.', ['"Stop!"', "she said.", "He did."]),  # as punkt
+        ("it rains. we stay in.", ["it rains.", "we stay in."]),
         ("Wait... then go. Now.", ["Wait... then go.", "Now."]),
         ("J. R. R. Tolkien wrote it. Yes.", ["J. R. R. Tolkien wrote it.", "Yes."]),
         ("The answer is no. It is not.", ["The answer is no.", "It is not."]),
