@@ -16,8 +16,8 @@ Order of work on a failing draft:
 4. Otherwise a rewrite of the whole response told exactly which rules it breaks (the
    findings' own words), repaired again deterministically: at most `MAX_REWRITES` a run, none
    where the plan reports conflicting instructions or only rules a rewrite was measured not to
-   move fail (`UNMOVED_BY_REWRITE`). The score node keeps the best draft, so a rewrite that makes things
-   worse is never the answer.
+   move fail (`UNMOVED_BY_REWRITE`). The score node keeps the best draft, so a rewrite that
+   makes things worse is never the answer.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -35,12 +36,23 @@ class Spec(BaseModel):
     def repair(self, text: str) -> str | None:
         """`text` fixed without a model, or None when it cannot be. A repair is kept only if it
         passes the check and leaves words in the text, so it never hollows the answer out."""
+        return next(self.repairs(text), None)
+
+    def repairs(self, text: str) -> Iterator[str]:
+        """Each way `text` can be fixed without a model, best first, every one passing the
+        check and keeping words (`repair_all` takes the first that breaks no other rule)."""
         if self.check(text) is None:
-            return text
+            yield text
+            return
+        for fixed in self._repairs(text):
+            if any(ch.isalnum() for ch in fixed) and self.check(fixed) is None:
+                yield fixed
+
+    def _repairs(self, text: str) -> Iterator[str]:
+        """The candidate fixes, best first: `_repair`'s one, where a rule has one."""
         fixed = self._repair(text)
-        if fixed is None or not any(ch.isalnum() for ch in fixed):
-            return None
-        return fixed if self.check(fixed) is None else None
+        if fixed is not None:
+            yield fixed
 
     def _repair(self, text: str) -> str | None:
         return None

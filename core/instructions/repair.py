@@ -27,7 +27,8 @@ def _failing(text: str, instructions: Sequence[Spec]) -> list[Spec]:
 def repair_all(text: str, instructions: Sequence[Spec], rounds: int = 3) -> tuple[str, list[str]]:
     """`text` with every deterministic repair that helps, and the kinds repaired, in order.
 
-    A repair is kept when fewer instructions fail after it than before. Repairs go body first
+    A repair is kept when fewer instructions fail after it than before; of a rule's several
+    ways to repair (`Spec.repairs`), the first that does. Repairs go body first
     (trims, regrouping, markers), then openings and closings (`FRAMING_KINDS`), then those
     that rewrite the whole text (`LATE_KINDS`). Up to `rounds` passes, stopping when one
     changes nothing. Two instructions that each need room (a word cap and an end phrase) may
@@ -42,12 +43,12 @@ def repair_all(text: str, instructions: Sequence[Spec], rounds: int = 3) -> tupl
         for spec in ordered:
             if spec.check(text) is None:
                 continue
-            fixed = spec.repair(text)
-            if fixed is None or fixed == text:
-                continue
-            if len(_failing(fixed, instructions)) < len(_failing(text, instructions)):
-                text, changed = fixed, True
-                repaired.append(spec.kind)
+            before = len(_failing(text, instructions))
+            for fixed in spec.repairs(text):
+                if fixed != text and len(_failing(fixed, instructions)) < before:
+                    text, changed = fixed, True
+                    repaired.append(spec.kind)
+                    break
         if not changed:
             break
     return text, repaired

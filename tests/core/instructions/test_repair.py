@@ -47,3 +47,19 @@ def test_nothing_to_repair() -> None:
     assert kinds == ["no_commas"]
     assert "dog" in fixed  # no deterministic repair for forbidden words: the model's job
     assert repair_all("   ", instructions) == ("   ", [])
+
+
+def test_a_rule_s_second_way_to_repair_is_taken_where_the_first_breaks_another() -> None:
+    """A title on top would come before the request said back (ifeval-k26); one after it
+    keeps both."""
+    request = "Explain in two sentences why the sky looks blue."
+    instructions = parse_instructions(
+        [{"kind": "repeat_prompt", "prompt": request}, {"kind": "title"}]
+    )
+    draft = f"{request} The sky scatters blue light most. So blue reaches the eye from all over."
+    fixed, kinds = repair_all(draft, instructions)
+    assert kinds == ["title"] and check_all(fixed, instructions) == []
+    assert fixed == (
+        f"{request}\n\n<<The Sky Scatters Blue Light Most>>\n\n"
+        "The sky scatters blue light most. So blue reaches the eye from all over."
+    )
