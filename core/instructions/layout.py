@@ -296,7 +296,9 @@ class TwoResponses(Spec):
 
     def _repair(self, text: str) -> str | None:
         """A text of exactly two paragraphs (or, without blank lines, two lines) is two
-        responses: the divider goes between them."""
+        responses: the divider goes between them, and a line of asterisks elsewhere goes
+        (measured on IFEval-kinds dev: ifeval-k23 opened with '********' above its two)."""
+        text = re.sub(r"(?m)^[ \t]*\*{3,}[ \t]*$", "", text)
         for joint in ("\n\n", "\n"):
             parts = [p.strip() for p in text.strip().split(joint) if p.strip()]
             if len(parts) == 2:

@@ -229,3 +229,5 @@ def test_two_paragraphs_or_two_lines_become_two_responses() -> None:
         "The door was open.\n******\nNobody came."
     )
     assert spec.repair("One.\n\nTwo.\n\nThree.") is None  # which two is not ours to choose
+    stray = "********\n\nCall it Bakery Bliss.\n\nOr call it Bread Barn."
+    assert spec.repair(stray) == "Call it Bakery Bliss.\n******\nOr call it Bread Barn."
