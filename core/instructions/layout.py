@@ -223,21 +223,27 @@ class Title(Spec):
         return f"<<{head}>>\n\n{body}" if head else None
 
     def _repairs(self, text: str) -> Iterator[str]:
-        """A title on top; else one after the first sentence, for an answer that must open
-        with something else (the request said back word for word, then a title: measured on
-        IFEval-kinds dev, ifeval-k26's title on top broke its repeated request, and the run
-        ended without one)."""
+        """A title on top; else one after the first sentence, the second, and so on up to
+        the fifth, for an answer that must open with something else (the request said back
+        word for word, then a title: measured on IFEval-kinds dev, ifeval-k26's title on top
+        broke its repeated request, and the run ended without one)."""
         yield from super()._repairs(text)
-        spans = sentence_spans(text)
-        if len(spans) > 1:
-            opening, rest = text[: spans[0][1]], text[spans[0][1] :].strip()
+        for _, end in sentence_spans(text)[:TITLE_AFTER_AT_MOST][:-1]:
+            opening, rest = text[:end], text[end:].strip()
             if head := _title_words(rest):
                 yield f"{opening}\n\n<<{head}>>\n\n{rest}"
 
 
+TITLE_AFTER_AT_MOST = 5
+"""The most sentences a title is tried after, where one on top breaks another rule."""
+
+
 def _title_words(text: str) -> str:
-    """A title made of a text's first six words, in title case ("" for a text without any)."""
-    return " ".join(re.findall(r"[\w'’-]+", text)[:6]).title()
+    """A title made of up to six words of a text's first sentence, in title case ("" for a
+    text without any)."""
+    spans = sentence_spans(text)
+    first = text[spans[0][0] : spans[0][1]] if spans else text
+    return " ".join(re.findall(r"[\w'’-]+", first)[:6]).title()
 
 
 IFEVAL_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")

@@ -63,3 +63,14 @@ def test_a_rule_s_second_way_to_repair_is_taken_where_the_first_breaks_another()
         f"{request}\n\n<<The Sky Scatters Blue Light Most>>\n\n"
         "The sky scatters blue light most. So blue reaches the eye from all over."
     )
+
+
+def test_a_title_goes_after_a_request_of_several_sentences() -> None:
+    request = "Describe the sea. Keep it short."
+    instructions = parse_instructions(
+        [{"kind": "repeat_prompt", "prompt": request}, {"kind": "title"}]
+    )
+    fixed, _ = repair_all(f"{request} The sea is grey today. Waves roll in.", instructions)
+    assert (
+        fixed == f"{request}\n\n<<The Sea Is Grey Today>>\n\nThe sea is grey today. Waves roll in."
+    )
