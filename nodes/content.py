@@ -15,7 +15,7 @@ from typing import Any
 
 from core.state import Finding, RefineState
 from core.text.embeddings import embed
-from core.text.plain import words
+from core.text.plain import sentences, words
 
 FORM_KINDS = frozenset({
     "exact_text", "repeat_changed_first_word", "options_only", "constrained_response",
@@ -171,8 +171,9 @@ def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]
         return 0.0, [_finding("the answer is empty")]
     seen = figures(answer, first, state["task"])
     problems = []
-    if seen["length_share"] < MIN_LENGTH_SHARE and not _capped(state):
-        problems.append(f"the answer kept {seen['length_share']:.0%} of the first draft's words")
+    kept = len(words(answer)) / max(1, said_once(first))
+    if kept < MIN_LENGTH_SHARE and not _capped(state):
+        problems.append(f"the answer kept {kept:.0%} of the first draft's words said once")
     drifted = seen["to_task"] < seen["first_draft_to_task"] - TASK_SLACK
     if seen["to_first_draft"] < MIN_DRAFT_SIMILARITY and drifted:
         problems.append(
@@ -182,6 +183,21 @@ def content_guard(answer: str, state: RefineState) -> tuple[float, list[Finding]
     if not problems:
         return 1.0, []
     return 0.0, [_finding("; ".join(problems))]
+
+
+def said_once(text: str) -> int:
+    """How many words `text` has once a sentence said again is not counted: what an answer
+    must keep of a first draft that repeats itself (measured on IFEval-kinds dev: ifeval-k44's
+    draft said four slogans over and over in 124 words; its 48-word cut without the repeats
+    was held to have 'kept 39%' and lost to the loop)."""
+    seen: set[str] = set()
+    count = 0
+    for sentence in sentences(text):
+        said = " ".join(words(sentence.lower()))
+        if said not in seen:
+            seen.add(said)
+            count += len(words(sentence))
+    return count
 
 
 def _finding(message: str, *data: str) -> Finding:

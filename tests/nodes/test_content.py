@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.state import RefineState
-from nodes.content import content_guard, echoes, hollow, looping, too_short
+from nodes.content import content_guard, echoes, hollow, looping, said_once, too_short
 
 STORY = (
     "The team trained every morning before sunrise. They ran drills on the wet grass and "
@@ -48,6 +48,19 @@ def test_an_answer_that_drops_most_of_the_first_draft_fails_unless_a_rule_caps_i
     short = "The team trained every morning before sunrise and walked out calm and ready."
     assert content_guard(short, state())[0] == 0.0
     assert content_guard(short, state({"kind": "sentence_count", "at_most": 1}))[0] == 1.0
+
+
+def test_an_answer_keeps_what_a_repeating_first_draft_said_once() -> None:
+    """A draft that says its lines again and again is held to its lines, not its length: the
+    cut without the repeats keeps all of it."""
+    lines = (
+        "Recycle your bottles today. Waste is a resource we can use again. "
+        "Join us in keeping the planet green. "
+    )
+    looped = lines + "Recycle your bottles today. Join us in keeping the planet green. " * 8
+    assert said_once(looped) == said_once(lines) == 19
+    assert len(lines.split()) / len(looped.split()) < 0.4  # by length alone it kept too little
+    assert content_guard(lines.strip(), state(first=looped))[0] == 1.0
 
 
 PASSAGE = (
