@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 
-from core.text.plain import trim_spans
+from core.text.plain import replace_spans, trim_spans
 
 WORD_PATTERN = re.compile(
     r"[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u200c\u200d\u20d0-\u20ff\ufe00-\ufe0f]+"
@@ -75,6 +76,30 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def sentences(text: str) -> list[str]:
     """The sentences of `text` (see `sentence_spans`)."""
     return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def fewer_sentences_holding(text: str, count: Callable[[str], int], high: int) -> str | None:
+    """`text` with whole sentences holding what `count` counts taken out, the one holding
+    most first, until at most `high` are left; the first sentence stays, and the last goes
+    only where no other will do (it may carry a closing quote or a postscript's line). None
+    where that would take more than half the text's words: the rule is then the model's."""
+    budget = len(text.split()) // 2
+    while count(text) > high:
+        spans = sentence_spans(text)
+        last = len(spans) - 1
+        options = [
+            (i == last, -held, b - a, a, b)
+            for i, (a, b) in enumerate(spans)
+            if i > 0 and (held := count(text[a:b])) > 0
+        ]
+        if not options:
+            return None
+        *_, a, b = min(options)
+        budget -= len(text[a:b].split())
+        if budget < 0:
+            return None
+        text = replace_spans(text, {(a, b): ""})
+    return text
 
 
 def star_paragraphs(text: str) -> list[str]:

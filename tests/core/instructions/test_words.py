@@ -97,3 +97,26 @@ def test_unique_word_count_ignores_case() -> None:
     spec = UniqueWordCount(at_least=3)
     assert spec.check("The the THE cat.") is not None
     assert spec.check("The cat sat.") is None
+
+
+REVIEW = (
+    "These shoes are comfortable from the first run. The mesh keeps my feet cool on hot days. "
+    "A comfortable, springy sole softens every stride. The laces stay tied for the whole "
+    "run. I would buy a comfortable pair like this again."
+)
+
+
+def test_too_many_uses_take_out_the_sentences_that_hold_them_first_and_last_kept() -> None:
+    """The opening sentence stays, and the last goes only where no other will do."""
+    fixed = KeywordFrequency(keyword="comfortable", at_most=2).repair(REVIEW)
+    assert fixed == REVIEW.replace("A comfortable, springy sole softens every stride. ", "")
+    assert KeywordFrequency(keyword="comfortable", at_most=0).repair(REVIEW) is None  # first
+    assert KeywordFrequency(keyword="comfortable", at_least=5).repair(REVIEW) is None
+
+
+def test_too_many_of_a_letter_take_out_the_sentences_using_it_most() -> None:
+    text = "Zoe sat down. The zany jazz band played. It was late. Then we left."
+    assert LetterFrequency(letter="z", at_most=1).repair(text) == (
+        "Zoe sat down. It was late. Then we left."
+    )
+    assert LetterFrequency(letter="z", at_most=0).repair(text) is None  # the first stays
