@@ -61,8 +61,9 @@ def _ends_sentence(text: str, start: int, end: int) -> bool:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of each sentence: a sentence ends at `.`, `!`, `?` or `…` (with any
     closing quotes or brackets) before whitespace or the end, unless the dot closes a known
-    abbreviation or an initial. Line breaks alone do not
-    end a sentence. Spans without a letter or digit (a lone `***`) are dropped."""
+    abbreviation or an initial, or an ellipsis goes on in lower case (`_ends_sentence`). Line
+    breaks alone do not end a sentence. Spans without a letter or digit (a lone `***`) are
+    dropped."""
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
