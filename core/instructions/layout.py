@@ -223,8 +223,9 @@ class Title(Spec):
         return f"<<{head}>>\n\n{body}" if head else None
 
     def _repairs(self, text: str) -> Iterator[str]:
-        """A title on top; else one after the first sentence, the second, and so on up to
-        the fifth, for an answer that must open with something else (the request said back
+        """A title on top; else one after the first sentence, the second, and so on, never
+        after the last and only among the first `TITLE_AFTER_AT_MOST` (so after the fourth at
+        most), for an answer that must open with something else (the request said back
         word for word, then a title: measured on IFEval-kinds dev, ifeval-k26's title on top
         broke its repeated request, and the run ended without one)."""
         yield from super()._repairs(text)
@@ -235,7 +236,8 @@ class Title(Spec):
 
 
 TITLE_AFTER_AT_MOST = 5
-"""The most sentences a title is tried after, where one on top breaks another rule."""
+"""How many of a text's first sentences are looked at for a title's place, where one on top
+breaks another rule (it goes after one of them, never after the last of these)."""
 
 
 def _title_words(text: str) -> str:
