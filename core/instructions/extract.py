@@ -599,7 +599,9 @@ def capitals(m: re.Match[str], task: str) -> dict[str, Any] | None:
     r"\b(?:no\s+commas|without\s+(?:using\s+)?(?:any\s+)?commas|refrain\s+from\s+(?:the\s+use\s+"
     r"of\s+|using\s+)?(?:any\s+)?commas|(?:do\s+not|don't|never)\s+use\s+(?:any\s+|a\s+single\s+|one\s+)?"
     r"commas?\b|"
-    r"(?:avoid|skip|omit)\s+(?:using\s+)?(?:any\s+|all\s+)?commas|comma[- ]free)"
+    r"(?:avoid|skip|omit|exclude|leave\s+out)\s+(?:using\s+)?(?:any\s+|all\s+|the\s+)?commas|"
+    r"leave\s+(?:any\s+|all\s+|the\s+)?commas\s+out|(?:not|never|without)\s+(?:\w+\s+)?(?:a\s+single|one)\s+comma\b|"
+    r"zero\s+commas|free\s+(?:of|from)\s+commas|comma[- ]free)"
 )
 def commas(m: re.Match[str], task: str) -> dict[str, Any]:
     return {"kind": "no_commas"}

@@ -92,6 +92,18 @@ class ForbiddenWords(Spec):
     def describe(self) -> str:
         return f"Do not use the words {', '.join(repr(w) for w in self.words)}."
 
+    def count(self, text: str) -> int:
+        return sum(
+            len(re.findall(r"\b" + re.escape(w) + r"\b", text, flags=re.IGNORECASE))
+            for w in self.words
+        )
+
+    def _repair(self, text: str) -> str | None:
+        """The sentences that use a forbidden word taken out (`fewer_sentences_holding`),
+        measured on held-out IFEval kinds: told not to mention a helmet, the model listed one
+        among the gear to wear, and its rewrite kept it."""
+        return fewer_sentences_holding(text, self.count, 0)
+
 
 class LetterFrequency(Counted):
     """A letter appears a number of times, in any case (IFEval's `keywords:letter_frequency`

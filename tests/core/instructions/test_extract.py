@@ -63,6 +63,10 @@ def read(task: str) -> list[dict[str, Any]]:
         ("Wrap your entire answer in double quotes.", {"kind": "quotation"}),
         ("Please respond in JSON.", {"kind": "json_format"}),
         ("Keep it comma-free.", {"kind": "no_commas"}),
+        ("Keep it short and leave out commas completely.", {"kind": "no_commas"}),
+        ("Leave all commas out.", {"kind": "no_commas"}),
+        ("The note must not hold a single comma.", {"kind": "no_commas"}),
+        ("Keep the text free of commas.", {"kind": "no_commas"}),
         ("Write a poem with no exclamation marks.", {"kind": "no_marks", "marks": ["!"]}),
         (
             "Do not use question marks, colons, or exclamation points.",
@@ -184,6 +188,7 @@ def test_a_phrasing_not_in_the_dev_set_is_read(task: str, expected: dict[str, An
         "Why do we have 7 days in a week?",
         "Explain how capital letters were invented.",
         "What is the best way to use commas?",
+        "Why do editors drop commas before 'and'?",
         "What is 'thank you' in Japanese?",
         "How do I learn Spanish in six months?",
         "Which punctuation marks did the Greeks use?",

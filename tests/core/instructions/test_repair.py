@@ -45,7 +45,7 @@ def test_nothing_to_repair() -> None:
     )
     fixed, kinds = repair_all(DRAFT, instructions)
     assert kinds == ["no_commas"]
-    assert "dog" in fixed  # no deterministic repair for forbidden words: the model's job
+    assert "dog" in fixed  # in the opening sentence, which a repair never takes out
     assert repair_all("   ", instructions) == ("   ", [])
 
 

@@ -120,3 +120,19 @@ def test_too_many_of_a_letter_take_out_the_sentences_using_it_most() -> None:
         "Zoe sat down. It was late. Then we left."
     )
     assert LetterFrequency(letter="z", at_most=0).repair(text) is None  # the first stays
+
+
+def test_a_forbidden_word_takes_out_the_sentences_that_use_it() -> None:
+    """Held-out IFEval kinds: told not to mention a helmet, the model listed one among the gear
+    to wear; the sentence goes, the advice around it stays."""
+    advice = (
+        "Start slowly and build up distance. Always wear proper gear, including a Helmet and "
+        "gloves. Ask for help when unsure. Enjoy the ride!"
+    )
+    spec = ForbiddenWords(words=["helmet", "traffic"])
+    assert spec.repair(advice) == (
+        "Start slowly and build up distance. Ask for help when unsure. Enjoy the ride!"
+    )
+    assert spec.repair("Mind the traffic. It is heavy.") is None  # the first sentence stays
+    fine = advice.replace("Helmet", "bell")
+    assert spec.repair(fine) == fine
