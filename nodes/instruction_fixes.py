@@ -29,7 +29,7 @@ from core.instructions import Instruction, repair_all
 from core.instructions.text import rule_sentences
 from core.run_config import RoleModel, RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
-from core.text.plain import normalise, quotes_balanced, sentences, unquote, words
+from core.text.plain import closing_at, normalise, quotes_balanced, sentences, unquote, words
 from nodes import prompts
 from nodes.content import echoes, hollow, same_meaning
 from nodes.draft import (
@@ -281,14 +281,24 @@ def shortfall(text: str, specs: list[Instruction]) -> tuple[str, int] | None:
 async def grow(
     text: str, noun: str, missing: int, state: RefineState, config: RunConfig
 ) -> tuple[str, Usage]:
-    """One more paragraph continuing the text, about as long as the count is short."""
+    """One more paragraph continuing the text, about as long as the count is short, put
+    before the text's closing part where it has one (`closing_at`): measured on IFEval-kinds
+    dev (ifeval-k43, an essay 25 words short of 300), asked to go on after "**Conclusion**
+    ..." the model wrote the conclusion again, which was dropped as a repeat, three seeds of
+    three; shown the essay up to its conclusion, it wrote a new section on two."""
     size = max(30, min(400, missing * WORDS_PER[noun]))
-    ask = prompts.CONTINUE.format(task=state["task"], draft=text, words=size)
+    at = closing_at(text)
+    body, closing = (text[:at].rstrip(), text[at:]) if at is not None else (text.rstrip(), "")
+    ask = prompts.CONTINUE.format(task=state["task"], draft=body, words=size)
     role = sized(config.roles.rewrite, int(size * 1.4) + 40)
     [reply], usage = await write("continue", role, [ask])
     more = reply.strip()
-    grown = drop_repeats(f"{text.rstrip()}\n\n{more}", []) if more else text
-    return grown, usage
+    if closing and (own := closing_at(more)) is not None:
+        more = more[:own].rstrip()  # a closing of its own before the text's
+    if not more:
+        return text, usage
+    parts = [body, more, closing] if closing else [body, more]
+    return drop_repeats("\n\n".join(parts), []), usage
 
 
 async def redraft(

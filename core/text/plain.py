@@ -134,3 +134,25 @@ def unquote(reply: str) -> str:
     if wrapped and quotes_balanced(text[1:-1]):
         return text[1:-1].strip()
     return text
+
+
+_CLOSING = re.compile(
+    r"(?:[#*_\s]*(?:conclusion|summary|closing thoughts|final thoughts|in short|wrap-up)\b"
+    r"[#*_:\s]*\n|(?:in conclusion|in summary|to sum up|to conclude|all in all|overall|"
+    r"ultimately)\b)",
+    re.IGNORECASE,
+)
+"""How a text's closing part opens: a header naming it, or a summing-up phrase."""
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+def closing_at(text: str) -> int | None:
+    """Where the closing part of a text of several paragraphs starts: the last paragraph that
+    opens with a conclusion header ("**Conclusion**") or a summing-up phrase ("Overall, ...",
+    "In conclusion, ..."), with anything after it (a closing line, a postscript); None where
+    the text has no such part, or it is the first paragraph."""
+    starts = [0] + [m.end() for m in _BLOCK_BREAK.finditer(text)]
+    for start in reversed(starts[1:]):
+        if _CLOSING.match(text, start):
+            return start
+    return None

@@ -638,3 +638,34 @@ async def test_an_openai_endpoint_gets_the_same_draft_without_a_grammar(fake: Fa
     assert "Never let two neighbouring words start with the same letter." in str(
         drafted["messages"][-1]["content"]
     )
+
+
+ESSAY = (
+    "The harbour wakes early.\n\nBoats leave with the tide and gulls follow them out.\n\n"
+    "In conclusion, the harbour is the town's heart."
+)
+
+
+def drafts_an_essay_with_a_conclusion(messages: list[dict[str, Any]]) -> str:
+    """Cooperative, except that the draft is a short essay that ends with a conclusion."""
+    known = recognise(str(messages[-1]["content"]))
+    if known and known[0] == "draft_instructed":
+        return ESSAY
+    if known and known[0] == "continue":
+        return "The quay smelled of tar and rope, and nets dried on every wall."
+    return cooperative_responder(messages)
+
+
+async def test_a_continuation_goes_before_the_conclusion_not_after_it(fake: FakeOpenAI) -> None:
+    """Asked to go on after a conclusion, the model writes the conclusion again (ifeval-k43):
+    it is shown the text up to its conclusion, and its paragraph goes there."""
+    fake.responder = drafts_an_essay_with_a_conclusion
+    result, sent = await run(fake, {"task": "Write about a harbour in at least 30 words."})
+    assert sent[:2] == ["draft_instructed", "continue"]
+    prompt = next(text for _, text in fake.received if recognise(text)[0] == "continue")
+    assert "gulls follow them out" in prompt and "In conclusion" not in prompt
+    assert result.answer == ESSAY.replace(
+        "\n\nIn conclusion",
+        "\n\nThe quay smelled of tar and rope, and nets dried on every wall.\n\nIn conclusion",
+    )
+    assert result.failing == []

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.text.plain import (
+    closing_at,
     quotes_balanced,
     replace_spans,
     sentence_spans,
@@ -124,3 +125,26 @@ def test_unquote_removes_only_quotes_wrapped_around_the_whole_reply(
     reply: str, expected: str
 ) -> None:
     assert unquote(reply) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "closing"),
+    [
+        ("Intro.\n\n**Section 1**\nBody.\n\n**Conclusion**\nSo it goes.\n\nVisit.", 2),
+        ("Intro.\n\nBody here.\n\nOverall, trade made the pharaoh strong.", 2),
+        ("Intro.\n\nIn conclusion, we won.\n\nP.S. Thanks.", 1),
+        ("Intro.\n\nBody.\n\nPlease note the schema may differ.", None),
+        ("Overall, it works.\n\nMore detail.", None),  # the first paragraph is no closing
+        ("One paragraph only. Overall, fine.", None),
+        ("Intro.\n\nThe overall plan is simple.", None),
+        ("Intro.\n\n## Summary\nIt works.", 1),
+    ],
+)
+def test_closing_at_finds_the_last_paragraph_that_sums_up(text: str, closing: int | None) -> None:
+    at = closing_at(text)
+    if closing is None:
+        assert at is None
+    else:
+        assert at is not None
+        blocks_before = len([b for b in text[:at].split("\n\n") if b.strip()])
+        assert blocks_before == closing
