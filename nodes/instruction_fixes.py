@@ -29,7 +29,16 @@ from core.instructions import Instruction, repair_all
 from core.instructions.text import rule_sentences
 from core.run_config import RoleModel, RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
-from core.text.plain import closing_at, normalise, quotes_balanced, sentences, unquote, words
+from core.text.plain import (
+    closing_at,
+    normalise,
+    quotes_balanced,
+    replace_spans,
+    sentence_spans,
+    sentences,
+    unquote,
+    words,
+)
 from nodes import prompts
 from nodes.content import echoes, hollow, same_meaning
 from nodes.draft import (
@@ -293,12 +302,24 @@ async def grow(
     role = sized(config.roles.rewrite, int(size * 1.4) + 40)
     [reply], usage = await write("continue", role, [ask])
     more = reply.strip()
-    if closing and (own := closing_at(more)) is not None:
-        more = more[:own].rstrip()  # a closing of its own before the text's
+    if closing:
+        more = before_the_closing(more, closing)
     if not more:
         return text, usage
     parts = [body, more, closing] if closing else [body, more]
     return drop_repeats("\n\n".join(parts), []), usage
+
+
+def before_the_closing(more: str, closing: str) -> str:
+    """A continuation put before `closing`, without a closing of its own and without the
+    sentences `closing` says (measured: ifeval-k43's continuation ended on "Visit your
+    library.", the closing line the request asked for, which then stood mid-text as well)."""
+    if (own := closing_at(more)) is not None:
+        more = more[:own]
+    said = {normalise(s) for s in sentences(closing)}
+    spans = sentence_spans(more)
+    said_again = {(a, b): "" for a, b in spans if normalise(more[a:b]) in said}
+    return replace_spans(more, said_again).strip()
 
 
 async def redraft(

@@ -652,7 +652,10 @@ def drafts_an_essay_with_a_conclusion(messages: list[dict[str, Any]]) -> str:
     if known and known[0] == "draft_instructed":
         return ESSAY
     if known and known[0] == "continue":
-        return "The quay smelled of tar and rope, and nets dried on every wall."
+        return (
+            "The quay smelled of tar and rope, and nets dried on every wall.\n\n"
+            "In conclusion, the harbour is the town's heart."
+        )  # its own conclusion, the one the text has
     return cooperative_responder(messages)
 
 

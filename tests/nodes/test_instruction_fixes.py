@@ -6,7 +6,7 @@ from typing import Any
 
 from core.run_config import load_config
 from core.state import RefineState
-from nodes.instruction_fixes import MAX_REWORDS, follow_instructions
+from nodes.instruction_fixes import MAX_REWORDS, before_the_closing, follow_instructions
 
 TEXT = (
     "The harbour wakes at dawn. The fishing boats go out to sea. The gulls follow them over the "
@@ -108,3 +108,13 @@ def test_a_rewording_that_quotes_the_old_sentence_is_not_kept() -> None:
     assert not quoted_more('She said "go" twice.', 'Did she say "go" twice?')
     song = 'Is the song "Silence Skull\'s hollow" full of sharp lines?'
     assert not quoted_more("The song is full of sharp lines.", song)  # a title quoted
+
+
+def test_a_continuation_before_the_closing_says_nothing_the_closing_says() -> None:
+    """ifeval-k43's continuation ended on the closing line the request asked for."""
+    closing = "**Conclusion**\nLibraries matter.\n\nVisit your library."
+    more = "Libraries also teach adults to read. Visit your library."
+    assert before_the_closing(more, closing) == "Libraries also teach adults to read."
+    own = "Libraries lend tools too.\n\nIn conclusion, they serve everyone."
+    assert before_the_closing(own, closing) == "Libraries lend tools too."
+    assert before_the_closing("Visit your library.", closing) == ""
