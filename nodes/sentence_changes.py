@@ -151,7 +151,15 @@ def uses(sentence: str, word: str) -> Change:
     longer = re.search(rf"\b{re.escape(word)}\w+", sentence, re.IGNORECASE)
     if longer:  # measured on IFBench dev: asked for "eat", "Eating breakfast ..." came back
         ask += f' itself, as a word of its own (not "{longer.group()}")'
-    return Change(sentence, ask, lambda new: has_word(new, word), adds)
+    done = (lambda new: joins(new, word)) if not adds else (lambda new: has_word(new, word))
+    return Change(sentence, ask, done, adds)
+
+
+def joins(sentence: str, conjunction: str) -> bool:
+    """Whether `conjunction` stands in `sentence` where it can join: a word follows it before
+    any mark (measured on IFBench dev: asked for "yet", the model ended a sentence "... in
+    their own healing journey yet.")."""
+    return re.search(rf"(?<!\w){re.escape(conjunction)}\s+[\w\"'(]", sentence, re.I) is not None
 
 
 def uses_all(sentence: str, words: list[str], done: Callable[[str], bool]) -> Change:

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from core.instructions.counts import CONJUNCTIONS
 from nodes.prompts import recognise
 
 Fault = Literal["429", "500", "malformed", "hang", "slow"]
@@ -75,6 +76,8 @@ def _reword(sentence: str, change: str) -> str:
     word = re.search(r'the word "([^"]+)"', change)
     if word and "does not use" in change:
         return re.sub(rf"\s*\b{re.escape(word[1])}\b", "", sentence, flags=re.IGNORECASE).strip()
+    if word and word[1].lower() in CONJUNCTIONS:  # a clause joined on, as a conjunction asks
+        return f"{body}, {word[1]} the day went on."
     if word:
         return f"{body} with the {word[1]}."
     for cue, mark in (('"?!"', "?!"), ("question", "?"), ("exclamation", "!"), ("statement", ".")):

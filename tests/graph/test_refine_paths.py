@@ -302,7 +302,7 @@ async def test_missing_conjunctions_are_woven_into_sentences(fake: FakeOpenAI) -
     result, sent = await run(fake, {"task": task})
     assert sent[0] == "draft_instructed" and set(sent[1:]) == {"reword"}
     answer = result.answer or ""
-    woven = [c for c in ("but", "so", "or") if f"with the {c}" in answer]  # the fake's weaving
+    woven = [c for c in ("but", "so", "or") if f", {c} the day went on" in answer]  # the fake's
     assert woven == ["but", "so"] and result.failing == [], answer  # "for" was already there
     assert len(sentences(answer)) == len(sentences(result.first_draft or ""))  # none added
 

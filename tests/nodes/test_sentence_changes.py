@@ -8,10 +8,12 @@ from nodes.content import same_meaning
 from nodes.sentence_changes import (
     MAX_CHANGES,
     conversions,
+    joins,
     restatements,
     sentence_changes,
     spread,
     takes_mark,
+    uses,
     what_is_asked,
 )
 
@@ -276,3 +278,14 @@ def test_a_keyword_the_sentence_has_only_inside_a_longer_word_is_asked_for_as_it
     assert change.change == 'it uses the word "eat" itself, as a word of its own (not "Eating")'
     assert not change.done("Eating breakfast is very important.")
     assert change.done("To eat breakfast is important.")
+
+
+def test_a_conjunction_woven_in_must_join_something() -> None:
+    """Asked for "yet", the model ended a sentence "... healing journey yet." (IFBench dev)."""
+    assert joins("It helps, yet few use it.", "yet")
+    assert joins("Play now, or rest.", "or")
+    assert not joins("They heal on their own healing journey yet.", "yet")
+    assert not joins("Is that so?", "so")
+    change = uses("Games can heal people.", "yet")
+    assert not change.done("Games can heal people yet.")
+    assert change.done("Games can heal people, yet few know it.")
