@@ -72,14 +72,19 @@ def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
     return "".join(out)
 
 
+_EMPTY_ITEMS = re.compile(r"(?:\n[ \t]*(?:\d+[.)]|[-*+\u2022]))+\s*\Z")
+"""Trailing lines that only open a list item ("3.", "-"): where a reply was cut off."""
+
+
 def whole_sentences(text: str) -> str:
-    """`text` without a trailing unfinished sentence (a reply cut off at its token cap), its
-    layout (line breaks, paragraphs, quotes) kept as it was; unchanged when it ends a sentence
-    or is a single fragment."""
+    """`text` without a trailing unfinished sentence or empty list item (a reply cut off at its
+    token cap: ifbench-6's redraft ended on a line "3." after two items, and the answer kept
+    it), its layout (line breaks, paragraphs, quotes) kept as it was; unchanged when it ends a
+    sentence or is a single fragment."""
     ends = list(_WHOLE_END.finditer(text))
-    if not ends or not re.search(r"\w", text[ends[-1].end() :]):
-        return text
-    return text[: ends[-1].end()]
+    if ends and re.search(r"\w", text[ends[-1].end() :]):
+        text = text[: ends[-1].end()]
+    return _EMPTY_ITEMS.sub("", text)
 
 
 def words(text: str) -> list[str]:

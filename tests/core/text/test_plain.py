@@ -32,6 +32,10 @@ def test_sentences_split_on_end_punctuation() -> None:
         ("The dog ran. The cat slept.", "The dog ran. The cat slept."),
         ('He said "stop." She did (at once.)', 'He said "stop." She did (at once.)'),
         ("A single fragment with no end", "A single fragment with no end"),
+        ("1. Say it well.\n2. Say it better.\n3.", "1. Say it well.\n2. Say it better."),
+        ("Steps:\n- Go.\n- Stop.\n- \n", "Steps:\n- Go.\n- Stop."),
+        ("1. Say it well.\n2. Say it better.\n3. Say it", "1. Say it well.\n2. Say it better."),
+        ("It is 3.\n", "It is 3.\n"),
     ],
 )
 def test_whole_sentences_drops_only_an_unfinished_tail(reply: str, expected: str) -> None:
