@@ -47,7 +47,9 @@ def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
     """`text` with each span replaced by its new text. A span replaced by "" goes with one of
     the gaps beside it, the lesser (fewer line breaks; the one after on a tie), so the text
     keeps its larger breaks: dropping B from "A.\n\nB. C." leaves "A.\n\nC.". Nothing else
-    changes. Spans dropped side by side go as one ("A. B. C." without B and C is "A.")."""
+    changes. Spans dropped side by side go as one ("A. B. C." without B and C is "A."). A span
+    that was all of a list item goes with the item's marker ("12. " would stand alone: measured
+    on IFEval-kinds dev, a step dropped as a repeat left "12." above the closing phrase)."""
     merged: list[tuple[tuple[int, int], str]] = []
     for (a, b), new in sorted(edits.items()):
         if merged and new == "" == merged[-1][1] and not text[merged[-1][0][1] : a].strip():
@@ -57,6 +59,7 @@ def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
     out, at = [], 0
     for (a, b), new in merged:
         if new == "":
+            a = _item_start(text, a, b)
             before = len(text[:a]) - len(text[:a].rstrip())
             after = len(text[b:]) - len(text[b:].lstrip())
             follows = bool(text[b + after :])
@@ -74,6 +77,18 @@ def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
 
 _EMPTY_ITEMS = re.compile(r"(?:\n[ \t]*(?:\d+[.)]|[-*+\u2022]))+\s*\Z")
 """Trailing lines that only open a list item ("3.", "-"): where a reply was cut off."""
+
+
+_MARKER_ONLY = re.compile(r"[ \t]*(?:\d+[.)]|[-*+\u2022])[ \t]*")
+
+
+def _item_start(text: str, a: int, b: int) -> int:
+    """Where the line of span (a, b) starts, where the span is all of a list item but its
+    marker (the marker would be left alone on its line); else `a`."""
+    start = text.rfind("\n", 0, a) + 1
+    end = text.find("\n", b)
+    rest = text[b : len(text) if end < 0 else end]
+    return start if _MARKER_ONLY.fullmatch(text[start:a]) and not rest.strip() else a
 
 
 def whole_sentences(text: str) -> str:

@@ -93,6 +93,17 @@ def test_sentences_dropped_side_by_side_leave_no_gap_behind() -> None:
     assert replace_spans(text, {a: "", b: "", d: ""}) == "C.\n\nE."
 
 
+def test_a_list_item_dropped_whole_takes_its_marker_along() -> None:
+    """A step dropped as a repeat left "12." above the closing phrase (ifeval-k27)."""
+    text = "Steps:\n11. Reboot it.\n12. Open the page again.\n\nAnything else?"
+    spans = sentence_spans(text)
+    item = next(s for s in spans if text[s[0] : s[1]] == "Open the page again.")
+    assert replace_spans(text, {item: ""}) == "Steps:\n11. Reboot it.\n\nAnything else?"
+    steps = "1. Go now. Then rest.\n2. Stop."
+    first = next(s for s in sentence_spans(steps) if steps[s[0] : s[1]] == "Go now.")
+    assert replace_spans(steps, {first: ""}) == "1. Then rest.\n2. Stop."  # the item goes on
+
+
 @pytest.mark.parametrize(
     ("text", "balanced"),
     [
