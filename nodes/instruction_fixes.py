@@ -290,17 +290,18 @@ def shortfall(text: str, specs: list[Instruction]) -> tuple[str, int] | None:
 async def grow(
     text: str, noun: str, missing: int, state: RefineState, config: RunConfig
 ) -> tuple[str, Usage]:
-    """One more paragraph continuing the text, about as long as the count is short, put
-    before the text's closing part where it has one (`closing_at`): measured on IFEval-kinds
-    dev (ifeval-k43, an essay 25 words short of 300), asked to go on after "**Conclusion**
-    ..." the model wrote the conclusion again, which was dropped as a repeat, three seeds of
-    three; shown the essay up to its conclusion, it wrote a new section on two."""
+    """One more paragraph continuing the text, about as long as the count is short, ending on
+    a whole sentence (ifeval-k42's ran to its cap and the answer ended "... a reminder of the
+    end"), put before the text's closing part where it has one (`closing_at`): measured on
+    IFEval-kinds dev (ifeval-k43, an essay 25 words short of 300), asked to go on after
+    "**Conclusion** ..." the model wrote the conclusion again, which was dropped as a repeat,
+    three seeds of three; shown the essay up to its conclusion, it wrote a new section on two."""
     size = max(30, min(400, missing * WORDS_PER[noun]))
     at = closing_at(text)
     body, closing = (text[:at].rstrip(), text[at:]) if at is not None else (text.rstrip(), "")
     ask = prompts.CONTINUE.format(task=state["task"], draft=body, words=size)
     role = sized(config.roles.rewrite, int(size * 1.4) + 40)
-    [reply], usage = await write("continue", role, [ask])
+    reply, usage = await write_draft("continue", role, ask)  # cut at its cap: whole sentences
     more = reply.strip()
     if closing:
         more = before_the_closing(more, closing)

@@ -4,6 +4,7 @@ quotation marks around it, and a postscript."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -30,8 +31,21 @@ class EndPhrase(Spec):
     def describe(self) -> str:
         return f"End the answer with the exact phrase {self.phrase!r}, with nothing after it."
 
-    def _repair(self, text: str) -> str | None:
-        return f"{text.rstrip()}\n\n{self.phrase.strip()}"
+    def _repairs(self, text: str) -> Iterator[str]:
+        """The marks after the phrase taken off where the text already ends with it ("GO GET
+        THEM!" for "GO GET THEM": measured on IFEval-kinds dev, ifeval-k04 got the phrase
+        again below it), else the phrase as a line of its own."""
+        bare, phrase = text.rstrip(), self.phrase.strip().lower()
+        marks = len(bare) - len(bare.rstrip(_TRAILING_MARKS))
+        for cut in range(1, marks + 1):
+            if bare[:-cut].lower().endswith(phrase):
+                yield bare[:-cut]
+                break
+        yield f"{bare}\n\n{self.phrase.strip()}"
+
+
+_TRAILING_MARKS = ".!?,;:*_\"'\u201d\u2019 \n"
+"""Marks a text may end with after its last word."""
 
 
 class StartPhrase(Spec):

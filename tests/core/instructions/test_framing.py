@@ -26,6 +26,15 @@ def test_end_phrase_ignores_case_whitespace_and_closing_quotes() -> None:
     assert fixed == "Snow fell.\n\nAny other questions?"
 
 
+def test_an_end_phrase_said_with_a_mark_after_it_loses_the_mark_not_gains_a_copy() -> None:
+    """ifeval-k04 ended "GO GET THEM!" and got "GO GET THEM" again below it."""
+    assert EndPhrase(phrase="GO GET THEM").repair("WIN IT. GO GET THEM!") == "WIN IT. GO GET THEM"
+    assert EndPhrase(phrase="Any questions?").repair("Done. Any questions?!") == (
+        "Done. Any questions?"
+    )
+    assert EndPhrase(phrase="Bye").repair("Go. Hi!") == "Go. Hi!\n\nBye"
+
+
 def test_start_phrase_and_its_repair() -> None:
     spec = StartPhrase(phrase="In my opinion")
     assert spec.check('  "In my opinion, yes."') is None
