@@ -42,13 +42,20 @@ _STOP = frozenset(
 )
 
 
+def _sentences(text: str) -> list[str]:
+    return [" ".join(s.split()) for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
 def uncovered(task: str, read: list[Extracted]) -> list[str]:
-    """The request's sentences that sound like instructions and that no rule read."""
-    sentences = [" ".join(s.split()) for s in re.split(r"(?<=[.!?])\s+|\n+", task) if s.strip()]
-    covered = [" ".join(e.phrase.lower().split()) for e in read]
+    """The request's sentences that sound like instructions and that no rule read, in whole or
+    in part (a rule's words may run over two sentences: "four parts. Start each part with the
+    word Section" left "Start each part with the word Section and its number, e.g. Section 1."
+    to the model, which read a second, conflicting section count from it, ifeval-k45)."""
+    pieces = [p for e in read for p in _sentences(e.phrase) if len(p.split()) >= 2]
+    covered = [" ".join(c.lower().split()) for c in [e.phrase for e in read] + pieces]
     return [
         s
-        for s in sentences
+        for s in _sentences(task)
         if CUE.search(s) and not any(c in s.lower() or s.lower() in c for c in covered)
     ]
 

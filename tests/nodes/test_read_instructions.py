@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from core.instructions.extract import extract
 from nodes.read_instructions import candidate_kinds, named, read_reply, uncovered
 
 HIGHLIGHT = "Highlight at least two key phrases by wrapping each in single asterisks, like *this*."
@@ -42,3 +43,17 @@ def test_only_instruction_like_sentences_no_rule_read_are_offered() -> None:
     task = f"Tell me about study habits. {HIGHLIGHT}"
     assert uncovered(task, []) == [HIGHLIGHT]
     assert "highlighted_sections" in candidate_kinds([HIGHLIGHT])
+
+
+def test_a_sentence_a_rule_read_in_part_is_not_offered_again() -> None:
+    """The rule's words "four parts. Start each part with the word Section" run over two
+    sentences; the second, with more words after them, was offered to the model, which read a
+    second section count from it (ifeval-k45)."""
+    task = (
+        "Create an agenda with four parts. Start each part with the word Section and its number, "
+        "e.g. Section 1. Leave square-bracket placeholders such as [time] for at least three of "
+        "the details."
+    )
+    read = extract(task)
+    assert {e.instruction.kind for e in read} == {"sections", "placeholders"}
+    assert uncovered(task, read) == []
