@@ -217,7 +217,7 @@ class Title(Spec):
         heading = re.match(r"^(?:#+\s*|\*\*|title:\s*)(.+?)(?:\*\*)?\s*$", first, re.IGNORECASE)
         if heading and heading.group(1).strip(" *#<>") and rest.strip():
             return f"<<{heading.group(1).strip(' *#<>')}>>\n{rest}"
-        if rest.strip() and len(first.split()) <= 12 and not re.search(r"[.!?:]$", first.strip()):
+        if rest.strip() and len(first.split()) <= 12 and not re.search(r"[.!?:,;]$", first.strip()):
             return f"<<{first.strip(' <>')}>>\n{rest}"
         head = _title_words(body)
         return f"<<{head}>>\n\n{body}" if head else None
@@ -240,12 +240,29 @@ TITLE_AFTER_AT_MOST = 5
 breaks another rule (it goes after one of them, never after the last of these)."""
 
 
+TITLE_WORDS = 8
+"""The most words a title made from a text's first clause has."""
+_LOOSE_ENDS = frozenset({
+    "a", "an", "and", "as", "at", "but", "by", "due", "for", "from", "in", "into", "of", "on",
+    "or", "so", "than", "that", "the", "to", "with",
+})  # fmt: skip
+"""Words a title cut short may not end on ("The Sky Appears Blue Due To")."""
+
+
 def _title_words(text: str) -> str:
-    """A title made of up to six words of a text's first sentence, in title case ("" for a
-    text without any)."""
+    """A title in title case made of the text's first clause (up to its first mark or line
+    break) where that is at most `TITLE_WORDS` words, else of its first six words less any
+    small word they end on ("" for a text without words). Measured on IFEval kinds: six words
+    cut mid-phrase gave "<<The Sky Appears Blue Due To>>"."""
     spans = sentence_spans(text)
     first = text[spans[0][0] : spans[0][1]] if spans else text
-    return " ".join(re.findall(r"[\w'’-]+", first)[:6]).title()
+    clause = re.split(r"[,;:.!?\n]", first.strip(), maxsplit=1)[0]
+    said = re.findall(r"[\w'’-]+", clause)
+    if not 0 < len(said) <= TITLE_WORDS:
+        said = re.findall(r"[\w'’-]+", first)[:6]
+        while len(said) > 1 and said[-1].lower() in _LOOSE_ENDS:
+            said.pop()
+    return " ".join(said).title()
 
 
 IFEVAL_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
