@@ -305,10 +305,45 @@ async def grow(
     more = reply.strip()
     if closing:
         more = before_the_closing(more, closing)
+    more = until_it_loops(more, body)
     if not more:
         return text, usage
     parts = [body, more, closing] if closing else [body, more]
     return drop_repeats("\n\n".join(parts), []), usage
+
+
+LOOP_TRIGRAMS = 0.5
+"""A sentence with this share of its word trigrams in one earlier sentence says it again."""
+
+
+def until_it_loops(more: str, before: str) -> str:
+    """A continuation without the sentences that say one of the text's again, and up to its
+    first sentence that says one of its own again, with a word or two swapped
+    (`LOOP_TRIGRAMS` of its trigrams in one earlier sentence): measured on IFEval-kinds dev,
+    ifeval-k42's continuation went "... a reminder of the end of the universe ... of the
+    cosmos. The leaves are a reminder of the end of the earth ... of the planet." to its token
+    cap."""
+    told = [_trigrams(s) for s in sentences(before)]
+    own: list[set[tuple[str, ...]]] = []
+    dropped: dict[tuple[int, int], str] = {}
+
+    def said(grams: set[tuple[str, ...]], earlier: list[set[tuple[str, ...]]]) -> bool:
+        return any(len(grams & old) >= LOOP_TRIGRAMS * len(grams) for old in earlier)
+
+    for a, b in sentence_spans(more):
+        grams = _trigrams(more[a:b])
+        if grams and said(grams, own):
+            more = more[:a]
+            break
+        if grams and said(grams, told):
+            dropped[(a, b)] = ""
+        own.append(grams)
+    return replace_spans(more, {s: "" for s in dropped if s[1] <= len(more)}).strip()
+
+
+def _trigrams(sentence: str) -> set[tuple[str, ...]]:
+    said = words(sentence)
+    return {tuple(said[i : i + 3]) for i in range(len(said) - 2)}
 
 
 def before_the_closing(more: str, closing: str) -> str:

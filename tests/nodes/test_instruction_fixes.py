@@ -6,7 +6,12 @@ from typing import Any
 
 from core.run_config import load_config
 from core.state import RefineState
-from nodes.instruction_fixes import MAX_REWORDS, before_the_closing, follow_instructions
+from nodes.instruction_fixes import (
+    MAX_REWORDS,
+    before_the_closing,
+    follow_instructions,
+    until_it_loops,
+)
 
 TEXT = (
     "The harbour wakes at dawn. The fishing boats go out to sea. The gulls follow them over the "
@@ -118,3 +123,20 @@ def test_a_continuation_before_the_closing_says_nothing_the_closing_says() -> No
     own = "Libraries lend tools too.\n\nIn conclusion, they serve everyone."
     assert before_the_closing(own, closing) == "Libraries lend tools too."
     assert before_the_closing("Visit your library.", closing) == ""
+
+
+def test_a_continuation_stops_where_it_says_a_sentence_again() -> None:
+    """ifeval-k42's continuation swapped one word a sentence until its token cap."""
+    before = "Leaves fall in autumn. They turn red and gold."
+    more = (
+        "Children rake them into piles and jump in. "
+        "The leaves are a reminder of the end of the year. "
+        "The leaves are a reminder of the end of the season. "
+        "Then winter comes."
+    )
+    assert until_it_loops(more, before) == (
+        "Children rake them into piles and jump in. "
+        "The leaves are a reminder of the end of the year."
+    )
+    assert until_it_loops("They turn red and gold again.", before) == ""
+    assert until_it_loops("Winter comes next.", before) == "Winter comes next."
