@@ -289,3 +289,22 @@ def test_a_conjunction_woven_in_must_join_something() -> None:
     change = uses("Games can heal people.", "yet")
     assert not change.done("Games can heal people yet.")
     assert change.done("Games can heal people, yet few know it.")
+
+
+def test_missing_placeholders_are_asked_of_sentences_without_one() -> None:
+    """ifeval-k45's agenda had none of the three placeholders asked for."""
+    agenda = (
+        "Section 1: Welcome\n- Greet the neighbours at the hall\n- Hand out the agenda\n"
+        "- Meet at [time] by the gate\n- Thank everyone for coming"
+    )
+    spec = parse_instruction({"kind": "placeholders", "at_least": 3})
+    changes = sentence_changes(agenda, [spec])
+    assert len(changes) == 2
+    assert all("[" not in c.sentence and "placeholder" in c.change for c in changes)
+    greet = next(c for c in changes if "Greet" in c.sentence)
+    assert greet.sentence == "Greet the neighbours at the hall"  # the item, not its marker
+    assert greet.done("Greet the neighbours at [place]")
+    assert not greet.done("Greet the neighbours at the hall")
+    assert (
+        sentence_changes(agenda, [parse_instruction({"kind": "placeholders", "at_least": 9})]) == []
+    )
