@@ -158,8 +158,8 @@ def unquote(reply: str) -> str:
 
 _CLOSING = re.compile(
     r"(?:[#*_\s]*(?:conclusion|summary|closing thoughts|final thoughts|in short|wrap-up)\b"
-    r"[#*_:\s]*\n|(?:in conclusion|in summary|to sum up|to conclude|all in all|overall|"
-    r"ultimately)\b)",
+    r"[#*_:\s]*\n|(?:in conclusion|in summary|in closing|to sum up|to conclude|all in all|"
+    r"overall|ultimately|finally|lastly)\b)",
     re.IGNORECASE,
 )
 """How a text's closing part opens: a header naming it, or a summing-up phrase."""

@@ -153,6 +153,7 @@ def test_unquote_removes_only_quotes_wrapped_around_the_whole_reply(
         ("One paragraph only. Overall, fine.", None),
         ("Intro.\n\nThe overall plan is simple.", None),
         ("Intro.\n\n## Summary\nIt works.", 1),
+        ("Intro.\n\nMiddle part.\n\nFinally, the leaves settle.", 2),
     ],
 )
 def test_closing_at_finds_the_last_paragraph_that_sums_up(text: str, closing: int | None) -> None:
