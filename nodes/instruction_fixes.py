@@ -325,7 +325,7 @@ def until_it_loops(more: str, before: str) -> str:
     cap."""
     told = [_trigrams(s) for s in sentences(before)]
     own: list[set[tuple[str, ...]]] = []
-    dropped: dict[tuple[int, int], str] = {}
+    dropped: list[tuple[int, int]] = []
 
     def said(grams: set[tuple[str, ...]], earlier: list[set[tuple[str, ...]]]) -> bool:
         return any(len(grams & old) >= LOOP_TRIGRAMS * len(grams) for old in earlier)
@@ -336,9 +336,9 @@ def until_it_loops(more: str, before: str) -> str:
             more = more[:a]
             break
         if grams and said(grams, told):
-            dropped[(a, b)] = ""
+            dropped.append((a, b))
         own.append(grams)
-    return replace_spans(more, {s: "" for s in dropped if s[1] <= len(more)}).strip()
+    return replace_spans(more, dict.fromkeys(dropped, "")).strip()
 
 
 def _trigrams(sentence: str) -> set[tuple[str, ...]]:

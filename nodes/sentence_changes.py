@@ -25,6 +25,7 @@ from core.instructions import Instruction
 from core.instructions.counts import CONJUNCTIONS, STOP_WORDS, sentence_types
 from core.instructions.shape import edge_words
 from core.instructions.text import bare_words, rule_sentences, sentence_spans, words
+from core.text.plain import LIST_MARKER
 from nodes.content import echo_share
 
 MAX_CHANGES = 6
@@ -430,7 +431,7 @@ def placeholder_changes(text: str, spec: Instruction, offset: int) -> list[Chang
     ]
 
 
-_ITEM = re.compile(r"[ \t]*(?:[-*+\u2022]|\d+[.)])[ \t]+(\S.*)")
+_ITEM = re.compile(rf"[ \t]*{LIST_MARKER}[ \t]+(\S.*)")
 
 
 def list_items(text: str) -> list[str]:

@@ -75,11 +75,11 @@ def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
     return "".join(out)
 
 
-_EMPTY_ITEMS = re.compile(r"(?:\n[ \t]*(?:\d+[.)]|[-*+\u2022]))+\s*\Z")
+LIST_MARKER = r"(?:\d+[.)]|[-*+\u2022])"
+"""A list item's marker: a number with a dot or bracket, or a bullet."""
+_EMPTY_ITEMS = re.compile(rf"(?:\n[ \t]*{LIST_MARKER})+\s*\Z")
 """Trailing lines that only open a list item ("3.", "-"): where a reply was cut off."""
-
-
-_MARKER_ONLY = re.compile(r"[ \t]*(?:\d+[.)]|[-*+\u2022])[ \t]*")
+_MARKER_ONLY = re.compile(rf"[ \t]*{LIST_MARKER}[ \t]*")
 
 
 def _item_start(text: str, a: int, b: int) -> int:
