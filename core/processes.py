@@ -15,6 +15,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_free(port: int) -> bool:
+    """Whether a server could listen on `port` of 127.0.0.1 right now (a port a stopped
+    server used is, once it has gone; one another program holds is not)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def stop_process(process: subprocess.Popen[Any] | None, grace_s: float = 15.0) -> None:
     """Ask `process` to exit, wait up to `grace_s`, then kill it; no-op if it already ended."""
     if process is None or process.poll() is not None:

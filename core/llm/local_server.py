@@ -37,7 +37,7 @@ import httpx
 
 from core.llm.local_model import model_file
 from core.llm.promoted import LocalModel
-from core.processes import free_port, stop_process
+from core.processes import free_port, port_free, stop_process
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from core.telemetry.metrics import LOCAL_MODEL_READY, LOCAL_MODEL_RESTARTS
 
@@ -254,15 +254,16 @@ class LocalModelServer:
             return False
         self._lock_fd = fd
         shared = self._published()
-        if shared and not self.settings.local_port:
+        if shared and not self.settings.local_port and port_free(shared["port"]):
             self.port = shared["port"]  # take over on the port the others already use
         return True
 
     def _release(self) -> None:
+        """Let the lock go; the published port stays, so the next owner serves on it and the
+        processes attached to this one keep the address their clients have (a new owner on a
+        port of its own left them calling a closed one)."""
         fd, self._lock_fd = self._lock_fd, None
         if fd is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.info_path.unlink()
             os.close(fd)
 
     def _publish(self) -> None:
@@ -273,19 +274,24 @@ class LocalModelServer:
         tmp.write_text(json.dumps(info))
         tmp.replace(self.info_path)
 
-    def _published(self) -> dict[str, Any] | None:
+    def _published(self, *, running: bool = False) -> dict[str, Any] | None:
+        """The port (and owner's pid) the data directory's server was published with; with
+        `running`, only while that owner runs (the port outlives its owner for the next one to
+        serve on, and another program may listen there meanwhile)."""
         try:
             info = json.loads(self.info_path.read_text())
         except (OSError, ValueError):
             return None
-        return info if isinstance(info, dict) and isinstance(info.get("port"), int) else None
+        if not isinstance(info, dict) or not isinstance(info.get("port"), int):
+            return None
+        return info if not running or _running(info.get("pid")) else None
 
     def _attach(self, timeout_s: float) -> bool:
         """Wait for the owner's server to answer and use its port (False if it does not
         within `timeout_s`, or the owner went away: the caller tries the lock again)."""
         deadline = time.monotonic() + max(0.0, timeout_s)
         while time.monotonic() < deadline and not self._stopping.is_set():
-            shared = self._published()
+            shared = self._published(running=True)
             if shared:
                 self.port = shared["port"]
                 if self._healthy():
@@ -449,6 +455,19 @@ def _exited_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
 
 _servers: dict[str | None, LocalModelServer] = {}
 _lock = threading.Lock()
+
+
+def _running(pid: Any) -> bool:
+    """Whether a process of this pid runs (one that cannot be signalled by us runs too)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def local_server(model: LocalModel | None = None) -> LocalModelServer:

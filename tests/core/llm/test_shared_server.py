@@ -6,8 +6,12 @@ The server here is a stand-in process that answers `/health` on its port (the re
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import signal
+import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -41,13 +45,14 @@ def servers(tmp_path: Path) -> Iterator[Callable[..., StandIn]]:
     started: list[StandIn] = []
 
     def make(
-        data: Path | None = None, model: str = "tiny", shared: bool = True, **watch: float
-    ) -> StandIn:
+        data: Path | None = None, model: str = "tiny", shared: bool = True,
+        start_s: float = 30.0, **watch: float,
+    ) -> StandIn:  # fmt: skip
         data = data or tmp_path / "data"
         weights = tmp_path / f"{model}.gguf"
         weights.write_bytes(b"GGUF")
         server = StandIn(Settings(data_dir=data, model_path=weights), shared=shared, **watch)
-        server.start(timeout_s=30)
+        server.start(timeout_s=start_s)
         started.append(server)
         return server
 
@@ -85,6 +90,58 @@ def test_when_the_owner_stops_an_attached_process_serves_on_the_same_port(
     assert second.state.restarts == 1
     third = servers()  # a newcomer attaches to the new owner
     assert not third.owner and third.port == port
+
+
+def test_a_newcomer_that_takes_over_serves_on_the_port_the_others_know(
+    servers: Callable[..., StandIn],
+) -> None:
+    """The data directory's server keeps its port from one owner to the next: a process that
+    starts as the owner leaves may take the lock before an attached one's supervisor does, and
+    it served on a port of its own, while the attached process's model client still had the
+    old one and failed every call (measured: four eval tasks ended in connection errors when
+    one `refinery eval run` started as the last one exited)."""
+    first = servers()
+    port = first.port
+    first.stop()
+    newcomer = servers()
+    assert newcomer.owner and newcomer.port == port
+
+
+def test_a_port_taken_since_is_not_served_on_again(
+    servers: Callable[..., StandIn], tmp_path: Path
+) -> None:
+    first = servers()
+    port = first.port
+    first.stop()
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the old TIME_WAITs
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        newcomer = servers()
+        assert newcomer.owner and newcomer.port != port and newcomer.wait_ready(0)
+
+
+def test_a_port_published_by_an_owner_long_gone_is_not_attached_to(
+    servers: Callable[..., StandIn], tmp_path: Path
+) -> None:
+    """The port outlives its owner, and another server may answer there since (here: another
+    data directory's): while a new owner holds the lock and loads, a newcomer waits for it
+    rather than use the server on the old owner's port."""
+    other = servers(tmp_path / "other")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    run = tmp_path / "data" / "run"
+    run.mkdir(parents=True)
+    (run / "local-model-tiny.json").write_text(
+        json.dumps({"port": other.port, "model": "tiny", "pid": int(gone.stdout)})
+    )
+    loading = os.open(run / "local-model-tiny.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(loading, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new owner, not serving yet
+    try:
+        with pytest.raises(TimeoutError, match="not ready"):
+            servers(start_s=1.0)  # it never attaches to `other`
+    finally:
+        os.close(loading)
 
 
 def test_other_data_directories_and_models_get_servers_of_their_own(
