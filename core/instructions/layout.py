@@ -72,7 +72,10 @@ class Placeholders(Counted):
     kind: Literal["placeholders"] = "placeholders"
 
     def check(self, text: str) -> Finding | None:
-        return self.counted(len(re.findall(r"\[.*?\]", text)), "placeholders like [name]")
+        return self.counted(self.count(text), "placeholders like [name]")
+
+    def count(self, text: str) -> int:
+        return len(re.findall(r"\[.*?\]", text))
 
     def describe(self) -> str:
         return f"Include {self.relation()} placeholders in square brackets, such as [address]."
