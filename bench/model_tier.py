@@ -89,8 +89,10 @@ def server_decode(threads: int, repeats: int = 3) -> float:
 
 
 #: llama-server's own counters kept from `/metrics`: where the model's time went.
-COUNTERS = ("prompt_tokens_total", "prompt_seconds_total", "tokens_predicted_total",
-            "tokens_predicted_seconds_total", "n_decode_total")  # fmt: skip
+COUNTERS = ("prompt_tokens_total", "prompt_tokens_cached_total", "prompt_seconds_total",
+            "tokens_predicted_total", "tokens_predicted_seconds_total", "n_decode_total",
+            "spec_decode_num_draft_tokens_total",
+            "spec_decode_num_accepted_tokens_total")  # fmt: skip
 
 
 def read_counters(text: str) -> dict[str, float]:

@@ -113,6 +113,15 @@ async def _local_ready(timeout_s: float, model: LocalModel | None = None) -> boo
     return True if server is None else await server.until_ready(timeout_s)
 
 
+async def _local_recheck(model: LocalModel | None = None) -> bool:
+    """Whether the local server answers now (a call could not reach it); where not, callers
+    wait for it from here on."""
+    from core.llm.local_server import running_server
+
+    server = running_server(model)
+    return True if server is None else await server.recheck()
+
+
 def _key(spec_key: Any) -> str:
     return spec_key.get_secret_value() if spec_key else "none"
 
@@ -234,6 +243,7 @@ def _new_tier_model(
         static_targets=list(tier.targets),
         targets=None if tier.targets else partial(_local_targets, tier.served),
         ready=None if tier.targets else partial(_local_ready, model=tier.served),
+        recheck=None if tier.targets else partial(_local_recheck, model=tier.served),
         board=health_board(),
         cache=False,  # the cache sits in front of the whole chain (`ResilientChatModel`)
         tags=["nostream"],  # LangGraph streams the outer model's tokens; these are the same

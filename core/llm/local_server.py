@@ -429,6 +429,15 @@ class LocalModelServer:
             return True
         return await asyncio.to_thread(self._ready.wait, timeout_s)
 
+    async def recheck(self) -> bool:
+        """Check the server now, because a caller could not reach it: True if it answers;
+        else it is not ready from here on (callers wait for it) until the supervisor sees it
+        answer again, having restarted it or taken over from an owner that left."""
+        if await asyncio.to_thread(self._healthy):
+            return True
+        self._set(False, "a caller could not reach it")
+        return False
+
     async def slot_state(self) -> list[dict[str, Any]]:
         """The server's slots (`GET /slots`): id, whether it is processing, its task."""
         async with httpx.AsyncClient(timeout=2) as client:

@@ -49,6 +49,10 @@ only when its tier is first needed)."""
 
 
 Ready = Callable[[float], Awaitable[bool]]
+Recheck = Callable[[], Awaitable[bool]]
+
+RESTART_WAITS = 3
+"""How many times one call may wait for its supervised server to come back and go again."""
 
 
 class ServerNotReadyError(ConnectionError):
@@ -94,6 +98,11 @@ class PooledChatModel(BaseChatModel):
     ready: Ready | None = Field(default=None, exclude=True)
     """Waits (up to its argument, in seconds) until the endpoints' server answers: the
     supervised embedded server may be restarting. A call waits for it before taking a slot."""
+    recheck: Recheck | None = Field(default=None, exclude=True)
+    """Checks the endpoints' server now, after a call could not reach it: whether it answers.
+    Where it does not, its readiness is cleared, so `ready` waits for the supervisor to bring it
+    back; the call then goes again without spending a retry (a restart is not the call's
+    fault, and a run's few retries were spent in seconds on a closed port)."""
     targets: Targets | None = Field(default=None, exclude=True)
     """Lazy endpoint resolution (used when `static_targets` is empty)."""
     static_targets: list[Target] = Field(default_factory=list)
@@ -302,11 +311,42 @@ class PooledChatModel(BaseChatModel):
         self.board.success(url)
         return result
 
+    async def _came_back(self, exc: openai.APIConnectionError, waits: int) -> bool:
+        """Whether a call that could not reach its supervised server may go again: the
+        connection failed (refused, or cut before a reply; a timeout is no such thing), the
+        call has waited fewer than `RESTART_WAITS` times, and the server answers again within
+        the call's time (its supervisor restarts it, or takes over the one whose owner left)."""
+        if self.ready is None or self.recheck is None or waits >= RESTART_WAITS:
+            return False
+        if isinstance(exc, openai.APITimeoutError):
+            return False
+        answering = await self.recheck()
+        log.info("%s: the model server %s; the call waits for it (%s)", self.tier,
+                 "answers again" if answering else "is not answering", cause_of(exc))  # fmt: skip
+        llm_stats().count("restart_waits", self.tier)
+        return await self.ready(self.timeout_s)
+
     async def _agenerate(
         self,
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        waits = 0
+        while True:
+            try:
+                return await self._agenerate_once(messages, stop, run_manager, **kwargs)
+            except openai.APIConnectionError as exc:
+                if not await self._came_back(exc, waits):
+                    raise
+            waits += 1
+
+    async def _agenerate_once(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
         **kwargs: Any,
     ) -> ChatResult:
         url, client = await self._achoose()
@@ -362,6 +402,27 @@ class PooledChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        # Goes again after a restart only before its first chunk (a caller has none yet).
+        waits = 0
+        while True:
+            chunks = 0
+            try:
+                async for chunk in self._astream_once(messages, stop, run_manager, **kwargs):
+                    chunks += 1
+                    yield chunk
+                return
+            except openai.APIConnectionError as exc:
+                if chunks or not await self._came_back(exc, waits):
+                    raise
+            waits += 1
+
+    async def _astream_once(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         # A hang is caught by the client's read timeout (`timeout_s` between bytes) and, with

@@ -24,6 +24,9 @@ class LLMStatsSnapshot(BaseModel):
     """The most recent retry delays (seconds), oldest first; at most 256 kept."""
     fallbacks: dict[str, int] = Field(default_factory=dict)
     """Requests a fallback tier took over, by tier (`tier1`, `local`...)."""
+    restart_waits: dict[str, int] = Field(default_factory=dict)
+    """Calls that could not reach their supervised server and waited for it to come back
+    (instead of spending a retry), by tier."""
     ejections: dict[str, int] = Field(default_factory=dict)
     """Times an endpoint was ejected from its pool for a cooldown, by base URL."""
     cache_hits: dict[str, int] = Field(default_factory=dict)
@@ -61,7 +64,15 @@ class LLMStats:
         with self._lock:
             self._counters: dict[str, Counter[str]] = {
                 name: Counter()
-                for name in ("calls", "failures", "retries", "fallbacks", "ejections", "cache_hits")
+                for name in (
+                    "calls",
+                    "failures",
+                    "retries",
+                    "fallbacks",
+                    "restart_waits",
+                    "ejections",
+                    "cache_hits",
+                )
             }
             self._delays: list[float] = []
             self._scalars: Counter[str] = Counter()

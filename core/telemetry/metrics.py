@@ -119,6 +119,11 @@ CACHE_SAVED_TOKENS = Counter(
 )
 RETRIES = Counter("refinery_llm_retries", "Model call retries, by cause.", ["cause"])
 FALLBACKS = Counter("refinery_llm_fallbacks", "Calls a fallback tier took over.", ["tier"])
+RESTART_WAITS = Counter(
+    "refinery_llm_restart_waits",
+    "Calls that waited for their supervised model server to come back, by tier.",
+    ["tier"],
+)
 LLM_FAILURES = Counter("refinery_llm_failures", "Failed model requests, by cause.", ["cause"])
 ERRORS = Counter("refinery_errors", "Errors, by type and where they happened.", ["type", "where"])
 QUEUE_DEPTH = Gauge(
@@ -165,6 +170,7 @@ class _LLMStatsMirror:
             last, self._last = self._last, now
         _add_deltas(RETRIES, now.retries, last.retries)
         _add_deltas(FALLBACKS, now.fallbacks, last.fallbacks)
+        _add_deltas(RESTART_WAITS, now.restart_waits, last.restart_waits)
         _add_deltas(LLM_FAILURES, now.failures, last.failures)
         for layer, hits in now.cache_hits.items():
             _inc(CACHE_LOOKUPS.labels(layer, "hit"), hits - last.cache_hits.get(layer, 0))

@@ -6,6 +6,7 @@ failed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -80,6 +81,61 @@ async def test_a_slow_generation_on_the_embedded_tier_is_not_retried(fake: FakeO
     with pytest.raises(TimeoutError):
         await remote.ainvoke([HumanMessage("slow")])
     assert fake.calls == 1 + 3  # one call and its two retries
+
+
+async def test_a_call_waits_for_its_server_to_come_back_without_a_retry() -> None:
+    """The supervised server is gone when a call is sent (it died, or the process that ran it
+    left): the call's recheck finds it not answering, the call waits until the supervisor has
+    it back on the same port, and goes again; it completes with no retry allowed at all."""
+    fake = FakeOpenAI().serve()
+    fake.stop()
+    back, restarts = asyncio.Event(), []
+
+    async def restart() -> None:  # the supervisor's part
+        await asyncio.to_thread(fake.serve)
+        back.set()
+
+    async def recheck() -> bool:
+        back.clear()
+        restarts.append(asyncio.create_task(restart()))
+        return False
+
+    async def ready(timeout_s: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(back.wait(), timeout_s)
+        return back.is_set()
+
+    back.set()  # the caller has not yet seen it go
+    waited = llm_stats().snapshot().restart_waits.get("local", 0)
+    model = with_retries(
+        tier(f"http://127.0.0.1:{fake.port}/v1", ready=ready, recheck=recheck, timeout_s=30),
+        Settings(llm_max_retries=0), "local", retry_timeouts=False,
+    )  # fmt: skip
+    try:
+        reply = await model.ainvoke([HumanMessage("Name three colours.")])
+    finally:
+        fake.stop()
+    assert reply.content and len(restarts) == 1 and fake.calls == 1
+    assert llm_stats().snapshot().restart_waits["local"] == waited + 1
+
+
+async def test_a_server_that_stays_gone_fails_the_call_within_its_time() -> None:
+    """A server that does not come back within the call's time: the call fails with the
+    connection error (the fallback chain moves on), it does not wait for ever."""
+    seen: list[float] = []
+
+    async def recheck() -> bool:
+        return False
+
+    async def ready(timeout_s: float) -> bool:
+        seen.append(timeout_s)
+        return len(seen) == 1  # ready as far as the caller knows, then never back
+
+    model = tier(f"http://127.0.0.1:{free_port()}/v1", ready=ready, recheck=recheck,
+                 timeout_s=0.2)  # fmt: skip
+    with pytest.raises(openai.APIConnectionError):
+        await model.ainvoke([HumanMessage("Name three colours.")])
+    assert seen == [0.2, 0.2]
 
 
 async def test_a_run_spends_at_most_its_retry_budget() -> None:
@@ -172,14 +228,13 @@ async def test_a_client_that_goes_away_frees_its_slot_within_a_second(
 
 @pytest.mark.model
 async def test_a_killed_server_comes_back_and_the_call_completes(server: LocalModelServer) -> None:
-    """SIGKILL the server while a call generates: the call fails once (connection refused or
-    broken stream), its retry waits for the supervisor's restart, and it completes."""
+    """SIGKILL the server while a call generates: the call's connection breaks, it waits for
+    the supervisor's restart and goes again, and it completes with no retry allowed at all."""
     restarts = server.state.restarts
     model = with_retries(
-        tier(server.base_url, ready=server.until_ready, timeout_s=300, max_tokens=48,
-             slots=2),
-        Settings(llm_max_retries=3, llm_retry_initial_s=0.2, llm_retry_max_s=1.0), "local",
-        retry_timeouts=False,
+        tier(server.base_url, ready=server.until_ready, recheck=server.recheck, timeout_s=300,
+             max_tokens=48, slots=2),
+        Settings(llm_max_retries=0), "local", retry_timeouts=False,
     )  # fmt: skip
     call = asyncio.create_task(model.ainvoke([HumanMessage("Name three colours.")]))
     while not await _busy_slots(server):  # noqa: ASYNC110 - polling the server, no event to await

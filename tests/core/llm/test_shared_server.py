@@ -6,6 +6,7 @@ The server here is a stand-in process that answers `/health` on its port (the re
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import os
@@ -18,23 +19,37 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import HumanMessage
 
+from core.llm.endpoints import HealthBoard
 from core.llm.local_server import HealthWatch, LocalModelServer
+from core.llm.pooled import PooledChatModel, Target
+from core.llm.retries import with_retries
 from core.settings import Settings
 
 HEALTH = """
-import http.server, sys
+import http.server, json, sys
+REPLY = {"id": "c", "object": "chat.completion", "created": 0, "model": "tiny",
+         "choices": [{"index": 0, "finish_reason": "stop",
+                      "message": {"role": "assistant", "content": "Red, green and blue."}}],
+         "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}}
 class Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200); self.end_headers(); self.wfile.write(b"{}")
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps(REPLY).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
     def log_message(self, *args): pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
 """
 
 
 class StandIn(LocalModelServer):
-    """The supervisor, locks and sharing of `LocalModelServer` around a process that only
-    answers its health check."""
+    """The supervisor, locks and sharing of `LocalModelServer` around a process that answers
+    its health check and every chat completion with one fixed reply."""
 
     def command(self) -> list[str]:
         return [sys.executable, "-c", HEALTH, str(self.port)]
@@ -90,6 +105,36 @@ def test_when_the_owner_stops_an_attached_process_serves_on_the_same_port(
     assert second.state.restarts == 1
     third = servers()  # a newcomer attaches to the new owner
     assert not third.owner and third.port == port
+
+
+async def test_a_call_of_an_attached_process_completes_when_the_owner_leaves(
+    servers: Callable[..., StandIn],
+) -> None:
+    """The process that runs the shared server exits mid-run: the attached process's next call
+    finds the port closed, waits while its supervisor takes the server over on the same port,
+    and completes, with no retry allowed at all."""
+    owner, attached = servers(), servers()
+    model = with_retries(
+        PooledChatModel(
+            model_name="tiny", tier="local", static_targets=[Target(base_url=attached.base_url)],
+            board=HealthBoard(10_000, 0.1, 0.1), ready=attached.until_ready,
+            recheck=attached.recheck, timeout_s=30,
+        ),
+        Settings(llm_max_retries=0), "local", retry_timeouts=False,
+    )  # fmt: skip
+    assert (await model.ainvoke([HumanMessage("Name three colours.")])).content
+    # The owner's server dies as its process leaves; the call goes out at once, before the
+    # attached process's supervisor (which checks twice a second) has seen anything.
+    served = owner._process
+    assert served is not None
+    owner._stopping.set()
+    served.kill()
+    served.wait()
+    call = asyncio.create_task(model.ainvoke([HumanMessage("Name three colours.")]))
+    await asyncio.to_thread(owner.stop)  # and its lock goes with the process
+    reply = await call
+    assert reply.content == "Red, green and blue."
+    assert attached.owner and attached.state.restarts == 1
 
 
 def test_a_newcomer_that_takes_over_serves_on_the_port_the_others_know(
