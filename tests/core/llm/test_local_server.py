@@ -285,6 +285,55 @@ def test_refinery_run_input_survives_a_model_server_kill(tmp_path: Path, redis_u
     assert all(r["error"] is None and r["answer"] for r in rows)
 
 
+@pytest.mark.model
+def test_a_run_attached_to_another_process_s_server_survives_that_process_leaving(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """`refinery model serve` runs the data directory's server; `refinery run --input` of two
+    tasks attaches to it, with no retry allowed. The serving process is stopped while the
+    first task generates: the run's own supervisor takes the server over on the same port, its
+    calls wait for it, and both tasks finish (the command exits 0)."""
+    tasks = tmp_path / "tasks.jsonl"
+    lines = [{"id": "a", "task": "Name two rivers."}, {"id": "b", "task": "Name two trees."}]
+    tasks.write_text("".join(json.dumps(t) + "\n" for t in lines))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "models").symlink_to(Settings().data_dir.resolve() / "models")
+    env = os.environ | {"REDIS_URL": redis_url, "REFINERY_DATA_DIR": str(data),
+                        "REFINERY_LLM_CACHE": "false", "REFINERY_LOCAL_PARALLEL": "2",
+                        "REFINERY_LLM_MAX_RETRIES": "0"}  # fmt: skip
+    env.pop("REFINERY_OPENAI_BASE_URL", None)
+    serve = [sys.executable, "-m", "api.cli.main", "model", "serve"]
+    owner = subprocess.Popen(
+        serve, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert owner.stdout is not None
+        assert "serving" in owner.stdout.readline()  # it answers from here on
+        out = tmp_path / "out.jsonl"
+        run = subprocess.Popen(
+            [sys.executable, "-m", "api.cli.main", "run", "--input", str(tasks), "--output",
+             str(out), "--config", "single_pass", "--concurrency", "2"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        log = data / "logs" / "local-model.log"
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and run.poll() is None:
+            if "launch_slot_" in log.read_text(errors="replace"):
+                break
+            time.sleep(0.2)
+        owner.send_signal(signal.SIGTERM)  # the owner leaves, and stops its llama-server
+        owner.wait(timeout=60)
+        _, stderr = run.communicate(timeout=600)
+    finally:
+        owner.kill()
+    assert run.returncode == 0, stderr[-3000:]
+    assert "2 tasks, 0 failed" in stderr
+    assert "its owner is gone: serving it here" in stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(r["error"] is None and r["answer"] for r in rows)
+
+
 def test_a_server_built_for_another_cpu_says_so_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
