@@ -1,7 +1,7 @@
 """The embedded model tier: time waiting for a slot is not part of a call's timeout, a slow
-generation is never retried, a killed `llama-server` comes back while its callers wait, a
-client that goes away frees its slot at once, and `refinery run --input` says when tasks
-failed."""
+generation is never retried, a killed `llama-server` (or one whose owning process left) comes
+back while its callers wait without spending retries, a client that goes away frees its slot
+at once, and `refinery run --input` says when tasks failed."""
 
 from __future__ import annotations
 
@@ -307,6 +307,7 @@ def test_a_run_attached_to_another_process_s_server_survives_that_process_leavin
     owner = subprocess.Popen(
         serve, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    run: subprocess.Popen[str] | None = None
     try:
         assert owner.stdout is not None
         assert "serving" in owner.stdout.readline()  # it answers from here on
@@ -326,7 +327,9 @@ def test_a_run_attached_to_another_process_s_server_survives_that_process_leavin
         owner.wait(timeout=60)
         _, stderr = run.communicate(timeout=600)
     finally:
-        owner.kill()
+        for process in (owner, run):
+            if process is not None and process.poll() is None:
+                process.kill()
     assert run.returncode == 0, stderr[-3000:]
     assert "2 tasks, 0 failed" in stderr
     assert "its owner is gone: serving it here" in stderr
