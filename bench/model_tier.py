@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import itertools
 import json
 import os
 import shutil
@@ -38,17 +39,21 @@ from testkit.processes import wait_until
 OUT = Path(__file__).resolve().parent / "out" / "model_tier.json"
 
 
-def tasks(commongen: int, ifbench: int) -> list[dict[str, Any]]:
-    """The first tasks of each dev set, in the engine's request shape (IFBench: the prompt as
-    the task, nothing else; its instruction ids are for scoring only)."""
-    rows: list[dict[str, Any]] = []
-    with (DATA_DIR / "commongen_hard_dev.jsonl").open() as f:
-        rows += [json.loads(line) for line, _ in zip(f, range(commongen), strict=False)]
-    with (DATA_DIR / "ifbench_dev.jsonl").open() as f:
-        for line, _ in zip(f, range(ifbench), strict=False):
-            row = json.loads(line)
-            rows.append({"id": f"if{row['key']}", "task": row["prompt"].strip()})
-    return rows
+def tasks(commongen: int | range, ifbench: int | range) -> list[dict[str, Any]]:
+    """Tasks of each dev set (a count: the first ones; a range: those rows), in the engine's
+    request shape (IFBench: the prompt as the task, nothing else; its instruction ids are for
+    scoring only)."""
+
+    def rows(name: str, which: int | range) -> list[dict[str, Any]]:
+        which = range(which) if isinstance(which, int) else which
+        with (DATA_DIR / name).open() as f:
+            lines = itertools.islice(f, which.start, which.stop)
+            return [json.loads(line) for line in lines]
+
+    return rows("commongen_hard_dev.jsonl", commongen) + [
+        {"id": f"if{row['key']}", "task": row["prompt"].strip()}
+        for row in rows("ifbench_dev.jsonl", ifbench)
+    ]
 
 
 def llama_bench(threads: int) -> float | None:

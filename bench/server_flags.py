@@ -32,31 +32,23 @@ from typing import Any
 
 import httpx
 
+from bench.model_tier import tasks
 from core.llm.local_server import LocalModelServer
-from core.processes import stop_process
 from core.settings import Settings
-from evals.datasets import DATA_DIR
-from testkit.processes import wait_until
 
 OUT = Path(__file__).resolve().parent / "out" / "server_flags"
 
 
-def _rows(spec: str, name: str) -> list[dict[str, Any]]:
-    """Rows `start:stop` of a dev set, in the engine's request shape (IFBench: the prompt as
-    the task; its instruction ids are for scoring only)."""
+def _range(spec: str) -> range:
+    """`start:stop` as a range of rows."""
     start, _, stop = spec.partition(":")
-    with (DATA_DIR / name).open() as f:
-        rows = [json.loads(line) for line in f][int(start) : int(stop)]
-    if name.startswith("ifbench"):
-        return [{"id": f"if{r['key']}", "task": r["prompt"].strip()} for r in rows]
-    return rows
+    return range(int(start), int(stop))
 
 
 def capture(args: argparse.Namespace) -> None:
     """Run each task alone through `refinery run` (a process of its own, cache off), writing
     the request bodies it sends to `OUT/requests/<n>.jsonl`."""
-    rows = _rows(args.commongen, "commongen_hard_dev.jsonl")
-    rows += _rows(args.ifbench, "ifbench_dev.jsonl")
+    rows = tasks(_range(args.commongen), _range(args.ifbench))
     folder = OUT / "requests"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.jsonl"):
@@ -93,37 +85,28 @@ def _run_capturing(task: Path, log: Path) -> None:
          "--concurrency", "1"])  # fmt: skip
 
 
-class Side:
-    """A fresh `llama-server` with the engine's flags plus `extra`, for one replay."""
+class Flagged(LocalModelServer):
+    """A server of its own with the engine's flags plus `extra` (its start, health wait, log
+    and stop are the engine's)."""
 
-    def __init__(self, name: str, extra: list[str], slots: int) -> None:
-        self.name, self.extra = name, extra
-        self.server = LocalModelServer(Settings(local_parallel=slots), shared=False)
+    def __init__(self, extra: list[str], slots: int) -> None:
+        super().__init__(Settings(local_parallel=slots), shared=False)
+        self.extra = extra
 
-    def __enter__(self) -> str:
-        self.log = (OUT / f"{self.name}.log").open("ab")
-        self.process = subprocess.Popen([*self.server.command(), *self.extra], stdout=self.log,
-                                        stderr=subprocess.STDOUT)  # fmt: skip
-        root = self.server.root_url
-        wait_until(lambda: httpx.get(f"{root}/health", timeout=2).status_code == 200, 300,
-                   f"llama-server {self.name}", self.process)  # fmt: skip
-        return f"{self.server.base_url}/chat/completions"
-
-    def __exit__(self, *_: object) -> None:
-        stop_process(self.process, grace_s=10)
-        self.log.close()
+    def command(self) -> list[str]:
+        return [*super().command(), *self.extra]
 
 
-async def _replay(url: str, tasks: list[list[dict[str, Any]]], concurrency: int,
+async def _replay(url: str, requests: list[list[dict[str, Any]]], concurrency: int,
                   no_prompt_cache: bool) -> tuple[float, list[dict[str, Any]]]:  # fmt: skip
     """Every task's requests in order, `concurrency` tasks at once; wall time and replies."""
-    queue = list(enumerate(tasks))
+    queue = list(enumerate(requests))
     replies: list[dict[str, Any]] = []
 
     async def worker(client: httpx.AsyncClient) -> None:
         while queue:
-            n, requests = queue.pop(0)
-            for i, body in enumerate(requests):
+            n, calls = queue.pop(0)
+            for i, body in enumerate(calls):
                 body = {k: v for k, v in body.items() if k != "stream_options"}
                 body["stream"] = False
                 if no_prompt_cache:
@@ -153,10 +136,11 @@ def replay(args: argparse.Namespace) -> None:
     files = sorted((OUT / "requests").glob("[0-9][0-9][0-9].jsonl"))
     if not files:
         raise SystemExit("nothing captured yet: run `python -m bench.server_flags capture`")
-    tasks = [[json.loads(line) for line in f.read_text().splitlines()] for f in files]
+    requests = [[json.loads(line) for line in f.read_text().splitlines()] for f in files]
     sides = {"baseline": [], "candidate": shlex.split(args.candidate)}
-    print(f"conditions: {len(tasks)} tasks, {sum(map(len, tasks))} requests, {args.concurrency} "
-          f"at once, {args.slots} slots, prompt cache {'off' if args.no_prompt_cache else 'on'}; "
+    total = sum(map(len, requests))
+    print(f"conditions: {len(requests)} tasks, {total} requests, {args.concurrency} at once, "
+          f"{args.slots} slots, prompt cache {'off' if args.no_prompt_cache else 'on'}; "
           f"candidate adds {args.candidate!r}; sides alternate first", file=sys.stderr)  # fmt: skip
     ratios, same = [], []
     for round_ in range(args.rounds):
@@ -164,10 +148,15 @@ def replay(args: argparse.Namespace) -> None:
         texts: dict[str, list[str]] = {}
         walls: dict[str, float] = {}
         for name in order:
-            with Side(name, sides[name], args.slots) as url:
+            server = Flagged(sides[name], args.slots)
+            server.start()
+            try:
                 wall, replies = asyncio.run(
-                    _replay(url, tasks, args.concurrency, args.no_prompt_cache)
-                )
+                    _replay(f"{server.base_url}/chat/completions", requests,
+                            args.concurrency, args.no_prompt_cache)
+                )  # fmt: skip
+            finally:
+                server.stop()
             replies.sort(key=lambda r: (r["task"], r["call"]))
             texts[name], walls[name] = [r["text"] for r in replies], wall
             print(f"round {round_ + 1} {name}: {json.dumps(_figures(wall, replies))}")
@@ -176,7 +165,7 @@ def replay(args: argparse.Namespace) -> None:
     print(
         f"candidate wall / baseline wall: {', '.join(f'{r:.3f}' for r in ratios)} "
         f"(median {statistics.median(ratios):.3f}); replies the same: {same} of "
-        f"{sum(map(len, tasks))}"
+        f"{total}"
     )
 
 
