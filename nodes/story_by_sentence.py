@@ -18,6 +18,7 @@ import re
 from core.run_config import RunConfig
 from core.state import RefineState, Usage, empty_usage, merge_usage
 from core.text.plain import sentences, unquote
+from core.text.word_use import misused
 from nodes import prompts
 from nodes.draft import word_plan
 from nodes.validate import listing_sentences, overlap, word_bag
@@ -54,11 +55,12 @@ def _grams(text: str) -> set[tuple[str, ...]]:
 _INSTRUCTION_GRAMS = _grams(prompts.STORY_NEXT) | _grams(prompts.STORY_OPENING)
 
 
-def new_sentence(reply: str, told: list[str]) -> str:
+def new_sentence(reply: str, told: list[str], words: list[str] | None = None) -> str:
     """The reply's first sentence that is a new sentence of the story: a whole sentence, not a
     list of words, not one told already or nearly (`COPY_JACCARD`; nor one that holds one told:
-    the model often says the last sentence again and goes on), and not the ask's instruction
-    said back; "" if none."""
+    the model often says the last sentence again and goes on), not the ask's instruction said
+    back, and not one that writes one of its `words` that is a thing as an action ("the priest
+    rinks it": `core.text.word_use`); "" if none."""
     for candidate in sentences(unquote(reply.strip())):
         candidate = candidate.strip()
         if not candidate or candidate[-1] not in ".!?\"'":
@@ -69,6 +71,8 @@ def new_sentence(reply: str, told: list[str]) -> str:
         if any(s.rstrip(".!?") in candidate for s in told):
             continue
         if _grams(candidate) & _INSTRUCTION_GRAMS or listing_sentences(candidate):
+            continue
+        if misused(candidate, words or []):
             continue
         return candidate
     return ""
@@ -84,6 +88,6 @@ async def tell_by_sentence(state: RefineState, config: RunConfig) -> tuple[str, 
     for group in word_plan(required_words(state)):
         [reply], used = await write("redraft", role, [sentence_ask(told, group)])
         usage = merge_usage(usage, used)
-        if sentence := new_sentence(reply, told):
+        if sentence := new_sentence(reply, told, group):
             told.append(sentence)
     return " ".join(told), usage

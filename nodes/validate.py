@@ -177,7 +177,8 @@ _PLAN_TALK = re.compile(
     r"\b(?:the plan for (?:this|the) (?:story|text)"
     r"|(?:this|the) (?:story|text|paragraph) (?:begins|starts|ends|follows|will)"
     r"|(?:first|second|third|fourth|fifth|next|last|final) sentence"
-    r"|sentence \d+)\b",
+    r"|sentence \d+"
+    r"|the words given)\b",
     re.IGNORECASE,
 )
 
@@ -185,7 +186,9 @@ _PLAN_TALK = re.compile(
 def plan_talk(answer: str) -> list[str]:
     """Sentences that describe the story's plan instead of telling it ("The plan for this story
     is to ...", "The next sentence describes ..."): the 1.5B model's word drafts do it about once
-    in 30 CommonGen-Hard tasks, single pass as well, and weaving words in cannot mend it."""
+    in 30 CommonGen-Hard tasks, single pass as well, and weaving words in cannot mend it. Also
+    the name the prompts give the request's word list said back (`nodes.draft.WORDS_NAMED`: "I
+    thought about the words given to me", twice in dev cgh032's first draft at 4f7a849)."""
     return [sentence for sentence in sentences(answer) if _PLAN_TALK.search(sentence)]
 
 

@@ -38,6 +38,7 @@ from core.text.plain import (
     unquote,
     whole_sentences,
 )
+from core.text.word_use import misused
 from nodes import prompts
 from nodes.draft import (
     draft_sentences,
@@ -158,12 +159,18 @@ def echoes(sentence: str, anchor: str) -> bool:
 def gains(candidate: str, text: str, required: list[str]) -> bool:
     """Whether `candidate` uses every required word `text` uses and more, and repeats no
     sentence that `text` did not (a near-repeat kept for the only required word it carries would
-    otherwise refuse every edit: read in a run where 21 calls changed nothing). A rewording that
+    otherwise refuse every edit: read in a run where 21 calls changed nothing), and writes no
+    required thing-word as an action where `text` did not ("the priest rinks it", see
+    `core.text.word_use`: the word is counted, the sentence means nothing). A rewording that
     works two words in and one out is refused, not counted as one gained: what is kept stays
     kept. (An invariant, not a measured fault: the words lost between rounds of the 30-task dev
     runs at ae3caa5 were all lost to a whole redraft.)"""
     had, has = set(used_words(text, required)[0]), set(used_words(candidate, required)[0])
-    return had < has and len(repeated_sentences(candidate)) <= len(repeated_sentences(text))
+    return (
+        had < has
+        and len(repeated_sentences(candidate)) <= len(repeated_sentences(text))
+        and len(misused(candidate, required)) <= len(misused(text, required))
+    )
 
 
 def first_sentence(reply: str) -> str:
@@ -340,7 +347,8 @@ async def continue_story(text: str, state: RefineState, config: RunConfig) -> tu
     """A word story too short to be one, kept byte for byte and told on: the sentences its plan
     still lacks, with the same characters, using the words it left out. Only whole sentences
     of the reply are kept, none that repeats one before it, and no more than were asked for
-    and one: the model runs on past the count and loops."""
+    and one: the model runs on past the count and loops; and none that writes a missing thing-word
+    as an action (`core.text.word_use`)."""
     required = required_words(state)
     missing = used_words(strip_citations(text), required)[1]
     more = max(2, draft_sentences(required) - len(sentences(text)))
@@ -357,6 +365,10 @@ async def continue_story(text: str, state: RefineState, config: RunConfig) -> tu
     told, repeats = text, len(repeated_sentences(text))
     for sentence in sentences(whole_sentences(reply.strip()))[: more + 1]:
         longer = f"{told} {sentence}"
-        if word_bag(sentence) and len(repeated_sentences(longer)) == repeats:
+        if (
+            word_bag(sentence)
+            and len(repeated_sentences(longer)) == repeats
+            and not misused(sentence, missing)
+        ):
             told = longer
     return told, usage

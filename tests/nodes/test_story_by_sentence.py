@@ -47,3 +47,8 @@ def test_a_sentence_told_before_with_a_new_opening_is_not_kept() -> None:
     assert new_sentence(again, told) == ""
     onward = "At the station the groom waited with a pitcher of lemonade."
     assert new_sentence(f"{again} {onward}", told) == onward
+
+
+def test_a_sentence_that_writes_one_of_its_thing_words_as_an_action_is_not_kept() -> None:
+    reply = "Then Mia rinks the net. Then Mia carried the net to the rink."
+    assert new_sentence(reply, TOLD, ["net", "rink"]) == "Then Mia carried the net to the rink."

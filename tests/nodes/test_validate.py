@@ -167,6 +167,8 @@ def test_sentences_describing_the_plan_are_found_only_where_words_are_required()
     words = {"config": "refine_default", "constraints": {"required_words": ["hike", "tent"]}}
     score, [finding] = check_repetition(f"{meta} {story}", words)  # type: ignore[arg-type]
     assert finding["data"] == ["plan", *sentences(meta)] and score == pytest.approx(1 / 3)
+    echoed = "I thought about the words given to me, and I sat down."  # the prompts' own name
+    assert plan_talk(f"{story} {echoed}") == [echoed]
     free = {"config": "refine_default", "task": "Describe the plan."}  # plans are the topic
     assert check_repetition(meta, free) == (1.0, [])  # type: ignore[arg-type]
 

@@ -133,3 +133,10 @@ def test_the_words_a_continuation_must_use_are_quoted_as_a_list_reads() -> None:
     assert quoted(["run"]) == '"run"'
     assert quoted(["flour", "bread"]) == '"flour" and "bread"'
     assert quoted(["a", "b", "c"]) == '"a", "b" and "c"'
+
+
+def test_an_edit_that_writes_a_required_thing_word_as_an_action_is_refused() -> None:
+    required = ["priest", "rink", "wine"]
+    text = "The priest poured the wine."
+    assert not gains("The priest rinks the wine.", text, required)
+    assert gains("The priest poured the wine by the rink.", text, required)

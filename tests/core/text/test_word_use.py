@@ -1,0 +1,33 @@
+"""Thing-words written as actions: found where a verb stands, not where a noun may."""
+
+from __future__ import annotations
+
+from core.text.word_use import misused, noun_only, verb_uses
+
+
+def test_a_word_is_a_thing_only_where_the_tables_know_no_verb_for_it() -> None:
+    assert noun_only("rink") and noun_only("cupcake") and noun_only("priest")
+    assert not noun_only("press") and not noun_only("snow")  # both
+    assert not noun_only("tricep")  # not in the tables: nothing is claimed
+
+
+def test_a_thing_word_in_a_verb_s_place_is_found_with_the_words_around_it() -> None:
+    assert verb_uses("Then the priest rinks it slowly.", "rink") == ["the priest rinks it slowly"]
+    assert verb_uses("They rink every winter.", "rink") == ["They rink every winter"]
+    assert verb_uses("She will cupcake the guests.", "cupcake") == ["She will cupcake the guests"]
+    assert verb_uses("We rinked all day.", "rink") == ["We rinked all day"]
+    assert verb_uses("He wines the glass.", "wine")
+
+
+def test_a_thing_word_used_as_a_noun_is_not_a_misuse() -> None:
+    fine = (
+        "The rinks the town built were busy. Two rinks that opened in winter stayed full. "
+        "She switched to wine. The mother's cupcakes sat on the rink's bench. "
+        "The talented priest was bearded."
+    )
+    assert misused(fine, ["rink", "wine", "cupcake", "priest", "talent", "beard", "mother"]) == []
+
+
+def test_words_that_can_be_verbs_and_phrases_are_never_misused() -> None:
+    assert verb_uses("They press the button.", "press") == []
+    assert verb_uses("They ice skate.", "ice skate") == []
