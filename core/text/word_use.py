@@ -20,25 +20,32 @@ from functools import lru_cache
 
 import lemminflect
 
+from core.instructions.counts import STOP_WORDS
 from core.text.lexicon import inflections
 
-SUBJECTS = frozenset({
-    "i", "you", "we", "they", "he", "she",
+SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she"})
+"""Pronouns after which a word stands in a verb's place."""
+MODALS = frozenset({
     "will", "would", "can", "could", "should", "must", "might", "may", "shall",
     "cannot", "don't", "doesn't", "didn't", "won't",
 })  # fmt: skip
-"""Words after which a word stands in a verb's place: subject pronouns and modals (not "to":
-"switched to wine" is a noun after a preposition)."""
-DETERMINERS = frozenset({
+"""Modals, the same where written in lower case ("from May they ...": a month; "Will" a name).
+Not "to": "switched to wine" is a noun after a preposition."""
+OBJECTS = frozenset({
     "the", "a", "an", "his", "her", "their", "its", "my", "our", "your",
-    "this", "that", "these", "those",
+    "it", "them", "him", "me", "us",
 })  # fmt: skip
-"""Words before which an -s form is a plural noun however it goes on ("the rinks the town
-built")."""
-OBJECTS = DETERMINERS - {"this", "that", "these", "those"} | {"it", "them", "him", "me", "us"}
 """Words that, right after an -s form, make it a verb taking an object ("rinks it"; not "that":
 "two rinks that opened")."""
-_TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+NOUN_BEFORE = OBJECTS - {"it", "them", "him", "me", "us"} | {
+    "this", "that", "these", "those", "two", "three", "four", "five", "six", "seven", "eight",
+    "nine", "ten", "many", "few", "several", "some", "all", "both", "no", "more", "most", "other",
+    "of", "and", "or",
+}  # fmt: skip
+"""Words before which an -s form is a plural noun however it goes on ("the rinks the town built",
+"has two lifeboats an hour", "schools and adults a day")."""
+_TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+|[^\sA-Za-z\d]")
+"""Words, numbers and marks: a mark between two words breaks the context ("years. The")."""
 
 
 @lru_cache(maxsize=4096)
@@ -51,26 +58,30 @@ def noun_only(word: str) -> bool:
 
 def verb_uses(text: str, word: str) -> list[str]:
     """The places where `text` writes the noun-only `word` as a verb, each as a few words
-    around it ("the priest rinks it"); none for a word that can be a verb or a phrase."""
+    around it ("the priest rinks it"); none for a word that can be a verb, a phrase or a stop
+    word ("we all laughed": "all" is a noun in the tables). A capitalised word inside a sentence
+    is a name, not the word."""
     base = word.lower().strip()
-    if " " in base or not noun_only(base):
+    if " " in base or base in STOP_WORDS or not noun_only(base):
         return []
     tokens = _TOKEN.findall(text)
     lowered = [t.lower() for t in tokens]
     found = []
     for i, token in enumerate(lowered):
-        if token not in inflections(base):
-            continue
-        before = lowered[i - 1] if i else ""
+        said = tokens[i - 1] if i else ""
+        if token not in inflections(base) or (tokens[i][0].isupper() and said.isalpha()):
+            continue  # not the word, or a name ("the Lakes Hostelling Trust")
+        before = said.lower()
         after = lowered[i + 1] if i + 1 < len(lowered) else ""
         plural = token in (base + "s", base + "es")
+        subject = before in SUBJECTS or (before in MODALS and said == before)
         verbal = (
             (token.endswith(("ed", "ing")) and not lemminflect.getAllLemmas(token))
-            or (before in SUBJECTS and (token == base or plural))
-            or (plural and after in OBJECTS and before not in DETERMINERS)
+            or (subject and (token == base or plural))
+            or (plural and after in OBJECTS and before not in NOUN_BEFORE and not before.isdigit())
         )
         if verbal:
-            found.append(" ".join(tokens[max(0, i - 2) : i + 3]))
+            found.append(re.sub(r" (?=[^\w\s])", "", " ".join(tokens[max(0, i - 2) : i + 3])))
     return found
 
 
