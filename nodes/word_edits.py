@@ -161,7 +161,9 @@ def gains(candidate: str, text: str, required: list[str]) -> bool:
     sentence that `text` did not (a near-repeat kept for the only required word it carries would
     otherwise refuse every edit: read in a run where 21 calls changed nothing), and writes no
     required thing-word as an action where `text` did not ("the priest rinks it", see
-    `core.text.word_use`: the word is counted, the sentence means nothing). A rewording that
+    `core.text.word_use`: the word is counted, the sentence means nothing; on dev
+    CommonGen-Hard 30-49 at 0cb6908 it refused one edit of 20 tasks, "... as they way around the
+    room", and the next sentence of its own placed "way" as a noun). A rewording that
     works two words in and one out is refused, not counted as one gained: what is kept stays
     kept. (An invariant, not a measured fault: the words lost between rounds of the 30-task dev
     runs at ae3caa5 were all lost to a whole redraft.)"""
