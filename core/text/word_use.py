@@ -4,9 +4,9 @@ A small model told to work "rink" into a sentence about a priest wrote "the prie
 and "tricep" into one about people "they tricep the axis": the word is there, the word matcher
 counts it, and the sentence no longer means anything. Which parts of speech a word can take
 comes from LemmInflect's English tables (`lemminflect.getAllLemmas`, shipped with the package:
-"rink" is a noun only, "press" both; "tricep" is not in them, so nothing is said of it). Where a
-word can only be a noun, a verb's place around it gives the misuse away without a tagger (no
-tagger's weights ship here, see `core.text.verbs`):
+"rink" is a noun only, "press" both; "tricep" is not in them, but "triceps" is, a noun only).
+Where a word can only be a noun, a verb's place around it gives the misuse away without a
+tagger (no tagger's weights ship here, see `core.text.verbs`):
 - right after a subject pronoun or a modal ("they rink", "will cupcake");
 - a verb's ending that makes no word the tables know ("rinked", "rinking"; "talented" and
   "clothing" are words of their own);
@@ -50,9 +50,10 @@ _TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+|[^\sA-Za-z\d]")
 
 @lru_cache(maxsize=4096)
 def noun_only(word: str) -> bool:
-    """Whether `word` is an English noun and never a verb, as LemmInflect's tables have it
-    (False for a word they do not hold: nothing is claimed about it)."""
-    lemmas = lemminflect.getAllLemmas(word.lower())
+    """Whether `word` is an English noun and never a verb, as LemmInflect's tables have it;
+    a word they do not hold counts as one where they hold its -s form as a noun only ("tricep":
+    "triceps"), and otherwise nothing is claimed about it (False)."""
+    lemmas = lemminflect.getAllLemmas(word.lower()) or lemminflect.getAllLemmas(f"{word.lower()}s")
     return "NOUN" in lemmas and "VERB" not in lemmas
 
 

@@ -8,7 +8,8 @@ from core.text.word_use import misused, noun_only, verb_uses
 def test_a_word_is_a_thing_only_where_the_tables_know_no_verb_for_it() -> None:
     assert noun_only("rink") and noun_only("cupcake") and noun_only("priest")
     assert not noun_only("press") and not noun_only("snow")  # both
-    assert not noun_only("tricep")  # not in the tables: nothing is claimed
+    assert noun_only("tricep")  # not in the tables, but "triceps" is, as a noun only
+    assert not noun_only("sle")  # neither it nor "sles": nothing is claimed
 
 
 def test_a_thing_word_in_a_verb_s_place_is_found_with_the_words_around_it() -> None:
@@ -17,6 +18,7 @@ def test_a_thing_word_in_a_verb_s_place_is_found_with_the_words_around_it() -> N
     assert verb_uses("She will cupcake the guests.", "cupcake") == ["She will cupcake the guests"]
     assert verb_uses("We rinked all day.", "rink") == ["We rinked all day"]
     assert verb_uses("He wines the glass.", "wine")
+    assert verb_uses("And then they tricep the axis.", "tricep") == ["then they tricep the axis"]
 
 
 def test_a_thing_word_used_as_a_noun_is_not_a_misuse() -> None:
