@@ -73,7 +73,8 @@ def draft_sentences(words: list[str]) -> int:
 
 
 WORDS_NAMED = "the words given"
-"""What a request's own list of its required words becomes where a prompt lists them itself."""
+"""What a request's own list of its required words becomes where a prompt lists them itself;
+said back in a story, it is plan talk (`nodes.validate.plan_talk`)."""
 
 
 def without_word_list(task: str, words: list[str]) -> str:

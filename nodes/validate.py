@@ -29,6 +29,7 @@ from core.text.plain import (
     words,
 )
 from nodes.content import content_guard, looping
+from nodes.draft import WORDS_NAMED
 from nodes.plan import instructions_of
 from nodes.prompts import CONSTRAINT_NOTES
 
@@ -177,8 +178,7 @@ _PLAN_TALK = re.compile(
     r"\b(?:the plan for (?:this|the) (?:story|text)"
     r"|(?:this|the) (?:story|text|paragraph) (?:begins|starts|ends|follows|will)"
     r"|(?:first|second|third|fourth|fifth|next|last|final) sentence"
-    r"|sentence \d+"
-    r"|the words given)\b",
+    rf"|sentence \d+|{re.escape(WORDS_NAMED)})\b",
     re.IGNORECASE,
 )
 

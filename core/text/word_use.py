@@ -65,12 +65,13 @@ def verb_uses(text: str, word: str) -> list[str]:
     base = word.lower().strip()
     if " " in base or base in STOP_WORDS or not noun_only(base):
         return []
+    forms = inflections(base)
     tokens = _TOKEN.findall(text)
     lowered = [t.lower() for t in tokens]
     found = []
     for i, token in enumerate(lowered):
         said = tokens[i - 1] if i else ""
-        if token not in inflections(base) or (tokens[i][0].isupper() and said.isalpha()):
+        if token not in forms or (tokens[i][0].isupper() and said.isalpha()):
             continue  # not the word, or a name ("the Lakes Hostelling Trust")
         before = said.lower()
         after = lowered[i + 1] if i + 1 < len(lowered) else ""
